@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way: Sampling, Config and Journal are leaves, Detection builds on
+// Sampling's Sample, Daemon wires everything, and the executables only parse arguments.
+let package = Package(
+    name: "surgewatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "surgewatch", targets: ["surgewatch"]),
+        .executable(name: "surgewatch-bench", targets: ["surgewatch-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(name: "SurgeSampling"),
+        .target(name: "SurgeDetection", dependencies: ["SurgeSampling"]),
+        .target(
+            name: "SurgeConfig",
+            dependencies: ["SurgeSampling", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(name: "SurgeJournal", dependencies: ["CSystemd"]),
+        .target(
+            name: "SurgeDaemon",
+            dependencies: [
+                "SurgeSampling", "SurgeDetection", "SurgeConfig", "SurgeJournal",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "surgewatch",
+            dependencies: [
+                "SurgeDaemon", "SurgeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "surgewatch-bench",
+            dependencies: ["SurgeSampling", "SurgeDetection"]
+        ),
+        .testTarget(
+            name: "SurgeSamplingTests",
+            dependencies: ["SurgeSampling"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "SurgeDetectionTests", dependencies: ["SurgeDetection"]),
+        .testTarget(
+            name: "SurgeConfigTests",
+            dependencies: ["SurgeConfig"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "SurgeJournalTests", dependencies: ["SurgeJournal"]),
+        .testTarget(
+            name: "SurgewatchTests",
+            dependencies: ["surgewatch", "SurgeDaemon"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,245 @@
+import Foundation
+import TOMLKit
+
+/// Turns a config file into a `SurgeConfig`, or into every error it holds, each located.
+public enum ConfigLoader {
+    public static let defaultPath = "/etc/surgewatch/surgewatch.toml"
+
+    public static func load(path: String) throws(ConfigErrors) -> SurgeConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            throw ConfigErrors([ConfigError(file: path, position: nil, key: nil, message: "cannot read the file: \(reason)")])
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> SurgeConfig {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let begin = error.source.begin
+            throw ConfigErrors([ConfigError(
+                file: file, position: SourcePosition(line: begin.line, column: begin.column),
+                key: nil, message: "TOML syntax: \(error.description)")])
+        } catch {
+            throw ConfigErrors([ConfigError(file: file, position: nil, key: nil, message: "TOML syntax: \(error)")])
+        }
+        let context = DecodingContext(file: file, map: TOMLSourceMap(text: text))
+        let config = decode(TableReader(table: root, path: "", context: context))
+        if context.errors.isEmpty { validate(config, context) }
+        guard context.errors.isEmpty else { throw ConfigErrors(context.errors) }
+        return config
+    }
+
+    static func decode(_ root: TableReader) -> SurgeConfig {
+        var config = SurgeConfig()
+        let defaults = SurgeConfig()
+        if let t = root.table("sampling") {
+            config.sampling.interval = t.duration("interval", default: defaults.sampling.interval, range: .seconds(1)...(.seconds(300)))
+            config.sampling.procRoot = t.string("proc_root") ?? defaults.sampling.procRoot
+            t.finish()
+        }
+        if let t = root.table("window") {
+            config.window.ticks = t.int("ticks", default: defaults.window.ticks, range: 2...2880)
+            t.finish()
+        }
+        if let t = root.table("model") {
+            config.model.features = t.strings("features", default: defaults.model.features)
+            config.model.horizonTicks = t.int("horizon_ticks", default: defaults.model.horizonTicks, range: 0...360)
+            config.model.hidden = t.int("hidden", default: defaults.model.hidden, range: 1...512)
+            config.model.layers = t.int("layers", default: defaults.model.layers, range: 1...8)
+            config.model.path = t.string("path")
+            t.finish()
+        }
+        if let t = root.table("learning") {
+            config.learning.online = t.bool("online", default: defaults.learning.online)
+            t.finish()
+        }
+        if let t = root.table("overload") {
+            let anyGiven = t.table.contains(key: "any"), allGiven = t.table.contains(key: "all")
+            let any = conditions(t, "any"), all = conditions(t, "all")
+            if anyGiven || allGiven {
+                config.overload.any = any
+                config.overload.all = all
+            }
+            config.overload.forTicks = t.int("for_ticks", default: defaults.overload.forTicks, range: 1...1000)
+            t.finish()
+        }
+        if let t = root.table("alert") {
+            config.alert.fireProbability = t.double("fire_probability", default: defaults.alert.fireProbability, range: 0...1)
+            config.alert.resolveProbability = t.double("resolve_probability", default: defaults.alert.resolveProbability, range: 0...1)
+            config.alert.fireAfter = t.int("fire_after", default: defaults.alert.fireAfter, range: 1...100)
+            config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
+            t.finish()
+        }
+        if let t = root.table("store") {
+            config.store.path = t.string("path") ?? defaults.store.path
+            config.store.retention = t.duration("retention", default: defaults.store.retention, range: .seconds(3600)...(.seconds(3650 * 86400)))
+            t.finish()
+        }
+        if let t = root.table("sources") {
+            config.sources = sources(t)
+            t.finish()
+        }
+        if let t = root.table("journal") {
+            config.journal.identifier = t.string("identifier") ?? defaults.journal.identifier
+            t.finish()
+        }
+        root.finish()
+        return config
+    }
+
+    static func conditions(_ table: TableReader, _ key: String) -> [OverloadCondition] {
+        table.strings(key, default: []).enumerated().compactMap { offset, text in
+            switch OverloadCondition.parse(text) {
+            case .success(let condition): return condition
+            case .failure(let failure):
+                table.context.fail("\(table.keyPath(key))[\(offset)]", failure.message)
+                return nil
+            }
+        }
+    }
+
+    static let timeoutRange: ClosedRange<Duration> = .milliseconds(10)...(.seconds(60))
+
+    static func sources(_ t: TableReader) -> SurgeConfig.Sources {
+        var sources = SurgeConfig.Sources()
+        sources.host = t.bool("host", default: true)
+        for p in t.tables("probe") {
+            let probe = SurgeConfig.Probe(
+                name: sourceName(p), url: url(p, in: "[[sources.probe]]"),
+                timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
+            p.finish()
+            sources.probes.append(probe)
+        }
+        for p in t.tables("prometheus") {
+            var endpoint = SurgeConfig.Prometheus(
+                name: sourceName(p), url: url(p, in: "[[sources.prometheus]]"),
+                timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
+            if let metrics = p.table("metrics") {
+                for (name, value) in metrics.entries() {
+                    guard MetricNameRule.isValid(name) else {
+                        metrics.context.fail(metrics.keyPath(name), "'\(name)' is not a metric name (lower-case letters, digits and _)", atKey: true)
+                        continue
+                    }
+                    guard value.type == .string, let expression = value.string, !expression.isEmpty else {
+                        metrics.fail(name, "expected an expression string such as 'rate(http_requests_total)', got \(TableReader.describe(value))")
+                        continue
+                    }
+                    endpoint.metrics.append(.init(name: name, expression: expression))
+                }
+            } else {
+                p.context.fail(p.path, "[[sources.prometheus]] needs a [sources.prometheus.metrics] table naming the series to use")
+            }
+            p.finish()
+            sources.prometheus.append(endpoint)
+        }
+        for p in t.tables("nginx") {
+            let server = SurgeConfig.Nginx(
+                name: sourceName(p), url: url(p, in: "[[sources.nginx]]"),
+                timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
+            p.finish()
+            sources.nginx.append(server)
+        }
+        for p in t.tables("cgroup") {
+            let name = sourceName(p)
+            let unit = p.requiredString("unit", in: "[[sources.cgroup]]") ?? ""
+            if !unit.isEmpty && (unit.contains("/") || !unit.contains(".")) {
+                p.fail("unit", "expected a systemd unit name such as \"shop.service\", got \"\(unit)\"")
+            }
+            p.finish()
+            sources.cgroups.append(SurgeConfig.Cgroup(name: name, unit: unit))
+        }
+        return sources
+    }
+
+    static func sourceName(_ t: TableReader) -> String? {
+        guard let name = t.string("name") else { return nil }
+        guard MetricNameRule.isValid(name) else {
+            t.fail("name", "'\(name)' cannot prefix metric names: use lower-case letters, digits and _")
+            return nil
+        }
+        return name
+    }
+
+    static func url(_ t: TableReader, in tableName: String) -> String {
+        guard let url = t.requiredString("url", in: tableName) else { return "" }
+        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme,
+              scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty
+        else {
+            t.fail("url", "expected an http:// or https:// URL with a host, got \"\(url)\"")
+            return url
+        }
+        return url
+    }
+
+    /// Checks between keys, once each key is well-formed on its own.
+    static func validate(_ config: SurgeConfig, _ context: DecodingContext) {
+        if config.alert.resolveProbability >= config.alert.fireProbability {
+            context.fail("alert.resolve_probability",
+                "must be below alert.fire_probability (\(config.alert.fireProbability)), or alerts would flap; got \(config.alert.resolveProbability)")
+        }
+        if config.model.horizonTicks >= config.window.ticks {
+            context.fail("model.horizon_ticks", "must be shorter than window.ticks (\(config.window.ticks)); got \(config.model.horizonTicks)")
+        }
+        let interval = config.sampling.interval
+        func checkTimeout(_ timeout: Duration, _ path: String) {
+            if timeout >= interval {
+                context.fail(path, "timeout \(DurationText.format(timeout)) must be shorter than sampling.interval (\(DurationText.format(interval))), or a slow endpoint would stall ticks")
+            }
+        }
+        for (i, p) in config.sources.probes.enumerated() { checkTimeout(p.timeout, "sources.probe[\(i)].timeout") }
+        for (i, p) in config.sources.prometheus.enumerated() { checkTimeout(p.timeout, "sources.prometheus[\(i)].timeout") }
+        for (i, p) in config.sources.nginx.enumerated() { checkTimeout(p.timeout, "sources.nginx[\(i)].timeout") }
+
+        for (kind, count, names) in [
+            ("probe", config.sources.probes.count, config.sources.probes.map(\.name)),
+            ("prometheus", config.sources.prometheus.count, config.sources.prometheus.map(\.name)),
+            ("nginx", config.sources.nginx.count, config.sources.nginx.map(\.name)),
+            ("cgroup", config.sources.cgroups.count, config.sources.cgroups.map(\.name)),
+        ] where count > 1 {
+            for (i, name) in names.enumerated() where name == nil {
+                context.fail("sources.\(kind)[\(i)]", "several [[sources.\(kind)]] need a 'name' each, which prefixes their metrics")
+            }
+        }
+
+        let provided = config.providedMetrics
+        var seen: Set<String> = []
+        for name in provided where !seen.insert(name).inserted {
+            context.fail("sources", "metric '\(name)' is provided by two sources; give them different names")
+        }
+        let providedSet = Set(provided)
+        func unknownMetricMessage(_ metric: String) -> String {
+            var message = "no enabled source provides metric '\(metric)'"
+            if let close = TableReader.closest(to: metric, among: provided) { message += "; did you mean '\(close)'?" }
+            return message
+        }
+        if config.model.features.isEmpty {
+            context.fail("model.features", "needs at least one metric")
+        }
+        var featureSeen: Set<String> = []
+        for (i, feature) in config.model.features.enumerated() {
+            if !featureSeen.insert(feature).inserted {
+                context.fail("model.features[\(i)]", "'\(feature)' is listed twice")
+            } else if !providedSet.contains(feature) {
+                context.fail("model.features[\(i)]", unknownMetricMessage(feature))
+            }
+        }
+        if config.overload.any.isEmpty && config.overload.all.isEmpty {
+            context.fail("overload", "the SLO rule needs at least one condition in 'any' or 'all'")
+        }
+        for (key, list) in [("any", config.overload.any), ("all", config.overload.all)] {
+            for (i, condition) in list.enumerated() where !providedSet.contains(condition.metric) {
+                context.fail("overload.\(key)[\(i)]", unknownMetricMessage(condition.metric))
+            }
+        }
+        if config.journal.identifier.isEmpty || config.journal.identifier.contains(where: { $0 == " " || $0 == "\n" }) {
+            context.fail("journal.identifier", "expected a non-empty word without spaces, got \"\(config.journal.identifier)\"")
+        }
+        if config.store.path.isEmpty { context.fail("store.path", "must not be empty") }
+    }
+}

@@ -1,0 +1,61 @@
+/// One clause of the SLO rule: `METRIC OP NUMBER`, e.g. `http_p99_ms > 1000`.
+public struct OverloadCondition: Equatable, Sendable, CustomStringConvertible {
+    public enum Comparison: String, CaseIterable, Sendable {
+        case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
+
+        public func holds(_ value: Double, _ threshold: Double) -> Bool {
+            switch self {
+            case .greater: return value > threshold
+            case .greaterOrEqual: return value >= threshold
+            case .less: return value < threshold
+            case .lessOrEqual: return value <= threshold
+            }
+        }
+    }
+
+    public var metric: String
+    public var comparison: Comparison
+    public var threshold: Double
+
+    public init(metric: String, comparison: Comparison, threshold: Double) {
+        self.metric = metric
+        self.comparison = comparison
+        self.threshold = threshold
+    }
+
+    /// Parses `"METRIC OP NUMBER"`; the error text says what part is wrong.
+    public static func parse(_ text: String) -> Result<OverloadCondition, ParseFailure> {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 3 else {
+            return .failure(ParseFailure("expected \"METRIC OP NUMBER\" such as \"http_p99_ms > 1000\", got \"\(text)\""))
+        }
+        let metric = String(parts[0])
+        guard MetricNameRule.isValid(metric) else {
+            return .failure(ParseFailure("'\(metric)' is not a metric name (lower-case letters, digits and _)"))
+        }
+        guard let comparison = Comparison(rawValue: String(parts[1])) else {
+            return .failure(ParseFailure("unknown operator '\(parts[1])'; use one of > >= < <="))
+        }
+        guard let threshold = Double(parts[2]), threshold.isFinite else {
+            return .failure(ParseFailure("'\(parts[2])' is not a number"))
+        }
+        return .success(OverloadCondition(metric: metric, comparison: comparison, threshold: threshold))
+    }
+
+    public var description: String {
+        let number = threshold == threshold.rounded() && abs(threshold) < 1e15 ? String(Int64(threshold)) : String(threshold)
+        return "\(metric) \(comparison.rawValue) \(number)"
+    }
+
+    public struct ParseFailure: Error, Equatable, Sendable {
+        public var message: String
+        init(_ message: String) { self.message = message }
+    }
+}
+
+enum MetricNameRule {
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) || first == "_" else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+}

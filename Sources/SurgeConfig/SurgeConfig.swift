@@ -1,0 +1,147 @@
+import SurgeSampling
+
+/// The whole configuration, with the built-in default of every key. This file is the one place
+/// that lists every key; `config/surgewatch.toml` documents the same keys for operators, and
+/// `ConfigLoader` rejects any key not listed here.
+public struct SurgeConfig: Equatable, Sendable {
+    public var sampling = Sampling()
+    public var window = Window()
+    public var model = Model()
+    public var learning = Learning()
+    public var overload = Overload()
+    public var alert = Alert()
+    public var store = Store()
+    public var sources = Sources()
+    public var journal = Journal()
+
+    public init() {}
+
+    public struct Sampling: Equatable, Sendable {
+        /// `interval`: time between ticks, 1s ... 5m.
+        public var interval: Duration = .seconds(10)
+        /// `proc_root`: where /proc is mounted; tests point it at fixture trees.
+        public var procRoot = "/proc"
+    }
+
+    public struct Window: Equatable, Sendable {
+        /// `ticks`: ring-buffer length, the LSTM's input window, 2 ... 2880.
+        public var ticks = 30
+    }
+
+    public struct Model: Equatable, Sendable {
+        /// `features`: metric names the model reads, in this order.
+        public var features = ["cpu_busy", "load1", "psi_cpu_some_avg10", "tcp_established"]
+        /// `horizon_ticks`: predict overload within the next H ticks (0 = now), 0 ... 360.
+        public var horizonTicks = 3
+        /// `hidden`: LSTM hidden size, 1 ... 512.
+        public var hidden = 32
+        /// `layers`: stacked LSTM layers, 1 ... 8.
+        public var layers = 2
+        /// `path`: model file; absent = the built-in default model for the default features.
+        /// Relative paths are under the state directory.
+        public var path: String?
+    }
+
+    public struct Learning: Equatable, Sendable {
+        /// `online`: learn from delayed labels while running.
+        public var online = true
+    }
+
+    public struct Overload: Equatable, Sendable {
+        /// `any`: the SLO is broken when any of these holds ...
+        public var any: [OverloadCondition] = [
+            OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0),
+            OverloadCondition(metric: "psi_cpu_some_avg10", comparison: .greater, threshold: 50),
+        ]
+        /// `all`: ... or when all of these hold (if given).
+        public var all: [OverloadCondition] = []
+        /// `for_ticks`: the rule must hold this many ticks in a row, 1 ... 1000.
+        public var forTicks = 1
+    }
+
+    public struct Alert: Equatable, Sendable {
+        /// `fire_probability`: p(overload) at or above which a predicted alert may fire.
+        public var fireProbability = 0.8
+        /// `resolve_probability`: p(overload) below which an alert may resolve.
+        public var resolveProbability = 0.5
+        /// `fire_after`: ticks p must stay at or above fire_probability, 1 ... 100.
+        public var fireAfter = 2
+        /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
+        public var resolveAfter = 3
+    }
+
+    public struct Store: Equatable, Sendable {
+        /// `path`: the SQLite file; relative paths are under the state directory.
+        public var path = "surgewatch.db"
+        /// `retention`: rows older than this are pruned, 1h ... 3650d.
+        public var retention: Duration = .seconds(30 * 86400)
+    }
+
+    public struct Sources: Equatable, Sendable {
+        /// `host`: the /proc metrics.
+        public var host = true
+        public var probes: [Probe] = []
+        public var prometheus: [Prometheus] = []
+        public var nginx: [Nginx] = []
+        public var cgroups: [Cgroup] = []
+    }
+
+    /// `[[sources.probe]]`: GET `url` each tick.
+    public struct Probe: Equatable, Sendable {
+        public var name: String?
+        public var url: String
+        public var timeout: Duration = .seconds(2)
+    }
+
+    /// `[[sources.prometheus]]`: scrape `url`, derive the named `metrics`.
+    public struct Prometheus: Equatable, Sendable {
+        public var name: String?
+        public var url: String
+        public var timeout: Duration = .seconds(2)
+        /// metric name -> expression, in file order.
+        public var metrics: [NamedExpression] = []
+    }
+
+    public struct NamedExpression: Equatable, Sendable {
+        public var name: String
+        public var expression: String
+    }
+
+    /// `[[sources.nginx]]`: stub_status at `url`.
+    public struct Nginx: Equatable, Sendable {
+        public var name: String?
+        public var url: String
+        public var timeout: Duration = .seconds(2)
+    }
+
+    /// `[[sources.cgroup]]`: cgroup v2 figures of a systemd unit.
+    public struct Cgroup: Equatable, Sendable {
+        public var name: String?
+        public var unit: String
+    }
+
+    public struct Journal: Equatable, Sendable {
+        /// `identifier`: SYSLOG_IDENTIFIER of alert entries.
+        public var identifier = "surgewatch"
+    }
+}
+
+extension SurgeConfig {
+    /// Every metric the enabled sources provide, in the order ticks will carry them.
+    public var providedMetrics: [String] {
+        var names: [String] = []
+        if sources.host { names += HostMetric.names }
+        for probe in sources.probes { names += ApplicationMetric.prefixed(ApplicationMetric.probe, by: probe.name) }
+        for endpoint in sources.prometheus {
+            names += ApplicationMetric.prefixed(endpoint.metrics.map(\.name), by: endpoint.name)
+        }
+        for server in sources.nginx { names += ApplicationMetric.prefixed(ApplicationMetric.nginx, by: server.name) }
+        for group in sources.cgroups { names += ApplicationMetric.prefixed(ApplicationMetric.cgroup, by: group.name) }
+        return names
+    }
+
+    /// Metrics the SLO rule reads.
+    public var overloadMetrics: [String] {
+        (overload.any + overload.all).map(\.metric)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where the daemon keeps its database and learned model.
+///
+/// In order: `--state-dir`, then `$STATE_DIRECTORY` (set by systemd from `StateDirectory=`), then
+/// /var/lib/surgewatch. Relative `store.path` and `model.path` are resolved inside it, so one
+/// shipped config works under systemd and in a developer's checkout alike.
+public enum StateDirectory {
+    public static let fallback = "/var/lib/surgewatch"
+
+    public static func resolve(override: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let override, !override.isEmpty { return absolute(override) }
+        // systemd passes a colon-separated list when several directories are configured.
+        if let fromSystemd = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !fromSystemd.isEmpty {
+            return String(fromSystemd)
+        }
+        return fallback
+    }
+
+    public static func file(_ path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+    }
+
+    /// Creates the directory (and parents) if needed; throws a message naming the path.
+    public static func prepare(_ directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DaemonError.stateDirectory(path: directory, reason: (error as NSError).localizedDescription)
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw DaemonError.stateDirectory(path: directory, reason: "not writable by this user")
+        }
+    }
+
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    }
+}
+
+public enum DaemonError: Error, CustomStringConvertible {
+    case stateDirectory(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .stateDirectory(let path, let reason): return "state directory \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Glibc
+import SurgeDetection
+import SurgeSampling
+
+/// How each tick is echoed on stdout: a readable line, a JSON object per line (for jq and the
+/// end-to-end tests), or nothing (under systemd, where STATUS= carries it instead).
+public enum TickOutput: String, Sendable, CaseIterable {
+    case text, json, none
+}
+
+public enum TickLine {
+    public static func text(_ sample: Sample, features: [String], outcome: TickOutcome) -> String {
+        var line = "\(rfc3339(sample.timestamp)) tick \(sample.tick) ·"
+        for feature in features {
+            line += " \(feature)=" + (sample.value(feature).map(number) ?? "-")
+        }
+        line += " · \(sample.schema.count) metrics, \(sample.missingCount) missing · window \(outcome.windowFill)/\(outcome.windowTicks)"
+        return line
+    }
+
+    /// Keys in schema order; missing values are null.
+    public static func json(_ sample: Sample) -> String {
+        var line = "{\"tick\":\(sample.tick),\"time\":\"\(rfc3339(sample.timestamp))\",\"values\":{"
+        for (index, name) in sample.schema.names.enumerated() {
+            if index > 0 { line += "," }
+            let value = sample.values[index]
+            line += "\"\(name)\":" + (value.isNaN ? "null" : number(value))
+        }
+        return line + "}}"
+    }
+
+    /// Up to six significant digits, integers without a fraction: stable across runs and short.
+    public static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        var buffer = [CChar](repeating: 0, count: 32)
+        _ = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.6g", $0) }
+        return decodeCString(buffer)
+    }
+
+    public static func rfc3339(_ unixSeconds: Double) -> String {
+        var seconds = time_t(unixSeconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        _ = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return decodeCString(buffer)
+    }
+}
+
+
+private func decodeCString(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Writes one line to stdout with a single write(2): unbuffered, so a reader (a pipe, a test)
+/// sees each tick as it happens, and lines from concurrent writers never interleave.
+public func writeStdoutLine(_ line: String) {
+    var bytes = Array(line.utf8)
+    bytes.append(0x0A)
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let written = write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0 { if errno == EINTR { continue } else { return } }
+            offset += written
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Glibc
+import Logging
+import ServiceLifecycle
+import SurgeConfig
+import SurgeDetection
+import SurgeJournal
+import SurgeSampling
+
+/// The daemon's heartbeat: every interval, read all sources into a sample, feed the pipeline,
+/// report to systemd and stdout. It reads no clock but the one it is given.
+final class TickService: Service {
+    let initialConfig: SurgeConfig
+    let options: DaemonOptions
+    let mailbox: ReloadMailbox
+    let notifier: SystemdNotifier
+    let output: TickOutput
+    let logger: Logger
+
+    init(config: SurgeConfig, options: DaemonOptions, mailbox: ReloadMailbox,
+         notifier: SystemdNotifier, output: TickOutput, logger: Logger) {
+        initialConfig = config
+        self.options = options
+        self.mailbox = mailbox
+        self.notifier = notifier
+        self.output = output
+        self.logger = logger
+    }
+
+    func interval(of config: SurgeConfig) -> Duration {
+        options.intervalOverride ?? config.sampling.interval
+    }
+
+    func run() async throws {
+        let ticks = await cancelWhenGracefulShutdown { [self] in
+            await loop()
+        }
+        notifier.stopping(status: "stopped after \(ticks) ticks")
+        logger.notice("stopped after \(ticks) ticks")
+    }
+
+    /// Runs ticks until cancelled (graceful shutdown) or `maxTicks`; returns the tick count.
+    private func loop() async -> Int {
+        var config = initialConfig
+        var collector = SampleCollector(sources: SourceFactory.make(config))
+        var pipeline = DetectionPipeline(schema: collector.schema, windowTicks: config.window.ticks, features: config.model.features)
+        var problems = ProblemLog()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var schedule = TickSchedule(anchor: start, interval: interval(of: config))
+        var deadline = start
+        let watchdog = notifier.watchdogPeriod()
+        var tick = 0
+        logger.notice("sampling \(collector.schema.count) metrics from \(collector.sources.map(\.id).joined(separator: ", ")) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
+
+        while !Task.isCancelled {
+            do {
+                try await wait(until: deadline, on: clock, pinging: watchdog)
+            } catch {
+                break
+            }
+            if let newConfig = mailbox.take() {
+                let changedSources = newConfig.sources != config.sources || newConfig.sampling.procRoot != config.sampling.procRoot
+                if changedSources { collector = SampleCollector(sources: SourceFactory.make(newConfig)) }
+                pipeline = pipeline.reconfigured(schema: collector.schema, windowTicks: newConfig.window.ticks, features: newConfig.model.features)
+                if interval(of: newConfig) != schedule.interval {
+                    schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
+                }
+                config = newConfig
+                logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
+            }
+
+            tick += 1
+            let monotonic = start.duration(to: clock.now).seconds
+            let collected = await collector.collect(tick: tick, timestamp: wallClockSeconds(), monotonicSeconds: monotonic)
+            for (source, list) in collected.problems {
+                problems.record(list, source: source, atSeconds: monotonic, logger: logger)
+            }
+            let outcome = pipeline.ingest(collected.sample)
+            emit(collected.sample, outcome, features: config.model.features)
+
+            let status = "tick \(tick) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
+            if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
+            if watchdog != nil { notifier.watchdog() }
+
+            if let maxTicks = options.maxTicks, tick >= maxTicks { break }
+            let next = schedule.next(after: clock.now)
+            if next.skipped > 0 {
+                logger.warning("tick \(tick) overran the \(DurationText.format(schedule.interval)) interval; skipped \(next.skipped) tick(s) to stay aligned")
+            }
+            deadline = next.deadline
+        }
+        return tick
+    }
+
+    /// Sleeps until `deadline`, waking every half watchdog period to ping systemd when the
+    /// interval is longer than that (interval may be up to 5 minutes).
+    private func wait(until deadline: ContinuousClock.Instant, on clock: ContinuousClock, pinging watchdog: Duration?) async throws {
+        while clock.now < deadline {
+            var wake = deadline
+            if let watchdog { wake = min(deadline, clock.now.advanced(by: watchdog / 2)) }
+            try await clock.sleep(until: wake, tolerance: .milliseconds(1))
+            if wake < deadline { notifier.watchdog() }
+        }
+        try Task.checkCancellation()
+    }
+
+    private func emit(_ sample: Sample, _ outcome: TickOutcome, features: [String]) {
+        switch output {
+        case .none: return
+        case .text: writeStdoutLine(TickLine.text(sample, features: features, outcome: outcome))
+        case .json: writeStdoutLine(TickLine.json(sample))
+        }
+    }
+
+    private func wallClockSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}

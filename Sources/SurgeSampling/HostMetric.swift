@@ -1,0 +1,37 @@
+/// The host metrics surgewatch reads from /proc, named as in CONTRACTS.md. The order here is the
+/// order of columns in samples, tick lines and traces.
+public enum HostMetric: String, CaseIterable, Sendable {
+    case cpuBusy = "cpu_busy"
+    case cpuIowait = "cpu_iowait"
+    case cpuSteal = "cpu_steal"
+    case load1 = "load1"
+    case load5 = "load5"
+    case procsRunning = "procs_running"
+    case procsBlocked = "procs_blocked"
+    case memUsedRatio = "mem_used_ratio"
+    case swapUsedRatio = "swap_used_ratio"
+    case psiCPUSomeAvg10 = "psi_cpu_some_avg10"
+    case psiMemSomeAvg10 = "psi_mem_some_avg10"
+    case psiMemFullAvg10 = "psi_mem_full_avg10"
+    case psiIOSomeAvg10 = "psi_io_some_avg10"
+    case psiIOFullAvg10 = "psi_io_full_avg10"
+    case netRxBytesPerS = "net_rx_bytes_per_s"
+    case netTxBytesPerS = "net_tx_bytes_per_s"
+    case netRxPacketsPerS = "net_rx_packets_per_s"
+    case netDropsPerS = "net_drops_per_s"
+    case tcpEstablished = "tcp_established"
+    case tcpTimeWait = "tcp_time_wait"
+    case tcpOrphan = "tcp_orphan"
+    case tcpActiveOpensPerS = "tcp_active_opens_per_s"
+    case tcpPassiveOpensPerS = "tcp_passive_opens_per_s"
+    case tcpRetransSegsPerS = "tcp_retrans_segs_per_s"
+    case tcpListenOverflowsPerS = "tcp_listen_overflows_per_s"
+    case tcpListenDropsPerS = "tcp_listen_drops_per_s"
+    case diskBusyRatio = "disk_busy_ratio"
+
+    public static let names: [String] = allCases.map(\.rawValue)
+    /// Position of the metric in `names` (and in a host reading's values).
+    public var slot: Int { Self.slots[self]! }
+    private static let slots: [HostMetric: Int] =
+        Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+}

@@ -1,0 +1,199 @@
+import Synchronization
+
+/// Reads the host metrics from a /proc tree and turns counters into rates against the previous
+/// read. Pure apart from file reads under `procRoot`, which tests point at fixture trees.
+public struct HostSampler: Sendable {
+    public let procRoot: String
+    private let reader: ProcFileReader
+    private var previous: Counters?
+
+    /// The counters that become rates, kept from one read to the next.
+    struct Counters: Sendable {
+        var seconds: Double
+        var cpu: CPUStat?
+        var net: [String: NetDevStats.Interface]?
+        var tcp: [String: Int64]?
+        var tcpExt: [String: Int64]?
+        var disks: [String: UInt64]?
+    }
+
+    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader()) {
+        self.procRoot = procRoot.hasSuffix("/") ? String(procRoot.dropLast()) : procRoot
+        self.reader = reader
+    }
+
+    public mutating func read(monotonicSeconds now: Double) -> SourceReading {
+        var values = [Double](repeating: .nan, count: HostMetric.allCases.count)
+        var problems: [SourceProblem] = []
+        func set(_ metric: HostMetric, _ value: Double?) {
+            if let value { values[metric.slot] = value }
+        }
+        func load<T>(_ relative: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
+            let path = procRoot + "/" + relative
+            do {
+                return try parse(try reader.read(path))
+            } catch let error as ProcReadError {
+                if case .missing = error, relative.hasPrefix("pressure/") {
+                    problems.append(SourceProblem(kind: .absentFeature, location: path,
+                        message: "\(path) is absent (kernel without PSI, or psi=0): pressure metrics stay missing"))
+                } else {
+                    problems.append(SourceProblem(kind: .failure, location: path, message: error.description))
+                }
+            } catch let error as ProcParseError {
+                problems.append(SourceProblem(kind: .failure, location: path, message: error.description))
+            } catch {
+                problems.append(SourceProblem(kind: .failure, location: path, message: "\(error)"))
+            }
+            return nil
+        }
+
+        let before = previous
+        let elapsed = before.map { now - $0.seconds } ?? 0
+        var current = Counters(seconds: now)
+
+        if let cpu = load("stat", CPUStat.parse) {
+            current.cpu = cpu
+            set(.procsRunning, Double(cpu.procsRunning))
+            set(.procsBlocked, Double(cpu.procsBlocked))
+            if let old = before?.cpu, let shares = Self.cpuShares(old, cpu) {
+                set(.cpuBusy, shares.busy)
+                set(.cpuIowait, shares.iowait)
+                set(.cpuSteal, shares.steal)
+            }
+        }
+        if let load = load("loadavg", LoadAverage.parse) {
+            set(.load1, load.load1)
+            set(.load5, load.load5)
+        }
+        if let memory = load("meminfo", MemInfo.parse) {
+            let total = Double(memory.totalKiB)
+            set(.memUsedRatio, min(1, max(0, 1 - Double(memory.availableKiB) / total)))
+            let swap = Double(memory.swapTotalKiB)
+            set(.swapUsedRatio, swap > 0 ? min(1, max(0, 1 - Double(memory.swapFreeKiB) / swap)) : 0)
+        }
+        if let cpu = load("pressure/cpu", PressureStall.parse) {
+            set(.psiCPUSomeAvg10, cpu.someAvg10)
+        }
+        if let memory = load("pressure/memory", PressureStall.parse) {
+            set(.psiMemSomeAvg10, memory.someAvg10)
+            set(.psiMemFullAvg10, memory.fullAvg10)
+        }
+        if let io = load("pressure/io", PressureStall.parse) {
+            set(.psiIOSomeAvg10, io.someAvg10)
+            set(.psiIOFullAvg10, io.fullAvg10)
+        }
+        if let net = load("net/dev", NetDevStats.parse) {
+            var byName: [String: NetDevStats.Interface] = [:]
+            for interface in net.interfaces where interface.name != "lo" { byName[interface.name] = interface }
+            current.net = byName
+            if let old = before?.net {
+                set(.netRxBytesPerS, Self.summedRate(old, byName, elapsed) { $0.rxBytes })
+                set(.netTxBytesPerS, Self.summedRate(old, byName, elapsed) { $0.txBytes })
+                set(.netRxPacketsPerS, Self.summedRate(old, byName, elapsed) { $0.rxPackets })
+                set(.netDropsPerS, Self.summedRate(old, byName, elapsed) { $0.rxDrop &+ $0.txDrop })
+            }
+        }
+        if let sockets = load("net/sockstat", SockStat.parse) {
+            set(.tcpTimeWait, Double(sockets.tcpTimeWait))
+            set(.tcpOrphan, Double(sockets.tcpOrphan))
+        }
+        if let snmp = load("net/snmp", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["Tcp"]) }) {
+            if let tcp = snmp.tables["Tcp"] {
+                current.tcp = tcp
+                set(.tcpEstablished, tcp["CurrEstab"].map(Double.init))
+                if let old = before?.tcp {
+                    set(.tcpActiveOpensPerS, Self.rate(old, tcp, "ActiveOpens", elapsed))
+                    set(.tcpPassiveOpensPerS, Self.rate(old, tcp, "PassiveOpens", elapsed))
+                    set(.tcpRetransSegsPerS, Self.rate(old, tcp, "RetransSegs", elapsed))
+                }
+            } else {
+                problems.append(SourceProblem(kind: .failure, location: procRoot + "/net/snmp", message: "\(procRoot)/net/snmp: no Tcp lines"))
+            }
+        }
+        if let netstat = load("net/netstat", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["TcpExt"]) }) {
+            if let ext = netstat.tables["TcpExt"] {
+                current.tcpExt = ext
+                if let old = before?.tcpExt {
+                    set(.tcpListenOverflowsPerS, Self.rate(old, ext, "ListenOverflows", elapsed))
+                    set(.tcpListenDropsPerS, Self.rate(old, ext, "ListenDrops", elapsed))
+                }
+            } else {
+                problems.append(SourceProblem(kind: .failure, location: procRoot + "/net/netstat", message: "\(procRoot)/net/netstat: no TcpExt lines"))
+            }
+        }
+        if let disks = load("diskstats", DiskStats.parse) {
+            var ticks: [String: UInt64] = [:]
+            for disk in disks.wholeDisks { ticks[disk.name] = disk.ioTicksMs }
+            current.disks = ticks
+            if let old = before?.disks {
+                set(.diskBusyRatio, Self.busiestDisk(old, ticks, elapsed))
+            }
+        }
+        previous = current
+        return SourceReading(values: values, problems: problems)
+    }
+
+    /// Shares of CPU time between two reads of /proc/stat. iowait may legitimately step back
+    /// (proc(5) says so, on idle CPUs coming out of I/O wait), so single columns are clamped at
+    /// zero; only a total that goes backwards (counters reset) makes the shares missing.
+    static func cpuShares(_ old: CPUStat, _ new: CPUStat) -> (busy: Double, iowait: Double, steal: Double)? {
+        guard new.total > old.total else { return nil }
+        func delta(_ path: KeyPath<CPUStat, UInt64>) -> Double {
+            new[keyPath: path] >= old[keyPath: path] ? Double(new[keyPath: path] - old[keyPath: path]) : 0
+        }
+        let total = Double(new.total - old.total)
+        let idle = delta(\.idle) + delta(\.iowait)
+        return (busy: min(1, max(0, 1 - idle / total)),
+                iowait: min(1, delta(\.iowait) / total),
+                steal: min(1, delta(\.steal) / total))
+    }
+
+    static func rate(_ old: [String: Int64], _ new: [String: Int64], _ key: String, _ seconds: Double) -> Double? {
+        guard let before = old[key], let after = new[key] else { return nil }
+        return counterRate(previous: before, current: after, seconds: seconds)
+    }
+
+    /// Sum of per-interface rates over interfaces present in both reads. One interface whose
+    /// counter went backwards makes the sum unknowable, so it is missing.
+    static func summedRate(
+        _ old: [String: NetDevStats.Interface], _ new: [String: NetDevStats.Interface], _ seconds: Double,
+        _ counter: (NetDevStats.Interface) -> UInt64
+    ) -> Double? {
+        var sum = 0.0
+        for (name, interface) in new {
+            guard let before = old[name] else { continue }
+            guard let rate = counterRate(previous: counter(before), current: counter(interface), seconds: seconds) else {
+                return nil
+            }
+            sum += rate
+        }
+        return seconds > 0 ? sum : nil
+    }
+
+    /// The busiest disk's share of time with I/O in flight, capped at 1 (io_ticks is sampled on
+    /// jiffies, so it can run slightly ahead of our clock). A disk that was reset is skipped.
+    static func busiestDisk(_ old: [String: UInt64], _ new: [String: UInt64], _ seconds: Double) -> Double? {
+        var busiest: Double?
+        for (name, ticks) in new {
+            guard let before = old[name],
+                  let rate = counterRate(previous: before, current: ticks, seconds: seconds) else { continue }
+            busiest = max(busiest ?? 0, min(1, rate / 1000))
+        }
+        return busiest
+    }
+}
+
+/// The host's /proc metrics as a `MetricSource`.
+public final class HostSource: MetricSource {
+    public let id = "host"
+    public let metricNames = HostMetric.names
+    private let state: Mutex<HostSampler>
+
+    public init(procRoot: String = "/proc") {
+        state = Mutex(HostSampler(procRoot: procRoot))
+    }
+
+    public func read(monotonicSeconds: Double) async -> SourceReading {
+        state.withLock { $0.read(monotonicSeconds: monotonicSeconds) }
+    }
+}

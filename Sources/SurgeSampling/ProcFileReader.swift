@@ -1,0 +1,56 @@
+import Glibc
+
+/// Why a /proc file could not be read at all (as opposed to read but malformed).
+public enum ProcReadError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The file does not exist: on this kernel a feature (PSI, say) is absent. Not a fault.
+    case missing(path: String)
+    case unreadable(path: String, errno: Int32)
+    case tooLarge(path: String, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .missing(let path): return "\(path): no such file"
+        case .unreadable(let path, let code): return "\(path): \(String(cString: strerror(code)))"
+        case .tooLarge(let path, let limit): return "\(path): larger than \(limit) bytes, not read"
+        }
+    }
+}
+
+/// Reads /proc files with plain syscalls into a reused buffer. /proc reports a size of 0 (or a
+/// wrong one) for its files, so we read to EOF and cap the size instead of trusting `stat`.
+public struct ProcFileReader: Sendable {
+    public let limit: Int
+
+    public init(limit: Int = 4 << 20) {
+        self.limit = limit
+    }
+
+    public func read(_ path: String) throws(ProcReadError) -> ProcText {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw .missing(path: path) }
+            throw .unreadable(path: path, errno: code)
+        }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 16 << 10)
+        var used = 0
+        while true {
+            if used == bytes.count {
+                guard bytes.count < limit else { throw .tooLarge(path: path, limit: limit) }
+                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit - bytes.count)))
+            }
+            let count = bytes.withUnsafeMutableBytes { raw in
+                Glibc.read(fd, raw.baseAddress! + used, raw.count - used)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(path: path, errno: errno)
+            }
+            if count == 0 { break }
+            used += count
+        }
+        bytes.removeSubrange(used...)
+        return ProcText(path: path, bytes: bytes)
+    }
+}

@@ -1,0 +1,63 @@
+/// /proc/net/snmp and /proc/net/netstat share one layout: for each protocol a line of names and
+/// then a line of values, both led by the same prefix.
+///
+///     Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens ... CurrEstab ... RetransSegs ...
+///     Tcp: 1 200 120000 -1 28 1 0 0 1 2106 1590 0 0 7 0
+///     TcpExt: SyncookiesSent SyncookiesRecv ... ListenOverflows ListenDrops ...
+///     TcpExt: 0 0 ... 0 0 ...
+///
+/// `MaxConn` is -1, so values are signed.
+public struct ProtocolCounters: Equatable, Sendable {
+    /// protocol prefix (without the colon) -> counter name -> value
+    public var tables: [String: [String: Int64]]
+
+    public func value(_ proto: String, _ name: String) -> Int64? {
+        tables[proto]?[name]
+    }
+
+    /// Parses every protocol in the file; `only` limits the work to the prefixes a caller needs.
+    public static func parse(_ text: ProcText, only: Set<String>? = nil) throws(ProcParseError) -> ProtocolCounters {
+        var tables: [String: [String: Int64]] = [:]
+        var pendingNames: (proto: String, names: [ArraySlice<UInt8>], line: Int)?
+        var failure: ProcParseError?
+        text.forEachLine { number, line in
+            let fields = procFields(line)
+            guard let head = fields.first else { return true }
+            guard head.last == UInt8(ascii: ":") else {
+                failure = text.error(line: number, "expected a '<Protocol>:' line, got '\(head.text)'")
+                return false
+            }
+            let proto = String(decoding: head.dropLast(), as: UTF8.self)
+            if let pending = pendingNames, pending.proto == proto {
+                pendingNames = nil
+                guard only?.contains(proto) ?? true else { return true }
+                let values = fields.dropFirst()
+                guard values.count == pending.names.count else {
+                    failure = text.error(line: number, "\(proto): \(values.count) values for \(pending.names.count) names on line \(pending.line)")
+                    return false
+                }
+                var table: [String: Int64] = [:]
+                for (name, field) in zip(pending.names, values) {
+                    guard let value = field.asInt64 else {
+                        failure = text.error(line: number, "\(proto) \(String(decoding: name, as: UTF8.self)): '\(field.text)' is not a number")
+                        return false
+                    }
+                    table[String(decoding: name, as: UTF8.self)] = value
+                }
+                tables[proto] = table
+            } else {
+                if let pending = pendingNames {
+                    failure = text.error(line: pending.line, "\(pending.proto): names without a line of values")
+                    return false
+                }
+                pendingNames = (proto, Array(fields.dropFirst()), number)
+            }
+            return true
+        }
+        if let failure { throw failure }
+        if let pending = pendingNames {
+            throw text.error(line: pending.line, "\(pending.proto): names without a line of values (file cut short?)")
+        }
+        return ProtocolCounters(tables: tables)
+    }
+}

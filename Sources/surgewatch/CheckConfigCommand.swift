@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import SurgeConfig
+
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a config file: exit 0 if valid, else print FILE:LINE:COLUMN: KEY: problem and exit 1.")
+
+    @Argument(help: "The config file.")
+    var path = ConfigLoader.defaultPath
+
+    func run() throws {
+        do {
+            let config = try ConfigLoader.load(path: path)
+            let metrics = config.providedMetrics
+            print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+}

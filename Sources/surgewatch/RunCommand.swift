@@ -1,0 +1,70 @@
+import ArgumentParser
+import Logging
+import SurgeConfig
+import SurgeDaemon
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon in the foreground (systemd Type=notify).")
+
+    @Option(help: "The config file.")
+    var config = ConfigLoader.defaultPath
+
+    @Option(help: "Where the database and model live (default: $STATE_DIRECTORY, else /var/lib/surgewatch).")
+    var stateDir: String?
+
+    @Option(help: "Per-tick lines on stdout: text, json or none (default: text unless stdout is the journal).")
+    var tickOutput: TickOutputArgument?
+
+    @Option(help: "Least severe log level shown: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: LogLevelArgument = .init(.info)
+
+    @Option(help: .hidden)
+    var maxTicks: Int?
+
+    @Option(help: .hidden)
+    var tickInterval: String?
+
+    func run() async throws {
+        var interval: Duration?
+        if let tickInterval {
+            guard let parsed = DurationText.parse(tickInterval), parsed > .zero else {
+                throw ValidationError("--tick-interval: expected a duration such as 10ms or 1s, got \(tickInterval)")
+            }
+            interval = parsed
+        }
+        let level = logLevel.level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "surgewatch")
+        let options = DaemonOptions(
+            configPath: config, stateDirectory: stateDir, tickOutput: tickOutput?.value,
+            maxTicks: maxTicks, intervalOverride: interval)
+        let code = await Daemon.run(options, logger: logger)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct TickOutputArgument: ExpressibleByArgument {
+    let value: TickOutput
+    init?(argument: String) {
+        guard let value = TickOutput(rawValue: argument) else { return nil }
+        self.value = value
+    }
+    static var allValueStrings: [String] { TickOutput.allCases.map(\.rawValue) }
+}
+
+struct LogLevelArgument: ExpressibleByArgument {
+    let level: Logger.Level
+    init(_ level: Logger.Level) { self.level = level }
+    init?(argument: String) {
+        guard let level = Logger.Level(rawValue: argument) else { return nil }
+        self.level = level
+    }
+    var defaultValueDescription: String { level.rawValue }
+    static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) }
+}
