@@ -87,6 +87,10 @@ public enum ConfigLoader {
         }
         if let t = root.table("journal") {
             config.journal.identifier = t.string("identifier") ?? defaults.journal.identifier
+            let identifier = config.journal.identifier
+            if identifier.isEmpty || identifier.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+                t.fail("identifier", "expected a non-empty word without spaces, got \"\(identifier)\"")
+            }
             t.finish()
         }
         root.finish()
@@ -236,9 +240,6 @@ public enum ConfigLoader {
             for (i, condition) in list.enumerated() where !providedSet.contains(condition.metric) {
                 context.fail("overload.\(key)[\(i)]", unknownMetricMessage(condition.metric))
             }
-        }
-        if config.journal.identifier.isEmpty || config.journal.identifier.contains(where: { $0 == " " || $0 == "\n" }) {
-            context.fail("journal.identifier", "expected a non-empty word without spaces, got \"\(config.journal.identifier)\"")
         }
         if config.store.path.isEmpty { context.fail("store.path", "must not be empty") }
     }

@@ -33,12 +33,13 @@ public struct ProcFileReader: Sendable {
             throw .unreadable(path: path, errno: code)
         }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 16 << 10)
+        // One byte more than the limit tells "exactly at the limit" from "larger".
+        var bytes = [UInt8](repeating: 0, count: min(16 << 10, limit + 1))
         var used = 0
         while true {
             if used == bytes.count {
-                guard bytes.count < limit else { throw .tooLarge(path: path, limit: limit) }
-                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit - bytes.count)))
+                guard bytes.count <= limit else { throw .tooLarge(path: path, limit: limit) }
+                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - bytes.count)))
             }
             let count = bytes.withUnsafeMutableBytes { raw in
                 Glibc.read(fd, raw.baseAddress! + used, raw.count - used)
@@ -50,6 +51,7 @@ public struct ProcFileReader: Sendable {
             if count == 0 { break }
             used += count
         }
+        if used > limit { throw .tooLarge(path: path, limit: limit) }
         bytes.removeSubrange(used...)
         return ProcText(path: path, bytes: bytes)
     }

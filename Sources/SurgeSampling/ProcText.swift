@@ -1,7 +1,7 @@
 /// The bytes of one /proc (or /sys) file together with the path they came from, so that every
 /// parse error can name the file and line. Parsing works on bytes, not `String`: /proc/stat on a
 /// large host carries an `intr` line of thousands of numbers that we never need to decode.
-public struct ProcText: Sendable {
+public struct ProcText: Sendable, CustomStringConvertible {
     public let path: String
     public let bytes: [UInt8]
 
@@ -26,6 +26,8 @@ public struct ProcText: Sendable {
             number += 1
         }
     }
+
+    public var description: String { "\(path) (\(bytes.count) bytes)" }
 
     public func error(line: Int, _ reason: String) -> ProcParseError {
         ProcParseError(path: path, line: line, reason: reason)

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import SurgeConfig
+
+@Suite struct GoodConfigTests {
+    static let shipped = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config/surgewatch.toml").path
+
+    @Test func shippedConfigStatesExactlyTheBuiltInDefaults() throws {
+        // The shipped file documents every key with its default; if a default changes in code
+        // and not in the file (or the reverse), operators would be misled.
+        let config = try ConfigLoader.load(path: Self.shipped)
+        #expect(config == SurgeConfig())
+    }
+
+    @Test func emptyFileMeansDefaults() throws {
+        #expect(try ConfigLoader.parse("", file: "empty.toml") == SurgeConfig())
+    }
+
+    @Test func fullConfigWithEverySource() throws {
+        let path = Bundle.module.resourcePath! + "/Fixtures/good/all-sources.toml"
+        let config = try ConfigLoader.load(path: path)
+        #expect(config.sampling.interval == .seconds(5))
+        #expect(config.sources.probes.map(\.name) == ["api", "shop"])
+        #expect(config.sources.probes[1].timeout == .milliseconds(1500))
+        #expect(config.sources.prometheus.first?.metrics.map(\.name) == ["http_rps", "http_error_ratio", "http_p99_ms"])
+        #expect(config.sources.prometheus.first?.metrics[2].expression == "histogram_quantile(0.99, http_request_duration_seconds) * 1000")
+        #expect(config.sources.cgroups == [SurgeConfig.Cgroup(name: nil, unit: "shop.service")])
+        #expect(config.overload.any == [
+            OverloadCondition(metric: "http_p99_ms", comparison: .greater, threshold: 1000),
+            OverloadCondition(metric: "http_error_ratio", comparison: .greater, threshold: 0.01),
+        ])
+        #expect(config.overload.all.isEmpty)
+        #expect(config.overload.forTicks == 2)
+        #expect(config.model.features.contains("api_probe_latency_ms"))
+        #expect(config.providedMetrics.contains("nginx_requests_per_s"))
+        #expect(config.providedMetrics.contains("cgroup_psi_cpu_some_avg10"))
+        #expect(config.store.retention == .seconds(7 * 86400))
+        #expect(config.model.path == "/var/lib/surgewatch/custom.swm")
+    }
+
+    @Test(arguments: [
+        ("10s", Duration.seconds(10)), ("5m", .seconds(300)), ("2h", .seconds(7200)), ("30d", .seconds(2_592_000)),
+        ("500ms", .milliseconds(500)), ("1m30s", .seconds(90)), ("1.5s", .milliseconds(1500)),
+    ])
+    func durationsParse(text: String, duration: Duration) {
+        #expect(DurationText.parse(text) == duration)
+    }
+
+    @Test(arguments: ["", "10", "s", "10 s", "10 days", "-5s", "1e3s", "10S"])
+    func badDurationsDoNot(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func durationsFormatBack() {
+        #expect(DurationText.format(.seconds(90)) == "1m30s")
+        #expect(DurationText.format(.milliseconds(250)) == "250ms")
+        #expect(DurationText.format(.seconds(2_592_000)) == "30d")
+    }
+
+    @Test func sourceMapFollowsTablesArraysAndInlineTables() {
+        let text = """
+        # comment with = and [brackets]
+        top = 1
+        [a]
+        list = [
+          "x", # a comment
+          'y',
+          { k = "v", n = 2 },
+        ]
+        text = \"\"\"
+        line one
+        [not.a.table]
+        \"\"\"
+        [[b.c]]
+        u = "first"
+        [[b.c]]
+        u = "second"
+        [b.c.d]
+        deep = true
+        "quoted.key" = 3
+        """
+        let map = TOMLSourceMap(text: text)
+        #expect(map.keys["top"] == SourcePosition(line: 2, column: 1))
+        #expect(map.values["a.list[1]"] == SourcePosition(line: 6, column: 3))
+        #expect(map.values["a.list[2].n"] == SourcePosition(line: 7, column: 18))
+        #expect(map.keys["a.text"] == SourcePosition(line: 9, column: 1))
+        #expect(map.keys["not.a.table"] == nil, "a header inside a multi-line string is text")
+        #expect(map.values["b.c[1].u"] == SourcePosition(line: 16, column: 5))
+        #expect(map.keys["b.c[1].d.deep"] == SourcePosition(line: 18, column: 1))
+        #expect(map.keys["b.c[1].d.quoted.key"] == SourcePosition(line: 19, column: 1))
+        #expect(map.position(of: "b.c[1].missing") == SourcePosition(line: 15, column: 1))
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import SurgeSampling
+
+/// The sampler over real snapshots fed in sequence through a symlink, with injected time.
+@Suite struct HostSamplerTests {
+    /// A proc root whose content can be switched between snapshots.
+    final class SwitchableRoot {
+        let link = NSTemporaryDirectory() + "surgewatch-root-\(UUID().uuidString)"
+        func point(at directory: String) throws {
+            try? FileManager.default.removeItem(atPath: link)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: link) }
+    }
+
+    func value(_ reading: SourceReading, _ metric: HostMetric) -> Double {
+        reading.values[metric.slot]
+    }
+
+    @Test func firstReadHasGaugesButNoRates() throws {
+        var sampler = HostSampler(procRoot: FixtureTree.root + "/t0")
+        let reading = sampler.read(monotonicSeconds: 100)
+        #expect(reading.problems.isEmpty)
+        #expect(value(reading, .load1) == 0.33)
+        #expect(value(reading, .procsRunning) == 1)
+        #expect(value(reading, .tcpTimeWait) == 2)
+        #expect(value(reading, .swapUsedRatio) == 0, "no swap configured means none used")
+        for rate in [HostMetric.cpuBusy, .netRxBytesPerS, .tcpActiveOpensPerS, .tcpListenOverflowsPerS, .diskBusyRatio] {
+            #expect(value(reading, rate).isNaN, "\(rate.rawValue) needs two reads")
+        }
+    }
+
+    @Test func ratesBetweenTwoRealSnapshots() throws {
+        let root = SwitchableRoot()
+        try root.point(at: FixtureTree.root + "/t0")
+        var sampler = HostSampler(procRoot: root.link)
+        _ = sampler.read(monotonicSeconds: 100)
+        try root.point(at: FixtureTree.root + "/t1")
+        let reading = sampler.read(monotonicSeconds: 105)
+        #expect(reading.problems.isEmpty)
+        // cpu: total 19783 -> 20784 jiffies, idle +573, iowait +8, steal +0
+        #expect(abs(value(reading, .cpuBusy) - (1 - 581.0 / 1001)) < 1e-12)
+        #expect(abs(value(reading, .cpuIowait) - 8.0 / 1001) < 1e-12)
+        #expect(value(reading, .cpuSteal) == 0)
+        // Tcp ActiveOpens 11 -> 41 in 5 s; the 30 connections to a closed port.
+        #expect(value(reading, .tcpActiveOpensPerS) == 6)
+        #expect(value(reading, .tcpPassiveOpensPerS) == 0)
+        #expect(value(reading, .tcpListenOverflowsPerS) == 0)
+        // vda io_ticks 2576 -> 2680 ms in 5 s.
+        #expect(abs(value(reading, .diskBusyRatio) - 104.0 / 5000) < 1e-12)
+        #expect(value(reading, .netRxBytesPerS) == 0, "lo is excluded; eth0 did not move")
+        #expect(abs(value(reading, .memUsedRatio) - (1 - 24_352_720.0 / 24_684_092)) < 1e-12)
+        #expect(value(reading, .psiCPUSomeAvg10) == 0.09)
+        #expect(value(reading, .psiIOSomeAvg10) == 0.36)
+        #expect(reading.values.allSatisfy { !$0.isNaN }, "every host metric is present on a full kernel")
+    }
+
+    @Test func listenOverflowsBecomeARate() throws {
+        let root = SwitchableRoot()
+        try root.point(at: FixtureTree.root + "/t1")
+        var sampler = HostSampler(procRoot: root.link)
+        _ = sampler.read(monotonicSeconds: 0)
+        try root.point(at: FixtureTree.root + "/t2")
+        let reading = sampler.read(monotonicSeconds: 38)
+        #expect(value(reading, .tcpListenOverflowsPerS) == 76.0 / 38)
+        #expect(value(reading, .tcpListenDropsPerS) == 76.0 / 38)
+        #expect(value(reading, .tcpEstablished) == 4)
+        #expect(value(reading, .tcpRetransSegsPerS) == 38.0 / 38)
+    }
+
+    @Test func countersGoingBackwardsGiveMissingNotNegative() throws {
+        let root = SwitchableRoot()
+        try root.point(at: FixtureTree.root + "/t2")
+        var sampler = HostSampler(procRoot: root.link)
+        _ = sampler.read(monotonicSeconds: 0)
+        try root.point(at: FixtureTree.root + "/t1")  // every counter is lower: a reset
+        let reading = sampler.read(monotonicSeconds: 10)
+        for rate in [HostMetric.cpuBusy, .cpuIowait, .tcpActiveOpensPerS, .tcpListenOverflowsPerS, .tcpRetransSegsPerS] {
+            #expect(value(reading, rate).isNaN, "\(rate.rawValue) after a reset")
+        }
+        #expect(value(reading, .diskBusyRatio).isNaN, "the only disk went backwards")
+        #expect(value(reading, .load1) == 0.38, "gauges are unaffected")
+        // After the reset, the next read has a new baseline.
+        let next = sampler.read(monotonicSeconds: 20)
+        #expect(value(next, .tcpActiveOpensPerS) == 0)
+    }
+
+    @Test func noElapsedTimeGivesMissingRates() throws {
+        var sampler = HostSampler(procRoot: FixtureTree.root + "/t0")
+        _ = sampler.read(monotonicSeconds: 5)
+        let reading = sampler.read(monotonicSeconds: 5)
+        #expect(value(reading, .tcpActiveOpensPerS).isNaN)
+        #expect(value(reading, .cpuBusy).isNaN, "no jiffies elapsed")
+    }
+
+    @Test func kernelWithoutPSILeavesPressureMissingWithoutFailure() throws {
+        let tree = try FixtureTree.copy("t0")
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try FileManager.default.removeItem(atPath: tree + "/pressure")
+        var sampler = HostSampler(procRoot: tree)
+        let reading = sampler.read(monotonicSeconds: 1)
+        #expect(reading.problems.count == 3)
+        #expect(reading.problems.allSatisfy { $0.kind == .absentFeature })
+        #expect(reading.problems.first?.location == tree + "/pressure/cpu")
+        for metric in [HostMetric.psiCPUSomeAvg10, .psiMemSomeAvg10, .psiMemFullAvg10, .psiIOSomeAvg10, .psiIOFullAvg10] {
+            #expect(value(reading, metric).isNaN)
+        }
+        #expect(value(reading, .load1) == 0.33)
+    }
+
+    @Test func oneBrokenFileIsReportedAndTheRestIsRead() throws {
+        let tree = try FixtureTree.copy("t0")
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try "Tcp: ActiveOpens\nTcp: lots\n".write(toFile: tree + "/net/snmp", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: tree + "/diskstats")
+        var sampler = HostSampler(procRoot: tree)
+        let reading = sampler.read(monotonicSeconds: 1)
+        let messages = reading.problems.map(\.message).sorted()
+        #expect(messages == [
+            "\(tree)/diskstats: no such file",
+            "\(tree)/net/snmp:2: Tcp ActiveOpens: 'lots' is not a number",
+        ])
+        #expect(reading.problems.allSatisfy { $0.kind == .failure })
+        #expect(value(reading, .tcpEstablished).isNaN)
+        #expect(value(reading, .load1) == 0.33)
+        #expect(value(reading, .tcpTimeWait) == 2)
+    }
+
+    @Test func readerCapsSizeAndReportsMissingFiles() throws {
+        let reader = ProcFileReader(limit: 64)
+        #expect(throws: ProcReadError.tooLarge(path: FixtureTree.path("t0", "net/netstat"), limit: 64)) {
+            try reader.read(FixtureTree.path("t0", "net/netstat"))
+        }
+        #expect(throws: ProcReadError.missing(path: "/nonexistent/stat")) {
+            try reader.read("/nonexistent/stat")
+        }
+        // Real /proc files report size 0; reading to EOF still gets everything.
+        let live = try ProcFileReader().read("/proc/self/status")
+        #expect(live.bytes.count > 100)
+    }
+
+    @Test func counterRateRules() {
+        #expect(counterRate(previous: UInt64(10), current: 30, seconds: 2) == 10)
+        #expect(counterRate(previous: UInt64(30), current: 10, seconds: 2) == nil)
+        #expect(counterRate(previous: UInt64(10), current: 30, seconds: 0) == nil)
+        #expect(counterRate(previous: Int64(-1), current: 30, seconds: 1) == nil)
+    }
+}
