@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Logging
 import ServiceLifecycle
 import SurgeConfig
@@ -31,15 +32,26 @@ final class TickService: Service {
     }
 
     func run() async throws {
-        let ticks = await cancelWhenGracefulShutdown { [self] in
-            await loop()
+        let deadline = ShutdownDeadline()
+        let progress = TickProgress()
+        let ticks = await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown { [self] in
+                await loop(progress: progress)
+            }
+        } onGracefulShutdown: { [notifier, logger] in
+            notifier.stopping(status: "stopping")
+            deadline.arm(after: .milliseconds(1800)) {
+                let stuck = progress.current
+                logger.error("tick \(stuck.tick) still running 1.8 s after the stop request (stuck in \(stuck.stage)); exiting without it")
+            }
         }
+        deadline.finish()
         notifier.stopping(status: "stopped after \(ticks) ticks")
         logger.notice("stopped after \(ticks) ticks")
     }
 
     /// Runs ticks until cancelled (graceful shutdown) or `maxTicks`; returns the tick count.
-    private func loop() async -> Int {
+    private func loop(progress: TickProgress) async -> Int {
         var config = initialConfig
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var pipeline = DetectionPipeline(schema: collector.schema, windowTicks: config.window.ticks, features: config.model.features)
@@ -70,11 +82,13 @@ final class TickService: Service {
             }
 
             tick += 1
+            progress.enter(tick: tick, stage: "reading \(collector.sources.map(\.id).joined(separator: ", "))")
             let monotonic = start.duration(to: clock.now).seconds
             let collected = await collector.collect(tick: tick, timestamp: wallClockSeconds(), monotonicSeconds: monotonic)
             for (source, list) in collected.problems {
                 problems.record(list, source: source, atSeconds: monotonic, logger: logger)
             }
+            progress.enter(tick: tick, stage: "the detection pipeline")
             let outcome = pipeline.ingest(collected.sample)
             emit(collected.sample, outcome, features: config.model.features)
 
@@ -82,6 +96,7 @@ final class TickService: Service {
             if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
             if watchdog != nil { notifier.watchdog() }
 
+            progress.enter(tick: tick, stage: "idle")
             if let maxTicks = options.maxTicks, tick >= maxTicks { break }
             let next = schedule.next(after: clock.now)
             if next.skipped > 0 {
@@ -117,4 +132,12 @@ final class TickService: Service {
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
+}
+
+/// Which tick is running and in what stage, for the shutdown deadline's message.
+final class TickProgress: Sendable {
+    private let state = Mutex((tick: 0, stage: "start-up"))
+
+    func enter(tick: Int, stage: String) { state.withLock { $0 = (tick, stage) } }
+    var current: (tick: Int, stage: String) { state.withLock { $0 } }
 }

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+/// The built binary, run for real: fixture /proc trees, a real NOTIFY_SOCKET, real signals.
+@Suite(.serialized) struct DaemonEndToEndTests {
+    static let fixtures = DaemonProcess.repository + "/Tests/SurgeSamplingTests/Fixtures/linux-6.18"
+    static let golden = Bundle.module.resourcePath! + "/Fixtures/golden-ticks-linux-6.18-t2.jsonl"
+
+    static func config(procRoot: String, window: Int = 30, features: String? = nil) -> String {
+        var text = "[sampling]\ninterval = \"1s\"\nproc_root = \"\(procRoot)\"\n[window]\nticks = \(window)\n"
+        if let features { text += "[model]\nfeatures = \(features)\nhorizon_ticks = 1\n" }
+        return text
+    }
+
+    func run(_ scratch: Scratch, _ extra: [String] = [], environment: [String: String] = [:]) throws -> DaemonProcess {
+        try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state] + extra, environment: environment)
+    }
+
+    @Test func ticksOverFixtureProcMatchGoldenFile() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--max-ticks", "3", "--tick-output", "json"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        let lines = daemon.stdoutLines.map {
+            $0.replacingOccurrences(of: #""time":"[0-9TZ:-]+""#, with: #""time":"T""#, options: .regularExpression)
+        }
+        let expected = try String(contentsOfFile: Self.golden, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == expected)
+        #expect(FileManager.default.fileExists(atPath: scratch.state), "the state directory is created")
+    }
+
+    @Test func listenOverflowsReachTheTickOutput() throws {
+        // The proc root is a symlink switched from t1 to t2 after the first tick: 76 listen
+        // overflows appear between two ticks about one second apart.
+        let link = NSTemporaryDirectory() + "surgewatch-proc-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Self.fixtures + "/t1")
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        let scratch = try Scratch(config: Self.config(procRoot: link))
+        let daemon = try run(scratch, ["--max-ticks", "2", "--tick-output", "json"])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 1 })
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Self.fixtures + "/t2")
+        #expect(daemon.waitForExit(.seconds(10)) == 0)
+        let second = try #require(daemon.stdoutLines.last?.data(using: .utf8))
+        let object = try #require(try JSONSerialization.jsonObject(with: second) as? [String: Any])
+        let values = try #require(object["values"] as? [String: Any])
+        let overflows = try #require(values["tcp_listen_overflows_per_s"] as? Double)
+        #expect(overflows > 50 && overflows < 110, "76 overflows in about 1 s, got \(overflows)/s")
+        let busy = try #require(values["cpu_busy"] as? Double)
+        #expect(busy > 0 && busy < 1)
+    }
+
+    @Test func notifySocketReceivesReadyStatusWatchdogAndStopping() throws {
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--max-ticks", "3", "--tick-output", "none"],
+                             environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "3000000"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        let messages = socket.messages
+        let ready = try #require(messages.firstIndex { $0.contains("READY=1") }, "\(messages)")
+        #expect(messages[ready].contains("STATUS=tick 1 · window 1/30"))
+        #expect(messages.contains { $0 == "STATUS=tick 3 · window 3/30 · 1/4 features missing · 0 source failures" }, "cpu_busy needs jiffies to pass: \(messages)")
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "one ping per tick at least")
+        let stopping = try #require(messages.lastIndex { $0.hasPrefix("STOPPING=1") })
+        #expect(stopping > ready)
+        #expect(messages[stopping].contains("stopped after 3 ticks"))
+    }
+
+    @Test func sighupWithValidConfigAppliesAtNextTickAndKeepsTheWindow() throws {
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--tick-output", "text"], environment: ["NOTIFY_SOCKET": socket.path])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 3 })
+        try scratch.write(config: Self.config(procRoot: Self.fixtures + "/t2", window: 5, features: #"["load1", "tcp_established"]"#))
+        let linesBefore = daemon.stdoutLines.count
+        daemon.signal(SIGHUP)
+        #expect(socket.waitFor { $0.hasPrefix("RELOADING=1") && $0.contains("MONOTONIC_USEC=") })
+        #expect(daemon.waitFor { $0.stderr.contains("configuration reloaded") })
+        #expect(daemon.waitFor { $0.stdoutLines.count >= linesBefore + 2 })
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(5)) == 0)
+
+        let reloadedLine = try #require(daemon.stdoutLines.last)
+        #expect(reloadedLine.contains("· load1=1.02 tcp_established=4 ·"), "new features are used: \(reloadedLine)")
+        #expect(reloadedLine.contains("window 5/5"), "rows from before the reload were kept: \(reloadedLine)")
+        let reloading = try #require(socket.messages.firstIndex { $0.hasPrefix("RELOADING=1") })
+        #expect(socket.messages[(reloading + 1)...].contains { $0.hasPrefix("READY=1") })
+        // Tick numbers go on: the daemon did not restart.
+        let ticks = daemon.stdoutLines.compactMap { line in line.split(separator: " ").dropFirst(2).first.flatMap { Int($0) } }
+        #expect(ticks == Array(1...ticks.count))
+    }
+
+    @Test func sighupWithInvalidConfigIsRejectedAndTheOldOneStays() throws {
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--tick-output", "text"], environment: ["NOTIFY_SOCKET": socket.path])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 1 })
+        try scratch.write(config: "[sampling]\nintervall = \"1s\"\n")
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor { $0.stderr.contains("rejected") })
+        let linesAfterReject = daemon.stdoutLines.count
+        #expect(daemon.waitFor { $0.stdoutLines.count >= linesAfterReject + 2 }, "ticks go on")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(5)) == 0)
+        #expect(daemon.stderr.contains("SIGHUP: \(scratch.config):2:1: sampling.intervall: unknown key 'intervall'; did you mean 'interval'?"))
+        #expect(daemon.stdoutLines.allSatisfy { $0.contains("/30") }, "the window keeps its configured length")
+        #expect(socket.waitFor { $0.hasPrefix("RELOADING=1") })
+        let reloading = try #require(socket.messages.firstIndex { $0.hasPrefix("RELOADING=1") })
+        #expect(socket.messages[(reloading + 1)...].contains { $0.hasPrefix("READY=1") }, "READY=1 follows even a rejected reload")
+    }
+
+    @Test func sigtermExitsZeroWithinTwoSeconds() throws {
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--tick-output", "text"], environment: ["NOTIFY_SOCKET": socket.path])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 2 })
+        let start = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        let code = daemon.waitForExit(.seconds(5))
+        let elapsed = ContinuousClock.now - start
+        #expect(code == 0)
+        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        #expect(socket.messages.contains { $0.hasPrefix("STOPPING=1") })
+    }
+
+    @Test func sigtermDuringATickStuckInASourceStillExitsWithinTwoSeconds() throws {
+        // /proc/loadavg replaced by a FIFO nobody writes: the first tick blocks in open(2)
+        // forever, a tick that cancellation cannot interrupt.
+        let tree = NSTemporaryDirectory() + "surgewatch-stuck-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/t2", toPath: tree)
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try FileManager.default.removeItem(atPath: tree + "/loadavg")
+        #expect(mkfifo(tree + "/loadavg", 0o600) == 0)
+        let scratch = try Scratch(config: Self.config(procRoot: tree))
+        let daemon = try run(scratch, ["--tick-output", "text"])
+        #expect(daemon.waitFor { $0.stderr.contains("sampling 27 metrics") })
+        usleep(300_000)
+        #expect(daemon.stdoutLines.isEmpty, "the first tick is stuck")
+        let start = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        let code = daemon.waitForExit(.seconds(5))
+        let elapsed = ContinuousClock.now - start
+        #expect(code == 0)
+        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        #expect(daemon.stderr.contains("tick 1 still running 1.8 s after the stop request (stuck in reading host)"), "\(daemon.stderr)")
+    }
+
+    @Test func badConfigAtStartExitsOneWithTheLocation() throws {
+        let scratch = try Scratch(config: "[window]\nticks = \"many\"\n")
+        let daemon = try run(scratch)
+        #expect(daemon.waitForExit(.seconds(10)) == 1)
+        #expect(daemon.stderr.contains("\(scratch.config):2:9: window.ticks: expected an integer, got string \"many\""))
+    }
+
+    @Test func checkConfigExitCodesAndMessages() throws {
+        let shipped = DaemonProcess.repository + "/config/surgewatch.toml"
+        let (okCode, okOut, _) = try DaemonProcess.run(["check-config", shipped])
+        #expect(okCode == 0)
+        #expect(okOut.contains("valid; 27 metrics"))
+        let scratch = try Scratch(config: "[model]\nhidden = 0\n")
+        let (badCode, badOut, badErr) = try DaemonProcess.run(["check-config", scratch.config])
+        #expect(badCode == 1)
+        #expect(badOut.isEmpty)
+        #expect(badErr == "\(scratch.config):2:10: model.hidden: 0 is out of range: expected 1 to 512\n")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Synchronization
+
+/// The real `surgewatch` binary run as a child process, its stdout and stderr collected as they
+/// arrive so tests can wait for a line.
+final class DaemonProcess: Sendable {
+    /// `surgewatch` sits beside this test target's resource bundle in the build directory.
+    static let binary: String = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("surgewatch").path
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    let process = Process()
+    private let stdoutText = OutputBuffer()
+    private let stderrText = OutputBuffer()
+
+    init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "NOTIFY_SOCKET")
+        environment.removeValue(forKey: "WATCHDOG_USEC")
+        environment.removeValue(forKey: "JOURNAL_STREAM")
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        out.fileHandleForReading.readabilityHandler = { [stdoutText] handle in
+            let data = handle.availableData
+            stdoutText.append(data)
+        }
+        err.fileHandleForReading.readabilityHandler = { [stderrText] handle in
+            let data = handle.availableData
+            stderrText.append(data)
+        }
+        try process.run()
+    }
+
+    var stdout: String { stdoutText.text }
+    var stderr: String { stderrText.text }
+    var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits until `condition` holds for stdout+stderr, or the timeout passes.
+    @discardableResult
+    func waitFor(_ timeout: Duration = .seconds(10), _ condition: (DaemonProcess) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(self) { return true }
+            usleep(20_000)
+        }
+        return condition(self)
+    }
+
+    /// Waits for exit; nil when it did not exit in time (then it is killed).
+    func waitForExit(_ timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        usleep(50_000)  // let the pipe handlers drain
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Runs to completion and returns (exit code, stdout, stderr).
+    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) throws -> (Int32?, String, String) {
+        let daemon = try DaemonProcess(arguments)
+        let code = daemon.waitForExit(timeout)
+        return (code, daemon.stdout, daemon.stderr)
+    }
+}
+
+/// Text collected from a pipe on another thread.
+final class OutputBuffer: Sendable {
+    private let content = Mutex("")
+    func append(_ data: Data) { content.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+    var text: String { content.withLock { $0 } }
+}
+
+/// A scratch directory with a config file the test can rewrite.
+final class Scratch {
+    let directory = NSTemporaryDirectory() + "surgewatch-e2e-\(UUID().uuidString.prefix(8))"
+    var config: String { directory + "/surgewatch.toml" }
+    var state: String { directory + "/state" }
+
+    init(config text: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try write(config: text)
+    }
+
+    func write(config text: String) throws {
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// A real sd_notify listener: an AF_UNIX datagram socket bound to a path the daemon gets as
+/// NOTIFY_SOCKET, exactly what systemd provides to a Type=notify service.
+final class NotifySocket: Sendable {
+    let path: String
+    private let descriptor: Int32
+    private let received = Mutex<[String]>([])
+
+    init() throws {
+        // sun_path holds 108 bytes; keep the path short.
+        path = "/tmp/sw-notify-\(UUID().uuidString.prefix(8))"
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno)!) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8) + [0])
+        }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else { throw POSIXError(.init(rawValue: errno)!) }
+    }
+
+    /// Every datagram so far, draining the socket first.
+    var messages: [String] {
+        drain()
+        return received.withLock { $0 }
+    }
+
+    private func drain() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            guard count > 0 else { return }
+            let message = String(decoding: buffer[..<count], as: UTF8.self)
+            received.withLock { $0.append(message) }
+        }
+    }
+
+    /// Waits until some datagram satisfies `match`.
+    @discardableResult
+    func waitFor(_ timeout: Duration = .seconds(10), _ match: (String) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if messages.contains(where: match) { return true }
+            usleep(20_000)
+        }
+        return messages.contains(where: match)
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
+}
