@@ -60,7 +60,6 @@ let package = Package(
             dependencies: ["SurgeConfig"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SurgeJournalTests", dependencies: ["SurgeJournal"]),
         .testTarget(
             name: "SurgewatchTests",
             dependencies: ["surgewatch", "SurgeDaemon"],
