@@ -47,7 +47,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "surgewatch-bench",
-            dependencies: ["SurgeSampling", "SurgeDetection"]
+            dependencies: [
+                "SurgeSampling", "SurgeDetection",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "SurgeSamplingTests",

@@ -97,7 +97,7 @@ public struct HostSampler: Sendable {
             set(.tcpTimeWait, Double(sockets.tcpTimeWait))
             set(.tcpOrphan, Double(sockets.tcpOrphan))
         }
-        if let snmp = load("net/snmp", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["Tcp"]) }) {
+        if let snmp = load("net/snmp", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["Tcp"], names: Self.tcpCounters) }) {
             if let tcp = snmp.tables["Tcp"] {
                 current.tcp = tcp
                 set(.tcpEstablished, tcp["CurrEstab"].map(Double.init))
@@ -110,7 +110,7 @@ public struct HostSampler: Sendable {
                 problems.append(SourceProblem(kind: .failure, location: procRoot + "/net/snmp", message: "\(procRoot)/net/snmp: no Tcp lines"))
             }
         }
-        if let netstat = load("net/netstat", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["TcpExt"]) }) {
+        if let netstat = load("net/netstat", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["TcpExt"], names: Self.tcpExtCounters) }) {
             if let ext = netstat.tables["TcpExt"] {
                 current.tcpExt = ext
                 if let old = before?.tcpExt {
@@ -132,6 +132,9 @@ public struct HostSampler: Sendable {
         previous = current
         return SourceReading(values: values, problems: problems)
     }
+
+    static let tcpCounters: Set<String> = ["CurrEstab", "ActiveOpens", "PassiveOpens", "RetransSegs"]
+    static let tcpExtCounters: Set<String> = ["ListenOverflows", "ListenDrops"]
 
     /// Shares of CPU time between two reads of /proc/stat. iowait may legitimately step back
     /// (proc(5) says so, on idle CPUs coming out of I/O wait), so single columns are clamped at

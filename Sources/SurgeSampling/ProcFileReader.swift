@@ -33,26 +33,33 @@ public struct ProcFileReader: Sendable {
             throw .unreadable(path: path, errno: code)
         }
         defer { close(fd) }
-        // One byte more than the limit tells "exactly at the limit" from "larger".
-        var bytes = [UInt8](repeating: 0, count: min(16 << 10, limit + 1))
-        var used = 0
+        // Read into uninitialised storage (no zero-fill), growing by doubling; one byte more
+        // than the limit tells "exactly at the limit" from "larger".
+        var capacity = min(8 << 10, limit + 1)
+        var bytes: [UInt8] = []
         while true {
-            if used == bytes.count {
-                guard bytes.count <= limit else { throw .tooLarge(path: path, limit: limit) }
-                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - bytes.count)))
+            var used = bytes.count
+            let previous = bytes
+            var failure: ProcReadError?
+            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                _ = buffer.initialize(from: previous)
+                while used < capacity {
+                    let count = Glibc.read(fd, buffer.baseAddress! + used, capacity - used)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        failure = .unreadable(path: path, errno: errno)
+                        break
+                    }
+                    if count == 0 { break }
+                    used += count
+                }
+                initialized = used
             }
-            let count = bytes.withUnsafeMutableBytes { raw in
-                Glibc.read(fd, raw.baseAddress! + used, raw.count - used)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, errno: errno)
-            }
-            if count == 0 { break }
-            used += count
+            if let failure { throw failure }
+            if bytes.count > limit { throw .tooLarge(path: path, limit: limit) }
+            if bytes.count < capacity { break }  // EOF before the buffer filled
+            capacity = min(capacity * 2, limit + 1)
         }
-        if used > limit { throw .tooLarge(path: path, limit: limit) }
-        bytes.removeSubrange(used...)
         return ProcText(path: path, bytes: bytes)
     }
 }

@@ -15,8 +15,9 @@ public struct ProtocolCounters: Equatable, Sendable {
         tables[proto]?[name]
     }
 
-    /// Parses every protocol in the file; `only` limits the work to the prefixes a caller needs.
-    public static func parse(_ text: ProcText, only: Set<String>? = nil) throws(ProcParseError) -> ProtocolCounters {
+    /// Parses every protocol in the file; `only` limits the work to the prefixes a caller needs
+    /// and `names` to the counters it reads (TcpExt alone has over a hundred).
+    public static func parse(_ text: ProcText, only: Set<String>? = nil, names wanted: Set<String>? = nil) throws(ProcParseError) -> ProtocolCounters {
         var tables: [String: [String: Int64]] = [:]
         var pendingNames: (proto: String, names: [ArraySlice<UInt8>], line: Int)?
         var failure: ProcParseError?
@@ -37,12 +38,14 @@ public struct ProtocolCounters: Equatable, Sendable {
                     return false
                 }
                 var table: [String: Int64] = [:]
-                for (name, field) in zip(pending.names, values) {
+                for (nameBytes, field) in zip(pending.names, values) {
+                    let name = String(decoding: nameBytes, as: UTF8.self)
+                    if let wanted, !wanted.contains(name) { continue }
                     guard let value = field.asInt64 else {
-                        failure = text.error(line: number, "\(proto) \(String(decoding: name, as: UTF8.self)): '\(field.text)' is not a number")
+                        failure = text.error(line: number, "\(proto) \(name): '\(field.text)' is not a number")
                         return false
                     }
-                    table[String(decoding: name, as: UTF8.self)] = value
+                    table[name] = value
                 }
                 tables[proto] = table
             } else {

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "surgewatch-bench",
+        abstract: "Release-build benchmarks of surgewatch's hot paths (see BENCHMARKS.md).",
+        subcommands: [HostBench.self])
+}

@@ -1,0 +1,44 @@
+import Glibc
+
+/// CPU time of the calling thread (user + kernel), in microseconds: what a tick costs the host,
+/// including the kernel work of generating /proc files, and unaffected by other processes.
+func threadCPUMicroseconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Double(now.tv_sec) * 1e6 + Double(now.tv_nsec) / 1e3
+}
+
+func wallMicroseconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) * 1e6 + Double(now.tv_nsec) / 1e3
+}
+
+/// Peak resident set of this process (VmHWM), KiB.
+func peakRSSKiB() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss
+}
+
+struct Summary {
+    let median: Double
+    let p10: Double
+    let p99: Double
+    let count: Int
+
+    init(_ samples: [Double]) {
+        let sorted = samples.sorted()
+        count = sorted.count
+        func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * q))] }
+        median = at(0.5)
+        p10 = at(0.1)
+        p99 = at(0.99)
+    }
+}
+
+func format(_ value: Double) -> String {
+    var buffer = [CChar](repeating: 0, count: 32)
+    _ = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.2f", $0) }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,1 +1,0 @@
-// Filled in below, once the tick pipeline builds.
