@@ -14,7 +14,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,7 +25,7 @@ let package = Package(
         .target(name: "SurgeDetection", dependencies: ["SurgeSampling"]),
         .target(
             name: "SurgeConfig",
-            dependencies: ["SurgeSampling", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["SurgeSampling"]
         ),
         .target(name: "SurgeJournal", dependencies: ["CSystemd"]),
         .target(

@@ -1,5 +1,5 @@
-import Foundation
-import TOMLKit
+import FoundationEssentials
+import Glibc
 
 /// Turns a config file into a `SurgeConfig`, or into every error it holds, each located.
 public enum ConfigLoader {
@@ -7,28 +7,51 @@ public enum ConfigLoader {
 
     public static func load(path: String) throws(ConfigErrors) -> SurgeConfig {
         let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+        switch readText(path) {
+        case .success(let contents): text = contents
+        case .failure(let reason):
             throw ConfigErrors([ConfigError(file: path, position: nil, key: nil, message: "cannot read the file: \(reason)")])
         }
         return try parse(text, file: path)
     }
 
+    /// The file's text, or the system's reason it could not be read ("No such file or directory").
+    static func readText(_ path: String) -> Result<String, ReadFailure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(ReadFailure(errno: errno)) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(ReadFailure(errno: errno))
+            }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+            if bytes.count > 4 << 20 { return .failure(ReadFailure(message: "larger than 4 MiB; not a config file")) }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return .failure(ReadFailure(message: "not valid UTF-8"))
+        }
+        return .success(text)
+    }
+
+    struct ReadFailure: Error, CustomStringConvertible {
+        let description: String
+        init(errno code: Int32) { description = String(cString: strerror(code)) }
+        init(message: String) { description = message }
+    }
+
     public static func parse(_ text: String, file: String) throws(ConfigErrors) -> SurgeConfig {
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            let begin = error.source.begin
-            throw ConfigErrors([ConfigError(
-                file: file, position: SourcePosition(line: begin.line, column: begin.column),
-                key: nil, message: "TOML syntax: \(error.description)")])
+            root = try TOMLParser.parse(text)
         } catch {
-            throw ConfigErrors([ConfigError(file: file, position: nil, key: nil, message: "TOML syntax: \(error)")])
+            throw ConfigErrors([ConfigError(file: file, position: error.position, key: nil, message: "TOML syntax: \(error.message)")])
         }
-        let context = DecodingContext(file: file, map: TOMLSourceMap(text: text))
+        let context = DecodingContext(file: file)
         let config = decode(TableReader(table: root, path: "", context: context))
         if context.errors.isEmpty { validate(config, context) }
         guard context.errors.isEmpty else { throw ConfigErrors(context.errors) }
@@ -60,7 +83,7 @@ public enum ConfigLoader {
             t.finish()
         }
         if let t = root.table("overload") {
-            let anyGiven = t.table.contains(key: "any"), allGiven = t.table.contains(key: "all")
+            let anyGiven = t.contains("any"), allGiven = t.contains("all")
             let any = conditions(t, "any"), all = conditions(t, "all")
             if anyGiven || allGiven {
                 config.overload.any = any
@@ -125,13 +148,13 @@ public enum ConfigLoader {
                 name: sourceName(p), url: url(p, in: "[[sources.prometheus]]"),
                 timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
             if let metrics = p.table("metrics") {
-                for (name, value) in metrics.entries() {
+                for (name, node) in metrics.entries() {
                     guard MetricNameRule.isValid(name) else {
-                        metrics.context.fail(metrics.keyPath(name), "'\(name)' is not a metric name (lower-case letters, digits and _)", atKey: true)
+                        metrics.context.fail(metrics.keyPath(name), "'\(name)' is not a metric name (lower-case letters, digits and _)", at: node.keyPosition)
                         continue
                     }
-                    guard value.type == .string, let expression = value.string, !expression.isEmpty else {
-                        metrics.fail(name, "expected an expression string such as 'rate(http_requests_total)', got \(TableReader.describe(value))")
+                    guard case .string(let expression) = node.value, !expression.isEmpty else {
+                        metrics.fail(name, "expected an expression string such as 'rate(http_requests_total)', got \(node.value.summary)")
                         continue
                     }
                     endpoint.metrics.append(.init(name: name, expression: expression))

@@ -1,19 +1,31 @@
-import TOMLKit
-
-/// Collects located errors while a config is decoded.
+/// Collects located errors while a config is decoded, and the position of every key path seen,
+/// so that checks between keys made after decoding can point at a line too.
 final class DecodingContext {
     let file: String
-    let map: TOMLSourceMap
     private(set) var errors: [ConfigError] = []
+    private var positions: [String: SourcePosition] = [:]
 
-    init(file: String, map: TOMLSourceMap) {
+    init(file: String) {
         self.file = file
-        self.map = map
     }
 
-    func fail(_ path: String, _ message: String, atKey: Bool = false) {
-        let position = atKey ? map.keyPosition(of: path) : map.position(of: path)
-        errors.append(ConfigError(file: file, position: position, key: path, message: message))
+    func record(_ path: String, _ position: SourcePosition) {
+        positions[path] = position
+    }
+
+    /// The recorded position of `path`, else of its nearest recorded parent, else 1:1.
+    func position(of path: String) -> SourcePosition {
+        var candidate = path
+        while true {
+            if let position = positions[candidate] { return position }
+            guard let cut = candidate.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            candidate = String(candidate[..<cut])
+        }
+        return SourcePosition(line: 1, column: 1)
+    }
+
+    func fail(_ path: String, _ message: String, at position: SourcePosition? = nil) {
+        errors.append(ConfigError(file: file, position: position ?? self.position(of: path), key: path, message: message))
     }
 }
 
@@ -30,50 +42,41 @@ final class TableReader {
         self.table = table
         self.path = path
         self.context = context
+        context.record(path, table.position)
     }
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    private func raw(_ key: String) -> TOMLValueConvertible? {
+    func contains(_ key: String) -> Bool { table[key] != nil }
+
+    private func raw(_ key: String) -> TOMLNode? {
         known.append(key)
-        guard table.contains(key: key) else { return nil }
-        let value: TOMLValueConvertible? = table[key]
-        return value
+        guard let node = table[key] else { return nil }
+        context.record(keyPath(key), node.position)
+        return node
     }
 
     func fail(_ key: String, _ message: String) {
         context.fail(keyPath(key), message)
     }
 
-    private func wrongType(_ key: String, expected: String, got value: TOMLValueConvertible) {
-        fail(key, "expected \(expected), got \(Self.describe(value))")
-    }
-
-    static func describe(_ value: TOMLValueConvertible) -> String {
-        switch value.type {
-        case .string: return "string \"\(value.string ?? "")\""
-        case .int: return "integer \(value.int ?? 0)"
-        case .double: return "number \(value.double ?? 0)"
-        case .bool: return "boolean \(value.bool ?? false)"
-        case .array: return "an array"
-        case .table: return "a table"
-        default: return "a \(value.type)"
-        }
+    private func wrongType(_ key: String, expected: String, got node: TOMLNode) {
+        fail(key, "expected \(expected), got \(node.value.summary)")
     }
 
     func bool(_ key: String, default fallback: Bool) -> Bool {
-        guard let value = raw(key) else { return fallback }
-        guard let bool = value.bool, value.type == .bool else {
-            wrongType(key, expected: "true or false", got: value)
+        guard let node = raw(key) else { return fallback }
+        guard case .boolean(let bool) = node.value else {
+            wrongType(key, expected: "true or false", got: node)
             return fallback
         }
         return bool
     }
 
     func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
-        guard let value = raw(key) else { return fallback }
-        guard value.type == .int, let int = value.int else {
-            wrongType(key, expected: "an integer", got: value)
+        guard let node = raw(key) else { return fallback }
+        guard case .integer(let wide) = node.value, let int = Int(exactly: wide) else {
+            wrongType(key, expected: "an integer", got: node)
             return fallback
         }
         guard range.contains(int) else {
@@ -84,12 +87,13 @@ final class TableReader {
     }
 
     func double(_ key: String, default fallback: Double, range: ClosedRange<Double>) -> Double {
-        guard let value = raw(key) else { return fallback }
+        guard let node = raw(key) else { return fallback }
         let number: Double
-        if value.type == .double, let double = value.double { number = double }
-        else if value.type == .int, let int = value.int { number = Double(int) }
-        else {
-            wrongType(key, expected: "a number", got: value)
+        switch node.value {
+        case .float(let double): number = double
+        case .integer(let int): number = Double(int)
+        default:
+            wrongType(key, expected: "a number", got: node)
             return fallback
         }
         guard range.contains(number) else {
@@ -100,16 +104,16 @@ final class TableReader {
     }
 
     func string(_ key: String) -> String? {
-        guard let value = raw(key) else { return nil }
-        guard value.type == .string, let string = value.string else {
-            wrongType(key, expected: "a string", got: value)
+        guard let node = raw(key) else { return nil }
+        guard case .string(let string) = node.value else {
+            wrongType(key, expected: "a string", got: node)
             return nil
         }
         return string
     }
 
     func requiredString(_ key: String, in tableName: String) -> String? {
-        if !table.contains(key: key) {
+        if table[key] == nil {
             known.append(key)
             context.fail(path, "\(tableName) needs '\(key)'")
             return nil
@@ -118,9 +122,9 @@ final class TableReader {
     }
 
     func duration(_ key: String, default fallback: Duration, range: ClosedRange<Duration>) -> Duration {
-        guard let value = raw(key) else { return fallback }
-        guard value.type == .string, let text = value.string else {
-            wrongType(key, expected: "a duration string such as \"10s\", \"5m\", \"2h\" or \"30d\"", got: value)
+        guard let node = raw(key) else { return fallback }
+        guard case .string(let text) = node.value else {
+            wrongType(key, expected: "a duration string such as \"10s\", \"5m\", \"2h\" or \"30d\"", got: node)
             return fallback
         }
         guard let duration = DurationText.parse(text) else {
@@ -134,17 +138,19 @@ final class TableReader {
         return duration
     }
 
-    /// An array of strings; `elements` gets each element's key path for later messages.
+    /// An array of strings; each element's position is recorded for later messages.
     func strings(_ key: String, default fallback: [String]) -> [String] {
-        guard let value = raw(key) else { return fallback }
-        guard let array = value.array, value.type == .array else {
-            wrongType(key, expected: "an array of strings", got: value)
+        guard let node = raw(key) else { return fallback }
+        guard case .array(let array) = node.value else {
+            wrongType(key, expected: "an array of strings", got: node)
             return fallback
         }
         var result: [String] = []
-        for (offset, element) in array.enumerated() {
-            guard element.type == .string, let string = element.string else {
-                context.fail("\(keyPath(key))[\(offset)]", "expected a string, got \(Self.describe(element))")
+        for (offset, element) in array.elements.enumerated() {
+            let elementPath = "\(keyPath(key))[\(offset)]"
+            context.record(elementPath, element.position)
+            guard case .string(let string) = element.value else {
+                context.fail(elementPath, "expected a string, got \(element.value.summary)")
                 continue
             }
             result.append(string)
@@ -153,9 +159,9 @@ final class TableReader {
     }
 
     func table(_ key: String) -> TableReader? {
-        guard let value = raw(key) else { return nil }
-        guard value.type == .table, let table = value.table else {
-            wrongType(key, expected: "a table [\(keyPath(key))]", got: value)
+        guard let node = raw(key) else { return nil }
+        guard case .table(let table) = node.value else {
+            wrongType(key, expected: "a table [\(keyPath(key))]", got: node)
             return nil
         }
         return TableReader(table: table, path: keyPath(key), context: context)
@@ -163,15 +169,15 @@ final class TableReader {
 
     /// `[[key]]` entries.
     func tables(_ key: String) -> [TableReader] {
-        guard let value = raw(key) else { return [] }
-        guard value.type == .array, let array = value.array else {
-            wrongType(key, expected: "an array of tables [[\(keyPath(key))]]", got: value)
+        guard let node = raw(key) else { return [] }
+        guard case .array(let array) = node.value else {
+            wrongType(key, expected: "an array of tables [[\(keyPath(key))]]", got: node)
             return []
         }
         var readers: [TableReader] = []
-        for (offset, element) in array.enumerated() {
-            guard element.type == .table, let table = element.table else {
-                context.fail("\(keyPath(key))[\(offset)]", "expected a table, got \(Self.describe(element))")
+        for (offset, element) in array.elements.enumerated() {
+            guard case .table(let table) = element.value else {
+                context.fail("\(keyPath(key))[\(offset)]", "expected a table, got \(element.value.summary)", at: element.position)
                 continue
             }
             readers.append(TableReader(table: table, path: "\(keyPath(key))[\(offset)]", context: context))
@@ -180,19 +186,8 @@ final class TableReader {
     }
 
     /// All entries of a table whose keys are free-form (metric names), in file order.
-    func entries() -> [(key: String, value: TOMLValueConvertible)] {
-        let keys = table.keys
-        known.append(contentsOf: keys)
-        let map = context.map
-        return keys
-            .sorted { lhs, rhs in
-                let a = map.keyPosition(of: keyPath(lhs)), b = map.keyPosition(of: keyPath(rhs))
-                return (a.line, a.column) < (b.line, b.column)
-            }
-            .map { key in
-                let value: TOMLValueConvertible? = table[key]
-                return (key, value!)
-            }
+    func entries() -> [(key: String, node: TOMLNode)] {
+        table.keys.map { key in (key, raw(key)!) }
     }
 
     /// Reports every key of the table that no accessor asked for.
@@ -205,7 +200,7 @@ final class TableReader {
             } else if !known.isEmpty {
                 message += " (known here: \(known.joined(separator: ", ")))"
             }
-            context.fail(keyPath(key), message, atKey: true)
+            context.fail(keyPath(key), message, at: table[key]?.keyPosition)
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Logging
 import Synchronization
 
@@ -14,16 +14,31 @@ final class ShutdownDeadline: Sendable {
     func arm(after limit: Duration, onExpiry: @escaping @Sendable () -> Void) {
         guard armed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         let microseconds = UInt32(limit.components.seconds * 1_000_000 + limit.components.attoseconds / 1_000_000_000_000)
-        let thread = Thread { [self] in
+        // A plain pthread, outside Swift's cooperative pool, which a stuck tick may be holding.
+        let countdown = Countdown { [self] in
             usleep(microseconds)
             guard !self.finished.load(ordering: .acquiring) else { return }
             onExpiry()
             exit(0)
         }
-        thread.start()
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(countdown).toOpaque()
+        if pthread_create(&thread, nil, { context in
+            Unmanaged<Countdown>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context) == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<Countdown>.fromOpaque(context).release()
+        }
     }
 
     func finish() {
         finished.store(true, ordering: .releasing)
     }
+}
+
+private final class Countdown {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

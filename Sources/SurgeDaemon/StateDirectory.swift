@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where the daemon keeps its database and learned model.
 ///
@@ -18,7 +19,7 @@ public enum StateDirectory {
     }
 
     public static func file(_ path: String, in directory: String) -> String {
-        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") ? path : join(directory, path)
     }
 
     /// Creates the directory (and parents) if needed; throws a message naming the path.
@@ -26,7 +27,7 @@ public enum StateDirectory {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw DaemonError.stateDirectory(path: directory, reason: (error as NSError).localizedDescription)
+            throw DaemonError.stateDirectory(path: directory, reason: "cannot create it: \(error)")
         }
         guard access(directory, W_OK) == 0 else {
             throw DaemonError.stateDirectory(path: directory, reason: "not writable by this user")
@@ -34,7 +35,11 @@ public enum StateDirectory {
     }
 
     private static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") ? path : join(FileManager.default.currentDirectoryPath, path)
+    }
+
+    private static func join(_ directory: String, _ path: String) -> String {
+        directory.hasSuffix("/") ? directory + path : directory + "/" + path
     }
 }
 

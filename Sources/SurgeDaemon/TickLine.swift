@@ -55,12 +55,16 @@ private func decodeCString(_ buffer: [CChar]) -> String {
 /// Writes one line to stdout with a single write(2): unbuffered, so a reader (a pipe, a test)
 /// sees each tick as it happens, and lines from concurrent writers never interleave.
 public func writeStdoutLine(_ line: String) {
-    var bytes = Array(line.utf8)
-    bytes.append(0x0A)
+    writeAll(line + "\n", to: STDOUT_FILENO)
+}
+
+/// Writes all of `text` to a file descriptor, retrying short writes and EINTR.
+public func writeAll(_ text: String, to descriptor: Int32) {
+    let bytes = Array(text.utf8)
     bytes.withUnsafeBytes { raw in
         var offset = 0
         while offset < raw.count {
-            let written = write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+            let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
             if written < 0 { if errno == EINTR { continue } else { return } }
             offset += written
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import SurgeConfig
+import SurgeDaemon
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +17,9 @@ struct CheckConfigCommand: ParsableCommand {
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
         } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
     }
 }
+

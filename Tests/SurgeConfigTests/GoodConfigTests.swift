@@ -58,38 +58,4 @@ import Testing
         #expect(DurationText.format(.milliseconds(250)) == "250ms")
         #expect(DurationText.format(.seconds(2_592_000)) == "30d")
     }
-
-    @Test func sourceMapFollowsTablesArraysAndInlineTables() {
-        let text = """
-        # comment with = and [brackets]
-        top = 1
-        [a]
-        list = [
-          "x", # a comment
-          'y',
-          { k = "v", n = 2 },
-        ]
-        text = \"\"\"
-        line one
-        [not.a.table]
-        \"\"\"
-        [[b.c]]
-        u = "first"
-        [[b.c]]
-        u = "second"
-        [b.c.d]
-        deep = true
-        "quoted.key" = 3
-        """
-        let map = TOMLSourceMap(text: text)
-        #expect(map.keys["top"] == SourcePosition(line: 2, column: 1))
-        #expect(map.values["a.list[1]"] == SourcePosition(line: 6, column: 3))
-        #expect(map.values["a.list[2].n"] == SourcePosition(line: 7, column: 18))
-        #expect(map.keys["a.text"] == SourcePosition(line: 9, column: 1))
-        #expect(map.keys["not.a.table"] == nil, "a header inside a multi-line string is text")
-        #expect(map.values["b.c[1].u"] == SourcePosition(line: 16, column: 5))
-        #expect(map.keys["b.c[1].d.deep"] == SourcePosition(line: 18, column: 1))
-        #expect(map.keys["b.c[1].d.quoted.key"] == SourcePosition(line: 19, column: 1))
-        #expect(map.position(of: "b.c[1].missing") == SourcePosition(line: 15, column: 1))
-    }
 }

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Footprint of the surgewatch daemon beside prometheus-node-exporter, measured in one run.
+
+surgewatch: the release binary runs TICKS ticks at a 1 ms interval (an accelerated clock) with
+the shipped config; its RSS is read from /proc/PID/status whenever its STATUS= (received on a
+real NOTIFY_SOCKET) reaches a milestone, and its CPU time comes from wait4(). Start-up cost is
+taken out by a 1-tick run.
+
+node_exporter: started on 127.0.0.1 and scraped SCRAPES times over loopback; CPU per scrape
+from /proc/PID/stat, RSS after. Once with its default collectors, once with only those that
+read what surgewatch reads (cpu, stat, loadavg, meminfo, pressure, netdev, sockstat, netstat,
+diskstats).
+
+Usage: Benchmarks/footprint.py [--ticks 10000] [--scrapes 300] [--json]
+"""
+import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def run_daemon(ticks, milestones):
+    state = tempfile.mkdtemp(prefix="surgewatch-bench-")
+    sock_path = f"/tmp/sw-bench-{os.getpid()}"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    if os.path.exists(sock_path):
+        os.unlink(sock_path)
+    sock.bind(sock_path)
+    sock.settimeout(0.5)
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+    cmd = [f"{ROOT}/.build/release/surgewatch", "run", "--config", f"{ROOT}/config/surgewatch.toml",
+           "--state-dir", state, "--tick-interval", "1ms", "--max-ticks", str(ticks),
+           "--tick-output", "none", "--log-level", "warning"]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    reaped = []
+
+    def exited():
+        # wait4 rather than Popen.poll, which would reap the child and lose its rusage.
+        if not reaped:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                reaped.append((status, usage))
+        return bool(reaped)
+
+    rss = {}
+    pending = sorted(milestones)
+    while pending:
+        try:
+            message = sock.recv(4096).decode()
+        except socket.timeout:
+            if exited():
+                break
+            continue
+        for line in message.split("\n"):
+            if line.startswith("STATUS=tick "):
+                tick = int(line.split()[1])
+                while pending and tick >= pending[0]:
+                    try:
+                        rss[pending.pop(0)] = status_kib(proc.pid, "VmRSS")
+                    except FileNotFoundError:
+                        pending.clear()
+    hwm = None
+    sock.setblocking(False)
+    while not exited():
+        try:
+            hwm = status_kib(proc.pid, "VmHWM") or hwm
+        except FileNotFoundError:
+            break
+        # Keep draining: sd_notify blocks once the listener's datagram queue is full.
+        try:
+            while sock.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        time.sleep(0.002)
+    status, usage = reaped[0]
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.monotonic() - start
+    sock.close()
+    os.unlink(sock_path)
+    shutil.rmtree(state, ignore_errors=True)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"surgewatch exited with {status}")
+    return {"cpu_s": usage.ru_utime + usage.ru_stime, "rss_kib": rss, "hwm_kib": hwm, "elapsed_s": elapsed}
+
+
+def run_node_exporter(scrapes, collectors):
+    binary = shutil.which("prometheus-node-exporter") or "/usr/bin/prometheus-node-exporter"
+    port = 19100
+    cmd = [binary, f"--web.listen-address=127.0.0.1:{port}"]
+    if collectors:
+        cmd += ["--collector.disable-defaults"] + [f"--collector.{c}" for c in collectors]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        for _ in range(5):
+            urllib.request.urlopen(url, timeout=5).read()
+        before = cpu_seconds(proc.pid)
+        size = 0
+        for _ in range(scrapes):
+            size = len(urllib.request.urlopen(url, timeout=5).read())
+        after = cpu_seconds(proc.pid)
+        return {"cpu_us_per_scrape": (after - before) / scrapes * 1e6,
+                "rss_kib": status_kib(proc.pid, "VmRSS"), "hwm_kib": status_kib(proc.pid, "VmHWM"),
+                "bytes_per_scrape": size}
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ticks", type=int, default=10000)
+    parser.add_argument("--scrapes", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    milestones = [m for m in (100, 1000, 2500, 5000, 7500, 10000, 20000, 50000) if m <= args.ticks]
+    baseline = run_daemon(1, [1])
+    daemon = run_daemon(args.ticks, milestones)
+    per_tick_us = (daemon["cpu_s"] - baseline["cpu_s"]) / (args.ticks - 1) * 1e6
+    equivalent = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
+    node_default = run_node_exporter(args.scrapes, None)
+    node_equivalent = run_node_exporter(args.scrapes, equivalent)
+    result = {
+        "surgewatch": {"ticks": args.ticks, "cpu_us_per_tick": round(per_tick_us, 1),
+                       "rss_kib_at_tick": daemon["rss_kib"], "hwm_kib": daemon["hwm_kib"],
+                       "startup_cpu_ms": round(baseline["cpu_s"] * 1e3, 1)},
+        "node_exporter_default": {k: round(v, 1) if isinstance(v, float) else v for k, v in node_default.items()},
+        "node_exporter_equivalent": {k: round(v, 1) if isinstance(v, float) else v for k, v in node_equivalent.items()},
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    s = result["surgewatch"]
+    print(f"surgewatch daemon, {args.ticks} ticks at 1 ms: {s['cpu_us_per_tick']} µs CPU per tick "
+          f"(start-up {s['startup_cpu_ms']} ms); RSS KiB at tick " +
+          ", ".join(f"{t}: {r}" for t, r in s["rss_kib_at_tick"].items()) + f"; peak {s['hwm_kib']} KiB")
+    for name in ("node_exporter_default", "node_exporter_equivalent"):
+        n = result[name]
+        print(f"{name}: {n['cpu_us_per_scrape']} µs CPU per scrape, RSS {n['rss_kib']} KiB "
+              f"(peak {n['hwm_kib']}), {n['bytes_per_scrape']} bytes per scrape")
+
+
+if __name__ == "__main__":
+    main()
