@@ -11,6 +11,9 @@ from /proc/PID/stat, RSS after. Once with its default collectors, once with only
 read what surgewatch reads (cpu, stat, loadavg, meminfo, pressure, netdev, sockstat, netstat,
 diskstats).
 
+The release build is the one scripts/install ships: static Swift runtime, no Foundation.
+surgewatch-bench host (one sampling tick in-process, thread CPU time) runs in the same go.
+
 Usage: Benchmarks/footprint.py [--ticks 10000] [--scrapes 300] [--json]
 """
 import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
@@ -136,7 +139,12 @@ def main():
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    milestones = [m for m in (100, 1000, 2500, 5000, 7500, 10000, 20000, 50000) if m <= args.ticks]
+    for product in ("surgewatch", "surgewatch-bench"):
+        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sampling = json.loads(subprocess.run([f"{ROOT}/.build/release/surgewatch-bench", "host", "--json"],
+                                         check=True, capture_output=True, text=True).stdout)
+    milestones = [m for m in (100, 1000, 2500, 5000, 7500, 10000, 20000, 30000, 50000) if m <= args.ticks]
     baseline = run_daemon(1, [1])
     daemon = run_daemon(args.ticks, milestones)
     per_tick_us = (daemon["cpu_s"] - baseline["cpu_s"]) / (args.ticks - 1) * 1e6
@@ -144,6 +152,7 @@ def main():
     node_default = run_node_exporter(args.scrapes, None)
     node_equivalent = run_node_exporter(args.scrapes, equivalent)
     result = {
+        "sampling_tick": {k: sampling[k] for k in ("cpu_us_median", "cpu_us_p10", "cpu_us_p99", "metrics")},
         "surgewatch": {"ticks": args.ticks, "cpu_us_per_tick": round(per_tick_us, 1),
                        "rss_kib_at_tick": daemon["rss_kib"], "hwm_kib": daemon["hwm_kib"],
                        "startup_cpu_ms": round(baseline["cpu_s"] * 1e3, 1)},
@@ -153,6 +162,9 @@ def main():
     if args.json:
         print(json.dumps(result))
         return
+    t = result["sampling_tick"]
+    print(f"one host-sampling tick ({t['metrics']} metrics): CPU median {t['cpu_us_median']} µs, "
+          f"p10 {t['cpu_us_p10']} µs, p99 {t['cpu_us_p99']} µs")
     s = result["surgewatch"]
     print(f"surgewatch daemon, {args.ticks} ticks at 1 ms: {s['cpu_us_per_tick']} µs CPU per tick "
           f"(start-up {s['startup_cpu_ms']} ms); RSS KiB at tick " +
