@@ -63,6 +63,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "SurgeDaemonTests",
+            dependencies: ["SurgeDaemon", .product(name: "InMemoryLogging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "SurgewatchTests",
             dependencies: ["surgewatch", "SurgeDaemon"],
             resources: [.copy("Fixtures")]

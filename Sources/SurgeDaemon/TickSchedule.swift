@@ -15,12 +15,12 @@ public struct TickSchedule<Instant: InstantProtocol>: Sendable where Instant.Dur
 
     public var currentDeadline: Instant { anchor.advanced(by: interval * index) }
 
-    /// The first deadline after `now`, and how many deadlines were skipped because the tick
-    /// that just ran finished after them.
+    /// The first deadline at or after `now`, and how many deadlines were skipped because the
+    /// tick that just ran finished after them.
     public mutating func next(after now: Instant) -> (deadline: Instant, skipped: Int) {
         let elapsed = anchor.duration(to: now)
-        // The first k with anchor + k·interval > now.
-        let due = elapsed < .zero ? 0 : Int(elapsed / interval) + 1
+        // The first k with anchor + k·interval >= now.
+        let due = elapsed <= .zero ? 0 : Int((elapsed / interval).rounded(.up))
         let skipped = max(0, due - (index + 1))
         index = max(index + 1, due)
         return (currentDeadline, skipped)

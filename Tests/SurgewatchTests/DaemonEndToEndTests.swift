@@ -65,6 +65,27 @@ import Testing
         #expect(messages[stopping].contains("stopped after 3 ticks"))
     }
 
+    @Test func watchdogIsPingedBetweenTicksWhenItsPeriodIsShorterThanTheInterval() throws {
+        // WatchdogSec=0.4s with 1 s ticks: the daemon must ping every 0.2 s while it waits.
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--max-ticks", "3", "--tick-output", "none"],
+                             environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0)
+        let pings = socket.messages.filter { $0 == "WATCHDOG=1" }.count
+        #expect(pings >= 3 + 8, "2 s of waiting at 0.2 s plus one per tick; got \(pings)")
+    }
+
+    @Test func watchdogMeantForAnotherProcessIsIgnored() throws {
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--max-ticks", "2", "--tick-output", "none"],
+                             environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000", "WATCHDOG_PID": "1"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0)
+        #expect(!socket.messages.contains("WATCHDOG=1"))
+        #expect(socket.messages.contains { $0.hasPrefix("READY=1") })
+    }
+
     @Test func sighupWithValidConfigAppliesAtNextTickAndKeepsTheWindow() throws {
         let socket = try NotifySocket()
         let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))

@@ -2,11 +2,14 @@ import Foundation
 import Synchronization
 
 /// A real sd_notify listener: an AF_UNIX datagram socket bound to a path the daemon gets as
-/// NOTIFY_SOCKET, exactly what systemd provides to a Type=notify service.
+/// NOTIFY_SOCKET, exactly what systemd provides to a Type=notify service. Like systemd it reads
+/// continuously: Linux queues only net.unix.max_dgram_qlen (10) unread datagrams, after which
+/// sd_notify blocks the sender.
 final class NotifySocket: Sendable {
     let path: String
     private let descriptor: Int32
     private let received = Mutex<[String]>([])
+    private let closed = Mutex(false)
 
     init() throws {
         // sun_path holds 108 bytes; keep the path short.
@@ -24,6 +27,12 @@ final class NotifySocket: Sendable {
             }
         }
         guard result == 0 else { throw POSIXError(.init(rawValue: errno)!) }
+        Thread { [self] in
+            while !closed.withLock({ $0 }) {
+                drain()
+                usleep(5_000)
+            }
+        }.start()
     }
 
     /// Every datagram so far, draining the socket first.
@@ -54,6 +63,7 @@ final class NotifySocket: Sendable {
     }
 
     deinit {
+        closed.withLock { $0 = true }
         close(descriptor)
         unlink(path)
     }
