@@ -14,6 +14,17 @@ import Testing
         deinit { try? FileManager.default.removeItem(atPath: link) }
     }
 
+    /// Reads snapshot `first`, then `second` `seconds` later, through one sampler; returns the
+    /// second reading (the one with rates).
+    func readPair(_ first: String, then second: String, seconds: Double) throws -> SourceReading {
+        let root = SwitchableRoot()
+        try root.point(at: FixtureTree.root + "/" + first)
+        var sampler = HostSampler(procRoot: root.link)
+        _ = sampler.read(monotonicSeconds: 100)
+        try root.point(at: FixtureTree.root + "/" + second)
+        return sampler.read(monotonicSeconds: 100 + seconds)
+    }
+
     func value(_ reading: SourceReading, _ metric: HostMetric) -> Double {
         reading.values[metric.slot]
     }
@@ -32,12 +43,7 @@ import Testing
     }
 
     @Test func ratesBetweenTwoRealSnapshots() throws {
-        let root = SwitchableRoot()
-        try root.point(at: FixtureTree.root + "/t0")
-        var sampler = HostSampler(procRoot: root.link)
-        _ = sampler.read(monotonicSeconds: 100)
-        try root.point(at: FixtureTree.root + "/t1")
-        let reading = sampler.read(monotonicSeconds: 105)
+        let reading = try readPair("t0", then: "t1", seconds: 5)
         #expect(reading.problems.isEmpty)
         // cpu: total 19783 -> 20784 jiffies, idle +573, iowait +8, steal +0
         #expect(abs(value(reading, .cpuBusy) - (1 - 581.0 / 1001)) < 1e-12)
@@ -57,12 +63,7 @@ import Testing
     }
 
     @Test func listenOverflowsBecomeARate() throws {
-        let root = SwitchableRoot()
-        try root.point(at: FixtureTree.root + "/t1")
-        var sampler = HostSampler(procRoot: root.link)
-        _ = sampler.read(monotonicSeconds: 0)
-        try root.point(at: FixtureTree.root + "/t2")
-        let reading = sampler.read(monotonicSeconds: 38)
+        let reading = try readPair("t1", then: "t2", seconds: 38)
         #expect(value(reading, .tcpListenOverflowsPerS) == 76.0 / 38)
         #expect(value(reading, .tcpListenDropsPerS) == 76.0 / 38)
         #expect(value(reading, .tcpEstablished) == 4)
