@@ -129,23 +129,25 @@ import Testing
         #expect(socket.messages[(reloading + 1)...].contains { $0.hasPrefix("READY=1") }, "READY=1 follows even a rejected reload")
     }
 
-    /// SIGTERM, then exit status 0 in under 2 s.
-    func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess) {
+    /// SIGTERM (or SIGINT, Ctrl-C in a terminal), then exit status 0 in under 2 s.
+    func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess, signal: Int32 = SIGTERM) {
         let start = ContinuousClock.now
-        daemon.signal(SIGTERM)
+        daemon.signal(signal)
         let code = daemon.waitForExit(.seconds(5))
         let elapsed = ContinuousClock.now - start
         #expect(code == 0)
         #expect(elapsed < .seconds(2), "took \(elapsed)")
     }
 
-    @Test func sigtermExitsZeroWithinTwoSeconds() throws {
+    @Test(arguments: [SIGTERM, SIGINT])
+    func stopSignalExitsZeroWithinTwoSeconds(signal: Int32) throws {
         let socket = try NotifySocket()
         let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
         let daemon = try run(scratch, ["--tick-output", "text"], environment: ["NOTIFY_SOCKET": socket.path])
         #expect(daemon.waitFor { $0.stdoutLines.count >= 2 })
-        expectCleanStopWithinTwoSeconds(daemon)
+        expectCleanStopWithinTwoSeconds(daemon, signal: signal)
         #expect(socket.messages.contains { $0.hasPrefix("STOPPING=1") })
+        #expect(daemon.stderr.contains("stopped after"))
     }
 
     @Test func sigtermDuringATickStuckInASourceStillExitsWithinTwoSeconds() throws {
