@@ -27,11 +27,20 @@ let package = Package(
             name: "SurgeConfig",
             dependencies: ["SurgeSampling"]
         ),
-        .target(name: "SurgeJournal", dependencies: ["CSystemd"]),
+        .target(
+            name: "SurgeJournal",
+            dependencies: ["CSystemd", "SurgeDetection", .product(name: "Logging", package: "swift-log")]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "SurgeStore", dependencies: ["CSQLite", "SurgeDetection", "SurgeSampling"]),
         .target(
             name: "SurgeDaemon",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeConfig", "SurgeJournal",
+                "SurgeSampling", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -40,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "surgewatch",
             dependencies: [
-                "SurgeDaemon", "SurgeConfig",
+                "SurgeDaemon", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeDetection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,13 +71,14 @@ let package = Package(
             dependencies: ["SurgeConfig"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "SurgeStoreTests", dependencies: ["SurgeStore", "SurgeDetection", "SurgeSampling"]),
         .testTarget(
             name: "SurgeDaemonTests",
             dependencies: ["SurgeDaemon", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(
             name: "SurgewatchTests",
-            dependencies: ["surgewatch", "SurgeDaemon"],
+            dependencies: ["surgewatch", "SurgeDaemon", "SurgeStore", "SurgeDetection"],
             resources: [.copy("Fixtures")]
         ),
     ],

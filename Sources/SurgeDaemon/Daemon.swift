@@ -3,7 +3,9 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import SurgeConfig
+import SurgeDetection
 import SurgeJournal
+import SurgeStore
 
 /// What `surgewatch run` was asked to do.
 public struct DaemonOptions: Sendable {
@@ -43,12 +45,24 @@ public enum Daemon {
             logger.critical("\(error)")
             return 1
         }
-        logger.info("config \(options.configPath), state directory \(stateDirectory)")
+        let storePath = StateDirectory.file(config.store.path, in: stateDirectory)
+        let store: SurgeStore
+        do {
+            store = try SurgeStore(path: storePath)
+        } catch {
+            logger.critical("cannot open the database: \(error)")
+            return 1
+        }
+        logger.info("config \(options.configPath), database \(storePath)")
+
+        let journal = JournalAlertSink(identifier: config.journal.identifier)
+        let alerts = AlertFanOut([journal, SQLiteAlertSink(store: store)])
+        closeAlertsLeftOpen(store: store, journal: journal, logger: logger)
 
         let notifier = SystemdNotifier()
         let mailbox = ReloadMailbox()
         let output = options.tickOutput ?? (stdoutIsJournal() ? .none : .text)
-        let ticks = TickService(config: config, options: options, mailbox: mailbox,
+        let ticks = TickService(config: config, options: options, mailbox: mailbox, store: store, alerts: alerts,
                                 notifier: notifier, output: output, logger: logger)
         let reload = ReloadService(configPath: options.configPath, mailbox: mailbox, notifier: notifier, logger: logger)
         var groupConfig = ServiceGroupConfiguration(
@@ -69,14 +83,22 @@ public enum Daemon {
         return 0
     }
 
-    /// systemd sets JOURNAL_STREAM=<dev>:<inode> when stdout/stderr go to the journal; if
-    /// stdout is that stream, per-tick lines would flood the journal (STATUS= carries them).
+    /// Alerts a crash or kill left open are closed at this start, with a note, in SQLite and in
+    /// the journal, so no `fired` entry stays without its `resolved`.
+    static func closeAlertsLeftOpen(store: SurgeStore, journal: JournalAlertSink, logger: Logger) {
+        do {
+            let closed = try store.closeDanglingAlerts(at: Double(time(nil)))
+            for alert in closed {
+                logger.warning("alert \(alert.id) (\(alert.kind.rawValue), fired \(TickLine.rfc3339(alert.firedAt))) was open when surgewatch last stopped; closed now")
+                if let event = alert.resolvedEvent { try? journal.deliver(event) }
+            }
+        } catch {
+            logger.error("could not close alerts left open: \(error)")
+        }
+    }
+
+    /// If stdout is the journal, per-tick lines would flood it (STATUS= carries them instead).
     static func stdoutIsJournal() -> Bool {
-        guard let stream = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] else { return false }
-        let parts = stream.split(separator: ":")
-        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
-        var info = stat()
-        guard fstat(STDOUT_FILENO, &info) == 0 else { return false }
-        return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
+        isJournalStream(STDOUT_FILENO, journalStream: ProcessInfo.processInfo.environment["JOURNAL_STREAM"])
     }
 }

@@ -6,6 +6,7 @@ import SurgeConfig
 import SurgeDetection
 import SurgeJournal
 import SurgeSampling
+import SurgeStore
 
 /// The daemon's heartbeat: every interval, read all sources into a sample, feed the pipeline,
 /// report to systemd and stdout. It reads no clock but the one it is given.
@@ -13,15 +14,19 @@ final class TickService: Service {
     let initialConfig: SurgeConfig
     let options: DaemonOptions
     let mailbox: ReloadMailbox
+    let store: SurgeStore
+    let alerts: AlertFanOut
     let notifier: SystemdNotifier
     let output: TickOutput
     let logger: Logger
 
-    init(config: SurgeConfig, options: DaemonOptions, mailbox: ReloadMailbox,
+    init(config: SurgeConfig, options: DaemonOptions, mailbox: ReloadMailbox, store: SurgeStore, alerts: AlertFanOut,
          notifier: SystemdNotifier, output: TickOutput, logger: Logger) {
         initialConfig = config
         self.options = options
         self.mailbox = mailbox
+        self.store = store
+        self.alerts = alerts
         self.notifier = notifier
         self.output = output
         self.logger = logger
@@ -46,6 +51,11 @@ final class TickService: Service {
             }
         }
         deadline.finish()
+        do {
+            try store.commit()
+        } catch {
+            logger.error("final database write failed, \(store.pendingCount) rows not stored: \(error)")
+        }
         notifier.stopping(status: "stopped after \(ticks) ticks")
         logger.notice("stopped after \(ticks) ticks")
     }
@@ -91,6 +101,16 @@ final class TickService: Service {
             progress.enter(tick: tick, stage: "the detection pipeline")
             let outcome = pipeline.ingest(collected.sample)
             emit(collected.sample, outcome, features: config.model.features)
+
+            progress.enter(tick: tick, stage: "writing the database")
+            store.stage(collected.sample)
+            do {
+                try store.commit()
+                try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
+            } catch {
+                problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
+                                source: "database", atSeconds: monotonic, logger: logger)
+            }
 
             let status = "tick \(tick) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
             if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }

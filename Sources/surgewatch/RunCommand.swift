@@ -2,6 +2,10 @@ import ArgumentParser
 import Logging
 import SurgeConfig
 import SurgeDaemon
+import SurgeJournal
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +24,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Least severe log level shown: trace, debug, info, notice, warning, error, critical.")
     var logLevel: LogLevelArgument = .init(.info)
 
+    @Option(help: "Where logs go: journal, stderr, or auto (the journal when stderr is connected to it).")
+    var logTarget: LogTarget = .auto
+
     @Option(help: .hidden)
     var maxTicks: Int?
 
@@ -35,7 +42,16 @@ struct RunCommand: AsyncParsableCommand {
             interval = parsed
         }
         let level = logLevel.level
+        let useJournal = logTarget == .journal
+            || (logTarget == .auto && isJournalStream(STDERR_FILENO, journalStream: getenv("JOURNAL_STREAM").map { String(cString: $0) }))
+        // The identifier is the config's when it can be read; a bad config is reported either way.
+        let identifier = (try? ConfigLoader.load(path: config))?.journal.identifier ?? "surgewatch"
         LoggingSystem.bootstrap { label in
+            if useJournal {
+                var handler = JournalLogHandler(label: label, identifier: identifier)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -67,4 +83,8 @@ struct LogLevelArgument: ExpressibleByArgument {
     }
     var defaultValueDescription: String { level.rawValue }
     static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) }
+}
+
+enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+    case auto, journal, stderr
 }

@@ -1,0 +1,79 @@
+/// One thing that happened to an alert: it fired, escalated from predicted to breached, or
+/// resolved. Every sink (journald, SQLite, memory) receives the same value, so they agree.
+public struct AlertEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// p(overload within the horizon) crossed the fire threshold: a warning, ahead of time.
+        case predicted
+        /// The SLO rule holds now.
+        case breached
+    }
+
+    public enum Event: String, Sendable {
+        case fired
+        case resolved
+    }
+
+    /// How a feature moved: its value at the window's start (baseline) and now.
+    public struct FeatureChange: Sendable, Equatable {
+        public var name: String
+        public var baseline: Double?
+        public var recent: Double?
+
+        public init(name: String, baseline: Double?, recent: Double?) {
+            self.name = name
+            self.baseline = baseline
+            self.recent = recent
+        }
+    }
+
+    /// Same value on the fired and the resolved event of one alert, in journald and SQLite.
+    public var alertID: String
+    public var event: Event
+    public var kind: Kind
+    /// Unix seconds.
+    public var at: Double
+    public var probability: Double
+    public var peakProbability: Double
+    public var horizonSeconds: Double
+    public var topFeatures: [FeatureChange]
+    /// Set on a breached `fired` event that continues a predicted alert (one alert, escalated).
+    public var escalatedFrom: Kind?
+    /// When the alert fired, on `resolved` events (for the duration in messages).
+    public var firedAt: Double?
+    /// Why it resolved, when not by the model and rule calming down (e.g. closed at restart).
+    public var note: String?
+    /// Sent by `surgewatch test-alert` to check the alert path; no overload behind it.
+    public var isTest = false
+
+    /// A fresh random 128-bit id in hex, the form journald uses for ids.
+    public static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64, low = generator.next() as UInt64
+        let hex = String(high, radix: 16) + "|" + String(low, radix: 16)
+        return hex.split(separator: "|").map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
+    }
+
+    public init(alertID: String, event: Event, kind: Kind, at: Double, probability: Double,
+                peakProbability: Double, horizonSeconds: Double, topFeatures: [FeatureChange] = [],
+                escalatedFrom: Kind? = nil, firedAt: Double? = nil, note: String? = nil) {
+        self.alertID = alertID
+        self.event = event
+        self.kind = kind
+        self.at = at
+        self.probability = probability
+        self.peakProbability = peakProbability
+        self.horizonSeconds = horizonSeconds
+        self.topFeatures = topFeatures
+        self.escalatedFrom = escalatedFrom
+        self.firedAt = firedAt
+        self.note = note
+    }
+}
+
+/// Where alert events go. An implementation delivers one event or throws; it never retries on
+/// its own (the fan-out logs and counts, and the next event is tried as usual).
+public protocol AlertSink: Sendable {
+    /// For logs and counters: "journald", "sqlite", "memory".
+    var name: String { get }
+    func deliver(_ event: AlertEvent) throws
+}

@@ -1,0 +1,80 @@
+/// The one readable line an operator sees for an alert event, in journald's MESSAGE and in
+/// SQLite's `message`:
+///
+///     overload predicted within 30s (p=0.91): tcp_listen_overflows_per_s 0 -> 412/s, psi_cpu_some_avg10 8% -> 61%
+public enum AlertMessage {
+    public static func text(for event: AlertEvent) -> String {
+        event.isTest ? "TEST (no overload): " + line(event) : line(event)
+    }
+
+    static func line(_ event: AlertEvent) -> String {
+        let p = "p=" + fixed(event.probability, 2)
+        switch (event.event, event.kind) {
+        case (.fired, .predicted):
+            return "overload predicted within \(duration(event.horizonSeconds)) (\(p))" + changes(event.topFeatures)
+        case (.fired, .breached):
+            let lead = event.escalatedFrom == .predicted ? "predicted overload arrived: SLO breached" : "overload: SLO breached"
+            return "\(lead) (\(p))" + changes(event.topFeatures)
+        case (.resolved, _):
+            var text = "overload alert resolved"
+            if let firedAt = event.firedAt { text += " after \(duration(event.at - firedAt))" }
+            text += " (\(event.kind.rawValue), peak p=\(fixed(event.peakProbability, 2)))"
+            if let note = event.note { text += ": \(note)" }
+            return text
+        }
+    }
+
+    static func changes(_ features: [AlertEvent.FeatureChange]) -> String {
+        guard !features.isEmpty else { return "" }
+        // "0 -> 412/s", "8% -> 61%": a rate's unit once, at the end; percent on both sides.
+        return ": " + features.map { feature in
+            var before = value(feature.baseline, feature.name)
+            if before.hasSuffix("/s") { before.removeLast(2) }
+            return "\(feature.name) \(before) -> \(value(feature.recent, feature.name))"
+        }.joined(separator: ", ")
+    }
+
+    /// Units follow the metric's name: ratios as percent, PSI already in percent, rates per second.
+    static func value(_ value: Double?, _ metric: String) -> String {
+        guard let value, value.isFinite else { return "?" }
+        if metric.hasSuffix("_ratio") || metric == "cpu_busy" || metric == "cpu_iowait" || metric == "cpu_steal" {
+            return compact(value * 100) + "%"
+        }
+        if metric.hasPrefix("psi_") || metric.contains("_psi_") { return compact(value) + "%" }
+        if metric.hasSuffix("_per_s") { return compact(value) + "/s" }
+        if metric.hasSuffix("_ms") { return compact(value) + "ms" }
+        return compact(value)
+    }
+
+    /// 412, 61, 8.5, 0.031: enough digits to read, no more.
+    static func compact(_ value: Double) -> String {
+        let magnitude = abs(value)
+        if magnitude >= 100 || value == value.rounded() { return String(Int64(value.rounded())) }
+        if magnitude >= 10 { return fixed(value, 1) }
+        if magnitude >= 0.1 { return fixed(value, 2) }
+        return fixed(value, 3)
+    }
+
+    /// `value` with exactly `digits` decimals, without Foundation's formatting.
+    public static func fixed(_ value: Double, _ digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        let whole = Int64(scaled / scale)
+        var fraction = String(Int64(scaled) - whole * Int64(scale))
+        while fraction.count < digits { fraction = "0" + fraction }
+        return (value < 0 && scaled > 0 ? "-" : "") + "\(whole)" + (digits > 0 ? "." + fraction : "")
+    }
+
+    /// 30s, 5m, 4m10s, 2h5m.
+    public static func duration(_ seconds: Double) -> String {
+        var rest = Int64(seconds.rounded())
+        if rest <= 0 { return "0s" }
+        var parts = ""
+        for (unit, size) in [("d", Int64(86400)), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
+            parts += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return parts
+    }
+}

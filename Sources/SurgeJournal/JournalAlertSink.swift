@@ -1,0 +1,79 @@
+import Glibc
+import Synchronization
+import SurgeDetection
+
+/// Alert events as journal entries with the fields of CONTRACTS.md, so
+/// `journalctl -t surgewatch -p warning` lists alerts and `journalctl SURGE_EVENT=fired -o json`
+/// scripts them. When journald is not there (no socket) or refuses an entry, the alert goes to
+/// stderr instead, with one warning, and the daemon goes on.
+public final class JournalAlertSink: AlertSink {
+    public let name = "journald"
+    public let identifier: String
+    let socketPath: String
+    private let fallbackWarned = Atomic<Bool>(false)
+
+    /// Fixed per event kind; `systemd/surgewatch.catalog` explains each (`journalctl -x`).
+    public enum MessageID {
+        public static let predictedFired = "cff32a2d4a2942639a8a7e23a8a382e6"
+        public static let breachedFired = "6fb7f1d8c36447bab5c2c73b99d3bd70"
+        public static let resolved = "e2f42aee8f6d4cde98d42a246c2296e6"
+    }
+
+    public init(identifier: String, socketPath: String = JournalEntry.socketPath) {
+        self.identifier = identifier
+        self.socketPath = socketPath
+    }
+
+    public static func fields(for event: AlertEvent, identifier: String) -> [(name: String, value: String)] {
+        let (priority, messageID): (Int, String) = switch (event.event, event.kind) {
+        case (.fired, .predicted): (4, MessageID.predictedFired)
+        case (.fired, .breached): (2, MessageID.breachedFired)
+        case (.resolved, _): (5, MessageID.resolved)
+        }
+        var fields: [(name: String, value: String)] = [
+            ("MESSAGE", AlertMessage.text(for: event)),
+            ("PRIORITY", String(priority)),
+            ("MESSAGE_ID", messageID),
+            ("SYSLOG_IDENTIFIER", identifier),
+            ("SURGE_EVENT", event.event.rawValue),
+            ("SURGE_KIND", event.kind.rawValue),
+            ("SURGE_PROBABILITY", AlertMessage.fixed(event.probability, 4)),
+            ("SURGE_PEAK_PROBABILITY", AlertMessage.fixed(event.peakProbability, 4)),
+            ("SURGE_ALERT_ID", event.alertID),
+            ("SURGE_HORIZON_SECONDS", JSONText.number(event.horizonSeconds)),
+            ("SURGE_TOP_FEATURES", JSONText.features(event.topFeatures)),
+        ]
+        if let from = event.escalatedFrom { fields.append(("SURGE_ESCALATED_FROM", from.rawValue)) }
+        if let note = event.note { fields.append(("SURGE_NOTE", note)) }
+        if event.isTest { fields.append(("SURGE_TEST", "1")) }
+        return fields
+    }
+
+    public func deliver(_ event: AlertEvent) throws {
+        let fields = Self.fields(for: event, identifier: identifier)
+        do {
+            guard JournalEntry.isAvailable(socket: socketPath) else { throw JournalError.unavailable(socket: socketPath) }
+            try JournalEntry.send(fields)
+        } catch {
+            if !fallbackWarned.exchange(true, ordering: .relaxed) {
+                StandardError.write("\(identifier): warning: \(error); alerts are written to stderr instead\n")
+            }
+            let extra = fields.filter { $0.name.hasPrefix("SURGE_") }.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+            StandardError.write("\(identifier): alert: \(fields[0].value) [\(extra)]\n")
+        }
+    }
+}
+
+enum StandardError {
+    static func write(_ text: String) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(STDERR_FILENO, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { return } }
+                offset += written
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Glibc
+import Logging
+
+/// A swift-log handler that writes structured journal entries: PRIORITY from the level,
+/// CODE_FILE/CODE_LINE/CODE_FUNC from the call site, metadata as upper-case fields. Falls back
+/// to a plain line on stderr when journald refuses an entry.
+public struct JournalLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadataProvider: Logger.MetadataProvider?
+    let identifier: String
+    let label: String
+
+    public init(label: String, identifier: String) {
+        self.label = label
+        self.identifier = identifier
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// syslog priorities: trace and debug 7, info 6, notice 5, warning 4, error 3, critical 2.
+    public static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [(name: String, value: String)] = [
+            ("MESSAGE", event.message.description),
+            ("PRIORITY", String(Self.priority(event.level))),
+            ("SYSLOG_IDENTIFIER", identifier),
+            ("CODE_FILE", event.file),
+            ("CODE_LINE", String(event.line)),
+            ("CODE_FUNC", event.function),
+        ]
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            fields.append(("SURGE_" + JournalEntry.fieldName(key), "\(value)"))
+        }
+        do {
+            try JournalEntry.send(fields)
+        } catch {
+            StandardError.write("\(event.level) \(label): \(event.message)\n")
+        }
+    }
+
+}
+
+/// systemd sets JOURNAL_STREAM=<dev>:<inode> for the stream it connects a service's stdout and
+/// stderr to. A descriptor is "the journal" when it is that very stream.
+public func isJournalStream(_ descriptor: Int32, journalStream value: String?) -> Bool {
+    guard let value else { return false }
+    let parts = value.split(separator: ":")
+    guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else { return false }
+    return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
+}

@@ -1,0 +1,81 @@
+/// The database layout, as numbered migrations. `PRAGMA user_version` holds the version a file
+/// is at; opening a file applies every later migration in one transaction each. A file from a
+/// newer surgewatch is refused rather than written in a layout this build does not know.
+public enum StoreSchema {
+    public struct Migration: Sendable {
+        public var version: Int
+        public var sql: String
+    }
+
+    public static let migrations: [Migration] = [
+        Migration(version: 1, sql: """
+            -- One row per tick. Metric columns (REAL, NULL = missing) are added as metrics
+            -- appear, named as the daemon names them, so `SELECT ts, cpu_busy FROM samples` works.
+            CREATE TABLE samples (
+                id INTEGER PRIMARY KEY,
+                ts REAL NOT NULL,           -- Unix seconds
+                tick INTEGER NOT NULL
+            );
+            CREATE TABLE predictions (
+                id INTEGER PRIMARY KEY,
+                ts REAL NOT NULL,
+                tick INTEGER NOT NULL,
+                probability REAL,           -- p(overload within the horizon); NULL before the window fills
+                state TEXT NOT NULL,        -- normal | warming_up | predicted | breached
+                label INTEGER               -- the SLO rule's verdict at this tick, NULL when unknown
+            );
+            CREATE TABLE alerts (
+                id TEXT PRIMARY KEY,        -- SURGE_ALERT_ID in the journal
+                kind TEXT NOT NULL CHECK (kind IN ('predicted', 'breached')),
+                fired_at REAL NOT NULL,
+                escalated_at REAL,          -- a predicted alert that became a breach
+                resolved_at REAL,           -- NULL while open
+                peak_probability REAL NOT NULL,
+                horizon_seconds REAL NOT NULL,
+                message TEXT NOT NULL,      -- the fired event's MESSAGE
+                top_features TEXT NOT NULL DEFAULT '[]',  -- JSON [{"name":..,"baseline":..,"recent":..}]
+                note TEXT                   -- how it resolved, when not by calming down
+            );
+            CREATE INDEX alerts_fired_at ON alerts (fired_at);
+            CREATE TABLE checkpoints (
+                id INTEGER PRIMARY KEY,
+                created_at REAL NOT NULL,
+                version INTEGER NOT NULL,   -- model file format version
+                model BLOB NOT NULL,
+                metrics TEXT NOT NULL DEFAULT '{}'        -- JSON: loss, windows seen, ...
+            );
+            """),
+    ]
+
+    public static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Brings `database` to `target` (default: latest). Returns the version it started at.
+    @discardableResult
+    public static func migrate(_ database: SQLiteDatabase, upTo target: Int = latestVersion) throws -> Int {
+        let current = try database.userVersion()
+        guard current <= latestVersion else {
+            throw StoreError.newerSchema(path: database.path, version: current, supported: latestVersion)
+        }
+        for migration in migrations where migration.version > current && migration.version <= target {
+            try database.transaction {
+                try database.execute(migration.sql)
+                try database.execute("PRAGMA user_version = \(migration.version)")
+            }
+        }
+        return current
+    }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
+    case newerSchema(path: String, version: Int, supported: Int)
+    case notADatabase(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .newerSchema(let path, let version, let supported):
+            return "\(path): database schema version \(version) is newer than this surgewatch knows (\(supported)); it was not changed"
+        case .notADatabase(let path, let reason):
+            return "\(path): not a surgewatch database: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import Synchronization
+import SurgeDetection
+import SurgeSampling
+
+/// The daemon's database: samples, predictions, alerts, model checkpoints.
+///
+/// A tick stages its rows and `commit()` writes them in one transaction. A commit that fails
+/// (disk full, a lock held too long) keeps the staged rows and the next commit tries again, so
+/// nothing committed is ever lost and a passing fault loses nothing either; past
+/// `maxPendingTicks` the oldest staged samples are dropped and counted.
+public final class SurgeStore: Sendable {
+    public let path: String
+    public let maxPendingTicks: Int
+    private let state: Mutex<State>
+
+    struct State {
+        let database: SQLiteDatabase
+        var sampleColumns: Set<String>
+        var insertSample: (names: [String], statement: SQLiteStatement)?
+        var pendingSamples: [Sample] = []
+        var pendingPredictions: [PredictionRecord] = []
+        var pendingEvents: [AlertEvent] = []
+        var droppedSamples = 0
+    }
+
+    /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
+    public init(path: String, maxPendingTicks: Int = 1000) throws {
+        self.path = path
+        self.maxPendingTicks = maxPendingTicks
+        let database = try SQLiteDatabase(path: path)
+        do {
+            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+            try StoreSchema.migrate(database)
+        } catch let error as SQLiteError where error.code & 0xFF == 26 /* SQLITE_NOTADB */ {
+            throw StoreError.notADatabase(path: path, reason: error.message)
+        }
+        let columns = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
+        state = Mutex(State(database: database, sampleColumns: Set(columns)))
+    }
+
+    // MARK: staging
+
+    public func stage(_ sample: Sample) {
+        state.withLock { state in
+            state.pendingSamples.append(sample)
+            if state.pendingSamples.count > maxPendingTicks {
+                state.pendingSamples.removeFirst(state.pendingSamples.count - maxPendingTicks)
+                state.droppedSamples += 1
+            }
+        }
+    }
+
+    public func stage(_ prediction: PredictionRecord) {
+        state.withLock { $0.pendingPredictions.append(prediction) }
+    }
+
+    public func stage(_ event: AlertEvent) {
+        state.withLock { $0.pendingEvents.append(event) }
+    }
+
+    /// Samples dropped because commits kept failing for longer than `maxPendingTicks` ticks.
+    public var droppedSamples: Int { state.withLock { $0.droppedSamples } }
+    public var pendingCount: Int { state.withLock { $0.pendingSamples.count + $0.pendingPredictions.count + $0.pendingEvents.count } }
+
+    // MARK: commit
+
+    /// Writes everything staged in one transaction; on failure it all stays staged.
+    public func commit() throws {
+        try state.withLock { state in
+            guard !state.pendingSamples.isEmpty || !state.pendingPredictions.isEmpty || !state.pendingEvents.isEmpty else { return }
+            let database = state.database
+            try database.transaction {
+                for sample in state.pendingSamples {
+                    try Self.insert(sample, &state)
+                }
+                if !state.pendingPredictions.isEmpty {
+                    let insert = try database.prepare("INSERT INTO predictions (ts, tick, probability, state, label) VALUES (?1, ?2, ?3, ?4, ?5)")
+                    for prediction in state.pendingPredictions {
+                        try insert.bind([.real(prediction.timestamp), .integer(Int64(prediction.tick)),
+                                         prediction.probability.map(SQLiteValue.real) ?? .null, .text(prediction.state),
+                                         prediction.label.map { .integer($0 ? 1 : 0) } ?? .null])
+                        while try insert.step() {}
+                    }
+                }
+                for event in state.pendingEvents {
+                    try Self.apply(event, database)
+                }
+            }
+            state.pendingSamples.removeAll(keepingCapacity: true)
+            state.pendingPredictions.removeAll(keepingCapacity: true)
+            state.pendingEvents.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private static func insert(_ sample: Sample, _ state: inout State) throws {
+        let names = sample.schema.names
+        if state.insertSample?.names != names {
+            for name in names where !state.sampleColumns.contains(name) {
+                // Names are validated metric names ([a-z_][a-z0-9_]*); quoted all the same.
+                try state.database.execute("ALTER TABLE samples ADD COLUMN \"\(name)\" REAL")
+                state.sampleColumns.insert(name)
+            }
+            let columns = names.map { "\"\($0)\"" }.joined(separator: ", ")
+            let placeholders = (0..<names.count).map { "?\($0 + 3)" }.joined(separator: ", ")
+            let statement = try state.database.prepare("INSERT INTO samples (ts, tick, \(columns)) VALUES (?1, ?2, \(placeholders))")
+            state.insertSample = (names, statement)
+        }
+        let statement = state.insertSample!.statement
+        try statement.bind([.real(sample.timestamp), .integer(Int64(sample.tick))])
+        for (offset, value) in sample.values.enumerated() {
+            statement.bind(value, at: Int32(offset + 3))
+        }
+        while try statement.step() {}
+    }
+
+    private static func apply(_ event: AlertEvent, _ database: SQLiteDatabase) throws {
+        let message = AlertMessage.text(for: event)
+        switch event.event {
+        case .fired where event.escalatedFrom != nil:
+            try database.run("""
+                UPDATE alerts SET kind = ?2, escalated_at = ?3, peak_probability = max(peak_probability, ?4)
+                WHERE id = ?1
+                """, [.text(event.alertID), .text(event.kind.rawValue), .real(event.at), .real(event.peakProbability)])
+        case .fired:
+            try database.run("""
+                INSERT INTO alerts (id, kind, fired_at, peak_probability, horizon_seconds, message, top_features)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                ON CONFLICT (id) DO NOTHING
+                """, [.text(event.alertID), .text(event.kind.rawValue), .real(event.at), .real(event.peakProbability),
+                      .real(event.horizonSeconds), .text(message), .text(JSONText.features(event.topFeatures))])
+        case .resolved:
+            try database.run("""
+                UPDATE alerts SET resolved_at = ?2, peak_probability = max(peak_probability, ?3), note = coalesce(?4, note)
+                WHERE id = ?1 AND resolved_at IS NULL
+                """, [.text(event.alertID), .real(event.at), .real(event.peakProbability), event.note.map(SQLiteValue.text) ?? .null])
+        }
+    }
+
+    // MARK: retention and recovery
+
+    /// Deletes at most `batch` rows per table older than `cutoff` (Unix seconds). Called every
+    /// tick, it keeps up with one new row per tick while never stalling one: the oldest row is
+    /// found through the id b-tree, and the delete walks an id range, not the table.
+    @discardableResult
+    public func prune(olderThan cutoff: Double, batch: Int = 500) throws -> Int {
+        try state.withLock { state in
+            let database = state.database
+            var deleted = 0
+            for table in ["samples", "predictions"] {
+                guard let oldest = try database.rows("SELECT id, ts FROM \(table) ORDER BY id LIMIT 1").first,
+                      let id = oldest[0].integer, let ts = oldest[1].double, ts < cutoff else { continue }
+                try database.run("DELETE FROM \(table) WHERE id < ?1 AND ts < ?2", [.integer(id + Int64(batch)), .real(cutoff)])
+                deleted += database.changes
+            }
+            try database.run("""
+                DELETE FROM alerts WHERE id IN (
+                    SELECT id FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?1 LIMIT ?2)
+                """, [.real(cutoff), .integer(Int64(batch))])
+            deleted += database.changes
+            // The newest checkpoints are kept whatever their age: they are the model.
+            try database.run("""
+                DELETE FROM checkpoints WHERE created_at < ?1
+                AND id NOT IN (SELECT id FROM checkpoints ORDER BY id DESC LIMIT 10)
+                """, [.real(cutoff)])
+            deleted += database.changes
+            return deleted
+        }
+    }
+
+    /// Alerts left open by a crash or a kill are closed as resolved at `restartTime`, with a
+    /// note; returns them so the journal can get their `resolved` entries too.
+    public func closeDanglingAlerts(at restartTime: Double) throws -> [AlertRecord] {
+        try state.withLock { state in
+            let database = state.database
+            let open = try AlertRecord.fetch(database, where: "resolved_at IS NULL", [])
+            guard !open.isEmpty else { return [] }
+            try database.transaction {
+                try database.run("""
+                    UPDATE alerts SET resolved_at = ?1, note = ?2 WHERE resolved_at IS NULL
+                    """, [.real(restartTime), .text(AlertRecord.restartNote)])
+            }
+            return open.map { alert in
+                var closed = alert
+                closed.resolvedAt = restartTime
+                closed.note = AlertRecord.restartNote
+                return closed
+            }
+        }
+    }
+
+    // MARK: checkpoints
+
+    public func saveCheckpoint(version: Int, model: [UInt8], metricsJSON: String, at time: Double) throws {
+        try state.withLock { state in
+            try state.database.run("INSERT INTO checkpoints (created_at, version, model, metrics) VALUES (?1, ?2, ?3, ?4)",
+                                   [.real(time), .integer(Int64(version)), .blob(model), .text(metricsJSON)])
+        }
+    }
+
+    public func latestCheckpoint() throws -> (version: Int, model: [UInt8], createdAt: Double)? {
+        try state.withLock { state in
+            guard let row = try state.database.rows("SELECT version, model, created_at FROM checkpoints ORDER BY id DESC LIMIT 1").first,
+                  let version = row[0].integer, case .blob(let model) = row[1], let created = row[2].double else { return nil }
+            return (Int(version), model, created)
+        }
+    }
+
+    /// A query on the writer's connection (tests, the daemon's own status).
+    public func rows(_ sql: String, _ arguments: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+        try state.withLock { try $0.database.rows(sql, arguments) }
+    }
+}
+
+/// One tick's prediction as stored.
+public struct PredictionRecord: Sendable, Equatable {
+    public var timestamp: Double
+    public var tick: Int
+    public var probability: Double?
+    public var state: String
+    public var label: Bool?
+
+    public init(timestamp: Double, tick: Int, probability: Double?, state: String, label: Bool?) {
+        self.timestamp = timestamp
+        self.tick = tick
+        self.probability = probability
+        self.state = state
+        self.label = label
+    }
+}

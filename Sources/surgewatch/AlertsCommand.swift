@@ -1,0 +1,108 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDaemon
+import SurgeDetection
+import SurgeStore
+
+struct AlertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "List alerts from the database, newest first. Safe while the daemon runs.")
+
+    @Option(help: "Find the database through this config file (its store.path).")
+    var config: String?
+
+    @Option(help: "The database file itself.")
+    var db: String?
+
+    @Option(help: "The state directory relative store paths live in (default: $STATE_DIRECTORY, else /var/lib/surgewatch).")
+    var stateDir: String?
+
+    @Option(help: "Only alerts fired within this long, e.g. 2h or 30d.")
+    var since: String?
+
+    @Flag(help: "One JSON array instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if config != nil && db != nil { throw ValidationError("give --config or --db, not both") }
+        if let since, DurationText.parse(since) == nil {
+            throw ValidationError("--since: expected a duration such as 2h or 30d, got \(since)")
+        }
+    }
+
+    func run() throws {
+        let path: String
+        if let db {
+            path = db
+        } else {
+            let configPath = config ?? ConfigLoader.defaultPath
+            do {
+                let loaded = try ConfigLoader.load(path: configPath)
+                path = StateDirectory.file(loaded.store.path, in: StateDirectory.resolve(override: stateDir))
+            } catch {
+                writeAll(error.description + "\n", to: STDERR_FILENO)
+                throw ExitCode(1)
+            }
+        }
+        let now = Double(time(nil))
+        let cutoff = since.flatMap(DurationText.parse).map { now - $0.seconds }
+        let alerts: [AlertRecord]
+        do {
+            alerts = try AlertHistory(path: path).alerts(since: cutoff)
+        } catch {
+            writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+        print(json ? AlertListing.json(alerts) : AlertListing.table(alerts, now: now), terminator: json ? "\n" : "")
+    }
+}
+
+/// How `surgewatch alerts` shows alert rows.
+enum AlertListing {
+    static func json(_ alerts: [AlertRecord]) -> String {
+        "[" + alerts.map { alert in
+            "{\"id\":\(JSONText.string(alert.id)),\"kind\":\(JSONText.string(alert.kind.rawValue)),"
+                + "\"fired_at\":\(JSONText.string(TickLine.rfc3339(alert.firedAt))),"
+                + "\"escalated_at\":\(alert.escalatedAt.map { JSONText.string(TickLine.rfc3339($0)) } ?? "null"),"
+                + "\"resolved_at\":\(alert.resolvedAt.map { JSONText.string(TickLine.rfc3339($0)) } ?? "null"),"
+                + "\"peak_probability\":\(JSONText.number(alert.peakProbability)),"
+                + "\"horizon_seconds\":\(JSONText.number(alert.horizonSeconds)),"
+                + "\"message\":\(JSONText.string(alert.message)),\"top_features\":\(alert.topFeaturesJSON),"
+                + "\"note\":\(alert.note.map(JSONText.string) ?? "null")}"
+        }.joined(separator: ",") + "]"
+    }
+
+    static func table(_ alerts: [AlertRecord], now: Double) -> String {
+        guard !alerts.isEmpty else { return "no alerts\n" }
+        let header = ["KIND", "FIRED (UTC)", "RESOLVED / DURATION", "PEAK P", "MESSAGE"]
+        let rows = alerts.map { alert -> [String] in
+            let resolved: String
+            if let end = alert.resolvedAt {
+                resolved = "\(TickLine.rfc3339(end).dropFirst(11).dropLast()) / \(AlertMessage.duration(end - alert.firedAt))"
+            } else {
+                resolved = "open for \(AlertMessage.duration(now - alert.firedAt))"
+            }
+            let kind = alert.escalatedAt != nil ? "predicted>breached" : alert.kind.rawValue
+            let fired = TickLine.rfc3339(alert.firedAt).replacingOccurrences("T", " ").dropLast()
+            var message = alert.message
+            if let note = alert.note { message += " [\(note)]" }
+            return [kind, String(fired), resolved, AlertMessage.fixed(alert.peakProbability, 2), message]
+        }
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}

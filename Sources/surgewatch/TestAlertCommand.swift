@@ -1,0 +1,68 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDaemon
+import SurgeDetection
+import SurgeJournal
+import SurgeStore
+
+struct TestAlertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test-alert",
+        abstract: "Send a test alert (fired, escalated, resolved) to journald and the database.",
+        discussion: """
+            Every entry says TEST and carries SURGE_TEST=1, so filters and dashboards can be
+            checked end to end: journalctl -t surgewatch SURGE_TEST=1 -o json
+            """)
+
+    @Option(help: "The config file (journal.identifier, store.path).")
+    var config = ConfigLoader.defaultPath
+
+    @Option(help: "The state directory relative store paths live in.")
+    var stateDir: String?
+
+    func run() throws {
+        let loaded: SurgeConfig
+        do {
+            loaded = try ConfigLoader.load(path: config)
+        } catch {
+            writeAll(error.description + "\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+        let directory = StateDirectory.resolve(override: stateDir)
+        let store: SurgeStore
+        do {
+            try StateDirectory.prepare(directory)
+            store = try SurgeStore(path: StateDirectory.file(loaded.store.path, in: directory))
+        } catch {
+            writeAll("surgewatch test-alert: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+        let fanOut = AlertFanOut([JournalAlertSink(identifier: loaded.journal.identifier), SQLiteAlertSink(store: store)])
+        let id = AlertEvent.newID()
+        let start = Double(time(nil))
+        let horizon = Double(loaded.model.horizonTicks) * loaded.sampling.interval.seconds
+        func event(_ kind: AlertEvent.Event, _ alertKind: AlertEvent.Kind, _ offset: Double, _ p: Double) -> AlertEvent {
+            var event = AlertEvent(alertID: id, event: kind, kind: alertKind, at: start + offset, probability: p,
+                                   peakProbability: 0.95, horizonSeconds: horizon,
+                                   escalatedFrom: kind == .fired && alertKind == .breached ? .predicted : nil,
+                                   firedAt: kind == .resolved ? start : nil,
+                                   note: kind == .resolved ? "test alert from surgewatch test-alert" : nil)
+            event.isTest = true
+            return event
+        }
+        var failures: [AlertFanOut.Failure] = []
+        for step in [event(.fired, .predicted, 0, 0.9), event(.fired, .breached, 0, 0.95), event(.resolved, .breached, 0, 0.1)] {
+            failures += fanOut.deliver(step)
+        }
+        do {
+            try store.commit()
+        } catch {
+            writeAll("surgewatch test-alert: database: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+        for failure in failures { writeAll("surgewatch test-alert: \(failure)\n", to: STDERR_FILENO) }
+        print("sent test alert \(id): journalctl -t \(loaded.journal.identifier) SURGE_ALERT_ID=\(id)")
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+}
