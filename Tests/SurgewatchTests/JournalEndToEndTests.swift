@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+import SurgeDetection
+import SurgeJournal
+import SurgeStore
+
+/// A real systemd-journald, private to each test (see Fixtures/with-private-journald), read
+/// back with `journalctl -o json`.
+@Suite(.serialized, .enabled(if: PrivateJournal.available, "needs root, unshare and systemd-journald"))
+struct JournalEndToEndTests {
+    static let fixtures = DaemonEndToEndTests.fixtures
+
+    func config(identifier: String = "shop-surge") -> String {
+        DaemonEndToEndTests.config(procRoot: Self.fixtures + "/t2") + "[journal]\nidentifier = \"\(identifier)\"\n"
+    }
+
+    @Test func testAlertEntriesCarryEveryContractField() throws {
+        let scratch = try Scratch(config: config())
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
+        #expect(run.status == 0, "\(run.stderr)")
+        let entries = run.entries.filter { $0["SURGE_TEST"] == "1" }
+        #expect(entries.count == 3)
+        guard entries.count == 3 else { return }
+        let expected: [(event: String, kind: String, priority: String, id: String)] = [
+            ("fired", "predicted", "4", JournalAlertSink.MessageID.predictedFired),
+            ("fired", "breached", "2", JournalAlertSink.MessageID.breachedFired),
+            ("resolved", "breached", "5", JournalAlertSink.MessageID.resolved),
+        ]
+        for (entry, want) in zip(entries, expected) {
+            #expect(entry["SYSLOG_IDENTIFIER"] == "shop-surge")
+            #expect(entry["SURGE_EVENT"] == want.event)
+            #expect(entry["SURGE_KIND"] == want.kind)
+            #expect(entry["PRIORITY"] == want.priority)
+            #expect(entry["MESSAGE_ID"] == want.id)
+            #expect(entry["MESSAGE"]?.hasPrefix("TEST (no overload): ") == true)
+            for field in ["SURGE_PROBABILITY", "SURGE_ALERT_ID", "SURGE_HORIZON_SECONDS", "SURGE_TOP_FEATURES"] {
+                #expect(entry[field] != nil, "\(field) missing")
+            }
+            #expect(entry["SURGE_HORIZON_SECONDS"] == "3")
+        }
+        let id = try #require(entries[0]["SURGE_ALERT_ID"])
+        #expect(entries.allSatisfy { $0["SURGE_ALERT_ID"] == id }, "one id from fired to resolved")
+        #expect(entries[1]["SURGE_ESCALATED_FROM"] == "predicted")
+        #expect(entries[2]["SURGE_NOTE"] == "test alert from surgewatch test-alert")
+
+        // The database and `surgewatch alerts` agree with the journal.
+        let (code, json, _) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state, "--json"])
+        #expect(code == 0)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["id"] as? String == id)
+        #expect(list.first?["kind"] as? String == "breached")
+        #expect(list.first?["resolved_at"] is String)
+        #expect(list.first?["message"] as? String == entries[0]["MESSAGE"])
+    }
+
+    @Test func daemonLogsAreStructuredJournalEntries() throws {
+        let scratch = try Scratch(config: config())
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let sampling = try #require(run.entries.first { $0["MESSAGE"]?.hasPrefix("sampling 27 metrics") == true }, "\(run.entries.count) entries")
+        #expect(sampling["SYSLOG_IDENTIFIER"] == "shop-surge")
+        #expect(sampling["PRIORITY"] == "5", "notice")
+        #expect(sampling["CODE_FILE"]?.hasSuffix("TickService.swift") == true)
+        #expect(sampling["CODE_LINE"].flatMap { Int($0) } != nil)
+        #expect(sampling["CODE_FUNC"] != nil)
+        let stopped = try #require(run.entries.first { $0["MESSAGE"] == "stopped after 2 ticks" })
+        #expect(stopped["PRIORITY"] == "5")
+        #expect(run.stderr.isEmpty, "logs went to the journal, not stderr: \(run.stderr)")
+    }
+
+    @Test func anAlertLeftOpenByACrashIsResolvedInTheJournalAtRestart() throws {
+        let scratch = try Scratch(config: config())
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        do {
+            let store = try SurgeStore(path: scratch.state + "/surgewatch.db")
+            try SQLiteAlertSink(store: store).deliver(AlertEvent(
+                alertID: "0123456789abcdef0123456789abcdef", event: .fired, kind: .predicted, at: 1_700_000_000,
+                probability: 0.9, peakProbability: 0.93, horizonSeconds: 30))
+            try store.commit()
+        }
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "1", "--tick-output", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let resolved = try #require(run.entries.first { $0["SURGE_ALERT_ID"] == "0123456789abcdef0123456789abcdef" })
+        #expect(resolved["SURGE_EVENT"] == "resolved")
+        #expect(resolved["MESSAGE_ID"] == JournalAlertSink.MessageID.resolved)
+        #expect(resolved["PRIORITY"] == "5")
+        #expect(resolved["SURGE_NOTE"] == AlertRecord.restartNote)
+        #expect(run.stderr.contains("was open when surgewatch last stopped; closed now"))
+        let row = try #require(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).first)
+        #expect(row.resolvedAt != nil && row.note == AlertRecord.restartNote)
+    }
+
+    @Test func withoutAJournalSocketAlertsGoToStderrWithOneWarning() throws {
+        let scratch = try Scratch(config: config())
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state], journald: false)
+        #expect(run.status == 0, "the alert path keeps going: \(run.stderr)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.contains("warning: journald is not listening") }.count == 1)
+        #expect(lines.filter { $0.hasPrefix("shop-surge: alert: TEST (no overload)") }.count == 3)
+        #expect(lines.contains { $0.contains("SURGE_EVENT=resolved") && $0.contains("SURGE_ALERT_ID=") })
+        #expect(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).count == 1, "SQLite still got it")
+    }
+}
+
+/// Runs the built binary inside Fixtures/with-private-journald.
+enum PrivateJournal {
+    static let script = Bundle.module.resourcePath! + "/Fixtures/with-private-journald"
+
+    static let available: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"),
+              FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald") else { return false }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["--mount", "true"]
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }()
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Every journal entry, each field as text.
+        var entries: [[String: String]]
+    }
+
+    static func run(_ arguments: [String], journald: Bool = true) throws -> Run {
+        let output = NSTemporaryDirectory() + "surgewatch-journal-\(UUID().uuidString.prefix(8)).json"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = [output, DaemonProcess.binary] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["SW_NO_JOURNALD"] = journald ? "0" : "1"
+        environment.removeValue(forKey: "NOTIFY_SOCKET")
+        environment.removeValue(forKey: "JOURNAL_STREAM")
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var entries: [[String: String]] = []
+        if journald, let text = try? String(contentsOfFile: output, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+                entries.append(object.compactMapValues { $0 as? String })
+            }
+        }
+        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                   stderr: String(decoding: errData, as: UTF8.self), entries: entries)
+    }
+}
