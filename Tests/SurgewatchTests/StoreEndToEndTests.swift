@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import SurgeJournal
+@testable import SurgeStore
+
+/// The daemon's database as operators and crashes meet it.
+@Suite(.serialized) struct StoreEndToEndTests {
+    static let config = DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2")
+
+    @Test func everyTickIsARowWithItsMetrics() throws {
+        let scratch = try Scratch(config: Self.config)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "3", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        let rows = try database.rows("SELECT tick, load1, tcp_established, cpu_busy FROM samples ORDER BY id")
+        #expect(rows == [
+            [.integer(1), .real(1.02), .real(4), .null],
+            [.integer(2), .real(1.02), .real(4), .null],
+            [.integer(3), .real(1.02), .real(4), .null],
+        ])
+        let columns = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
+        #expect(columns.count == 3 + 27, "id, ts, tick and the 27 host metrics")
+    }
+
+    @Test func aReaderNeverBlocksTheDaemonOverAMinuteOfTicks() throws {
+        let scratch = try Scratch(config: Self.config)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                        "--max-ticks", "60", "--tick-output", "none"])
+        #expect(daemon.waitFor { _ in FileManager.default.fileExists(atPath: scratch.state + "/surgewatch.db-wal") })
+        // Readers as operators run them: quick queries, and slow ones holding a read
+        // transaction open across several daemon commits.
+        let path = scratch.state + "/surgewatch.db"
+        var reads = 0, readErrors: [String] = [], lastCount: Int64 = 0
+        let deadline = ContinuousClock.now + .seconds(75)
+        while daemon.process.isRunning && ContinuousClock.now < deadline {
+            do {
+                let reader = try SQLiteDatabase(path: path, mode: .readOnly)
+                let count = try reader.rows("SELECT count(*) FROM samples").first?.first?.integer ?? 0
+                #expect(count >= lastCount)
+                lastCount = count
+                _ = try AlertHistory(path: path).alerts(since: nil)
+                if reads % 10 == 0 {
+                    try reader.execute("BEGIN")
+                    _ = try reader.rows("SELECT avg(load1) FROM samples")
+                    usleep(1_500_000)
+                    try reader.execute("COMMIT")
+                }
+                reads += 1
+            } catch {
+                readErrors.append("\(error)")
+            }
+            usleep(50_000)
+        }
+        #expect(daemon.waitForExit(.seconds(10)) == 0)
+        #expect(readErrors.isEmpty, "\(readErrors)")
+        #expect(reads > 100)
+        #expect(!daemon.stderr.contains("source database failed"), "the daemon reported a database problem: \(daemon.stderr)")
+        #expect(!daemon.stderr.contains("SQLite error"), "\(daemon.stderr)")
+        let final = try SQLiteDatabase(path: path, mode: .readOnly)
+        #expect(try final.rows("SELECT count(*) FROM samples") == [[.integer(60)]])
+    }
+
+    @Test func sigkillLosesAtMostTheTickInFlight() throws {
+        let scratch = try Scratch(config: Self.config)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                        "--tick-interval", "20ms", "--tick-output", "json"])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 40 })
+        kill(daemon.process.processIdentifier, SIGKILL)
+        _ = daemon.waitForExit(.seconds(5))
+        // A tick prints its line, then commits: the last printed tick may not be stored yet.
+        let printed = Int64(daemon.stdoutLines.count)
+        let store = try SurgeStore(path: scratch.state + "/surgewatch.db")
+        #expect(try store.rows("PRAGMA integrity_check") == [[.text("ok")]])
+        let stored = try #require(try store.rows("SELECT count(*), max(tick) FROM samples").first)
+        let count = try #require(stored[0].integer)
+        #expect(count >= printed - 1 && count <= printed, "printed \(printed), stored \(count)")
+        #expect(stored[1].integer == count, "no gaps: rows are ticks 1...\(count)")
+    }
+
+    @Test func catalogCompilesAndNamesEveryMessageID() throws {
+        let root = NSTemporaryDirectory() + "surgewatch-catalog-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/usr/local/lib/systemd/catalog", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/var/lib/systemd/catalog", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: DaemonProcess.repository + "/systemd/surgewatch.catalog",
+                                         toPath: root + "/usr/local/lib/systemd/catalog/surgewatch.catalog")
+        func journalctl(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+            process.arguments = ["--root=\(root)"] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let (updated, updateOutput) = try journalctl(["--update-catalog"])
+        #expect(updated == 0, "\(updateOutput)")
+        #expect(updateOutput.isEmpty, "journalctl complained: \(updateOutput)")
+        let (_, listing) = try journalctl(["--list-catalog"])
+        for id in [JournalAlertSink.MessageID.predictedFired, JournalAlertSink.MessageID.breachedFired, JournalAlertSink.MessageID.resolved] {
+            #expect(listing.contains("\(id) surgewatch: "), "catalog lacks \(id)")
+        }
+    }
+}
