@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "surgewatch-bench",
             dependencies: [
-                "SurgeSampling", "SurgeDetection",
+                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Glibc
+import SurgeDetection
+import SurgeJournal
+import SurgeSampling
+import SurgeStore
+
+/// What one tick costs the daemon in writes: its sample (the 27 host metrics, read live from
+/// /proc so values look real) and prediction committed to SQLite in one transaction, retention
+/// checked, and every `alertEvery` ticks an alert event (fired, then resolved) to SQLite and
+/// journald. Also the database's size per simulated day of 10 s ticks.
+struct StoreBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Per-tick cost of SQLite and journald writes, and database growth per day.")
+
+    @Option(help: "Ticks to write (8640 = one day at 10 s).")
+    var ticks = 8640
+
+    @Option(help: "An alert event every this many ticks.")
+    var alertEvery = 100
+
+    @Option(help: "Directory for the scratch database.")
+    var directory = "/tmp"
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let path = "\(directory)/surgewatch-bench-\(getpid()).db"
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+        let store = try SurgeStore(path: path)
+        let journalUp = JournalEntry.isAvailable()
+        let journal = JournalAlertSink(identifier: "surgewatch-bench")
+        let schema = MetricSchema(HostMetric.names)
+        var sampler = HostSampler()
+        var tickTimes: [Double] = [], alertTickTimes: [Double] = [], journalTimes: [Double] = []
+        let start = 1_700_000_000.0
+        var openAlert: String?
+        for tick in 1...ticks {
+            let time = start + Double(tick) * 10
+            let reading = sampler.read(monotonicSeconds: wallMicroseconds() / 1e6)
+            let sample = Sample(timestamp: time, tick: tick, schema: schema, values: reading.values)
+            var event: AlertEvent?
+            if tick % alertEvery == 0 {
+                if let id = openAlert {
+                    event = AlertEvent(alertID: id, event: .resolved, kind: .predicted, at: time, probability: 0.3,
+                                       peakProbability: 0.92, horizonSeconds: 30, firedAt: time - Double(alertEvery) * 10)
+                    openAlert = nil
+                } else {
+                    let id = AlertEvent.newID()
+                    event = AlertEvent(alertID: id, event: .fired, kind: .predicted, at: time, probability: 0.91,
+                                       peakProbability: 0.91, horizonSeconds: 30,
+                                       topFeatures: [.init(name: "tcp_listen_overflows_per_s", baseline: 0, recent: 412),
+                                                     .init(name: "psi_cpu_some_avg10", baseline: 8, recent: 61)])
+                    openAlert = id
+                }
+            }
+            let began = wallMicroseconds()
+            store.stage(sample)
+            store.stage(PredictionRecord(timestamp: time, tick: tick, probability: 0.05, state: "normal", label: false))
+            if let event { try SQLiteAlertSink(store: store).deliver(event) }
+            try store.commit()
+            try store.prune(olderThan: time - 30 * 86400)
+            let committed = wallMicroseconds()
+            if let event, journalUp {
+                try journal.deliver(event)
+                journalTimes.append(wallMicroseconds() - committed)
+            }
+            let total = wallMicroseconds() - began
+            if event != nil { alertTickTimes.append(total) } else { tickTimes.append(total) }
+        }
+        _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
+        let pages = try store.rows("PRAGMA page_count").first?.first?.integer ?? 0
+        let pageSize = try store.rows("PRAGMA page_size").first?.first?.integer ?? 0
+        let bytes = Double(pages * pageSize)
+        let perDay = bytes / Double(ticks) * 8640
+        let tick = Summary(tickTimes), alertTick = Summary(alertTickTimes.isEmpty ? [0] : alertTickTimes)
+        let journalSummary = Summary(journalTimes.isEmpty ? [0] : journalTimes)
+        if json {
+            print("""
+            {"bench":"store","ticks":\(ticks),"metrics":\(schema.count),\
+            "tick_us_median":\(format(tick.median)),"tick_us_p99":\(format(tick.p99)),\
+            "alert_tick_us_median":\(format(alertTick.median)),"alert_tick_us_p99":\(format(alertTick.p99)),\
+            "journald_available":\(journalUp),"journald_us_median":\(format(journalSummary.median)),"journald_us_p99":\(format(journalSummary.p99)),\
+            "db_bytes":\(Int(bytes)),"mib_per_day":\(format(perDay / 1_048_576)),"mib_per_year":\(format(perDay * 365 / 1_048_576))}
+            """)
+        } else {
+            print("store: \(ticks) ticks of \(schema.count) metrics + a prediction, an alert event every \(alertEvery) ticks")
+            print("  tick (sample + prediction, one transaction, retention): median \(format(tick.median)) µs, p99 \(format(tick.p99)) µs")
+            print("  tick with an alert event (+ SQLite alert row\(journalUp ? " + journald entry" : "; journald not running")): median \(format(alertTick.median)) µs, p99 \(format(alertTick.p99)) µs")
+            if journalUp { print("  journald entry alone: median \(format(journalSummary.median)) µs, p99 \(format(journalSummary.p99)) µs") }
+            print("  database: \(Int(bytes)) bytes = \(format(perDay / 1_048_576)) MiB per day of 10 s ticks, \(format(perDay * 365 / 1_048_576)) MiB per year")
+        }
+    }
+}
