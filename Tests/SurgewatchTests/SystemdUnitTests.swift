@@ -85,6 +85,12 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: stage + file), "\(file) not installed")
         }
         #expect(FileManager.default.isExecutableFile(atPath: stage + "/usr/local/bin/surgewatch"))
+        // The unit the script wrote verifies clean once its ExecStart points into the stage.
+        let staged = try String(contentsOfFile: stage + "/etc/systemd/system/surgewatch.service", encoding: .utf8)
+            .replacingOccurrences(of: "ExecStart=/usr/local/bin/surgewatch ", with: "ExecStart=\(stage)/usr/local/bin/surgewatch ")
+        try staged.write(toFile: stage + "/surgewatch.service", atomically: true, encoding: .utf8)
+        let (code, output) = try systemdAnalyze(["verify", stage + "/surgewatch.service"])
+        #expect(code == 0 && output.isEmpty, "\(output)")
         // A second install keeps the operator's config.
         try "# mine\n".write(toFile: stage + "/etc/surgewatch/surgewatch.toml", atomically: true, encoding: .utf8)
         let again = Process()
