@@ -79,6 +79,20 @@ final class DaemonProcess: Sendable {
     }
 }
 
+/// Runs a system tool to completion; its stdout and stderr together, and its exit status.
+func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// Text collected from a pipe on another thread.
 final class OutputBuffer: Sendable {
     private let content = Mutex("")

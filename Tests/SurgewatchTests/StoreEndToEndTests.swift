@@ -85,16 +85,7 @@ import SurgeJournal
         try FileManager.default.copyItem(atPath: DaemonProcess.repository + "/systemd/surgewatch.catalog",
                                          toPath: root + "/usr/local/lib/systemd/catalog/surgewatch.catalog")
         func journalctl(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
-            process.arguments = ["--root=\(root)"] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            try runTool("/usr/bin/journalctl", ["--root=\(root)"] + arguments)
         }
         let (updated, updateOutput) = try journalctl(["--update-catalog"])
         #expect(updated == 0, "\(updateOutput)")
