@@ -22,6 +22,7 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "SurgeSampling"),
+        .target(name: "SurgeModel"),
         .target(name: "SurgeDetection", dependencies: ["SurgeSampling"]),
         .target(
             name: "SurgeConfig",
@@ -71,6 +72,7 @@ let package = Package(
             dependencies: ["SurgeConfig"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "SurgeModelTests", dependencies: ["SurgeModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SurgeStoreTests", dependencies: ["SurgeStore", "SurgeDetection", "SurgeSampling"]),
         .testTarget(
             name: "SurgeDaemonTests",

@@ -1,0 +1,57 @@
+/// Preallocated buffers for one batch size and window length, so forward and backward
+/// allocate nothing. Reuse one workspace per (B, T) on a hot path.
+public final class LSTMWorkspace {
+    public let shape: LSTMShape
+    public let batch: Int  // B
+    public let steps: Int  // T
+
+    /// The last forward's input, [B × T × F]; layer 0's backward reads it. Holding the
+    /// caller's array shares its storage, so this is no copy.
+    var input: [Float] = []
+    // Per layer, [T × B × H] (or [T × B × G] for gates): what backward needs from forward.
+    var h: [[Float]]       // h_t, the layer's output sequence
+    var c: [[Float]]       // c_t
+    var tanhC: [[Float]]   // tanh(c_t)
+    var gates: [[Float]]   // activated i | f | g | o
+    /// [B × C]
+    public internal(set) var logits: [Float]
+    /// [B × C]
+    public internal(set) var probabilities: [Float]
+
+    // Backward scratch.
+    var dOutput: [Float]   // [T × B × H] gradient arriving at the current layer's outputs
+    var dInput: [Float]    // [T × B × H] gradient leaving towards the layer below
+    var dhNext: [Float]    // [B × H]
+    var dcNext: [Float]    // [B × H]
+    var dz: [Float]        // [G]
+    let zeros: [Float]     // [B × H] initial state
+
+    public init(shape: LSTMShape, batch: Int, steps: Int) {
+        precondition(batch > 0 && steps > 0)
+        self.shape = shape
+        self.batch = batch
+        self.steps = steps
+        let H = shape.hidden, G = shape.gates
+        let perLayer = steps * batch * H
+        h = Array(repeating: [Float](repeating: 0, count: perLayer), count: shape.layers)
+        c = h
+        tanhC = h
+        gates = Array(repeating: [Float](repeating: 0, count: steps * batch * G), count: shape.layers)
+        logits = [Float](repeating: 0, count: batch * shape.classes)
+        probabilities = logits
+        dOutput = [Float](repeating: 0, count: perLayer)
+        dInput = dOutput
+        dhNext = [Float](repeating: 0, count: batch * H)
+        dcNext = dhNext
+        dz = [Float](repeating: 0, count: G)
+        zeros = dhNext
+    }
+
+    /// The output sequence of `layer`, [T × B × H] (time-major).
+    public func layerOutput(_ layer: Int) -> [Float] { h[layer] }
+    /// The final hidden and cell state of `layer`, [B × H].
+    public func finalState(_ layer: Int) -> (h: ArraySlice<Float>, c: ArraySlice<Float>) {
+        let size = batch * shape.hidden, start = (steps - 1) * size
+        return (h[layer][start..<(start + size)], c[layer][start..<(start + size)])
+    }
+}
