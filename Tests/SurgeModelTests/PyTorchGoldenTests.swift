@@ -94,7 +94,10 @@ import Testing
                              tolerance: 1e-5, file: file)
         }
 
-        var adam = Adam(parameterCount: shape.parameterCount)
+        let optimizer = try #require((golden.json["config"] as? [String: Any])?["optimizer"] as? [String: Any])
+        let betas = try #require(optimizer["betas"] as? [Double])
+        var adam = Adam(parameterCount: shape.parameterCount, learningRate: Float(optimizer["lr"] as! Double),
+                        beta1: Float(betas[0]), beta2: Float(betas[1]), epsilon: Float(optimizer["eps"] as! Double))
         let steps = try #require(golden.json["adam"] as? [[String: Any]])
         for step in 1...3 {
             if step > 1 {
