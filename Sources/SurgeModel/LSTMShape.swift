@@ -32,7 +32,7 @@ public struct LSTMShape: Equatable, Sendable {
 
     /// One tensor of the model: its PyTorch name and shape, and its span in the flat array.
     public struct Tensor: Equatable, Sendable {
-        public enum Role: Equatable, Sendable {
+        public enum Role: Hashable, Sendable {
             case inputKernel(layer: Int)      // weight_ih, stored [in_k × G]
             case recurrentKernel(layer: Int)  // weight_hh, stored [H × G]
             case inputBias(layer: Int)        // bias_ih [G]
