@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "surgewatch-bench",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal",
+                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

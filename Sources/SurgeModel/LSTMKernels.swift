@@ -5,8 +5,6 @@ import Glibc
 /// The arithmetic of one LSTM step, on raw pointers (see the legend in LSTMShape.swift).
 /// Kernels are [rows × G] row-major; loops over G are contiguous.
 enum LSTMKernels {
-    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-
     /// z = bx + bh + Σ_j x[j]·wx[j,:] + Σ_j h[j]·wh[j,:]   (z: [G], wx: [in × G], wh: [H × G])
     @inline(__always)
     static func gatesPreactivation(z: UnsafeMutablePointer<Float>, G: Int, x: UnsafePointer<Float>, inSize: Int,
@@ -23,18 +21,28 @@ enum LSTMKernels {
         }
     }
 
-    /// Activates z in place (i, f, o sigmoid; g tanh) and computes c, tanh(c), h.
+    /// Activates z in place (i, f, o sigmoid; g tanh) and computes c, tanh(c), h, eight
+    /// hidden units at a time.
     @inline(__always)
     static func cellUpdate(z: UnsafeMutablePointer<Float>, H: Int, cPrev: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
-        for j in 0..<H {
-            let i = sigmoid(z[j]), f = sigmoid(z[H + j]), g = tanhf(z[2 * H + j]), o = sigmoid(z[3 * H + j])
-            z[j] = i; z[H + j] = f; z[2 * H + j] = g; z[3 * H + j] = o
-            let cell = f * cPrev[j] + i * g
-            let tc = tanhf(cell)
-            c[j] = cell
-            tanhC[j] = tc
-            h[j] = o * tc
+        var j = 0
+        while j < H {
+            let n = min(8, H - j)
+            let i = VectorMath.sigmoid(VectorMath.load(z + j, n))
+            let f = VectorMath.sigmoid(VectorMath.load(z + H + j, n))
+            let g = VectorMath.tanh(VectorMath.load(z + 2 * H + j, n))
+            let o = VectorMath.sigmoid(VectorMath.load(z + 3 * H + j, n))
+            let cell = f * VectorMath.load(cPrev + j, n) + i * g
+            let tc = VectorMath.tanh(cell)
+            VectorMath.store(i, z + j, n)
+            VectorMath.store(f, z + H + j, n)
+            VectorMath.store(g, z + 2 * H + j, n)
+            VectorMath.store(o, z + 3 * H + j, n)
+            VectorMath.store(cell, c + j, n)
+            VectorMath.store(tc, tanhC + j, n)
+            VectorMath.store(o * tc, h + j, n)
+            j += 8
         }
     }
 
@@ -92,10 +100,7 @@ enum LSTMKernels {
     @inline(__always)
     static func matVec(kernel: UnsafePointer<Float>, rows: Int, G: Int, dz: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         for j in 0..<rows {
-            let row = kernel + j * G
-            var sum: Float = 0
-            for r in 0..<G { sum += row[r] * dz[r] }
-            out[j] = sum
+            out[j] = VectorMath.dot(kernel + j * G, dz, G)
         }
     }
 }

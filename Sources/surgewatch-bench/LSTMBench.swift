@@ -1,0 +1,90 @@
+import ArgumentParser
+import SurgeModel
+
+/// The LSTM engine at the shapes of reference/lstm/bench.py (T=30, F=12, H=32, 2 layers, train
+/// batch 32), one thread: window inference B=1, one streaming step, one training step
+/// (forward, loss, backward, Adam). Medians of many runs after warm-up.
+struct LSTMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lstm",
+        abstract: "LSTM engine speed: window inference, streaming step, training step.")
+
+    @Option var T = 30
+    @Option var F = 12
+    @Option var H = 32
+    @Option var layers = 2
+    @Option(name: .customLong("train-batch")) var trainBatch = 32
+    @Option(name: .customLong("n-infer")) var inferRuns = 3000
+    @Option(name: .customLong("n-train")) var trainRuns = 300
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let shape = LSTMShape(features: F, hidden: H, layers: layers)
+        var generator = SeededGenerator(seed: 1)
+        var model = LSTMClassifier(parameters: .initialized(shape, seed: 0))
+        let window = (0..<(T * F)).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let batchX = (0..<(trainBatch * T * F)).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let labels = (0..<trainBatch).map { $0 % 2 }
+
+        // Window inference, B = 1.
+        let one = LSTMWorkspace(shape: shape, batch: 1, steps: T)
+        var windowTimes: [Double] = []
+        for run in 0..<(inferRuns + 300) {
+            let start = wallMicroseconds()
+            model.forward(window, workspace: one)
+            if run >= 300 { windowTimes.append(wallMicroseconds() - start) }
+        }
+        var sink = one.probabilities[1]
+
+        // Streaming step: timed in groups of 100 steps (one step is near the timer's grain).
+        var stream = LSTMStream(model: model)
+        var stepTimes: [Double] = []
+        window.withUnsafeBufferPointer { all in
+            let x = UnsafeBufferPointer(rebasing: all[0..<F])
+            for group in 0..<(inferRuns / 10 + 30) {
+                let start = wallMicroseconds()
+                for _ in 0..<100 { sink += stream.step(x) }
+                if group >= 30 { stepTimes.append((wallMicroseconds() - start) / 100) }
+                if stream.steps > 10_000 { stream.reset() }
+            }
+        }
+
+        // Training step, B = trainBatch.
+        let batch = LSTMWorkspace(shape: shape, batch: trainBatch, steps: T)
+        var gradients = LSTMParameters.zeros(shape)
+        var adam = Adam(parameterCount: shape.parameterCount)
+        var trainTimes: [Double] = []
+        for run in 0..<(trainRuns + 30) {
+            let start = wallMicroseconds()
+            model.forward(batchX, workspace: batch)
+            sink += model.loss(labels: labels, workspace: batch)
+            model.backward(labels: labels, workspace: batch, gradients: &gradients)
+            adam.update(&model.parameters, gradients: gradients)
+            if run >= 30 { trainTimes.append(wallMicroseconds() - start) }
+        }
+
+        let windowMedian = Summary(windowTimes).median, stepMedian = Summary(stepTimes).median
+        let trainMedian = Summary(trainTimes).median
+        // FLOPs of the matrix products (2 per multiply-add); activations and the head are small.
+        let macsPerStep = (0..<layers).reduce(0) { $0 + (shape.inputSize(layer: $1) + H) * shape.gates }
+        let windowFlops = Double(2 * macsPerStep * T)
+        let trainFlops = Double(trainBatch) * windowFlops * 3  // backward ≈ two more products per product
+        let windowGflops = windowFlops / windowMedian / 1e3, trainGflops = trainFlops / trainMedian / 1e3
+        let rss = Double(peakRSSKiB()) / 1024
+        if json {
+            print("""
+            {"bench":"lstm","T":\(T),"F":\(F),"H":\(H),"layers":\(layers),"train_batch":\(trainBatch),\
+            "window_infer_us":\(format(windowMedian)),"stream_step_us":\(format(stepMedian)),"train_step_us":\(format(trainMedian)),\
+            "window_infer_us_p10":\(format(Summary(windowTimes).p10)),"train_step_us_p10":\(format(Summary(trainTimes).p10)),\
+            "window_gflops":\(format(windowGflops)),"train_gflops":\(format(trainGflops)),"peak_rss_mib":\(format(rss)),\
+            "checksum":\(format(Double(sink)))}
+            """)
+        } else {
+            print("LSTM T=\(T) F=\(F) H=\(H) layers=\(layers), \(shape.parameterCount) parameters, one thread")
+            print("  window inference B=1: median \(format(windowMedian)) µs (\(format(windowGflops)) GFLOP/s)")
+            print("  streaming step:       median \(format(stepMedian)) µs")
+            print("  training step B=\(trainBatch):  median \(format(trainMedian)) µs (\(format(trainGflops)) GFLOP/s)")
+            print("  peak RSS: \(format(rss)) MiB")
+        }
+    }
+}
