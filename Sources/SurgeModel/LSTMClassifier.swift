@@ -149,6 +149,8 @@ public struct LSTMClassifier: Sendable {
         let gwx = g.baseAddress! + offsets.inputKernel[k], gwh = g.baseAddress! + offsets.recurrentKernel[k]
         let gb = g.baseAddress! + offsets.inputBias[k]
         let inputs = k > 0 ? ws.h[k - 1] : nil
+        LSTMKernels.transpose(wx, rows: inSize, columns: G, into: &ws.inputKernelRows[k])
+        LSTMKernels.transpose(wh, rows: H, columns: G, into: &ws.recurrentKernelRows[k])
         ws.dhNext.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         ws.dcNext.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         ws.dInput.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
@@ -163,25 +165,38 @@ public struct LSTMClassifier: Sendable {
         ws.dcNext.withUnsafeMutableBufferPointer { dcNext in
         ws.dz.withUnsafeMutableBufferPointer { dz in
         ws.zeros.withUnsafeBufferPointer { zero in
+        ws.inputKernelRows[k].withUnsafeBufferPointer { wxRows in
+        ws.recurrentKernelRows[k].withUnsafeBufferPointer { whRows in
             for t in stride(from: T - 1, through: 0, by: -1) {
+                // Every window's gate gradient at step t first ...
                 for b in 0..<B {
                     let row = t * B + b
-                    let hPrev: UnsafePointer<Float> = t == 0 ? zero.baseAddress! + b * H : hs.baseAddress! + (row - B) * H
                     let cPrev: UnsafePointer<Float> = t == 0 ? zero.baseAddress! + b * H : cs.baseAddress! + (row - B) * H
-                    let inputRow: Int = batchFirst ? b * T + t : row
-                    let xt: UnsafePointer<Float> = xs.baseAddress! + inputRow * inSize
                     LSTMKernels.cellBackward(
                         H: H, dOut: dOut.baseAddress! + row * H, dhNext: dhNext.baseAddress! + b * H,
                         dcNext: dcNext.baseAddress! + b * H, gates: gs.baseAddress! + row * G,
-                        tanhC: tcs.baseAddress! + row * H, cPrev: cPrev, dz: dz.baseAddress!)
-                    LSTMKernels.accumulateOuter(into: gwx, rows: inSize, G: G, vector: xt, dz: dz.baseAddress!)
-                    LSTMKernels.accumulateOuter(into: gwh, rows: H, G: G, vector: hPrev, dz: dz.baseAddress!)
-                    for r in 0..<G { gb[r] += dz[r] }
-                    if k > 0 { LSTMKernels.matVec(kernel: wx, rows: inSize, G: G, dz: dz.baseAddress!, out: dIn.baseAddress! + row * inSize) }
-                    LSTMKernels.matVec(kernel: wh, rows: H, G: G, dz: dz.baseAddress!, out: dhNext.baseAddress! + b * H)
+                        tanhC: tcs.baseAddress! + row * H, cPrev: cPrev, dz: dz.baseAddress! + b * G)
+                }
+                // ... then each gradient row is updated once for the whole batch ...
+                let xt: UnsafePointer<Float> = batchFirst ? xs.baseAddress! + t * inSize : xs.baseAddress! + t * B * inSize
+                let xStride = batchFirst ? T * inSize : inSize
+                LSTMKernels.accumulateOuterBatch(into: gwx, rows: inSize, G: G, vectors: xt, vectorStride: xStride, batch: B, dz: dz.baseAddress!)
+                if t > 0 {
+                    LSTMKernels.accumulateOuterBatch(into: gwh, rows: H, G: G, vectors: hs.baseAddress! + (t - 1) * B * H,
+                                                     vectorStride: H, batch: B, dz: dz.baseAddress!)
+                }
+                for b in 0..<B {
+                    let dzb = dz.baseAddress! + b * G
+                    for r in 0..<G { gb[r] += dzb[r] }
+                }
+                // ... and the gradients flowing to the input and to h_{t−1} per window.
+                for b in 0..<B {
+                    let row = t * B + b, dzb = dz.baseAddress! + b * G
+                    if k > 0 { LSTMKernels.rowsTimes(dzb, rows: wxRows.baseAddress!, G: G, width: inSize, out: dIn.baseAddress! + row * inSize) }
+                    LSTMKernels.rowsTimes(dzb, rows: whRows.baseAddress!, G: G, width: H, out: dhNext.baseAddress! + b * H)
                 }
             }
-        }}}}}}}}}}}
+        }}        }}}}}}}}}}}
     }
 
     /// The input sequence of layer k as a buffer: x (batch-first) for layer 0, else the layer

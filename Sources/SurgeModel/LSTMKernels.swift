@@ -6,18 +6,41 @@ import Glibc
 /// Kernels are [rows × G] row-major; loops over G are contiguous.
 enum LSTMKernels {
     /// z = bx + bh + Σ_j x[j]·wx[j,:] + Σ_j h[j]·wh[j,:]   (z: [G], wx: [in × G], wh: [H × G])
+    ///
+    /// Register-blocked: 32 columns of z stay in four SIMD8 accumulators across every input,
+    /// so each multiply-add costs one load of the kernel instead of a load and a store of z too.
     @inline(__always)
     static func gatesPreactivation(z: UnsafeMutablePointer<Float>, G: Int, x: UnsafePointer<Float>, inSize: Int,
                                    wx: UnsafePointer<Float>, h: UnsafePointer<Float>, H: Int, wh: UnsafePointer<Float>,
                                    bx: UnsafePointer<Float>, bh: UnsafePointer<Float>) {
-        for r in 0..<G { z[r] = bx[r] + bh[r] }
-        for j in 0..<inSize {
-            let v = x[j], row = wx + j * G
-            for r in 0..<G { z[r] += v * row[r] }
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var r = 0
+        while r + 32 <= G {
+            var a0 = load(bx + r) + load(bh + r), a1 = load(bx + r + 8) + load(bh + r + 8)
+            var a2 = load(bx + r + 16) + load(bh + r + 16), a3 = load(bx + r + 24) + load(bh + r + 24)
+            for j in 0..<inSize {
+                let v = V(repeating: x[j]), row = wx + j * G + r
+                a0 += v * load(row); a1 += v * load(row + 8); a2 += v * load(row + 16); a3 += v * load(row + 24)
+            }
+            for j in 0..<H {
+                let v = V(repeating: h[j]), row = wh + j * G + r
+                a0 += v * load(row); a1 += v * load(row + 8); a2 += v * load(row + 16); a3 += v * load(row + 24)
+            }
+            let out = UnsafeMutableRawPointer(z + r)
+            out.storeBytes(of: a0, as: V.self)
+            out.storeBytes(of: a1, toByteOffset: 32, as: V.self)
+            out.storeBytes(of: a2, toByteOffset: 64, as: V.self)
+            out.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+            r += 32
         }
-        for j in 0..<H {
-            let v = h[j], row = wh + j * G
-            for r in 0..<G { z[r] += v * row[r] }
+        // The rest (G not a multiple of 32): column by column.
+        while r < G {
+            var sum = bx[r] + bh[r]
+            for j in 0..<inSize { sum += x[j] * wx[j * G + r] }
+            for j in 0..<H { sum += h[j] * wh[j * G + r] }
+            z[r] = sum
+            r += 1
         }
     }
 
@@ -96,11 +119,79 @@ enum LSTMKernels {
         }
     }
 
-    /// out[j] = Σ_r kernel[j, r] · dz[r]   (the gradient flowing to the step's input or h_{t−1})
+    /// grad[j,:] += Σ_b vectors_b[j] · dz_b   (grad: [rows × G]; vectors_b at b·vectorStride;
+    /// dz: [B × G]). The gradient row stays in registers across the batch: one load and one
+    /// store of it per step instead of one per window.
     @inline(__always)
-    static func matVec(kernel: UnsafePointer<Float>, rows: Int, G: Int, dz: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    static func accumulateOuterBatch(into grad: UnsafeMutablePointer<Float>, rows: Int, G: Int, vectors: UnsafePointer<Float>,
+                                     vectorStride: Int, batch: Int, dz: UnsafePointer<Float>) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         for j in 0..<rows {
-            out[j] = VectorMath.dot(kernel + j * G, dz, G)
+            let row = grad + j * G
+            var r = 0
+            while r + 32 <= G {
+                var a0 = load(row + r), a1 = load(row + r + 8), a2 = load(row + r + 16), a3 = load(row + r + 24)
+                for b in 0..<batch {
+                    let v = V(repeating: vectors[b * vectorStride + j]), d = dz + b * G + r
+                    a0 += v * load(d); a1 += v * load(d + 8); a2 += v * load(d + 16); a3 += v * load(d + 24)
+                }
+                let out = UnsafeMutableRawPointer(row + r)
+                out.storeBytes(of: a0, as: V.self)
+                out.storeBytes(of: a1, toByteOffset: 32, as: V.self)
+                out.storeBytes(of: a2, toByteOffset: 64, as: V.self)
+                out.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+                r += 32
+            }
+            while r < G {
+                var sum = row[r]
+                for b in 0..<batch { sum += vectors[b * vectorStride + j] * dz[b * G + r] }
+                row[r] = sum
+                r += 1
+            }
+        }
+    }
+
+    /// out[:] = Σ_r dz[r] · rows[r, :]   (rows: [G × width], PyTorch's layout): the gradient
+    /// flowing to a step's input or to h_{t−1}, with 32 outputs held in registers.
+    @inline(__always)
+    static func rowsTimes(_ dz: UnsafePointer<Float>, rows: UnsafePointer<Float>, G: Int, width: Int, out: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var j = 0
+        while j + 32 <= width {
+            var a0 = V(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+            for r in 0..<G {
+                let d = V(repeating: dz[r]), row = rows + r * width + j
+                a0 += d * load(row); a1 += d * load(row + 8); a2 += d * load(row + 16); a3 += d * load(row + 24)
+            }
+            let target = UnsafeMutableRawPointer(out + j)
+            target.storeBytes(of: a0, as: V.self)
+            target.storeBytes(of: a1, toByteOffset: 32, as: V.self)
+            target.storeBytes(of: a2, toByteOffset: 64, as: V.self)
+            target.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+            j += 32
+        }
+        while j + 8 <= width {
+            var a = V(repeating: 0)
+            for r in 0..<G { a += V(repeating: dz[r]) * load(rows + r * width + j) }
+            UnsafeMutableRawPointer(out + j).storeBytes(of: a, as: V.self)
+            j += 8
+        }
+        while j < width {
+            var sum: Float = 0
+            for r in 0..<G { sum += dz[r] * rows[r * width + j] }
+            out[j] = sum
+            j += 1
+        }
+    }
+
+    /// [rows × columns] → [columns × rows].
+    static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: inout [Float]) {
+        target.withUnsafeMutableBufferPointer { out in
+            for j in 0..<rows {
+                for r in 0..<columns { out[r * rows + j] = source[j * columns + r] }
+            }
         }
     }
 }

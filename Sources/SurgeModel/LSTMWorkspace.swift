@@ -23,8 +23,12 @@ public final class LSTMWorkspace {
     var dInput: [Float]    // [T × B × H] gradient leaving towards the layer below
     var dhNext: [Float]    // [B × H]
     var dcNext: [Float]    // [B × H]
-    var dz: [Float]        // [G]
+    var dz: [Float]        // [B × G], every window's gate gradient at one step
     let zeros: [Float]     // [B × H] initial state
+    /// Per layer, the gate kernels back in PyTorch's [G × in] layout, refreshed by each
+    /// backward: the gradient towards inputs is then an axpy over `in` instead of G-long dots.
+    var inputKernelRows: [[Float]]
+    var recurrentKernelRows: [[Float]]
 
     public init(shape: LSTMShape, batch: Int, steps: Int) {
         precondition(batch > 0 && steps > 0)
@@ -43,8 +47,10 @@ public final class LSTMWorkspace {
         dInput = dOutput
         dhNext = [Float](repeating: 0, count: batch * H)
         dcNext = dhNext
-        dz = [Float](repeating: 0, count: G)
+        dz = [Float](repeating: 0, count: batch * G)
         zeros = dhNext
+        inputKernelRows = (0..<shape.layers).map { [Float](repeating: 0, count: G * shape.inputSize(layer: $0)) }
+        recurrentKernelRows = Array(repeating: [Float](repeating: 0, count: G * H), count: shape.layers)
     }
 
     /// The output sequence of `layer`, [T × B × H] (time-major).
