@@ -5,6 +5,20 @@ import Glibc
 /// The arithmetic of one LSTM step, on raw pointers (see the legend in LSTMShape.swift).
 /// Kernels are [rows × G] row-major; loops over G are contiguous.
 enum LSTMKernels {
+    typealias V = SIMD8<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+
+    /// Stores a 32-float block held in four accumulators.
+    @inline(__always)
+    static func store4(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ p: UnsafeMutablePointer<Float>) {
+        let out = UnsafeMutableRawPointer(p)
+        out.storeBytes(of: a0, as: V.self)
+        out.storeBytes(of: a1, toByteOffset: 32, as: V.self)
+        out.storeBytes(of: a2, toByteOffset: 64, as: V.self)
+        out.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+    }
+
     /// z = bx + bh + Σ_j x[j]·wx[j,:] + Σ_j h[j]·wh[j,:]   (z: [G], wx: [in × G], wh: [H × G])
     ///
     /// Register-blocked: 32 columns of z stay in four SIMD8 accumulators across every input,
@@ -13,8 +27,6 @@ enum LSTMKernels {
     static func gatesPreactivation(z: UnsafeMutablePointer<Float>, G: Int, x: UnsafePointer<Float>, inSize: Int,
                                    wx: UnsafePointer<Float>, h: UnsafePointer<Float>, H: Int, wh: UnsafePointer<Float>,
                                    bx: UnsafePointer<Float>, bh: UnsafePointer<Float>) {
-        typealias V = SIMD8<Float>
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         var r = 0
         while r + 32 <= G {
             var a0 = load(bx + r) + load(bh + r), a1 = load(bx + r + 8) + load(bh + r + 8)
@@ -27,11 +39,7 @@ enum LSTMKernels {
                 let v = V(repeating: h[j]), row = wh + j * G + r
                 a0 += v * load(row); a1 += v * load(row + 8); a2 += v * load(row + 16); a3 += v * load(row + 24)
             }
-            let out = UnsafeMutableRawPointer(z + r)
-            out.storeBytes(of: a0, as: V.self)
-            out.storeBytes(of: a1, toByteOffset: 32, as: V.self)
-            out.storeBytes(of: a2, toByteOffset: 64, as: V.self)
-            out.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+            store4(a0, a1, a2, a3, z + r)
             r += 32
         }
         // The rest (G not a multiple of 32): column by column.
@@ -125,8 +133,6 @@ enum LSTMKernels {
     @inline(__always)
     static func accumulateOuterBatch(into grad: UnsafeMutablePointer<Float>, rows: Int, G: Int, vectors: UnsafePointer<Float>,
                                      vectorStride: Int, batch: Int, dz: UnsafePointer<Float>) {
-        typealias V = SIMD8<Float>
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         for j in 0..<rows {
             let row = grad + j * G
             var r = 0
@@ -136,11 +142,7 @@ enum LSTMKernels {
                     let v = V(repeating: vectors[b * vectorStride + j]), d = dz + b * G + r
                     a0 += v * load(d); a1 += v * load(d + 8); a2 += v * load(d + 16); a3 += v * load(d + 24)
                 }
-                let out = UnsafeMutableRawPointer(row + r)
-                out.storeBytes(of: a0, as: V.self)
-                out.storeBytes(of: a1, toByteOffset: 32, as: V.self)
-                out.storeBytes(of: a2, toByteOffset: 64, as: V.self)
-                out.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+                store4(a0, a1, a2, a3, row + r)
                 r += 32
             }
             while r < G {
@@ -156,8 +158,6 @@ enum LSTMKernels {
     /// flowing to a step's input or to h_{t−1}, with 32 outputs held in registers.
     @inline(__always)
     static func rowsTimes(_ dz: UnsafePointer<Float>, rows: UnsafePointer<Float>, G: Int, width: Int, out: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD8<Float>
-        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         var j = 0
         while j + 32 <= width {
             var a0 = V(repeating: 0), a1 = a0, a2 = a0, a3 = a0
@@ -165,11 +165,7 @@ enum LSTMKernels {
                 let d = V(repeating: dz[r]), row = rows + r * width + j
                 a0 += d * load(row); a1 += d * load(row + 8); a2 += d * load(row + 16); a3 += d * load(row + 24)
             }
-            let target = UnsafeMutableRawPointer(out + j)
-            target.storeBytes(of: a0, as: V.self)
-            target.storeBytes(of: a1, toByteOffset: 32, as: V.self)
-            target.storeBytes(of: a2, toByteOffset: 64, as: V.self)
-            target.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+            store4(a0, a1, a2, a3, out + j)
             j += 32
         }
         while j + 8 <= width {
