@@ -118,15 +118,6 @@ enum LSTMKernels {
         }
     }
 
-    /// grad[j,:] += vector[j] · dz   (grad: [rows × G])
-    @inline(__always)
-    static func accumulateOuter(into grad: UnsafeMutablePointer<Float>, rows: Int, G: Int, vector: UnsafePointer<Float>, dz: UnsafePointer<Float>) {
-        for j in 0..<rows {
-            let v = vector[j], row = grad + j * G
-            for r in 0..<G { row[r] += v * dz[r] }
-        }
-    }
-
     /// grad[j,:] += Σ_b vectors_b[j] · dz_b   (grad: [rows × G]; vectors_b at b·vectorStride;
     /// dz: [B × G]). The gradient row stays in registers across the batch: one load and one
     /// store of it per step instead of one per window.

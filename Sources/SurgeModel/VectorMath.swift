@@ -63,18 +63,4 @@ enum VectorMath {
         if count >= 8 { UnsafeMutableRawPointer(pointer).storeBytes(of: v, as: V.self); return }
         for lane in 0..<count { pointer[lane] = v[lane] }
     }
-
-    /// Σ a[r]·b[r] over n floats, in eight partial sums.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var sum = V(repeating: 0)
-        var r = 0
-        while r + 8 <= n {
-            sum += UnsafeRawPointer(a + r).loadUnaligned(as: V.self) * UnsafeRawPointer(b + r).loadUnaligned(as: V.self)
-            r += 8
-        }
-        var total = sum.sum()
-        while r < n { total += a[r] * b[r]; r += 1 }
-        return total
-    }
 }
