@@ -1,5 +1,6 @@
 import Glibc
 import SurgeDetection
+import SurgeJournal
 import SurgeSampling
 
 /// How each tick is echoed on stdout: a readable line, a JSON object per line (for jq and the
@@ -56,17 +57,4 @@ private func decodeCString(_ buffer: [CChar]) -> String {
 /// sees each tick as it happens, and lines from concurrent writers never interleave.
 public func writeStdoutLine(_ line: String) {
     writeAll(line + "\n", to: STDOUT_FILENO)
-}
-
-/// Writes all of `text` to a file descriptor, retrying short writes and EINTR.
-public func writeAll(_ text: String, to descriptor: Int32) {
-    let bytes = Array(text.utf8)
-    bytes.withUnsafeBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-            if written < 0 { if errno == EINTR { continue } else { return } }
-            offset += written
-        }
-    }
 }

@@ -56,24 +56,10 @@ public final class JournalAlertSink: AlertSink {
             try JournalEntry.send(fields)
         } catch {
             if !fallbackWarned.exchange(true, ordering: .relaxed) {
-                StandardError.write("\(identifier): warning: \(error); alerts are written to stderr instead\n")
+                writeAll("\(identifier): warning: \(error); alerts are written to stderr instead\n", to: STDERR_FILENO)
             }
             let extra = fields.filter { $0.name.hasPrefix("SURGE_") }.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-            StandardError.write("\(identifier): alert: \(fields[0].value) [\(extra)]\n")
-        }
-    }
-}
-
-enum StandardError {
-    static func write(_ text: String) {
-        let bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(STDERR_FILENO, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 { if errno == EINTR { continue } else { return } }
-                offset += written
-            }
+            writeAll("\(identifier): alert: \(fields[0].value) [\(extra)]\n", to: STDERR_FILENO)
         }
     }
 }

@@ -51,7 +51,7 @@ public struct JournalLogHandler: LogHandler {
         do {
             try JournalEntry.send(fields)
         } catch {
-            StandardError.write("\(event.level) \(label): \(event.message)\n")
+            writeAll("\(event.level) \(label): \(event.message)\n", to: STDERR_FILENO)
         }
     }
 

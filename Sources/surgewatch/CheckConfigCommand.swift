@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import SurgeConfig
 import SurgeDaemon
+import SurgeJournal
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
