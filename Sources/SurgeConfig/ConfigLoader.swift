@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import SurgeSampling
 
 /// Turns a config file into a `SurgeConfig`, or into every error it holds, each located.
 public enum ConfigLoader {
@@ -16,21 +17,17 @@ public enum ConfigLoader {
     }
 
     /// The file's text, or the system's reason it could not be read ("No such file or directory").
+    /// Read like /proc files: to EOF, with a size cap, never trusting the reported size.
     static func readText(_ path: String) -> Result<String, ReadFailure> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ReadFailure(errno: errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let count = read(fd, &chunk, chunk.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(ReadFailure(errno: errno))
+        let bytes: [UInt8]
+        do {
+            bytes = try ProcFileReader(limit: 4 << 20).read(path).bytes
+        } catch {
+            switch error {
+            case .missing: return .failure(ReadFailure(errno: ENOENT))
+            case .unreadable(_, let code): return .failure(ReadFailure(errno: code))
+            case .tooLarge: return .failure(ReadFailure(message: "larger than 4 MiB; not a config file"))
             }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-            if bytes.count > 4 << 20 { return .failure(ReadFailure(message: "larger than 4 MiB; not a config file")) }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(ReadFailure(message: "not valid UTF-8"))
