@@ -29,12 +29,14 @@ public struct DaemonOptions: Sendable {
 }
 
 public enum Daemon {
-    /// Runs until SIGTERM/SIGINT (or `maxTicks`); returns the process exit code.
-    public static func run(_ options: DaemonOptions, logger: Logger) async -> Int32 {
+    /// Runs until SIGTERM/SIGINT (or `maxTicks`); returns the process exit code. `loaded` is
+    /// the result of reading `options.configPath` (SIGHUP reads that path again).
+    public static func run(_ options: DaemonOptions, config loaded: Result<SurgeConfig, ConfigErrors>, logger: Logger) async -> Int32 {
         let config: SurgeConfig
-        do {
-            config = try ConfigLoader.load(path: options.configPath)
-        } catch {
+        switch loaded {
+        case .success(let value):
+            config = value
+        case .failure(let error):
             for line in error.errors { logger.critical("\(line.description)") }
             return 1
         }

@@ -44,8 +44,15 @@ struct RunCommand: AsyncParsableCommand {
         let level = logLevel.level
         let useJournal = logTarget == .journal
             || (logTarget == .auto && isJournalStream(STDERR_FILENO, journalStream: getenv("JOURNAL_STREAM").map { String(cString: $0) }))
-        // The identifier is the config's when it can be read; a bad config is reported either way.
-        let identifier = (try? ConfigLoader.load(path: config))?.journal.identifier ?? "surgewatch"
+        // Read once: the logger needs the journal identifier before the daemon starts, and a bad
+        // config is reported through that logger.
+        let loaded: Result<SurgeConfig, ConfigErrors>
+        do {
+            loaded = .success(try ConfigLoader.load(path: config))
+        } catch {
+            loaded = .failure(error)
+        }
+        let identifier = (try? loaded.get())?.journal.identifier ?? "surgewatch"
         LoggingSystem.bootstrap { label in
             if useJournal {
                 var handler = JournalLogHandler(label: label, identifier: identifier)
@@ -60,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         let options = DaemonOptions(
             configPath: config, stateDirectory: stateDir, tickOutput: tickOutput?.value,
             maxTicks: maxTicks, intervalOverride: interval)
-        let code = await Daemon.run(options, logger: logger)
+        let code = await Daemon.run(options, config: loaded, logger: logger)
         if code != 0 { throw ExitCode(code) }
     }
 }
