@@ -5,10 +5,13 @@ import SurgeSampling
 public struct SampleCollector: Sendable {
     public let sources: [any MetricSource]
     public let schema: MetricSchema
+    /// "host, probe api, ...": for logs and the stuck-tick message, named once.
+    public let sourceList: String
 
     public init(sources: [any MetricSource]) {
         self.sources = sources
         schema = MetricSchema(sources.flatMap(\.metricNames))
+        sourceList = sources.map(\.id).joined(separator: ", ")
     }
 
     public struct Collected: Sendable {

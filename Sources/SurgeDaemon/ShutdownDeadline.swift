@@ -1,4 +1,5 @@
 import Glibc
+import SurgeConfig
 import Logging
 import Synchronization
 
@@ -13,7 +14,7 @@ final class ShutdownDeadline: Sendable {
     /// called in time, and the process exits with status 0 after it.
     func arm(after limit: Duration, onExpiry: @escaping @Sendable () -> Void) {
         guard armed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-        let microseconds = UInt32(limit.components.seconds * 1_000_000 + limit.components.attoseconds / 1_000_000_000_000)
+        let microseconds = UInt32(limit.seconds * 1_000_000)
         // A plain pthread, outside Swift's cooperative pool, which a stuck tick may be holding.
         let countdown = Countdown { [self] in
             usleep(microseconds)

@@ -64,6 +64,7 @@ final class TickService: Service {
     private func loop(progress: TickProgress) async -> Int {
         var config = initialConfig
         var collector = SampleCollector(sources: SourceFactory.make(config))
+        var readingStage = "reading " + collector.sourceList
         var pipeline = DetectionPipeline(schema: collector.schema, windowTicks: config.window.ticks, features: config.model.features)
         var problems = ProblemLog()
         let clock = ContinuousClock()
@@ -72,7 +73,7 @@ final class TickService: Service {
         var deadline = start
         let watchdog = notifier.watchdogPeriod()
         var tick = 0
-        logger.notice("sampling \(collector.schema.count) metrics from \(collector.sources.map(\.id).joined(separator: ", ")) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
+        logger.notice("sampling \(collector.schema.count) metrics from \(collector.sourceList) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
 
         while !Task.isCancelled {
             do {
@@ -82,7 +83,10 @@ final class TickService: Service {
             }
             if let newConfig = mailbox.take() {
                 let changedSources = newConfig.sources != config.sources || newConfig.sampling.procRoot != config.sampling.procRoot
-                if changedSources { collector = SampleCollector(sources: SourceFactory.make(newConfig)) }
+                if changedSources {
+                    collector = SampleCollector(sources: SourceFactory.make(newConfig))
+                    readingStage = "reading " + collector.sourceList
+                }
                 pipeline = pipeline.reconfigured(schema: collector.schema, windowTicks: newConfig.window.ticks, features: newConfig.model.features)
                 if interval(of: newConfig) != schedule.interval {
                     schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
@@ -92,7 +96,7 @@ final class TickService: Service {
             }
 
             tick += 1
-            progress.enter(tick: tick, stage: "reading \(collector.sources.map(\.id).joined(separator: ", "))")
+            progress.enter(tick: tick, stage: readingStage)
             let monotonic = start.duration(to: clock.now).seconds
             let collected = await collector.collect(tick: tick, timestamp: wallClockSeconds(), monotonicSeconds: monotonic)
             for (source, list) in collected.problems {
