@@ -24,43 +24,61 @@ public struct LSTMClassifier: Sendable {
 
     /// Runs a batch of windows. `x` is [B × T × F] (batch-first, as PyTorch); results land in
     /// `workspace` (logits, probabilities, every layer's states for backward).
+    ///
+    /// Layer by layer: a layer's input projection for all T·B rows is one matrix product (no
+    /// dependency between steps, so it runs at full throughput); only h_{t−1}·W_hh remains in
+    /// the step loop.
     public func forward(_ x: [Float], workspace ws: LSTMWorkspace) {
         let B = ws.batch, T = ws.steps, F = shape.features
         precondition(x.count == B * T * F, "x must be [B × T × F]")
-        ws.input = x
+        x.withUnsafeBufferPointer { source in
+            ws.inputTimeMajor.withUnsafeMutableBufferPointer { target in
+                for b in 0..<B {
+                    for t in 0..<T {
+                        (target.baseAddress! + (t * B + b) * F).update(from: source.baseAddress! + (b * T + t) * F, count: F)
+                    }
+                }
+            }
+        }
         parameters.values.withUnsafeBufferPointer { p in
             for k in 0..<shape.layers {
-                layerForward(k, p, input: x, inputIsBatchFirst: k == 0, ws)
+                layerForward(k, p, ws)
             }
             headForward(p, ws)
         }
     }
 
-    /// One layer over the whole window. Input of layer 0 is x [B × T × F]; of layer k > 0 the
-    /// layer below's outputs [T × B × H].
-    private func layerForward(_ k: Int, _ p: UnsafeBufferPointer<Float>, input: [Float], inputIsBatchFirst: Bool, _ ws: LSTMWorkspace) {
+    /// One layer over the whole window, time-major: input [T × B × in] (x for layer 0, the
+    /// layer below's h above), outputs [T × B × H].
+    private func layerForward(_ k: Int, _ p: UnsafeBufferPointer<Float>, _ ws: LSTMWorkspace) {
         let B = ws.batch, T = ws.steps, H = shape.hidden, G = shape.gates, inSize = shape.inputSize(layer: k)
         let wx = p.baseAddress! + offsets.inputKernel[k]      // [in × G]
         let wh = p.baseAddress! + offsets.recurrentKernel[k]  // [H × G]
         let bx = p.baseAddress! + offsets.inputBias[k]        // [G]
         let bh = p.baseAddress! + offsets.recurrentBias[k]    // [G]
-        let below = k > 0 ? ws.h[k - 1] : input
+        let below = k > 0 ? ws.h[k - 1] : ws.inputTimeMajor
         below.withUnsafeBufferPointer { inputs in
             ws.h[k].withUnsafeMutableBufferPointer { hs in
             ws.c[k].withUnsafeMutableBufferPointer { cs in
             ws.tanhC[k].withUnsafeMutableBufferPointer { tcs in
             ws.gates[k].withUnsafeMutableBufferPointer { gs in
             ws.zeros.withUnsafeBufferPointer { zero in
+                let z = gs.baseAddress!
+                for r in 0..<G { z[r] = bx[r] + bh[r] }
+                for row in 1..<(T * B) { (z + row * G).update(from: z, count: G) }
+                MatrixProduct.multiply(m: T * B, n: G, depth: inSize,
+                                       a: .init(base: inputs.baseAddress!, rowStride: inSize, columnStride: 1),
+                                       w: wx, wRow: G, c: z, cRow: G, accumulate: true)
                 for t in 0..<T {
+                    if t > 0 {
+                        MatrixProduct.multiply(m: B, n: G, depth: H,
+                                               a: .init(base: hs.baseAddress! + (t - 1) * B * H, rowStride: H, columnStride: 1),
+                                               w: wh, wRow: G, c: z + t * B * G, cRow: G, accumulate: true)
+                    }
                     for b in 0..<B {
-                        let inputRow: Int = inputIsBatchFirst ? b * T + t : t * B + b
-                        let xt: UnsafePointer<Float> = inputs.baseAddress! + inputRow * inSize
-                        let row: Int = t * B + b
-                        let hPrev: UnsafePointer<Float> = t == 0 ? zero.baseAddress! + b * H : UnsafePointer(hs.baseAddress! + (row - B) * H)
+                        let row = t * B + b
                         let cPrev: UnsafePointer<Float> = t == 0 ? zero.baseAddress! + b * H : UnsafePointer(cs.baseAddress! + (row - B) * H)
-                        let z = gs.baseAddress! + row * G
-                        LSTMKernels.gatesPreactivation(z: z, G: G, x: xt, inSize: inSize, wx: wx, h: hPrev, H: H, wh: wh, bx: bx, bh: bh)
-                        LSTMKernels.cellUpdate(z: z, H: H, cPrev: cPrev, c: cs.baseAddress! + row * H,
+                        LSTMKernels.cellUpdate(z: z + row * G, H: H, cPrev: cPrev, c: cs.baseAddress! + row * H,
                                                tanhC: tcs.baseAddress! + row * H, h: hs.baseAddress! + row * H)
                     }
                 }
@@ -143,18 +161,20 @@ public struct LSTMClassifier: Sendable {
         }
     }
 
+    /// BPTT through layer k. The step loop only does what depends on the later step (the cell
+    /// gradient and dh_{t−1} = dz·W_hh); every gate gradient dz is kept, so the weight
+    /// gradients and the gradient towards the layer below are then each one long product.
     private func layerBackward(_ k: Int, _ p: UnsafeBufferPointer<Float>, _ g: UnsafeMutableBufferPointer<Float>, _ ws: LSTMWorkspace) {
         let B = ws.batch, T = ws.steps, H = shape.hidden, G = shape.gates, inSize = shape.inputSize(layer: k)
         let wx = p.baseAddress! + offsets.inputKernel[k], wh = p.baseAddress! + offsets.recurrentKernel[k]
         let gwx = g.baseAddress! + offsets.inputKernel[k], gwh = g.baseAddress! + offsets.recurrentKernel[k]
         let gb = g.baseAddress! + offsets.inputBias[k]
-        let inputs = k > 0 ? ws.h[k - 1] : nil
         LSTMKernels.transpose(wx, rows: inSize, columns: G, into: &ws.inputKernelRows[k])
         LSTMKernels.transpose(wh, rows: H, columns: G, into: &ws.recurrentKernelRows[k])
         ws.dhNext.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         ws.dcNext.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        ws.dInput.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        withInput(k, inputs, ws) { xs, batchFirst in
+        let below = k > 0 ? ws.h[k - 1] : ws.inputTimeMajor
+        below.withUnsafeBufferPointer { xs in
         ws.h[k].withUnsafeBufferPointer { hs in
         ws.c[k].withUnsafeBufferPointer { cs in
         ws.tanhC[k].withUnsafeBufferPointer { tcs in
@@ -163,49 +183,35 @@ public struct LSTMClassifier: Sendable {
         ws.dInput.withUnsafeMutableBufferPointer { dIn in
         ws.dhNext.withUnsafeMutableBufferPointer { dhNext in
         ws.dcNext.withUnsafeMutableBufferPointer { dcNext in
-        ws.dz.withUnsafeMutableBufferPointer { dz in
+        ws.dz.withUnsafeMutableBufferPointer { dzs in
         ws.zeros.withUnsafeBufferPointer { zero in
         ws.inputKernelRows[k].withUnsafeBufferPointer { wxRows in
         ws.recurrentKernelRows[k].withUnsafeBufferPointer { whRows in
+            let dz = dzs.baseAddress!
             for t in stride(from: T - 1, through: 0, by: -1) {
-                // Every window's gate gradient at step t first ...
                 for b in 0..<B {
                     let row = t * B + b
                     let cPrev: UnsafePointer<Float> = t == 0 ? zero.baseAddress! + b * H : cs.baseAddress! + (row - B) * H
                     LSTMKernels.cellBackward(
                         H: H, dOut: dOut.baseAddress! + row * H, dhNext: dhNext.baseAddress! + b * H,
                         dcNext: dcNext.baseAddress! + b * H, gates: gs.baseAddress! + row * G,
-                        tanhC: tcs.baseAddress! + row * H, cPrev: cPrev, dz: dz.baseAddress! + b * G)
+                        tanhC: tcs.baseAddress! + row * H, cPrev: cPrev, dz: dz + row * G)
                 }
-                // ... then each gradient row is updated once for the whole batch ...
-                let xt: UnsafePointer<Float> = batchFirst ? xs.baseAddress! + t * inSize : xs.baseAddress! + t * B * inSize
-                let xStride = batchFirst ? T * inSize : inSize
-                LSTMKernels.accumulateOuterBatch(into: gwx, rows: inSize, G: G, vectors: xt, vectorStride: xStride, batch: B, dz: dz.baseAddress!)
-                if t > 0 {
-                    LSTMKernels.accumulateOuterBatch(into: gwh, rows: H, G: G, vectors: hs.baseAddress! + (t - 1) * B * H,
-                                                     vectorStride: H, batch: B, dz: dz.baseAddress!)
-                }
-                for b in 0..<B {
-                    let dzb = dz.baseAddress! + b * G
-                    for r in 0..<G { gb[r] += dzb[r] }
-                }
-                // ... and the gradients flowing to the input and to h_{t−1} per window.
-                for b in 0..<B {
-                    let row = t * B + b, dzb = dz.baseAddress! + b * G
-                    if k > 0 { LSTMKernels.rowsTimes(dzb, rows: wxRows.baseAddress!, G: G, width: inSize, out: dIn.baseAddress! + row * inSize) }
-                    LSTMKernels.rowsTimes(dzb, rows: whRows.baseAddress!, G: G, width: H, out: dhNext.baseAddress! + b * H)
+                if t > 0 {  // dh_{t−1} = dz_t · W_hh, per window
+                    MatrixProduct.multiply(m: B, n: H, depth: G, a: .init(base: dz + t * B * G, rowStride: G, columnStride: 1),
+                                           w: whRows.baseAddress!, wRow: H, c: dhNext.baseAddress!, cRow: H, accumulate: false)
                 }
             }
+            // dW_ih = Xᵀ·dZ and dW_hh = H_{t−1}ᵀ·dZ over all T·B rows (step 0 has h_{−1} = 0).
+            MatrixProduct.multiply(m: inSize, n: G, depth: T * B, a: .init(base: xs.baseAddress!, rowStride: 1, columnStride: inSize),
+                                   w: dz, wRow: G, c: gwx, cRow: G, accumulate: false)
+            MatrixProduct.multiply(m: H, n: G, depth: (T - 1) * B, a: .init(base: hs.baseAddress!, rowStride: 1, columnStride: H),
+                                   w: dz + B * G, wRow: G, c: gwh, cRow: G, accumulate: false)
+            LSTMKernels.sumRows(dz, rows: T * B, columns: G, into: gb)
+            if k > 0 {  // the gradient towards the layer below's outputs
+                MatrixProduct.multiply(m: T * B, n: inSize, depth: G, a: .init(base: dz, rowStride: G, columnStride: 1),
+                                       w: wxRows.baseAddress!, wRow: inSize, c: dIn.baseAddress!, cRow: inSize, accumulate: false)
+            }
         }}        }}}}}}}}}}}
-    }
-
-    /// The input sequence of layer k as a buffer: x (batch-first) for layer 0, else the layer
-    /// below's outputs (time-major).
-    private func withInput(_ k: Int, _ below: [Float]?, _ ws: LSTMWorkspace, _ body: (UnsafeBufferPointer<Float>, Bool) -> Void) {
-        if let below {
-            below.withUnsafeBufferPointer { body($0, false) }
-        } else {
-            ws.input.withUnsafeBufferPointer { body($0, true) }
-        }
     }
 }

@@ -9,73 +9,45 @@ enum LSTMKernels {
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
 
-    /// Stores a 32-float block held in four accumulators.
-    @inline(__always)
-    static func store4(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ p: UnsafeMutablePointer<Float>) {
-        let out = UnsafeMutableRawPointer(p)
-        out.storeBytes(of: a0, as: V.self)
-        out.storeBytes(of: a1, toByteOffset: 32, as: V.self)
-        out.storeBytes(of: a2, toByteOffset: 64, as: V.self)
-        out.storeBytes(of: a3, toByteOffset: 96, as: V.self)
-    }
-
-    /// z = bx + bh + Σ_j x[j]·wx[j,:] + Σ_j h[j]·wh[j,:]   (z: [G], wx: [in × G], wh: [H × G])
-    ///
-    /// Register-blocked: 32 columns of z stay in four SIMD8 accumulators across every input,
-    /// so each multiply-add costs one load of the kernel instead of a load and a store of z too.
-    @inline(__always)
-    static func gatesPreactivation(z: UnsafeMutablePointer<Float>, G: Int, x: UnsafePointer<Float>, inSize: Int,
-                                   wx: UnsafePointer<Float>, h: UnsafePointer<Float>, H: Int, wh: UnsafePointer<Float>,
-                                   bx: UnsafePointer<Float>, bh: UnsafePointer<Float>) {
-        var r = 0
-        while r + 32 <= G {
-            var a0 = load(bx + r) + load(bh + r), a1 = load(bx + r + 8) + load(bh + r + 8)
-            var a2 = load(bx + r + 16) + load(bh + r + 16), a3 = load(bx + r + 24) + load(bh + r + 24)
-            for j in 0..<inSize {
-                let v = V(repeating: x[j]), row = wx + j * G + r
-                a0 += v * load(row); a1 += v * load(row + 8); a2 += v * load(row + 16); a3 += v * load(row + 24)
-            }
-            for j in 0..<H {
-                let v = V(repeating: h[j]), row = wh + j * G + r
-                a0 += v * load(row); a1 += v * load(row + 8); a2 += v * load(row + 16); a3 += v * load(row + 24)
-            }
-            store4(a0, a1, a2, a3, z + r)
-            r += 32
-        }
-        // The rest (G not a multiple of 32): column by column.
-        while r < G {
-            var sum = bx[r] + bh[r]
-            for j in 0..<inSize { sum += x[j] * wx[j * G + r] }
-            for j in 0..<H { sum += h[j] * wh[j * G + r] }
-            z[r] = sum
-            r += 1
-        }
-    }
-
     /// Activates z in place (i, f, o sigmoid; g tanh) and computes c, tanh(c), h, eight
-    /// hidden units at a time.
+    /// hidden units at a time. Full blocks of 8 and the tail (H not a multiple of 8) are
+    /// separate loops: with the count test inside one loop, the compiler split the vectors
+    /// into scalar and half-width code and the cell update cost more than the gate product.
     @inline(__always)
     static func cellUpdate(z: UnsafeMutablePointer<Float>, H: Int, cPrev: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
         var j = 0
-        while j < H {
-            let n = min(8, H - j)
-            let i = VectorMath.sigmoid(VectorMath.load(z + j, n))
-            let f = VectorMath.sigmoid(VectorMath.load(z + H + j, n))
-            let g = VectorMath.tanh(VectorMath.load(z + 2 * H + j, n))
-            let o = VectorMath.sigmoid(VectorMath.load(z + 3 * H + j, n))
-            let cell = f * VectorMath.load(cPrev + j, n) + i * g
-            let tc = VectorMath.tanh(cell)
-            VectorMath.store(i, z + j, n)
-            VectorMath.store(f, z + H + j, n)
-            VectorMath.store(g, z + 2 * H + j, n)
-            VectorMath.store(o, z + 3 * H + j, n)
-            VectorMath.store(cell, c + j, n)
-            VectorMath.store(tc, tanhC + j, n)
-            VectorMath.store(o * tc, h + j, n)
+        while j + 8 <= H {
+            cellBlock(z: z, H: H, j: j, n: 8, cPrev: cPrev, c: c, tanhC: tanhC, h: h)
             j += 8
         }
+        if j < H {
+            cellBlock(z: z, H: H, j: j, n: H - j, cPrev: cPrev, c: c, tanhC: tanhC, h: h)
+        }
     }
+
+    @inline(__always)
+    private static func cellBlock(z: UnsafeMutablePointer<Float>, H: Int, j: Int, n: Int, cPrev: UnsafePointer<Float>,
+                                  c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
+        // n is the constant 8 in the main loop, so the count tests fold away there.
+        func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p, n) }
+        func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p, n) }
+        let i = VectorMath.sigmoid(load(z + j))
+        let f = VectorMath.sigmoid(load(z + H + j))
+        let g = VectorMath.tanh(load(z + 2 * H + j))
+        let o = VectorMath.sigmoid(load(z + 3 * H + j))
+        let cell = f * load(cPrev + j) + i * g
+        let tc = VectorMath.tanh(cell)
+        store(i, z + j)
+        store(f, z + H + j)
+        store(g, z + 2 * H + j)
+        store(o, z + 3 * H + j)
+        store(cell, c + j)
+        store(tc, tanhC + j)
+        store(o * tc, h + j)
+    }
+
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
     /// logits = bias + weight · h (weight [C × H], PyTorch layout); numerically stable softmax.
     @inline(__always)
@@ -100,76 +72,52 @@ enum LSTMKernels {
 
     /// One step of BPTT through the cell: from dh (arriving output gradient + the later step's
     /// dh) and dc of the later step, the gate pre-activation gradient dz [G]; updates dcNext.
+    /// Eight hidden units at a time, full blocks apart from the tail (see `cellUpdate`).
     @inline(__always)
     static func cellBackward(H: Int, dOut: UnsafePointer<Float>, dhNext: UnsafePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
                              gates: UnsafePointer<Float>, tanhC: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                              dz: UnsafeMutablePointer<Float>) {
-        for j in 0..<H {
-            let i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j]
-            let dh = dOut[j] + dhNext[j]
-            let tc = tanhC[j]
-            let dOutputGate = dh * tc
-            let dc = dcNext[j] + dh * o * (1 - tc * tc)
-            dcNext[j] = dc * f
-            dz[j] = dc * g * i * (1 - i)
-            dz[H + j] = dc * cPrev[j] * f * (1 - f)
-            dz[2 * H + j] = dc * i * (1 - g * g)
-            dz[3 * H + j] = dOutputGate * o * (1 - o)
-        }
-    }
-
-    /// grad[j,:] += Σ_b vectors_b[j] · dz_b   (grad: [rows × G]; vectors_b at b·vectorStride;
-    /// dz: [B × G]). The gradient row stays in registers across the batch: one load and one
-    /// store of it per step instead of one per window.
-    @inline(__always)
-    static func accumulateOuterBatch(into grad: UnsafeMutablePointer<Float>, rows: Int, G: Int, vectors: UnsafePointer<Float>,
-                                     vectorStride: Int, batch: Int, dz: UnsafePointer<Float>) {
-        for j in 0..<rows {
-            let row = grad + j * G
-            var r = 0
-            while r + 32 <= G {
-                var a0 = load(row + r), a1 = load(row + r + 8), a2 = load(row + r + 16), a3 = load(row + r + 24)
-                for b in 0..<batch {
-                    let v = V(repeating: vectors[b * vectorStride + j]), d = dz + b * G + r
-                    a0 += v * load(d); a1 += v * load(d + 8); a2 += v * load(d + 16); a3 += v * load(d + 24)
-                }
-                store4(a0, a1, a2, a3, row + r)
-                r += 32
-            }
-            while r < G {
-                var sum = row[r]
-                for b in 0..<batch { sum += vectors[b * vectorStride + j] * dz[b * G + r] }
-                row[r] = sum
-                r += 1
-            }
-        }
-    }
-
-    /// out[:] = Σ_r dz[r] · rows[r, :]   (rows: [G × width], PyTorch's layout): the gradient
-    /// flowing to a step's input or to h_{t−1}, with 32 outputs held in registers.
-    @inline(__always)
-    static func rowsTimes(_ dz: UnsafePointer<Float>, rows: UnsafePointer<Float>, G: Int, width: Int, out: UnsafeMutablePointer<Float>) {
         var j = 0
-        while j + 32 <= width {
-            var a0 = V(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-            for r in 0..<G {
-                let d = V(repeating: dz[r]), row = rows + r * width + j
-                a0 += d * load(row); a1 += d * load(row + 8); a2 += d * load(row + 16); a3 += d * load(row + 24)
-            }
-            store4(a0, a1, a2, a3, out + j)
-            j += 32
-        }
-        while j + 8 <= width {
-            var a = V(repeating: 0)
-            for r in 0..<G { a += V(repeating: dz[r]) * load(rows + r * width + j) }
-            UnsafeMutableRawPointer(out + j).storeBytes(of: a, as: V.self)
+        while j + 8 <= H {
+            cellBackwardBlock(H: H, j: j, n: 8, dOut: dOut, dhNext: dhNext, dcNext: dcNext, gates: gates, tanhC: tanhC, cPrev: cPrev, dz: dz)
             j += 8
         }
-        while j < width {
+        if j < H {
+            cellBackwardBlock(H: H, j: j, n: H - j, dOut: dOut, dhNext: dhNext, dcNext: dcNext, gates: gates, tanhC: tanhC, cPrev: cPrev, dz: dz)
+        }
+    }
+
+    @inline(__always)
+    private static func cellBackwardBlock(H: Int, j: Int, n: Int, dOut: UnsafePointer<Float>, dhNext: UnsafePointer<Float>,
+                                          dcNext: UnsafeMutablePointer<Float>, gates: UnsafePointer<Float>, tanhC: UnsafePointer<Float>,
+                                          cPrev: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>) {
+        func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p, n) }
+        func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p, n) }
+        let i = load(gates + j), f = load(gates + H + j), g = load(gates + 2 * H + j), o = load(gates + 3 * H + j)
+        let dh = load(dOut + j) + load(dhNext + j)
+        let tc = load(tanhC + j)
+        let dc = load(dcNext + j) + dh * o * (1 - tc * tc)
+        store(dc * f, dcNext + j)
+        store(dc * g * i * (1 - i), dz + j)
+        store(dc * load(cPrev + j) * f * (1 - f), dz + H + j)
+        store(dc * i * (1 - g * g), dz + 2 * H + j)
+        store(dh * tc * o * (1 - o), dz + 3 * H + j)
+    }
+
+    /// out[:] = Σ_rows m[row, :]   (m: [rows × columns]): a bias gradient from every step's dz.
+    static func sumRows(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        var col = 0
+        while col + 8 <= columns {
+            var sum = V(repeating: 0)
+            for row in 0..<rows { sum += load(m + row * columns + col) }
+            store(sum, out + col)
+            col += 8
+        }
+        while col < columns {
             var sum: Float = 0
-            for r in 0..<G { sum += dz[r] * rows[r * width + j] }
-            out[j] = sum
-            j += 1
+            for row in 0..<rows { sum += m[row * columns + col] }
+            out[col] = sum
+            col += 1
         }
     }
 

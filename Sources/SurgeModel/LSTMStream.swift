@@ -46,10 +46,12 @@ public struct LSTMStream: Sendable {
             for k in 0..<shape.layers {
                 let input: UnsafePointer<Float> = k == 0 ? x.baseAddress! : UnsafePointer(hs.baseAddress! + (k - 1) * H)
                 let hk = hs.baseAddress! + k * H, ck = cs.baseAddress! + k * H
-                LSTMKernels.gatesPreactivation(
-                    z: zs.baseAddress!, G: G, x: input, inSize: shape.inputSize(layer: k),
-                    wx: p.baseAddress! + offsets.inputKernel[k], h: hk, H: H, wh: p.baseAddress! + offsets.recurrentKernel[k],
-                    bx: p.baseAddress! + offsets.inputBias[k], bh: p.baseAddress! + offsets.recurrentBias[k])
+                let z = zs.baseAddress!, bx = p.baseAddress! + offsets.inputBias[k], bh = p.baseAddress! + offsets.recurrentBias[k]
+                for r in 0..<G { z[r] = bx[r] + bh[r] }
+                MatrixProduct.multiply(m: 1, n: G, depth: shape.inputSize(layer: k), a: .init(base: input, rowStride: 0, columnStride: 1),
+                                       w: p.baseAddress! + offsets.inputKernel[k], wRow: G, c: z, cRow: G, accumulate: true)
+                MatrixProduct.multiply(m: 1, n: G, depth: H, a: .init(base: hk, rowStride: 0, columnStride: 1),
+                                       w: p.baseAddress! + offsets.recurrentKernel[k], wRow: G, c: z, cRow: G, accumulate: true)
                 // In place: z is complete before h and c are overwritten.
                 LSTMKernels.cellUpdate(z: zs.baseAddress!, H: H, cPrev: ck, c: ck, tanhC: tcs.baseAddress!, h: hk)
             }

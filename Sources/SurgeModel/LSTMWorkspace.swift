@@ -5,9 +5,9 @@ public final class LSTMWorkspace {
     public let batch: Int  // B
     public let steps: Int  // T
 
-    /// The last forward's input, [B × T × F]; layer 0's backward reads it. Holding the
-    /// caller's array shares its storage, so this is no copy.
-    var input: [Float] = []
+    /// The last forward's input, time-major [T × B × F] like every layer's sequences, so that
+    /// layer 0 needs no special case; layer 0's backward reads it.
+    var inputTimeMajor: [Float]
     // Per layer, [T × B × H] (or [T × B × G] for gates): what backward needs from forward.
     var h: [[Float]]       // h_t, the layer's output sequence
     var c: [[Float]]       // c_t
@@ -23,7 +23,7 @@ public final class LSTMWorkspace {
     var dInput: [Float]    // [T × B × H] gradient leaving towards the layer below
     var dhNext: [Float]    // [B × H]
     var dcNext: [Float]    // [B × H]
-    var dz: [Float]        // [B × G], every window's gate gradient at one step
+    var dz: [Float]        // [T × B × G], every gate gradient of the current layer
     let zeros: [Float]     // [B × H] initial state
     /// Per layer, the gate kernels back in PyTorch's [G × in] layout, refreshed by each
     /// backward: the gradient towards inputs is then an axpy over `in` instead of G-long dots.
@@ -47,7 +47,8 @@ public final class LSTMWorkspace {
         dInput = dOutput
         dhNext = [Float](repeating: 0, count: batch * H)
         dcNext = dhNext
-        dz = [Float](repeating: 0, count: batch * G)
+        dz = [Float](repeating: 0, count: steps * batch * G)
+        inputTimeMajor = [Float](repeating: 0, count: steps * batch * shape.features)
         zeros = dhNext
         inputKernelRows = (0..<shape.layers).map { [Float](repeating: 0, count: G * shape.inputSize(layer: $0)) }
         recurrentKernelRows = Array(repeating: [Float](repeating: 0, count: G * H), count: shape.layers)
