@@ -54,10 +54,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Allocation counter for surgewatch-bench only (it interposes malloc for its executable).
+        .target(name: "CMallocCount"),
         .executableTarget(
             name: "surgewatch-bench",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel",
+                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel", "CMallocCount",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,11 +78,12 @@ let package = Package(
         .testTarget(name: "SurgeStoreTests", dependencies: ["SurgeStore", "SurgeDetection", "SurgeSampling"]),
         .testTarget(
             name: "SurgeDaemonTests",
-            dependencies: ["SurgeDaemon", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["SurgeDaemon", .product(name: "InMemoryLogging", package: "swift-log")],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "SurgewatchTests",
-            dependencies: ["surgewatch", "SurgeDaemon", "SurgeStore", "SurgeDetection"],
+            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -108,12 +108,25 @@ public struct LSTMClassifier: Sendable {
     public func loss(labels: [Int], classWeights: [Float]? = nil, workspace ws: LSTMWorkspace) -> Float {
         let C = shape.classes
         var total = 0.0, weightSum = 0.0
-        for (b, y) in labels.enumerated() {
-            let w = Double(classWeights?[y] ?? 1)
-            total += -w * Double(logf(max(ws.probabilities[b * C + y], Float.leastNormalMagnitude)))
-            weightSum += w
-        }
+        // Buffers, not array iteration: unoptimised builds run the stdlib's generic iterator,
+        // which allocates per element (the allocation audit counts it).
+        ws.probabilities.withUnsafeBufferPointer { probabilities in
+        labels.withUnsafeBufferPointer { labels in
+            for b in 0..<labels.count {
+                let y = labels[b]
+                let w = Double(Self.weight(of: y, classWeights))
+                total += -w * Double(logf(max(probabilities[b * C + y], Float.leastNormalMagnitude)))
+                weightSum += w
+            }
+        }}
         return Float(total / weightSum)
+    }
+
+    /// The class weight of label y (1 without weights).
+    @inline(__always)
+    static func weight(of y: Int, _ classWeights: [Float]?) -> Float {
+        if let classWeights { return classWeights[y] }
+        return 1
     }
 
     /// Gradients of `loss(labels:classWeights:)` for every parameter, by backpropagation
@@ -123,7 +136,10 @@ public struct LSTMClassifier: Sendable {
         let B = ws.batch, T = ws.steps, H = shape.hidden, C = shape.classes, top = shape.layers - 1
         precondition(labels.count == B, "one label per window")
         precondition(gradients.shape == shape)
-        let weightSum = labels.reduce(Float(0)) { $0 + (classWeights?[$1] ?? 1) }
+        var weightSum: Float = 0
+        labels.withUnsafeBufferPointer { labels in
+            for b in 0..<labels.count { weightSum += Self.weight(of: labels[b], classWeights) }
+        }
         gradients.values.withUnsafeMutableBufferPointer { g in
             g.update(repeating: 0)
             parameters.values.withUnsafeBufferPointer { p in
@@ -131,12 +147,14 @@ public struct LSTMClassifier: Sendable {
                 ws.dOutput.withUnsafeMutableBufferPointer { dOut in
                     dOut.update(repeating: 0)
                     ws.h[top].withUnsafeBufferPointer { hs in
+                    ws.probabilities.withUnsafeBufferPointer { probabilities in
+                    labels.withUnsafeBufferPointer { labels in
                         for b in 0..<B {
-                            let scale = (classWeights?[labels[b]] ?? 1) / weightSum
+                            let scale = Self.weight(of: labels[b], classWeights) / weightSum
                             let last = hs.baseAddress! + ((T - 1) * B + b) * H
                             let dh = dOut.baseAddress! + ((T - 1) * B + b) * H
                             for cls in 0..<C {
-                                let d = (ws.probabilities[b * C + cls] - (cls == labels[b] ? 1 : 0)) * scale
+                                let d = (probabilities[b * C + cls] - (cls == labels[b] ? 1 : 0)) * scale
                                 g[offsets.headBias + cls] += d
                                 let wRow = p.baseAddress! + offsets.headWeight + cls * H
                                 let gRow = g.baseAddress! + offsets.headWeight + cls * H
@@ -146,7 +164,7 @@ public struct LSTMClassifier: Sendable {
                                 }
                             }
                         }
-                    }
+                    }}}
                 }
                 for k in stride(from: top, through: 0, by: -1) {
                     layerBackward(k, p, g, ws)

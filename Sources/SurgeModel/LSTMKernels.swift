@@ -9,13 +9,17 @@ enum LSTMKernels {
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
 
-    /// Activates z in place (i, f, o sigmoid; g tanh) and computes c, tanh(c), h, eight
-    /// hidden units at a time. Full blocks of 8 and the tail (H not a multiple of 8) are
-    /// separate loops: with the count test inside one loop, the compiler split the vectors
-    /// into scalar and half-width code and the cell update cost more than the gate product.
-    @inline(__always)
+    /// Activates z in place (i, f, o sigmoid; g tanh), then computes c, tanh(c) and h, eight
+    /// hidden units at a time. Two simple passes rather than one that keeps seven vectors
+    /// live: the compiler kept the fused version in registers poorly (spills, half-width code).
+    /// Never inlined: inside the large step loops the inliner ran out of budget and left the
+    /// SIMD loads as calls; as a leaf function everything in it is inlined.
+    @inline(never)
     static func cellUpdate(z: UnsafeMutablePointer<Float>, H: Int, cPrev: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
+        activate(z, count: 2 * H, VectorMath.sigmoid)
+        activate(z + 2 * H, count: H, VectorMath.tanh)
+        activate(z + 3 * H, count: H, VectorMath.sigmoid)
         var j = 0
         while j + 8 <= H {
             cellBlock(z: z, H: H, j: j, n: 8, cPrev: cPrev, c: c, tanhC: tanhC, h: h)
@@ -27,24 +31,27 @@ enum LSTMKernels {
     }
 
     @inline(__always)
+    private static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ function: (V) -> V) {
+        var j = 0
+        while j + 8 <= count {
+            store(function(load(p + j)), p + j)
+            j += 8
+        }
+        if j < count { VectorMath.store(function(VectorMath.load(p + j, count - j)), p + j, count - j) }
+    }
+
+    /// c = f·c_prev + i·g, tanh(c), h = o·tanh(c) on activated gates.
+    @inline(__always)
     private static func cellBlock(z: UnsafeMutablePointer<Float>, H: Int, j: Int, n: Int, cPrev: UnsafePointer<Float>,
                                   c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
         // n is the constant 8 in the main loop, so the count tests fold away there.
         func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p, n) }
         func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p, n) }
-        let i = VectorMath.sigmoid(load(z + j))
-        let f = VectorMath.sigmoid(load(z + H + j))
-        let g = VectorMath.tanh(load(z + 2 * H + j))
-        let o = VectorMath.sigmoid(load(z + 3 * H + j))
-        let cell = f * load(cPrev + j) + i * g
+        let cell = VectorMath.madd(load(z + j) * load(z + 2 * H + j), load(z + H + j), load(cPrev + j))
         let tc = VectorMath.tanh(cell)
-        store(i, z + j)
-        store(f, z + H + j)
-        store(g, z + 2 * H + j)
-        store(o, z + 3 * H + j)
         store(cell, c + j)
         store(tc, tanhC + j)
-        store(o * tc, h + j)
+        store(load(z + 3 * H + j) * tc, h + j)
     }
 
     @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
@@ -73,7 +80,7 @@ enum LSTMKernels {
     /// One step of BPTT through the cell: from dh (arriving output gradient + the later step's
     /// dh) and dc of the later step, the gate pre-activation gradient dz [G]; updates dcNext.
     /// Eight hidden units at a time, full blocks apart from the tail (see `cellUpdate`).
-    @inline(__always)
+    @inline(never)
     static func cellBackward(H: Int, dOut: UnsafePointer<Float>, dhNext: UnsafePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
                              gates: UnsafePointer<Float>, tanhC: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                              dz: UnsafeMutablePointer<Float>) {

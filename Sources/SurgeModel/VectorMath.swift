@@ -18,16 +18,27 @@ enum VectorMath {
         let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
         // e^r ≈ 1 + r + r²/2 + r³/6 + r⁴/24 + r⁵/120 + r⁶/720 (Horner)
         var p = V(repeating: 1.0 / 720)
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = madd(V(repeating: 1.0 / 120), p, r)
+        p = madd(V(repeating: 1.0 / 24), p, r)
+        p = madd(V(repeating: 1.0 / 6), p, r)
+        p = madd(V(repeating: 0.5), p, r)
+        p = madd(V(repeating: 1), p, r)
+        p = madd(V(repeating: 1), p, r)
         // 2^n through the exponent bits, taking n from the rounded float's own bit pattern
         // (converting Float lanes to Int32 goes through a slow generic path in the stdlib).
         let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return p * unsafeBitCast(bits, to: V.self)
+    }
+
+    /// acc + a·b, fused where the build targets FMA hardware (scripts/swift-cpu-flags defines
+    /// SURGEWATCH_FMA): without FMA hardware, Swift's `addingProduct` becomes a libm call per lane.
+    @inline(__always)
+    static func madd(_ acc: V, _ a: V, _ b: V) -> V {
+        #if SURGEWATCH_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
     }
 
     @inline(__always)

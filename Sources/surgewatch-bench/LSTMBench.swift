@@ -71,12 +71,20 @@ struct LSTMBench: ParsableCommand {
         let trainFlops = Double(trainBatch) * windowFlops * 3  // backward ≈ two more products per product
         let windowGflops = windowFlops / windowMedian / 1e3, trainGflops = trainFlops / trainMedian / 1e3
         let rss = Double(peakRSSKiB()) / 1024
+        let peak = measuredArithmeticPeakGflops()
+        #if SURGEWATCH_FMA
+        let build = "fma"
+        #else
+        let build = "portable"
+        #endif
         if json {
             print("""
             {"bench":"lstm","T":\(T),"F":\(F),"H":\(H),"layers":\(layers),"train_batch":\(trainBatch),\
             "window_infer_us":\(format(windowMedian)),"stream_step_us":\(format(stepMedian)),"train_step_us":\(format(trainMedian)),\
             "window_infer_us_p10":\(format(Summary(windowTimes).p10)),"train_step_us_p10":\(format(Summary(trainTimes).p10)),\
-            "window_gflops":\(format(windowGflops)),"train_gflops":\(format(trainGflops)),"peak_rss_mib":\(format(rss)),\
+            "window_gflops":\(format(windowGflops)),"train_gflops":\(format(trainGflops)),"peak_gflops":\(format(peak)),\
+            "window_percent_of_peak":\(format(100 * windowGflops / peak)),"train_percent_of_peak":\(format(100 * trainGflops / peak)),\
+            "build":"\(build)","peak_rss_mib":\(format(rss)),\
             "checksum":\(format(Double(sink)))}
             """)
         } else {
@@ -84,7 +92,8 @@ struct LSTMBench: ParsableCommand {
             print("  window inference B=1: median \(format(windowMedian)) µs (\(format(windowGflops)) GFLOP/s)")
             print("  streaming step:       median \(format(stepMedian)) µs")
             print("  training step B=\(trainBatch):  median \(format(trainMedian)) µs (\(format(trainGflops)) GFLOP/s)")
-            print("  peak RSS: \(format(rss)) MiB")
+            print("  arithmetic peak of this build (one core): \(format(peak)) GFLOP/s; window \(format(100 * windowGflops / peak)) %, training \(format(100 * trainGflops / peak)) % of it")
+            print("  build: \(build), peak RSS: \(format(rss)) MiB")
         }
     }
 }

@@ -1,3 +1,4 @@
+import SurgeDaemon
 import ArgumentParser
 
 @main
@@ -7,4 +8,18 @@ struct Surgewatch: AsyncParsableCommand {
         abstract: "Predicts flash-sale overload before it breaks the shop's SLO.",
         version: "0.1.0",
         subcommands: [RunCommand.self, CheckConfigCommand.self, AlertsCommand.self, TestAlertCommand.self])
+
+    static func main() async {
+        CPUCheck.exitIfUnsupported()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
