@@ -9,7 +9,9 @@ import SurgeJournal
 /// use AVX2 anywhere, but the code before it is the argument parser's start, which in practice
 /// does not.)
 public enum CPUCheck {
-    #if SURGEWATCH_FMA
+    #if SURGEWATCH_AVX512
+    public static let required = ["avx2", "fma", "bmi2", "avx512f", "avx512vl", "avx512bw", "avx512dq"]
+    #elseif SURGEWATCH_FMA
     public static let required = ["avx2", "fma", "bmi2"]
     #else
     public static let required: [String] = []

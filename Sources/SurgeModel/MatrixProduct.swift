@@ -18,7 +18,6 @@ enum MatrixProduct {
         @inline(__always) func at(_ i: Int, _ k: Int) -> Float { base[i &* rowStride &+ k &* columnStride] }
     }
 
-    @inline(__always) static func madd(_ acc: V, _ a: V, _ b: V) -> V { VectorMath.madd(acc, a, b) }
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
     @inline(__always) static func start(_ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> V { accumulate ? load(p) : V(repeating: 0) }
@@ -31,20 +30,24 @@ enum MatrixProduct {
     static func multiply(m: Int, n: Int, depth: Int, a: Operand, w: UnsafePointer<Float>, wRow: Int,
                          c: UnsafeMutablePointer<Float>, cRow: Int, accumulate: Bool) {
         #if SURGEWATCH_FMA
-        let pairWidth = 32, singleWidth = 64
+        let pairWidth = 4 * L, singleWidth = 8 * L
         #else
-        let pairWidth = 16, singleWidth = 32
+        let pairWidth = 2 * L, singleWidth = 4 * L
         #endif
         var i = 0
         while i + 2 <= m {
             var col = 0
             while col + pairWidth <= n {
                 #if SURGEWATCH_FMA
-                tile2x32(i, col, depth, a, w, wRow, c, cRow, accumulate)
+                tile2x4W(i, col, depth, a, w, wRow, c, cRow, accumulate)
                 #else
-                tile2x16(i, col, depth, a, w, wRow, c, cRow, accumulate)
+                tile2x2W(i, col, depth, a, w, wRow, c, cRow, accumulate)
                 #endif
                 col += pairWidth
+            }
+            while col + 2 * L <= n {
+                tile2x2W(i, col, depth, a, w, wRow, c, cRow, accumulate)
+                col += 2 * L
             }
             while col + 8 <= n {
                 tile2x8(i, col, depth, a, w, wRow, c, cRow, accumulate)
@@ -57,11 +60,15 @@ enum MatrixProduct {
             var col = 0
             while col + singleWidth <= n {
                 #if SURGEWATCH_FMA
-                tile1x64(i, col, depth, a, w, wRow, c, cRow, accumulate)
+                tile1x8W(i, col, depth, a, w, wRow, c, cRow, accumulate)
                 #else
-                tile1x32(i, col, depth, a, w, wRow, c, cRow, accumulate)
+                tile1x4W(i, col, depth, a, w, wRow, c, cRow, accumulate)
                 #endif
                 col += singleWidth
+            }
+            while col + 4 * L <= n {
+                tile1x4W(i, col, depth, a, w, wRow, c, cRow, accumulate)
+                col += 4 * L
             }
             while col + 8 <= n {
                 tile1x8(i, col, depth, a, w, wRow, c, cRow, accumulate)
@@ -71,74 +78,99 @@ enum MatrixProduct {
         }
     }
 
+    // Wide tiles, in vectors of W: SIMD16 on an AVX-512 build (32 registers of 16 floats),
+    // SIMD8 otherwise. `L` is W's lane count, a constant the compiler folds.
+    #if SURGEWATCH_AVX512
+    typealias W = SIMD16<Float>
+    #else
+    typealias W = SIMD8<Float>
+    #endif
+    static let L = W.scalarCount
+
+    @inline(__always) static func loadW(_ p: UnsafePointer<Float>) -> W { UnsafeRawPointer(p).loadUnaligned(as: W.self) }
+    @inline(__always) static func storeW(_ v: W, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: W.self) }
+    @inline(__always) static func startW(_ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> W { accumulate ? loadW(p) : W(repeating: 0) }
+    /// acc + a·b for either vector width; fused on FMA builds (see VectorMath.madd).
+    @inline(__always) static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
+        #if SURGEWATCH_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
+    }
+
+    /// 2 rows × 2 vectors (portable build: 4 accumulators).
     @inline(__always)
-    private static func tile2x16(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
+    private static func tile2x2W(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ cRow: Int, _ accumulate: Bool) {
         let c0 = c + i * cRow + col, c1 = c0 + cRow
-        var x0 = start(c0, accumulate), x1 = start(c0 + 8, accumulate)
-        var y0 = start(c1, accumulate), y1 = start(c1 + 8, accumulate)
+        var x0 = startW(c0, accumulate), x1 = startW(c0 + L, accumulate)
+        var y0 = startW(c1, accumulate), y1 = startW(c1 + L, accumulate)
         var row = w + col
         for k in 0..<depth {
-            let u = V(repeating: a.at(i, k)), v = V(repeating: a.at(i &+ 1, k))
-            let w0 = load(row), w1 = load(row + 8)
+            let u = W(repeating: a.at(i, k)), v = W(repeating: a.at(i &+ 1, k))
+            let w0 = loadW(row), w1 = loadW(row + L)
             x0 = madd(x0, u, w0); x1 = madd(x1, u, w1)
             y0 = madd(y0, v, w0); y1 = madd(y1, v, w1)
             row += wRow
         }
-        store(x0, c0); store(x1, c0 + 8)
-        store(y0, c1); store(y1, c1 + 8)
+        storeW(x0, c0); storeW(x1, c0 + L)
+        storeW(y0, c1); storeW(y1, c1 + L)
     }
 
+    /// 1 row × 4 vectors (portable build).
     @inline(__always)
-    private static func tile1x32(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
+    private static func tile1x4W(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ cRow: Int, _ accumulate: Bool) {
         let c0 = c + i * cRow + col
-        var x0 = start(c0, accumulate), x1 = start(c0 + 8, accumulate), x2 = start(c0 + 16, accumulate), x3 = start(c0 + 24, accumulate)
+        var x0 = startW(c0, accumulate), x1 = startW(c0 + L, accumulate), x2 = startW(c0 + 2 * L, accumulate), x3 = startW(c0 + 3 * L, accumulate)
         var row = w + col
         for k in 0..<depth {
-            let u = V(repeating: a.at(i, k))
-            x0 = madd(x0, u, load(row)); x1 = madd(x1, u, load(row + 8))
-            x2 = madd(x2, u, load(row + 16)); x3 = madd(x3, u, load(row + 24))
+            let u = W(repeating: a.at(i, k))
+            x0 = madd(x0, u, loadW(row)); x1 = madd(x1, u, loadW(row + L))
+            x2 = madd(x2, u, loadW(row + 2 * L)); x3 = madd(x3, u, loadW(row + 3 * L))
             row += wRow
         }
-        store(x0, c0); store(x1, c0 + 8); store(x2, c0 + 16); store(x3, c0 + 24)
+        storeW(x0, c0); storeW(x1, c0 + L); storeW(x2, c0 + 2 * L); storeW(x3, c0 + 3 * L)
     }
 
+    /// 2 rows × 4 vectors (FMA builds: 8 accumulators).
     @inline(__always)
-    private static func tile2x32(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
+    private static func tile2x4W(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ cRow: Int, _ accumulate: Bool) {
         let c0 = c + i * cRow + col, c1 = c0 + cRow
-        var x0 = start(c0, accumulate), x1 = start(c0 + 8, accumulate), x2 = start(c0 + 16, accumulate), x3 = start(c0 + 24, accumulate)
-        var y0 = start(c1, accumulate), y1 = start(c1 + 8, accumulate), y2 = start(c1 + 16, accumulate), y3 = start(c1 + 24, accumulate)
+        var x0 = startW(c0, accumulate), x1 = startW(c0 + L, accumulate), x2 = startW(c0 + 2 * L, accumulate), x3 = startW(c0 + 3 * L, accumulate)
+        var y0 = startW(c1, accumulate), y1 = startW(c1 + L, accumulate), y2 = startW(c1 + 2 * L, accumulate), y3 = startW(c1 + 3 * L, accumulate)
         var row = w + col
         for k in 0..<depth {
-            let u = V(repeating: a.at(i, k)), v = V(repeating: a.at(i &+ 1, k))
-            let w0 = load(row), w1 = load(row + 8), w2 = load(row + 16), w3 = load(row + 24)
+            let u = W(repeating: a.at(i, k)), v = W(repeating: a.at(i &+ 1, k))
+            let w0 = loadW(row), w1 = loadW(row + L), w2 = loadW(row + 2 * L), w3 = loadW(row + 3 * L)
             x0 = madd(x0, u, w0); x1 = madd(x1, u, w1); x2 = madd(x2, u, w2); x3 = madd(x3, u, w3)
             y0 = madd(y0, v, w0); y1 = madd(y1, v, w1); y2 = madd(y2, v, w2); y3 = madd(y3, v, w3)
             row += wRow
         }
-        store(x0, c0); store(x1, c0 + 8); store(x2, c0 + 16); store(x3, c0 + 24)
-        store(y0, c1); store(y1, c1 + 8); store(y2, c1 + 16); store(y3, c1 + 24)
+        storeW(x0, c0); storeW(x1, c0 + L); storeW(x2, c0 + 2 * L); storeW(x3, c0 + 3 * L)
+        storeW(y0, c1); storeW(y1, c1 + L); storeW(y2, c1 + 2 * L); storeW(y3, c1 + 3 * L)
     }
 
+    /// 1 row × 8 vectors (FMA builds).
     @inline(__always)
-    private static func tile1x64(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
+    private static func tile1x8W(_ i: Int, _ col: Int, _ depth: Int, _ a: Operand, _ w: UnsafePointer<Float>, _ wRow: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ cRow: Int, _ accumulate: Bool) {
         let c0 = c + i * cRow + col
-        var x0 = start(c0, accumulate), x1 = start(c0 + 8, accumulate), x2 = start(c0 + 16, accumulate), x3 = start(c0 + 24, accumulate)
-        var x4 = start(c0 + 32, accumulate), x5 = start(c0 + 40, accumulate), x6 = start(c0 + 48, accumulate), x7 = start(c0 + 56, accumulate)
+        var x0 = startW(c0, accumulate), x1 = startW(c0 + L, accumulate), x2 = startW(c0 + 2 * L, accumulate), x3 = startW(c0 + 3 * L, accumulate)
+        var x4 = startW(c0 + 4 * L, accumulate), x5 = startW(c0 + 5 * L, accumulate), x6 = startW(c0 + 6 * L, accumulate), x7 = startW(c0 + 7 * L, accumulate)
         var row = w + col
         for k in 0..<depth {
-            let u = V(repeating: a.at(i, k))
-            x0 = madd(x0, u, load(row)); x1 = madd(x1, u, load(row + 8))
-            x2 = madd(x2, u, load(row + 16)); x3 = madd(x3, u, load(row + 24))
-            x4 = madd(x4, u, load(row + 32)); x5 = madd(x5, u, load(row + 40))
-            x6 = madd(x6, u, load(row + 48)); x7 = madd(x7, u, load(row + 56))
+            let u = W(repeating: a.at(i, k))
+            x0 = madd(x0, u, loadW(row)); x1 = madd(x1, u, loadW(row + L))
+            x2 = madd(x2, u, loadW(row + 2 * L)); x3 = madd(x3, u, loadW(row + 3 * L))
+            x4 = madd(x4, u, loadW(row + 4 * L)); x5 = madd(x5, u, loadW(row + 5 * L))
+            x6 = madd(x6, u, loadW(row + 6 * L)); x7 = madd(x7, u, loadW(row + 7 * L))
             row += wRow
         }
-        store(x0, c0); store(x1, c0 + 8); store(x2, c0 + 16); store(x3, c0 + 24)
-        store(x4, c0 + 32); store(x5, c0 + 40); store(x6, c0 + 48); store(x7, c0 + 56)
+        storeW(x0, c0); storeW(x1, c0 + L); storeW(x2, c0 + 2 * L); storeW(x3, c0 + 3 * L)
+        storeW(x4, c0 + 4 * L); storeW(x5, c0 + 5 * L); storeW(x6, c0 + 6 * L); storeW(x7, c0 + 7 * L)
     }
 
     @inline(__always)

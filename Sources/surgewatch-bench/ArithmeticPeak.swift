@@ -1,9 +1,14 @@
 /// The single-core arithmetic peak this build can reach: independent SIMD8 multiply-adds on
 /// registers only (12 accumulator chains, more than latency × issue width needs), fused on an
 /// FMA build as the LSTM kernels are. Figures of the engine are quoted as a share of this.
-/// Returns GFLOP/s, counting a multiply-add as two operations.
+/// Vectors as wide as the kernels' (SIMD16 on an AVX-512 build). Returns GFLOP/s, counting a
+/// multiply-add as two operations.
 func measuredArithmeticPeakGflops(iterations: Int = 4_000_000) -> Double {
+    #if SURGEWATCH_AVX512
+    typealias V = SIMD16<Float>
+    #else
     typealias V = SIMD8<Float>
+    #endif
     @inline(__always) func madd(_ acc: V, _ a: V, _ b: V) -> V {
         #if SURGEWATCH_FMA
         return acc.addingProduct(a, b)
@@ -25,7 +30,7 @@ func measuredArithmeticPeakGflops(iterations: Int = 4_000_000) -> Double {
         let elapsed = wallMicroseconds() - start
         let sum = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11
         if sum.sum() == 0 { print("unreachable") }  // keeps the loop alive
-        best = max(best, Double(iterations) * 12 * 8 * 2 / elapsed / 1e3)
+        best = max(best, Double(iterations) * 12 * Double(V.scalarCount) * 2 / elapsed / 1e3)
     }
     return best
 }

@@ -72,7 +72,9 @@ struct LSTMBench: ParsableCommand {
         let windowGflops = windowFlops / windowMedian / 1e3, trainGflops = trainFlops / trainMedian / 1e3
         let rss = Double(peakRSSKiB()) / 1024
         let peak = measuredArithmeticPeakGflops()
-        #if SURGEWATCH_FMA
+        #if SURGEWATCH_AVX512
+        let build = "avx512"
+        #elseif SURGEWATCH_FMA
         let build = "fma"
         #else
         let build = "portable"
