@@ -26,10 +26,15 @@ import SurgeJournal
         let scratch = try Scratch(config: Self.config)
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
                                         "--max-ticks", "60", "--tick-output", "none"])
-        #expect(daemon.waitFor { _ in FileManager.default.fileExists(atPath: scratch.state + "/surgewatch.db-wal") })
+        let path = scratch.state + "/surgewatch.db"
+        // Start reading once the first tick is committed: metric columns are added by that
+        // commit, and the slow query below names one (the WAL file alone appears earlier).
+        #expect(daemon.waitFor { _ in
+            let rows = try? SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT count(*) FROM samples")
+            return (rows?.first?.first?.integer ?? 0) >= 1
+        })
         // Readers as operators run them: quick queries, and slow ones holding a read
         // transaction open across several daemon commits.
-        let path = scratch.state + "/surgewatch.db"
         var reads = 0, readErrors: [String] = [], lastCount: Int64 = 0
         let deadline = ContinuousClock.now + .seconds(75)
         while daemon.process.isRunning && ContinuousClock.now < deadline {

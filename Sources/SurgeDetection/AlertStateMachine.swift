@@ -1,0 +1,139 @@
+/// When alerts fire, escalate and resolve (config `[alert]`).
+public struct AlertPolicy: Sendable, Equatable {
+    /// p(overload) at or above which a predicted alert may fire.
+    public var fireProbability: Double
+    /// p(overload) below which an open alert may resolve (below fireProbability: hysteresis).
+    public var resolveProbability: Double
+    /// Ticks in a row with p ≥ fireProbability before a predicted alert fires.
+    public var fireAfter: Int
+    /// Ticks in a row that are calm (p < resolveProbability and the rule not holding) before an
+    /// open alert resolves.
+    public var resolveAfter: Int
+    /// How far ahead the model looks, for the events (`SURGE_HORIZON_SECONDS`).
+    public var horizonSeconds: Double
+
+    public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
+                resolveAfter: Int = 3, horizonSeconds: Double = 30) {
+        precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
+        self.fireProbability = fireProbability
+        self.resolveProbability = resolveProbability
+        self.fireAfter = fireAfter
+        self.resolveAfter = resolveAfter
+        self.horizonSeconds = horizonSeconds
+    }
+}
+
+/// A clock whose instants can be told as Unix seconds, for the timestamps of alert events.
+/// The daemon uses `SystemAlertClock`; replay and tests use `TraceClock`, set to each row's time.
+public protocol AlertClock: Clock {
+    func unixSeconds(_ instant: Instant) -> Double
+}
+
+/// What one tick tells the state machine.
+public struct AlertObservation: Sendable, Equatable {
+    /// p(overload within the horizon); nil when the model could not predict (window not full,
+    /// features missing).
+    public var probability: Double?
+    /// The SLO rule's verdict this tick (held for `for_ticks`); nil when a metric it needs is missing.
+    public var ruleHolds: Bool?
+    /// Why, for the events: the features that moved most, with baseline and recent values.
+    public var topFeatures: [AlertEvent.FeatureChange]
+
+    public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = []) {
+        self.probability = probability
+        self.ruleHolds = ruleHolds
+        self.topFeatures = topFeatures
+    }
+}
+
+/// The overload alert's life, with no I/O: feed it one observation per tick, deliver the events
+/// it returns (journald, SQLite). At most one alert is open at a time; it is either `predicted`
+/// (a warning: the model expects overload within the horizon) or `breached` (the SLO rule holds).
+///
+/// - predicted fires after `fireAfter` ticks in a row with p ≥ fireProbability;
+/// - breached fires the first tick the rule holds; an open predicted alert *escalates* instead:
+///   the same alert id, a `fired` event of kind breached with `escalatedFrom = predicted`;
+/// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
+///   resolveProbability (or unknown) and the rule not holding (or unknown), not both unknown.
+///   Between the two thresholds nothing changes: that band is what stops flapping.
+public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
+    /// The alert that is open now.
+    public struct OpenAlert: Sendable, Equatable {
+        public var id: String
+        public var kind: AlertEvent.Kind
+        public var firedAt: Double
+        public var peakProbability: Double
+
+        public init(id: String, kind: AlertEvent.Kind, firedAt: Double, peakProbability: Double) {
+            self.id = id
+            self.kind = kind
+            self.firedAt = firedAt
+            self.peakProbability = peakProbability
+        }
+    }
+
+    public let policy: AlertPolicy
+    public let clock: C
+    public private(set) var open: OpenAlert?
+    private var highStreak = 0
+    private var calmStreak = 0
+    private let makeID: @Sendable () -> String
+
+    /// `restoring` continues an alert that was open when the daemon stopped (read back from
+    /// SQLite), so a restart in the middle of an episode does not fire it a second time.
+    public init(policy: AlertPolicy, clock: C, restoring open: OpenAlert? = nil,
+                makeID: @escaping @Sendable () -> String = AlertEvent.newID) {
+        self.policy = policy
+        self.clock = clock
+        self.open = open
+        self.makeID = makeID
+    }
+
+    /// One tick. Returns the events to deliver, in order (none on most ticks).
+    public mutating func observe(_ observation: AlertObservation) -> [AlertEvent] {
+        let now = clock.unixSeconds(clock.now)
+        let p = observation.probability
+        if let p, var alert = open {
+            alert.peakProbability = max(alert.peakProbability, p)
+            open = alert
+        }
+        highStreak = (p ?? 0) >= policy.fireProbability ? highStreak + 1 : 0
+        let known = p != nil || observation.ruleHolds != nil
+        let calm = known && observation.ruleHolds != true && (p.map { $0 < policy.resolveProbability } ?? true)
+        calmStreak = calm ? calmStreak + 1 : 0
+
+        if observation.ruleHolds == true {
+            switch open?.kind {
+            case nil:
+                return [fire(.breached, at: now, p: p, observation, escalatedFrom: nil)]
+            case .predicted?:
+                return [fire(.breached, at: now, p: p, observation, escalatedFrom: .predicted)]
+            case .breached?:
+                return []
+            }
+        }
+        if open == nil, highStreak >= policy.fireAfter {
+            return [fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)]
+        }
+        if let alert = open, calmStreak >= policy.resolveAfter {
+            open = nil
+            highStreak = 0
+            return [AlertEvent(alertID: alert.id, event: .resolved, kind: alert.kind, at: now, probability: p ?? 0,
+                               peakProbability: alert.peakProbability, horizonSeconds: policy.horizonSeconds,
+                               topFeatures: observation.topFeatures, firedAt: alert.firedAt)]
+        }
+        return []
+    }
+
+    private mutating func fire(_ kind: AlertEvent.Kind, at now: Double, p: Double?, _ observation: AlertObservation,
+                               escalatedFrom: AlertEvent.Kind?) -> AlertEvent {
+        let id = escalatedFrom == nil ? makeID() : open!.id
+        let firedAt = escalatedFrom == nil ? now : open!.firedAt
+        let peak = max(open?.peakProbability ?? 0, p ?? 0)
+        open = OpenAlert(id: id, kind: kind, firedAt: firedAt, peakProbability: peak)
+        calmStreak = 0
+        return AlertEvent(alertID: id, event: .fired, kind: kind, at: now, probability: p ?? 0, peakProbability: peak,
+                          horizonSeconds: policy.horizonSeconds, topFeatures: observation.topFeatures,
+                          escalatedFrom: escalatedFrom, firedAt: escalatedFrom == nil ? nil : firedAt)
+    }
+}
