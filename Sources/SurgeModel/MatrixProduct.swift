@@ -90,13 +90,8 @@ enum MatrixProduct {
     @inline(__always) static func loadW(_ p: UnsafePointer<Float>) -> W { UnsafeRawPointer(p).loadUnaligned(as: W.self) }
     @inline(__always) static func storeW(_ v: W, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: W.self) }
     @inline(__always) static func startW(_ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> W { accumulate ? loadW(p) : W(repeating: 0) }
-    /// acc + a·b for either vector width; fused on FMA builds (see VectorMath.madd).
     @inline(__always) static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
-        #if SURGEWATCH_FMA
-        return acc.addingProduct(a, b)
-        #else
-        return acc + a * b
-        #endif
+        VectorMath.madd(acc, a, b)
     }
 
     /// 2 rows × 2 vectors (portable build: 4 accumulators).

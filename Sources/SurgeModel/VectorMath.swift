@@ -30,10 +30,11 @@ enum VectorMath {
         return p * unsafeBitCast(bits, to: V.self)
     }
 
-    /// acc + a·b, fused where the build targets FMA hardware (scripts/swift-cpu-flags defines
-    /// SURGEWATCH_FMA): without FMA hardware, Swift's `addingProduct` becomes a libm call per lane.
+    /// acc + a·b for any vector width, fused where the build targets FMA hardware
+    /// (scripts/swift-cpu-flags defines SURGEWATCH_FMA): without FMA hardware, Swift's
+    /// `addingProduct` becomes a libm call per lane, so the portable build multiplies and adds.
     @inline(__always)
-    static func madd(_ acc: V, _ a: V, _ b: V) -> V {
+    static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
         #if SURGEWATCH_FMA
         return acc.addingProduct(a, b)
         #else
