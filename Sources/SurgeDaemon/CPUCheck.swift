@@ -2,12 +2,13 @@
 import Glibc
 #endif
 import SurgeJournal
+import SurgeSampling
 
 /// A binary built by scripts/swift-cpu-flags for AVX2 and FMA would die of SIGILL on an older
 /// CPU somewhere in the first model step, which an operator would read as a crash. This check
-/// runs first in `main` and says what is wrong instead. (It cannot be perfect: the compiler may
-/// use AVX2 anywhere, but the code before it is the argument parser's start, which in practice
-/// does not.)
+/// is the first thing `main` does, before parsing arguments, and says what is wrong instead.
+/// (It cannot be perfect: the compiler may use AVX2 anywhere, the check's own code included,
+/// but reading a file and comparing strings gives it little reason to.)
 public enum CPUCheck {
     #if SURGEWATCH_AVX512
     public static let required = ["avx2", "fma", "bmi2", "avx512f", "avx512vl", "avx512bw", "avx512dq"]
@@ -19,18 +20,15 @@ public enum CPUCheck {
 
     /// The CPU features this build needs that /proc/cpuinfo does not list, or [] if it cannot tell.
     public static func missingFeatures(cpuinfo path: String = "/proc/cpuinfo", required: [String] = required) -> [String] {
-        guard !required.isEmpty, let file = fopen(path, "r") else { return [] }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>? = nil
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0 {
-            let text = String(cString: line!)
-            guard text.hasPrefix("flags") else { continue }
-            let flags = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == ":" }).map(String.init))
-            return required.filter { !flags.contains($0) }
+        guard !required.isEmpty, let text = try? ProcFileReader().read(path) else { return [] }
+        var flags: Set<String>?
+        text.forEachLine { _, line in
+            guard line.hasPrefix("flags") else { return true }
+            flags = Set(procFields(line).map { String(decoding: $0, as: UTF8.self) })
+            return false
         }
-        return []
+        guard let flags else { return [] }
+        return required.filter { !flags.contains($0) }
     }
 
     public static func exitIfUnsupported() {
