@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "SurgeDaemon",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore",
+                "SurgeSampling", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

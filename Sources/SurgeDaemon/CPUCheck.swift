@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SurgeJournal
+import SurgeModel
 import SurgeSampling
 
 /// A binary built by scripts/swift-cpu-flags for AVX2 and FMA would die of SIGILL on an older
@@ -10,13 +11,7 @@ import SurgeSampling
 /// (It cannot be perfect: the compiler may use AVX2 anywhere, the check's own code included,
 /// but reading a file and comparing strings gives it little reason to.)
 public enum CPUCheck {
-    #if SURGEWATCH_AVX512
-    public static let required = ["avx2", "fma", "bmi2", "avx512f", "avx512vl", "avx512bw", "avx512dq"]
-    #elseif SURGEWATCH_FMA
-    public static let required = ["avx2", "fma", "bmi2"]
-    #else
-    public static let required: [String] = []
-    #endif
+    public static let required = KernelBuild.requiredCPUFeatures
 
     /// The CPU features this build needs that /proc/cpuinfo does not list, or [] if it cannot tell.
     public static func missingFeatures(cpuinfo path: String = "/proc/cpuinfo", required: [String] = required) -> [String] {

@@ -56,7 +56,7 @@ public struct LSTMClassifier: Sendable {
         let wh = p.baseAddress! + offsets.recurrentKernel[k]  // [H × G]
         let bx = p.baseAddress! + offsets.inputBias[k]        // [G]
         let bh = p.baseAddress! + offsets.recurrentBias[k]    // [G]
-        let below = k > 0 ? ws.h[k - 1] : ws.inputTimeMajor
+        let below = ws.input(ofLayer: k)
         below.withUnsafeBufferPointer { inputs in
             ws.h[k].withUnsafeMutableBufferPointer { hs in
             ws.c[k].withUnsafeMutableBufferPointer { cs in
@@ -64,7 +64,7 @@ public struct LSTMClassifier: Sendable {
             ws.gates[k].withUnsafeMutableBufferPointer { gs in
             ws.zeros.withUnsafeBufferPointer { zero in
                 let z = gs.baseAddress!
-                for r in 0..<G { z[r] = bx[r] + bh[r] }
+                LSTMKernels.biasSum(bx, bh, G: G, into: z)
                 for row in 1..<(T * B) { (z + row * G).update(from: z, count: G) }
                 MatrixProduct.multiply(m: T * B, n: G, depth: inSize,
                                        a: .init(base: inputs.baseAddress!, rowStride: inSize, columnStride: 1),
@@ -191,7 +191,7 @@ public struct LSTMClassifier: Sendable {
         LSTMKernels.transpose(wh, rows: H, columns: G, into: &ws.recurrentKernelRows[k])
         ws.dhNext.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         ws.dcNext.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        let below = k > 0 ? ws.h[k - 1] : ws.inputTimeMajor
+        let below = ws.input(ofLayer: k)
         below.withUnsafeBufferPointer { xs in
         ws.h[k].withUnsafeBufferPointer { hs in
         ws.c[k].withUnsafeBufferPointer { cs in

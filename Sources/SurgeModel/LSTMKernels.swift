@@ -7,7 +7,7 @@ import Glibc
 enum LSTMKernels {
     typealias V = SIMD8<Float>
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p) }
 
     /// Activates z in place (i, f, o sigmoid; g tanh), then computes c, tanh(c) and h, eight
     /// hidden units at a time. Two simple passes rather than one that keeps seven vectors
@@ -54,7 +54,7 @@ enum LSTMKernels {
         store(load(z + 3 * H + j) * tc, h + j)
     }
 
-    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p) }
 
     /// logits = bias + weight · h (weight [C × H], PyTorch layout); numerically stable softmax.
     @inline(__always)
@@ -109,6 +109,12 @@ enum LSTMKernels {
         store(dc * load(cPrev + j) * f * (1 - f), dz + H + j)
         store(dc * i * (1 - g * g), dz + 2 * H + j)
         store(dh * tc * o * (1 - o), dz + 3 * H + j)
+    }
+
+    /// z = b_ih + b_hh: the start of every gate pre-activation row (PyTorch keeps two biases).
+    @inline(__always)
+    static func biasSum(_ bx: UnsafePointer<Float>, _ bh: UnsafePointer<Float>, G: Int, into z: UnsafeMutablePointer<Float>) {
+        for r in 0..<G { z[r] = bx[r] + bh[r] }
     }
 
     /// out[:] = Σ_rows m[row, :]   (m: [rows × columns]): a bias gradient from every step's dz.

@@ -47,7 +47,7 @@ public struct LSTMStream: Sendable {
                 let input: UnsafePointer<Float> = k == 0 ? x.baseAddress! : UnsafePointer(hs.baseAddress! + (k - 1) * H)
                 let hk = hs.baseAddress! + k * H, ck = cs.baseAddress! + k * H
                 let z = zs.baseAddress!, bx = p.baseAddress! + offsets.inputBias[k], bh = p.baseAddress! + offsets.recurrentBias[k]
-                for r in 0..<G { z[r] = bx[r] + bh[r] }
+                LSTMKernels.biasSum(bx, bh, G: G, into: z)
                 MatrixProduct.multiply(m: 1, n: G, depth: shape.inputSize(layer: k), a: .init(base: input, rowStride: 0, columnStride: 1),
                                        w: p.baseAddress! + offsets.inputKernel[k], wRow: G, c: z, cRow: G, accumulate: true)
                 MatrixProduct.multiply(m: 1, n: G, depth: H, a: .init(base: hk, rowStride: 0, columnStride: 1),

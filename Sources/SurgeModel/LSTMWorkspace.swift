@@ -54,6 +54,9 @@ public final class LSTMWorkspace {
         recurrentKernelRows = Array(repeating: [Float](repeating: 0, count: G * H), count: shape.layers)
     }
 
+    /// What layer k reads, time-major: x for layer 0, the layer below's outputs above.
+    func input(ofLayer k: Int) -> [Float] { k > 0 ? h[k - 1] : inputTimeMajor }
+
     /// The output sequence of `layer`, [T × B × H] (time-major).
     public func layerOutput(_ layer: Int) -> [Float] { h[layer] }
     /// The final hidden and cell state of `layer`, [B × H].

@@ -18,8 +18,8 @@ enum MatrixProduct {
         @inline(__always) func at(_ i: Int, _ k: Int) -> Float { base[i &* rowStride &+ k &* columnStride] }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p) }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p) }
     @inline(__always) static func start(_ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> V { accumulate ? load(p) : V(repeating: 0) }
 
     /// C[i, 0..<n] (+)= Σ_{k < depth} A[i, k] · W[k, 0..<n] for i < m.
@@ -80,19 +80,13 @@ enum MatrixProduct {
 
     // Wide tiles, in vectors of W: SIMD16 on an AVX-512 build (32 registers of 16 floats),
     // SIMD8 otherwise. `L` is W's lane count, a constant the compiler folds.
-    #if SURGEWATCH_AVX512
-    typealias W = SIMD16<Float>
-    #else
-    typealias W = SIMD8<Float>
-    #endif
+    typealias W = KernelBuild.Vector
     static let L = W.scalarCount
 
-    @inline(__always) static func loadW(_ p: UnsafePointer<Float>) -> W { UnsafeRawPointer(p).loadUnaligned(as: W.self) }
-    @inline(__always) static func storeW(_ v: W, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: W.self) }
+    @inline(__always) static func loadW(_ p: UnsafePointer<Float>) -> W { VectorMath.load(p) }
+    @inline(__always) static func storeW(_ v: W, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p) }
     @inline(__always) static func startW(_ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> W { accumulate ? loadW(p) : W(repeating: 0) }
-    @inline(__always) static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
-        VectorMath.madd(acc, a, b)
-    }
+    @inline(__always) static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint { KernelBuild.madd(acc, a, b) }
 
     /// 2 rows × 2 vectors (portable build: 4 accumulators).
     @inline(__always)

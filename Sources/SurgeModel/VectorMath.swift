@@ -30,17 +30,8 @@ enum VectorMath {
         return p * unsafeBitCast(bits, to: V.self)
     }
 
-    /// acc + a·b for any vector width, fused where the build targets FMA hardware
-    /// (scripts/swift-cpu-flags defines SURGEWATCH_FMA): without FMA hardware, Swift's
-    /// `addingProduct` becomes a libm call per lane, so the portable build multiplies and adds.
     @inline(__always)
-    static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
-        #if SURGEWATCH_FMA
-        return acc.addingProduct(a, b)
-        #else
-        return acc + a * b
-        #endif
-    }
+    static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint { KernelBuild.madd(acc, a, b) }
 
     @inline(__always)
     static func sigmoid(_ x: V) -> V {
@@ -62,9 +53,21 @@ enum VectorMath {
         return v
     }
 
+    /// A whole vector of any width from unaligned floats: the one load every kernel uses.
+    @inline(__always)
+    static func load<T: SIMD>(_ pointer: UnsafePointer<Float>, as _: T.Type = T.self) -> T where T.Scalar == Float {
+        UnsafeRawPointer(pointer).loadUnaligned(as: T.self)
+    }
+
+    @inline(__always)
+    static func store<T: SIMD>(_ v: T, _ pointer: UnsafeMutablePointer<Float>) where T.Scalar == Float {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: v, as: T.self)
+    }
+
+    /// The first `count` lanes (count < 8 at a tail), the rest zero.
     @inline(__always)
     static func load(_ pointer: UnsafePointer<Float>, _ count: Int) -> V {
-        if count >= 8 { return UnsafeRawPointer(pointer).loadUnaligned(as: V.self) }
+        if count >= 8 { return load(pointer, as: V.self) }
         var v = V(repeating: 0)
         for lane in 0..<count { v[lane] = pointer[lane] }
         return v
@@ -72,7 +75,7 @@ enum VectorMath {
 
     @inline(__always)
     static func store(_ v: V, _ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
-        if count >= 8 { UnsafeMutableRawPointer(pointer).storeBytes(of: v, as: V.self); return }
+        if count >= 8 { store(v, pointer); return }
         for lane in 0..<count { pointer[lane] = v[lane] }
     }
 }
