@@ -10,20 +10,14 @@ struct AllocationAudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alloc", abstract: "Heap allocations per call on the LSTM hot paths (expected: 0).")
 
-    @Option var T = 30
-    @Option var F = 12
-    @Option var H = 32
-    @Option var layers = 2
-    @Option(name: .customLong("train-batch")) var trainBatch = 32
+    @OptionGroup var workload: LSTMWorkload
 
     func run() {
-        let shape = LSTMShape(features: F, hidden: H, layers: layers)
-        var generator = SeededGenerator(seed: 2)
-        var model = LSTMClassifier(parameters: .initialized(shape, seed: 0))
-        let window = (0..<(T * F)).map { _ in generator.nextUnitFloat() * 2 - 1 }
-        let batchX = (0..<(trainBatch * T * F)).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let inputs = workload.make(seed: 2)
+        let (shape, window, batchX, labels) = (inputs.shape, inputs.window, inputs.batch, inputs.labels)
+        let (T, F, trainBatch) = (workload.T, workload.F, workload.trainBatch)
+        var model = inputs.model
         let sample = Array(window[0..<F])
-        let labels = (0..<trainBatch).map { $0 % 2 }
         let one = LSTMWorkspace(shape: shape, batch: 1, steps: T)
         let batch = LSTMWorkspace(shape: shape, batch: trainBatch, steps: T)
         var stream = LSTMStream(model: model)

@@ -1,21 +1,13 @@
+import SurgeModel
+
 /// The single-core arithmetic peak this build can reach: independent SIMD8 multiply-adds on
 /// registers only (12 accumulator chains, more than latency × issue width needs), fused on an
 /// FMA build as the LSTM kernels are. Figures of the engine are quoted as a share of this.
 /// Vectors as wide as the kernels' (SIMD16 on an AVX-512 build). Returns GFLOP/s, counting a
 /// multiply-add as two operations.
 func measuredArithmeticPeakGflops(iterations: Int = 4_000_000) -> Double {
-    #if SURGEWATCH_AVX512
-    typealias V = SIMD16<Float>
-    #else
-    typealias V = SIMD8<Float>
-    #endif
-    @inline(__always) func madd(_ acc: V, _ a: V, _ b: V) -> V {
-        #if SURGEWATCH_FMA
-        return acc.addingProduct(a, b)
-        #else
-        return acc + a * b
-        #endif
-    }
+    typealias V = KernelBuild.Vector
+    @inline(__always) func madd(_ acc: V, _ a: V, _ b: V) -> V { KernelBuild.madd(acc, a, b) }
     var best = 0.0
     for _ in 0..<5 {
         let a = V(repeating: 0.999_999), b = V(repeating: 1e-7)

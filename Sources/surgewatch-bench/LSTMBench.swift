@@ -9,22 +9,16 @@ struct LSTMBench: ParsableCommand {
         commandName: "lstm",
         abstract: "LSTM engine speed: window inference, streaming step, training step.")
 
-    @Option var T = 30
-    @Option var F = 12
-    @Option var H = 32
-    @Option var layers = 2
-    @Option(name: .customLong("train-batch")) var trainBatch = 32
+    @OptionGroup var workload: LSTMWorkload
     @Option(name: .customLong("n-infer")) var inferRuns = 3000
     @Option(name: .customLong("n-train")) var trainRuns = 300
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let shape = LSTMShape(features: F, hidden: H, layers: layers)
-        var generator = SeededGenerator(seed: 1)
-        var model = LSTMClassifier(parameters: .initialized(shape, seed: 0))
-        let window = (0..<(T * F)).map { _ in generator.nextUnitFloat() * 2 - 1 }
-        let batchX = (0..<(trainBatch * T * F)).map { _ in generator.nextUnitFloat() * 2 - 1 }
-        let labels = (0..<trainBatch).map { $0 % 2 }
+        let (T, F, H, layers, trainBatch) = (workload.T, workload.F, workload.H, workload.layers, workload.trainBatch)
+        let inputs = workload.make(seed: 1)
+        let (shape, window, batchX, labels) = (inputs.shape, inputs.window, inputs.batch, inputs.labels)
+        var model = inputs.model
 
         // Window inference, B = 1.
         let one = LSTMWorkspace(shape: shape, batch: 1, steps: T)
@@ -72,13 +66,7 @@ struct LSTMBench: ParsableCommand {
         let windowGflops = windowFlops / windowMedian / 1e3, trainGflops = trainFlops / trainMedian / 1e3
         let rss = Double(peakRSSKiB()) / 1024
         let peak = measuredArithmeticPeakGflops()
-        #if SURGEWATCH_AVX512
-        let build = "avx512"
-        #elseif SURGEWATCH_FMA
-        let build = "fma"
-        #else
-        let build = "portable"
-        #endif
+        let build = KernelBuild.name
         if json {
             print("""
             {"bench":"lstm","T":\(T),"F":\(F),"H":\(H),"layers":\(layers),"train_batch":\(trainBatch),\
