@@ -23,7 +23,9 @@ let package = Package(
         ),
         .target(name: "SurgeSampling"),
         .target(name: "SurgeModel"),
-        .target(name: "SurgeDetection", dependencies: ["SurgeSampling"]),
+        .target(name: "SurgeDetection", dependencies: ["SurgeSampling", "SurgeConfig", "SurgeModel"]),
+        // Trace generators for training and evaluation (`surgewatch simulate`).
+        .target(name: "SurgeSimulation", dependencies: ["SurgeDetection", "SurgeModel", "SurgeSampling"]),
         .target(
             name: "SurgeConfig",
             dependencies: ["SurgeSampling"]
@@ -50,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "surgewatch",
             dependencies: [
-                "SurgeDaemon", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeDetection",
+                "SurgeDaemon", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeDetection", "SurgeSimulation", "SurgeModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,14 +6,16 @@ import SurgeSampling
 public enum ConfigLoader {
     public static let defaultPath = "/etc/surgewatch/surgewatch.toml"
 
-    public static func load(path: String) throws(ConfigErrors) -> SurgeConfig {
+    /// `metrics`: for `replay` and `train`, the columns of the trace with a phrase naming it;
+    /// features and rule metrics are then checked against those instead of the sources.
+    public static func load(path: String, metrics: MetricsOrigin? = nil) throws(ConfigErrors) -> SurgeConfig {
         let text: String
         switch readText(path) {
         case .success(let contents): text = contents
         case .failure(let reason):
             throw ConfigErrors([ConfigError(file: path, position: nil, key: nil, message: "cannot read the file: \(reason)")])
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, metrics: metrics)
     }
 
     /// The file's text, or the system's reason it could not be read ("No such file or directory").
@@ -41,7 +43,7 @@ public enum ConfigLoader {
         init(message: String) { description = message }
     }
 
-    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> SurgeConfig {
+    public static func parse(_ text: String, file: String, metrics: MetricsOrigin? = nil) throws(ConfigErrors) -> SurgeConfig {
         let root: TOMLTable
         do {
             root = try TOMLParser.parse(text)
@@ -50,7 +52,7 @@ public enum ConfigLoader {
         }
         let context = DecodingContext(file: file)
         let config = decode(TableReader(table: root, path: "", context: context))
-        if context.errors.isEmpty { validate(config, context) }
+        if context.errors.isEmpty { validate(config, context, metrics: metrics) }
         guard context.errors.isEmpty else { throw ConfigErrors(context.errors) }
         return config
     }
@@ -202,7 +204,7 @@ public enum ConfigLoader {
     }
 
     /// Checks between keys, once each key is well-formed on its own.
-    static func validate(_ config: SurgeConfig, _ context: DecodingContext) {
+    static func validate(_ config: SurgeConfig, _ context: DecodingContext, metrics origin: MetricsOrigin?) {
         if config.alert.resolveProbability >= config.alert.fireProbability {
             context.fail("alert.resolve_probability",
                 "must be below alert.fire_probability (\(config.alert.fireProbability)), or alerts would flap; got \(config.alert.resolveProbability)")
@@ -236,10 +238,11 @@ public enum ConfigLoader {
         for name in provided where !seen.insert(name).inserted {
             context.fail("sources", "metric '\(name)' is provided by two sources; give them different names")
         }
-        let providedSet = Set(provided)
+        let available = origin?.names ?? provided
+        let providedSet = Set(available)
         func unknownMetricMessage(_ metric: String) -> String {
-            var message = "no enabled source provides metric '\(metric)'"
-            if let close = TableReader.closest(to: metric, among: provided) { message += "; did you mean '\(close)'?" }
+            var message = origin.map { "\($0.place) has no column '\(metric)'" } ?? "no enabled source provides metric '\(metric)'"
+            if let close = TableReader.closest(to: metric, among: available) { message += "; did you mean '\(close)'?" }
             return message
         }
         if config.model.features.isEmpty {
@@ -262,5 +265,18 @@ public enum ConfigLoader {
             }
         }
         if config.store.path.isEmpty { context.fail("store.path", "must not be empty") }
+    }
+}
+
+
+/// Where metrics come from when not from the config's sources: a trace's columns.
+public struct MetricsOrigin: Sendable {
+    public var names: [String]
+    /// Used in messages: "the trace data/wc98.csv".
+    public var place: String
+
+    public init(names: [String], place: String) {
+        self.names = names
+        self.place = place
     }
 }

@@ -57,6 +57,14 @@ public enum Daemon {
         }
         logger.info("config \(options.configPath), database \(storePath)")
 
+        let model: ModelSource
+        do {
+            model = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: stateDirectory)
+        } catch {
+            logger.critical("cannot load the model: \(error)")
+            return 1
+        }
+
         let journal = JournalAlertSink(identifier: config.journal.identifier)
         let alerts = AlertFanOut([journal, SQLiteAlertSink(store: store)])
         closeAlertsLeftOpen(store: store, journal: journal, logger: logger)
@@ -64,7 +72,7 @@ public enum Daemon {
         let notifier = SystemdNotifier()
         let mailbox = ReloadMailbox()
         let output = options.tickOutput ?? (stdoutIsJournal() ? .none : .text)
-        let ticks = TickService(config: config, options: options, mailbox: mailbox, store: store, alerts: alerts,
+        let ticks = TickService(config: config, model: model, stateDirectory: stateDirectory, options: options, mailbox: mailbox, store: store, alerts: alerts,
                                 notifier: notifier, output: output, logger: logger)
         let reload = ReloadService(configPath: options.configPath, mailbox: mailbox, notifier: notifier, logger: logger)
         var groupConfig = ServiceGroupConfiguration(

@@ -19,10 +19,14 @@ final class TickService: Service {
     let notifier: SystemdNotifier
     let output: TickOutput
     let logger: Logger
+    let initialModel: ModelSource
+    let stateDirectory: String
 
-    init(config: SurgeConfig, options: DaemonOptions, mailbox: ReloadMailbox, store: SurgeStore, alerts: AlertFanOut,
-         notifier: SystemdNotifier, output: TickOutput, logger: Logger) {
+    init(config: SurgeConfig, model: ModelSource, stateDirectory: String, options: DaemonOptions, mailbox: ReloadMailbox,
+         store: SurgeStore, alerts: AlertFanOut, notifier: SystemdNotifier, output: TickOutput, logger: Logger) {
         initialConfig = config
+        initialModel = model
+        self.stateDirectory = stateDirectory
         self.options = options
         self.mailbox = mailbox
         self.store = store
@@ -65,7 +69,16 @@ final class TickService: Service {
         var config = initialConfig
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var readingStage = "reading " + collector.sourceList
-        var pipeline = DetectionPipeline(schema: collector.schema, windowTicks: config.window.ticks, features: config.model.features)
+        let alertClock = SystemAlertClock()
+        var detection: DetectionStage
+        do {
+            detection = try DetectionStage(config: config, schema: collector.schema, source: initialModel, store: store, alerts: alerts,
+                                           clock: alertClock, history: nil, logger: logger)
+        } catch {
+            logger.critical("cannot start the detection pipeline: \(error)")
+            return 0
+        }
+        defer { detection.checkpoint() }
         var problems = ProblemLog()
         let clock = ContinuousClock()
         let start = clock.now
@@ -87,12 +100,19 @@ final class TickService: Service {
                     collector = SampleCollector(sources: SourceFactory.make(newConfig))
                     readingStage = "reading " + collector.sourceList
                 }
-                pipeline = pipeline.reconfigured(schema: collector.schema, windowTicks: newConfig.window.ticks, features: newConfig.model.features)
+                do {
+                    let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
+                    detection.checkpoint()
+                    detection = try DetectionStage(config: newConfig, schema: collector.schema, source: source, store: store, alerts: alerts,
+                                                   clock: alertClock, history: detection.pipeline.window, logger: logger)
+                } catch {
+                    logger.error("the new configuration's model is unusable, predicting with the previous one: \(error)")
+                }
                 if interval(of: newConfig) != schedule.interval {
                     schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
                 }
                 config = newConfig
-                logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
+                logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(detection.pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
             }
 
             tick += 1
@@ -103,7 +123,8 @@ final class TickService: Service {
                 problems.record(list, source: source, atSeconds: monotonic, logger: logger)
             }
             progress.enter(tick: tick, stage: "the detection pipeline")
-            let outcome = pipeline.ingest(collected.sample)
+            let result = detection.ingest(collected.sample)
+            let outcome = result.outcome
             emit(collected.sample, outcome, features: config.model.features)
 
             progress.enter(tick: tick, stage: "writing the database")
@@ -119,7 +140,8 @@ final class TickService: Service {
                                 source: "database", atSeconds: monotonic, logger: logger)
             }
 
-            let status = "tick \(tick) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
+            let prediction = result.probability.map { "p(overload) \(TickLine.number($0)) · \(result.state)" } ?? result.state
+            let status = "tick \(tick) · \(prediction) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
             if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
             if watchdog != nil { notifier.watchdog() }
 

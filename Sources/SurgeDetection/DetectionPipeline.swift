@@ -1,37 +1,190 @@
+import SurgeConfig
+import SurgeModel
 import SurgeSampling
 
-/// What `run`, `replay` and `train` feed each sample into. Today it keeps the window and
-/// reports how complete the model's input is; the LSTM, labels and alerts join it here so that
-/// every entry point runs the same steps in the same order.
-public struct DetectionPipeline: Sendable {
+/// What `run`, `replay` and `train` feed each sample into, so every entry point runs the same
+/// steps in the same order: keep the raw window, scale the model's features (carrying gaps
+/// forward), predict once the window is full, label the tick by the SLO rule, hand windows
+/// whose target became known to the online learner, and drive the alert state machine.
+public final class DetectionPipeline<C: AlertClock> where C: Sendable {
+    public let settings: Settings
     public private(set) var window: SampleWindow
-    public let features: [String]
+    public let scaler: FeatureScaler
     /// Column of each feature in the window's schema (nil: no source provides it).
     public let featureColumns: [Int?]
+    public private(set) var inputs: ModelInputWindow
+    public private(set) var alerts: AlertStateMachine<C>
+    private var rule: OverloadRule
+    private var pending: PendingTargets
+    /// Present when learning online; it owns the live weights then.
+    public let learner: OnlineLearner?
+    private var frozenModel: LSTMClassifier
+    private let workspace: LSTMWorkspace
+    private var windowInput: [Float]
+    private var raw: [Double]
+    public private(set) var ticks = 0
 
-    public init(schema: MetricSchema, windowTicks: Int, features: [String]) {
-        self.init(window: SampleWindow(schema: schema, capacity: windowTicks), features: features)
-    }
+    public struct Settings: Sendable {
+        public var features: [String]
+        public var windowTicks: Int
+        public var horizonTicks: Int
+        public var overload: SurgeConfig.Overload
+        public var alert: AlertPolicy
+        public var learnOnline: Bool
+        public var learning: LearningPolicy
+        /// Seconds per tick (for the horizon in alert events).
+        public var tickSeconds: Double
 
-    private init(window: SampleWindow, features: [String]) {
-        self.window = window
-        self.features = features
-        featureColumns = features.map { window.schema.index(of: $0) }
-    }
-
-    public mutating func ingest(_ sample: Sample) -> TickOutcome {
-        window.append(sample)
-        let newest = window.count - 1
-        let missing = featureColumns.reduce(0) { count, column in
-            guard let column else { return count + 1 }
-            return count + (window.value(row: newest, column: column).isNaN ? 1 : 0)
+        public init(config: SurgeConfig, tickSeconds: Double? = nil, learning: LearningPolicy = LearningPolicy()) {
+            let seconds = tickSeconds ?? config.sampling.interval.seconds
+            features = config.model.features
+            windowTicks = config.window.ticks
+            horizonTicks = config.model.horizonTicks
+            overload = config.overload
+            alert = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
+                                fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
+                                horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds)
+            learnOnline = config.learning.online
+            self.learning = learning
+            self.tickSeconds = seconds
         }
-        return TickOutcome(windowFill: window.count, windowTicks: window.capacity, missingFeatures: missing)
     }
 
-    /// The same history under a new configuration (SIGHUP): rows are kept, columns re-mapped.
-    public func reconfigured(schema: MetricSchema, windowTicks: Int, features: [String]) -> DetectionPipeline {
-        DetectionPipeline(window: window.rebuilt(schema: schema, capacity: windowTicks), features: features)
+    /// What one tick produced.
+    public struct TickResult: Sendable {
+        /// p(overload within the horizon); nil until the window is full.
+        public var probability: Double?
+        /// The SLO rule's verdict (with for_ticks); nil when a metric it reads is missing.
+        public var label: Bool?
+        /// An alert is open after this tick.
+        public var alerting: Bool
+        /// normal | warming_up | predicted | breached (the `predictions.state` column).
+        public var state: String
+        public var events: [AlertEvent]
+        public var learning: OnlineLearner.Event?
+        public var fill: ModelInputWindow.RowFill
+        /// The window holds values imputed after long gaps: predicted on, not learned from.
+        public var degraded: Bool
+        public var outcome: TickOutcome
+    }
+
+    /// `model` must have been made for `settings.features` (names and order) and window length;
+    /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels.
+    public init(settings: Settings, schema: MetricSchema, model: ModelFile, clock: C,
+                restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil,
+                makeID: @escaping @Sendable () -> String = AlertEvent.newID) throws(PipelineError) {
+        guard model.features.map(\.name) == settings.features else {
+            throw .modelFeatures(model: model.features.map(\.name), config: settings.features)
+        }
+        guard model.parameters.shape.layers > 0 else { throw .modelFeatures(model: [], config: settings.features) }
+        self.settings = settings
+        scaler = FeatureScaler(model.features)
+        window = history?.rebuilt(schema: schema, capacity: settings.windowTicks) ?? SampleWindow(schema: schema, capacity: settings.windowTicks)
+        featureColumns = settings.features.map { schema.index(of: $0) }
+        inputs = ModelInputWindow(featureCount: settings.features.count, capacity: settings.windowTicks)
+        alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
+        rule = OverloadRule(settings.overload, schema: schema)
+        pending = PendingTargets(horizon: settings.horizonTicks, windowSize: settings.windowTicks * settings.features.count)
+        let classifier = LSTMClassifier(parameters: model.parameters)
+        frozenModel = classifier
+        learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning) : nil
+        workspace = LSTMWorkspace(shape: model.parameters.shape, batch: 1, steps: settings.windowTicks)
+        windowInput = [Float](repeating: 0, count: settings.windowTicks * settings.features.count)
+        raw = [Double](repeating: .nan, count: settings.features.count)
+        for age in 0..<window.count {
+            readFeatures(row: age)
+            inputs.push(raw: raw, scaler: scaler)
+        }
+    }
+
+    /// The weights predicting now.
+    public var model: LSTMClassifier { learner?.model ?? frozenModel }
+
+    /// The live model with its scaling, as a model file (checkpoints, `train`'s output).
+    public var modelFile: ModelFile {
+        ModelFile(parameters: model.parameters, horizonTicks: settings.horizonTicks, windowTicks: settings.windowTicks,
+                  features: scaler.features)
+    }
+
+    private func readFeatures(row age: Int) {
+        for (index, column) in featureColumns.enumerated() {
+            raw[index] = column.map { Double(window.value(row: age, column: $0)) } ?? .nan
+        }
+    }
+
+    public func ingest(_ sample: Sample) -> TickResult {
+        ticks += 1
+        window.append(sample)
+        readFeatures(row: window.count - 1)
+        let missing = raw.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
+        let fill = inputs.push(raw: raw, scaler: scaler)
+
+        var probability: Double?
+        if inputs.isFull {
+            windowInput.withUnsafeMutableBufferPointer { inputs.copyOrdered(into: $0) }
+            let model = self.model
+            model.forward(windowInput, workspace: workspace)
+            probability = Double(workspace.probabilities[1])
+        }
+        let label = rule.label(sample)
+        let degraded = inputs.imputedRows > 0
+        var learning: OnlineLearner.Event?
+        if let learner {
+            let learnable = inputs.isFull && !degraded
+            windowInput.withUnsafeBufferPointer { window in
+                pending.advance(label: label, window: learnable ? window : nil) { labelled, target in
+                    learner.offer(labelled, label: target)
+                }
+            }
+            learning = learner.tick()
+        }
+
+        let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
+        let observation = AlertObservation(probability: probability, ruleHolds: label,
+                                           topFeatures: mayAlert ? topFeatures() : [])
+        let events = alerts.observe(observation)
+        let state: String
+        switch alerts.open?.kind {
+        case .breached?: state = "breached"
+        case .predicted?: state = "predicted"
+        case nil: state = inputs.isFull ? "normal" : "warming_up"
+        }
+        return TickResult(probability: probability, label: label, alerting: alerts.open != nil, state: state, events: events,
+                          learning: learning, fill: fill, degraded: degraded,
+                          outcome: TickOutcome(windowFill: window.count, windowTicks: window.capacity, missingFeatures: missing))
+    }
+
+    /// The features that moved most in this window, in the model's units (standard deviations):
+    /// newest value against the mean of the window's first quarter. Raw values are reported.
+    public func topFeatures(limit: Int = 3) -> [AlertEvent.FeatureChange] {
+        guard window.count >= 2 else { return [] }
+        let baselineRows = max(1, window.count / 4)
+        var scored: [(score: Float, change: AlertEvent.FeatureChange)] = []
+        for (index, column) in featureColumns.enumerated() {
+            guard let column else { continue }
+            var sum = 0.0, seen = 0
+            for age in 0..<baselineRows {
+                let value = Double(window.value(row: age, column: column))
+                if value.isFinite { sum += value; seen += 1 }
+            }
+            let recent = Double(window.value(row: window.count - 1, column: column))
+            let baseline = seen > 0 ? sum / Double(seen) : Double.nan
+            guard recent.isFinite, baseline.isFinite else { continue }
+            let score = abs(scaler.scale(recent, feature: index) - scaler.scale(baseline, feature: index))
+            scored.append((score, AlertEvent.FeatureChange(name: settings.features[index], baseline: baseline, recent: recent)))
+        }
+        return scored.sorted { $0.score > $1.score }.prefix(limit).map(\.change)
+    }
+}
+
+public enum PipelineError: Error, Equatable, CustomStringConvertible, Sendable {
+    case modelFeatures(model: [String], config: [String])
+
+    public var description: String {
+        switch self {
+        case .modelFeatures(let model, let config):
+            return "the model reads features [\(model.joined(separator: ", "))] but model.features is [\(config.joined(separator: ", "))]"
+        }
     }
 }
 
@@ -40,4 +193,10 @@ public struct TickOutcome: Sendable, Equatable {
     public var windowTicks: Int
     /// Features missing in this tick's sample.
     public var missingFeatures: Int
+
+    public init(windowFill: Int, windowTicks: Int, missingFeatures: Int) {
+        self.windowFill = windowFill
+        self.windowTicks = windowTicks
+        self.missingFeatures = missingFeatures
+    }
 }

@@ -1,0 +1,94 @@
+import Logging
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSampling
+import SurgeStore
+
+/// The daemon's side of the detection pipeline: which model it starts from (a checkpoint of
+/// this host, else `ModelSource`), delivering alert events, staging predictions, logging what
+/// online learning decided, and checkpointing the weights to SQLite every few minutes and at
+/// shutdown.
+final class DetectionStage {
+    private(set) var pipeline: DetectionPipeline<SystemAlertClock>
+    let config: SurgeConfig
+    private let store: SurgeStore
+    private let alerts: AlertFanOut
+    private let logger: Logger
+    private let clock: SystemAlertClock
+    /// Checkpoints at most this often (and at shutdown) while learning.
+    static let checkpointEvery = 300.0
+    private var lastCheckpoint: Double
+    private var stepsAtCheckpoint = 0
+
+    init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
+         clock: SystemAlertClock, history: SampleWindow?, logger: Logger) throws {
+        self.config = config
+        self.store = store
+        self.alerts = alerts
+        self.logger = logger
+        self.clock = clock
+        var model = source.model
+        var origin = source.origin
+        if config.learning.online, let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, logger: logger) {
+            model = checkpoint.model
+            origin = "the checkpoint of \(TickLine.rfc3339(checkpoint.createdAt)) (learned on this host)"
+        }
+        let settings = DetectionPipeline<SystemAlertClock>.Settings(config: config)
+        pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, history: history)
+        lastCheckpoint = clock.unixSeconds(clock.now)
+        logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
+    }
+
+    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, logger: Logger) -> (model: ModelFile, createdAt: Double)? {
+        do {
+            guard let stored = try store.latestCheckpoint() else { return nil }
+            let model = try ModelFile.decode(stored.model)
+            if let reason = ModelCatalog.mismatch(model, config) {
+                logger.notice("the last checkpoint does not fit this config (\(reason)); not used")
+                return nil
+            }
+            return (model, stored.createdAt)
+        } catch {
+            logger.error("the last checkpoint is unusable, not used: \(error)")
+            return nil
+        }
+    }
+
+    func ingest(_ sample: Sample) -> DetectionPipeline<SystemAlertClock>.TickResult {
+        let result = pipeline.ingest(sample)
+        for event in result.events {
+            for failure in alerts.deliver(event) { logger.error("\(failure.description)") }
+        }
+        store.stage(PredictionRecord(timestamp: sample.timestamp, tick: sample.tick, probability: result.probability,
+                                     state: result.state, label: result.label))
+        switch result.learning {
+        case .rolledBack(let live, let good)?:
+            logger.warning("online learning rolled back: loss on held-out windows \(live) against \(good) for the last good weights")
+        case .skippedNonFinite?:
+            logger.warning("online learning skipped a step whose loss or gradient was not finite")
+        case .accepted?, nil:
+            break
+        }
+        if let learner = pipeline.learner, learner.steps > stepsAtCheckpoint,
+           clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery {
+            checkpoint()
+        }
+        return result
+    }
+
+    /// Saves the live weights if online learning changed them since the last checkpoint.
+    func checkpoint() {
+        guard let learner = pipeline.learner, learner.steps > stepsAtCheckpoint else { return }
+        let now = clock.unixSeconds(clock.now)
+        do {
+            let metrics = "{\"steps\":\(learner.steps),\"rollbacks\":\(learner.rollbacks),\"loss\":\(learner.lastLoss.map { "\($0)" } ?? "null")}"
+            try store.saveCheckpoint(version: Int(ModelFile.version), model: pipeline.modelFile.encoded(), metricsJSON: metrics, at: now)
+            stepsAtCheckpoint = learner.steps
+            lastCheckpoint = now
+            logger.info("checkpoint saved after \(learner.steps) learning steps")
+        } catch {
+            logger.error("checkpoint not saved: \(error)")
+        }
+    }
+}

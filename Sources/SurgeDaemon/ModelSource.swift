@@ -1,0 +1,60 @@
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSampling
+
+/// The model a pipeline starts from, and how it was chosen (for the log and the tools):
+/// an explicit file (`--model`, or `model.path` when that file exists), else the built-in
+/// default model when the config matches what it was trained for, else a fresh model that
+/// learns online.
+public struct ModelSource: Sendable {
+    public var model: ModelFile
+    public var origin: String
+
+    public static func choose(config: SurgeConfig, explicitPath: String?, stateDirectory: String) throws -> ModelSource {
+        if let explicitPath {
+            return ModelSource(model: try load(explicitPath, config), origin: explicitPath)
+        }
+        if let configured = config.model.path {
+            let path = StateDirectory.file(configured, in: stateDirectory)
+            if let bytes = try? ProcFileReader(limit: 256 << 20).read(path).bytes {
+                return ModelSource(model: try decode(bytes, path, config), origin: path)
+            }
+        }
+        if let builtIn = DefaultModel.model {
+            if let reason = ModelCatalog.mismatch(builtIn, config) {
+                return ModelSource(model: ModelCatalog.fresh(config),
+                                   origin: "a fresh model (the built-in one does not fit: \(reason)); it learns online")
+            }
+            return ModelSource(model: builtIn, origin: "the built-in default model")
+        }
+        return ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model; it learns online")
+    }
+
+    public static func load(_ path: String, _ config: SurgeConfig) throws -> ModelFile {
+        let bytes: [UInt8]
+        do {
+            bytes = try ProcFileReader(limit: 256 << 20).read(path).bytes
+        } catch {
+            throw ModelSourceError(description: "\(error)")
+        }
+        return try decode(bytes, path, config)
+    }
+
+    static func decode(_ bytes: [UInt8], _ path: String, _ config: SurgeConfig) throws -> ModelFile {
+        let model: ModelFile
+        do {
+            model = try ModelFile.decode(bytes)
+        } catch {
+            throw ModelSourceError(description: "\(path): \(error)")
+        }
+        if let reason = ModelCatalog.mismatch(model, config) {
+            throw ModelSourceError(description: "\(path): this model does not fit the config: \(reason)")
+        }
+        return model
+    }
+}
+
+public struct ModelSourceError: Error, CustomStringConvertible {
+    public var description: String
+}

@@ -1,0 +1,95 @@
+/// How well a series of alerts served a trace's overload episodes (`replay`'s summary and the
+/// evaluation in BENCHMARKS.md). Pure arithmetic over per-tick series.
+///
+/// - An *episode* is a run of overload ticks (label 1); runs closer than `mergeGap` ticks
+///   are one episode, since no alert would have resolved in between.
+/// - *Caught*: an alert is open at some tick of the episode. *Early*: an alert is open at the
+///   tick before the episode's first tick (so the operator had at least one tick of warning);
+///   its *lead* is the time from that alert's opening to the episode's first tick.
+/// - A *false alarm* is an alert during which, and within `horizon` ticks after which, no
+///   tick is overload. Reported per day of trace.
+public struct EpisodeScore: Sendable, Equatable {
+    public var episodes = 0
+    public var caught = 0
+    public var caughtEarly = 0
+    public var leadSeconds: [Double] = []
+    public var alerts = 0
+    public var falseAlarms = 0
+    public var days = 0.0
+
+    public var recall: Double { episodes > 0 ? Double(caught) / Double(episodes) : 1 }
+    public var earlyFraction: Double { episodes > 0 ? Double(caughtEarly) / Double(episodes) : 1 }
+    public var falseAlarmsPerDay: Double { days > 0 ? Double(falseAlarms) / days : 0 }
+    public var medianLeadSeconds: Double? {
+        guard !leadSeconds.isEmpty else { return nil }
+        let sorted = leadSeconds.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// `labels`: per tick, nil when unknown (never part of an episode); `alerting`: an alert is
+    /// open after that tick.
+    public static func score(timestamps: [Double], labels: [Bool?], alerting: [Bool], horizon: Int, mergeGap: Int) -> EpisodeScore {
+        precondition(timestamps.count == labels.count && labels.count == alerting.count)
+        var score = EpisodeScore()
+        let n = labels.count
+        guard n > 0 else { return score }
+        let tick = n > 1 ? (timestamps[n - 1] - timestamps[0]) / Double(n - 1) : 10
+        score.days = Double(n) * tick / 86400
+
+        // Episodes as [start, end] tick ranges.
+        var episodes: [(start: Int, end: Int)] = []
+        for index in 0..<n where labels[index] == true {
+            if let last = episodes.last, index - last.end <= mergeGap {
+                episodes[episodes.count - 1].end = index
+            } else {
+                episodes.append((index, index))
+            }
+        }
+        score.episodes = episodes.count
+        // Alerts as [open, close] ranges (close: the last tick it was open).
+        var alerts: [(open: Int, close: Int)] = []
+        for index in 0..<n where alerting[index] {
+            if let last = alerts.last, last.close == index - 1 {
+                alerts[alerts.count - 1].close = index
+            } else {
+                alerts.append((index, index))
+            }
+        }
+        score.alerts = alerts.count
+        for episode in episodes {
+            if (episode.start...episode.end).contains(where: { alerting[$0] }) { score.caught += 1 }
+            let before = episode.start - 1
+            if before >= 0, alerting[before], let alert = alerts.last(where: { $0.open <= before }) {
+                score.caughtEarly += 1
+                score.leadSeconds.append(timestamps[episode.start] - timestamps[alert.open])
+            }
+        }
+        var overloadPrefix = [Int](repeating: 0, count: n + 1)
+        for index in 0..<n { overloadPrefix[index + 1] = overloadPrefix[index] + (labels[index] == true ? 1 : 0) }
+        for alert in alerts {
+            let end = min(n - 1, alert.close + horizon)
+            if overloadPrefix[end + 1] - overloadPrefix[alert.open] == 0 { score.falseAlarms += 1 }
+        }
+        return score
+    }
+}
+
+/// An alert series from a per-tick "warn" signal, with the pipeline's hysteresis: open after
+/// `fireAfter` warning ticks in a row or at once when the rule holds (every deployment alerts
+/// on its SLO rule too), closed after `resolveAfter` ticks with neither.
+public func alertSeries(warn: [Bool], labels: [Bool?], fireAfter: Int, resolveAfter: Int) -> [Bool] {
+    var open = false, high = 0, calm = 0
+    var series = [Bool](repeating: false, count: warn.count)
+    for index in warn.indices {
+        let breach = labels[index] == true
+        high = warn[index] ? high + 1 : 0
+        calm = (warn[index] || breach) ? 0 : calm + 1
+        if !open && (breach || high >= fireAfter) {
+            open = true
+        } else if open && calm >= resolveAfter {
+            open = false
+        }
+        series[index] = open
+    }
+    return series
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SurgeModel
+
+/// Turns raw metric values into the model's inputs, with statistics stored in the model file so
+/// training, replay and the daemon scale alike.
+///
+/// Bounded figures (ratios 0..1, PSI percentages, probe_up) are used as they are; rates, counts,
+/// loads and latencies span orders of magnitude (a flash sale multiplies them) and are taken as
+/// log1p(max(0, x)) first. Each transformed value is then standardised with the training data's
+/// mean and deviation and clipped to ±`clip`, so one absurd reading cannot swamp the network.
+public struct FeatureScaler: Sendable, Equatable {
+    public typealias Scaling = ModelFile.FeatureScaling
+    public let features: [Scaling]
+    /// Standardised values are clipped to ±clip.
+    public static let clip: Float = 8
+
+    public init(_ features: [Scaling]) {
+        self.features = features
+    }
+
+    public var names: [String] { features.map(\.name) }
+
+    /// The transform a metric gets, decided by what its name says it measures.
+    public static func transform(for name: String) -> Scaling.Transform {
+        let bounded = name.hasSuffix("_ratio") || name.hasPrefix("psi_") || name.hasSuffix("_up")
+            || ["cpu_busy", "cpu_iowait", "cpu_steal"].contains(name)
+        return bounded ? .identity : .log1p
+    }
+
+    /// Fits mean and deviation on `columns[i]` (the raw values of feature i; NaN = missing,
+    /// skipped). A feature that never varies, or was never seen, gets deviation 1 so it scales
+    /// to a constant instead of dividing by zero.
+    public static func fit(names: [String], columns: [[Double]]) -> FeatureScaler {
+        precondition(names.count == columns.count, "one column per feature")
+        return FeatureScaler(zip(names, columns).map { name, values in
+            let transform = Self.transform(for: name)
+            var count = 0.0, sum = 0.0, squares = 0.0
+            for value in values where value.isFinite {
+                let x = Self.apply(transform, value)
+                count += 1
+                sum += x
+                squares += x * x
+            }
+            let mean = count > 0 ? sum / count : 0
+            let variance = count > 1 ? max(0, squares / count - mean * mean) : 0
+            let deviation = variance.squareRoot()
+            return Scaling(name: name, transform: transform, mean: Float(mean),
+                           standardDeviation: deviation > 1e-6 ? Float(deviation) : 1)
+        })
+    }
+
+    static func apply(_ transform: Scaling.Transform, _ value: Double) -> Double {
+        switch transform {
+        case .identity: return value
+        case .log1p: return log1p(max(0, value))
+        }
+    }
+
+    /// The model input for raw `value` of feature `index` (finite values only).
+    @inline(__always)
+    public func scale(_ value: Double, feature index: Int) -> Float {
+        let scaling = features[index]
+        let z = (Float(Self.apply(scaling.transform, value)) - scaling.mean) / scaling.standardDeviation
+        return min(Self.clip, max(-Self.clip, z))
+    }
+
+    /// Back from model units to the metric's own, for explanations.
+    public func unscale(_ z: Float, feature index: Int) -> Double {
+        let scaling = features[index]
+        let x = Double(z * scaling.standardDeviation + scaling.mean)
+        switch scaling.transform {
+        case .identity: return x
+        case .log1p: return expm1(x)
+        }
+    }
+}

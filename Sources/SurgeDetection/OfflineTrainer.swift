@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SurgeConfig
+import SurgeModel
+import SurgeSampling
+
+/// `surgewatch train`'s work without the files. The trace is cut in time: the first
+/// `1 − validationFraction` trains, the rest validates (never shuffled across the cut, since
+/// neighbouring windows overlap). Windows and targets come from the same ModelInputWindow,
+/// OverloadRule and PendingTargets the daemon uses, so train and run cannot disagree.
+/// Deterministic for a seed: initialisation, subsampling and shuffling draw from it alone.
+public struct OfflineTrainer {
+    public struct Options: Sendable {
+        public var epochs = 10
+        public var seed: UInt64 = 1
+        public var batch = 32
+        public var learningRate: Float = 2e-3
+        public var clipNorm: Float = 1
+        public var validationFraction = 0.2
+        /// Normal windows kept for training at most (every k-th, evenly through the trace);
+        /// overload windows are always all kept.
+        public var maximumNormalWindows = 30_000
+        public init() {}
+    }
+
+    public struct EpochReport: Sendable {
+        public var epoch: Int
+        public var trainLoss: Float
+        public var validationLoss: Float?
+        public var validation: EpisodeScore?
+    }
+
+    public struct Dataset: Sendable {
+        public var windows: [Float] = []
+        public var labels: [Int] = []
+        public var count: Int { labels.count }
+    }
+
+    public let config: SurgeConfig
+    public let options: Options
+
+    public init(config: SurgeConfig, options: Options) {
+        self.config = config
+        self.options = options
+    }
+
+    /// The labelled windows of `trace` under `scaler`, as the daemon would have formed them.
+    public func windows(of trace: Trace, scaler: FeatureScaler) -> Dataset {
+        let T = config.window.ticks, F = config.model.features.count
+        var inputs = ModelInputWindow(featureCount: F, capacity: T)
+        var rule = OverloadRule(config.overload, schema: trace.schema)
+        var pending = PendingTargets(horizon: config.model.horizonTicks, windowSize: T * F)
+        let columns = config.model.features.map { trace.schema.index(of: $0) }
+        var raw = [Double](repeating: .nan, count: F)
+        var window = [Float](repeating: 0, count: T * F)
+        var data = Dataset()
+        for row in 0..<trace.count {
+            for (index, column) in columns.enumerated() { raw[index] = column.map { trace.value(row: row, column: $0) } ?? .nan }
+            inputs.push(raw: raw, scaler: scaler)
+            let label = rule.label(trace.sample(row))
+            let learnable = inputs.isFull && inputs.imputedRows == 0
+            if learnable { window.withUnsafeMutableBufferPointer { inputs.copyOrdered(into: $0) } }
+            window.withUnsafeBufferPointer { buffer in
+                pending.advance(label: label, window: learnable ? buffer : nil) { labelled, target in
+                    data.windows.append(contentsOf: labelled)
+                    data.labels.append(target)
+                }
+            }
+        }
+        return data
+    }
+
+    /// Every k-th normal window so that at most `limit` remain; all overload windows.
+    func thinned(_ data: Dataset, limit: Int) -> Dataset {
+        let normal = data.labels.filter { $0 == 0 }.count
+        let stride = max(1, (normal + limit - 1) / limit)
+        guard stride > 1 else { return data }
+        let size = config.window.ticks * config.model.features.count
+        var kept = Dataset(), seenNormal = 0
+        for index in 0..<data.count {
+            if data.labels[index] == 0 {
+                seenNormal += 1
+                if seenNormal % stride != 0 { continue }
+            }
+            kept.windows.append(contentsOf: data.windows[index * size..<(index + 1) * size])
+            kept.labels.append(data.labels[index])
+        }
+        return kept
+    }
+
+    /// Trains from a fresh initialisation; `progress` hears each epoch. Returns the model of
+    /// the epoch with the lowest validation loss (the last one without validation data).
+    public func train(_ trace: Trace, progress: (EpochReport) -> Void) -> ModelFile {
+        let split = Int(Double(trace.count) * (1 - options.validationFraction))
+        let training = trace.slice(0..<split)
+        let validation = trace.slice(split..<trace.count)
+        let scaler = FeatureScaler.fit(names: config.model.features,
+                                       columns: config.model.features.map { training.column($0) ?? [] })
+        let trainSet = thinned(windows(of: training, scaler: scaler), limit: options.maximumNormalWindows)
+        let validationSet = windows(of: validation, scaler: scaler)
+        let shape = LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers)
+        var model = LSTMClassifier(parameters: .initialized(shape, seed: options.seed))
+        var optimizer = Adam(parameterCount: shape.parameterCount, learningRate: options.learningRate)
+        var gradients = LSTMParameters.zeros(shape)
+        let T = config.window.ticks, size = T * shape.features, B = options.batch
+        let workspace = LSTMWorkspace(shape: shape, batch: B, steps: T)
+        var batchX = [Float](repeating: 0, count: B * size)
+        var batchY = [Int](repeating: 0, count: B)
+        let overload = trainSet.labels.reduce(0, +)
+        let weights: [Float] = overload == 0 || overload == trainSet.count ? [1, 1]
+            : [Float(trainSet.count) / Float(2 * (trainSet.count - overload)), Float(trainSet.count) / Float(2 * overload)]
+        var generator = SeededGenerator(seed: options.seed &+ 0x7a1)
+        var order = Array(0..<trainSet.count)
+        var best: (loss: Float, parameters: LSTMParameters)?
+
+        for epoch in 1...max(1, options.epochs) {
+            order.shuffle(using: &generator)
+            var lossSum: Float = 0, batches = 0
+            var start = 0
+            while start + B <= order.count {
+                for slot in 0..<B {
+                    let index = order[start + slot]
+                    batchX.replaceSubrange(slot * size..<(slot + 1) * size, with: trainSet.windows[index * size..<(index + 1) * size])
+                    batchY[slot] = trainSet.labels[index]
+                }
+                model.forward(batchX, workspace: workspace)
+                let loss = model.loss(labels: batchY, classWeights: weights, workspace: workspace)
+                model.backward(labels: batchY, classWeights: weights, workspace: workspace, gradients: &gradients)
+                if loss.isFinite, gradients.clipNorm(options.clipNorm).isFinite {
+                    optimizer.update(&model.parameters, gradients: gradients)
+                    lossSum += loss
+                    batches += 1
+                }
+                start += B
+            }
+            var report = EpochReport(epoch: epoch, trainLoss: batches > 0 ? lossSum / Float(batches) : .nan)
+            if validationSet.count > 0 {
+                report.validationLoss = Self.loss(model, validationSet, weights: weights, workspace: workspace, size: size)
+                report.validation = score(model: model, scaler: scaler, on: validation)
+                if best == nil || report.validationLoss! < best!.loss { best = (report.validationLoss!, model.parameters) }
+            }
+            progress(report)
+        }
+        return ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
+                         windowTicks: T, features: scaler.features)
+    }
+
+    /// Class-weighted cross-entropy over a whole dataset, in full batches plus one padded.
+    static func loss(_ model: LSTMClassifier, _ data: Dataset, weights: [Float], workspace: LSTMWorkspace, size: Int) -> Float {
+        let B = workspace.batch
+        var x = [Float](repeating: 0, count: B * size), y = [Int](repeating: 0, count: B)
+        var total = 0.0, weightSum = 0.0
+        var start = 0
+        while start < data.count {
+            let n = min(B, data.count - start)
+            for slot in 0..<B {
+                let index = start + min(slot, n - 1)
+                x.replaceSubrange(slot * size..<(slot + 1) * size, with: data.windows[index * size..<(index + 1) * size])
+                y[slot] = data.labels[index]
+            }
+            model.forward(x, workspace: workspace)
+            for slot in 0..<n {
+                let w = Double(weights[y[slot]])
+                let p = max(Double(workspace.probabilities[slot * 2 + y[slot]]), 1e-12)
+                total -= w * log(p)
+                weightSum += w
+            }
+            start += B
+        }
+        return Float(total / max(weightSum, 1e-12))
+    }
+
+    /// Episode figures of the model over `trace` with learning off (the validation's replay).
+    func score(model: LSTMClassifier, scaler: FeatureScaler, on trace: Trace) -> EpisodeScore? {
+        var config = self.config
+        config.learning.online = false
+        let file = ModelFile(parameters: model.parameters, horizonTicks: config.model.horizonTicks,
+                             windowTicks: config.window.ticks, features: scaler.features)
+        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: trace.tickSeconds)
+        guard let result = try? ReplayRunner.run(trace: trace, settings: settings, model: file) else { return nil }
+        return EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
+                                  horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
+    }
+}

@@ -1,0 +1,78 @@
+import SurgeConfig
+import SurgeSampling
+
+/// The SLO rule of `[overload]` as a per-tick verdict: the ground truth for labels and for
+/// breached alerts. `any` clauses or'ed, `all` clauses and'ed, the two groups or'ed; it must
+/// hold `for_ticks` ticks in a row (like Prometheus' `for:`) before a tick counts as overload.
+///
+/// Three-valued, because a metric can be missing: a group whose outcome depends on a missing
+/// metric is unknown, and an unknown tick breaks a streak and has no label (it is neither
+/// learned from nor counted in evaluation).
+public struct OverloadRule: Sendable {
+    public let any: [OverloadCondition]
+    public let all: [OverloadCondition]
+    public let forTicks: Int
+    private let anyColumns: [Int?]
+    private let allColumns: [Int?]
+    private var streak = 0
+
+    public init(_ overload: SurgeConfig.Overload, schema: MetricSchema) {
+        any = overload.any
+        all = overload.all
+        forTicks = overload.forTicks
+        anyColumns = overload.any.map { schema.index(of: $0.metric) }
+        allColumns = overload.all.map { schema.index(of: $0.metric) }
+    }
+
+    /// The rule on this sample alone, ignoring `for_ticks` (nil: unknown).
+    public func holdsNow(_ sample: Sample) -> Bool? {
+        let anyVerdict = Self.disjunction(any, anyColumns, sample)
+        let allVerdict = Self.conjunction(all, allColumns, sample)
+        if anyVerdict == true || allVerdict == true { return true }
+        if anyVerdict == nil || allVerdict == nil { return nil }
+        return false
+    }
+
+    /// This tick's label: true once the rule has held `for_ticks` ticks in a row.
+    public mutating func label(_ sample: Sample) -> Bool? {
+        guard let now = holdsNow(sample) else {
+            streak = 0
+            return nil
+        }
+        streak = now ? streak + 1 : 0
+        return streak >= forTicks
+    }
+
+    private static func verdict(_ condition: OverloadCondition, _ column: Int?, _ sample: Sample) -> Bool? {
+        guard let column else { return nil }
+        let value = sample.values[column]
+        return value.isNaN ? nil : condition.comparison.holds(value, condition.threshold)
+    }
+
+    /// Empty `any`: false (nothing to hold).
+    private static func disjunction(_ conditions: [OverloadCondition], _ columns: [Int?], _ sample: Sample) -> Bool? {
+        var unknown = false
+        for (condition, column) in zip(conditions, columns) {
+            switch verdict(condition, column, sample) {
+            case true?: return true
+            case nil: unknown = true
+            case false?: break
+            }
+        }
+        return unknown ? nil : false
+    }
+
+    /// Empty `all`: false (an empty group does not declare overload).
+    private static func conjunction(_ conditions: [OverloadCondition], _ columns: [Int?], _ sample: Sample) -> Bool? {
+        guard !conditions.isEmpty else { return false }
+        var unknown = false
+        for (condition, column) in zip(conditions, columns) {
+            switch verdict(condition, column, sample) {
+            case false?: return false
+            case nil: unknown = true
+            case true?: break
+            }
+        }
+        return unknown ? nil : true
+    }
+}

@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SurgeSampling
+
+/// A metric trace (CONTRACTS.md, "Trace CSV"): `timestamp` first, one column per metric named
+/// as the daemon names it; an empty cell is a missing value. Rows are kept flat, row-major.
+public struct Trace: Sendable {
+    public let schema: MetricSchema
+    public private(set) var timestamps: [Double] = []
+    public private(set) var values: [Double] = []
+
+    public init(schema: MetricSchema) {
+        self.schema = schema
+    }
+
+    public var count: Int { timestamps.count }
+
+    public mutating func append(timestamp: Double, row: [Double]) {
+        precondition(row.count == schema.count)
+        timestamps.append(timestamp)
+        values += row
+    }
+
+    public func value(row: Int, column: Int) -> Double { values[row * schema.count + column] }
+
+    public func sample(_ row: Int) -> Sample {
+        Sample(timestamp: timestamps[row], tick: row + 1, schema: schema,
+               values: Array(values[row * schema.count..<(row + 1) * schema.count]))
+    }
+
+    /// Seconds per tick: the median spacing of the timestamps.
+    public var tickSeconds: Double {
+        guard count > 1 else { return 10 }
+        let gaps = (1..<min(count, 1001)).map { timestamps[$0] - timestamps[$0 - 1] }.sorted()
+        return gaps[gaps.count / 2]
+    }
+
+    /// The raw values of one metric over the whole trace.
+    public func column(_ name: String) -> [Double]? {
+        guard let column = schema.index(of: name) else { return nil }
+        return (0..<count).map { value(row: $0, column: column) }
+    }
+
+    /// The rows in `range` as a trace of their own.
+    public func slice(_ range: Range<Int>) -> Trace {
+        var part = Trace(schema: schema)
+        part.timestamps = Array(timestamps[range])
+        part.values = Array(values[range.lowerBound * schema.count..<range.upperBound * schema.count])
+        return part
+    }
+}
+
+public struct TraceError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var path: String
+    public var line: Int
+    public var message: String
+    public var description: String { "\(path):\(line): \(message)" }
+
+    public init(path: String, line: Int, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+}
+
+public enum TraceCSV {
+    /// Parses a whole trace file's bytes; errors name the path, line and column.
+    public static func parse(_ bytes: [UInt8], path: String) throws(TraceError) -> Trace {
+        var text = bytes
+        text.append(0)  // strtod stops at the NUL after the last cell
+        return try text.withUnsafeBufferPointer { buffer throws(TraceError) -> Trace in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var lineStart = 0, lineNumber = 0
+            var trace: Trace?
+            var row: [Double] = []
+            var previous = -Double.infinity
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                lineNumber += 1
+                var contentEnd = lineEnd
+                if contentEnd > lineStart && bytes[contentEnd - 1] == UInt8(ascii: "\r") { contentEnd -= 1 }
+                defer { lineStart = lineEnd + 1 }
+                if contentEnd == lineStart { continue }  // blank line
+                guard let schema = trace?.schema else {
+                    trace = Trace(schema: try header(bytes[lineStart..<contentEnd], path: path))
+                    row = [Double](repeating: .nan, count: trace!.schema.count)
+                    continue
+                }
+                var cellStart = lineStart, column = -1
+                while cellStart <= contentEnd {
+                    var cellEnd = cellStart
+                    while cellEnd < contentEnd && bytes[cellEnd] != UInt8(ascii: ",") { cellEnd += 1 }
+                    let name = column < 0 ? "timestamp" : (column < schema.count ? schema.names[column] : "")
+                    guard column < schema.count else {
+                        throw TraceError(path: path, line: lineNumber, message: "more cells than the header's \(schema.count + 1) columns")
+                    }
+                    if column < 0 {
+                        let time = try timestamp(bytes[cellStart..<cellEnd], base + cellStart, path: path, line: lineNumber)
+                        guard time > previous else {
+                            throw TraceError(path: path, line: lineNumber, message: "timestamp \(time) is not after the previous row's \(previous); rows must be in time order")
+                        }
+                        previous = time
+                    } else if cellEnd == cellStart {
+                        row[column] = .nan
+                    } else {
+                        guard let number = number(base + cellStart, length: cellEnd - cellStart) else {
+                            let got = String(decoding: bytes[cellStart..<cellEnd], as: UTF8.self)
+                            throw TraceError(path: path, line: lineNumber, message: "column '\(name)': '\(got)' is not a number")
+                        }
+                        row[column] = number
+                    }
+                    column += 1
+                    cellStart = cellEnd + 1
+                }
+                guard column == schema.count else {
+                    throw TraceError(path: path, line: lineNumber, message: "\(column + 1) cells where the header has \(schema.count + 1)")
+                }
+                trace!.append(timestamp: previous, row: row)
+            }
+            guard let trace else { throw TraceError(path: path, line: 1, message: "empty file: expected a header starting with 'timestamp'") }
+            return trace
+        }
+    }
+
+    private static func header(_ line: ArraySlice<UInt8>, path: String) throws(TraceError) -> MetricSchema {
+        let names = String(decoding: line, as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: " \t\"") }
+        guard names.first == "timestamp" else {
+            throw TraceError(path: path, line: 1, message: "the first column must be 'timestamp', got '\(names.first ?? "")'")
+        }
+        var seen = Set<String>()
+        for name in names.dropFirst() {
+            guard !name.isEmpty else { throw TraceError(path: path, line: 1, message: "a column has no name") }
+            guard seen.insert(name).inserted else { throw TraceError(path: path, line: 1, message: "column '\(name)' appears twice") }
+        }
+        return MetricSchema(Array(names.dropFirst()))
+    }
+
+    private static func number(_ start: UnsafePointer<CChar>, length: Int) -> Double? {
+        var end: UnsafeMutablePointer<CChar>?
+        let value = strtod(start, &end)
+        guard let end, UnsafePointer(end) == start + length, value.isFinite || value.isNaN else { return nil }
+        return value
+    }
+
+    private static func timestamp(_ cell: ArraySlice<UInt8>, _ start: UnsafePointer<CChar>, path: String, line: Int) throws(TraceError) -> Double {
+        if let seconds = number(start, length: cell.count), seconds.isFinite { return seconds }
+        if let seconds = RFC3339.parse(cell) { return seconds }
+        throw TraceError(path: path, line: line, message: "timestamp '\(String(decoding: cell, as: UTF8.self))' is neither Unix seconds nor RFC 3339")
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        let drop = Set(set)
+        return String(self.drop { drop.contains($0) }.reversed().drop { drop.contains($0) }.reversed())
+    }
+}
+
+/// `2026-11-26T10:00:00Z`, `2026-11-26 10:00:00.5+08:00`: to Unix seconds.
+enum RFC3339 {
+    static func parse(_ cell: ArraySlice<UInt8>) -> Double? {
+        let text = Array(cell)
+        func digits(_ at: Int, _ count: Int) -> Int? {
+            guard at + count <= text.count else { return nil }
+            var value = 0
+            for index in at..<(at + count) {
+                let byte = text[index]
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard text.count >= 20, let year = digits(0, 4), text[4] == 45, let month = digits(5, 2), text[7] == 45,
+              let day = digits(8, 2), text[10] == 84 || text[10] == 116 || text[10] == 32,
+              let hour = digits(11, 2), text[13] == 58, let minute = digits(14, 2), text[16] == 58, let second = digits(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if index < text.count, text[index] == 46 {
+            index += 1
+            var scale = 0.1
+            while index < text.count, text[index] >= 48, text[index] <= 57 {
+                fraction += Double(text[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        guard index < text.count else { return nil }
+        var offset = 0
+        if text[index] == 90 || text[index] == 122 {
+            index += 1
+        } else if text[index] == 43 || text[index] == 45, let hours = digits(index + 1, 2), text.count > index + 3, text[index + 3] == 58,
+                  let minutes = digits(index + 4, 2) {
+            offset = (hours * 3600 + minutes * 60) * (text[index] == 43 ? 1 : -1)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == text.count else { return nil }
+        // Days from 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146097 + dayOfEra - 719468
+        return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+    }
+}
+
+/// RFC 3339 text to Unix seconds, for the tools' date options.
+public enum TraceTime {
+    public static func parse(_ text: String) -> Double? { RFC3339.parse(ArraySlice(text.utf8)) }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Glibc
+import SurgeJournal
+import SurgeSampling
+
+/// Whole-file reads and atomic writes for the offline tools (replay, train, simulate).
+enum FileAccess {
+    static func read(_ path: String) throws -> [UInt8] {
+        do {
+            return try ProcFileReader(limit: 1 << 31).read(path).bytes
+        } catch {
+            throw ToolFailure("\(error)")
+        }
+    }
+
+    /// Writes `bytes` to `path` through a temporary file and rename, so a reader (or a crash)
+    /// never sees half a file and an old file survives a failed write.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ToolFailure("\(temporary): \(String(cString: strerror(errno)))") }
+        var written = 0
+        let failure: Int32? = bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += n
+            }
+            return fsync(fd) == 0 ? nil : errno
+        }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw ToolFailure("\(path): \(String(cString: strerror(failure)))")
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw ToolFailure("\(path): \(String(cString: strerror(code)))")
+        }
+    }
+}
+
+/// A tool's error: printed to stderr as it is, exit 1.
+struct ToolFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, printing a ToolFailure or a located error to stderr and exiting 1.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ToolFailure {
+        writeAll("surgewatch: \(error.description)\n", to: STDERR_FILENO)
+        throw ExitCode(1)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CustomStringConvertible {
+        writeAll("surgewatch: \(error.description)\n", to: STDERR_FILENO)
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDaemon
+import SurgeDetection
+import SurgeSimulation
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run the daemon's pipeline over a trace CSV in trace time; write timestamp,probability,alerting,label per row and print how it did.")
+
+    @Option(help: "The config file (its features, rule, window, alert and learning settings).")
+    var config = ConfigLoader.defaultPath
+
+    @Option(help: "The trace CSV (timestamp, then one column per metric).")
+    var input: String
+
+    @Option(help: "The prediction CSV to write.")
+    var output: String
+
+    @Option(help: "Start from this model file instead of the config's or the built-in one.")
+    var model: String?
+
+    @Flag(help: "Do not learn online while replaying.")
+    var noLearn = false
+
+    @Option(help: "Seed of online learning's draws and the alert ids.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Also write the summary as JSON to this file.")
+    var summaryJson: String?
+
+    @Option(help: "Write the model as it ended (after online learning) to this file.")
+    var saveModel: String?
+
+    func run() throws {
+        try reportingFailures {
+            let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
+            var settingsConfig = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
+            if noLearn { settingsConfig.learning.online = false }
+            let source = try ModelSource.choose(config: settingsConfig, explicitPath: model,
+                                                stateDirectory: StateDirectory.resolve(override: nil))
+            let settings = DetectionPipeline<TraceClock>.Settings(config: settingsConfig, tickSeconds: trace.tickSeconds)
+            let result = try ReplayRunner.run(trace: trace, settings: settings, model: source.model, seed: seed)
+            try FileAccess.write(PredictionCSV.render(trace: trace, result: result), to: output)
+            if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
+
+            let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig)
+            print("replay of \(input) with \(source.origin), online learning \(settingsConfig.learning.online ? "on" : "off")")
+            print(summary.text(input: input))
+            if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }
+        }
+    }
+}
+
+/// The prediction CSV of CONTRACTS.md.
+enum PredictionCSV {
+    static func render(trace: Trace, result: ReplayResult) -> [UInt8] {
+        var out = Array("timestamp,probability,alerting,label\n".utf8)
+        var buffer = [CChar](repeating: 0, count: 64)
+        for row in 0..<trace.count {
+            out += Array(CSVNumber.format(trace.timestamps[row], &buffer).utf8)
+            out.append(UInt8(ascii: ","))
+            if let p = result.probabilities[row] { out += Array(fixed6(p, &buffer).utf8) }
+            out += Array((result.alerting[row] ? ",1," : ",0,").utf8)
+            if let label = result.labels[row] { out.append(label ? UInt8(ascii: "1") : UInt8(ascii: "0")) }
+            out.append(UInt8(ascii: "\n"))
+        }
+        return out
+    }
+
+    static func fixed6(_ value: Double, _ buffer: inout [CChar]) -> String {
+        let length = buffer.withUnsafeMutableBufferPointer { pointer in
+            withVaList([value]) { vsnprintf(pointer.baseAddress!, 64, "%.6f", $0) }
+        }
+        return String(decoding: buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

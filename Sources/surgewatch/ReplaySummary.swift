@@ -1,0 +1,55 @@
+import SurgeConfig
+import SurgeDetection
+
+/// The end of `replay`: surgewatch's episode figures next to the three baselines' on the
+/// same trace (definitions in EpisodeScore and Baselines).
+struct ReplaySummary {
+    var rows: [(name: String, detail: String, score: EpisodeScore)]
+    var ticks: Int
+    var tickSeconds: Double
+    var seconds: Double
+    var learningSteps: Int
+    var rollbacks: Int
+
+    init(trace: Trace, result: ReplayResult, config: SurgeConfig) {
+        let horizon = config.model.horizonTicks, gap = config.alert.resolveAfter
+        let ours = EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
+                                      horizon: horizon, mergeGap: gap)
+        rows = [("surgewatch", "model, fire at p >= \(config.alert.fireProbability) for \(config.alert.fireAfter) ticks", ours)]
+        for baseline in Baselines.all(trace: trace, labels: result.labels, overload: config.overload, horizon: horizon,
+                                      fireAfter: config.alert.fireAfter, resolveAfter: gap) {
+            rows.append((baseline.name, baseline.detail, baseline.score))
+        }
+        ticks = trace.count
+        tickSeconds = trace.tickSeconds
+        seconds = result.seconds
+        learningSteps = result.learningSteps
+        rollbacks = result.rollbacks
+    }
+
+    func text(input: String) -> String {
+        var lines = ["\(ticks) ticks (\(format(Double(ticks) * tickSeconds / 86400)) days of \(format(tickSeconds)) s) in \(format(seconds)) s, \(Int(Double(ticks) / max(seconds, 1e-9))) ticks/s; \(learningSteps) learning steps, \(rollbacks) rollbacks"]
+        lines.append(pad("", 15) + pad("episodes", 9) + pad("caught", 8) + pad("early", 7) + pad("lead (median)", 15) + "false alarms/day")
+        for row in rows {
+            let s = row.score
+            lines.append(pad(row.name, 15) + pad("\(s.episodes)", 9) + pad("\(s.caught)", 8) + pad("\(s.caughtEarly)", 7)
+                         + pad(s.medianLeadSeconds.map { "\(Int($0)) s" } ?? "-", 15) + format(s.falseAlarmsPerDay)
+                         + "   (\(row.detail))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func json() -> String {
+        let entries = rows.map { row -> String in
+            let s = row.score
+            return "{\"name\":\"\(row.name)\",\"detail\":\"\(row.detail)\",\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
+        }
+        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"results\":[\(entries.joined(separator: ","))]}\n"
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
+    private func format(_ value: Double) -> String {
+        let rounded = (value * 100).rounded() / 100
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}

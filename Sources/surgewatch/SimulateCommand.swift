@@ -1,0 +1,79 @@
+import ArgumentParser
+import Glibc
+import SurgeDetection
+import SurgeSimulation
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Write a metric trace to learn and evaluate on: a shop serving real or synthetic demand, or Alibaba's cluster trace converted.",
+        discussion: """
+            --demand worldcup   --input the World Cup 1998 requests_per_minute CSV (datasets/worldcup98)
+            --demand flash-sale --days N: synthetic flash sales (warm-up, surge, decay)
+            --demand alibaba    --input day_1.csv,day_2.csv,...: Alibaba 2018 cluster usage, converted (no service model)
+            The same arguments and seed always write the same trace.
+            """)
+
+    enum Demand: String, ExpressibleByArgument, CaseIterable {
+        case worldcup, flashSale = "flash-sale", alibaba
+    }
+
+    @Option(help: "worldcup, flash-sale or alibaba.")
+    var demand: Demand
+
+    @Option(help: "Source data (worldcup: one CSV; alibaba: comma-separated day files, in day order).")
+    var input: String?
+
+    @Option(help: "The trace CSV to write.")
+    var output: String
+
+    @Option(help: "Days of synthetic flash sales.")
+    var days = 7.0
+
+    @Option(help: "World Cup: first day to include (YYYY-MM-DD, UTC).")
+    var from: String?
+
+    @Option(help: "World Cup: last day to include (YYYY-MM-DD, UTC).")
+    var to: String?
+
+    @Option(help: "Seed of every random draw.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        try reportingFailures {
+            let trace: Trace
+            switch demand {
+            case .worldcup:
+                guard let input else { throw ToolFailure("--demand worldcup needs --input (the requests_per_minute CSV)") }
+                let start = try from.map { try Self.day($0, "--from") } ?? -.infinity
+                let end = try to.map { try Self.day($0, "--to") + 86400 - 1 } ?? .infinity
+                trace = try DemandSeries.worldCup(FileAccess.read(input), path: input, from: start, to: end).simulate(seed: seed)
+            case .flashSale:
+                guard days > 0 && days <= 3650 else { throw ToolFailure("--days must be in (0, 3650]") }
+                trace = DemandSeries.flashSales(days: days, seed: seed).simulate(seed: seed)
+            case .alibaba:
+                guard let input else { throw ToolFailure("--demand alibaba needs --input (day files, comma-separated)") }
+                var files: [(bytes: [UInt8], path: String, day: Int)] = []
+                for (index, path) in input.split(separator: ",").map(String.init).enumerated() {
+                    let day = Self.dayNumber(in: path) ?? index + 1
+                    files.append((try FileAccess.read(path), path, day))
+                }
+                trace = try AlibabaTrace.convert(days: files)
+            }
+            try FileAccess.write(trace.csv(), to: output)
+            print("\(output): \(trace.count) ticks of \(Int(trace.tickSeconds)) s, \(trace.schema.count) metrics")
+        }
+    }
+
+    static func day(_ text: String, _ option: String) throws -> Double {
+        guard let seconds = TraceTime.parse(text + "T00:00:00Z") else { throw ToolFailure("\(option): expected YYYY-MM-DD, got \(text)") }
+        return seconds
+    }
+
+    /// "machine_usage_day_3_grouped_10_seconds.csv" -> 3.
+    static func dayNumber(in path: String) -> Int? {
+        let parts = path.split(separator: "/").last.map { $0.split(separator: "_", omittingEmptySubsequences: false) } ?? []
+        guard let index = parts.firstIndex(of: "day"), index + 1 < parts.count else { return nil }
+        return Int(parts[index + 1])
+    }
+}

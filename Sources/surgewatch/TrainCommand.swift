@@ -1,0 +1,60 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDetection
+import SurgeJournal
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from a trace CSV: the first 80 % trains, the last 20 % validates; the best epoch is written.")
+
+    @Option(help: "The config file (features, rule, window, horizon, sizes).")
+    var config = ConfigLoader.defaultPath
+
+    @Option(help: "The trace CSV.")
+    var input: String
+
+    @Option(help: "The model file to write.")
+    var output: String
+
+    @Option(help: "Passes over the training windows.")
+    var epochs = 10
+
+    @Option(help: "Seed of initialisation, thinning and shuffling: the same seed and trace give the same model file.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Fraction of the trace, at its end, kept for validation.")
+    var validation = 0.2
+
+    func run() throws {
+        try reportingFailures {
+            guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
+            guard validation >= 0 && validation < 0.9 else { throw ToolFailure("--validation must be in [0, 0.9)") }
+            let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
+            let loaded = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
+            var options = OfflineTrainer.Options()
+            options.epochs = epochs
+            options.seed = seed
+            options.validationFraction = validation
+            let trainer = OfflineTrainer(config: loaded, options: options)
+            let interactive = isatty(STDERR_FILENO) == 1
+            writeAll("training on \(trace.count) ticks of \(input) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
+            let model = trainer.train(trace) { report in
+                var line = "epoch \(report.epoch)/\(epochs)  loss \(Self.format(Double(report.trainLoss)))"
+                if let loss = report.validationLoss { line += "  validation loss \(Self.format(Double(loss)))" }
+                if let score = report.validation {
+                    line += "  episodes \(score.episodes), caught early \(score.caughtEarly), false alarms/day \(Self.format(score.falseAlarmsPerDay))"
+                }
+                writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
+            }
+            try FileAccess.write(model.encoded(), to: output)
+            print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks)")
+        }
+    }
+
+    static func format(_ value: Double) -> String {
+        let rounded = (value * 1000).rounded() / 1000
+        return String(rounded)
+    }
+}
