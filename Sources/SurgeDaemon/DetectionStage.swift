@@ -67,7 +67,7 @@ final class DetectionStage {
             logger.warning("online learning rolled back: loss on held-out windows \(live) against \(good) for the last good weights")
         case .skippedNonFinite?:
             logger.warning("online learning skipped a step whose loss or gradient was not finite")
-        case .accepted?, nil:
+        case .accepted?, .kept?, nil:
             break
         }
         if let learner = pipeline.learner, learner.steps > stepsAtCheckpoint,

@@ -4,10 +4,13 @@
 /// - An *episode* is a run of overload ticks (label 1); runs closer than `mergeGap` ticks
 ///   are one episode, since no alert would have resolved in between.
 /// - *Caught*: an alert is open at some tick of the episode. *Early*: an alert is open at the
-///   tick before the episode's first tick (so the operator had at least one tick of warning);
-///   its *lead* is the time from that alert's opening to the episode's first tick.
-/// - A *false alarm* is an alert during which, and within `horizon` ticks after which, no
-///   tick is overload. Reported per day of trace.
+///   tick before the episode's first tick (so the operator had at least one tick of warning)
+///   and opened at most `staleAfter` ticks before it; its *lead* is the time from that
+///   alert's opening to the episode's first tick. (An alert open for hours says nothing.)
+/// - *False alarms*: every alert is cut into pieces of `staleAfter` ticks; a piece during
+///   which, and within `horizon` ticks after which, no tick is overload is one false alarm. A
+///   short wrong alert counts once; an alert left open all day counts many times.
+///   Reported per day of trace.
 public struct EpisodeScore: Sendable, Equatable {
     public var episodes = 0
     public var caught = 0
@@ -28,7 +31,8 @@ public struct EpisodeScore: Sendable, Equatable {
 
     /// `labels`: per tick, nil when unknown (never part of an episode); `alerting`: an alert is
     /// open after that tick.
-    public static func score(timestamps: [Double], labels: [Bool?], alerting: [Bool], horizon: Int, mergeGap: Int) -> EpisodeScore {
+    public static func score(timestamps: [Double], labels: [Bool?], alerting: [Bool], horizon: Int, mergeGap: Int,
+                             staleAfter: Int = 180) -> EpisodeScore {
         precondition(timestamps.count == labels.count && labels.count == alerting.count)
         var score = EpisodeScore()
         let n = labels.count
@@ -59,7 +63,8 @@ public struct EpisodeScore: Sendable, Equatable {
         for episode in episodes {
             if (episode.start...episode.end).contains(where: { alerting[$0] }) { score.caught += 1 }
             let before = episode.start - 1
-            if before >= 0, alerting[before], let alert = alerts.last(where: { $0.open <= before }) {
+            if before >= 0, alerting[before], let alert = alerts.last(where: { $0.open <= before }),
+               episode.start - alert.open <= staleAfter {
                 score.caughtEarly += 1
                 score.leadSeconds.append(timestamps[episode.start] - timestamps[alert.open])
             }
@@ -67,8 +72,13 @@ public struct EpisodeScore: Sendable, Equatable {
         var overloadPrefix = [Int](repeating: 0, count: n + 1)
         for index in 0..<n { overloadPrefix[index + 1] = overloadPrefix[index] + (labels[index] == true ? 1 : 0) }
         for alert in alerts {
-            let end = min(n - 1, alert.close + horizon)
-            if overloadPrefix[end + 1] - overloadPrefix[alert.open] == 0 { score.falseAlarms += 1 }
+            var pieceStart = alert.open
+            while pieceStart <= alert.close {
+                let pieceEnd = min(alert.close, pieceStart + staleAfter - 1)
+                let end = min(n - 1, pieceEnd + horizon)
+                if overloadPrefix[end + 1] - overloadPrefix[pieceStart] == 0 { score.falseAlarms += 1 }
+                pieceStart = pieceEnd + 1
+            }
         }
         return score
     }

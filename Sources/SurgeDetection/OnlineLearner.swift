@@ -4,9 +4,10 @@ import SurgeModel
 public struct LearningPolicy: Sendable, Equatable {
     /// Windows per Adam mini-batch.
     public var batch = 32
-    /// One mini-batch every this many ticks: at B = 32 a step costs about a millisecond
-    /// (BENCHMARKS.md), so one per tick keeps learning far inside a 10 s tick.
-    public var stepEvery = 1
+    /// One mini-batch every this many ticks (100 s at 10 s ticks). A step at B = 32 costs about
+    /// a millisecond (BENCHMARKS.md), so the tick that learns stays around a millisecond and the
+    /// median tick does not learn at all; replay learns at thousands of ticks a second.
+    public var stepEvery = 10
     /// No learning before the replay buffer holds this many windows of *each* class: learning
     /// from normal windows alone would teach a pretrained model that overload never happens.
     public var minimumPerClass = 8
@@ -14,7 +15,7 @@ public struct LearningPolicy: Sendable, Equatable {
     public var learningRate: Float = 3e-4
     public var clipNorm: Float = 1
     public var capacityPerClass = 512
-    /// Every n-th labelled window is held out (never trained on) to judge the weights.
+    /// Every n-th labelled window of each class is held out (never trained on) to judge the weights.
     public var holdoutEvery = 4
     public var holdoutCapacity = 64
     /// The guard compares the live weights with the last good ones every this many steps.
@@ -31,12 +32,14 @@ public struct LearningPolicy: Sendable, Equatable {
 /// mini-batch at a time, with a guard that keeps the last good weights.
 ///
 /// The guard: every `guardEvery` steps both the live weights and the last good ones are scored
-/// on the held-out windows (class-balanced cross-entropy). If the live loss is worse by more
-/// than the margin, the live weights are replaced by the good ones and Adam starts afresh
-/// (rolled back, and said in the log); otherwise the live weights become the good ones. A
-/// short burst of wrong labels (a misfiring rule during a deploy, a broken metric) therefore
-/// cannot undo what the model knew, while a lasting change of the host fills the held-out set
-/// and is learned.
+/// on the held-out windows (class-balanced cross-entropy). Live weights at least as good become
+/// the good ones; live weights worse by more than the margin are replaced by the good ones and
+/// Adam starts afresh (rolled back, and said in the log); in between, learning goes on and the
+/// good weights stay. So a slow slide cannot pass in small steps: it is measured against the
+/// weights last known good, not against last time's. A burst of wrong labels (a misfiring rule
+/// during a deploy, a broken metric) therefore cannot undo what the model knew, while a
+/// lasting change of the host fills the held-out set, the live weights score better on it, and
+/// they are promoted.
 public final class OnlineLearner {
     public let policy: LearningPolicy
     public let shape: LSTMShape
@@ -51,7 +54,8 @@ public final class OnlineLearner {
     private let workspace: LSTMWorkspace
     private var batchInput: [Float]
     private var batchLabels: [Int]
-    private var labelledSeen = 0
+    /// Labelled windows offered so far, per class (the hold-out takes every n-th of each class).
+    private var labelledSeen = [0, 0]
     private var ticksSinceStep = 0
     public private(set) var steps = 0
     public private(set) var rollbacks = 0
@@ -60,6 +64,8 @@ public final class OnlineLearner {
 
     public enum Event: Sendable, Equatable {
         case accepted(liveLoss: Float, goodLoss: Float)
+        /// Worse than the good weights, within the margin: learning continues.
+        case kept(liveLoss: Float, goodLoss: Float)
         case rolledBack(liveLoss: Float, goodLoss: Float)
         case skippedNonFinite
     }
@@ -84,8 +90,8 @@ public final class OnlineLearner {
 
     /// A labelled window (T × F, scaled) whose target is now known.
     public func offer(_ window: UnsafeBufferPointer<Float>, label: Int) {
-        labelledSeen += 1
-        if labelledSeen % policy.holdoutEvery == 0 {
+        labelledSeen[label] += 1
+        if labelledSeen[label] % policy.holdoutEvery == 0 {
             holdout.add(window, label: label)
         } else {
             replay.add(window, label: label)
@@ -119,6 +125,7 @@ public final class OnlineLearner {
             rollbacks += 1
             return .rolledBack(liveLoss: live, goodLoss: good)
         }
+        guard live <= good else { return .kept(liveLoss: live, goodLoss: good) }
         lastGood = model.parameters
         return .accepted(liveLoss: live, goodLoss: good)
     }

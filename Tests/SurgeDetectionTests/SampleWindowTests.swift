@@ -48,12 +48,4 @@ import SurgeSampling
         longer.append(sample(5, [5, -5, 0]))
         #expect(longer.features([0]) == [1, 2, 3, 4, 5])
     }
-
-    @Test func pipelineCountsMissingFeatures() {
-        var pipeline = DetectionPipeline(schema: schema, windowTicks: 2, features: ["a", "c", "zzz"])
-        let outcome = pipeline.ingest(sample(1, [1, 2, .nan]))
-        #expect(outcome == TickOutcome(windowFill: 1, windowTicks: 2, missingFeatures: 2))
-        let reloaded = pipeline.reconfigured(schema: schema, windowTicks: 5, features: ["a"])
-        #expect(reloaded.window.count == 1 && reloaded.window.capacity == 5)
-    }
 }

@@ -1,0 +1,127 @@
+import Testing
+import SurgeConfig
+import SurgeModel
+import SurgeSampling
+@testable import SurgeDetection
+
+@Suite struct OnlineLearningTests {
+    static let shape = LSTMShape(features: 1, hidden: 8, layers: 1)
+
+    /// Class 1: a rising window; class 0: a falling one (T = 4, F = 1).
+    static func window(_ label: Int, _ jitter: Float) -> [Float] {
+        label == 1 ? [-1 + jitter, 0, 1, 2 - jitter] : [2 - jitter, 1, 0, -1 + jitter]
+    }
+
+    func p(_ model: LSTMClassifier, _ window: [Float]) -> Float {
+        let ws = LSTMWorkspace(shape: Self.shape, batch: 1, steps: 4)
+        model.forward(window, workspace: ws)
+        return ws.probabilities[1]
+    }
+
+    @Test func rollsBackWhenAPoisonedStreamMakesTheHeldOutLossWorse() {
+        var policy = LearningPolicy()
+        policy.stepEvery = 1
+        policy.learningRate = 0.03
+        policy.capacityPerClass = 16
+        policy.guardEvery = 10
+        let learner = OnlineLearner(model: LSTMClassifier(parameters: .initialized(Self.shape, seed: 3)), windowTicks: 4, policy: policy)
+        for tick in 0..<400 {
+            let label = tick % 2
+            Self.window(label, Float(tick % 7) * 0.05).withUnsafeBufferPointer { learner.offer($0, label: label) }
+            _ = learner.tick()
+        }
+        #expect(learner.rollbacks == 0, "clean data does not trigger the guard")
+        #expect(p(learner.model, Self.window(1, 0)) > 0.9 && p(learner.model, Self.window(0, 0)) < 0.1)
+        // A burst of inverted labels (a rule misfiring during a deploy).
+        var events: [OnlineLearner.Event] = []
+        for tick in 0..<60 {
+            let label = tick % 2
+            Self.window(1 - label, 0).withUnsafeBufferPointer { learner.offer($0, label: label) }
+            if let event = learner.tick() { events.append(event) }
+        }
+        #expect(learner.rollbacks >= 1, "guard events: \(events)")
+        #expect(learner.model.parameters == learner.lastGood || learner.steps % policy.guardEvery != 0)
+        #expect(p(LSTMClassifier(parameters: learner.lastGood), Self.window(1, 0)) > 0.5, "the good weights still know the pattern")
+    }
+
+    @Test func withoutTheGuardTheSameBurstUnlearnsThePattern() {
+        var policy = LearningPolicy()
+        policy.stepEvery = 1
+        policy.learningRate = 0.03
+        policy.capacityPerClass = 16
+        policy.guardEvery = 10
+        policy.rollbackMargin = 1000
+        let learner = OnlineLearner(model: LSTMClassifier(parameters: .initialized(Self.shape, seed: 3)), windowTicks: 4, policy: policy)
+        for tick in 0..<460 {
+            let label = tick % 2
+            let shown = tick < 400 ? label : 1 - label
+            Self.window(shown, tick < 400 ? Float(tick % 7) * 0.05 : 0).withUnsafeBufferPointer { learner.offer($0, label: label) }
+            _ = learner.tick()
+        }
+        #expect(learner.rollbacks == 0)
+        #expect(p(learner.model, Self.window(1, 0)) < 0.5, "the poison wins when nothing guards against it")
+    }
+
+    @Test func learnsNothingBeforeBothClassesAreSeen() {
+        var policy = LearningPolicy()
+        policy.stepEvery = 1
+        let initial = LSTMParameters.initialized(Self.shape, seed: 5)
+        let learner = OnlineLearner(model: LSTMClassifier(parameters: initial), windowTicks: 4, policy: policy)
+        for tick in 0..<100 {
+            Self.window(0, Float(tick % 5) * 0.1).withUnsafeBufferPointer { learner.offer($0, label: 0) }
+            #expect(learner.tick() == nil)
+        }
+        #expect(learner.steps == 0 && learner.model.parameters == initial,
+                "normal windows alone would teach a pretrained model that overload never comes")
+    }
+}
+
+@Suite struct PipelineLearningTests {
+    let schema = MetricSchema(["x", "y"])
+
+    func config(rule: String = "y > 0.5") -> SurgeConfig {
+        var config = SurgeConfig()
+        config.model.features = ["x"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.model.horizonTicks = 2
+        config.window.ticks = 5
+        config.overload.any = [try! OverloadCondition.parse(rule).get()]
+        config.overload.all = []
+        return config
+    }
+
+    func pipeline(_ config: SurgeConfig) throws -> DetectionPipeline<TraceClock> {
+        var learning = LearningPolicy()
+        learning.stepEvery = 1
+        learning.minimumPerClass = 1
+        return try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, learning: learning), schema: schema,
+                                     model: ModelCatalog.fresh(config), clock: TraceClock(), makeID: { "id" })
+    }
+
+    func sample(_ tick: Int, _ x: Double, _ y: Double) -> Sample {
+        Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema, values: [x, y])
+    }
+
+    @Test func learnsOnlyFromWindowsWhoseTargetIsKnown() throws {
+        let config = config()
+        let unknownLabels = try pipeline(config)
+        let before = unknownLabels.model.parameters
+        for tick in 1...200 { _ = unknownLabels.ingest(sample(tick, Double(tick % 10), .nan)) }
+        #expect(unknownLabels.learner!.replay.added == [0, 0], "the rule's metric is missing: no labels, nothing to learn")
+        #expect(unknownLabels.model.parameters == before)
+
+        let imputed = try pipeline(config)
+        for tick in 1...200 { _ = imputed.ingest(sample(tick, .nan, (10..<13).contains(tick % 20) ? 1 : 0)) }
+        #expect(imputed.learner!.replay.added == [0, 0], "windows of invented inputs are not learned from")
+        #expect(imputed.model.parameters == before)
+
+        let known = try pipeline(config)
+        var results: [DetectionPipeline<TraceClock>.TickResult] = []
+        for tick in 1...200 { results.append(known.ingest(sample(tick, Double(tick % 20) / 10, (10..<13).contains(tick % 20) ? 1 : 0))) }
+        #expect(known.learner!.replay.added[0] > 0 && known.learner!.replay.added[1] > 0)
+        #expect(known.learner!.steps > 0 && known.model.parameters != before)
+        #expect(results[3].probability == nil && results[4].probability != nil, "predictions start with the first full window")
+        #expect(results[3].state == "warming_up")
+    }
+}

@@ -1,0 +1,47 @@
+import Testing
+import SurgeModel
+@testable import SurgeDetection
+
+@Suite struct ScalingAndMissingTests {
+    @Test func boundedFiguresStayLinearAndRatesAreLogScaled() {
+        #expect(FeatureScaler.transform(for: "cpu_busy") == .identity)
+        #expect(FeatureScaler.transform(for: "http_error_ratio") == .identity)
+        #expect(FeatureScaler.transform(for: "psi_cpu_some_avg10") == .identity)
+        #expect(FeatureScaler.transform(for: "probe_up") == .identity)
+        #expect(FeatureScaler.transform(for: "tcp_established") == .log1p)
+        #expect(FeatureScaler.transform(for: "net_rx_bytes_per_s") == .log1p)
+        #expect(FeatureScaler.transform(for: "load1") == .log1p)
+    }
+
+    @Test func fitStandardisesIgnoringMissingValues() {
+        let scaler = FeatureScaler.fit(names: ["cpu_busy", "tcp_established", "flat"],
+                                       columns: [[0.2, 0.4, .nan, 0.6], [0, 9, 99], [5, 5, 5]])
+        let cpu = scaler.features[0]
+        #expect(abs(cpu.mean - 0.4) < 1e-6)
+        #expect(abs(cpu.standardDeviation - 0.163299) < 1e-5)
+        #expect(abs(scaler.scale(0.6, feature: 0) - 1.224745) < 1e-4)
+        let tcp = scaler.features[1]
+        #expect(tcp.transform == .log1p)
+        #expect(abs(tcp.mean - Float((0 + 2.302585 + 4.605170) / 3)) < 1e-5)
+        #expect(scaler.features[2].standardDeviation == 1, "a constant feature does not divide by zero")
+        #expect(scaler.scale(1e12, feature: 0) == FeatureScaler.clip, "absurd readings are clipped")
+        #expect(abs(scaler.unscale(scaler.scale(50, feature: 1), feature: 1) - 50) < 1e-3)
+    }
+
+    @Test func carriesGapsForwardThenImputesAndMarksTheWindow() {
+        let scaler = FeatureScaler([.init(name: "a", transform: .identity, mean: 0, standardDeviation: 1),
+                                    .init(name: "b", transform: .identity, mean: 0, standardDeviation: 1)])
+        var window = ModelInputWindow(featureCount: 2, capacity: 4, carryTicks: 2)
+        #expect(window.push(raw: [1, .nan], scaler: scaler) == .imputed(features: 1), "never seen: imputed")
+        #expect(window.push(raw: [2, 7], scaler: scaler) == .complete)
+        #expect(window.push(raw: [.nan, 6], scaler: scaler) == .carried(features: 1))
+        #expect(window.push(raw: [.nan, 5], scaler: scaler) == .carried(features: 1))
+        #expect(window.ordered == [1, 0, 2, 7, 2, 6, 2, 5], "carried values repeat the last one seen")
+        #expect(window.imputedRows == 1)
+        #expect(window.push(raw: [.nan, 4], scaler: scaler) == .imputed(features: 1), "the third tick of a gap is imputed")
+        #expect(window.ordered == [2, 7, 2, 6, 2, 5, 0, 4])
+        #expect(window.imputedRows == 1, "the first imputed row slid out, the new one came in")
+        for value in 1...4 { window.push(raw: [3, Double(value)], scaler: scaler) }
+        #expect(window.imputedRows == 0, "a window clean again can be learned from")
+    }
+}
