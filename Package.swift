@@ -22,7 +22,9 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "SurgeSampling"),
-        .target(name: "SurgeModel"),
+        // The model's kernels are optimised in debug builds too: unoptimised SIMD code is about
+        // a thousand times slower, which would make every test that replays a trace crawl.
+        .target(name: "SurgeModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "SurgeDetection", dependencies: ["SurgeSampling", "SurgeConfig", "SurgeModel"]),
         // Trace generators for training and evaluation (`surgewatch simulate`).
         .target(name: "SurgeSimulation", dependencies: ["SurgeDetection", "SurgeModel", "SurgeSampling"]),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "surgewatch-bench",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel", "CMallocCount",
+                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel", "SurgeSimulation", "SurgeConfig", "CMallocCount",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -140,7 +140,7 @@ final class TickService: Service {
                                 source: "database", atSeconds: monotonic, logger: logger)
             }
 
-            let prediction = result.probability.map { "p(overload) \(TickLine.number($0)) · \(result.state)" } ?? result.state
+            let prediction = result.probability.map { "p(overload) \(TickLine.number($0)) · \(result.state)" } ?? "warming up"
             let status = "tick \(tick) · \(prediction) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
             if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
             if watchdog != nil { notifier.watchdog() }

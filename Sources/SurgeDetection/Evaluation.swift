@@ -20,6 +20,17 @@ public struct EpisodeScore: Sendable, Equatable {
     public var falseAlarms = 0
     public var days = 0.0
 
+    /// Adds another trace's figures (episodes, alarms and days add up).
+    public mutating func add(_ other: EpisodeScore) {
+        episodes += other.episodes
+        caught += other.caught
+        caughtEarly += other.caughtEarly
+        leadSeconds += other.leadSeconds
+        alerts += other.alerts
+        falseAlarms += other.falseAlarms
+        days += other.days
+    }
+
     public var recall: Double { episodes > 0 ? Double(caught) / Double(episodes) : 1 }
     public var earlyFraction: Double { episodes > 0 ? Double(caughtEarly) / Double(episodes) : 1 }
     public var falseAlarmsPerDay: Double { days > 0 ? Double(falseAlarms) / days : 0 }

@@ -89,16 +89,28 @@ public struct OfflineTrainer {
         return kept
     }
 
-    /// Trains from a fresh initialisation; `progress` hears each epoch. Returns the model of
-    /// the epoch with the lowest validation loss (the last one without validation data).
-    public func train(_ trace: Trace, progress: (EpochReport) -> Void) -> ModelFile {
-        let split = Int(Double(trace.count) * (1 - options.validationFraction))
-        let training = trace.slice(0..<split)
-        let validation = trace.slice(split..<trace.count)
-        let scaler = FeatureScaler.fit(names: config.model.features,
-                                       columns: config.model.features.map { training.column($0) ?? [] })
-        let trainSet = thinned(windows(of: training, scaler: scaler), limit: options.maximumNormalWindows)
-        let validationSet = windows(of: validation, scaler: scaler)
+    /// Trains from a fresh initialisation on one or more traces (each cut in time on its own,
+    /// windows pooled); `progress` hears each epoch. Returns the model of the epoch with the
+    /// lowest validation loss (the last one without validation data).
+    public func train(_ traces: [Trace], progress: (EpochReport) -> Void) -> ModelFile {
+        let parts = traces.map { trace -> (training: Trace, validation: Trace) in
+            let split = Int(Double(trace.count) * (1 - options.validationFraction))
+            return (trace.slice(0..<split), trace.slice(split..<trace.count))
+        }
+        let scaler = FeatureScaler.fit(names: config.model.features, columns: config.model.features.map { name in
+            parts.flatMap { $0.training.column(name) ?? [] }
+        })
+        var pooled = Dataset(), validationSet = Dataset()
+        for part in parts {
+            let windows = self.windows(of: part.training, scaler: scaler)
+            pooled.windows += windows.windows
+            pooled.labels += windows.labels
+            let held = self.windows(of: part.validation, scaler: scaler)
+            validationSet.windows += held.windows
+            validationSet.labels += held.labels
+        }
+        let trainSet = thinned(pooled, limit: options.maximumNormalWindows)
+        let validations = parts.map(\.validation).filter { $0.count > 0 }
         let shape = LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers)
         var model = LSTMClassifier(parameters: .initialized(shape, seed: options.seed))
         var optimizer = Adam(parameterCount: shape.parameterCount, learningRate: options.learningRate)
@@ -137,7 +149,11 @@ public struct OfflineTrainer {
             var report = EpochReport(epoch: epoch, trainLoss: batches > 0 ? lossSum / Float(batches) : .nan)
             if validationSet.count > 0 {
                 report.validationLoss = Self.loss(model, validationSet, weights: weights, workspace: workspace, size: size)
-                report.validation = score(model: model, scaler: scaler, on: validation)
+                report.validation = validations.compactMap { score(model: model, scaler: scaler, on: $0) }.reduce(nil) { total, next in
+                    guard var total else { return next }
+                    total.add(next)
+                    return total
+                }
                 if best == nil || report.validationLoss! < best!.loss { best = (report.validationLoss!, model.parameters) }
             }
             progress(report)

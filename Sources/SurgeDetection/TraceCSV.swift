@@ -159,7 +159,7 @@ extension StringProtocol {
     }
 }
 
-/// `2026-11-26T10:00:00Z`, `2026-11-26 10:00:00.5+08:00`: to Unix seconds.
+/// `2026-11-26T10:00:00Z`, `2026-11-26 10:00:00.5+08:00`: to Unix seconds; no zone means UTC.
 enum RFC3339 {
     static func parse(_ cell: ArraySlice<UInt8>) -> Double? {
         let text = Array(cell)
@@ -173,7 +173,7 @@ enum RFC3339 {
             }
             return value
         }
-        guard text.count >= 20, let year = digits(0, 4), text[4] == 45, let month = digits(5, 2), text[7] == 45,
+        guard text.count >= 19, let year = digits(0, 4), text[4] == 45, let month = digits(5, 2), text[7] == 45,
               let day = digits(8, 2), text[10] == 84 || text[10] == 116 || text[10] == 32,
               let hour = digits(11, 2), text[13] == 58, let minute = digits(14, 2), text[16] == 58, let second = digits(17, 2),
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
@@ -188,9 +188,10 @@ enum RFC3339 {
                 index += 1
             }
         }
-        guard index < text.count else { return nil }
         var offset = 0
-        if text[index] == 90 || text[index] == 122 {
+        if index == text.count {
+            // No zone: taken as UTC (datasets such as the World Cup minutes are written so).
+        } else if text[index] == 90 || text[index] == 122 {
             index += 1
         } else if text[index] == 43 || text[index] == 45, let hours = digits(index + 1, 2), text.count > index + 3, text[index + 3] == 58,
                   let minutes = digits(index + 4, 2) {

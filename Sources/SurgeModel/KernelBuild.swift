@@ -20,7 +20,12 @@ public enum KernelBuild {
     /// acc + a·b for any vector width, fused where the build targets FMA hardware: without FMA
     /// hardware, Swift's `addingProduct` becomes a libm call per lane, so the portable build
     /// multiplies and adds.
+    /// Pre-specialised for the kernels' vector types: a debug build (tests) compiles this module
+    /// optimised but file by file, and without these a call from another file stays generic.
     @inlinable @inline(__always)
+    @_specialize(where T == SIMD8<Float>)
+    @_specialize(where T == SIMD16<Float>)
+    @_specialize(where T == SIMD4<Float>)
     public static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
         #if SURGEWATCH_FMA
         return acc.addingProduct(a, b)

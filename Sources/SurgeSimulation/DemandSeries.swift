@@ -53,7 +53,7 @@ public struct DemandSeries: Sendable {
 
     /// Synthetic flash sales on a daily rhythm: 300 requests/s on average, busier in the
     /// evening; about `salesPerDay` sales a day, each announced by a warm-up (visitors gather,
-    /// demand creeps up over 10-30 minutes), then a near-vertical surge to 2-8× at the sale's
+    /// demand creeps up over 10-30 minutes, more so before bigger sales), then a near-vertical surge to 2-8× at the sale's
     /// start (within one to three ticks) and an exponential decay over 5-30 minutes. Roughly
     /// half of the sales exceed the shop's capacity; the rest it absorbs.
     public static func flashSales(days: Double, seed: UInt64, tickSeconds: Double = 10, salesPerDay: Double = 2,
@@ -72,8 +72,9 @@ public struct DemandSeries: Sendable {
             tick += Int(-log(max(Double(random.nextUnitFloat()), 1e-6)) * 86400 / salesPerDay / tickSeconds)
             guard tick < ticks else { break }
             let warmup = Int((600 + Double(random.nextUnitFloat()) * 1200) / tickSeconds)
-            let gather = 1.2 + 0.8 * Double(random.nextUnitFloat())
             let peak = 2 + 6 * Double(random.nextUnitFloat())
+            // Bigger sales draw more visitors ahead of the start (announcements, countdowns).
+            let gather = 1 + (peak - 1) * (0.12 + 0.08 * Double(random.nextUnitFloat()))
             let rise = 1 + Int(random.next() % 3)
             let decay = (300 + Double(random.nextUnitFloat()) * 1500) / tickSeconds
             for offset in -warmup..<Int(6 * decay) {

@@ -12,8 +12,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The config file (features, rule, window, horizon, sizes).")
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "The trace CSV.")
-    var input: String
+    @Option(help: "A trace CSV; repeat to train on several (each is cut into training and validation on its own).")
+    var input: [String]
 
     @Option(help: "The model file to write.")
     var output: String
@@ -31,16 +31,22 @@ struct TrainCommand: ParsableCommand {
         try reportingFailures {
             guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
             guard validation >= 0 && validation < 0.9 else { throw ToolFailure("--validation must be in [0, 0.9)") }
-            let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
-            let loaded = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
+            guard !input.isEmpty else { throw ToolFailure("--input: give at least one trace") }
+            var traces: [Trace] = []
+            var loaded = SurgeConfig()
+            for path in input {
+                let trace = try TraceCSV.parse(FileAccess.read(path), path: path)
+                loaded = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(path)"))
+                traces.append(trace)
+            }
             var options = OfflineTrainer.Options()
             options.epochs = epochs
             options.seed = seed
             options.validationFraction = validation
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1
-            writeAll("training on \(trace.count) ticks of \(input) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
-            let model = trainer.train(trace) { report in
+            writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
+            let model = trainer.train(traces) { report in
                 var line = "epoch \(report.epoch)/\(epochs)  loss \(Self.format(Double(report.trainLoss)))"
                 if let loss = report.validationLoss { line += "  validation loss \(Self.format(Double(loss)))" }
                 if let score = report.validation {

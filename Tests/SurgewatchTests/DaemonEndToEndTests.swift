@@ -57,8 +57,8 @@ import Testing
         #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
         let messages = socket.messages
         let ready = try #require(messages.firstIndex { $0.contains("READY=1") }, "\(messages)")
-        #expect(messages[ready].contains("STATUS=tick 1 · window 1/30"))
-        #expect(messages.contains { $0 == "STATUS=tick 3 · window 3/30 · 1/4 features missing · 0 source failures" }, "cpu_busy needs jiffies to pass: \(messages)")
+        #expect(messages[ready].contains("STATUS=tick 1 · warming up · window 1/30"))
+        #expect(messages.contains { $0 == "STATUS=tick 3 · warming up · window 3/30 · 1/4 features missing · 0 source failures" }, "cpu_busy needs jiffies to pass: \(messages)")
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "one ping per tick at least")
         let stopping = try #require(messages.lastIndex { $0.hasPrefix("STOPPING=1") })
         #expect(stopping > ready)

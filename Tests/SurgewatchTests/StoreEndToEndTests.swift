@@ -22,6 +22,30 @@ import SurgeJournal
         #expect(columns.count == 3 + 27, "id, ts, tick and the 27 host metrics")
     }
 
+    @Test func predictionsStartWithTheFirstFullWindowFromTheBuiltInModel() throws {
+        let scratch = try Scratch(config: Self.config)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "33",
+                                        "--tick-interval", "10ms", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("predicting from the built-in default model; online learning on, horizon 3 ticks"), "\(daemon.stderr)")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        let rows = try database.rows("SELECT tick, probability, state, label FROM predictions ORDER BY id")
+        #expect(rows.count == 33)
+        for row in rows {
+            let tick = try #require(row[0].integer)
+            if tick < 30 {
+                #expect(row[1] == .null && row[2] == .text("warming_up"), "tick \(tick): \(row)")
+            } else {
+                // cpu_busy is missing in a static /proc tree (no jiffies pass): imputed, still predicted.
+                let p = try #require(row[1].double, "tick \(tick): \(row)")
+                #expect(p >= 0 && p <= 1)
+                #expect(["normal", "predicted", "breached"].contains(row[2].text ?? ""))
+            }
+            // The overflow rate needs two readings: at tick 1 the rule cannot be decided.
+            #expect(row[3] == (tick == 1 ? .null : .integer(0)), "tick \(tick): no overflows, low PSI")
+        }
+    }
+
     @Test func aReaderNeverBlocksTheDaemonOverAMinuteOfTicks() throws {
         let scratch = try Scratch(config: Self.config)
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,

@@ -1,0 +1,56 @@
+import ArgumentParser
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSimulation
+
+/// Per-tick CPU time of the detection pipeline as the daemon runs it (default config: window
+/// 30, 4 features, 2 × 32 LSTM, online learning on: one Adam mini-batch of 32 every 10 ticks),
+/// over a simulated flash-sale trace so that labels, pending targets, learning and alerts all
+/// happen. Also replay speed with learning off and on (whole-trace throughput).
+struct PipelineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Per-tick CPU of the detection pipeline (learning on), and replay throughput.")
+
+    @Option(help: "Days of simulated 10 s ticks.")
+    var days = 3.0
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let trace = DemandSeries.flashSales(days: days, seed: 5).simulate(seed: 5)
+        var config = SurgeConfig()
+        let model = ModelCatalog.fresh(config)
+        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10)
+        let clock = TraceClock()
+        let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock, makeID: { "bench" })
+        var perTick: [Double] = [], learningTicks: [Double] = []
+        perTick.reserveCapacity(trace.count)
+        for row in 0..<trace.count {
+            let sample = trace.sample(row)
+            clock.set(unixSeconds: sample.timestamp)
+            let before = pipeline.learner?.steps ?? 0
+            let start = threadCPUMicroseconds()
+            _ = pipeline.ingest(sample)
+            let spent = threadCPUMicroseconds() - start
+            perTick.append(spent)
+            if (pipeline.learner?.steps ?? 0) > before { learningTicks.append(spent) }
+        }
+        let ticks = Summary(perTick), learning = Summary(learningTicks.isEmpty ? [0] : learningTicks)
+
+        config.learning.online = false
+        let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
+        config.learning.online = true
+        let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
+        let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds
+        if json {
+            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
+        } else {
+            print("per tick (CPU): median \(format(ticks.median)) µs, p99 \(format(ticks.p99)) µs over \(trace.count) ticks")
+            print("ticks that learned (\(learningTicks.count)): median \(format(learning.median)) µs")
+            print("replay: \(Int(frozenRate)) ticks/s learning off, \(Int(learnedRate)) ticks/s learning on")
+        }
+    }
+}

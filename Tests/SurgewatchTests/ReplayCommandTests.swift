@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// `surgewatch replay` and `train`, the real binary, on a short committed trace: a simulated
+/// flash sale (held-out seed, see Fixtures/replay/README.md) with one overload episode.
+@Suite struct ReplayCommandTests {
+    static let trace = Bundle.module.path(forResource: "Fixtures/replay/flash-sale-episode", ofType: "csv")!
+    static let config = DaemonProcess.repository + "/config/surgewatch.toml"
+    let directory = NSTemporaryDirectory() + "surgewatch-replay-\(UUID().uuidString.prefix(8))"
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func rows(_ path: String) throws -> [[String]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    func replay(_ extra: [String], output: String) throws -> (Int32?, String, String) {
+        try DaemonProcess.run(["replay", "--config", Self.config, "--input", Self.trace, "--output", output] + extra, timeout: .seconds(120))
+    }
+
+    @Test func warnsBeforeTheBreachAndWritesTheContractRowForRow() throws {
+        let output = directory + "/pred.csv"
+        let (code, out, err) = try replay(["--no-learn"], output: output)
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("with the built-in default model, online learning off"))
+        let input = try rows(Self.trace), predicted = try rows(output)
+        #expect(predicted.first == ["timestamp", "probability", "alerting", "label"])
+        #expect(predicted.count == input.count, "one row per input row")
+        let header = input[0]
+        let overflow = header.firstIndex(of: "tcp_listen_overflows_per_s")!, psi = header.firstIndex(of: "psi_cpu_some_avg10")!
+        var firstBreach: Int?, firstAlert: Int?, lastAlert: Int?
+        for row in 1..<input.count {
+            #expect(Double(predicted[row][0]) == Double(input[row][0]), "same timestamps, same order (row \(row))")
+            let probability = predicted[row][1]
+            if row <= 29 {
+                #expect(probability.isEmpty, "no prediction before the window of 30 ticks is full (row \(row))")
+            } else {
+                let p = try #require(Double(probability))
+                #expect(p >= 0 && p <= 1)
+            }
+            #expect(["0", "1"].contains(predicted[row][2]))
+            // The label, recomputed here from the default rule.
+            let rule = Double(input[row][overflow])! > 0 || Double(input[row][psi])! > 50
+            #expect(predicted[row][3] == (rule ? "1" : "0"), "label of row \(row)")
+            if rule && firstBreach == nil { firstBreach = row }
+            if predicted[row][2] == "1" {
+                if firstAlert == nil { firstAlert = row }
+                lastAlert = row
+            }
+        }
+        let breach = try #require(firstBreach), alert = try #require(firstAlert)
+        #expect(alert < breach, "the alert opens before the SLO breaks (alert row \(alert), breach row \(breach))")
+        #expect(try #require(lastAlert) < input.count - 1, "and it closes again after the episode")
+        #expect(out.contains("surgewatch     1        1       1"), "summary: one episode, caught, early\n\(out)")
+    }
+
+    @Test func sameSeedSameOutputWithOnlineLearning() throws {
+        var outputs: [(Data, Data)] = []
+        for run in 0..<2 {
+            let csv = directory + "/learn\(run).csv", model = directory + "/learn\(run).swm"
+            let (code, _, err) = try replay(["--seed", "7", "--save-model", model], output: csv)
+            #expect(code == 0, "\(err)")
+            outputs.append((try Data(contentsOf: URL(fileURLWithPath: csv)), try Data(contentsOf: URL(fileURLWithPath: model))))
+        }
+        #expect(outputs[0].0 == outputs[1].0, "identical prediction CSV")
+        #expect(outputs[0].1 == outputs[1].1, "identical model file")
+    }
+
+    @Test func trainIsDeterministicForASeed() throws {
+        var models: [Data] = []
+        for (run, seed) in [(0, "3"), (1, "3"), (2, "4")] {
+            let model = directory + "/trained\(run).swm"
+            let (code, out, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", model,
+                                                          "--epochs", "2", "--seed", seed], timeout: .seconds(120))
+            #expect(code == 0, "\(err)")
+            #expect(err.contains("epoch 2/2"), "progress per epoch on stderr")
+            #expect(out.contains("model for 4 features, window 30, horizon 3"))
+            models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
+        }
+        #expect(models[0] == models[1], "same seed and trace: the same model file")
+        #expect(models[0] != models[2], "another seed: another initialisation")
+    }
+
+    @Test func badTracesAreNamedWithLineAndColumn() throws {
+        let bad = directory + "/bad.csv"
+        var lines = try String(contentsOfFile: Self.trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        var cells = lines[3].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cells[1] = "abc"
+        lines[3] = cells.joined(separator: ",")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: bad, atomically: true, encoding: .utf8)
+        let (code, _, err) = try DaemonProcess.run(["replay", "--config", Self.config, "--input", bad, "--output", directory + "/x.csv"])
+        #expect(code == 1)
+        #expect(err.contains("\(bad):4: column '\(lines[0].split(separator: ",")[1])': 'abc' is not a number"), "\(err)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/x.csv"), "nothing written on bad input")
+
+        let narrow = directory + "/narrow.csv"
+        try "timestamp,cpu_busy\n1,0.5\n".write(toFile: narrow, atomically: true, encoding: .utf8)
+        let (missing, _, missingErr) = try DaemonProcess.run(["replay", "--config", Self.config, "--input", narrow, "--output", directory + "/y.csv"])
+        #expect(missing == 1)
+        #expect(missingErr.contains("the trace \(narrow) has no column 'load1'"), "\(missingErr)")
+    }
+}
