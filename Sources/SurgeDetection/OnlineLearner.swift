@@ -10,11 +10,16 @@ public struct LearningPolicy: Sendable, Equatable {
     public var stepEvery = 10
     /// No learning before the replay buffer holds this many windows of *each* class: learning
     /// from normal windows alone would teach a pretrained model that overload never happens.
-    public var minimumPerClass = 8
+    public var minimumPerClass = 64
     /// Smaller than offline training's: online steps adjust a trained model, they do not train one.
-    public var learningRate: Float = 3e-4
+    public var learningRate: Float = 1e-4
     public var clipNorm: Float = 1
-    public var capacityPerClass = 512
+    /// Windows kept per class. With normal windows thinned (below), the normal ring spans about
+    /// a day of 10 s ticks, so one busy evening does not crowd out what a quiet night looks like.
+    public var capacityPerClass = 2048
+    /// Keep one normal window in this many (neighbouring windows overlap almost entirely);
+    /// overload windows are all kept.
+    public var normalThinning = 4
     /// Every n-th labelled window of each class is held out (never trained on) to judge the weights.
     public var holdoutEvery = 4
     public var holdoutCapacity = 64
@@ -56,6 +61,7 @@ public final class OnlineLearner {
     private var batchLabels: [Int]
     /// Labelled windows offered so far, per class (the hold-out takes every n-th of each class).
     private var labelledSeen = [0, 0]
+    private var normalOffered = 0
     private var ticksSinceStep = 0
     public private(set) var steps = 0
     public private(set) var rollbacks = 0
@@ -71,7 +77,7 @@ public final class OnlineLearner {
     }
 
     public init(model: LSTMClassifier, windowTicks: Int, policy: LearningPolicy = LearningPolicy()) {
-        precondition(policy.batch > 0 && policy.stepEvery > 0 && policy.guardEvery > 0 && policy.holdoutEvery > 1)
+        precondition(policy.batch > 0 && policy.normalThinning > 0 && policy.stepEvery > 0 && policy.guardEvery > 0 && policy.holdoutEvery > 1)
         self.policy = policy
         self.model = model
         shape = model.shape
@@ -90,6 +96,10 @@ public final class OnlineLearner {
 
     /// A labelled window (T × F, scaled) whose target is now known.
     public func offer(_ window: UnsafeBufferPointer<Float>, label: Int) {
+        if label == 0 {
+            normalOffered += 1
+            guard normalOffered % policy.normalThinning == 0 else { return }
+        }
         labelledSeen[label] += 1
         if labelledSeen[label] % policy.holdoutEvery == 0 {
             holdout.add(window, label: label)

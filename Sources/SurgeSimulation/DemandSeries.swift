@@ -111,13 +111,16 @@ public struct DemandSeries: Sendable {
 /// Alibaba's 2018 cluster trace (`cpu_util_percent,mem_util_percent,net_in,net_out,
 /// disk_io_percent`, one row per 10 s, no timestamps) as a surgewatch trace: percentages to
 /// ratios, the normalised network figures kept as they are under the net_* names, and the
-/// trace's abnormal disk values (−1, 101) marked missing. Day N starts at `start + (N−1) days`.
+/// trace's abnormal disk values (−1, 101) marked missing. Day N starts at `start + (N−1) days`;
+/// a row that would fall on or after the next converted day's first second is dropped (day 1
+/// holds 8,641 rows: its last one is second 86,400).
 public enum AlibabaTrace {
     public static let metrics = ["cpu_busy", "mem_used_ratio", "net_rx_bytes_per_s", "net_tx_bytes_per_s", "disk_busy_ratio"]
 
     public static func convert(days: [(bytes: [UInt8], path: String, day: Int)], start: Double = 1_514_764_800) throws(TraceError) -> Trace {
         var trace = Trace(schema: .init(metrics))
-        for day in days {
+        for (position, day) in days.enumerated() {
+            let nextDayStart = position + 1 < days.count ? start + Double(days[position + 1].day - 1) * 86400 : Double.infinity
             var text = Array("timestamp,".utf8)
             var line = 0
             var lineStart = true
@@ -133,7 +136,7 @@ public enum AlibabaTrace {
             guard part.schema.names == ["cpu_util_percent", "mem_util_percent", "net_in", "net_out", "disk_io_percent"] else {
                 throw TraceError(path: day.path, line: 1, message: "expected the columns cpu_util_percent,mem_util_percent,net_in,net_out,disk_io_percent")
             }
-            for row in 0..<part.count {
+            for row in 0..<part.count where part.timestamps[row] < nextDayStart {
                 let disk = part.value(row: row, column: 4)
                 trace.append(timestamp: part.timestamps[row], row: [
                     part.value(row: row, column: 0) / 100, part.value(row: row, column: 1) / 100,

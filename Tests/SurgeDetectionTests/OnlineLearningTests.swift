@@ -23,6 +23,8 @@ import SurgeSampling
         policy.stepEvery = 1
         policy.learningRate = 0.03
         policy.capacityPerClass = 16
+        policy.normalThinning = 1
+        policy.minimumPerClass = 8
         policy.guardEvery = 10
         let learner = OnlineLearner(model: LSTMClassifier(parameters: .initialized(Self.shape, seed: 3)), windowTicks: 4, policy: policy)
         for tick in 0..<400 {
@@ -49,6 +51,8 @@ import SurgeSampling
         policy.stepEvery = 1
         policy.learningRate = 0.03
         policy.capacityPerClass = 16
+        policy.normalThinning = 1
+        policy.minimumPerClass = 8
         policy.guardEvery = 10
         policy.rollbackMargin = 1000
         let learner = OnlineLearner(model: LSTMClassifier(parameters: .initialized(Self.shape, seed: 3)), windowTicks: 4, policy: policy)
