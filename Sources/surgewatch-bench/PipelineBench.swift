@@ -14,7 +14,7 @@ struct PipelineBench: ParsableCommand {
         abstract: "Per-tick CPU of the detection pipeline (learning on), and replay throughput.")
 
     @Option(help: "Days of simulated 10 s ticks.")
-    var days = 3.0
+    var days = 7.0
 
     @Flag(help: "Print one JSON object.")
     var json = false
