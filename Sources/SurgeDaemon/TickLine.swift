@@ -10,12 +10,13 @@ public enum TickOutput: String, Sendable, CaseIterable {
 }
 
 public enum TickLine {
-    public static func text(_ sample: Sample, features: [String], outcome: TickOutcome) -> String {
+    /// `prediction`: "p(overload) 0.03 · normal", or "warming up" before the window is full.
+    public static func text(_ sample: Sample, features: [String], outcome: TickOutcome, prediction: String) -> String {
         var line = "\(rfc3339(sample.timestamp)) tick \(sample.tick) ·"
         for feature in features {
             line += " \(feature)=" + (sample.value(feature).map(number) ?? "-")
         }
-        line += " · \(sample.schema.count) metrics, \(sample.missingCount) missing · window \(outcome.windowFill)/\(outcome.windowTicks)"
+        line += " · \(sample.schema.count) metrics, \(sample.missingCount) missing · window \(outcome.windowFill)/\(outcome.windowTicks) · \(prediction)"
         return line
     }
 

@@ -125,7 +125,8 @@ final class TickService: Service {
             progress.enter(tick: tick, stage: "the detection pipeline")
             let result = detection.ingest(collected.sample)
             let outcome = result.outcome
-            emit(collected.sample, outcome, features: config.model.features)
+            let prediction = result.probability.map { "p(overload) \(TickLine.number($0)) · \(result.state)" } ?? "warming up"
+            emit(collected.sample, outcome, features: config.model.features, prediction: prediction)
 
             progress.enter(tick: tick, stage: "writing the database")
             store.stage(collected.sample)
@@ -140,7 +141,6 @@ final class TickService: Service {
                                 source: "database", atSeconds: monotonic, logger: logger)
             }
 
-            let prediction = result.probability.map { "p(overload) \(TickLine.number($0)) · \(result.state)" } ?? "warming up"
             let status = "tick \(tick) · \(prediction) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
             if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
             if watchdog != nil { notifier.watchdog() }
@@ -168,10 +168,10 @@ final class TickService: Service {
         try Task.checkCancellation()
     }
 
-    private func emit(_ sample: Sample, _ outcome: TickOutcome, features: [String]) {
+    private func emit(_ sample: Sample, _ outcome: TickOutcome, features: [String], prediction: String) {
         switch output {
         case .none: return
-        case .text: writeStdoutLine(TickLine.text(sample, features: features, outcome: outcome))
+        case .text: writeStdoutLine(TickLine.text(sample, features: features, outcome: outcome, prediction: prediction))
         case .json: writeStdoutLine(TickLine.json(sample))
         }
     }
