@@ -11,8 +11,9 @@ public struct LearningPolicy: Sendable, Equatable {
     /// No learning before the replay buffer holds this many windows of *each* class: learning
     /// from normal windows alone would teach a pretrained model that overload never happens.
     public var minimumPerClass = 64
-    /// Smaller than offline training's: online steps adjust a trained model, they do not train one.
-    public var learningRate: Float = 1e-4
+    /// Far smaller than offline training's: online steps adjust a trained model, they do not
+    /// train one (1e-4 measured worse on both evaluation traces, BENCHMARKS.md).
+    public var learningRate: Float = 3e-5
     public var clipNorm: Float = 1
     /// Windows kept per class. With normal windows thinned (below), the normal ring spans about
     /// a day of 10 s ticks, so one busy evening does not crowd out what a quiet night looks like.
