@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(name: "SurgeStoreTests", dependencies: ["SurgeStore", "SurgeDetection", "SurgeSampling"]),
         .testTarget(
             name: "SurgeDaemonTests",
-            dependencies: ["SurgeDaemon", .product(name: "InMemoryLogging", package: "swift-log")],
+            dependencies: ["SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeConfig", "SurgeModel",
+                           .product(name: "InMemoryLogging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,0 +1,66 @@
+import Foundation
+import InMemoryLogging
+import Logging
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSampling
+import SurgeStore
+import Testing
+@testable import SurgeDaemon
+
+/// Online learning's weights reach SQLite and come back at the next start.
+@Suite struct CheckpointTests {
+    let directory = NSTemporaryDirectory() + "surgewatch-checkpoint-\(UUID().uuidString.prefix(8))"
+    let schema = MetricSchema(["x", "y"])
+
+    var config: SurgeConfig {
+        var config = SurgeConfig()
+        config.model.features = ["x"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.model.horizonTicks = 1
+        config.window.ticks = 5
+        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
+        config.overload.all = []
+        return config
+    }
+
+    @Test func learnedWeightsAreSavedAndRestored() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model")
+        let first = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                                       clock: SystemAlertClock(), history: nil, logger: logger)
+        // x climbs before y, the rule's metric, says overload: 3 overload ticks in every 20.
+        for tick in 1...1500 {
+            let phase = tick % 20
+            _ = first.ingest(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema,
+                                    values: [Double(phase) / 10, (17..<20).contains(phase) ? 1 : 0]))
+        }
+        let learner = try #require(first.pipeline.learner)
+        #expect(learner.steps > 10, "online learning ran (\(learner.steps) steps)")
+        let learned = first.pipeline.model.parameters
+        #expect(learned != fresh.model.parameters)
+        first.checkpoint()
+        try store.commit()
+        #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]])
+        first.checkpoint()
+        #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]], "unchanged weights are not saved again")
+
+        let second = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                                        clock: SystemAlertClock(), history: nil, logger: logger)
+        #expect(second.pipeline.model.parameters == learned, "the next start resumes from the checkpoint")
+        #expect(handler.entries.contains { $0.message.description.hasPrefix("predicting from the checkpoint of ") })
+
+        var other = config
+        other.model.hidden = 5
+        let third = try DetectionStage(config: other, schema: schema, source: ModelSource(model: ModelCatalog.fresh(other), origin: "fresh"),
+                                       store: store, alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil, logger: logger)
+        #expect(third.pipeline.model.shape.hidden == 5, "a checkpoint that does not fit the config is not used")
+        #expect(handler.entries.contains { $0.message.description.contains("the last checkpoint does not fit this config") })
+    }
+}
