@@ -22,7 +22,8 @@ final class DetectionStage {
     private var stepsAtCheckpoint = 0
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
-         clock: SystemAlertClock, history: SampleWindow?, logger: Logger) throws {
+         clock: SystemAlertClock, history: SampleWindow?, openAlert: AlertStateMachine<SystemAlertClock>.OpenAlert? = nil,
+         logger: Logger) throws {
         self.config = config
         self.store = store
         self.alerts = alerts
@@ -35,7 +36,9 @@ final class DetectionStage {
             origin = "the checkpoint of \(TickLine.rfc3339(checkpoint.createdAt)) (learned on this host)"
         }
         let settings = DetectionPipeline<SystemAlertClock>.Settings(config: config)
-        pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, history: history)
+        // A reload keeps the alert that is open, so its resolved event still comes.
+        pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
+                                         history: history)
         lastCheckpoint = clock.unixSeconds(clock.now)
         logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
     }

@@ -104,7 +104,8 @@ final class TickService: Service {
                     let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
                     detection.checkpoint()
                     detection = try DetectionStage(config: newConfig, schema: collector.schema, source: source, store: store, alerts: alerts,
-                                                   clock: alertClock, history: detection.pipeline.window, logger: logger)
+                                                   clock: alertClock, history: detection.pipeline.window,
+                                                   openAlert: detection.pipeline.alerts.open, logger: logger)
                 } catch {
                     logger.error("the new configuration's model is unusable, predicting with the previous one: \(error)")
                 }

@@ -63,4 +63,23 @@ import Testing
         #expect(third.pipeline.model.shape.hidden == 5, "a checkpoint that does not fit the config is not used")
         #expect(handler.entries.contains { $0.message.description.contains("the last checkpoint does not fit this config") })
     }
+
+    @Test func aReloadKeepsTheOpenAlertSoItsResolvedEventComes() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        let sink = InMemoryAlertSink()
+        let logger = Logger(label: "test") { _ in InMemoryLogHandler() }
+        let source = ModelSource(model: ModelCatalog.fresh(config), origin: "fresh")
+        let before = try DetectionStage(config: config, schema: schema, source: source, store: store, alerts: AlertFanOut([sink]),
+                                        clock: SystemAlertClock(), history: nil, logger: logger)
+        for tick in 1...3 { _ = before.ingest(Sample(timestamp: Double(tick), tick: tick, schema: schema, values: [0, 1])) }
+        let open = try #require(before.pipeline.alerts.open, "the rule holds: breached")
+        let after = try DetectionStage(config: config, schema: schema, source: source, store: store, alerts: AlertFanOut([sink]),
+                                       clock: SystemAlertClock(), history: before.pipeline.window, openAlert: open, logger: logger)
+        #expect(after.pipeline.window.count == 3, "the history is kept")
+        for tick in 4...20 { _ = after.ingest(Sample(timestamp: Double(tick), tick: tick, schema: schema, values: [0, 0])) }
+        #expect(sink.events.map(\.event) == [.fired, .resolved])
+        #expect(Set(sink.events.map(\.alertID)) == [open.id], "one alert across the reload")
+    }
 }
