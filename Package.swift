@@ -73,6 +73,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SurgeDetectionTests", dependencies: ["SurgeDetection"]),
+        .testTarget(name: "SurgeSimulationTests", dependencies: ["SurgeSimulation", "SurgeDetection", "SurgeConfig", "SurgeSampling"]),
         .testTarget(
             name: "SurgeConfigTests",
             dependencies: ["SurgeConfig"],

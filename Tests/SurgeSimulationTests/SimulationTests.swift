@@ -1,0 +1,73 @@
+import Testing
+import SurgeConfig
+import SurgeDetection
+import SurgeSampling
+@testable import SurgeSimulation
+
+@Suite struct SimulationTests {
+    @Test func theSameSeedWritesTheSameTrace() {
+        let a = DemandSeries.flashSales(days: 1, seed: 7).simulate(seed: 7)
+        let b = DemandSeries.flashSales(days: 1, seed: 7).simulate(seed: 7)
+        let c = DemandSeries.flashSales(days: 1, seed: 8).simulate(seed: 8)
+        #expect(a.count == 8640 && a.schema.names == ShopService.metrics)
+        #expect(a.values.elementsEqual(b.values) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(!a.values.elementsEqual(c.values) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
+    /// The claim of ShopService: no static CPU threshold separates overload from normal, because
+    /// slow dependencies overload the shop while its CPU idles and batch jobs fill the CPU
+    /// without overload.
+    @Test func cpuAloneCannotTellOverload() {
+        let trace = DemandSeries.flashSales(days: 14, seed: 202).simulate(seed: 202)
+        var rule = OverloadRule(SurgeConfig().overload, schema: trace.schema)
+        let cpu = trace.schema.index(of: "cpu_busy")!
+        var idleOverload = 0, busyNormal = 0, overload = 0
+        for row in 0..<trace.count {
+            let label = rule.label(trace.sample(row))
+            let busy = trace.value(row: row, column: cpu)
+            if label == true {
+                overload += 1
+                if busy < 0.5 { idleOverload += 1 }
+            } else if label == false, busy > 0.8 {
+                busyNormal += 1
+            }
+        }
+        #expect(overload > 100)
+        #expect(idleOverload > 20, "overload with the CPU below 50 %: \(idleOverload)")
+        #expect(busyNormal > 100, "normal ticks with the CPU above 80 %: \(busyNormal)")
+    }
+
+    @Test func worldCupGapsStayMissingAndMinutesAreInterpolated() throws {
+        let csv = """
+            minute_utc,requests
+            1998-06-11 00:00:00,600
+            1998-06-11 00:01:00,1200
+            1998-06-11 00:02:00,1200
+            1998-06-11 00:05:00,600
+            1998-06-11 00:06:00,600
+
+            """
+        let series = try DemandSeries.worldCup(Array(csv.utf8), path: "wc.csv")
+        #expect(series.demand.count == 37)
+        #expect(series.demand[0] == 10 && series.demand[3] == 15 && series.demand[6] == 20, "requests/min to requests/s, linear within a minute")
+        #expect((12..<30).allSatisfy { series.demand[$0].isNaN }, "the missing minutes 00:03 and 00:04 are not invented")
+        #expect(series.demand[30] == 10)
+        let trace = series.simulate(seed: 1)
+        #expect(trace.value(row: 15, column: 0).isNaN, "a tick without demand has no metrics")
+        #expect(trace.value(row: 31, column: 0).isFinite)
+    }
+
+    @Test func alibabaDaysBecomeATraceWithTheirOverlapDropped() throws {
+        let header = "cpu_util_percent,mem_util_percent,net_in,net_out,disk_io_percent\n"
+        // Day 1 holds one row too many (second 86,400 is day 2's first).
+        var day1 = header
+        for row in 0...8640 { day1 += "\(row == 8640 ? 99 : 50),80,30,20,\(row == 1 ? -1 : 5)\n" }
+        let day2 = header + "61,81,31,21,101\n62,82,32,22,6\n"
+        let trace = try AlibabaTrace.convert(days: [(Array(day1.utf8), "day_1.csv", 1), (Array(day2.utf8), "day_2.csv", 2)])
+        #expect(trace.count == 8640 + 2)
+        #expect(trace.timestamps[8640] - trace.timestamps[0] == 86400)
+        #expect(trace.value(row: 0, column: 0) == 0.5 && trace.value(row: 0, column: 1) == 0.8, "percent to ratio")
+        #expect(trace.value(row: 1, column: 4).isNaN && trace.value(row: 8640, column: 4).isNaN, "abnormal disk values (-1, 101) are missing")
+        #expect(trace.value(row: 8640, column: 0) == 0.61, "day 2's first row, not day 1's extra one")
+    }
+}
