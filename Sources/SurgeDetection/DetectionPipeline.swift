@@ -14,8 +14,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     public let featureColumns: [Int?]
     public private(set) var inputs: ModelInputWindow
     public private(set) var alerts: AlertStateMachine<C>
-    private var rule: OverloadRule
-    private var pending: PendingTargets
+    private var labeller: WindowLabeller
     /// Present when learning online; it owns the live weights then.
     public let learner: OnlineLearner?
     private var frozenModel: LSTMClassifier
@@ -83,8 +82,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         featureColumns = settings.features.map { schema.index(of: $0) }
         inputs = ModelInputWindow(featureCount: settings.features.count, capacity: settings.windowTicks)
         alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
-        rule = OverloadRule(settings.overload, schema: schema)
-        pending = PendingTargets(horizon: settings.horizonTicks, windowSize: settings.windowTicks * settings.features.count)
+        labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
+                                  windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
         learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning) : nil
@@ -126,18 +125,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             model.forward(windowInput, workspace: workspace)
             probability = Double(workspace.probabilities[1])
         }
-        let label = rule.label(sample)
+        let label = labeller.advance(sample, inputs: inputs, window: &windowInput,
+                                     labelled: learner.map { learner in { learner.offer($0, label: $1) } })
+        let learning = learner?.tick()
         let degraded = inputs.imputedRows > 0
-        var learning: OnlineLearner.Event?
-        if let learner {
-            let learnable = inputs.isFull && !degraded
-            windowInput.withUnsafeBufferPointer { window in
-                pending.advance(label: label, window: learnable ? window : nil) { labelled, target in
-                    learner.offer(labelled, label: target)
-                }
-            }
-            learning = learner.tick()
-        }
 
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
         let observation = AlertObservation(probability: probability, ruleHolds: label,

@@ -7,8 +7,8 @@ import SurgeSampling
 
 /// `surgewatch train`'s work without the files. The trace is cut in time: the first
 /// `1 − validationFraction` trains, the rest validates (never shuffled across the cut, since
-/// neighbouring windows overlap). Windows and targets come from the same ModelInputWindow,
-/// OverloadRule and PendingTargets the daemon uses, so train and run cannot disagree.
+/// neighbouring windows overlap). Windows and targets come from the same ModelInputWindow and
+/// WindowLabeller the daemon uses, so train and run cannot disagree.
 /// Deterministic for a seed: initialisation, subsampling and shuffling draw from it alone.
 public struct OfflineTrainer {
     public struct Options: Sendable {
@@ -49,8 +49,7 @@ public struct OfflineTrainer {
     public func windows(of trace: Trace, scaler: FeatureScaler) -> Dataset {
         let T = config.window.ticks, F = config.model.features.count
         var inputs = ModelInputWindow(featureCount: F, capacity: T)
-        var rule = OverloadRule(config.overload, schema: trace.schema)
-        var pending = PendingTargets(horizon: config.model.horizonTicks, windowSize: T * F)
+        var labeller = WindowLabeller(config.overload, schema: trace.schema, horizon: config.model.horizonTicks, windowSize: T * F)
         let columns = config.model.features.map { trace.schema.index(of: $0) }
         var raw = [Double](repeating: .nan, count: F)
         var window = [Float](repeating: 0, count: T * F)
@@ -58,14 +57,9 @@ public struct OfflineTrainer {
         for row in 0..<trace.count {
             for (index, column) in columns.enumerated() { raw[index] = column.map { trace.value(row: row, column: $0) } ?? .nan }
             inputs.push(raw: raw, scaler: scaler)
-            let label = rule.label(trace.sample(row))
-            let learnable = inputs.isFull && inputs.imputedRows == 0
-            if learnable { window.withUnsafeMutableBufferPointer { inputs.copyOrdered(into: $0) } }
-            window.withUnsafeBufferPointer { buffer in
-                pending.advance(label: label, window: learnable ? buffer : nil) { labelled, target in
-                    data.windows.append(contentsOf: labelled)
-                    data.labels.append(target)
-                }
+            _ = labeller.advance(trace.sample(row), inputs: inputs, window: &window) { labelled, target in
+                data.windows.append(contentsOf: labelled)
+                data.labels.append(target)
             }
         }
         return data
