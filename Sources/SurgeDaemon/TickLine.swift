@@ -14,7 +14,7 @@ public enum TickLine {
     public static func text(_ sample: Sample, features: [String], outcome: TickOutcome, prediction: String) -> String {
         var line = "\(rfc3339(sample.timestamp)) tick \(sample.tick) ·"
         for feature in features {
-            line += " \(feature)=" + (sample.value(feature).map(number) ?? "-")
+            line += " \(feature)=" + (sample.value(feature).map(NumberText.short) ?? "-")
         }
         line += " · \(sample.schema.count) metrics, \(sample.missingCount) missing · window \(outcome.windowFill)/\(outcome.windowTicks) · \(prediction)"
         return line
@@ -26,17 +26,9 @@ public enum TickLine {
         for (index, name) in sample.schema.names.enumerated() {
             if index > 0 { line += "," }
             let value = sample.values[index]
-            line += "\"\(name)\":" + (value.isNaN ? "null" : number(value))
+            line += "\"\(name)\":" + (value.isNaN ? "null" : NumberText.short(value))
         }
         return line + "}}"
-    }
-
-    /// Up to six significant digits, integers without a fraction: stable across runs and short.
-    public static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        var buffer = [CChar](repeating: 0, count: 32)
-        _ = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.6g", $0) }
-        return decodeCString(buffer)
     }
 
     public static func rfc3339(_ unixSeconds: Double) -> String {

@@ -126,7 +126,7 @@ final class TickService: Service {
             progress.enter(tick: tick, stage: "the detection pipeline")
             let result = detection.ingest(collected.sample)
             let outcome = result.outcome
-            let prediction = result.probability.map { "p(overload) \(TickLine.number($0)) · \(result.state)" } ?? "warming up"
+            let prediction = result.probability.map { "p(overload) \(NumberText.short($0)) · \(result.state)" } ?? "warming up"
             emit(collected.sample, outcome, features: config.model.features, prediction: prediction)
 
             progress.enter(tick: tick, stage: "writing the database")

@@ -1,4 +1,5 @@
 import Glibc
+import SurgeDetection
 
 /// CPU time of the calling thread (user + kernel), in microseconds: what a tick costs the host,
 /// including the kernel work of generating /proc files, and unaffected by other processes.
@@ -37,8 +38,4 @@ struct Summary {
     }
 }
 
-func format(_ value: Double) -> String {
-    var buffer = [CChar](repeating: 0, count: 32)
-    _ = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.2f", $0) }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
+func format(_ value: Double) -> String { NumberText.fixed(value, decimals: 2) }

@@ -58,22 +58,14 @@ struct ReplayCommand: ParsableCommand {
 enum PredictionCSV {
     static func render(trace: Trace, result: ReplayResult) -> [UInt8] {
         var out = Array("timestamp,probability,alerting,label\n".utf8)
-        var buffer = [CChar](repeating: 0, count: 64)
         for row in 0..<trace.count {
-            out += Array(CSVNumber.format(trace.timestamps[row], &buffer).utf8)
+            out += Array(NumberText.short(trace.timestamps[row]).utf8)
             out.append(UInt8(ascii: ","))
-            if let p = result.probabilities[row] { out += Array(fixed6(p, &buffer).utf8) }
+            if let p = result.probabilities[row] { out += Array(NumberText.fixed(p, decimals: 6).utf8) }
             out += Array((result.alerting[row] ? ",1," : ",0,").utf8)
             if let label = result.labels[row] { out.append(label ? UInt8(ascii: "1") : UInt8(ascii: "0")) }
             out.append(UInt8(ascii: "\n"))
         }
         return out
-    }
-
-    static func fixed6(_ value: Double, _ buffer: inout [CChar]) -> String {
-        let length = buffer.withUnsafeMutableBufferPointer { pointer in
-            withVaList([value]) { vsnprintf(pointer.baseAddress!, 64, "%.6f", $0) }
-        }
-        return String(decoding: buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Numbers as text for lines, CSV files and benchmarks, through C's printf (Swift's own
+/// description prints 17 digits where 6 say as much), without a heap buffer per number.
+public enum NumberText {
+    /// Up to six significant digits, integers without a fraction: stable across runs and short.
+    public static func short(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return printf(value, "%.6g")
+    }
+
+    /// A fixed number of decimals (0 ... 9), e.g. probabilities in the prediction CSV.
+    public static func fixed(_ value: Double, decimals: Int) -> String {
+        precondition((0...9).contains(decimals))
+        return printf(value, "%.\(decimals)f")
+    }
+
+    private static func printf(_ value: Double, _ format: String) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let length = withVaList([value]) { vsnprintf(buffer.baseAddress!, 64, format, $0) }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(min(max(length, 0), 63))), as: UTF8.self)
+        }
+    }
+}
