@@ -19,18 +19,7 @@ enum FileAccess {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ToolFailure("\(temporary): \(String(cString: strerror(errno)))") }
-        var written = 0
-        let failure: Int32? = bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += n
-            }
-            return fsync(fd) == 0 ? nil : errno
-        }
+        let failure = writeAll(bytes, to: fd) ?? (fsync(fd) == 0 ? nil : errno)
         close(fd)
         if let failure {
             unlink(temporary)
