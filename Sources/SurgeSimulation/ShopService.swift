@@ -106,7 +106,7 @@ public struct ShopService {
         let established = inflight + demand * 0.8 + 20 + 3 * normal()
 
         var row = [Double](repeating: 0, count: Self.metrics.count)
-        func set(_ metric: HostMetric, _ value: Double) { row[HostMetric.names.firstIndex(of: metric.rawValue)!] = value }
+        func set(_ metric: HostMetric, _ value: Double) { row[metric.slot] = value }
         set(.cpuBusy, cpuBusy)
         set(.cpuIowait, max(0, 0.01 + 0.005 * normal()))
         set(.cpuSteal, max(0, 0.002 * abs(normal())))
