@@ -48,9 +48,15 @@ public struct AlertEvent: Sendable, Equatable {
     /// A fresh random 128-bit id in hex, the form journald uses for ids.
     public static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        let hex = String(high, radix: 16) + "|" + String(low, radix: 16)
-        return hex.split(separator: "|").map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
+        return id(from: &generator)
+    }
+
+    /// 128 bits from `generator` as 32 hex digits (replay draws them from a seeded generator).
+    public static func id<G: RandomNumberGenerator>(from generator: inout G) -> String {
+        [generator.next() as UInt64, generator.next() as UInt64].map {
+            let hex = String($0, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     public init(alertID: String, event: Event, kind: Kind, at: Double, probability: Double,

@@ -55,8 +55,5 @@ public enum ReplayRunner {
 final class IDSequence: @unchecked Sendable {
     private var generator: SeededGenerator
     init(seed: UInt64) { generator = SeededGenerator(seed: seed ^ 0xa1e77) }
-    func next() -> String {
-        let high = generator.next(), low = generator.next()
-        return [high, low].map { let hex = String($0, radix: 16); return String(repeating: "0", count: 16 - hex.count) + hex }.joined()
-    }
+    func next() -> String { AlertEvent.id(from: &generator) }
 }
