@@ -32,12 +32,9 @@ public enum ReplayRunner {
         result.alerting.reserveCapacity(trace.count)
         result.labels.reserveCapacity(trace.count)
         let started = ContinuousClock.now
-        var values = [Double](repeating: .nan, count: trace.schema.count)
-        let width = trace.schema.count
         for row in 0..<trace.count {
             clock.set(unixSeconds: trace.timestamps[row])
-            for column in 0..<width { values[column] = trace.values[row * width + column] }
-            let tick = pipeline.ingest(Sample(timestamp: trace.timestamps[row], tick: row + 1, schema: trace.schema, values: values))
+            let tick = pipeline.ingest(trace.sample(row))
             result.probabilities.append(tick.probability)
             result.alerting.append(tick.alerting)
             result.labels.append(tick.label)
