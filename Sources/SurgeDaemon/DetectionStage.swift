@@ -73,10 +73,7 @@ final class DetectionStage {
         case .accepted?, .kept?, nil:
             break
         }
-        if let learner = pipeline.learner, learner.steps > stepsAtCheckpoint,
-           clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery {
-            checkpoint()
-        }
+        if clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery { checkpoint() }
         return result
     }
 

@@ -17,7 +17,8 @@ public struct ModelSource: Sendable {
         }
         if let configured = config.model.path {
             let path = StateDirectory.file(configured, in: stateDirectory)
-            if let bytes = try? ProcFileReader(limit: 256 << 20).read(path).bytes {
+            // Absent or unreadable: fall through to the built-in model. Present: it must fit.
+            if let bytes = try? read(path) {
                 return ModelSource(model: try decode(bytes, path, config), origin: path)
             }
         }
@@ -32,13 +33,15 @@ public struct ModelSource: Sendable {
     }
 
     public static func load(_ path: String, _ config: SurgeConfig) throws -> ModelFile {
-        let bytes: [UInt8]
+        try decode(read(path), path, config)
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
         do {
-            bytes = try ProcFileReader(limit: 256 << 20).read(path).bytes
+            return try ProcFileReader(limit: 256 << 20).read(path).bytes
         } catch {
             throw ModelSourceError(description: "\(error)")
         }
-        return try decode(bytes, path, config)
     }
 
     static func decode(_ bytes: [UInt8], _ path: String, _ config: SurgeConfig) throws -> ModelFile {
