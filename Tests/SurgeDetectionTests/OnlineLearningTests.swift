@@ -12,13 +12,8 @@ import SurgeSampling
         label == 1 ? [-1 + jitter, 0, 1, 2 - jitter] : [2 - jitter, 1, 0, -1 + jitter]
     }
 
-    func p(_ model: LSTMClassifier, _ window: [Float]) -> Float {
-        let ws = LSTMWorkspace(shape: Self.shape, batch: 1, steps: 4)
-        model.forward(window, workspace: ws)
-        return ws.probabilities[1]
-    }
-
-    @Test func rollsBackWhenAPoisonedStreamMakesTheHeldOutLossWorse() {
+    /// Fast learning on small rings, so that a short burst of wrong labels can move the weights.
+    static var burstPolicy: LearningPolicy {
         var policy = LearningPolicy()
         policy.stepEvery = 1
         policy.learningRate = 0.03
@@ -26,6 +21,17 @@ import SurgeSampling
         policy.normalThinning = 1
         policy.minimumPerClass = 8
         policy.guardEvery = 10
+        return policy
+    }
+
+    func p(_ model: LSTMClassifier, _ window: [Float]) -> Float {
+        let ws = LSTMWorkspace(shape: Self.shape, batch: 1, steps: 4)
+        model.forward(window, workspace: ws)
+        return ws.probabilities[1]
+    }
+
+    @Test func rollsBackWhenAPoisonedStreamMakesTheHeldOutLossWorse() {
+        let policy = Self.burstPolicy
         let learner = OnlineLearner(model: LSTMClassifier(parameters: .initialized(Self.shape, seed: 3)), windowTicks: 4, policy: policy)
         for tick in 0..<400 {
             let label = tick % 2
@@ -47,13 +53,7 @@ import SurgeSampling
     }
 
     @Test func withoutTheGuardTheSameBurstUnlearnsThePattern() {
-        var policy = LearningPolicy()
-        policy.stepEvery = 1
-        policy.learningRate = 0.03
-        policy.capacityPerClass = 16
-        policy.normalThinning = 1
-        policy.minimumPerClass = 8
-        policy.guardEvery = 10
+        var policy = Self.burstPolicy
         policy.rollbackMargin = 1000
         let learner = OnlineLearner(model: LSTMClassifier(parameters: .initialized(Self.shape, seed: 3)), windowTicks: 4, policy: policy)
         for tick in 0..<460 {
