@@ -95,22 +95,16 @@ public struct EpisodeScore: Sendable, Equatable {
     }
 }
 
-/// An alert series from a per-tick "warn" signal, with the pipeline's hysteresis: open after
-/// `fireAfter` warning ticks in a row or at once when the rule holds (every deployment alerts
-/// on its SLO rule too), closed after `resolveAfter` ticks with neither.
+/// An alert series from a per-tick "warn" signal, through the pipeline's own
+/// AlertStateMachine (a warning tick is p = 1, any other p = 0): open after `fireAfter`
+/// warning ticks in a row or at once when the rule holds (every deployment alerts on its SLO
+/// rule too), closed after `resolveAfter` ticks with neither.
 public func alertSeries(warn: [Bool], labels: [Bool?], fireAfter: Int, resolveAfter: Int) -> [Bool] {
-    var open = false, high = 0, calm = 0
-    var series = [Bool](repeating: false, count: warn.count)
-    for index in warn.indices {
-        let breach = labels[index] == true
-        high = warn[index] ? high + 1 : 0
-        calm = (warn[index] || breach) ? 0 : calm + 1
-        if !open && (breach || high >= fireAfter) {
-            open = true
-        } else if open && calm >= resolveAfter {
-            open = false
-        }
-        series[index] = open
+    let policy = AlertPolicy(fireProbability: 1, resolveProbability: 0.5, fireAfter: fireAfter, resolveAfter: resolveAfter,
+                             horizonSeconds: 0)
+    var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
+    return warn.indices.map { index in
+        _ = machine.observe(AlertObservation(probability: warn[index] ? 1 : 0, ruleHolds: labels[index]))
+        return machine.open != nil
     }
-    return series
 }
