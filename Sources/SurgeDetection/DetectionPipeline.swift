@@ -75,7 +75,6 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         guard model.features.map(\.name) == settings.features else {
             throw .modelFeatures(model: model.features.map(\.name), config: settings.features)
         }
-        guard model.parameters.shape.layers > 0 else { throw .modelFeatures(model: [], config: settings.features) }
         self.settings = settings
         scaler = FeatureScaler(model.features)
         window = history?.rebuilt(schema: schema, capacity: settings.windowTicks) ?? SampleWindow(schema: schema, capacity: settings.windowTicks)
