@@ -21,7 +21,6 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     private let workspace: LSTMWorkspace
     private var windowInput: [Float]
     private var raw: [Double]
-    public private(set) var ticks = 0
 
     public struct Settings: Sendable {
         public var features: [String]
@@ -111,7 +110,6 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     }
 
     public func ingest(_ sample: Sample) -> TickResult {
-        ticks += 1
         window.append(sample)
         readFeatures(row: window.count - 1)
         let missing = raw.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }

@@ -4,8 +4,9 @@ import SurgeSampling
 ///
 /// It keeps whole sample rows (every metric of the schema as Float, NaN where missing), not just
 /// the model's features, so a SIGHUP that changes `model.features` or `window.ticks` keeps the
-/// history: `rebuilt(schema:capacity:)` maps columns by name. The model reads its
-/// [ticks × features] input with `copyFeatures(_:into:)`, oldest row first.
+/// history: `rebuilt(schema:capacity:)` maps columns by name. The model's scaled input is kept
+/// apart, in ModelInputWindow; this window serves reloads, alert explanations and
+/// `copyFeatures(_:into:)` for raw [ticks × features] matrices.
 public struct SampleWindow: Sendable {
     public let schema: MetricSchema
     public let capacity: Int
