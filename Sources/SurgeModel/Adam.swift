@@ -37,12 +37,29 @@ public struct Adam: Sendable {
         gradients.values.withUnsafeBufferPointer { g in
         m.withUnsafeMutableBufferPointer { m in
         v.withUnsafeMutableBufferPointer { v in
-            for index in 0..<p.count {
-                let gradient = g[index]
-                m[index] = b1 * m[index] + (1 - b1) * gradient
-                v[index] = b2 * v[index] + (1 - b2) * gradient * gradient
-                p[index] -= stepSize * (m[index] / (v[index].squareRoot() / root2 + eps))
+            // Eight parameters at a time (the scalar loop's square root and division made Adam
+            // 4 % of a training step), then the tail as a partial vector: the same operations
+            // in the same order for every element.
+            var index = 0
+            while index < p.count {
+                Self.step(p.baseAddress! + index, g.baseAddress! + index, m.baseAddress! + index, v.baseAddress! + index,
+                          count: min(8, p.count - index), b1, b2, stepSize, root2, eps)
+                index += 8
             }
         }}}}
+    }
+
+    /// `count` < 8 only at the tail: its missing lanes load as zero (sqrt(0) + eps is no
+    /// division by zero) and are not stored.
+    @inline(__always)
+    private static func step(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                             _ v: UnsafeMutablePointer<Float>, count: Int,
+                             _ b1: Float, _ b2: Float, _ stepSize: Float, _ root2: Float, _ eps: Float) {
+        let gradient = VectorMath.load(g, count)
+        let mNew = b1 * VectorMath.load(m, count) + (1 - b1) * gradient
+        let vNew = b2 * VectorMath.load(v, count) + (1 - b2) * gradient * gradient
+        VectorMath.store(mNew, m, count)
+        VectorMath.store(vNew, v, count)
+        VectorMath.store(VectorMath.load(p, count) - stepSize * (mNew / (vNew.squareRoot() / root2 + eps)), p, count)
     }
 }

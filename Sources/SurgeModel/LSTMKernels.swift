@@ -22,11 +22,19 @@ enum LSTMKernels {
         activate(z + 3 * H, count: H, VectorMath.sigmoid)
         var j = 0
         while j + 8 <= H {
-            cellBlock(z: z, H: H, j: j, n: 8, cPrev: cPrev, c: c, tanhC: tanhC, h: h)
+            let cell = cellMath(i: load(z + j), f: load(z + H + j), g: load(z + 2 * H + j), o: load(z + 3 * H + j), cPrev: load(cPrev + j))
+            store(cell.c, c + j)
+            store(cell.tanhC, tanhC + j)
+            store(cell.h, h + j)
             j += 8
         }
-        if j < H {
-            cellBlock(z: z, H: H, j: j, n: H - j, cPrev: cPrev, c: c, tanhC: tanhC, h: h)
+        if j < H {  // a hidden size that is not a multiple of 8: the same on partial vectors
+            let n = H - j
+            func part(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p, n) }
+            let cell = cellMath(i: part(z + j), f: part(z + H + j), g: part(z + 2 * H + j), o: part(z + 3 * H + j), cPrev: part(cPrev + j))
+            VectorMath.store(cell.c, c + j, n)
+            VectorMath.store(cell.tanhC, tanhC + j, n)
+            VectorMath.store(cell.h, h + j, n)
         }
     }
 
@@ -40,18 +48,14 @@ enum LSTMKernels {
         if j < count { VectorMath.store(function(VectorMath.load(p + j, count - j)), p + j, count - j) }
     }
 
-    /// c = f·c_prev + i·g, tanh(c), h = o·tanh(c) on activated gates.
+    /// c = f·c_prev + i·g, tanh(c), h = o·tanh(c) on activated gates. Values in, values out:
+    /// the full blocks load whole vectors, so no lane count reaches the main loop (with a count
+    /// parameter the compiler kept the block out of line and paid for the tail logic 4× a row).
     @inline(__always)
-    private static func cellBlock(z: UnsafeMutablePointer<Float>, H: Int, j: Int, n: Int, cPrev: UnsafePointer<Float>,
-                                  c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
-        // n is the constant 8 in the main loop, so the count tests fold away there.
-        func load(_ p: UnsafePointer<Float>) -> V { VectorMath.load(p, n) }
-        func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p, n) }
-        let cell = VectorMath.madd(load(z + j) * load(z + 2 * H + j), load(z + H + j), load(cPrev + j))
+    private static func cellMath(i: V, f: V, g: V, o: V, cPrev: V) -> (c: V, tanhC: V, h: V) {
+        let cell = VectorMath.madd(i * g, f, cPrev)
         let tc = VectorMath.tanh(cell)
-        store(cell, c + j)
-        store(tc, tanhC + j)
-        store(load(z + 3 * H + j) * tc, h + j)
+        return (cell, tc, o * tc)
     }
 
     @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p) }
@@ -118,8 +122,20 @@ enum LSTMKernels {
     }
 
     /// out[:] = Σ_rows m[row, :]   (m: [rows × columns]): a bias gradient from every step's dz.
+    /// Four vectors of columns at a time: one chain of additions per vector was bound by the
+    /// adder's latency (T·B = 960 dependent additions each).
     static func sumRows(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
         var col = 0
+        while col + 32 <= columns {
+            var s0 = V(repeating: 0), s1 = V(repeating: 0), s2 = V(repeating: 0), s3 = V(repeating: 0)
+            var p = m + col
+            for _ in 0..<rows {
+                s0 += load(p); s1 += load(p + 8); s2 += load(p + 16); s3 += load(p + 24)
+                p += columns
+            }
+            store(s0, out + col); store(s1, out + col + 8); store(s2, out + col + 16); store(s3, out + col + 24)
+            col += 32
+        }
         while col + 8 <= columns {
             var sum = V(repeating: 0)
             for row in 0..<rows { sum += load(m + row * columns + col) }

@@ -29,6 +29,31 @@ enum MatrixProduct {
     /// two) holds 4, as more spill to memory there (measured: training 2.4 → 3.3 ms).
     static func multiply(m: Int, n: Int, depth: Int, a: Operand, w: UnsafePointer<Float>, wRow: Int,
                          c: UnsafeMutablePointer<Float>, cRow: Int, accumulate: Bool) {
+        // Long products (the weight gradients: depth T·B = 960) in slices of W that stay in
+        // L1 while every row of A passes over them. Unsliced, each 2-row tile streamed all of
+        // W from L2 for 8 multiply-adds per row of W, and the L2's bandwidth was the limit
+        // (dW_ih and dW_hh ran at 29 % of peak, two thirds of backward's time).
+        let slice = max(8, depthSliceBytes / (4 * max(n, 1)))
+        guard depth > slice, m > 2 else {
+            multiplyUnsliced(m: m, n: n, depth: depth, a: a, w: w, wRow: wRow, c: c, cRow: cRow, accumulate: accumulate)
+            return
+        }
+        var k0 = 0
+        while k0 < depth {
+            let part = min(slice, depth - k0)
+            multiplyUnsliced(m: m, n: n, depth: part,
+                             a: Operand(base: a.base + k0 * a.columnStride, rowStride: a.rowStride, columnStride: a.columnStride),
+                             w: w + k0 * wRow, wRow: wRow, c: c, cRow: cRow, accumulate: accumulate || k0 > 0)
+            k0 += part
+        }
+    }
+
+    /// The bytes of W one depth slice may take: half of a 32 KiB L1 data cache, the rest for
+    /// A's slice and C.
+    static let depthSliceBytes = 16 * 1024
+
+    private static func multiplyUnsliced(m: Int, n: Int, depth: Int, a: Operand, w: UnsafePointer<Float>, wRow: Int,
+                                         c: UnsafeMutablePointer<Float>, cRow: Int, accumulate: Bool) {
         #if SURGEWATCH_FMA
         let pairWidth = 4 * L, singleWidth = 8 * L
         #else

@@ -48,13 +48,23 @@ struct LSTMBench: ParsableCommand {
         var gradients = LSTMParameters.zeros(shape)
         var adam = Adam(parameterCount: shape.parameterCount)
         var trainTimes: [Double] = []
+        // The step's parts too (forward + loss, backward, Adam), to see where the time goes.
+        var forwardTimes: [Double] = [], backwardTimes: [Double] = [], adamTimes: [Double] = []
         for run in 0..<(trainRuns + 30) {
             let start = wallMicroseconds()
             model.forward(batchX, workspace: batch)
             sink += model.loss(labels: labels, workspace: batch)
+            let forwardEnd = wallMicroseconds()
             model.backward(labels: labels, workspace: batch, gradients: &gradients)
+            let backwardEnd = wallMicroseconds()
             adam.update(&model.parameters, gradients: gradients)
-            if run >= 30 { trainTimes.append(wallMicroseconds() - start) }
+            let end = wallMicroseconds()
+            if run >= 30 {
+                trainTimes.append(end - start)
+                forwardTimes.append(forwardEnd - start)
+                backwardTimes.append(backwardEnd - forwardEnd)
+                adamTimes.append(end - backwardEnd)
+            }
         }
 
         let windowMedian = Summary(windowTimes).median, stepMedian = Summary(stepTimes).median
@@ -72,6 +82,8 @@ struct LSTMBench: ParsableCommand {
             {"bench":"lstm","T":\(T),"F":\(F),"H":\(H),"layers":\(layers),"train_batch":\(trainBatch),\
             "window_infer_us":\(format(windowMedian)),"stream_step_us":\(format(stepMedian)),"train_step_us":\(format(trainMedian)),\
             "window_infer_us_p10":\(format(Summary(windowTimes).p10)),"train_step_us_p10":\(format(Summary(trainTimes).p10)),\
+            "train_forward_us":\(format(Summary(forwardTimes).median)),"train_backward_us":\(format(Summary(backwardTimes).median)),\
+            "train_adam_us":\(format(Summary(adamTimes).median)),\
             "window_gflops":\(format(windowGflops)),"train_gflops":\(format(trainGflops)),"peak_gflops":\(format(peak)),\
             "window_percent_of_peak":\(format(100 * windowGflops / peak)),"train_percent_of_peak":\(format(100 * trainGflops / peak)),\
             "build":"\(build)","peak_rss_mib":\(format(rss)),\
@@ -82,6 +94,7 @@ struct LSTMBench: ParsableCommand {
             print("  window inference B=1: median \(format(windowMedian)) µs (\(format(windowGflops)) GFLOP/s)")
             print("  streaming step:       median \(format(stepMedian)) µs")
             print("  training step B=\(trainBatch):  median \(format(trainMedian)) µs (\(format(trainGflops)) GFLOP/s)")
+            print("    of which forward + loss \(format(Summary(forwardTimes).median)) µs, backward \(format(Summary(backwardTimes).median)) µs, Adam \(format(Summary(adamTimes).median)) µs")
             print("  arithmetic peak of this build (one core): \(format(peak)) GFLOP/s; window \(format(100 * windowGflops / peak)) %, training \(format(100 * trainGflops / peak)) % of it")
             print("  build: \(build), peak RSS: \(format(rss)) MiB")
         }
