@@ -17,9 +17,9 @@ enum LSTMKernels {
     @inline(never)
     static func cellUpdate(z: UnsafeMutablePointer<Float>, H: Int, cPrev: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
-        activate(z, count: 2 * H, VectorMath.sigmoid)
-        activate(z + 2 * H, count: H, VectorMath.tanh)
-        activate(z + 3 * H, count: H, VectorMath.sigmoid)
+        activate(z, count: 2 * H, Sigmoid.self)
+        activate(z + 2 * H, count: H, Tanh.self)
+        activate(z + 3 * H, count: H, Sigmoid.self)
         var j = 0
         while j + 8 <= H {
             let cell = cellMath(i: load(z + j), f: load(z + H + j), g: load(z + 2 * H + j), o: load(z + 3 * H + j), cPrev: load(cPrev + j))
@@ -38,14 +38,20 @@ enum LSTMKernels {
         }
     }
 
+    /// The activation as a type, not a function value: a generic parameter is specialised and
+    /// inlined, where `VectorMath.tanh` passed as a closure stayed a call per vector.
+    protocol Activation { static func apply(_ x: V) -> V }
+    enum Sigmoid: Activation { @inline(__always) static func apply(_ x: V) -> V { VectorMath.sigmoid(x) } }
+    enum Tanh: Activation { @inline(__always) static func apply(_ x: V) -> V { VectorMath.tanh(x) } }
+
     @inline(__always)
-    private static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ function: (V) -> V) {
+    private static func activate<A: Activation>(_ p: UnsafeMutablePointer<Float>, count: Int, _: A.Type) {
         var j = 0
         while j + 8 <= count {
-            store(function(load(p + j)), p + j)
+            store(A.apply(load(p + j)), p + j)
             j += 8
         }
-        if j < count { VectorMath.store(function(VectorMath.load(p + j, count - j)), p + j, count - j) }
+        if j < count { VectorMath.store(A.apply(VectorMath.load(p + j, count - j)), p + j, count - j) }
     }
 
     /// c = f·c_prev + i·g, tanh(c), h = o·tanh(c) on activated gates. Values in, values out:
