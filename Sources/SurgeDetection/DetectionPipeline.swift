@@ -9,18 +9,16 @@ import SurgeSampling
 public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     public let settings: Settings
     public private(set) var window: SampleWindow
-    public let scaler: FeatureScaler
+    public var scaler: FeatureScaler { predictor.scaler }
     /// Column of each feature in the window's schema (nil: no source provides it).
-    public let featureColumns: [Int?]
-    public private(set) var inputs: ModelInputWindow
+    public var featureColumns: [Int?] { predictor.featureColumns }
+    public var inputs: ModelInputWindow { predictor.inputs }
+    private var predictor: WindowPredictor
     public private(set) var alerts: AlertStateMachine<C>
     private var labeller: WindowLabeller
     /// Present when learning online; it owns the live weights then.
     public let learner: OnlineLearner?
     private var frozenModel: LSTMClassifier
-    private let workspace: LSTMWorkspace
-    private var windowInput: [Float]
-    private var raw: [Double]
 
     public struct Settings: Sendable {
         public var features: [String]
@@ -75,22 +73,18 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             throw .modelFeatures(model: model.features.map(\.name), config: settings.features)
         }
         self.settings = settings
-        scaler = FeatureScaler(model.features)
         window = history?.rebuilt(schema: schema, capacity: settings.windowTicks) ?? SampleWindow(schema: schema, capacity: settings.windowTicks)
-        featureColumns = settings.features.map { schema.index(of: $0) }
-        inputs = ModelInputWindow(featureCount: settings.features.count, capacity: settings.windowTicks)
+        predictor = WindowPredictor(features: model.features, schema: schema, windowTicks: settings.windowTicks,
+                                    shape: model.parameters.shape)
         alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
         learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning) : nil
-        workspace = LSTMWorkspace(shape: model.parameters.shape, batch: 1, steps: settings.windowTicks)
-        windowInput = [Float](repeating: 0, count: settings.windowTicks * settings.features.count)
-        raw = [Double](repeating: .nan, count: settings.features.count)
         for age in 0..<window.count {
-            readFeatures(row: age)
-            inputs.push(raw: raw, scaler: scaler)
+            let window = self.window
+            predictor.push { window.value(row: age, column: $0) }
         }
     }
 
@@ -103,26 +97,20 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                   features: scaler.features)
     }
 
-    private func readFeatures(row age: Int) {
-        for (index, column) in featureColumns.enumerated() {
-            raw[index] = column.map { Double(window.value(row: age, column: $0)) } ?? .nan
-        }
+    public func ingest(_ sample: Sample) -> TickResult {
+        ingest(sample, predicted: nil)
     }
 
-    public func ingest(_ sample: Sample) -> TickResult {
+    /// One tick whose probability another `WindowPredictor` has already computed from the same
+    /// ticks (replay with learning off, `ReplayRunner`): everything else as `ingest(_:)`.
+    func ingest(_ sample: Sample, predicted: Double??) -> TickResult {
+        precondition(predicted == nil || learner == nil, "predictions made ahead need fixed weights")
         window.append(sample)
-        readFeatures(row: window.count - 1)
-        let missing = raw.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
-        let fill = inputs.push(raw: raw, scaler: scaler)
-
-        var probability: Double?
-        if inputs.isFull {
-            windowInput.withUnsafeMutableBufferPointer { inputs.copyOrdered(into: $0) }
-            let model = self.model
-            model.forward(windowInput, workspace: workspace)
-            probability = Double(workspace.probabilities[1])
-        }
-        let label = labeller.advance(sample, inputs: inputs, window: &windowInput,
+        let newest = window.count - 1, window = self.window
+        let fill = predictor.push { window.value(row: newest, column: $0) }
+        let missing = predictor.missing
+        let probability = predicted ?? predictor.predict(model)
+        let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let learning = learner?.tick()
         let degraded = inputs.imputedRows > 0

@@ -21,7 +21,10 @@ public struct ModelInputWindow: Sendable {
     /// Ticks since each feature was last seen (Int.max: never).
     private var age: [Int]
 
-    public init(featureCount: Int, capacity: Int, carryTicks: Int = 3) {
+    /// Ticks a feature's last value is carried over a gap unless said otherwise.
+    public static let defaultCarryTicks = 3
+
+    public init(featureCount: Int, capacity: Int, carryTicks: Int = defaultCarryTicks) {
         precondition(featureCount > 0 && capacity > 0 && carryTicks >= 0)
         self.featureCount = featureCount
         self.capacity = capacity

@@ -1,6 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SurgeConfig
 import SurgeModel
 import SurgeSampling
+import Synchronization
 
 /// `surgewatch replay`'s work without the files: the daemon's pipeline over a trace, with trace
 /// time for the alerts and alert ids drawn from a seeded generator, so that the same trace,
@@ -19,7 +23,7 @@ public struct ReplayResult: Sendable {
 
 public enum ReplayRunner {
     public static func run(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile,
-                           seed: UInt64 = 1) throws(PipelineError) -> ReplayResult {
+                           seed: UInt64 = 1, parallel: Bool = true) throws(PipelineError) -> ReplayResult {
         let clock = TraceClock(unixSeconds: trace.timestamps.first ?? 0)
         let ids = IDSequence(seed: seed)
         var settings = settings
@@ -32,9 +36,15 @@ public enum ReplayRunner {
         result.alerting.reserveCapacity(trace.count)
         result.labels.reserveCapacity(trace.count)
         let started = ContinuousClock.now
+        // With fixed weights, the windows of the trace's later part are predicted on a second
+        // thread while this one runs the pipeline through the earlier part, then takes those
+        // predictions instead of running the model again (see `aheadShare`).
+        let ahead = pipeline.learner == nil && parallel ? PredictionsAhead(trace: trace, settings: settings, model: model) : nil
         for row in 0..<trace.count {
             clock.set(unixSeconds: trace.timestamps[row])
-            let tick = pipeline.ingest(trace.sample(row))
+            let tick = row >= (ahead?.firstRow ?? trace.count)
+                ? pipeline.ingest(trace.sample(row), predicted: ahead!.probability(row: row))
+                : pipeline.ingest(trace.sample(row))
             result.probabilities.append(tick.probability)
             result.alerting.append(tick.alerting)
             result.labels.append(tick.label)
@@ -53,4 +63,71 @@ final class IDSequence: @unchecked Sendable {
     private var generator: SeededGenerator
     init(seed: UInt64) { generator = SeededGenerator(seed: seed ^ 0xa1e77) }
     func next() -> String { AlertEvent.id(from: &generator) }
+}
+
+/// The predictions of a trace's later rows, made on a thread of their own by a
+/// `WindowPredictor` that first reads the ticks its window and gap-carrying reach back to, so
+/// each equals the pipeline's own (a test compares whole replays). The pipeline takes each one
+/// as soon as it is published, so both threads work until the end.
+final class PredictionsAhead: Sendable {
+    /// The share of rows predicted ahead. The pipeline spends about 28 µs on a tick it predicts
+    /// itself and 6 µs on one it is handed, the predictor about 21 µs a tick: with about two
+    /// thirds of the rows ahead, both threads finish together.
+    static let aheadShare = 0.65
+    let firstRow: Int
+    /// Probabilities of rows firstRow..., NaN where the window was not yet full. Each element is
+    /// written once, by the thread, before `published` passes it (release); the reader looks
+    /// only below `published` (acquire).
+    nonisolated(unsafe) private let made: UnsafeMutableBufferPointer<Double>
+    private let published = Atomic<Int>(0)
+    private let thread: Mutex<pthread_t?> = Mutex(nil)
+
+    init(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile) {
+        firstRow = min(trace.count, Int(Double(trace.count) * (1 - Self.aheadShare)))
+        made = .allocate(capacity: trace.count - firstRow)
+        let warmUp = WindowPredictor.warmUpTicks(windowTicks: settings.windowTicks, carryTicks: ModelInputWindow.defaultCarryTicks)
+        let from = max(0, firstRow - warmUp), first = firstRow, windowTicks = settings.windowTicks
+        let work = Work { [self] in
+            var predictor = WindowPredictor(features: model.features, schema: trace.schema, windowTicks: windowTicks,
+                                            shape: model.parameters.shape)
+            let classifier = LSTMClassifier(parameters: model.parameters)
+            let width = trace.schema.count
+            trace.values.withUnsafeBufferPointer { values in
+                for row in from..<trace.count {
+                    predictor.push { Float(values[row * width + $0]) }
+                    guard row >= first else { continue }
+                    made[row - first] = predictor.predict(classifier) ?? .nan
+                    published.store(row - first + 1, ordering: .releasing)
+                }
+            }
+        }
+        var handle = pthread_t()
+        let context = Unmanaged.passRetained(work).toOpaque()
+        if pthread_create(&handle, nil, { context in
+            Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context) == 0 {
+            thread.withLock { $0 = handle }
+        } else {  // no thread: predict here, before the pipeline starts
+            Unmanaged<Work>.fromOpaque(context).takeRetainedValue().body()
+        }
+    }
+
+    /// The prediction of `row` (≥ firstRow), waiting for the thread to publish it.
+    func probability(row: Int) -> Double? {
+        let index = row - firstRow
+        while published.load(ordering: .acquiring) <= index { sched_yield() }
+        let p = made[index]
+        return p.isNaN ? nil : p
+    }
+
+    deinit {
+        if let handle = thread.withLock({ $0 }) { pthread_join(handle, nil) }
+        made.deallocate()
+    }
+}
+
+private final class Work: Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

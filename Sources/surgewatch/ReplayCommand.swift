@@ -34,15 +34,20 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the model as it ended (after online learning) to this file.")
     var saveModel: String?
 
+    @Option(help: "Threads with --no-learn: 2 predicts the trace's later part ahead on a second thread (same output), 1 does not.")
+    var threads = 2
+
     func run() throws {
         try reportingFailures {
+            guard threads == 1 || threads == 2 else { throw ToolFailure("--threads must be 1 or 2, not \(threads)") }
             let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
             var settingsConfig = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
             if noLearn { settingsConfig.learning.online = false }
             let source = try ModelSource.choose(config: settingsConfig, explicitPath: model,
                                                 stateDirectory: StateDirectory.resolve(override: nil))
             let settings = DetectionPipeline<TraceClock>.Settings(config: settingsConfig, tickSeconds: trace.tickSeconds)
-            let result = try ReplayRunner.run(trace: trace, settings: settings, model: source.model, seed: seed)
+            let result = try ReplayRunner.run(trace: trace, settings: settings, model: source.model, seed: seed,
+                                              parallel: threads == 2)
             try FileAccess.write(PredictionCSV.render(trace: trace, result: result), to: output)
             if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
 
