@@ -42,15 +42,18 @@ struct PipelineBench: ParsableCommand {
 
         config.learning.online = false
         let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
+        let frozenOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model,
+                                                   parallel: false)
         config.learning.online = true
         let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
+        let frozenOneThreadRate = Double(trace.count) / frozenOneThread.seconds
         let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds
         if json {
-            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
+            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
         } else {
             print("per tick (CPU): median \(format(ticks.median)) µs, p99 \(format(ticks.p99)) µs over \(trace.count) ticks")
             print("ticks that learned (\(learningTicks.count)): median \(format(learning.median)) µs")
-            print("replay: \(Int(frozenRate)) ticks/s learning off, \(Int(learnedRate)) ticks/s learning on")
+            print("replay: \(Int(frozenRate)) ticks/s learning off (\(Int(frozenOneThreadRate)) on one thread), \(Int(learnedRate)) ticks/s learning on")
         }
     }
 }
