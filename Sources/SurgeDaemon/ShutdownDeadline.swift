@@ -1,5 +1,6 @@
 import Glibc
 import SurgeConfig
+import SurgeDetection
 import Logging
 import Synchronization
 
@@ -16,30 +17,15 @@ final class ShutdownDeadline: Sendable {
         guard armed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         let microseconds = UInt32(limit.seconds * 1_000_000)
         // A plain pthread, outside Swift's cooperative pool, which a stuck tick may be holding.
-        let countdown = Countdown { [self] in
+        PlainThread.start(detached: true) { [self] in
             usleep(microseconds)
             guard !self.finished.load(ordering: .acquiring) else { return }
             onExpiry()
             exit(0)
-        }
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(countdown).toOpaque()
-        if pthread_create(&thread, nil, { context in
-            Unmanaged<Countdown>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context) == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<Countdown>.fromOpaque(context).release()
         }
     }
 
     func finish() {
         finished.store(true, ordering: .releasing)
     }
-}
-
-private final class Countdown {
-    let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

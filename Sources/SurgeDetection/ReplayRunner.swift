@@ -87,7 +87,7 @@ final class PredictionsAhead: Sendable {
         made = .allocate(capacity: trace.count - firstRow)
         let warmUp = WindowPredictor.warmUpTicks(windowTicks: settings.windowTicks, carryTicks: ModelInputWindow.defaultCarryTicks)
         let from = max(0, firstRow - warmUp), first = firstRow, windowTicks = settings.windowTicks
-        let work = Work { [self] in
+        let work: @Sendable () -> Void = { [self] in
             var predictor = WindowPredictor(features: model.features, schema: trace.schema, windowTicks: windowTicks,
                                             shape: model.parameters.shape)
             let classifier = LSTMClassifier(parameters: model.parameters)
@@ -101,15 +101,10 @@ final class PredictionsAhead: Sendable {
                 }
             }
         }
-        var handle = pthread_t()
-        let context = Unmanaged.passRetained(work).toOpaque()
-        if pthread_create(&handle, nil, { context in
-            Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context) == 0 {
+        if let handle = PlainThread.start(work) {
             thread.withLock { $0 = handle }
         } else {  // no thread: predict here, before the pipeline starts
-            Unmanaged<Work>.fromOpaque(context).takeRetainedValue().body()
+            work()
         }
     }
 
@@ -121,13 +116,12 @@ final class PredictionsAhead: Sendable {
         return p.isNaN ? nil : p
     }
 
+    /// The thread holds this object until its last prediction is out, so the last release can
+    /// happen on the thread itself, which then must not wait for itself.
     deinit {
-        if let handle = thread.withLock({ $0 }) { pthread_join(handle, nil) }
+        if let handle = thread.withLock({ $0 }) {
+            if pthread_equal(handle, pthread_self()) != 0 { pthread_detach(handle) } else { pthread_join(handle, nil) }
+        }
         made.deallocate()
     }
-}
-
-private final class Work: Sendable {
-    let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }
