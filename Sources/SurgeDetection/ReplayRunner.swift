@@ -42,9 +42,7 @@ public enum ReplayRunner {
         let ahead = pipeline.learner == nil && parallel ? PredictionsAhead(trace: trace, settings: settings, model: model) : nil
         for row in 0..<trace.count {
             clock.set(unixSeconds: trace.timestamps[row])
-            let tick = row >= (ahead?.firstRow ?? trace.count)
-                ? pipeline.ingest(trace.sample(row), predicted: ahead!.probability(row: row))
-                : pipeline.ingest(trace.sample(row))
+            let tick = pipeline.ingest(trace.sample(row), predicted: ahead?.prediction(row: row))
             result.probabilities.append(tick.probability)
             result.alerting.append(tick.alerting)
             result.labels.append(tick.label)
@@ -108,12 +106,14 @@ final class PredictionsAhead: Sendable {
         }
     }
 
-    /// The prediction of `row` (≥ firstRow), waiting for the thread to publish it.
-    func probability(row: Int) -> Double? {
+    /// The prediction of `row`, waiting for the thread to publish it; nil (the pipeline
+    /// predicts itself) for rows before `firstRow`. The inner nil: the window was not full.
+    func prediction(row: Int) -> Double?? {
+        guard row >= firstRow else { return nil }
         let index = row - firstRow
         while published.load(ordering: .acquiring) <= index { sched_yield() }
         let p = made[index]
-        return p.isNaN ? nil : p
+        return .some(p.isNaN ? nil : p)
     }
 
     /// The thread holds this object until its last prediction is out, so the last release can
