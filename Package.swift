@@ -22,6 +22,13 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "SurgeSampling"),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // The application sources: HTTP probe, Prometheus scrapes, nginx stub_status, cgroups.
+        .target(name: "SurgeSources", dependencies: ["SurgeSampling", "CCurl"]),
         // The model's kernels are optimised in debug builds too: unoptimised SIMD code is about
         // a thousand times slower, which would make every test that replays a trace crawl.
         .target(name: "SurgeModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -45,7 +52,7 @@ let package = Package(
         .target(
             name: "SurgeDaemon",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel",
+                "SurgeSampling", "SurgeSources", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -70,6 +77,11 @@ let package = Package(
         .testTarget(
             name: "SurgeSamplingTests",
             dependencies: ["SurgeSampling"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SurgeSourcesTests",
+            dependencies: ["SurgeSources", "SurgeSampling"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SurgeDetectionTests", dependencies: ["SurgeDetection"]),

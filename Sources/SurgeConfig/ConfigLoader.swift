@@ -63,6 +63,7 @@ public enum ConfigLoader {
         if let t = root.table("sampling") {
             config.sampling.interval = t.duration("interval", default: defaults.sampling.interval, range: .seconds(1)...(.seconds(300)))
             config.sampling.procRoot = t.string("proc_root") ?? defaults.sampling.procRoot
+            config.sampling.cgroupRoot = t.string("cgroup_root") ?? defaults.sampling.cgroupRoot
             t.finish()
         }
         if let t = root.table("window") {
@@ -104,7 +105,7 @@ public enum ConfigLoader {
             t.finish()
         }
         if let t = root.table("sources") {
-            config.sources = sources(t)
+            config.sources = sources(t, defaultTimeout: defaultTimeout(interval: config.sampling.interval))
             t.finish()
         }
         if let t = root.table("journal") {
@@ -132,20 +133,26 @@ public enum ConfigLoader {
 
     static let timeoutRange: ClosedRange<Duration> = .milliseconds(10)...(.seconds(60))
 
-    static func sources(_ t: TableReader) -> SurgeConfig.Sources {
+    /// A source's timeout when the file gives none: 2 s, or half the interval when ticks come
+    /// faster than every 4 s, so a short interval needs no timeout written on every source.
+    static func defaultTimeout(interval: Duration) -> Duration {
+        min(.seconds(2), interval / 2)
+    }
+
+    static func sources(_ t: TableReader, defaultTimeout: Duration) -> SurgeConfig.Sources {
         var sources = SurgeConfig.Sources()
         sources.host = t.bool("host", default: true)
         for p in t.tables("probe") {
             let probe = SurgeConfig.Probe(
                 name: sourceName(p), url: url(p, in: "[[sources.probe]]"),
-                timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange))
             p.finish()
             sources.probes.append(probe)
         }
         for p in t.tables("prometheus") {
             var endpoint = SurgeConfig.Prometheus(
                 name: sourceName(p), url: url(p, in: "[[sources.prometheus]]"),
-                timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange))
             if let metrics = p.table("metrics") {
                 for (name, node) in metrics.entries() {
                     guard MetricNameRule.isValid(name) else {
@@ -154,6 +161,16 @@ public enum ConfigLoader {
                     }
                     guard case .string(let expression) = node.value, !expression.isEmpty else {
                         metrics.fail(name, "expected an expression string such as 'rate(http_requests_total)', got \(node.value.summary)")
+                        continue
+                    }
+                    do {
+                        _ = try PrometheusQuery.parse(expression)
+                    } catch {
+                        // The column of the offending character: past the opening quote, exact for
+                        // one-line strings without escapes, which is how expressions are written.
+                        var position = node.position
+                        position.column += 1 + error.offset
+                        metrics.context.fail(metrics.keyPath(name), "\(error.reason), in '\(expression)'", at: position)
                         continue
                     }
                     endpoint.metrics.append(.init(name: name, expression: expression))
@@ -167,7 +184,7 @@ public enum ConfigLoader {
         for p in t.tables("nginx") {
             let server = SurgeConfig.Nginx(
                 name: sourceName(p), url: url(p, in: "[[sources.nginx]]"),
-                timeout: p.duration("timeout", default: .seconds(2), range: timeoutRange))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange))
             p.finish()
             sources.nginx.append(server)
         }

@@ -21,6 +21,8 @@ public struct SurgeConfig: Equatable, Sendable {
         public var interval: Duration = .seconds(10)
         /// `proc_root`: where /proc is mounted; tests point it at fixture trees.
         public var procRoot = "/proc"
+        /// `cgroup_root`: where the cgroup file system is mounted, for `[[sources.cgroup]]`.
+        public var cgroupRoot = "/sys/fs/cgroup"
     }
 
     public struct Window: Equatable, Sendable {

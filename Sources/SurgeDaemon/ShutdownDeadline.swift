@@ -1,6 +1,7 @@
 import Glibc
 import SurgeConfig
 import SurgeDetection
+import SurgeSampling
 import Logging
 import Synchronization
 

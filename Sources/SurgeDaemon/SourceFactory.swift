@@ -1,5 +1,6 @@
 import SurgeConfig
 import SurgeSampling
+import SurgeSources
 
 /// Builds the sources a configuration enables, in the order of `SurgeConfig.providedMetrics`.
 public enum SourceFactory {
@@ -7,20 +8,17 @@ public enum SourceFactory {
         var sources: [any MetricSource] = []
         if config.sources.host { sources.append(HostSource(procRoot: config.sampling.procRoot)) }
         for probe in config.sources.probes {
-            sources.append(PendingSource(id: "probe \(probe.name ?? probe.url)",
-                metricNames: ApplicationMetric.prefixed(ApplicationMetric.probe, by: probe.name)))
+            sources.append(ProbeSource(name: probe.name, url: probe.url, timeout: probe.timeout))
         }
         for endpoint in config.sources.prometheus {
-            sources.append(PendingSource(id: "prometheus \(endpoint.name ?? endpoint.url)",
-                metricNames: ApplicationMetric.prefixed(endpoint.metrics.map(\.name), by: endpoint.name)))
+            sources.append(PrometheusSource(name: endpoint.name, url: endpoint.url, timeout: endpoint.timeout,
+                metrics: endpoint.metrics.map { ($0.name, $0.expression) }))
         }
         for server in config.sources.nginx {
-            sources.append(PendingSource(id: "nginx \(server.name ?? server.url)",
-                metricNames: ApplicationMetric.prefixed(ApplicationMetric.nginx, by: server.name)))
+            sources.append(NginxSource(name: server.name, url: server.url, timeout: server.timeout))
         }
         for group in config.sources.cgroups {
-            sources.append(PendingSource(id: "cgroup \(group.unit)",
-                metricNames: ApplicationMetric.prefixed(ApplicationMetric.cgroup, by: group.name)))
+            sources.append(CgroupSource(name: group.name, unit: group.unit, cgroupRoot: config.sampling.cgroupRoot))
         }
         return sources
     }

@@ -10,6 +10,14 @@ public struct SourceReading: Sendable {
     }
 }
 
+extension SourceReading {
+    /// Every metric missing for one failure: an endpoint down, a body that does not parse.
+    public static func missing(_ count: Int, location: String, _ message: String) -> SourceReading {
+        SourceReading(values: [Double](repeating: .nan, count: count),
+                      problems: [SourceProblem(kind: .failure, location: location, message: message)])
+    }
+}
+
 public struct SourceProblem: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// The kernel or host lacks the feature (no /proc/pressure before 4.20, say): expected,

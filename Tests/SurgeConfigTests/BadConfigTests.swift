@@ -42,8 +42,14 @@ import Testing
             "2:17: model.horizon_ticks: must be shorter than window.ticks (30); got 40"],
         "prometheus-bad-metric-name.toml": [
             "4:1: sources.prometheus[0].metrics.HTTP-rps: 'HTTP-rps' is not a metric name (lower-case letters, digits and _)"],
+        "prometheus-bad-expressions.toml": [
+            "4:37: sources.prometheus[0].metrics.http_rps: expected ')' to close rate(, got the end, in 'rate(http_requests_total'",
+            "5:35: sources.prometheus[0].metrics.http_p99_ms: histogram_quantile needs a quantile from 0 to 1 first, such as 0.99, in 'histogram_quantile(99, http_request_duration_seconds)'",
+            #"6:47: sources.prometheus[0].metrics.http_errors: invalid regular expression "5..(" for label 'code': expected ')', in 'rate(http_requests_total{code=~"5..("})'"#,
+            "7:14: sources.prometheus[0].metrics.app_queue: unknown function 'avg'; expected rate, gauge, ratio or histogram_quantile, in 'avg(app_queue_length)'",
+            "8:51: sources.prometheus[0].metrics.http_ok: expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got the end, in 'rate(http_requests_total{code=\"200\"}) +'"],
         "several-errors.toml": [
-            "3:1: sampling.surprise: unknown key 'surprise' (known here: interval, proc_root)",
+            "3:1: sampling.surprise: unknown key 'surprise' (known here: interval, proc_root, cgroup_root)",
             "6:9: window.ticks: 0 is out of range: expected 2 to 2880",
             #"9:14: journal.identifier: expected a non-empty word without spaces, got "surge watch""#],
     ]

@@ -1,0 +1,186 @@
+import CCurl
+import Glibc
+import SurgeSampling
+import Synchronization
+
+/// GETs one URL, with a hard deadline and a cap on the body, through libcurl (README, "Why
+/// libcurl"). Each request runs on its own plain thread, never on a thread of Swift's small
+/// cooperative pool, so a slow endpoint cannot hold up the other sources or the tick loop.
+///
+/// One fetcher owns one curl handle: scrapes reuse their keep-alive connection from tick to
+/// tick; a probe asks for a fresh connection each time, because a full listen queue shows first
+/// in the connect.
+public final class HTTPFetcher: Sendable {
+    public let url: String
+    public let timeout: Duration
+    public let maxBodyBytes: Int
+    private let handle: Mutex<CurlHandle>
+
+    public init(url: String, timeout: Duration, maxBodyBytes: Int = 4 << 20, freshConnection: Bool = false,
+                accept: String? = nil) {
+        self.url = url
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+        handle = Mutex(CurlHandle(url: url, timeout: timeout, freshConnection: freshConnection, accept: accept))
+    }
+
+    public func get() async -> Result<HTTPResponse, HTTPFetchError> {
+        await withCheckedContinuation { continuation in
+            let started = PlainThread.start(detached: true) { [self] in
+                continuation.resume(returning: getBlocking())
+            }
+            if started == nil {
+                continuation.resume(returning: .failure(.failed(url: url, reason: "no thread could be started for the request")))
+            }
+        }
+    }
+}
+
+extension HTTPFetcher {
+    /// The request on the calling thread, which it blocks until the response or the timeout.
+    func getBlocking() -> Result<HTTPResponse, HTTPFetchError> {
+        handle.withLock { $0.perform(maxBodyBytes: maxBodyBytes, timeout: timeout) }
+    }
+
+    /// The body of a 2xx answer, for sources that read a document (a scrape, a status page).
+    public func document() async -> Result<[UInt8], HTTPFetchError> {
+        await get().flatMap { response in
+            (200..<300).contains(response.status) ? .success(response.body) : .failure(.status(url: url, code: response.status))
+        }
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    /// From the start of the request to the last byte of the body.
+    public var seconds: Double
+
+    public var isSuccess: Bool { (200..<400).contains(status) }
+}
+
+/// Why no usable response came back. Each names the URL, since logs list several sources.
+public enum HTTPFetchError: Error, Sendable, Equatable, CustomStringConvertible {
+    case timedOut(url: String, after: Duration)
+    case refused(url: String, reason: String)
+    case tooLarge(url: String, limit: Int)
+    case truncated(url: String, reason: String)
+    case status(url: String, code: Int)
+    case failed(url: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .timedOut(let url, let after): return "\(url): no complete response within \(after.formattedSeconds)"
+        case .refused(let url, let reason): return "\(url): connection failed: \(reason)"
+        case .tooLarge(let url, let limit): return "\(url): body larger than \(limit) bytes, not read"
+        case .truncated(let url, let reason): return "\(url): body cut short: \(reason)"
+        case .status(let url, let code): return "\(url): HTTP \(code)"
+        case .failed(let url, let reason): return "\(url): \(reason)"
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+    }
+
+    /// "2s", "300ms", as the config writes timeouts.
+    var formattedSeconds: String {
+        let milliseconds = Int((seconds * 1000).rounded())
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+    }
+}
+
+/// The curl easy handle and what a request needs beside it. Used under the fetcher's lock only.
+private final class CurlHandle {
+    let url: String
+    let handle: UnsafeMutableRawPointer?
+    var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    var headers: UnsafeMutablePointer<curl_slist>?
+
+    static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    init(url: String, timeout: Duration, freshConnection: Bool, accept: String?) {
+        self.url = url
+        _ = Self.globalInit
+        handle = curl_easy_init()
+        guard let handle else { return }
+        let milliseconds = max(1, Int(timeout.seconds * 1000))
+        surge_curl_set_string(handle, CURLOPT_URL, url)
+        surge_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        surge_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        surge_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
+        surge_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
+        surge_curl_set_string(handle, CURLOPT_USERAGENT, "surgewatch")
+        if freshConnection {
+            surge_curl_set_long(handle, CURLOPT_FRESH_CONNECT, 1)
+            surge_curl_set_long(handle, CURLOPT_FORBID_REUSE, 1)
+        }
+        if let accept {
+            headers = curl_slist_append(nil, "Accept: \(accept)")
+            surge_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers)
+        }
+        surge_curl_set_write_function(handle) { data, size, count, context in
+            let body = Unmanaged<BodyBuffer>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            guard body.bytes.count + length <= body.limit else {
+                body.overflowed = true
+                return 0  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
+            }
+            data!.withMemoryRebound(to: UInt8.self, capacity: length) {
+                body.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+            }
+            return length
+        }
+    }
+
+    deinit {
+        if let handle { curl_easy_cleanup(handle) }
+        curl_slist_free_all(headers)
+    }
+
+    func perform(maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
+        guard let handle else { return .failure(.failed(url: url, reason: "libcurl could not make a handle")) }
+        let body = BodyBuffer(limit: maxBodyBytes)
+        let context = Unmanaged.passRetained(body)
+        defer { context.release() }
+        surge_curl_set_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
+        errorText[0] = 0
+        let code = errorText.withUnsafeMutableBufferPointer { buffer in
+            surge_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            defer { surge_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil) }
+            return curl_easy_perform(handle)
+        }
+        let detail = errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : String(decoding: detail, as: UTF8.self)
+        switch code {
+        case CURLE_OK:
+            var status = 0
+            surge_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            var microseconds: curl_off_t = 0
+            surge_curl_get_offset(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
+            return .success(HTTPResponse(status: status, body: body.bytes, seconds: Double(microseconds) / 1e6))
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(.timedOut(url: url, after: timeout))
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
+            return .failure(.refused(url: url, reason: reason))
+        case CURLE_WRITE_ERROR where body.overflowed:
+            return .failure(.tooLarge(url: url, limit: maxBodyBytes))
+        case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_RECV_ERROR:
+            return .failure(.truncated(url: url, reason: reason))
+        default:
+            return .failure(.failed(url: url, reason: reason))
+        }
+    }
+}
+
+/// Collects a response body up to a limit; written by curl's callback on the request's thread.
+private final class BodyBuffer {
+    let limit: Int
+    var bytes: [UInt8] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
+}

@@ -1,0 +1,29 @@
+import SurgeSampling
+
+/// `[[sources.probe]]`: one GET per tick on a fresh connection, as a new customer would connect.
+/// `probe_up` is 1 for a 2xx or 3xx answer within the timeout, else 0; `probe_latency_ms` is the
+/// time to the last byte of any answer, missing when none came (refused, timed out).
+public final class ProbeSource: MetricSource {
+    public let id: String
+    public let metricNames: [String]
+    private let fetcher: HTTPFetcher
+
+    public init(name: String?, url: String, timeout: Duration) {
+        id = "probe \(name ?? url)"
+        metricNames = ApplicationMetric.prefixed(ApplicationMetric.probe, by: name)
+        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 1 << 20, freshConnection: true)
+    }
+
+    public func read(monotonicSeconds: Double) async -> SourceReading {
+        switch await fetcher.get() {
+        case .success(let response) where response.isSuccess:
+            return SourceReading(values: [response.seconds * 1000, 1])
+        case .success(let response):
+            return SourceReading(values: [response.seconds * 1000, 0], problems: [
+                SourceProblem(kind: .failure, location: fetcher.url, message: "\(fetcher.url): HTTP \(response.status)")])
+        case .failure(let error):
+            return SourceReading(values: [.nan, 0], problems: [
+                SourceProblem(kind: .failure, location: fetcher.url, message: error.description)])
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import SurgeSampling
+import Synchronization
+
+/// `[[sources.prometheus]]`: scrapes an endpoint each tick and computes the configured queries
+/// (`PrometheusQuery`). A failed scrape (down, slow, not 2xx, not the exposition format) makes
+/// every metric of the endpoint missing for the tick, and the next rates span the gap.
+public final class PrometheusSource: MetricSource {
+    public let id: String
+    public let metricNames: [String]
+    private let fetcher: HTTPFetcher
+    private let evaluator: Mutex<PrometheusQueryEvaluator>
+
+    /// `metrics` are the config's names and expressions, already validated by the config loader;
+    /// one that does not parse here is reported by every read instead of stopping the daemon.
+    public init(name: String?, url: String, timeout: Duration, metrics: [(name: String, expression: String)]) {
+        id = "prometheus \(name ?? url)"
+        metricNames = ApplicationMetric.prefixed(metrics.map(\.name), by: name)
+        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 16 << 20,
+                              accept: "text/plain;version=0.0.4;q=1.0,*/*;q=0.1")
+        let queries = metrics.map { (try? PrometheusQuery.parse($0.expression)) ?? .number(.nan) }
+        evaluator = Mutex(PrometheusQueryEvaluator(queries: queries))
+    }
+
+    public func read(monotonicSeconds: Double) async -> SourceReading {
+        let body: [UInt8]
+        switch await fetcher.document() {
+        case .failure(let error): return .missing(metricNames.count, location: fetcher.url, error.description)
+        case .success(let document): body = document
+        }
+        return evaluator.withLock { evaluator in
+            do {
+                let scrape = try evaluator.parse(body)
+                return SourceReading(values: evaluator.evaluate(scrape, at: monotonicSeconds))
+            } catch {
+                return .missing(metricNames.count, location: fetcher.url, "\(fetcher.url): not the Prometheus text format: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import SurgeSampling
+@testable import SurgeSources
+
+/// The probe, Prometheus and nginx sources against a real local server: values when it answers,
+/// missing values and a named problem when it is down, slow, failing or sends garbage.
+@Suite struct ApplicationSourceTests {
+    let server: TestHTTPServer
+
+    init() throws { server = try TestHTTPServer() }
+
+    @Test func probeUp() async {
+        let source = ProbeSource(name: "api", url: server.url("/health"), timeout: .seconds(2))
+        #expect(source.metricNames == ["api_probe_latency_ms", "api_probe_up"])
+        let reading = await source.read(monotonicSeconds: 0)
+        #expect(reading.problems.isEmpty)
+        #expect(reading.values[0] > 0 && reading.values[0] < 2000)
+        #expect(reading.values[1] == 1)
+    }
+
+    @Test func probeOfAFailingEndpoint() async {
+        let failing = await ProbeSource(name: nil, url: server.url("/status/500"), timeout: .seconds(2)).read(monotonicSeconds: 0)
+        #expect(failing.values[0] > 0, "a 500 still answered: its latency is known")
+        #expect(failing.values[1] == 0)
+        #expect(failing.problems.map(\.message) == ["\(server.url("/status/500")): HTTP 500"])
+
+        let slow = await ProbeSource(name: nil, url: server.url("/slow/3000"), timeout: .milliseconds(200)).read(monotonicSeconds: 0)
+        #expect(slow.values[0].isNaN)
+        #expect(slow.values[1] == 0)
+        #expect(slow.problems.first?.kind == .failure)
+
+        let down = await ProbeSource(name: nil, url: "http://127.0.0.1:\(try! HTTPFetcherTests.closedPort())/", timeout: .seconds(1))
+            .read(monotonicSeconds: 0)
+        #expect(down.values[0].isNaN && down.values[1] == 0)
+    }
+
+    static let contractMetrics: [(name: String, expression: String)] = [
+        ("http_rps", "rate(http_requests_total)"),
+        ("http_error_ratio", #"ratio(rate(http_requests_total{code=~"5.."}), rate(http_requests_total))"#),
+        ("http_p99_ms", "histogram_quantile(0.99, http_request_duration_seconds) * 1000"),
+        ("app_inflight", "gauge(app_inflight_requests)"),
+    ]
+
+    @Test func prometheusScrapesGiveRatesRatiosAndQuantiles() async {
+        let source = PrometheusSource(name: nil, url: server.url("/metrics"), timeout: .seconds(2), metrics: Self.contractMetrics)
+        #expect(source.metricNames == ["http_rps", "http_error_ratio", "http_p99_ms", "app_inflight"])
+        let first = await source.read(monotonicSeconds: 100)
+        #expect(first.problems.isEmpty)
+        #expect(first.values[0].isNaN && first.values[1].isNaN && first.values[2].isNaN, "no previous scrape yet")
+        #expect(first.values[3] == 1)
+        // The server adds 100 requests (5 of them 503) per scrape; 10 s apart: 10/s.
+        let second = await source.read(monotonicSeconds: 110)
+        #expect(second.problems.isEmpty)
+        #expect(second.values[0] == 10)
+        #expect(abs(second.values[1] - 0.05) < 1e-12)
+        // Bucket increases 40, 70, 90, 98, 100, 100: p99 = 0.5 + 0.5 × (99 − 98) / 2 s.
+        #expect(abs(second.values[2] - 750) < 1e-9)
+        #expect(second.values[3] == 2)
+    }
+
+    @Test func prometheusGarbageAndFailures() async {
+        let garbage = await PrometheusSource(name: "shop", url: server.url("/garbage"), timeout: .seconds(2), metrics: Self.contractMetrics)
+            .read(monotonicSeconds: 0)
+        #expect(garbage.values.allSatisfy { $0.isNaN })
+        #expect(garbage.problems.map(\.message) == [
+            "\(server.url("/garbage")): not the Prometheus text format: line 1, column 1: expected a metric name, got '<'"])
+
+        let failing = await PrometheusSource(name: nil, url: server.url("/status/500"), timeout: .seconds(2), metrics: Self.contractMetrics)
+            .read(monotonicSeconds: 0)
+        #expect(failing.values.allSatisfy { $0.isNaN })
+        #expect(failing.problems.map(\.message) == ["\(server.url("/status/500")): HTTP 500"])
+
+        let big = await PrometheusSource(name: nil, url: server.url("/big/20"), timeout: .seconds(5), metrics: Self.contractMetrics)
+            .read(monotonicSeconds: 0)
+        #expect(big.values.allSatisfy { $0.isNaN })
+        #expect(big.problems.first?.message.contains("larger than") == true)
+
+        let truncated = await PrometheusSource(name: nil, url: server.url("/truncated"), timeout: .seconds(2), metrics: Self.contractMetrics)
+            .read(monotonicSeconds: 0)
+        #expect(truncated.values.allSatisfy { $0.isNaN })
+        #expect(truncated.problems.first?.message.contains("cut short") == true)
+    }
+
+    @Test func nginxStatusCountersBecomeRates() async {
+        let source = NginxSource(name: nil, url: server.url("/nginx_status"), timeout: .seconds(2))
+        let first = await source.read(monotonicSeconds: 0)
+        #expect(first.problems.isEmpty)
+        #expect(first.values[0] == 2)  // active
+        #expect(first.values[1].isNaN && first.values[2].isNaN && first.values[3].isNaN)
+        let second = await source.read(monotonicSeconds: 5)
+        // accepts and handled grow 10 per read, requests 50, five seconds apart.
+        #expect(Array(second.values[0..<4]) == [3, 2, 2, 10])
+        #expect(Array(second.values[4..<7]) == [0, 1, 2])
+
+        let garbage = await NginxSource(name: nil, url: server.url("/garbage"), timeout: .seconds(2)).read(monotonicSeconds: 0)
+        #expect(garbage.values.allSatisfy { $0.isNaN })
+        #expect(garbage.problems.first?.message.hasPrefix(server.url("/garbage")) == true)
+    }
+}

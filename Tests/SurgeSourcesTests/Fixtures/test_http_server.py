@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""A real HTTP server on 127.0.0.1 for the source tests: each path misbehaves in one way.
+
+Prints the port it listens on as its first line, then serves until killed.
+  /health            200 "ok"
+  /status/N          status N with a short body
+  /slow/MS           answers after MS milliseconds
+  /truncated         promises 1000 bytes, sends 10, closes
+  /big/MB            a body of MB mebibytes
+  /garbage           an HTML error page with status 200
+  /metrics           Prometheus text: counters that grow by fixed steps per scrape, a histogram
+  /nginx_status      nginx stub_status, counters growing by 50 requests per scrape
+"""
+import http.server
+import socketserver
+import sys
+import threading
+import time
+
+lock = threading.Lock()
+scrapes = {"metrics": 0, "nginx": 0}
+
+
+def metrics_body(n):
+    # After n scrapes: 100 requests per scrape, 5 of them 503; latencies spread over buckets.
+    ok, err = 95 * n, 5 * n
+    bounds = ["0.05", "0.1", "0.25", "0.5", "1.0", "+Inf"]
+    per_scrape = [40, 30, 20, 8, 2, 0]
+    lines = [
+        "# HELP http_requests_total Requests served, by status code.",
+        "# TYPE http_requests_total counter",
+        f'http_requests_total{{code="200",path="/buy"}} {ok}',
+        f'http_requests_total{{code="503",path="/buy"}} {err}',
+        "# TYPE http_request_duration_seconds histogram",
+    ]
+    cumulative = 0
+    for bound, count in zip(bounds, per_scrape):
+        cumulative += count
+        lines.append(f'http_request_duration_seconds_bucket{{le="{bound}"}} {cumulative * n}')
+    lines.append(f"http_request_duration_seconds_count {100 * n}")
+    lines.append("# TYPE app_inflight_requests gauge")
+    lines.append(f"app_inflight_requests {n % 7}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body, content_type="text/plain"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        parts = self.path.strip("/").split("/")
+        if parts[0] == "health":
+            self.send(200, b"ok\n")
+        elif parts[0] == "status":
+            self.send(int(parts[1]), b"status\n")
+        elif parts[0] == "slow":
+            time.sleep(int(parts[1]) / 1000)
+            self.send(200, b"late\n")
+        elif parts[0] == "truncated":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.close_connection = True
+        elif parts[0] == "big":
+            self.send(200, b"x" * (int(parts[1]) << 20))
+        elif parts[0] == "garbage":
+            self.send(200, b"<html><body><h1>502 Bad Gateway</h1></body></html>\n", "text/html")
+        elif parts[0] == "metrics":
+            with lock:
+                scrapes["metrics"] += 1
+                n = scrapes["metrics"]
+            self.send(200, metrics_body(n), "text/plain; version=0.0.4")
+        elif parts[0] == "nginx_status":
+            with lock:
+                scrapes["nginx"] += 1
+                n = scrapes["nginx"]
+            body = (f"Active connections: {n % 5 + 1} \nserver accepts handled requests\n"
+                    f" {10 * n} {10 * n} {50 * n} \nReading: 0 Writing: 1 Waiting: {n % 3} \n")
+            self.send(200, body.encode())
+        else:
+            self.send(404, b"not found\n")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+server = Server(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// The binary with every application source configured against a real HTTP server on
+/// 127.0.0.1 (Tests/SurgeSourcesTests/Fixtures/test_http_server.py): the shop's metrics reach
+/// the tick output, and a probe that times out costs its own metrics, not the tick.
+@Suite(.serialized) struct ApplicationSourcesEndToEndTests {
+    static let server = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/test_http_server.py"
+    static let cgroups = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/cgroup-v2/t0"
+
+    @Test func everySourceFeedsTheTickAndASlowOneDoesNotStallIt() throws {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", Self.server]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let port = try #require(String(data: out.fileHandleForReading.availableData, encoding: .utf8)
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let base = "http://127.0.0.1:\(port)"
+        let scratch = try Scratch(config: """
+            [sampling]
+            interval = "1s"
+            proc_root = "\(DaemonEndToEndTests.fixtures)/t2"
+            cgroup_root = "\(Self.cgroups)"
+            [[sources.probe]]
+            name = "api"
+            url = "\(base)/health"
+            [[sources.probe]]
+            name = "slow"
+            url = "\(base)/slow/5000"
+            timeout = "300ms"
+            [[sources.prometheus]]
+            url = "\(base)/metrics"
+            timeout = "500ms"
+            [sources.prometheus.metrics]
+            http_rps = 'rate(http_requests_total)'
+            http_error_ratio = 'ratio(rate(http_requests_total{code=~"5.."}), rate(http_requests_total))'
+            http_p99_ms = 'histogram_quantile(0.99, http_request_duration_seconds) * 1000'
+            [[sources.nginx]]
+            url = "\(base)/nginx_status"
+            timeout = "500ms"
+            [[sources.cgroup]]
+            unit = "shop.service"
+            """)
+        let started = Date()
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                        "--max-ticks", "4", "--tick-output", "json"])
+        #expect(daemon.waitForExit(.seconds(20)) == 0, "\(daemon.stderr)")
+        // Four ticks one second apart: the 5 s endpoint must not stretch them.
+        #expect(Date().timeIntervalSince(started) < 8, "\(daemon.stderr)")
+        let ticks = try daemon.stdoutLines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["values"] as? [String: Any]
+        }
+        #expect(ticks.count == 4)
+        let last = try #require(ticks.last ?? nil)
+        #expect(last["api_probe_up"] as? Double == 1)
+        #expect((last["api_probe_latency_ms"] as? Double).map { $0 > 0 && $0 < 1000 } == true)
+        #expect(last["slow_probe_up"] as? Double == 0)
+        #expect(last["slow_probe_latency_ms"] is NSNull, "no answer, no latency")
+        // The server counts 100 requests (5 failed) per scrape, one scrape per tick.
+        let rps = try #require(last["http_rps"] as? Double)
+        #expect(rps > 50 && rps < 200, "\(rps)")
+        #expect(last["http_error_ratio"] as? Double == 0.05)
+        #expect(last["http_p99_ms"] as? Double == 750)
+        #expect((last["nginx_requests_per_s"] as? Double).map { $0 > 20 && $0 < 100 } == true)
+        #expect(last["cgroup_memory_bytes"] as? Double == 52_297_728)
+        // The slow probe's failure is logged once, not once per tick.
+        let reports = daemon.stderr.components(separatedBy: "\n").filter { $0.contains("source probe slow failed") }
+        #expect(reports.count == 1, "\(daemon.stderr)")
+        #expect(reports.first?.contains("no complete response within 300ms") == true)
+    }
+}
