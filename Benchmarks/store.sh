@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ticks=${1:-8640}
 swift build -c release --static-swift-stdlib $(scripts/swift-cpu-flags) --product surgewatch-bench >/dev/null 2>&1
-Tests/SurgewatchTests/Fixtures/with-private-journald /dev/null .build/release/surgewatch-bench store --ticks "$ticks"
+scripts/with-private-journald /dev/null .build/release/surgewatch-bench store --ticks "$ticks"

@@ -80,6 +80,10 @@ public enum ConfigLoader {
         }
         if let t = root.table("learning") {
             config.learning.online = t.bool("online", default: defaults.learning.online)
+            config.learning.minimumWindowsPerClass = t.int("min_windows_per_class",
+                default: defaults.learning.minimumWindowsPerClass, range: 1...2048)
+            config.learning.stepEveryTicks = t.int("step_every_ticks", default: defaults.learning.stepEveryTicks, range: 1...10_000)
+            if t.contains("rate") { config.learning.rate = t.double("rate", default: 3e-5, range: 1e-7...0.1) }
             t.finish()
         }
         if let t = root.table("overload") {

@@ -47,6 +47,13 @@ public struct SurgeConfig: Equatable, Sendable {
     public struct Learning: Equatable, Sendable {
         /// `online`: learn from delayed labels while running.
         public var online = true
+        /// `min_windows_per_class`: no learning before this many labelled windows of each class.
+        public var minimumWindowsPerClass = 64
+        /// `step_every_ticks`: one Adam mini-batch every this many ticks.
+        public var stepEveryTicks = 10
+        /// `rate`: Adam's learning rate; nil = 3e-5 for a trained model (it adjusts), 1e-3 for a
+        /// fresh one (it has everything to learn).
+        public var rate: Double?
     }
 
     public struct Overload: Equatable, Sendable {

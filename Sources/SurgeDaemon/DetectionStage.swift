@@ -31,11 +31,13 @@ final class DetectionStage {
         self.clock = clock
         var model = source.model
         var origin = source.origin
+        var untrained = source.untrained
         if config.learning.online, let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, logger: logger) {
             model = checkpoint.model
             origin = "the checkpoint of \(TickLine.rfc3339(checkpoint.createdAt)) (learned on this host)"
+            untrained = false
         }
-        let settings = DetectionPipeline<SystemAlertClock>.Settings(config: config)
+        let settings = DetectionPipeline<SystemAlertClock>.Settings(config: config, untrained: untrained)
         // A reload keeps the alert that is open, so its resolved event still comes.
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history)
@@ -70,7 +72,11 @@ final class DetectionStage {
             logger.warning("online learning rolled back: loss on held-out windows \(live) against \(good) for the last good weights")
         case .skippedNonFinite?:
             logger.warning("online learning skipped a step whose loss or gradient was not finite")
-        case .accepted?, .kept?, nil:
+        case .accepted(let live, let good)?:
+            logger.info("online learning: \(pipeline.learner?.steps ?? 0) steps, held-out loss \(live) (last good \(good)): weights kept as the new good ones")
+        case .kept(let live, let good)?:
+            logger.info("online learning: \(pipeline.learner?.steps ?? 0) steps, held-out loss \(live) (last good \(good)): learning goes on")
+        case nil:
             break
         }
         if clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery { checkpoint() }

@@ -10,6 +10,8 @@ import SurgeSampling
 public struct ModelSource: Sendable {
     public var model: ModelFile
     public var origin: String
+    /// A fresh model with random weights (see DetectionPipeline.Settings.untrained).
+    public var untrained = false
 
     public static func choose(config: SurgeConfig, explicitPath: String?, stateDirectory: String) throws -> ModelSource {
         if let explicitPath {
@@ -25,11 +27,11 @@ public struct ModelSource: Sendable {
         if let builtIn = DefaultModel.model {
             if let reason = ModelCatalog.mismatch(builtIn, config) {
                 return ModelSource(model: ModelCatalog.fresh(config),
-                                   origin: "a fresh model (the built-in one does not fit: \(reason)); it learns online")
+                                   origin: "a fresh model (the built-in one does not fit: \(reason)); it learns online", untrained: true)
             }
             return ModelSource(model: builtIn, origin: "the built-in default model")
         }
-        return ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model; it learns online")
+        return ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model; it learns online", untrained: true)
     }
 
     public static func load(_ path: String, _ config: SurgeConfig) throws -> ModelFile {

@@ -30,8 +30,12 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         public var learning: LearningPolicy
         /// Seconds per tick (for the horizon in alert events).
         public var tickSeconds: Double
+        /// The model starts untrained (no file, no built-in model, no checkpoint fits): its
+        /// probabilities are noise until online learning has passed the guard once, so until
+        /// then they are not reported and alerts come from the SLO rule alone.
+        public var untrained: Bool
 
-        public init(config: SurgeConfig, tickSeconds: Double? = nil, learning: LearningPolicy = LearningPolicy()) {
+        public init(config: SurgeConfig, tickSeconds: Double? = nil, learning: LearningPolicy? = nil, untrained: Bool = false) {
             let seconds = tickSeconds ?? config.sampling.interval.seconds
             features = config.model.features
             windowTicks = config.window.ticks
@@ -41,8 +45,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                 fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
                                 horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds)
             learnOnline = config.learning.online
-            self.learning = learning
+            self.learning = learning ?? LearningPolicy(config.learning, untrained: untrained)
             self.tickSeconds = seconds
+            self.untrained = untrained
         }
     }
 
@@ -109,7 +114,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let newest = window.count - 1, window = self.window
         let fill = predictor.push { window.value(row: newest, column: $0) }
         let missing = predictor.missing
-        let probability = predicted ?? predictor.predict(model)
+        let trusted = !settings.untrained || (learner?.steps ?? 0) >= settings.learning.guardEvery
+        let probability = trusted ? predicted ?? predictor.predict(model) : nil
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let learning = learner?.tick()

@@ -1,3 +1,4 @@
+import SurgeConfig
 import SurgeModel
 
 /// How the daemon keeps learning (the numbers are the defaults; see OnlineLearner).
@@ -32,6 +33,13 @@ public struct LearningPolicy: Sendable, Equatable {
     public var seed: UInt64 = 1
 
     public init() {}
+
+    /// The config's `[learning]` keys over these defaults.
+    public init(_ config: SurgeConfig.Learning, untrained: Bool) {
+        minimumPerClass = config.minimumWindowsPerClass
+        stepEvery = config.stepEveryTicks
+        learningRate = Float(config.rate ?? (untrained ? 1e-3 : 3e-5))
+    }
 }
 
 /// Learns from labelled windows as they arrive (see PendingTargets for when that is), one

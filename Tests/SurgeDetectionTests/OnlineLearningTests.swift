@@ -95,11 +95,11 @@ import SurgeSampling
         return config
     }
 
-    func pipeline(_ config: SurgeConfig) throws -> DetectionPipeline<TraceClock> {
+    func pipeline(_ config: SurgeConfig, untrained: Bool = false) throws -> DetectionPipeline<TraceClock> {
         var learning = LearningPolicy()
         learning.stepEvery = 1
         learning.minimumPerClass = 1
-        return try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, learning: learning), schema: schema,
+        return try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, learning: learning, untrained: untrained), schema: schema,
                                      model: ModelCatalog.fresh(config), clock: TraceClock(), makeID: { "id" })
     }
 
@@ -127,5 +127,31 @@ import SurgeSampling
         #expect(known.learner!.steps > 0 && known.model.parameters != before)
         #expect(results[3].probability == nil && results[4].probability != nil, "predictions start with the first full window")
         #expect(results[3].state == "warming_up")
+    }
+
+    /// A fresh model's probabilities are noise: not reported, and no alert waits on them, until
+    /// online learning has passed the guard once; the SLO rule alone opens and closes alerts.
+    @Test func anUntrainedModelSpeaksOnlyAfterTheGuardHasScoredIt() throws {
+        var config = config()
+        config.alert.resolveAfter = 1
+        let fresh = try pipeline(config, untrained: true)
+        let guardEvery = fresh.settings.learning.guardEvery
+        var results: [DetectionPipeline<TraceClock>.TickResult] = []
+        for tick in 1...200 {
+            results.append(fresh.ingest(sample(tick, Double(tick % 20) / 10, (10..<13).contains(tick % 20) ? 1 : 0)))
+            if fresh.learner!.steps < guardEvery { #expect(results.last!.probability == nil) }
+        }
+        #expect(fresh.learner!.steps >= guardEvery)
+        #expect(results.last!.probability != nil, "after the guard's first score the model is heard")
+        // Before the model speaks, breaches open and close on the rule alone.
+        let early = results.prefix { $0.probability == nil }
+        let opened = early.flatMap(\.events).filter { $0.kind == .breached && $0.event == .fired }.count
+        let resolved = early.flatMap(\.events).filter { $0.event == .resolved }.count
+        #expect(opened >= 2 && resolved >= opened - 1, "opened \(opened), resolved \(resolved)")
+
+        var learningOff = config
+        learningOff.learning.online = false
+        let silent = try pipeline(learningOff, untrained: true)
+        #expect((1...50).allSatisfy { silent.ingest(sample($0, 1, 0)).probability == nil }, "never trained, never trusted")
     }
 }

@@ -4,7 +4,7 @@ import SurgeDetection
 import SurgeJournal
 import SurgeStore
 
-/// A real systemd-journald, private to each test (see Fixtures/with-private-journald), read
+/// A real systemd-journald, private to each test (see scripts/with-private-journald), read
 /// back with `journalctl -o json`.
 @Suite(.serialized, .enabled(if: PrivateJournal.available, "needs root, unshare and systemd-journald"))
 struct JournalEndToEndTests {
@@ -105,9 +105,9 @@ struct JournalEndToEndTests {
     }
 }
 
-/// Runs the built binary inside Fixtures/with-private-journald.
+/// Runs the built binary inside scripts/with-private-journald.
 enum PrivateJournal {
-    static let script = Bundle.module.resourcePath! + "/Fixtures/with-private-journald"
+    static let script = DaemonProcess.repository + "/scripts/with-private-journald"
 
     static let available: Bool = {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"),

@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+
+/// `drill/run --short` with the built binary: a real shop on 127.0.0.1 overloaded twice by an
+/// open-loop load generator, surgewatch at 1 s ticks beside a private journald, judged from the
+/// outside by drill/check.py (about four minutes).
+@Suite(.serialized, .enabled(if: PrivateJournal.available && Nginx.installed, "needs root, unshare, systemd-journald and nginx"))
+struct DrillTests {
+    @Test func shortDrillWarnsOfBothSalesAndStaysQuietInTheCalm() throws {
+        let drill = Process()
+        drill.executableURL = URL(fileURLWithPath: DaemonProcess.repository + "/drill/run")
+        drill.arguments = ["--short", "--binary", DaemonProcess.binary]
+        let output = Pipe()
+        drill.standardOutput = output
+        drill.standardError = output
+        try drill.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        drill.waitUntilExit()
+        #expect(drill.terminationStatus == 0, "\(text)")
+        let last = text.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.wholeMatch(of: /lead_seconds=\d+ false_alarms=0/) != nil, "\(text)")
+    }
+}
+
+enum Nginx {
+    static let installed = ["/usr/sbin/nginx", "/usr/bin/nginx"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+}
