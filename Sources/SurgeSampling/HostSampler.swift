@@ -29,22 +29,13 @@ public struct HostSampler: Sendable {
             if let value { values[metric.slot] = value }
         }
         func load<T>(_ relative: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
-            let path = procRoot + "/" + relative
-            do {
-                return try parse(try reader.read(path))
-            } catch let error as ProcReadError {
-                if case .missing = error, relative.hasPrefix("pressure/") {
-                    problems.append(SourceProblem(kind: .absentFeature, location: path,
-                        message: "\(path) is absent (kernel without PSI, or psi=0): pressure metrics stay missing"))
-                } else {
-                    problems.append(SourceProblem(kind: .failure, location: path, message: error.description))
-                }
-            } catch let error as ProcParseError {
-                problems.append(SourceProblem(kind: .failure, location: path, message: error.description))
-            } catch {
-                problems.append(SourceProblem(kind: .failure, location: path, message: "\(error)"))
-            }
-            return nil
+            let absentPressure: ((String) -> SourceProblem?)? = relative.hasPrefix("pressure/") ? { path in
+                SourceProblem(kind: .absentFeature, location: path,
+                              message: "\(path) is absent (kernel without PSI, or psi=0): pressure metrics stay missing")
+            } : nil
+            let (value, problem) = reader.parsed(procRoot + "/" + relative, parse, missing: absentPressure)
+            if let problem { problems.append(problem) }
+            return value
         }
 
         let before = previous

@@ -63,3 +63,23 @@ public struct ProcFileReader: Sendable {
         return ProcText(path: path, bytes: bytes)
     }
 }
+
+extension ProcFileReader {
+    /// Reads and parses `path` for a source; what goes wrong comes back as the problem to report.
+    /// `missing` says what an absent file means (a kernel feature the host lacks, a unit that
+    /// stopped: the problem to report, or nil for none); without it an absent file is a failure.
+    public func parsed<T>(
+        _ path: String, _ parse: (ProcText) throws(ProcParseError) -> T, missing: ((String) -> SourceProblem?)? = nil
+    ) -> (value: T?, problem: SourceProblem?) {
+        do {
+            return (try parse(try read(path)), nil)
+        } catch let error as ProcReadError {
+            if case .missing = error, let missing { return (nil, missing(path)) }
+            return (nil, SourceProblem(kind: .failure, location: path, message: error.description))
+        } catch let error as ProcParseError {
+            return (nil, SourceProblem(kind: .failure, location: path, message: error.description))
+        } catch {
+            return (nil, SourceProblem(kind: .failure, location: path, message: "\(error)"))
+        }
+    }
+}

@@ -48,23 +48,13 @@ public final class CgroupSource: MetricSource {
         }
         var problems: [SourceProblem] = []
         func load<T>(_ file: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
-            let path = directory + "/" + file
-            do {
-                return try parse(try reader.read(path))
-            } catch let error as ProcReadError {
-                if case .missing = error {
-                    if access(directory, F_OK) != 0 { return nil }  // the unit stopped; said below
-                    problems.append(SourceProblem(kind: .absentFeature, location: path,
-                        message: "\(path) is absent (controller not enabled for \(unit), or a kernel without PSI): that metric stays missing"))
-                } else {
-                    problems.append(SourceProblem(kind: .failure, location: path, message: error.description))
-                }
-            } catch let error as ProcParseError {
-                problems.append(SourceProblem(kind: .failure, location: path, message: error.description))
-            } catch {
-                problems.append(SourceProblem(kind: .failure, location: path, message: "\(error)"))
+            let (value, problem) = reader.parsed(directory + "/" + file, parse) { [unit] path in
+                // The whole directory gone means the unit stopped, said once below.
+                access(directory, F_OK) != 0 ? nil : SourceProblem(kind: .absentFeature, location: path,
+                    message: "\(path) is absent (controller not enabled for \(unit), or a kernel without PSI): that metric stays missing")
             }
-            return nil
+            if let problem { problems.append(problem) }
+            return value
         }
         // The order of ApplicationMetric.cgroup.
         if let usage = load("cpu.stat", CgroupFiles.cpuUsageMicroseconds) {
