@@ -207,16 +207,11 @@ private struct QueryParser {
         let start = index
         let name = identifier()
         switch name {
-        case "rate":
-            try expect("(", "after 'rate'")
+        case "rate", "gauge":
+            try expect("(", "after '\(name)'")
             let selector = try self.selector()
-            try expect(")", "to close rate(")
-            return .rate(selector)
-        case "gauge":
-            try expect("(", "after 'gauge'")
-            let selector = try self.selector()
-            try expect(")", "to close gauge(")
-            return .gauge(selector)
+            try expect(")", "to close \(name)(")
+            return name == "rate" ? .rate(selector) : .gauge(selector)
         case "ratio":
             try expect("(", "after 'ratio'")
             let numerator = try expression()
