@@ -20,7 +20,8 @@ public final class ProbeSource: MetricSource {
             return SourceReading(values: [response.seconds * 1000, 1])
         case .success(let response):
             return SourceReading(values: [response.seconds * 1000, 0], problems: [
-                SourceProblem(kind: .failure, location: fetcher.url, message: "\(fetcher.url): HTTP \(response.status)")])
+                SourceProblem(kind: .failure, location: fetcher.url,
+                              message: HTTPFetchError.status(url: fetcher.url, code: response.status).description)])
         case .failure(let error):
             return SourceReading(values: [.nan, 0], problems: [
                 SourceProblem(kind: .failure, location: fetcher.url, message: error.description)])

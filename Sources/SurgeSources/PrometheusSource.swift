@@ -9,15 +9,27 @@ public final class PrometheusSource: MetricSource {
     public let metricNames: [String]
     private let fetcher: HTTPFetcher
     private let evaluator: Mutex<PrometheusQueryEvaluator>
+    /// Queries that did not parse (the config loader rejects them, so only a caller that skipped
+    /// it has any): their metrics stay missing and every read says why.
+    private let invalidQueries: [SourceProblem]
 
-    /// `metrics` are the config's names and expressions, already validated by the config loader;
-    /// one that does not parse here is reported by every read instead of stopping the daemon.
+    /// `metrics` are the config's names and expressions, already validated by the config loader.
     public init(name: String?, url: String, timeout: Duration, metrics: [(name: String, expression: String)]) {
         id = "prometheus \(name ?? url)"
         metricNames = ApplicationMetric.prefixed(metrics.map(\.name), by: name)
         fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 16 << 20,
                               accept: "text/plain;version=0.0.4;q=1.0,*/*;q=0.1")
-        let queries = metrics.map { (try? PrometheusQuery.parse($0.expression)) ?? .number(.nan) }
+        var invalid: [SourceProblem] = []
+        let queries = metrics.map { metric -> PrometheusQuery in
+            do {
+                return try PrometheusQuery.parse(metric.expression)
+            } catch {
+                invalid.append(SourceProblem(kind: .failure, location: "\(url) \(metric.name)",
+                                             message: "\(metric.name) = '\(metric.expression)': \(error)"))
+                return .number(.nan)
+            }
+        }
+        invalidQueries = invalid
         evaluator = Mutex(PrometheusQueryEvaluator(queries: queries))
     }
 
@@ -30,7 +42,7 @@ public final class PrometheusSource: MetricSource {
         return evaluator.withLock { evaluator in
             do {
                 let scrape = try evaluator.parse(body)
-                return SourceReading(values: evaluator.evaluate(scrape, at: monotonicSeconds))
+                return SourceReading(values: evaluator.evaluate(scrape, at: monotonicSeconds), problems: invalidQueries)
             } catch {
                 return .missing(metricNames.count, location: fetcher.url, "\(fetcher.url): not the Prometheus text format: \(error)")
             }

@@ -82,6 +82,16 @@ import SurgeSampling
         #expect(truncated.problems.first?.message.contains("cut short") == true)
     }
 
+    /// The config loader rejects such a query; a caller that skipped it still hears why.
+    @Test func aQueryThatDoesNotParseIsMissingAndSaysWhy() async {
+        let source = PrometheusSource(name: nil, url: server.url("/metrics"), timeout: .seconds(2),
+                                      metrics: [("ok", "gauge(app_inflight_requests)"), ("broken", "rate(x")])
+        let reading = await source.read(monotonicSeconds: 0)
+        #expect(reading.values[0] == 1)
+        #expect(reading.values[1].isNaN)
+        #expect(reading.problems.map(\.message) == ["broken = 'rate(x': expected ')' to close rate(, got the end"])
+    }
+
     @Test func nginxStatusCountersBecomeRates() async {
         let source = NginxSource(name: nil, url: server.url("/nginx_status"), timeout: .seconds(2))
         let first = await source.read(monotonicSeconds: 0)
