@@ -22,15 +22,6 @@ public indirect enum PrometheusQuery: Sendable, Equatable {
         case add = "+", subtract = "-", multiply = "*", divide = "/", or
     }
 
-    /// Every selector the query reads, for filtering scrapes to the series that matter.
-    public var selectors: [SeriesSelector] {
-        switch self {
-        case .number: return []
-        case .rate(let selector), .gauge(let selector), .histogramQuantile(_, let selector): return [selector]
-        case .ratio(let a, let b), .binary(_, let a, let b): return a.selectors + b.selectors
-        }
-    }
-
     /// The metric names a scrape must carry for this query: a histogram's buckets are
     /// `<name>_bucket` series.
     public var seriesNames: Set<String> {
