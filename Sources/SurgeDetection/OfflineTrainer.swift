@@ -31,6 +31,27 @@ public struct OfflineTrainer {
         public var validation: EpisodeScore?
     }
 
+    /// Which epoch's weights `train` returns, and why.
+    public enum Choice: Sendable, Equatable {
+        /// The epoch with the lowest validation loss.
+        case lowestValidationLoss(epoch: Int)
+        /// The last epoch: no validation data, or validation windows of one class only. A loss
+        /// on normal windows alone ranks highest the epoch that predicts overload least, which
+        /// is the model that never warns (the Alibaba evaluation once kept epoch 2 that way).
+        case lastEpoch(epoch: Int, reason: String)
+
+        public var epoch: Int {
+            switch self {
+            case .lowestValidationLoss(let epoch), .lastEpoch(let epoch, _): epoch
+            }
+        }
+    }
+
+    public struct Result: Sendable {
+        public var model: ModelFile
+        public var choice: Choice
+    }
+
     public struct Dataset: Sendable {
         public var windows: [Float] = []
         public var labels: [Int] = []
@@ -85,8 +106,8 @@ public struct OfflineTrainer {
 
     /// Trains from a fresh initialisation on one or more traces (each cut in time on its own,
     /// windows pooled); `progress` hears each epoch. Returns the model of the epoch with the
-    /// lowest validation loss (the last one without validation data).
-    public func train(_ traces: [Trace], progress: (EpochReport) -> Void) -> ModelFile {
+    /// lowest validation loss when the validation windows hold both classes, else the last one.
+    public func train(_ traces: [Trace], progress: (EpochReport) -> Void) -> Result {
         let parts = traces.map { trace -> (training: Trace, validation: Trace) in
             let split = Int(Double(trace.count) * (1 - options.validationFraction))
             return (trace.slice(0..<split), trace.slice(split..<trace.count))
@@ -118,7 +139,9 @@ public struct OfflineTrainer {
             : [Float(trainSet.count) / Float(2 * (trainSet.count - overload)), Float(trainSet.count) / Float(2 * overload)]
         var generator = SeededGenerator(seed: options.seed &+ 0x7a1)
         var order = Array(0..<trainSet.count)
-        var best: (loss: Float, parameters: LSTMParameters)?
+        let validationOverload = validationSet.labels.reduce(0, +)
+        let validationRanks = validationOverload > 0 && validationOverload < validationSet.count
+        var best: (loss: Float, epoch: Int, parameters: LSTMParameters)?
 
         for epoch in 1...max(1, options.epochs) {
             order.shuffle(using: &generator)
@@ -148,12 +171,26 @@ public struct OfflineTrainer {
                     total.add(next)
                     return total
                 }
-                if best == nil || report.validationLoss! < best!.loss { best = (report.validationLoss!, model.parameters) }
+                if validationRanks, best == nil || report.validationLoss! < best!.loss {
+                    best = (report.validationLoss!, epoch, model.parameters)
+                }
             }
             progress(report)
         }
-        return ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
-                         windowTicks: T, features: scaler.features)
+        let epochs = max(1, options.epochs)
+        let choice: Choice
+        if let best {
+            choice = .lowestValidationLoss(epoch: best.epoch)
+        } else if validationSet.count == 0 {
+            choice = .lastEpoch(epoch: epochs, reason: "no validation windows")
+        } else {
+            choice = .lastEpoch(epoch: epochs, reason: validationOverload == 0
+                ? "the validation windows hold no overload, so their loss cannot rank the epochs"
+                : "the validation windows are all overload, so their loss cannot rank the epochs")
+        }
+        let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
+                             windowTicks: T, features: scaler.features)
+        return Result(model: file, choice: choice)
     }
 
     /// Class-weighted cross-entropy over a whole dataset, in full batches plus one padded.

@@ -32,6 +32,14 @@ public struct DemandSeries: Sendable {
         var t = first
         var mean = minutes.value(row: 0, column: 0) / 60
         let halfLife = 3 * 86400.0, keep = exp(-log(2) * tickSeconds / halfLife)
+        // The shop was sized by the demand before the period too: warm the trailing mean on
+        // those minutes, or a period starting late in the cup begins with April's capacity
+        // (the 06-11 evaluation once opened with a day-long overload from exactly that).
+        let keepPerMinute = exp(-log(2) * 60 / halfLife)
+        for minute in 0..<minutes.count where minutes.timestamps[minute] < first {
+            let value = minutes.value(row: minute, column: 0) / 60
+            if value.isFinite { mean = keepPerMinute * mean + (1 - keepPerMinute) * value }
+        }
         while t <= last {
             while row + 1 < minutes.count && minutes.timestamps[row + 1] <= t { row += 1 }
             var value = Double.nan

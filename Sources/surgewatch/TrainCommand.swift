@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1
             writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
-            let model = trainer.train(traces) { report in
+            let result = trainer.train(traces) { report in
                 var line = "epoch \(report.epoch)/\(epochs)  loss \(Self.format(Double(report.trainLoss)))"
                 if let loss = report.validationLoss { line += "  validation loss \(Self.format(Double(loss)))" }
                 if let score = report.validation {
@@ -54,6 +54,13 @@ struct TrainCommand: ParsableCommand {
                 }
                 writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
             }
+            switch result.choice {
+            case .lowestValidationLoss(let epoch):
+                writeAll("kept epoch \(epoch): the lowest validation loss\n", to: STDERR_FILENO)
+            case .lastEpoch(let epoch, let reason):
+                writeAll("kept epoch \(epoch), the last: \(reason)\n", to: STDERR_FILENO)
+            }
+            let model = result.model
             try FileAccess.write(model.encoded(), to: output)
             print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks)")
         }

@@ -57,6 +57,27 @@ import SurgeSampling
         #expect(trace.value(row: 31, column: 0).isFinite)
     }
 
+    /// The shop is sized by its trailing demand, including the days before the chosen period:
+    /// a period that starts late must not begin with the capacity of the file's first minute.
+    @Test func aLatePeriodStartsWithCapacitySizedByTheDaysBefore() throws {
+        var csv = "minute_utc,requests\n1998-06-01 00:00:00,60\n"
+        let start = 896_659_200 // 1998-06-01 00:00:00 UTC
+        for minute in 1...(6 * 1440) {
+            let t = start + minute * 60
+            let day = 1 + t / 86400 - start / 86400, seconds = t % 86400
+            csv += "1998-06-\(day < 10 ? "0" : "")\(day) \(pad(seconds / 3600)):\(pad(seconds / 60 % 60)):00,12000\n"
+        }
+        let late = try DemandSeries.worldCup(Array(csv.utf8), path: "wc.csv", from: Double(start + 4 * 86400))
+        #expect(late.demand[0] == 200)
+        // 2.5 × a trailing mean of ~120 requests/s after four days at 200 (half-life three days).
+        #expect(late.capacity[0] > 0.14 && late.capacity[0] < 0.16, "capacity \(late.capacity[0])")
+        let whole = try DemandSeries.worldCup(Array(csv.utf8), path: "wc.csv")
+        let tickOfDay4 = 4 * 8640
+        #expect(abs(whole.capacity[tickOfDay4] - late.capacity[0]) < 0.002, "the same shop, whether simulated from the start or not")
+    }
+
+    private func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
     @Test func alibabaDaysBecomeATraceWithTheirOverlapDropped() throws {
         let header = "cpu_util_percent,mem_util_percent,net_in,net_out,disk_io_percent\n"
         // Day 1 holds one row too many (second 86,400 is day 2's first).
