@@ -100,6 +100,9 @@ public enum ConfigLoader {
             config.alert.fireProbability = t.double("fire_probability", default: defaults.alert.fireProbability, range: 0...1)
             config.alert.resolveProbability = t.double("resolve_probability", default: defaults.alert.resolveProbability, range: 0...1)
             config.alert.fireAfter = t.int("fire_after", default: defaults.alert.fireAfter, range: 1...100)
+            // Absent, it never sits below a fire_probability set above the default.
+            config.alert.fireAtOnceProbability = t.double("fire_at_once_probability",
+                default: max(defaults.alert.fireAtOnceProbability, config.alert.fireProbability), range: 0...1)
             config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
             t.finish()
         }
@@ -229,6 +232,10 @@ public enum ConfigLoader {
         if config.alert.resolveProbability >= config.alert.fireProbability {
             context.fail("alert.resolve_probability",
                 "must be below alert.fire_probability (\(config.alert.fireProbability)), or alerts would flap; got \(config.alert.resolveProbability)")
+        }
+        if config.alert.fireAtOnceProbability < config.alert.fireProbability {
+            context.fail("alert.fire_at_once_probability",
+                "must be at or above alert.fire_probability (\(config.alert.fireProbability)); got \(config.alert.fireAtOnceProbability)")
         }
         if config.model.horizonTicks >= config.window.ticks {
             context.fail("model.horizon_ticks", "must be shorter than window.ticks (\(config.window.ticks)); got \(config.model.horizonTicks)")

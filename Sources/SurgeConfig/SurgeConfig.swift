@@ -75,6 +75,9 @@ public struct SurgeConfig: Equatable, Sendable {
         public var resolveProbability = 0.5
         /// `fire_after`: ticks p must stay at or above fire_probability, 1 ... 100.
         public var fireAfter = 2
+        /// `fire_at_once_probability`: p(overload) at or above which a predicted alert fires
+        /// without waiting for `fire_after` ticks; 1 turns that off.
+        public var fireAtOnceProbability = 0.95
         /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
         public var resolveAfter = 3
     }

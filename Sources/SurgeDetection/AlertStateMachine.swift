@@ -6,6 +6,11 @@ public struct AlertPolicy: Sendable, Equatable {
     public var resolveProbability: Double
     /// Ticks in a row with p ≥ fireProbability before a predicted alert fires.
     public var fireAfter: Int
+    /// p(overload) at or above which a predicted alert fires at once; 1 (or more): never.
+    /// `fireAfter` keeps moderate probabilities from flapping alerts, but with a 3-tick
+    /// horizon a near-certain prediction that waits a tick has spent a third of its warning:
+    /// a flash sale's surge often shows one tick before the breach, not two.
+    public var fireAtOnceProbability: Double
     /// Ticks in a row that are calm (p < resolveProbability and the rule not holding) before an
     /// open alert resolves.
     public var resolveAfter: Int
@@ -13,11 +18,13 @@ public struct AlertPolicy: Sendable, Equatable {
     public var horizonSeconds: Double
 
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
-                resolveAfter: Int = 3, horizonSeconds: Double = 30) {
+                resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double = 0.95) {
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
+        precondition(fireAtOnceProbability >= fireProbability)
         self.fireProbability = fireProbability
         self.resolveProbability = resolveProbability
         self.fireAfter = fireAfter
+        self.fireAtOnceProbability = fireAtOnceProbability
         self.resolveAfter = resolveAfter
         self.horizonSeconds = horizonSeconds
     }
@@ -50,7 +57,8 @@ public struct AlertObservation: Sendable, Equatable {
 /// it returns (journald, SQLite). At most one alert is open at a time; it is either `predicted`
 /// (a warning: the model expects overload within the horizon) or `breached` (the SLO rule holds).
 ///
-/// - predicted fires after `fireAfter` ticks in a row with p ≥ fireProbability;
+/// - predicted fires after `fireAfter` ticks in a row with p ≥ fireProbability, or at once
+///   when p ≥ fireAtOnceProbability (below 1);
 /// - breached fires the first tick the rule holds; an open predicted alert *escalates* instead:
 ///   the same alert id, a `fired` event of kind breached with `escalatedFrom = predicted`;
 /// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
@@ -112,7 +120,8 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
                 return []
             }
         }
-        if open == nil, highStreak >= policy.fireAfter {
+        let certain = policy.fireAtOnceProbability < 1 && (p ?? 0) >= policy.fireAtOnceProbability
+        if open == nil, highStreak >= policy.fireAfter || certain {
             return [fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)]
         }
         if let alert = open, calmStreak >= policy.resolveAfter {

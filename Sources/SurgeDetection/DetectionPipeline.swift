@@ -43,7 +43,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             overload = config.overload
             alert = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
                                 fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
-                                horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds)
+                                horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds,
+                                fireAtOnceProbability: config.alert.fireAtOnceProbability)
             learnOnline = config.learning.online
             self.learning = learning ?? LearningPolicy(config.learning, untrained: untrained)
             self.tickSeconds = seconds

@@ -101,7 +101,7 @@ public struct EpisodeScore: Sendable, Equatable {
 /// rule too), closed after `resolveAfter` ticks with neither.
 public func alertSeries(warn: [Bool], labels: [Bool?], fireAfter: Int, resolveAfter: Int) -> [Bool] {
     let policy = AlertPolicy(fireProbability: 1, resolveProbability: 0.5, fireAfter: fireAfter, resolveAfter: resolveAfter,
-                             horizonSeconds: 0)
+                             horizonSeconds: 0, fireAtOnceProbability: 1)
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
     return warn.indices.map { index in
         _ = machine.observe(AlertObservation(probability: warn[index] ? 1 : 0, ruleHolds: labels[index]))

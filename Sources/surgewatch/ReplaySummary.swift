@@ -15,7 +15,8 @@ struct ReplaySummary {
         let horizon = config.model.horizonTicks, gap = config.alert.resolveAfter
         let ours = EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
                                       horizon: horizon, mergeGap: gap)
-        rows = [("surgewatch", "model, fire at p >= \(config.alert.fireProbability) for \(config.alert.fireAfter) ticks", ours)]
+        let atOnce = config.alert.fireAtOnceProbability < 1 ? " or \(config.alert.fireAtOnceProbability) once" : ""
+        rows = [("surgewatch", "model, fire at p >= \(config.alert.fireProbability) for \(config.alert.fireAfter) ticks\(atOnce)", ours)]
         for baseline in Baselines.all(trace: trace, labels: result.labels, overload: config.overload, horizon: horizon,
                                       fireAfter: config.alert.fireAfter, resolveAfter: gap) {
             rows.append((baseline.name, baseline.detail, baseline.score))

@@ -30,6 +30,8 @@ import Testing
             #"7:7: sources.probe[1].url: expected an http:// or https:// URL with a host, got "ftp://127.0.0.1/health""#],
         "resolve-above-fire.toml": [
             "3:23: alert.resolve_probability: must be below alert.fire_probability (0.6), or alerts would flap; got 0.7"],
+        "fire-at-once-below-fire.toml": [
+            "3:28: alert.fire_at_once_probability: must be at or above alert.fire_probability (0.9); got 0.85"],
         "features-not-array.toml": [
             #"2:12: model.features: expected an array of strings, got string "cpu_busy""#],
         "timeout-not-below-interval.toml": [

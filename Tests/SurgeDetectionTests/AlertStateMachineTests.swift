@@ -3,7 +3,8 @@ import Testing
 
 /// The alert state machine on its own: no I/O, time from a TraceClock, ids from a counter.
 @Suite struct AlertStateMachineTests {
-    let policy = AlertPolicy(fireProbability: 0.8, resolveProbability: 0.5, fireAfter: 2, resolveAfter: 3, horizonSeconds: 30)
+    let policy = AlertPolicy(fireProbability: 0.8, resolveProbability: 0.5, fireAfter: 2, resolveAfter: 3, horizonSeconds: 30,
+                             fireAtOnceProbability: 0.95)
 
     final class Run {
         let clock = TraceClock(unixSeconds: 1_000)
@@ -45,6 +46,21 @@ import Testing
         #expect(fired.first?.at == 1_040)
         #expect(fired.first?.horizonSeconds == 30)
         #expect(run.machine.open?.id == "alert-1")
+    }
+
+    @Test func aNearCertainPredictionFiresAtOnce() {
+        let run = Run(policy)
+        #expect(run.feed([(0.94, false)]).isEmpty, "below fire_at_once: wait for fire_after")
+        run.feed([(0.1, false), (0.1, false), (0.1, false)])
+        let fired = run.feed([(0.96, false)])
+        #expect(fired.map(\.kind) == [.predicted], "p >= fire_at_once on one tick")
+        #expect(fired.first?.at == 1_050)
+
+        var waiting = policy
+        waiting.fireAtOnceProbability = 1
+        let patient = Run(waiting)
+        #expect(patient.feed([(1.0, false)]).isEmpty, "fire_at_once = 1: always fire_after ticks, even at p = 1")
+        #expect(patient.feed([(1.0, false)]).map(\.kind) == [.predicted])
     }
 
     @Test func flappingProbabilityDoesNotFlapAlerts() {
