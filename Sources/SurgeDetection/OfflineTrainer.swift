@@ -21,7 +21,23 @@ public struct OfflineTrainer {
         /// Normal windows kept for training at most (every k-th, evenly through the trace);
         /// overload windows are always all kept.
         public var maximumNormalWindows = 30_000
+        /// Normal windows within this many ticks of an overload window are all kept, beyond
+        /// `maximumNormalWindows`: the near misses at the edge of capacity are the negatives
+        /// that teach where overload begins, and even thinning keeps few of them. 0: none.
+        public var keepNormalNear = 0
+        /// How the kept epoch is chosen when the validation windows hold both classes.
+        public var selection = Selection.episodes
         public init() {}
+    }
+
+    public enum Selection: String, Sendable, CaseIterable {
+        /// The lowest class-weighted validation loss.
+        case loss
+        /// The most validation episodes warned early minus false alarms, under the config's
+        /// alert policy (the same "best" as the baselines'); ties go to the lower loss. This
+        /// ranks what the model is for, where the loss also rewards confidence on the easy
+        /// windows inside long episodes.
+        case episodes
     }
 
     public struct EpochReport: Sendable {
@@ -35,6 +51,8 @@ public struct OfflineTrainer {
     public enum Choice: Sendable, Equatable {
         /// The epoch with the lowest validation loss.
         case lowestValidationLoss(epoch: Int)
+        /// The epoch with the most validation episodes warned early minus false alarms.
+        case bestValidationEpisodes(epoch: Int)
         /// The last epoch: no validation data, or validation windows of one class only. A loss
         /// on normal windows alone ranks highest the epoch that predicts overload least, which
         /// is the model that never warns (the Alibaba evaluation once kept epoch 2 that way).
@@ -42,8 +60,27 @@ public struct OfflineTrainer {
 
         public var epoch: Int {
             switch self {
-            case .lowestValidationLoss(let epoch), .lastEpoch(let epoch, _): epoch
+            case .lowestValidationLoss(let epoch), .bestValidationEpisodes(let epoch), .lastEpoch(let epoch, _): epoch
             }
+        }
+    }
+
+    /// Keeps track of the best epoch so far under a selection rule.
+    struct EpochRanking {
+        let selection: Selection
+        private(set) var best: (merit: Int, loss: Float, epoch: Int)?
+        /// Whether the last epoch offered was ranked by its episodes (validation held some).
+        private(set) var byEpisodes = false
+
+        init(selection: Selection) { self.selection = selection }
+
+        /// Returns whether `epoch` is the best so far.
+        mutating func offer(epoch: Int, loss: Float, score: EpisodeScore?) -> Bool {
+            byEpisodes = selection == .episodes && (score?.episodes ?? 0) > 0
+            let merit = byEpisodes ? score.map { $0.caughtEarly - $0.falseAlarms } ?? 0 : 0
+            guard best == nil || merit > best!.merit || (merit == best!.merit && loss < best!.loss) else { return false }
+            best = (merit, loss, epoch)
+            return true
         }
     }
 
@@ -55,6 +92,8 @@ public struct OfflineTrainer {
     public struct Dataset: Sendable {
         public var windows: [Float] = []
         public var labels: [Int] = []
+        /// When each window was labelled (ticks; increasing, traces apart by more than a day).
+        public var ticks: [Int] = []
         public var count: Int { labels.count }
     }
 
@@ -81,32 +120,49 @@ public struct OfflineTrainer {
             _ = labeller.advance(trace.sample(row), inputs: inputs, window: &window) { labelled, target in
                 data.windows.append(contentsOf: labelled)
                 data.labels.append(target)
+                data.ticks.append(row)
             }
         }
         return data
     }
 
-    /// Every k-th normal window so that at most `limit` remain; all overload windows.
-    func thinned(_ data: Dataset, limit: Int) -> Dataset {
-        let normal = data.labels.filter { $0 == 0 }.count
-        let stride = max(1, (normal + limit - 1) / limit)
-        guard stride > 1 else { return data }
+    /// All overload windows, all normal windows within `near` ticks of one, and every k-th
+    /// of the other normal windows so that at most `limit` of those remain.
+    func thinned(_ data: Dataset, limit: Int, near: Int = 0) -> Dataset {
+        var isNear = [Bool](repeating: false, count: data.count)
+        if near > 0 {
+            // Two sweeps: distance to the closest overload window before, then after.
+            var last = Int.min / 2
+            for index in 0..<data.count {
+                if data.labels[index] == 1 { last = data.ticks[index] }
+                isNear[index] = data.ticks[index] - last <= near
+            }
+            var next = Int.max / 2
+            for index in stride(from: data.count - 1, through: 0, by: -1) {
+                if data.labels[index] == 1 { next = data.ticks[index] }
+                isNear[index] = isNear[index] || next - data.ticks[index] <= near
+            }
+        }
+        let far = data.labels.indices.filter { data.labels[$0] == 0 && !isNear[$0] }.count
+        let step = max(1, (far + limit - 1) / limit)
+        guard step > 1 else { return data }
         let size = config.window.ticks * config.model.features.count
-        var kept = Dataset(), seenNormal = 0
+        var kept = Dataset(), seenFar = 0
         for index in 0..<data.count {
-            if data.labels[index] == 0 {
-                seenNormal += 1
-                if seenNormal % stride != 0 { continue }
+            if data.labels[index] == 0 && !isNear[index] {
+                seenFar += 1
+                if seenFar % step != 0 { continue }
             }
             kept.windows.append(contentsOf: data.windows[index * size..<(index + 1) * size])
             kept.labels.append(data.labels[index])
+            kept.ticks.append(data.ticks[index])
         }
         return kept
     }
 
     /// Trains from a fresh initialisation on one or more traces (each cut in time on its own,
-    /// windows pooled); `progress` hears each epoch. Returns the model of the epoch with the
-    /// lowest validation loss when the validation windows hold both classes, else the last one.
+    /// windows pooled); `progress` hears each epoch. Returns the model of the best epoch by
+    /// `options.selection` when the validation windows hold both classes, else the last one.
     public func train(_ traces: [Trace], progress: (EpochReport) -> Void) -> Result {
         let parts = traces.map { trace -> (training: Trace, validation: Trace) in
             let split = Int(Double(trace.count) * (1 - options.validationFraction))
@@ -118,13 +174,16 @@ public struct OfflineTrainer {
         var pooled = Dataset(), validationSet = Dataset()
         for part in parts {
             let windows = self.windows(of: part.training, scaler: scaler)
+            // Each trace's ticks after the last one's, far enough apart never to count as near.
+            let offset = (pooled.ticks.last ?? 0) + options.keepNormalNear + 1
             pooled.windows += windows.windows
             pooled.labels += windows.labels
+            pooled.ticks += windows.ticks.map { $0 + offset }
             let held = self.windows(of: part.validation, scaler: scaler)
             validationSet.windows += held.windows
             validationSet.labels += held.labels
         }
-        let trainSet = thinned(pooled, limit: options.maximumNormalWindows)
+        let trainSet = thinned(pooled, limit: options.maximumNormalWindows, near: options.keepNormalNear)
         let validations = parts.map(\.validation).filter { $0.count > 0 }
         let shape = LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers)
         var model = LSTMClassifier(parameters: .initialized(shape, seed: options.seed))
@@ -141,7 +200,8 @@ public struct OfflineTrainer {
         var order = Array(0..<trainSet.count)
         let validationOverload = validationSet.labels.reduce(0, +)
         let validationRanks = validationOverload > 0 && validationOverload < validationSet.count
-        var best: (loss: Float, epoch: Int, parameters: LSTMParameters)?
+        var ranking = EpochRanking(selection: options.selection)
+        var best: (epoch: Int, parameters: LSTMParameters)?
 
         for epoch in 1...max(1, options.epochs) {
             order.shuffle(using: &generator)
@@ -171,8 +231,8 @@ public struct OfflineTrainer {
                     total.add(next)
                     return total
                 }
-                if validationRanks, best == nil || report.validationLoss! < best!.loss {
-                    best = (report.validationLoss!, epoch, model.parameters)
+                if validationRanks, ranking.offer(epoch: epoch, loss: report.validationLoss!, score: report.validation) {
+                    best = (epoch, model.parameters)
                 }
             }
             progress(report)
@@ -180,7 +240,7 @@ public struct OfflineTrainer {
         let epochs = max(1, options.epochs)
         let choice: Choice
         if let best {
-            choice = .lowestValidationLoss(epoch: best.epoch)
+            choice = ranking.byEpisodes ? .bestValidationEpisodes(epoch: best.epoch) : .lowestValidationLoss(epoch: best.epoch)
         } else if validationSet.count == 0 {
             choice = .lastEpoch(epoch: epochs, reason: "no validation windows")
         } else {

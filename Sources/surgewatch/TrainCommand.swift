@@ -27,6 +27,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction of the trace, at its end, kept for validation.")
     var validation = 0.2
 
+    @Option(help: "Keep every normal window within this many ticks of an overload window (the near misses); the others are thinned to 30,000.")
+    var keepNormalNear = 0
+
+    @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy) or 'loss' (lowest validation loss).")
+    var select = "episodes"
+
     func run() throws {
         try reportingFailures {
             guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
@@ -43,6 +49,12 @@ struct TrainCommand: ParsableCommand {
             options.epochs = epochs
             options.seed = seed
             options.validationFraction = validation
+            guard keepNormalNear >= 0 else { throw ToolFailure("--keep-normal-near must be 0 or more") }
+            options.keepNormalNear = keepNormalNear
+            guard let selection = OfflineTrainer.Selection(rawValue: select) else {
+                throw ToolFailure("--select must be one of \(OfflineTrainer.Selection.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.selection = selection
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1
             writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
@@ -57,6 +69,8 @@ struct TrainCommand: ParsableCommand {
             switch result.choice {
             case .lowestValidationLoss(let epoch):
                 writeAll("kept epoch \(epoch): the lowest validation loss\n", to: STDERR_FILENO)
+            case .bestValidationEpisodes(let epoch):
+                writeAll("kept epoch \(epoch): the most validation episodes warned early minus false alarms\n", to: STDERR_FILENO)
             case .lastEpoch(let epoch, let reason):
                 writeAll("kept epoch \(epoch), the last: \(reason)\n", to: STDERR_FILENO)
             }

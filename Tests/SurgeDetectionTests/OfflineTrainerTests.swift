@@ -28,10 +28,12 @@ import SurgeSampling
         return trace
     }
 
-    static func train(_ trace: Trace) -> (OfflineTrainer.Result, [OfflineTrainer.EpochReport]) {
+    static func train(_ trace: Trace, selection: OfflineTrainer.Selection = .episodes)
+        -> (OfflineTrainer.Result, [OfflineTrainer.EpochReport]) {
         var options = OfflineTrainer.Options()
         options.epochs = 4
         options.seed = 5
+        options.selection = selection
         var reports: [OfflineTrainer.EpochReport] = []
         let result = OfflineTrainer(config: config, options: options).train([trace]) { reports.append($0) }
         return (result, reports)
@@ -49,12 +51,52 @@ import SurgeSampling
         #expect(reason.contains("no overload"))
     }
 
-    @Test func validationWithBothClassesKeepsTheLowestLoss() throws {
-        let (result, reports) = Self.train(Self.trace(ticks: 2000, burstsUntil: 2000))
+    @Test func validationWithBothClassesKeepsTheLowestLossWhenAskedTo() throws {
+        let (result, reports) = Self.train(Self.trace(ticks: 2000, burstsUntil: 2000), selection: .loss)
         let losses = reports.compactMap(\.validationLoss)
         #expect(losses.count == 4)
         let lowest = try #require(losses.indices.min { losses[$0] < losses[$1] })
         #expect(result.choice == .lowestValidationLoss(epoch: lowest + 1))
+    }
+
+    @Test func validationWithEpisodesKeepsTheMostEarlyWarningsLessFalseAlarms() throws {
+        let (result, reports) = Self.train(Self.trace(ticks: 2000, burstsUntil: 2000))
+        let scores = try reports.map { try #require($0.validation) }
+        #expect(scores.allSatisfy { $0.episodes == 8 }, "eight bursts in the last 400 ticks")
+        let merits = scores.map { $0.caughtEarly - $0.falseAlarms }
+        let losses = reports.map { $0.validationLoss! }
+        let best = try #require(merits.indices.max { merits[$0] != merits[$1] ? merits[$0] < merits[$1] : losses[$0] > losses[$1] })
+        #expect(result.choice == .bestValidationEpisodes(epoch: best + 1), "merits \(merits), losses \(losses)")
+    }
+
+    @Test func theRankingPrefersEarlyWarningsToALowerLoss() {
+        func score(early: Int, falseAlarms: Int) -> EpisodeScore {
+            var score = EpisodeScore()
+            score.episodes = 10
+            score.caughtEarly = early
+            score.falseAlarms = falseAlarms
+            return score
+        }
+        let epochs: [(loss: Float, score: EpisodeScore)] = [
+            (0.30, score(early: 6, falseAlarms: 1)),   // merit 5
+            (0.10, score(early: 4, falseAlarms: 0)),   // merit 4, lowest loss
+            (0.20, score(early: 7, falseAlarms: 2)),   // merit 5, lower loss than epoch 1
+            (0.15, score(early: 9, falseAlarms: 6)),   // merit 3
+        ]
+        var byEpisodes = OfflineTrainer.EpochRanking(selection: .episodes)
+        var byLoss = OfflineTrainer.EpochRanking(selection: .loss)
+        for (index, epoch) in epochs.enumerated() {
+            _ = byEpisodes.offer(epoch: index + 1, loss: epoch.loss, score: epoch.score)
+            _ = byLoss.offer(epoch: index + 1, loss: epoch.loss, score: epoch.score)
+        }
+        #expect(byEpisodes.best?.epoch == 3, "merit 5 twice: the lower loss")
+        #expect(byEpisodes.byEpisodes)
+        #expect(byLoss.best?.epoch == 2)
+        #expect(!byLoss.byEpisodes)
+        var noEpisodes = OfflineTrainer.EpochRanking(selection: .episodes)
+        _ = noEpisodes.offer(epoch: 1, loss: 0.2, score: EpisodeScore())
+        _ = noEpisodes.offer(epoch: 2, loss: 0.1, score: EpisodeScore())
+        #expect(noEpisodes.best?.epoch == 2 && !noEpisodes.byEpisodes, "no validation episodes: the loss decides")
     }
 
     @Test func noValidationKeepsTheLastEpoch() {
