@@ -32,7 +32,10 @@ public struct AlertEvent: Sendable, Equatable {
     public var kind: Kind
     /// Unix seconds.
     public var at: Double
-    public var probability: Double
+    /// p(overload) at the event; nil when the model gave none that tick (window filling,
+    /// features missing, or a fresh model not yet trusted): a breach then alerts on the rule
+    /// alone, and saying p = 0 would claim the model expected no overload.
+    public var probability: Double?
     public var peakProbability: Double
     public var horizonSeconds: Double
     public var topFeatures: [FeatureChange]
@@ -59,7 +62,7 @@ public struct AlertEvent: Sendable, Equatable {
         }.joined()
     }
 
-    public init(alertID: String, event: Event, kind: Kind, at: Double, probability: Double,
+    public init(alertID: String, event: Event, kind: Kind, at: Double, probability: Double?,
                 peakProbability: Double, horizonSeconds: Double, topFeatures: [FeatureChange] = [],
                 escalatedFrom: Kind? = nil, firedAt: Double? = nil, note: String? = nil) {
         self.alertID = alertID

@@ -8,7 +8,7 @@ public enum AlertMessage {
     }
 
     static func line(_ event: AlertEvent) -> String {
-        let p = "p=" + fixed(event.probability, 2)
+        let p = event.probability.map { "p=" + fixed($0, 2) } ?? "no prediction yet"
         switch (event.event, event.kind) {
         case (.fired, .predicted):
             return "overload predicted within \(duration(event.horizonSeconds)) (\(p))" + changes(event.topFeatures)

@@ -127,7 +127,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         if let alert = open, calmStreak >= policy.resolveAfter {
             open = nil
             highStreak = 0
-            return [AlertEvent(alertID: alert.id, event: .resolved, kind: alert.kind, at: now, probability: p ?? 0,
+            return [AlertEvent(alertID: alert.id, event: .resolved, kind: alert.kind, at: now, probability: p,
                                peakProbability: alert.peakProbability, horizonSeconds: policy.horizonSeconds,
                                topFeatures: observation.topFeatures, firedAt: alert.firedAt)]
         }
@@ -141,7 +141,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         let peak = max(open?.peakProbability ?? 0, p ?? 0)
         open = OpenAlert(id: id, kind: kind, firedAt: firedAt, peakProbability: peak)
         calmStreak = 0
-        return AlertEvent(alertID: id, event: .fired, kind: kind, at: now, probability: p ?? 0, peakProbability: peak,
+        return AlertEvent(alertID: id, event: .fired, kind: kind, at: now, probability: p, peakProbability: peak,
                           horizonSeconds: policy.horizonSeconds, topFeatures: observation.topFeatures,
                           escalatedFrom: escalatedFrom, firedAt: escalatedFrom == nil ? nil : firedAt)
     }

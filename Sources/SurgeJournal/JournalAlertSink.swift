@@ -37,12 +37,13 @@ public final class JournalAlertSink: AlertSink {
             ("SYSLOG_IDENTIFIER", identifier),
             ("SURGE_EVENT", event.event.rawValue),
             ("SURGE_KIND", event.kind.rawValue),
-            ("SURGE_PROBABILITY", AlertMessage.fixed(event.probability, 4)),
             ("SURGE_PEAK_PROBABILITY", AlertMessage.fixed(event.peakProbability, 4)),
             ("SURGE_ALERT_ID", event.alertID),
             ("SURGE_HORIZON_SECONDS", JSONText.number(event.horizonSeconds)),
             ("SURGE_TOP_FEATURES", JSONText.features(event.topFeatures)),
         ]
+        // Absent when the model gave no prediction that tick (see AlertEvent.probability).
+        if let p = event.probability { fields.insert(("SURGE_PROBABILITY", AlertMessage.fixed(p, 4)), at: 6) }
         if let from = event.escalatedFrom { fields.append(("SURGE_ESCALATED_FROM", from.rawValue)) }
         if let note = event.note { fields.append(("SURGE_NOTE", note)) }
         if event.isTest { fields.append(("SURGE_TEST", "1")) }

@@ -31,7 +31,7 @@ public struct AlertRecord: Sendable, Equatable {
     /// after a crash).
     public var resolvedEvent: AlertEvent? {
         guard let resolvedAt else { return nil }
-        return AlertEvent(alertID: id, event: .resolved, kind: kind, at: resolvedAt, probability: 0,
+        return AlertEvent(alertID: id, event: .resolved, kind: kind, at: resolvedAt, probability: nil,
                           peakProbability: peakProbability, horizonSeconds: horizonSeconds,
                           firedAt: firedAt, note: note)
     }

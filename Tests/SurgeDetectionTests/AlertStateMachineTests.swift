@@ -88,6 +88,17 @@ import Testing
         #expect(again.first?.alertID == "alert-2")
     }
 
+    @Test func aBreachWithoutAPredictionCarriesNoProbability() {
+        let run = Run(policy)
+        let breached = run.feed([(nil, true)])
+        #expect(breached.map(\.kind) == [.breached])
+        #expect(breached.first?.probability == nil, "the model said nothing; not p = 0")
+        #expect(AlertMessage.text(for: breached[0]) == "overload: SLO breached (no prediction yet)")
+        let resolved = run.feed([(0.1, false), (0.1, false), (0.1, false)])
+        #expect(resolved.map(\.event) == [.resolved])
+        #expect(resolved.first?.probability == 0.1)
+    }
+
     @Test func aPredictedAlertEscalatesToBreachedAsOneAlert() {
         let run = Run(policy)
         run.feed([(0.9, false), (0.9, false)])

@@ -88,6 +88,8 @@ struct JournalEndToEndTests {
         #expect(resolved["MESSAGE_ID"] == JournalAlertSink.MessageID.resolved)
         #expect(resolved["PRIORITY"] == "5")
         #expect(resolved["SURGE_NOTE"] == AlertRecord.restartNote)
+        #expect(resolved["SURGE_PROBABILITY"] == nil, "closed at restart: no prediction behind it, so no probability")
+        #expect(resolved["SURGE_PEAK_PROBABILITY"] == "0.9300")
         #expect(run.stderr.contains("was open when surgewatch last stopped; closed now"))
         let row = try #require(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).first)
         #expect(row.resolvedAt != nil && row.note == AlertRecord.restartNote)
