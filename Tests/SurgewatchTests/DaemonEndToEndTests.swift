@@ -179,6 +179,10 @@ import Testing
         let (okCode, okOut, _) = try DaemonProcess.run(["check-config", shipped])
         #expect(okCode == 0)
         #expect(okOut.contains("valid; 27 metrics"))
+        for other in ["eval/alibaba.toml", "eval/shop-slo.toml"] {  // the drill's is a template (ports)
+            let (code, _, err) = try DaemonProcess.run(["check-config", DaemonProcess.repository + "/" + other])
+            #expect(code == 0, "\(other): \(err)")
+        }
         let scratch = try Scratch(config: "[model]\nhidden = 0\n")
         let (badCode, badOut, badErr) = try DaemonProcess.run(["check-config", scratch.config])
         #expect(badCode == 1)
