@@ -8,8 +8,10 @@ import Synchronization
 ///
 /// The unit's directory is found under the v2 hierarchy: `<root>` on a unified host, or
 /// `<root>/unified` on a hybrid one (systemd's v1 controllers with a v2 tree beside them, where
-/// pressure and cpu.stat exist but no memory controller). It is looked for again while the unit
-/// is not running. Whatever the host lacks stays missing, and the log says why once.
+/// pressure and cpu.stat exist but no memory controller). While the unit is not running it is
+/// looked for again: in system.slice every tick (one access(2)), by a walk of the hierarchy at
+/// most every `walkEverySeconds` (a host with thousands of cgroups would pay for the walk each
+/// tick). Whatever the host lacks stays missing, and the log says why once.
 public final class CgroupSource: MetricSource {
     public let id: String
     public let metricNames: [String]
@@ -17,10 +19,12 @@ public final class CgroupSource: MetricSource {
     let root: String
     private let state = Mutex<State>(State())
     private let reader = ProcFileReader(limit: 64 << 10)
+    static let walkEverySeconds = 60.0
 
     struct State {
         var directory: String?
         var previousUsage: (seconds: Double, microseconds: UInt64)?
+        var lastWalk: Double?
     }
 
     public init(name: String?, unit: String, cgroupRoot: String = "/sys/fs/cgroup") {
@@ -40,7 +44,14 @@ public final class CgroupSource: MetricSource {
             return SourceReading(values: values, problems: [SourceProblem(kind: .absentFeature, location: root,
                 message: "no cgroup v2 hierarchy at \(root) (cgroup v1 only): cgroup metrics of \(unit) stay missing")])
         }
-        if state.directory == nil { state.directory = Self.find(unit, under: hierarchy) }
+        if state.directory == nil {
+            if let usual = Self.inSystemSlice(unit, under: hierarchy) {
+                state.directory = usual
+            } else if state.lastWalk.map({ now - $0 >= Self.walkEverySeconds }) ?? true {
+                state.lastWalk = now
+                state.directory = Self.find(unit, under: hierarchy)
+            }
+        }
         guard let directory = state.directory else {
             state.previousUsage = nil
             return SourceReading(values: values, problems: [SourceProblem(kind: .failure, location: hierarchy,
@@ -88,8 +99,7 @@ public final class CgroupSource: MetricSource {
     /// systemd puts services in system.slice; a unit in another slice (nested ones too) is found
     /// by a walk of at most four levels.
     static func find(_ unit: String, under hierarchy: String) -> String? {
-        let usual = hierarchy + "/system.slice/" + unit
-        if access(usual + "/cgroup.procs", F_OK) == 0 { return usual }
+        if let usual = inSystemSlice(unit, under: hierarchy) { return usual }
         var level = [hierarchy]
         for _ in 0..<4 {
             var next: [String] = []
@@ -103,6 +113,11 @@ public final class CgroupSource: MetricSource {
             level = next
         }
         return nil
+    }
+
+    static func inSystemSlice(_ unit: String, under hierarchy: String) -> String? {
+        let usual = hierarchy + "/system.slice/" + unit
+        return access(usual + "/cgroup.procs", F_OK) == 0 ? usual : nil
     }
 
     static func subdirectories(of path: String) -> [String] {

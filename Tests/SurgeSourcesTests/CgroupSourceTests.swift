@@ -67,6 +67,22 @@ import SurgeSampling
         #expect(reading.problems.first?.message == "no cgroup v2 hierarchy at \(tree.root) (cgroup v1 only): cgroup metrics of shop.service stay missing")
     }
 
+    /// Outside system.slice, a unit that is not running is looked for by a walk of the tree at
+    /// most once a minute, not every tick.
+    @Test func aMissingUnitInANestedSliceIsWalkedForOnceAMinute() async throws {
+        let tree = try Tree("cgroup-v2")
+        let unit = tree.root + "/work.slice/batch.slice/batch.service"
+        let stash = tree.root + "-stash"
+        try FileManager.default.moveItem(atPath: unit, toPath: stash)
+        defer { try? FileManager.default.removeItem(atPath: stash) }
+        let source = CgroupSource(name: nil, unit: "batch.service", cgroupRoot: tree.root)
+        #expect(await source.read(monotonicSeconds: 0).values[1].isNaN, "walked at 0: not there")
+        try FileManager.default.copyItem(atPath: stash, toPath: unit)
+        #expect(await source.read(monotonicSeconds: 30).values[1].isNaN, "30 s later: no walk yet")
+        #expect(await source.read(monotonicSeconds: 59.9).values[1].isNaN)
+        #expect(await source.read(monotonicSeconds: 60).values[1] == 52_297_728, "a minute after the last walk")
+    }
+
     @Test func unitThatStartsAndStops() async throws {
         let tree = try Tree("cgroup-v2")
         let unit = tree.root + "/system.slice/shop.service"
