@@ -92,7 +92,8 @@ public struct OfflineTrainer {
     public struct Dataset: Sendable {
         public var windows: [Float] = []
         public var labels: [Int] = []
-        /// When each window was labelled (ticks; increasing, traces apart by more than a day).
+        /// When each window was labelled (ticks, increasing; pooled traces lie further apart
+        /// than `keepNormalNear`, so no window is near another trace's overload).
         public var ticks: [Int] = []
         public var count: Int { labels.count }
     }

@@ -99,6 +99,27 @@ import SurgeSampling
         #expect(noEpisodes.best?.epoch == 2 && !noEpisodes.byEpisodes, "no validation episodes: the loss decides")
     }
 
+    /// Thinning keeps every overload window, every normal window within `near` ticks of one,
+    /// and every k-th of the rest.
+    @Test func thinningKeepsTheNearMisses() {
+        var data = OfflineTrainer.Dataset()
+        for tick in 0..<1000 {
+            data.windows += [Float](repeating: Float(tick), count: 8)  // window 8 × 1 feature
+            data.labels.append(tick == 500 ? 1 : 0)
+            data.ticks.append(tick)
+        }
+        let trainer = OfflineTrainer(config: Self.config, options: OfflineTrainer.Options())
+        let plain = trainer.thinned(data, limit: 100)
+        #expect(plain.labels.filter { $0 == 1 }.count == 1)
+        #expect(plain.count == 100, "every 10th of the 999 normal windows (99), and the overload one")
+        let near = trainer.thinned(data, limit: 100, near: 20)
+        let kept = Set(near.ticks)
+        #expect((480...520).allSatisfy(kept.contains), "the 40 near misses and the overload window")
+        #expect(near.count == 41 + 959 / 10)
+        #expect(near.windows.count == near.count * 8 && near.windows[8 * near.ticks.firstIndex(of: 490)!] == 490,
+                "windows stay with their labels")
+    }
+
     @Test func noValidationKeepsTheLastEpoch() {
         var options = OfflineTrainer.Options()
         options.epochs = 2
