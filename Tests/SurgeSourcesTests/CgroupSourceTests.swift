@@ -19,7 +19,17 @@ import SurgeSampling
             try FileManager.default.removeItem(atPath: root)
             try FileManager.default.copyItem(atPath: "\(CgroupSourceTests.fixtures)/\(layout)/\(snapshot)", toPath: root)
         }
-        deinit { try? FileManager.default.removeItem(atPath: root) }
+        /// Moves the unit directory at `relative` aside, as if the unit stopped; `start()` puts
+        /// a copy back.
+        func stop(_ relative: String) throws -> (start: () throws -> Void, unit: String) {
+            let unit = root + "/" + relative, stash = root + "-stash"
+            try FileManager.default.moveItem(atPath: unit, toPath: stash)
+            return ({ try FileManager.default.copyItem(atPath: stash, toPath: unit) }, unit)
+        }
+        deinit {
+            try? FileManager.default.removeItem(atPath: root)
+            try? FileManager.default.removeItem(atPath: root + "-stash")
+        }
     }
 
     @Test func unifiedHost() async throws {
@@ -71,13 +81,10 @@ import SurgeSampling
     /// most once a minute, not every tick.
     @Test func aMissingUnitInANestedSliceIsWalkedForOnceAMinute() async throws {
         let tree = try Tree("cgroup-v2")
-        let unit = tree.root + "/work.slice/batch.slice/batch.service"
-        let stash = tree.root + "-stash"
-        try FileManager.default.moveItem(atPath: unit, toPath: stash)
-        defer { try? FileManager.default.removeItem(atPath: stash) }
+        let (start, _) = try tree.stop("work.slice/batch.slice/batch.service")
         let source = CgroupSource(name: nil, unit: "batch.service", cgroupRoot: tree.root)
         #expect(await source.read(monotonicSeconds: 0).values[1].isNaN, "walked at 0: not there")
-        try FileManager.default.copyItem(atPath: stash, toPath: unit)
+        try start()
         #expect(await source.read(monotonicSeconds: 30).values[1].isNaN, "30 s later: no walk yet")
         #expect(await source.read(monotonicSeconds: 59.9).values[1].isNaN)
         #expect(await source.read(monotonicSeconds: 60).values[1] == 52_297_728, "a minute after the last walk")
@@ -85,17 +92,14 @@ import SurgeSampling
 
     @Test func unitThatStartsAndStops() async throws {
         let tree = try Tree("cgroup-v2")
-        let unit = tree.root + "/system.slice/shop.service"
-        let stash = tree.root + "-stash"
-        try FileManager.default.moveItem(atPath: unit, toPath: stash)
-        defer { try? FileManager.default.removeItem(atPath: stash) }
+        let (start, unit) = try tree.stop("system.slice/shop.service")
         let source = CgroupSource(name: nil, unit: "shop.service", cgroupRoot: tree.root)
 
         let stopped = await source.read(monotonicSeconds: 0)
         #expect(stopped.values.allSatisfy { $0.isNaN })
         #expect(stopped.problems.map(\.message) == ["no cgroup for shop.service under \(tree.root): is the unit running?"])
 
-        try FileManager.default.copyItem(atPath: stash, toPath: unit)
+        try start()
         let started = await source.read(monotonicSeconds: 10)
         #expect(started.problems.isEmpty)
         #expect(started.values[1] == 52_297_728)
