@@ -18,7 +18,9 @@ public struct AlertPolicy: Sendable, Equatable {
     public var horizonSeconds: Double
 
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
-                resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double = 0.95) {
+                resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil) {
+        // Left out, it follows the config's default and never sits below fireProbability.
+        let fireAtOnceProbability = fireAtOnceProbability ?? max(0.95, fireProbability)
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
         precondition(fireAtOnceProbability >= fireProbability)
         self.fireProbability = fireProbability
