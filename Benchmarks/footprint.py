@@ -18,8 +18,9 @@ Usage: Benchmarks/footprint.py [--ticks 10000] [--scrapes 300] [--json]
 """
 import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
+from benchproc import cpu_seconds, wait_for
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def status_kib(pid, key):
@@ -28,12 +29,6 @@ def status_kib(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return None
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def run_daemon(ticks, milestones):
@@ -111,12 +106,7 @@ def run_node_exporter(scrapes, collectors):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/metrics"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for(url, pause=0.05, timeout=2)
         for _ in range(5):
             urllib.request.urlopen(url, timeout=5).read()
         before = cpu_seconds(proc.pid)

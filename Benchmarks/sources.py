@@ -14,26 +14,17 @@ one of the four endpoints surgewatch reads.
 
 Usage: Benchmarks/sources.py [--ticks 1000] [--rounds 3]
 """
-import argparse, os, shutil, socket, statistics, subprocess, tempfile, time, urllib.request
+import argparse, os, shutil, socket, statistics, subprocess, tempfile, urllib.request
+
+from benchproc import cpu_seconds, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(url):
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
 
 
 def run_daemon(binary, work, config_text, ticks):
@@ -49,12 +40,6 @@ def run_daemon(binary, work, config_text, ticks):
     if status != 0:
         raise SystemExit(f"surgewatch exited with {status}")
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def main():
