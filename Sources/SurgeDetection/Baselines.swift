@@ -6,6 +6,9 @@ import SurgeSampling
 /// - `reactive`: the SLO rule alone (Alertmanager on the SLO): it can never warn early;
 /// - `cpu threshold`: warn when cpu_busy ≥ θ; θ is the best of 0.05 ... 0.99 *on this trace*
 ///   (hindsight the baseline could not have in production, so the comparison favours it);
+/// - `warning level`: the rule's own condition at a fraction of its limit (e.g. CPU pressure
+///   ≥ 40 beside the rule's > 50), the warning a Prometheus user writes beside the critical
+///   rule; the fraction the best of 0.10 ... 0.99 on this trace (`WarningLevelBaseline`);
 /// - `holt`: Holt's linear-trend forecast of every metric the rule reads, H ticks ahead, warns
 ///   when the rule holds on the forecast; smoothing constants the best of a small grid, also
 ///   chosen on this trace.
@@ -39,6 +42,15 @@ public enum Baselines {
                 if best == nil || better(score, than: best!.score) { best = (threshold, score) }
             }
             results.append(Result(name: "cpu threshold", detail: "cpu_busy >= \(best!.threshold.formatted2)", score: best!.score))
+        }
+
+        var bestLevel: (detail: String, score: EpisodeScore)?
+        WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload) { detail, warn in
+            let score = scored(warn)
+            if bestLevel == nil || better(score, than: bestLevel!.score) { bestLevel = (detail, score) }
+        }
+        if let bestLevel {
+            results.append(Result(name: "warning level", detail: bestLevel.detail, score: bestLevel.score))
         }
 
         var bestHolt: (alpha: Double, beta: Double, score: EpisodeScore)?

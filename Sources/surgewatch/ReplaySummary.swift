@@ -1,7 +1,7 @@
 import SurgeConfig
 import SurgeDetection
 
-/// The end of `replay`: surgewatch's episode figures next to the three baselines' on the
+/// The end of `replay`: surgewatch's episode figures next to the four baselines' on the
 /// same trace (definitions in EpisodeScore and Baselines).
 struct ReplaySummary {
     var rows: [(name: String, detail: String, score: EpisodeScore)]

@@ -1,4 +1,6 @@
 import Testing
+import SurgeConfig
+import SurgeSampling
 @testable import SurgeDetection
 
 @Suite struct EvaluationTests {
@@ -33,5 +35,44 @@ import Testing
         let labels: [Bool?] = [false, false, false, false, false, false, true, false]
         let series = alertSeries(warn: warn, labels: labels, fireAfter: 2, resolveAfter: 2)
         #expect(series == [false, false, true, true, false, false, true, true])
+    }
+}
+
+@Suite struct WarningLevelBaselineTests {
+    /// CPU pressure idles at 30 and climbs twice through 38, 42, 46 to overload; between the
+    /// climbs it sits at 40.2 for two ticks and nothing follows. Only a level in (40.2, 42]
+    /// warns both climbs a tick ahead (fireAfter 2: 42 and 46) without the false alarm; the
+    /// lowest such fraction, 0.81, is the one kept.
+    @Test func findsTheLevelThatWarnsAheadWithoutTheFalseAlarm() {
+        let climb: [Double] = [30, 38, 42, 46, 55, 60, 60, 30]
+        let quiet = [Double](repeating: 30, count: 200)
+        let values = quiet + climb + quiet + [40.2, 40.2] + quiet + climb + quiet
+        var trace = Trace(schema: MetricSchema(["psi_cpu_some_avg10", "tcp_listen_overflows_per_s"]))
+        for (tick, value) in values.enumerated() { trace.append(timestamp: Double(tick) * 10, row: [value, 0]) }
+        var overload = SurgeConfig().overload
+        overload.any = [OverloadCondition(metric: "psi_cpu_some_avg10", comparison: .greater, threshold: 50),
+                        OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0)]
+        let labels: [Bool?] = values.map { $0 > 50 }
+        let results = Baselines.all(trace: trace, labels: labels, overload: overload, horizon: 3, fireAfter: 2, resolveAfter: 3)
+        let level = results.first { $0.name == "warning level" }
+        #expect(level?.score.episodes == 2)
+        #expect(level?.score.caughtEarly == 2)
+        #expect(level?.score.falseAlarms == 0)
+        #expect(level?.detail == "psi_cpu_some_avg10 >= 40.50 (0.81 of the limit)")
+    }
+
+    @Test func aLimitOfZeroHasNoLevelAndLessThanRulesRiseTowardNormal() {
+        let overflows = OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0)
+        var overload = SurgeConfig().overload
+        overload.any = [overflows]
+        var trace = Trace(schema: MetricSchema(["tcp_listen_overflows_per_s"]))
+        for tick in 0..<10 { trace.append(timestamp: Double(tick) * 10, row: [0]) }
+        var visited = 0
+        WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload) { _, _ in visited += 1 }
+        #expect(visited == 0)
+
+        let up = OverloadCondition(metric: "probe_up", comparison: .less, threshold: 0.5)
+        let level = WarningLevelBaseline.warningCondition(up, fraction: 0.8)
+        #expect(level.comparison == .lessOrEqual && abs(level.threshold - 0.6) < 1e-12)
     }
 }

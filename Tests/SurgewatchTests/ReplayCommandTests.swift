@@ -54,6 +54,9 @@ import Testing
         #expect(alert < breach, "the alert opens before the SLO breaks (alert row \(alert), breach row \(breach))")
         #expect(try #require(lastAlert) < input.count - 1, "and it closes again after the episode")
         #expect(out.contains("surgewatch     1        1       1"), "summary: one episode, caught, early\n\(out)")
+        for baseline in ["reactive rule", "cpu threshold", "warning level", "holt forecast"] {
+            #expect(out.contains("\n\(baseline) "), "the summary compares with \(baseline)\n\(out)")
+        }
     }
 
     @Test func sameSeedSameOutputWithOnlineLearning() throws {
