@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "SurgeModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "SurgeDetection", dependencies: ["SurgeSampling", "SurgeConfig", "SurgeModel"]),
         // Trace generators for training and evaluation (`surgewatch simulate`).
-        .target(name: "SurgeSimulation", dependencies: ["SurgeDetection", "SurgeModel", "SurgeSampling"]),
+        .target(name: "SurgeSimulation", dependencies: ["SurgeConfig", "SurgeDetection", "SurgeModel", "SurgeSampling"]),
         .target(
             name: "SurgeConfig",
             dependencies: ["SurgeSampling"]

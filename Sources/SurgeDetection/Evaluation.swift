@@ -102,9 +102,14 @@ public struct EpisodeScore: Sendable, Equatable {
 public func alertSeries(warn: [Bool], labels: [Bool?], fireAfter: Int, resolveAfter: Int) -> [Bool] {
     let policy = AlertPolicy(fireProbability: 1, resolveProbability: 0.5, fireAfter: fireAfter, resolveAfter: resolveAfter,
                              horizonSeconds: 0, fireAtOnceProbability: 1)
+    return alertSeries(probabilities: warn.map { $0 ? 1 : 0 }, labels: labels, policy: policy)
+}
+
+/// Per tick: is an alert open when `policy`'s state machine sees these probabilities and labels?
+public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy) -> [Bool] {
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
-    return warn.indices.map { index in
-        _ = machine.observe(AlertObservation(probability: warn[index] ? 1 : 0, ruleHolds: labels[index]))
+    return probabilities.indices.map { index in
+        _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index]))
         return machine.open != nil
     }
 }

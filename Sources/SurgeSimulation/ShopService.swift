@@ -51,6 +51,10 @@ public struct ShopService {
         random = SeededGenerator(seed: seed)
     }
 
+    /// Draws the random future afresh from here on (the oracle's continuations); the state
+    /// the shop is in stays as it is.
+    public mutating func reseed(_ seed: UInt64) { random = SeededGenerator(seed: seed) }
+
     mutating func uniform() -> Double { Double(random.nextUnitFloat()) }
     mutating func normal() -> Double {
         let u = max(uniform(), 1e-9), v = uniform()
