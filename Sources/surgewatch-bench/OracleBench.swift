@@ -24,9 +24,11 @@ struct OracleBench: ParsableCommand {
     @Option(help: "World Cup: the requests_per_minute CSV.")
     var input: String?
 
-    @Option(help: "World Cup: first and last day (YYYY-MM-DD, UTC).")
+    @Option(help: "World Cup: first day to include (YYYY-MM-DD, UTC).")
     var from: String?
-    @Option var to: String?
+
+    @Option(help: "World Cup: last day to include (YYYY-MM-DD, UTC).")
+    var to: String?
 
     @Option(help: "Flash sales: days to simulate.")
     var days = 14.0
