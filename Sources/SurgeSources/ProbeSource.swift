@@ -2,7 +2,11 @@ import SurgeSampling
 
 /// `[[sources.probe]]`: one GET per tick on a fresh connection, as a new customer would connect.
 /// `probe_up` is 1 for a 2xx or 3xx answer within the timeout, else 0; `probe_latency_ms` is the
-/// time to the last byte of any answer, missing when none came (refused, timed out).
+/// time to the last byte of any answer. A probe that times out reports the timeout as its
+/// latency: a customer would have waited at least that long, and an overloaded shop is exactly
+/// when the latency must not go missing (a rule such as `probe_latency_ms > 1000` would turn
+/// unknown instead of breached, and the model would see the last value carried forward). When
+/// nothing answered at all (refused, no route) the latency is missing and `probe_up` says why.
 public final class ProbeSource: MetricSource {
     public let id: String
     public let metricNames: [String]
@@ -23,7 +27,9 @@ public final class ProbeSource: MetricSource {
                 SourceProblem(kind: .failure, location: fetcher.url,
                               message: HTTPFetchError.status(url: fetcher.url, code: response.status).description)])
         case .failure(let error):
-            return SourceReading(values: [.nan, 0], problems: [
+            var latency = Double.nan
+            if case .timedOut(_, let after) = error { latency = after.seconds * 1000 }
+            return SourceReading(values: [latency, 0], problems: [
                 SourceProblem(kind: .failure, location: fetcher.url, message: error.description)])
         }
     }

@@ -26,13 +26,13 @@ import SurgeSampling
         #expect(failing.problems.map(\.message) == ["\(server.url("/status/500")): HTTP 500"])
 
         let slow = await ProbeSource(name: nil, url: server.url("/slow/3000"), timeout: .milliseconds(200)).read(monotonicSeconds: 0)
-        #expect(slow.values[0].isNaN)
+        #expect(slow.values[0] == 200, "a timeout is a latency of at least the timeout, not a missing one")
         #expect(slow.values[1] == 0)
         #expect(slow.problems.first?.kind == .failure)
 
         let down = await ProbeSource(name: nil, url: "http://127.0.0.1:\(try! HTTPFetcherTests.closedPort())/", timeout: .seconds(1))
             .read(monotonicSeconds: 0)
-        #expect(down.values[0].isNaN && down.values[1] == 0)
+        #expect(down.values[0].isNaN && down.values[1] == 0, "refused: nothing answered, no latency")
     }
 
     static let contractMetrics: [(name: String, expression: String)] = [
