@@ -2,9 +2,7 @@ import ArgumentParser
 import SurgeConfig
 import SurgeDetection
 import SurgeSimulation
-#if canImport(Glibc)
-import Glibc
-#endif
+import SurgeSampling
 
 /// How well *any* predictor could have warned on a simulated shop trace (`ShopOracle`): the
 /// alert policy run on the true probability of a breach, given the shop's hidden state, both
@@ -93,19 +91,21 @@ struct OracleBench: ParsableCommand {
     }
 
     static func day(_ text: String) throws -> Double {
-        guard let seconds = TraceTime.parse(text + "T00:00:00Z") else { throw ValidationError("expected YYYY-MM-DD, got \(text)") }
+        guard let seconds = TraceTime.parse(text + "T00:00:00Z") else { throw OracleFailure(description: "expected YYYY-MM-DD, got \(text)") }
         return seconds
     }
 
+    /// The whole file, through the reader the tools use (`FileAccess` in `surgewatch`).
     static func read(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw ValidationError("cannot open \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
+        do {
+            return try ProcFileReader(limit: 1 << 31).read(path).bytes
+        } catch {
+            throw OracleFailure(description: "\(error)")
         }
-        return bytes
     }
+}
+
+/// A failure of the run itself (unreadable input, bad date): said without the usage text.
+struct OracleFailure: Error, CustomStringConvertible {
+    let description: String
 }
