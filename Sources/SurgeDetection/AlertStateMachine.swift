@@ -1,3 +1,5 @@
+import SurgeConfig
+
 /// When alerts fire, escalate and resolve (config `[alert]`).
 public struct AlertPolicy: Sendable, Equatable {
     /// p(overload) at or above which a predicted alert may fire.
@@ -20,7 +22,7 @@ public struct AlertPolicy: Sendable, Equatable {
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
                 resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil) {
         // Left out, it follows the config's default and never sits below fireProbability.
-        let fireAtOnceProbability = fireAtOnceProbability ?? max(0.95, fireProbability)
+        let fireAtOnceProbability = fireAtOnceProbability ?? max(SurgeConfig().alert.fireAtOnceProbability, fireProbability)
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
         precondition(fireAtOnceProbability >= fireProbability)
         self.fireProbability = fireProbability
