@@ -12,8 +12,11 @@ import SurgeSampling
     /// A writable copy of `snapshot` (t0), so a test can lay t1 over it between two reads.
     final class Tree {
         let root = NSTemporaryDirectory() + "surgewatch-cgroup-\(UUID().uuidString)"
-        init(_ layout: String, _ snapshot: String = "t0") throws {
-            try FileManager.default.copyItem(atPath: "\(CgroupSourceTests.fixtures)/\(layout)/\(snapshot)", toPath: root)
+        init(_ layout: String, _ snapshot: String? = "t0") throws {
+            // No trailing slash on the source: Foundation then writes the copy beside `root`
+            // (root + "cpu"), where nothing cleans it up.
+            let source = [CgroupSourceTests.fixtures, layout, snapshot].compactMap { $0 }.joined(separator: "/")
+            try FileManager.default.copyItem(atPath: source, toPath: root)
         }
         func replace(with layout: String, _ snapshot: String) throws {
             try FileManager.default.removeItem(atPath: root)
@@ -70,7 +73,7 @@ import SurgeSampling
     }
 
     @Test func v1OnlyHost() async throws {
-        let tree = try Tree("cgroup-v1", "")
+        let tree = try Tree("cgroup-v1", nil)
         let reading = await CgroupSource(name: nil, unit: "shop.service", cgroupRoot: tree.root).read(monotonicSeconds: 0)
         #expect(reading.values.allSatisfy { $0.isNaN })
         #expect(reading.problems.map(\.kind) == [.absentFeature])

@@ -5,9 +5,11 @@ import SurgeSampling
 @testable import SurgeStore
 
 /// Real SQLite files in a scratch directory.
-@Suite struct SurgeStoreTests {
+@Suite final class SurgeStoreTests {
     let directory: String
     let schema = MetricSchema(["cpu_busy", "load1", "tcp_established"])
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     init() throws {
         directory = NSTemporaryDirectory() + "surgewatch-store-\(UUID().uuidString.prefix(8))"

@@ -4,9 +4,11 @@ import SurgeDetection
 import SurgeStore
 
 /// `surgewatch alerts` against a database with a resolved and an open alert.
-@Suite struct AlertsCommandTests {
+@Suite final class AlertsCommandTests {
     let directory = NSTemporaryDirectory() + "surgewatch-alerts-\(UUID().uuidString.prefix(8))"
     var database: String { directory + "/surgewatch.db" }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     init() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

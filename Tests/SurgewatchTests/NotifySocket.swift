@@ -27,9 +27,11 @@ final class NotifySocket: Sendable {
             }
         }
         guard result == 0 else { throw POSIXError(.init(rawValue: errno)!) }
-        Thread { [self] in
-            while !closed.withLock({ $0 }) {
-                drain()
+        // The reader holds only a weak reference, so `deinit` runs when the test lets go of
+        // the socket, and closes and unlinks it.
+        Thread { [weak self] in
+            while let socket = self, !socket.closed.withLock({ $0 }) {
+                socket.drain()
                 usleep(5_000)
             }
         }.start()

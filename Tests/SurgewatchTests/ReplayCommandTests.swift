@@ -3,10 +3,12 @@ import Testing
 
 /// `surgewatch replay` and `train`, the real binary, on a short committed trace: a simulated
 /// flash sale (held-out seed, see Fixtures/replay/README.md) with one overload episode.
-@Suite struct ReplayCommandTests {
+@Suite final class ReplayCommandTests {
     static let trace = Bundle.module.path(forResource: "Fixtures/replay/flash-sale-episode", ofType: "csv")!
     static let config = DaemonProcess.repository + "/config/surgewatch.toml"
     let directory = NSTemporaryDirectory() + "surgewatch-replay-\(UUID().uuidString.prefix(8))"
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     init() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
