@@ -4,68 +4,108 @@ import SurgeSampling
 /// The alerting a shop could have without surgewatch, scored on the same trace with the same
 /// hysteresis (`alertSeries`), each also alerting on the SLO rule itself:
 /// - `reactive`: the SLO rule alone (Alertmanager on the SLO): it can never warn early;
-/// - `cpu threshold`: warn when cpu_busy ≥ θ; θ is the best of 0.05 ... 0.99 *on this trace*
-///   (hindsight the baseline could not have in production, so the comparison favours it);
+/// - `cpu threshold`: warn when cpu_busy ≥ θ, θ one of 0.05 ... 0.99;
 /// - `warning level`: the rule's own condition at a fraction of its limit (e.g. CPU pressure
 ///   ≥ 40 beside the rule's > 50), the warning a Prometheus user writes beside the critical
-///   rule; the fraction the best of 0.10 ... 0.99 on this trace (`WarningLevelBaseline`);
+///   rule; the fraction one of 0.10 ... 0.99 (`WarningLevelBaseline`);
 /// - `holt`: Holt's linear-trend forecast of every metric the rule reads, H ticks ahead, warns
-///   when the rule holds on the forecast; smoothing constants the best of a small grid, also
-///   chosen on this trace.
-/// "Best" maximises early-caught episodes minus false alarms.
+///   when the rule holds on the forecast; smoothing constants from a small grid.
+/// Each family's setting is the best *on the scored trace itself* (hindsight no operator has,
+/// so the comparison favours the baselines) and, given a tuning trace, also the best on that
+/// one (what an operator could have set in advance, as surgewatch's policy is). "Best"
+/// maximises early-caught episodes minus false alarms.
 public enum Baselines {
     public struct Result: Sendable {
         public var name: String
         public var detail: String
         public var score: EpisodeScore
+        /// Where the setting was chosen: nil on the scored trace itself, else the tuning trace's name.
+        public var chosenOn: String?
+    }
+
+    /// An earlier trace to choose the baselines' settings on, with its labels.
+    public struct Tuning: Sendable {
+        public var name: String
+        public var trace: Trace
+        public var labels: [Bool?]
+
+        /// Labels from the rule alone (the tuning trace is not replayed through a model).
+        public init(name: String, trace: Trace, overload: SurgeConfig.Overload) {
+            self.name = name
+            self.trace = trace
+            var rule = OverloadRule(overload, schema: trace.schema)
+            labels = (0..<trace.count).map { rule.label(trace.sample($0)) }
+        }
+    }
+
+    enum Family: CaseIterable {
+        case cpuThreshold, warningLevel, holt
+
+        var name: String {
+            switch self {
+            case .cpuThreshold: "cpu threshold"
+            case .warningLevel: "warning level"
+            case .holt: "holt forecast"
+            }
+        }
+
+        /// Each setting's description (the same text on every trace, so a choice carries over)
+        /// and its warnings on `trace`.
+        func forEachCandidate(trace: Trace, overload: SurgeConfig.Overload, horizon: Int, _ visit: (String, [Bool]) -> Void) {
+            switch self {
+            case .cpuThreshold:
+                guard let cpu = trace.column("cpu_busy") else { return }
+                for step in 1...95 {
+                    let threshold = 0.04 + Double(step) * 0.01
+                    visit("cpu_busy >= \(threshold.formatted2)", cpu.map { $0 >= threshold })
+                }
+            case .warningLevel:
+                WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload, visit)
+            case .holt:
+                for alpha in [0.2, 0.5, 0.8] {
+                    for beta in [0.1, 0.3, 0.5] {
+                        visit("alpha \(alpha), beta \(beta), \(max(horizon, 1)) ticks ahead",
+                              Baselines.holtWarnings(trace: trace, overload: overload, horizon: max(horizon, 1), alpha: alpha, beta: beta))
+                    }
+                }
+            }
+        }
     }
 
     public static func all(trace: Trace, labels: [Bool?], overload: SurgeConfig.Overload, horizon: Int,
-                           fireAfter: Int, resolveAfter: Int) -> [Result] {
-        func scored(_ warn: [Bool]) -> EpisodeScore {
+                           fireAfter: Int, resolveAfter: Int, tuning: Tuning? = nil) -> [Result] {
+        func scored(_ warn: [Bool], on trace: Trace, _ labels: [Bool?]) -> EpisodeScore {
             EpisodeScore.score(timestamps: trace.timestamps, labels: labels,
                                alerting: alertSeries(warn: warn, labels: labels, fireAfter: fireAfter, resolveAfter: resolveAfter),
                                horizon: horizon, mergeGap: resolveAfter)
         }
-        func better(_ a: EpisodeScore, than b: EpisodeScore) -> Bool {
-            let (x, y) = (a.caughtEarly - a.falseAlarms, b.caughtEarly - b.falseAlarms)
-            return x != y ? x > y : a.falseAlarms < b.falseAlarms
+        func best(_ family: Family, on trace: Trace, _ labels: [Bool?]) -> (detail: String, score: EpisodeScore)? {
+            var best: (detail: String, score: EpisodeScore)?
+            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { detail, warn in
+                let score = scored(warn, on: trace, labels)
+                if best == nil || better(score, than: best!.score) { best = (detail, score) }
+            }
+            return best
         }
         var results = [Result(name: "reactive rule", detail: "the [overload] rule alone",
-                              score: scored([Bool](repeating: false, count: trace.count)))]
-
-        if let cpu = trace.column("cpu_busy") {
-            var best: (threshold: Double, score: EpisodeScore)?
-            for step in 1...95 {
-                let threshold = 0.04 + Double(step) * 0.01
-                let score = scored(cpu.map { $0 >= threshold })
-                if best == nil || better(score, than: best!.score) { best = (threshold, score) }
+                              score: scored([Bool](repeating: false, count: trace.count), on: trace, labels))]
+        for family in Family.allCases {
+            if let hindsight = best(family, on: trace, labels) {
+                results.append(Result(name: family.name, detail: hindsight.detail, score: hindsight.score))
             }
-            results.append(Result(name: "cpu threshold", detail: "cpu_busy >= \(best!.threshold.formatted2)", score: best!.score))
-        }
-
-        var bestLevel: (detail: String, score: EpisodeScore)?
-        WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload) { detail, warn in
-            let score = scored(warn)
-            if bestLevel == nil || better(score, than: bestLevel!.score) { bestLevel = (detail, score) }
-        }
-        if let bestLevel {
-            results.append(Result(name: "warning level", detail: bestLevel.detail, score: bestLevel.score))
-        }
-
-        var bestHolt: (alpha: Double, beta: Double, score: EpisodeScore)?
-        for alpha in [0.2, 0.5, 0.8] {
-            for beta in [0.1, 0.3, 0.5] {
-                let warn = holtWarnings(trace: trace, overload: overload, horizon: max(horizon, 1), alpha: alpha, beta: beta)
-                let score = scored(warn)
-                if bestHolt == nil || better(score, than: bestHolt!.score) { bestHolt = (alpha, beta, score) }
+            guard let tuning, let chosen = best(family, on: tuning.trace, tuning.labels)?.detail else { continue }
+            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { detail, warn in
+                guard detail == chosen else { return }
+                results.append(Result(name: family.name, detail: "\(detail), chosen on \(tuning.name)",
+                                      score: scored(warn, on: trace, labels), chosenOn: tuning.name))
             }
-        }
-        if let bestHolt {
-            results.append(Result(name: "holt forecast", detail: "alpha \(bestHolt.alpha), beta \(bestHolt.beta), \(max(horizon, 1)) ticks ahead",
-                                  score: bestHolt.score))
         }
         return results
+    }
+
+    static func better(_ a: EpisodeScore, than b: EpisodeScore) -> Bool {
+        let (x, y) = (a.caughtEarly - a.falseAlarms, b.caughtEarly - b.falseAlarms)
+        return x != y ? x > y : a.falseAlarms < b.falseAlarms
     }
 
     /// Per tick: does the rule hold on the Holt forecast `horizon` ticks ahead? Missing values

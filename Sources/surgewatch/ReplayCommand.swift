@@ -34,6 +34,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the model as it ended (after online learning) to this file.")
     var saveModel: String?
 
+    @Option(help: "Also choose each baseline's setting on this earlier trace (e.g. the training trace) and score that choice here: what an operator could have set in advance.")
+    var baselinesFrom: String?
+
     @Option(help: "Threads with --no-learn: 2 predicts the trace's later part ahead on a second thread (same output), 1 does not.")
     var threads = 2
 
@@ -43,6 +46,14 @@ struct ReplayCommand: ParsableCommand {
             let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
             var settingsConfig = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
             if noLearn { settingsConfig.learning.online = false }
+            let tuning = try baselinesFrom.map { path in
+                let earlier = try TraceCSV.parse(FileAccess.read(path), path: path)
+                let rule = settingsConfig.overload
+                if let absent = (rule.any + rule.all).map(\.metric).first(where: { earlier.schema.index(of: $0) == nil }) {
+                    throw ToolFailure("\(path): no column '\(absent)', which the [overload] rule reads")
+                }
+                return Baselines.Tuning(name: path, trace: earlier, overload: rule)
+            }
             let source = try ModelSource.choose(config: settingsConfig, explicitPath: model,
                                                 stateDirectory: StateDirectory.resolve(override: nil))
             let settings = DetectionPipeline<TraceClock>.Settings(config: settingsConfig, tickSeconds: trace.tickSeconds)
@@ -51,7 +62,7 @@ struct ReplayCommand: ParsableCommand {
             try FileAccess.write(PredictionCSV.render(trace: trace, result: result), to: output)
             if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
 
-            let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig)
+            let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
             print("replay of \(input) with \(source.origin), online learning \(settingsConfig.learning.online ? "on" : "off")")
             print(summary.text(input: input))
             if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }

@@ -4,22 +4,22 @@ import SurgeDetection
 /// The end of `replay`: surgewatch's episode figures next to the four baselines' on the
 /// same trace (definitions in EpisodeScore and Baselines).
 struct ReplaySummary {
-    var rows: [(name: String, detail: String, score: EpisodeScore)]
+    var rows: [(name: String, detail: String, score: EpisodeScore, chosenOn: String?)]
     var ticks: Int
     var tickSeconds: Double
     var seconds: Double
     var learningSteps: Int
     var rollbacks: Int
 
-    init(trace: Trace, result: ReplayResult, config: SurgeConfig) {
+    init(trace: Trace, result: ReplayResult, config: SurgeConfig, tuning: Baselines.Tuning? = nil) {
         let horizon = config.model.horizonTicks, gap = config.alert.resolveAfter
         let ours = EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
                                       horizon: horizon, mergeGap: gap)
         let atOnce = config.alert.fireAtOnceProbability < 1 ? " or \(config.alert.fireAtOnceProbability) once" : ""
-        rows = [("surgewatch", "model, fire at p >= \(config.alert.fireProbability) for \(config.alert.fireAfter) ticks\(atOnce)", ours)]
+        rows = [("surgewatch", "model, fire at p >= \(config.alert.fireProbability) for \(config.alert.fireAfter) ticks\(atOnce)", ours, nil)]
         for baseline in Baselines.all(trace: trace, labels: result.labels, overload: config.overload, horizon: horizon,
-                                      fireAfter: config.alert.fireAfter, resolveAfter: gap) {
-            rows.append((baseline.name, baseline.detail, baseline.score))
+                                      fireAfter: config.alert.fireAfter, resolveAfter: gap, tuning: tuning) {
+            rows.append((baseline.name, baseline.detail, baseline.score, baseline.chosenOn))
         }
         ticks = trace.count
         tickSeconds = trace.tickSeconds
@@ -45,7 +45,7 @@ struct ReplaySummary {
     func json() -> String {
         let entries = rows.map { row -> String in
             let s = row.score
-            return "{\"name\":\"\(row.name)\",\"detail\":\"\(row.detail)\",\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
+            return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
         }
         return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"results\":[\(entries.joined(separator: ","))]}\n"
     }

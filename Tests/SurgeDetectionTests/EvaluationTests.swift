@@ -61,6 +61,36 @@ import SurgeSampling
         #expect(level?.detail == "psi_cpu_some_avg10 >= 40.50 (0.81 of the limit)")
     }
 
+    /// A level chosen on an earlier trace is scored as chosen: there the climbs pass 44 and a
+    /// plateau sits at 43, so 0.87 (43.5) is best; on the scored trace the climbs pass 42, so
+    /// 43.5 warns one tick ahead, too late for `fireAfter` 2, while hindsight finds 0.81.
+    @Test func aLevelChosenOnAnEarlierTraceIsScoredAsChosen() {
+        func trace(_ values: [Double]) -> Trace {
+            var trace = Trace(schema: MetricSchema(["psi_cpu_some_avg10"]))
+            for (tick, value) in values.enumerated() { trace.append(timestamp: Double(tick) * 10, row: [value]) }
+            return trace
+        }
+        let quiet = [Double](repeating: 30, count: 200)
+        let earlierClimb: [Double] = [30, 38, 44, 46, 55, 60, 60, 30], laterClimb: [Double] = [30, 38, 42, 46, 55, 60, 60, 30]
+        let earlier = quiet + earlierClimb + quiet + [43, 43] + quiet + earlierClimb + quiet
+        let later = quiet + laterClimb + quiet + [40.2, 40.2] + quiet + laterClimb + quiet
+        var overload = SurgeConfig().overload
+        overload.any = [OverloadCondition(metric: "psi_cpu_some_avg10", comparison: .greater, threshold: 50)]
+        let tuning = Baselines.Tuning(name: "earlier.csv", trace: trace(earlier), overload: overload)
+        #expect(tuning.labels == earlier.map { $0 > 50 }, "the tuning trace is labelled by the rule")
+        let results = Baselines.all(trace: trace(later), labels: later.map { $0 > 50 }, overload: overload, horizon: 3,
+                                    fireAfter: 2, resolveAfter: 3, tuning: tuning)
+        let levels = results.filter { $0.name == "warning level" }
+        #expect(levels.count == 2)
+        #expect(levels.first?.chosenOn == nil && levels.first?.detail == "psi_cpu_some_avg10 >= 40.50 (0.81 of the limit)")
+        #expect(levels.first?.score.caughtEarly == 2)
+        #expect(levels.last?.chosenOn == "earlier.csv")
+        #expect(levels.last?.detail == "psi_cpu_some_avg10 >= 43.50 (0.87 of the limit), chosen on earlier.csv")
+        #expect(levels.last?.score.episodes == 2 && levels.last?.score.caughtEarly == 0 && levels.last?.score.falseAlarms == 0)
+        #expect(results.filter { $0.name == "holt forecast" }.count == 2, "each family once in hindsight, once as chosen")
+        #expect(!results.contains { $0.name == "cpu threshold" }, "no cpu_busy column, no CPU threshold")
+    }
+
     @Test func aLimitOfZeroHasNoLevelAndLessThanRulesRiseTowardNormal() {
         let overflows = OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0)
         var overload = SurgeConfig().overload

@@ -65,6 +65,32 @@ import Testing
         }
     }
 
+    /// Baselines chosen on an earlier trace: here the same trace, so each choice and its figures
+    /// repeat the hindsight row's; a trace without the rule's metrics is refused before any output.
+    @Test func baselinesChosenOnAnotherTrace() throws {
+        let output = directory + "/tuned.csv", json = directory + "/tuned.json"
+        let (code, out, err) = try replay(["--no-learn", "--baselines-from", Self.trace, "--summary-json", json], output: output)
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        for baseline in ["cpu threshold", "warning level", "holt forecast"] {
+            let rows = lines.filter { $0.hasPrefix(baseline + " ") }
+            #expect(rows.count == 2, "\(baseline) in hindsight and as chosen\n\(out)")
+            guard rows.count == 2, let cut = rows[0].firstIndex(of: "(") else { continue }
+            #expect(rows[1].hasPrefix(String(rows[0][..<cut])), "same figures\n\(out)")
+            #expect(rows[1].hasSuffix(", chosen on \(Self.trace))"), "\(rows[1])")
+        }
+        let summary = try String(contentsOfFile: json, encoding: .utf8)
+        #expect(summary.contains("\"chosen_on\":null"))
+        #expect(summary.contains("\"chosen_on\":\"\(Self.trace)\""))
+
+        let narrow = directory + "/narrow.csv", refused = directory + "/refused.csv"
+        try "timestamp,cpu_busy\n1,0.5\n".write(toFile: narrow, atomically: true, encoding: .utf8)
+        let (failed, _, failure) = try replay(["--no-learn", "--baselines-from", narrow], output: refused)
+        #expect(failed == 1)
+        #expect(failure.contains("\(narrow): no column 'tcp_listen_overflows_per_s', which the [overload] rule reads"), "\(failure)")
+        #expect(!FileManager.default.fileExists(atPath: refused), "nothing written on bad input")
+    }
+
     @Test func sameSeedSameOutputWithOnlineLearning() throws {
         var outputs: [(Data, Data)] = []
         for run in 0..<2 {
