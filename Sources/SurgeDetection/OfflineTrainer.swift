@@ -87,6 +87,9 @@ public struct OfflineTrainer {
     public struct Result: Sendable {
         public var model: ModelFile
         public var choice: Choice
+        /// Windows each epoch passed over after thinning, and how many of them were overload.
+        public var trainingWindows = 0
+        public var overloadWindows = 0
     }
 
     public struct Dataset: Sendable {
@@ -251,7 +254,7 @@ public struct OfflineTrainer {
         }
         let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
                              windowTicks: T, features: scaler.features)
-        return Result(model: file, choice: choice)
+        return Result(model: file, choice: choice, trainingWindows: trainSet.count, overloadWindows: overload)
     }
 
     /// Class-weighted cross-entropy over a whole dataset, in full batches plus one padded.

@@ -27,7 +27,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction of the trace, at its end, kept for validation.")
     var validation = 0.2
 
-    @Option(help: "Keep every normal window within this many ticks of an overload window (the near misses); the others are thinned to 30,000.")
+    @Option(help: "Thin the normal windows, evenly through the traces, to at most this many; every overload window is kept. More costs training time and gives fewer false alarms near capacity (BENCHMARKS.md).")
+    var maxNormalWindows = OfflineTrainer.Options().maximumNormalWindows
+
+    @Option(help: "Keep every normal window within this many ticks of an overload window (the near misses), beyond --max-normal-windows.")
     var keepNormalNear = 0
 
     @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy) or 'loss' (lowest validation loss).")
@@ -51,6 +54,8 @@ struct TrainCommand: ParsableCommand {
             options.validationFraction = validation
             guard keepNormalNear >= 0 else { throw ToolFailure("--keep-normal-near must be 0 or more") }
             options.keepNormalNear = keepNormalNear
+            guard maxNormalWindows >= 1 else { throw ToolFailure("--max-normal-windows must be 1 or more") }
+            options.maximumNormalWindows = maxNormalWindows
             guard let selection = OfflineTrainer.Selection(rawValue: select) else {
                 throw ToolFailure("--select must be one of \(OfflineTrainer.Selection.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -66,6 +71,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
             }
+            writeAll("\(result.trainingWindows) training windows per epoch, \(result.overloadWindows) of them overload\n", to: STDERR_FILENO)
             switch result.choice {
             case .lowestValidationLoss(let epoch):
                 writeAll("kept epoch \(epoch): the lowest validation loss\n", to: STDERR_FILENO)

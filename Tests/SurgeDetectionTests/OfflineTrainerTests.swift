@@ -120,6 +120,25 @@ import SurgeSampling
                 "windows stay with their labels")
     }
 
+    /// `maximumNormalWindows` bounds the normal windows an epoch sees; overload windows are all
+    /// kept, and the result says how many of each there were.
+    @Test func theNormalWindowLimitBoundsAnEpoch() {
+        var options = OfflineTrainer.Options()
+        options.epochs = 1
+        options.validationFraction = 0
+        let trace = Self.trace(ticks: 1000, burstsUntil: 1000)
+        var counts: [Int: (Int, Int)] = [:]
+        for limit in [50, 100_000] {
+            options.maximumNormalWindows = limit
+            let result = OfflineTrainer(config: Self.config, options: options).train([trace]) { _ in }
+            counts[limit] = (result.trainingWindows, result.overloadWindows)
+        }
+        let (few, overload) = counts[50]!, (all, sameOverload) = counts[100_000]!
+        #expect(overload == sameOverload && overload > 150, "all overload windows in both")
+        #expect(few - overload <= 50 && few - overload >= 45, "normal windows thinned to at most 50: \(few - overload)")
+        #expect(all - overload > 700, "and not thinned under a high limit: \(all - overload)")
+    }
+
     @Test func noValidationKeepsTheLastEpoch() {
         var options = OfflineTrainer.Options()
         options.epochs = 2
