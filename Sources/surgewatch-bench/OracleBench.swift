@@ -53,41 +53,9 @@ struct OracleBench: ParsableCommand {
         for forecast in ShopOracle.Forecast.allCases {
             let oracle = ShopOracle(continuations: continuations, horizon: max(horizon, 1), forecast: forecast)
             let (labels, probabilities) = oracle.run(series: series, seed: seed, overload: settings.overload)
-            func score(_ policy: AlertPolicy) -> EpisodeScore {
-                EpisodeScore.score(timestamps: timestamps, labels: labels,
-                                   alerting: alertSeries(probabilities: probabilities, labels: labels, policy: policy),
-                                   horizon: horizon, mergeGap: settings.alert.resolveAfter)
-            }
-            let own = AlertPolicy(fireProbability: settings.alert.fireProbability, resolveProbability: settings.alert.resolveProbability,
-                                  fireAfter: settings.alert.fireAfter, resolveAfter: settings.alert.resolveAfter,
-                                  fireAtOnceProbability: settings.alert.fireAtOnceProbability)
             print("oracle, demand \(forecast == .known ? "known" : "held at its level") over the horizon:")
-            print("  the config's policy:  \(Self.describe(score(own)))")
-            var grid: [(policy: String, score: EpisodeScore)] = []
-            for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95] {
-                for after in 1...3 {
-                    let policy = AlertPolicy(fireProbability: fire, resolveProbability: min(settings.alert.resolveProbability, fire * 0.6),
-                                             fireAfter: after, resolveAfter: settings.alert.resolveAfter, fireAtOnceProbability: 1)
-                    grid.append(("p >= \(fire) for \(after)", score(policy)))
-                }
-            }
-            let net = { (s: EpisodeScore) in Double(s.caughtEarly) - Double(s.falseAlarms) }
-            if let best = grid.max(by: { net($0.score) < net($1.score) }) {
-                print("  best early - false alarms (\(best.policy)):  \(Self.describe(best.score))")
-            }
-            let early = grid.filter { $0.score.earlyFraction >= 0.7 }
-            if let quietest = early.min(by: { $0.score.falseAlarms < $1.score.falseAlarms }) {
-                print("  fewest false alarms at >= 70 % early (\(quietest.policy)):  \(Self.describe(quietest.score))")
-            } else {
-                print("  no policy of the grid warns 70 % of episodes early")
-            }
+            PolicyGrid.report(timestamps: timestamps, labels: labels, probabilities: probabilities, config: settings)
         }
-    }
-
-    static func describe(_ s: EpisodeScore) -> String {
-        let percent = Int((s.earlyFraction * 100).rounded())
-        let perDay = (s.falseAlarmsPerDay * 100).rounded() / 100
-        return "\(s.episodes) episodes, \(s.caughtEarly) early (\(percent) %), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"
     }
 
     static func day(_ text: String) throws -> Double {

@@ -91,6 +91,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: refused), "nothing written on bad input")
     }
 
+    /// `surgewatch-bench score` re-scores a prediction CSV (any predictor's) with the state
+    /// machine and EpisodeScore that `replay` uses: on replay's own output it must agree.
+    @Test func scoringAPredictionCSVAgreesWithReplay() throws {
+        let output = directory + "/scored.csv"
+        let (code, out, err) = try replay(["--no-learn"], output: output)
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("surgewatch     1        1       1"), "\(out)")
+        let bench = LSTMAllocationTests.bench
+        let scored = try runTool(bench, ["score", "--config", Self.config, "--predictions", output])
+        #expect(scored.status == 0, "\(scored.output)")
+        #expect(scored.output.contains("the config's policy:  1 episodes, 1 early (100 %), 0.0 false alarms/day"), "\(scored.output)")
+        #expect(scored.output.contains("best early - false alarms"), "\(scored.output)")
+        let missing = try runTool(bench, ["score", "--config", Self.config, "--predictions", Self.trace])
+        #expect(missing.status != 0 && missing.output.contains("expected the columns timestamp,probability,alerting,label"),
+                "\(missing.output)")
+    }
+
     @Test func sameSeedSameOutputWithOnlineLearning() throws {
         var outputs: [(Data, Data)] = []
         for run in 0..<2 {

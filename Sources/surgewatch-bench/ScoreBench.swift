@@ -1,0 +1,36 @@
+import ArgumentParser
+import SurgeConfig
+import SurgeDetection
+
+/// Scores any predictor's per-tick probabilities the way `replay` scores surgewatch's: reads a
+/// prediction CSV (CONTRACTS.md: timestamp,probability,alerting,label; `alerting` is ignored
+/// and recomputed) and reports the config's policy and the best of a grid (`PolicyGrid`).
+/// Benchmarks/peer_gbm.py uses it to put a gradient-boosted classifier beside the model.
+struct ScoreBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Early warnings and false alarms of the probabilities in a prediction CSV, under the config's policy and a grid.")
+
+    @Option(help: "Config whose horizon and [alert] policy are used.")
+    var config = "config/surgewatch.toml"
+
+    @Option(help: "Prediction CSV: timestamp,probability,alerting,label (an empty probability or label is unknown).")
+    var predictions: String
+
+    func run() throws {
+        let settings = try ConfigLoader.load(path: config)
+        let table: Trace
+        do {
+            table = try TraceCSV.parse(OracleBench.read(predictions), path: predictions)
+        } catch let error as TraceError {
+            throw OracleFailure(description: error.description)
+        }
+        guard let probability = table.column("probability"), let label = table.column("label") else {
+            throw OracleFailure(description: "\(predictions): expected the columns timestamp,probability,alerting,label")
+        }
+        let probabilities = probability.map { $0.isFinite ? $0 : nil }
+        let labels = label.map { $0.isFinite ? $0 >= 0.5 : nil }
+        print("\(predictions):")
+        PolicyGrid.report(timestamps: table.timestamps, labels: labels, probabilities: probabilities, config: settings)
+    }
+}
