@@ -54,7 +54,9 @@ struct OracleBench: ParsableCommand {
             let oracle = ShopOracle(continuations: continuations, horizon: max(horizon, 1), forecast: forecast)
             let (labels, probabilities) = oracle.run(series: series, seed: seed, overload: settings.overload)
             print("oracle, demand \(forecast == .known ? "known" : "held at its level") over the horizon:")
-            PolicyGrid.report(timestamps: timestamps, labels: labels, probabilities: probabilities, config: settings)
+            for line in PolicyGrid.report(timestamps: timestamps, labels: labels, probabilities: probabilities, config: settings) {
+                print("  " + line)
+            }
         }
     }
 

@@ -31,6 +31,8 @@ struct ScoreBench: ParsableCommand {
         let probabilities = probability.map { $0.isFinite ? $0 : nil }
         let labels = label.map { $0.isFinite ? $0 >= 0.5 : nil }
         print("\(predictions):")
-        PolicyGrid.report(timestamps: table.timestamps, labels: labels, probabilities: probabilities, config: settings)
+        for line in PolicyGrid.report(timestamps: table.timestamps, labels: labels, probabilities: probabilities, config: settings) {
+            print("  " + line)
+        }
     }
 }

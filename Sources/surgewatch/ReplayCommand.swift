@@ -37,6 +37,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Also choose each baseline's setting on this earlier trace (e.g. the training trace) and score that choice here: what an operator could have set in advance.")
     var baselinesFrom: String?
 
+    @Flag(help: "Also score surgewatch's probabilities under a grid of [alert] policies and print the best ones for this trace (hindsight: a starting point for tuning on your own traces).")
+    var policyGrid = false
+
     @Option(help: "Threads with --no-learn: 2 predicts the trace's later part ahead on a second thread (same output), 1 does not.")
     var threads = 2
 
@@ -65,6 +68,12 @@ struct ReplayCommand: ParsableCommand {
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
             print("replay of \(input) with \(source.origin), online learning \(settingsConfig.learning.online ? "on" : "off")")
             print(summary.text(input: input))
+            if policyGrid {
+                print("surgewatch under other alert policies (chosen on this trace, in hindsight):")
+                let lines = PolicyGrid.report(timestamps: trace.timestamps, labels: result.labels,
+                                              probabilities: result.probabilities, config: settingsConfig)
+                for line in lines { print("  " + line) }
+            }
             if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }
         }
     }

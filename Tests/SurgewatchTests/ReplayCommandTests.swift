@@ -91,13 +91,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: refused), "nothing written on bad input")
     }
 
-    /// `surgewatch-bench score` re-scores a prediction CSV (any predictor's) with the state
-    /// machine and EpisodeScore that `replay` uses: on replay's own output it must agree.
+    /// `replay --policy-grid` and `surgewatch-bench score` re-score probabilities (any
+    /// predictor's, from a prediction CSV) with the state machine and EpisodeScore that `replay`
+    /// uses: on replay's own output they must agree with its summary.
     @Test func scoringAPredictionCSVAgreesWithReplay() throws {
         let output = directory + "/scored.csv"
-        let (code, out, err) = try replay(["--no-learn"], output: output)
+        let (code, out, err) = try replay(["--no-learn", "--policy-grid"], output: output)
         #expect(code == 0, "\(err)")
         #expect(out.contains("surgewatch     1        1       1"), "\(out)")
+        // replay's own grid: the config's policy first, as in the summary, then settings to copy.
+        #expect(out.contains("surgewatch under other alert policies (chosen on this trace, in hindsight):\n"
+                             + "  the config's policy:  1 episodes, 1 early (100 %), 0.0 false alarms/day"), "\(out)")
+        #expect(out.contains("  best early - false alarms:  1 episodes, 1 early (100 %)"), "\(out)")
+        #expect(out.contains("[fire_probability = "), "\(out)")
         let bench = LSTMAllocationTests.bench
         let scored = try runTool(bench, ["score", "--config", Self.config, "--predictions", output])
         #expect(scored.status == 0, "\(scored.output)")
