@@ -11,6 +11,14 @@ public enum NumberText {
         return printf(value, "%.6g")
     }
 
+    /// Integers without a fraction, anything else in the shortest text that reads back as the
+    /// same double: for values that must survive a round trip, such as a trace's timestamps
+    /// (`short` would turn 1768025440.25 into 1.76803e+09).
+    public static func exact(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return value.description
+    }
+
     /// A fixed number of decimals (0 ... 9), e.g. probabilities in the prediction CSV.
     public static func fixed(_ value: Double, decimals: Int) -> String {
         precondition((0...9).contains(decimals))

@@ -84,7 +84,7 @@ enum PredictionCSV {
     static func render(trace: Trace, result: ReplayResult) -> [UInt8] {
         var out = Array("timestamp,probability,alerting,label\n".utf8)
         for row in 0..<trace.count {
-            out += Array(NumberText.short(trace.timestamps[row]).utf8)
+            out += Array(NumberText.exact(trace.timestamps[row]).utf8)
             out.append(UInt8(ascii: ","))
             if let p = result.probabilities[row] { out += Array(NumberText.fixed(p, decimals: 6).utf8) }
             out += Array((result.alerting[row] ? ",1," : ",0,").utf8)

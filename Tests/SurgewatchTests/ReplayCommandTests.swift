@@ -114,6 +114,27 @@ import Testing
                 "\(missing.output)")
     }
 
+    /// The prediction CSV repeats the trace's timestamps exactly, fractions of a second too (a
+    /// daemon's ticks are not on whole seconds); they once came out as 1.76803e+09.
+    @Test func fractionalTimestampsComeBackExactly() throws {
+        var lines = try String(contentsOfFile: Self.trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        var expected: [Double] = []
+        for index in 1..<lines.count {
+            var cells = lines[index].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let shifted = Double(cells[0])! + 0.25 + Double(index % 7) / 1000
+            cells[0] = String(shifted)
+            expected.append(shifted)
+            lines[index] = cells.joined(separator: ",")
+        }
+        let input = directory + "/fractional.csv", output = directory + "/fractional.pred.csv"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let (code, _, err) = try DaemonProcess.run(["replay", "--config", Self.config, "--input", input, "--output", output, "--no-learn"],
+                                                   timeout: .seconds(120))
+        #expect(code == 0, "\(err)")
+        let written = try rows(output).dropFirst().map { Double($0[0]) }
+        #expect(written == expected.map { Optional($0) })
+    }
+
     @Test func sameSeedSameOutputWithOnlineLearning() throws {
         var outputs: [(Data, Data)] = []
         for run in 0..<2 {
