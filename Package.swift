@@ -101,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SurgewatchTests",
-            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection"],
+            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeSampling"],
             resources: [.copy("Fixtures")]
         ),
     ],

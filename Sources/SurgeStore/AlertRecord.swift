@@ -43,12 +43,7 @@ public struct AlertHistory {
     let database: SQLiteDatabase
 
     public init(path: String) throws {
-        database = try SQLiteDatabase(path: path, mode: .readOnly, busyTimeoutMilliseconds: 2000)
-        let version = try database.userVersion()
-        guard version >= 1 else { throw StoreError.notADatabase(path: path, reason: "no surgewatch tables (schema version 0)") }
-        guard version <= StoreSchema.latestVersion else {
-            throw StoreError.newerSchema(path: path, version: version, supported: StoreSchema.latestVersion)
-        }
+        database = try StoreSchema.openForReading(path)
     }
 
     /// Alerts fired at or after `since` (Unix seconds), or all; newest first.

@@ -79,3 +79,17 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         }
     }
 }
+
+extension StoreSchema {
+    /// A read-only connection to a database the daemon may be writing (WAL: readers never make
+    /// the writer wait), checked to hold surgewatch's tables in a version this build knows.
+    static func openForReading(_ path: String) throws -> SQLiteDatabase {
+        let database = try SQLiteDatabase(path: path, mode: .readOnly, busyTimeoutMilliseconds: 2000)
+        let version = try database.userVersion()
+        guard version >= 1 else { throw StoreError.notADatabase(path: path, reason: "no surgewatch tables (schema version 0)") }
+        guard version <= latestVersion else {
+            throw StoreError.newerSchema(path: path, version: version, supported: latestVersion)
+        }
+        return database
+    }
+}

@@ -11,14 +11,7 @@ struct AlertsCommand: ParsableCommand {
         commandName: "alerts",
         abstract: "List alerts from the database, newest first. Safe while the daemon runs.")
 
-    @Option(help: "Find the database through this config file (its store.path).")
-    var config: String?
-
-    @Option(help: "The database file itself.")
-    var db: String?
-
-    @Option(help: "The state directory relative store paths live in (default: $STATE_DIRECTORY, else /var/lib/surgewatch).")
-    var stateDir: String?
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Only alerts fired within this long, e.g. 2h or 30d.")
     var since: String?
@@ -27,26 +20,13 @@ struct AlertsCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if config != nil && db != nil { throw ValidationError("give --config or --db, not both") }
         if let since, DurationText.parse(since) == nil {
             throw ValidationError("--since: expected a duration such as 2h or 30d, got \(since)")
         }
     }
 
     func run() throws {
-        let path: String
-        if let db {
-            path = db
-        } else {
-            let configPath = config ?? ConfigLoader.defaultPath
-            do {
-                let loaded = try ConfigLoader.load(path: configPath)
-                path = StateDirectory.file(loaded.store.path, in: StateDirectory.resolve(override: stateDir))
-            } catch {
-                writeAll(error.description + "\n", to: STDERR_FILENO)
-                throw ExitCode(1)
-            }
-        }
+        let path = try database.path()
         let now = Double(time(nil))
         let cutoff = since.flatMap(DurationText.parse).map { now - $0.seconds }
         let alerts: [AlertRecord]

@@ -1,0 +1,28 @@
+/// Reads the `samples` table back as a trace (CONTRACTS.md, Trace CSV), from a database the
+/// daemon may be writing: the host's own history, to replay or train on.
+public struct SampleHistory {
+    let database: SQLiteDatabase
+    /// The metric columns, in the order the daemon added them.
+    public let metrics: [String]
+
+    public init(path: String) throws {
+        database = try StoreSchema.openForReading(path)
+        metrics = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
+            .filter { !["id", "ts", "tick"].contains($0) }
+    }
+
+    /// Every sample at or after `since` (Unix seconds), or all, oldest first: its time and its
+    /// values in `metrics` order (NaN where the metric was missing). Rows are read one at a
+    /// time, so a month of ticks does not sit in memory twice.
+    public func forEach(since: Double?, _ body: (Double, [Double]) throws -> Void) throws {
+        let columns = (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ")
+        let statement = try database.prepare("SELECT \(columns) FROM samples WHERE ts >= ?1 ORDER BY ts, id")
+        statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
+        var values = [Double](repeating: .nan, count: metrics.count)
+        while try statement.step() {
+            let time = statement.value(0).double ?? .nan
+            for index in metrics.indices { values[index] = statement.value(index + 1).double ?? .nan }
+            try body(time, values)
+        }
+    }
+}

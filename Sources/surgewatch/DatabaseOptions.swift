@@ -1,0 +1,34 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDaemon
+import SurgeJournal
+
+/// Where the commands that read the daemon's database (`alerts`, `export`) find it: the file
+/// itself, or the config's store.path inside the state directory.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Find the database through this config file (its store.path).")
+    var config: String?
+
+    @Option(help: "The database file itself.")
+    var db: String?
+
+    @Option(help: "The state directory relative store paths live in (default: $STATE_DIRECTORY, else /var/lib/surgewatch).")
+    var stateDir: String?
+
+    func validate() throws {
+        if config != nil && db != nil { throw ValidationError("give --config or --db, not both") }
+    }
+
+    /// The database path; a config that does not load is said on stderr (exit 1).
+    func path() throws -> String {
+        if let db { return db }
+        do {
+            let loaded = try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath)
+            return StateDirectory.file(loaded.store.path, in: StateDirectory.resolve(override: stateDir))
+        } catch {
+            writeAll(error.description + "\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+    }
+}

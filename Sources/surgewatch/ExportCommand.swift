@@ -1,0 +1,56 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDetection
+import SurgeJournal
+import SurgeStore
+
+/// The daemon's stored samples as a trace CSV, so the host's own history can be replayed
+/// (`replay --policy-grid` to tune `[alert]`, `--baselines-from`) or trained on (`train`, then
+/// `model.path`). Safe while the daemon runs: a read-only connection.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the samples the daemon stored as a trace CSV (for replay and train). Safe while the daemon runs.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Only samples taken within this long, e.g. 7d.")
+    var since: String?
+
+    @Option(help: "The trace CSV to write.")
+    var output: String
+
+    func validate() throws {
+        if let since, DurationText.parse(since) == nil {
+            throw ValidationError("--since: expected a duration such as 2h or 30d, got \(since)")
+        }
+    }
+
+    func run() throws {
+        let path = try database.path()
+        let cutoff = since.flatMap(DurationText.parse).map { Double(time(nil)) - $0.seconds }
+        try reportingFailures {
+            let history: SampleHistory
+            do {
+                history = try SampleHistory(path: path)
+            } catch {
+                throw ToolFailure("\(error)")
+            }
+            var out = Array((["timestamp"] + history.metrics).joined(separator: ",").utf8)
+            out.append(UInt8(ascii: "\n"))
+            var rows = 0
+            try history.forEach(since: cutoff) { time, values in
+                out += Array(NumberText.exact(time).utf8)
+                for value in values {
+                    out.append(UInt8(ascii: ","))
+                    if value.isFinite { out += Array(NumberText.exact(value).utf8) }
+                }
+                out.append(UInt8(ascii: "\n"))
+                rows += 1
+            }
+            try FileAccess.write(out, to: output)
+            writeAll("\(output): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import SurgeDetection
+import SurgeStore
+import SurgeSampling
+
+/// `surgewatch export`: the samples a real SurgeStore wrote come back as a trace that replays
+/// exactly like the trace they came from.
+@Suite final class ExportCommandTests {
+    let directory = NSTemporaryDirectory() + "surgewatch-export-\(UUID().uuidString.prefix(8))"
+    var database: String { directory + "/surgewatch.db" }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    @Test func storedSamplesReplayLikeTheTraceTheyCameFrom() throws {
+        let trace = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: ReplayCommandTests.trace))),
+                                       path: ReplayCommandTests.trace)
+        let store = try SurgeStore(path: database)
+        for row in 0..<trace.count { store.stage(trace.sample(row)) }
+        try store.commit()
+
+        let exported = directory + "/exported.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", exported])
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("\(exported): \(trace.count) samples, \(trace.schema.count) metrics"), "\(err)")
+        // The same header and, number for number, the same rows: doubles written to round-trip.
+        let original = try lines(ReplayCommandTests.trace), copy = try lines(exported)
+        #expect(copy.first == original.first)
+        #expect(copy.count == original.count)
+        let again = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: exported))), path: exported)
+        #expect(again.timestamps == trace.timestamps)
+        for name in trace.schema.names {
+            let (a, b) = (trace.column(name)!, again.column(name)!)
+            #expect(zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(name)")
+        }
+
+        var predictions: [String] = []
+        for input in [ReplayCommandTests.trace, exported] {
+            let output = directory + "/\(predictions.count).pred.csv"
+            let (replayed, _, replayErr) = try DaemonProcess.run(["replay", "--config", ReplayCommandTests.config, "--input", input,
+                                                                  "--output", output, "--no-learn"], timeout: .seconds(120))
+            #expect(replayed == 0, "\(replayErr)")
+            predictions.append(try String(contentsOfFile: output, encoding: .utf8))
+        }
+        #expect(predictions[0] == predictions[1], "the export replays exactly as the original trace")
+    }
+
+    @Test func sinceKeepsRecentSamplesAndMissingValuesStayEmpty() throws {
+        let store = try SurgeStore(path: database)
+        let now = Double(time(nil))
+        let schema = MetricSchema(["cpu_busy", "load1"])
+        store.stage(Sample(timestamp: now - 7200, tick: 1, schema: schema, values: [0.5, 1]))
+        store.stage(Sample(timestamp: now - 60.5, tick: 2, schema: schema, values: [.nan, 2.25]))
+        try store.commit()
+        let exported = directory + "/recent.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--since", "1h", "--output", exported])
+        #expect(code == 0, "\(err)")
+        #expect(try lines(exported) == ["timestamp,cpu_busy,load1", "\(NumberText.exact(now - 60.5)),,2.25", ""])
+
+        let (bad, _, badErr) = try DaemonProcess.run(["export", "--db", directory + "/absent.db", "--output", directory + "/x.csv"])
+        #expect(bad == 1 && badErr.contains("absent.db"), "\(badErr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/x.csv"))
+    }
+}
