@@ -20,6 +20,16 @@ import SurgeJournal
         ])
         let columns = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
         #expect(columns.count == 3 + 27, "id, ts, tick and the 27 host metrics")
+
+        // What the daemon stored comes back as a trace `replay` and `train` read.
+        let trace = scratch.state + "/host.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", scratch.state + "/surgewatch.db", "--output", trace])
+        #expect(code == 0, "\(err)")
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "a header and three ticks")
+        #expect(lines.first == "timestamp," + columns.dropFirst(3).joined(separator: ","))
+        let stored = try database.rows("SELECT ts FROM samples ORDER BY ts").compactMap { $0[0].double }
+        #expect(lines.dropFirst().compactMap { $0.split(separator: ",").first.flatMap { Double($0) } } == stored)
     }
 
     @Test func predictionsStartWithTheFirstFullWindowFromTheBuiltInModel() throws {
