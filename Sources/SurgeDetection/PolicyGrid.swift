@@ -17,7 +17,7 @@ public enum PolicyGrid {
                               fireAtOnceProbability: config.alert.fireAtOnceProbability)
         var lines = ["the config's policy:  \(describe(score(own)))"]
         var grid: [(policy: String, score: EpisodeScore)] = []
-        for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95] {
+        for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
                 let resolve = min(config.alert.resolveProbability, fire * 0.6)
                 let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
