@@ -90,14 +90,22 @@ public enum Baselines {
         var results = [Result(name: "reactive rule", detail: "the [overload] rule alone",
                               score: scored([Bool](repeating: false, count: trace.count), on: trace, labels))]
         for family in Family.allCases {
-            if let hindsight = best(family, on: trace, labels) {
+            // One pass over this trace's candidates finds the hindsight best and scores the
+            // setting chosen on the tuning trace.
+            let chosen = tuning.flatMap { best(family, on: $0.trace, $0.labels)?.detail }
+            var hindsight: (detail: String, score: EpisodeScore)?
+            var inAdvance: EpisodeScore?
+            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { detail, warn in
+                let score = scored(warn, on: trace, labels)
+                if hindsight == nil || better(score, than: hindsight!.score) { hindsight = (detail, score) }
+                if detail == chosen { inAdvance = score }
+            }
+            if let hindsight {
                 results.append(Result(name: family.name, detail: hindsight.detail, score: hindsight.score))
             }
-            guard let tuning, let chosen = best(family, on: tuning.trace, tuning.labels)?.detail else { continue }
-            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { detail, warn in
-                guard detail == chosen else { return }
-                results.append(Result(name: family.name, detail: "\(detail), chosen on \(tuning.name)",
-                                      score: scored(warn, on: trace, labels), chosenOn: tuning.name))
+            if let tuning, let chosen, let inAdvance {
+                results.append(Result(name: family.name, detail: "\(chosen), chosen on \(tuning.name)", score: inAdvance,
+                                      chosenOn: tuning.name))
             }
         }
         return results
