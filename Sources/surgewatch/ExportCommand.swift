@@ -37,19 +37,26 @@ struct ExportCommand: ParsableCommand {
             } catch {
                 throw ToolFailure("\(error)")
             }
-            var out = Array((["timestamp"] + history.metrics).joined(separator: ",").utf8)
-            out.append(UInt8(ascii: "\n"))
             var rows = 0
-            try history.forEach(since: cutoff) { time, values in
-                out += Array(NumberText.exact(time).utf8)
-                for value in values {
-                    out.append(UInt8(ascii: ","))
-                    if value.isFinite { out += Array(NumberText.exact(value).utf8) }
-                }
+            try FileAccess.write(to: output) { emit in
+                var out = Array((["timestamp"] + history.metrics).joined(separator: ",").utf8)
                 out.append(UInt8(ascii: "\n"))
-                rows += 1
+                try history.forEach(since: cutoff) { time, values in
+                    out += Array(NumberText.exact(time).utf8)
+                    for value in values {
+                        out.append(UInt8(ascii: ","))
+                        if value.isFinite { out += Array(NumberText.exact(value).utf8) }
+                    }
+                    out.append(UInt8(ascii: "\n"))
+                    rows += 1
+                    // Out in pieces of about 64 KiB: a month of ticks never sits in memory whole.
+                    if out.count >= 1 << 16 {
+                        try emit(out)
+                        out.removeAll(keepingCapacity: true)
+                    }
+                }
+                try emit(out)
             }
-            try FileAccess.write(out, to: output)
             writeAll("\(output): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
         }
     }

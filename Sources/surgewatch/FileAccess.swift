@@ -16,15 +16,26 @@ enum FileAccess {
     /// Writes `bytes` to `path` through a temporary file and rename, so a reader (or a crash)
     /// never sees half a file and an old file survives a failed write.
     static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { emit in try emit(bytes) }
+    }
+
+    /// The same, for output made piece by piece: `produce` hands each piece to `emit`, which
+    /// writes it to the temporary file at once, so a long output never sits in memory whole.
+    static func write(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ToolFailure("\(temporary): \(String(cString: strerror(errno)))") }
-        let failure = writeAll(bytes, to: fd) ?? (fsync(fd) == 0 ? nil : errno)
-        close(fd)
-        if let failure {
+        do {
+            try produce { piece in
+                if let failure = writeAll(piece, to: fd) { throw ToolFailure("\(path): \(String(cString: strerror(failure)))") }
+            }
+            if fsync(fd) != 0 { throw ToolFailure("\(path): \(String(cString: strerror(errno)))") }
+        } catch {
+            close(fd)
             unlink(temporary)
-            throw ToolFailure("\(path): \(String(cString: strerror(failure)))")
+            throw error
         }
+        close(fd)
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)

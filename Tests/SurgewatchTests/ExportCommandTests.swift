@@ -53,6 +53,28 @@ import SurgeSampling
         #expect(predictions[0] == predictions[1], "the export replays exactly as the original trace")
     }
 
+    /// More than one 64 KiB piece of output: every row arrives, in order, none twice.
+    @Test func aLongHistoryIsWrittenWhole() throws {
+        let store = try SurgeStore(path: database)
+        let schema = MetricSchema(["cpu_busy", "load1", "tcp_established"])
+        for tick in 1...5000 {
+            store.stage(Sample(timestamp: 1_700_000_000 + Double(tick) * 10.5, tick: tick, schema: schema,
+                               values: [Double(tick) / 5000, Double(tick) * 0.001, Double(tick)]))
+            if tick % 500 == 0 { try store.commit() }  // the store stages at most 1000 ticks
+        }
+        let exported = directory + "/long.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", exported])
+        #expect(code == 0, "\(err)")
+        let written = try lines(exported)
+        #expect(written.count == 5002 && written.last == "", "a header, 5000 rows and the final newline")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: exported)).count > 1 << 17, "several pieces")
+        let rows = written.dropFirst().dropLast().map { $0.split(separator: ",").map { Double($0)! } }
+        #expect(rows.enumerated().allSatisfy { index, row in
+            let tick = Double(index + 1)
+            return row == [1_700_000_000 + tick * 10.5, tick / 5000, tick * 0.001, tick]
+        })
+    }
+
     @Test func sinceKeepsRecentSamplesAndMissingValuesStayEmpty() throws {
         let store = try SurgeStore(path: database)
         let now = Double(time(nil))
