@@ -15,7 +15,10 @@ public enum PolicyGrid {
         let own = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
                               fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
                               fireAtOnceProbability: config.alert.fireAtOnceProbability)
-        var lines = ["the config's policy:  \(describe(score(own)))"]
+        let ownScore = score(own)
+        var lines = ["the config's policy:  \(describe(ownScore))"]
+        // Without an episode every policy ties, and a "best" would be an arbitrary pick.
+        guard ownScore.episodes > 0 else { return lines + ["no overload episode on this trace: nothing to choose a policy by"] }
         var grid: [(policy: String, score: EpisodeScore)] = []
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
@@ -41,6 +44,7 @@ public enum PolicyGrid {
     }
 
     public static func describe(_ s: EpisodeScore) -> String {
+        guard s.episodes > 0 else { return "0 episodes, \((s.falseAlarmsPerDay * 100).rounded() / 100) false alarms/day" }
         let percent = Int((s.earlyFraction * 100).rounded())
         let perDay = (s.falseAlarmsPerDay * 100).rounded() / 100
         return "\(s.episodes) episodes, \(s.caughtEarly) early (\(percent) %), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"

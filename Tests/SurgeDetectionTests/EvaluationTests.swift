@@ -38,6 +38,32 @@ import SurgeSampling
     }
 }
 
+@Suite struct PolicyGridTests {
+    /// Probabilities that rise two ticks before each of two breaches: the config's policy warns
+    /// both early, and the grid's best says so with settings that parse as `[alert]` keys.
+    @Test func theGridNamesItsBestPolicyAsConfigSettings() {
+        var labels = [Bool?](repeating: false, count: 400), probabilities = [Double?](repeating: 0.05, count: 400)
+        for start in [100, 300] {
+            for tick in start..<start + 5 { labels[tick] = true }
+            for tick in start - 3..<start + 5 { probabilities[tick] = 0.97 }
+        }
+        let timestamps = (0..<400).map { Double($0) * 10 }
+        let lines = PolicyGrid.report(timestamps: timestamps, labels: labels, probabilities: probabilities, config: SurgeConfig())
+        #expect(lines.first?.hasPrefix("the config's policy:  2 episodes, 2 early (100 %), 0.0 false alarms/day") == true, "\(lines)")
+        #expect(lines.count == 3)
+        #expect(lines[1].hasPrefix("best early - false alarms:  2 episodes, 2 early (100 %)"), "\(lines)")
+        #expect(lines[1].hasSuffix("[fire_probability = 0.1, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.06]"),
+                "the first of the tied best, in config words: \(lines)")
+
+        // No episode: the two rises are false alarms (two in 4,000 s: 43.2 a day), and the grid
+        // has nothing to choose by.
+        let calm = PolicyGrid.report(timestamps: timestamps, labels: [Bool?](repeating: false, count: 400),
+                                     probabilities: probabilities, config: SurgeConfig())
+        #expect(calm == ["the config's policy:  0 episodes, 43.2 false alarms/day",
+                         "no overload episode on this trace: nothing to choose a policy by"])
+    }
+}
+
 @Suite struct WarningLevelBaselineTests {
     /// CPU pressure idles at 30 and climbs twice through 38, 42, 46 to overload; between the
     /// climbs it sits at 40.2 for two ticks and nothing follows. Only a level in (40.2, 42]
