@@ -20,15 +20,13 @@ struct AlertsCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let since, DurationText.parse(since) == nil {
-            throw ValidationError("--since: expected a duration such as 2h or 30d, got \(since)")
-        }
+        _ = try DatabaseOptions.cutoff(since: since, now: 0)
     }
 
     func run() throws {
         let path = try database.path()
         let now = Double(time(nil))
-        let cutoff = since.flatMap(DurationText.parse).map { now - $0.seconds }
+        let cutoff = try DatabaseOptions.cutoff(since: since, now: now)
         let alerts: [AlertRecord]
         do {
             alerts = try AlertHistory(path: path).alerts(since: cutoff)

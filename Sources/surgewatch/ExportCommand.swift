@@ -22,14 +22,12 @@ struct ExportCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        if let since, DurationText.parse(since) == nil {
-            throw ValidationError("--since: expected a duration such as 2h or 30d, got \(since)")
-        }
+        _ = try DatabaseOptions.cutoff(since: since, now: 0)
     }
 
     func run() throws {
         let path = try database.path()
-        let cutoff = since.flatMap(DurationText.parse).map { Double(time(nil)) - $0.seconds }
+        let cutoff = try DatabaseOptions.cutoff(since: since, now: Double(time(nil)))
         try reportingFailures {
             let history: SampleHistory
             do {
