@@ -44,9 +44,9 @@ public enum PolicyGrid {
     }
 
     public static func describe(_ s: EpisodeScore) -> String {
-        guard s.episodes > 0 else { return "0 episodes, \((s.falseAlarmsPerDay * 100).rounded() / 100) false alarms/day" }
-        let percent = Int((s.earlyFraction * 100).rounded())
         let perDay = (s.falseAlarmsPerDay * 100).rounded() / 100
+        guard s.episodes > 0 else { return "0 episodes, \(perDay) false alarms/day" }
+        let percent = Int((s.earlyFraction * 100).rounded())
         return "\(s.episodes) episodes, \(s.caughtEarly) early (\(percent) %), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"
     }
 }

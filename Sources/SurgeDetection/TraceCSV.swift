@@ -152,6 +152,25 @@ public enum TraceCSV {
     }
 }
 
+extension TraceCSV {
+    /// The header line: `timestamp`, then the metric names.
+    public static func header(_ names: [String]) -> [UInt8] {
+        Array(("timestamp," + names.joined(separator: ",") + "\n").utf8)
+    }
+
+    /// Appends one row: the timestamp, then each value as `number` writes it, empty where it
+    /// is missing (the writers choose the precision; the format is this file's).
+    public static func appendRow(to out: inout [UInt8], timestamp: Double, values: some Sequence<Double>,
+                                 number: (Double) -> String) {
+        out += Array(number(timestamp).utf8)
+        for value in values {
+            out.append(UInt8(ascii: ","))
+            if value.isFinite { out += Array(number(value).utf8) }
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+}
+
 extension StringProtocol {
     func trimmingCharacters(in set: String) -> String {
         let drop = Set(set)

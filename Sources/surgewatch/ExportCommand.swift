@@ -37,15 +37,9 @@ struct ExportCommand: ParsableCommand {
             }
             var rows = 0
             try FileAccess.write(to: output) { emit in
-                var out = Array((["timestamp"] + history.metrics).joined(separator: ",").utf8)
-                out.append(UInt8(ascii: "\n"))
+                var out = TraceCSV.header(history.metrics)
                 try history.forEach(since: cutoff) { time, values in
-                    out += Array(NumberText.exact(time).utf8)
-                    for value in values {
-                        out.append(UInt8(ascii: ","))
-                        if value.isFinite { out += Array(NumberText.exact(value).utf8) }
-                    }
-                    out.append(UInt8(ascii: "\n"))
+                    TraceCSV.appendRow(to: &out, timestamp: time, values: values, number: NumberText.exact)
                     rows += 1
                     // Out in pieces of about 64 KiB: a month of ticks never sits in memory whole.
                     if out.count >= 1 << 16 {
