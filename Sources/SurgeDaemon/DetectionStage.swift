@@ -20,6 +20,7 @@ final class DetectionStage {
     static let checkpointEvery = 300.0
     private var lastCheckpoint: Double
     private var stepsAtCheckpoint = 0
+    private var reportedLearningBehind = false
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
          clock: SystemAlertClock, history: SampleWindow?, openAlert: AlertStateMachine<SystemAlertClock>.OpenAlert? = nil,
@@ -37,7 +38,9 @@ final class DetectionStage {
             origin = "the checkpoint of \(TickLine.rfc3339(checkpoint.createdAt)) (learned on this host)"
             untrained = false
         }
-        let settings = DetectionPipeline<SystemAlertClock>.Settings(config: config, untrained: untrained)
+        var settings = DetectionPipeline<SystemAlertClock>.Settings(config: config, untrained: untrained)
+        // Learning steps run beside the ticks, which never wait for one.
+        settings.learningExecution = .background
         // A reload keeps the alert that is open, so its resolved event still comes.
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history)
@@ -78,6 +81,11 @@ final class DetectionStage {
             logger.info("online learning: \(pipeline.learner?.steps ?? 0) steps, held-out loss \(live) (last good \(good)): learning goes on")
         case nil:
             break
+        }
+        if !reportedLearningBehind, let learner = pipeline.learner, learner.ticksBehind > 0 {
+            reportedLearningBehind = true
+            let seconds = learner.lastStepCPUSeconds.map { " (the last took \(NumberText.fixed($0, decimals: 3)) s of CPU)" } ?? ""
+            logger.notice("online learning is slower than one step every \(config.learning.stepEveryTicks) ticks\(seconds): steps run back to back on their own thread, ticks are not delayed")
         }
         if clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery { checkpoint() }
         return result

@@ -28,6 +28,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         public var alert: AlertPolicy
         public var learnOnline: Bool
         public var learning: LearningPolicy
+        /// Where learning steps run: in the tick (replay: deterministic) or on a thread of
+        /// their own (the daemon: a tick never waits for one). See OnlineLearner.
+        public var learningExecution: OnlineLearner.Execution = .inline
         /// Seconds per tick (for the horizon in alert events).
         public var tickSeconds: Double
         /// The model starts untrained (no file, no built-in model, no checkpoint fits): its
@@ -87,7 +90,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
-        learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning) : nil
+        learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning,
+                                                             execution: settings.learningExecution) : nil
         for age in 0..<window.count {
             let window = self.window
             predictor.push { window.value(row: age, column: $0) }
@@ -115,11 +119,13 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let newest = window.count - 1, window = self.window
         let fill = predictor.push { window.value(row: newest, column: $0) }
         let missing = predictor.missing
+        let collected = learner?.collect()
         let trusted = !settings.untrained || (learner?.steps ?? 0) >= settings.learning.guardEvery
         let probability = trusted ? predicted ?? predictor.predict(model) : nil
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
-        let learning = learner?.tick()
+        let started = learner?.tick()
+        let learning = collected ?? started
         let degraded = inputs.imputedRows > 0
 
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil

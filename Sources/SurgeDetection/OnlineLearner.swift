@@ -6,8 +6,8 @@ public struct LearningPolicy: Sendable, Equatable {
     /// Windows per Adam mini-batch.
     public var batch = 32
     /// One mini-batch every this many ticks (100 s at 10 s ticks). A step at B = 32 costs about
-    /// a millisecond (BENCHMARKS.md), so the tick that learns stays around a millisecond and the
-    /// median tick does not learn at all; replay learns at thousands of ticks a second.
+    /// 2 ms of CPU at the default sizes (BENCHMARKS.md), which the daemon spends beside the
+    /// ticks; replay learns at thousands of ticks a second.
     public var stepEvery = 10
     /// No learning before the replay buffer holds this many windows of *each* class: learning
     /// from normal windows alone would teach a pretrained model that overload never happens.
@@ -54,20 +54,29 @@ public struct LearningPolicy: Sendable, Equatable {
 /// during a deploy, a broken metric) therefore cannot undo what the model knew, while a
 /// lasting change of the host fills the held-out set, the live weights score better on it, and
 /// they are promoted.
+///
+/// Where a step runs (`Execution`): `inline` runs it in the tick that is due, so the weights it
+/// makes predict from the next tick on (replay, benchmarks, tests: the same input gives the
+/// same output byte for byte). `background` (the daemon) runs it on a thread of its own, so
+/// learning never delays a tick however long a step takes: its weights predict from the first
+/// tick after it finished, and a step that falls due while one runs waits for it. When a step
+/// takes less than a tick, as at the default sizes (about a millisecond against 10 s), both
+/// give the same weights at the same ticks.
 public final class OnlineLearner {
+    public enum Execution: Sendable { case inline, background }
+
     public let policy: LearningPolicy
     public let shape: LSTMShape
     public let windowTicks: Int
+    public let execution: Execution
+    /// The weights predicting now.
     public private(set) var model: LSTMClassifier
     public private(set) var lastGood: LSTMParameters
-    private var optimizer: Adam
-    private var gradients: LSTMParameters
     public private(set) var replay: ReplayBuffer
     private var holdout: ReplayBuffer
     private var generator: SeededGenerator
-    private let workspace: LSTMWorkspace
-    private var batchInput: [Float]
-    private var batchLabels: [Int]
+    let engine: LearningStepEngine
+    private var running: StepInFlight?
     /// Labelled windows offered so far, per class (the hold-out takes every n-th of each class).
     private var labelledSeen = [0, 0]
     private var normalOffered = 0
@@ -76,6 +85,11 @@ public final class OnlineLearner {
     public private(set) var rollbacks = 0
     /// Training loss of the last step.
     public private(set) var lastLoss: Float?
+    /// CPU seconds the last step took (on whichever thread ran it).
+    public private(set) var lastStepCPUSeconds: Double?
+    /// Ticks at which a step was due but the previous one still ran (background only): learning
+    /// runs behind the config's pace, the ticks do not.
+    public private(set) var ticksBehind = 0
 
     public enum Event: Sendable, Equatable {
         case accepted(liveLoss: Float, goodLoss: Float)
@@ -85,22 +99,19 @@ public final class OnlineLearner {
         case skippedNonFinite
     }
 
-    public init(model: LSTMClassifier, windowTicks: Int, policy: LearningPolicy = LearningPolicy()) {
+    public init(model: LSTMClassifier, windowTicks: Int, policy: LearningPolicy = LearningPolicy(), execution: Execution = .inline) {
         precondition(policy.batch > 0 && policy.normalThinning > 0 && policy.stepEvery > 0 && policy.guardEvery > 0 && policy.holdoutEvery > 1)
         self.policy = policy
         self.model = model
+        self.execution = execution
         shape = model.shape
         self.windowTicks = windowTicks
         lastGood = model.parameters
-        optimizer = Adam(parameterCount: shape.parameterCount, learningRate: policy.learningRate)
-        gradients = .zeros(shape)
+        engine = LearningStepEngine(parameters: model.parameters, windowTicks: windowTicks, policy: policy)
         let windowSize = windowTicks * shape.features
         replay = ReplayBuffer(windowSize: windowSize, capacityPerClass: policy.capacityPerClass)
         holdout = ReplayBuffer(windowSize: windowSize, capacityPerClass: policy.holdoutCapacity / 2)
         generator = SeededGenerator(seed: policy.seed)
-        workspace = LSTMWorkspace(shape: shape, batch: policy.batch, steps: windowTicks)
-        batchInput = [Float](repeating: 0, count: policy.batch * windowSize)
-        batchLabels = [Int](repeating: 0, count: policy.batch)
     }
 
     /// A labelled window (T × F, scaled) whose target is now known.
@@ -119,57 +130,86 @@ public final class OnlineLearner {
 
     public var isReady: Bool { replay.counts.allSatisfy { $0 >= policy.minimumPerClass } }
 
-    /// Called once per tick: runs a mini-batch when one is due and the buffer is ready.
-    /// Returns what the guard decided, when it ran.
+    /// Takes the weights of a background step that has finished since the last tick, without
+    /// waiting; the pipeline calls it before predicting. Returns what the guard decided, when
+    /// it ran. Inline steps are taken as they run, so this returns nil for them.
+    public func collect() -> Event? {
+        guard let outcome = running?.take() else { return nil }
+        running = nil
+        return apply(outcome)
+    }
+
+    /// Waits for a step running in the background and takes its weights (shutdown, tests).
+    @discardableResult
+    public func finishRunningStep() -> Event? {
+        guard let step = running else { return nil }
+        running = nil
+        return apply(step.wait())
+    }
+
+    /// Waits until a step running in the background is done, but leaves its weights for the
+    /// next `collect()` (tests: a step that finished within its tick).
+    func waitForRunningStep() { _ = running?.wait() }
+
+    /// Called once per tick, after the tick's windows were offered: starts a mini-batch when
+    /// one is due, the buffer is ready and no step is running. Inline, the step runs here and
+    /// this returns what the guard decided, when it ran.
     public func tick() -> Event? {
         ticksSinceStep += 1
         guard ticksSinceStep >= policy.stepEvery, isReady else { return nil }
+        guard running == nil else {
+            ticksBehind += 1
+            return nil
+        }
         ticksSinceStep = 0
-        let weights = replay.sample(into: &batchInput, labels: &batchLabels, using: &generator)
-        model.forward(batchInput, workspace: workspace)
-        let loss = model.loss(labels: batchLabels, classWeights: weights, workspace: workspace)
-        model.backward(labels: batchLabels, classWeights: weights, workspace: workspace, gradients: &gradients)
-        guard loss.isFinite, gradients.clipNorm(policy.clipNorm).isFinite else { return .skippedNonFinite }
-        optimizer.update(&model.parameters, gradients: gradients)
-        steps += 1
-        lastLoss = loss
-        return steps % policy.guardEvery == 0 ? runGuard() : nil
-    }
-
-    private func runGuard() -> Event? {
-        guard let live = holdoutLoss(model.parameters), let good = holdoutLoss(lastGood) else { return nil }
-        if live > good * (1 + policy.rollbackMargin) + 0.02 {
-            model.parameters = lastGood
-            optimizer = Adam(parameterCount: shape.parameterCount, learningRate: policy.learningRate)
-            rollbacks += 1
-            return .rolledBack(liveLoss: live, goodLoss: good)
+        let job = nextJob()
+        if execution == .background, let step = StepInFlight(engine: engine, job: job) {
+            running = step
+            return nil
         }
-        guard live <= good else { return .kept(liveLoss: live, goodLoss: good) }
-        lastGood = model.parameters
-        return .accepted(liveLoss: live, goodLoss: good)
+        return apply(engine.run(job))
     }
 
-    /// Class-balanced mean cross-entropy over the held-out windows, in batches of `batch`
-    /// drawn with a fixed generator so both weight sets see the same windows.
-    private func holdoutLoss(_ parameters: LSTMParameters) -> Float? {
+    private func nextJob() -> LearningJob {
+        var inputs = [Float](repeating: 0, count: policy.batch * replay.windowSize)
+        var labels = [Int](repeating: 0, count: policy.batch)
+        let weights = replay.sample(into: &inputs, labels: &labels, using: &generator)
+        let guardDue = (steps + 1) % policy.guardEvery == 0
+        return LearningJob(inputs: inputs, labels: labels, classWeights: weights,
+                           heldOut: guardDue ? heldOutBatches() : nil)
+    }
+
+    /// Two batches of held-out windows drawn with a fixed generator, so that the guard scores
+    /// the live and the good weights on the same windows; nil while a class has none.
+    private func heldOutBatches() -> [HeldOutBatch]? {
         guard holdout.counts.allSatisfy({ $0 > 0 }) else { return nil }
-        let scorer = LSTMClassifier(parameters: parameters)
         var draw = SeededGenerator(seed: 0x5eed)
-        var total: Float = 0
-        let rounds = 2
-        for _ in 0..<rounds {
-            let weights = holdout.sample(into: &batchInput, labels: &batchLabels, using: &draw)
-            scorer.forward(batchInput, workspace: workspace)
-            total += scorer.loss(labels: batchLabels, classWeights: weights, workspace: workspace)
+        return (0..<2).map { _ in
+            var inputs = [Float](repeating: 0, count: policy.batch * holdout.windowSize)
+            var labels = [Int](repeating: 0, count: policy.batch)
+            let weights = holdout.sample(into: &inputs, labels: &labels, using: &draw)
+            return HeldOutBatch(inputs: inputs, labels: labels, classWeights: weights)
         }
-        return total / Float(rounds)
+    }
+
+    private func apply(_ outcome: LearningOutcome) -> Event? {
+        model.parameters = outcome.parameters
+        lastGood = outcome.lastGood
+        lastStepCPUSeconds = outcome.cpuSeconds
+        if let loss = outcome.loss {
+            steps += 1
+            lastLoss = loss
+        }
+        if case .rolledBack? = outcome.event { rollbacks += 1 }
+        return outcome.event
     }
 
     /// Replaces the live and good weights (a checkpoint restored at start).
     public func restore(_ parameters: LSTMParameters) {
         precondition(parameters.shape == shape)
+        finishRunningStep()
+        engine.restore(parameters)
         model.parameters = parameters
         lastGood = parameters
-        optimizer = Adam(parameterCount: shape.parameterCount, learningRate: policy.learningRate)
     }
 }

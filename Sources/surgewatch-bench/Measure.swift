@@ -4,9 +4,7 @@ import SurgeDetection
 /// CPU time of the calling thread (user + kernel), in microseconds: what a tick costs the host,
 /// including the kernel work of generating /proc files, and unaffected by other processes.
 func threadCPUMicroseconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-    return Double(now.tv_sec) * 1e6 + Double(now.tv_nsec) / 1e3
+    ThreadCPUClock.seconds() * 1e6
 }
 
 func wallMicroseconds() -> Double {

@@ -40,6 +40,8 @@ import Testing
             let phase = tick % 20
             _ = first.ingest(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema,
                                     values: [Double(phase) / 10, (17..<20).contains(phase) ? 1 : 0]))
+            // Ticks 10 s apart: each learning step, which runs beside the ticks, is long done by the next.
+            first.pipeline.learner?.finishRunningStep()
         }
         let learner = try #require(first.pipeline.learner)
         #expect(learner.steps > 10, "online learning ran (\(learner.steps) steps)")
