@@ -30,12 +30,12 @@ public enum PolicyGrid {
                              score(policy)))
             }
         }
-        let net = { (s: EpisodeScore) in Double(s.caughtEarly) - Double(s.falseAlarms) }
-        if let best = grid.max(by: { net($0.score) < net($1.score) }) {
+        // Ties go to fewer false alarms, as for the baselines.
+        if let best = grid.max(by: { Baselines.better($1.score, than: $0.score) }) {
             lines.append("best early - false alarms:  \(describe(best.score))  [\(best.policy)]")
         }
         let early = grid.filter { $0.score.earlyFraction >= 0.7 }
-        if let quietest = early.min(by: { $0.score.falseAlarms < $1.score.falseAlarms }) {
+        if let quietest = early.min(by: { ($0.score.falseAlarms, -$0.score.caughtEarly) < ($1.score.falseAlarms, -$1.score.caughtEarly) }) {
             lines.append("fewest false alarms at >= 70 % early:  \(describe(quietest.score))  [\(quietest.policy)]")
         } else {
             lines.append("no policy of the grid warns 70 % of episodes early")

@@ -62,6 +62,24 @@ import SurgeSampling
         #expect(calm == ["the config's policy:  0 episodes, 43.2 false alarms/day",
                          "no overload episode on this trace: nothing to choose a policy by"])
     }
+
+    /// A third episode announced only at p 0.5, and a blip of 0.5 with nothing after it: fire
+    /// thresholds up to 0.5 warn three early with one false alarm, 0.6 and up two with none.
+    /// Both net two; the tie goes to fewer false alarms, as for the baselines.
+    @Test func aTieGoesToFewerFalseAlarms() {
+        var labels = [Bool?](repeating: false, count: 800), probabilities = [Double?](repeating: 0.05, count: 800)
+        for (start, p) in [(100, 0.97), (300, 0.97), (500, 0.5)] {
+            for tick in start..<start + 5 { labels[tick] = true }
+            for tick in start - 3..<start + 5 { probabilities[tick] = p }
+        }
+        for tick in 700..<705 { probabilities[tick] = 0.5 }
+        let lines = PolicyGrid.report(timestamps: (0..<800).map { Double($0) * 10 }, labels: labels, probabilities: probabilities,
+                                      config: SurgeConfig())
+        #expect(lines[1].hasPrefix("best early - false alarms:  3 episodes, 2 early (67 %), 0.0 false alarms/day"), "\(lines)")
+        #expect(lines[1].hasSuffix("[fire_probability = 0.6, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.36]"),
+                "\(lines)")
+        #expect(lines[2].hasPrefix("fewest false alarms at >= 70 % early:  3 episodes, 3 early (100 %)"), "\(lines)")
+    }
 }
 
 @Suite struct WarningLevelBaselineTests {
