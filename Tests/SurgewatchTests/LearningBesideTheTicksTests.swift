@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The built binary with a model big enough (hidden 512) that one online-learning step takes
+/// seconds in this build, learning after every 1 s tick: the ticks keep their second, because
+/// the steps run on a thread of their own. Run in the tick, each step would stretch it by
+/// seconds and 30 ticks would take a minute or more.
+@Suite struct LearningBesideTheTicksTests {
+    @Test func aLearningStepLongerThanATickDelaysNoTick() throws {
+        let fixtures = DaemonEndToEndTests.fixtures
+        let link = NSTemporaryDirectory() + "surgewatch-proc-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixtures + "/t1")
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        let scratch = try Scratch(config: """
+            [sampling]
+            interval = "1s"
+            proc_root = "\(link)"
+            [window]
+            ticks = 5
+            [model]
+            features = ["load1", "psi_cpu_some_avg10"]
+            horizon_ticks = 1
+            hidden = 512
+            [learning]
+            min_windows_per_class = 2
+            step_every_ticks = 1
+            [overload]
+            any = ["psi_cpu_some_avg10 > 1"]
+            """)
+        // t1 and t2 differ in CPU pressure (0.09 % and 2.21 %): switched every second, the
+        // rule's verdict flips, so windows of both classes arrive and learning starts.
+        let flipper = SymlinkFlipper(link: link, targets: [fixtures + "/t2", fixtures + "/t1"])
+        defer { flipper.stop() }
+        let started = Date()
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "30"])
+        #expect(daemon.waitForExit(.seconds(120)) == 0, "\(daemon.stderr)")
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(daemon.stderr.contains("online learning is slower than one step every 1 ticks"),
+                "a step was still running when the next fell due: \(daemon.stderr)")
+        #expect(elapsed < 40, "30 ticks one second apart took \(Int(elapsed)) s")
+    }
+}
+
+/// Points a symlink at each target in turn, once a second, by an atomic rename, so a reader
+/// never finds it missing.
+final class SymlinkFlipper: Sendable {
+    private let running = Mutex(true)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(link: String, targets: [String]) {
+        Thread.detachNewThread { [self] in
+            var next = 0
+            while running.withLock({ $0 }) {
+                Thread.sleep(forTimeInterval: 1)
+                let staged = link + ".next"
+                try? FileManager.default.removeItem(atPath: staged)
+                if (try? FileManager.default.createSymbolicLink(atPath: staged, withDestinationPath: targets[next])) != nil {
+                    rename(staged, link)
+                }
+                next = (next + 1) % targets.count
+            }
+            finished.signal()
+        }
+    }
+
+    func stop() {
+        running.withLock { $0 = false }
+        finished.wait()
+    }
+}
