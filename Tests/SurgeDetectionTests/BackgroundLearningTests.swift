@@ -1,8 +1,6 @@
 import Dispatch
 import Testing
-import SurgeConfig
 import SurgeModel
-import SurgeSampling
 import Synchronization
 @testable import SurgeDetection
 
@@ -44,11 +42,12 @@ import Synchronization
     /// it then gives the very weights, predictions and guard decisions of a step run inline
     /// (replay's way), only the decision is reported one tick later.
     @Test func stepsThatFinishWithinTheirTickGiveTheInlineResults() throws {
-        let inline = try Self.pipeline(.inline), background = try Self.pipeline(.background)
+        let setup = PipelineLearningTests()
+        let inline = try setup.pipeline(setup.config()), background = try setup.pipeline(setup.config(), execution: .background)
         var inlineEvents: [OnlineLearner.Event] = [], backgroundEvents: [OnlineLearner.Event] = []
         var differing = 0
         for tick in 1...400 {
-            let sample = Self.sample(tick)
+            let sample = setup.sample(tick, Double(tick % 20) / 10, (10..<13).contains(tick % 20) ? 1 : 0)
             let a = inline.ingest(sample), b = background.ingest(sample)
             if a.probability != b.probability || a.alerting != b.alerting { differing += 1 }
             inlineEvents += a.learning.map { [$0] } ?? []
@@ -60,30 +59,6 @@ import Synchronization
         #expect(inline.learner!.steps > 300 && background.learner!.steps == inline.learner!.steps)
         #expect(inlineEvents.count >= 10 && backgroundEvents == inlineEvents)
         #expect(background.model.parameters == inline.model.parameters)
-    }
-
-    static func pipeline(_ execution: OnlineLearner.Execution) throws -> DetectionPipeline<TraceClock> {
-        var config = SurgeConfig()
-        config.model.features = ["x"]
-        config.model.hidden = 4
-        config.model.layers = 1
-        config.model.horizonTicks = 2
-        config.window.ticks = 5
-        config.overload.any = [try OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
-        var learning = LearningPolicy()
-        learning.stepEvery = 1
-        learning.minimumPerClass = 1
-        learning.learningRate = 1e-2
-        var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, learning: learning)
-        settings.learningExecution = execution
-        return try DetectionPipeline(settings: settings, schema: MetricSchema(["x", "y"]), model: ModelCatalog.fresh(config),
-                                     clock: TraceClock(), makeID: { "id" })
-    }
-
-    static func sample(_ tick: Int) -> Sample {
-        Sample(timestamp: Double(tick) * 10, tick: tick, schema: MetricSchema(["x", "y"]),
-               values: [Double(tick % 20) / 10, (10..<13).contains(tick % 20) ? 1 : 0])
     }
 }
 

@@ -95,12 +95,13 @@ import SurgeSampling
         return config
     }
 
-    func pipeline(_ config: SurgeConfig, untrained: Bool = false) throws -> DetectionPipeline<TraceClock> {
+    func pipeline(_ config: SurgeConfig, untrained: Bool = false, execution: OnlineLearner.Execution = .inline) throws -> DetectionPipeline<TraceClock> {
         var learning = LearningPolicy()
         learning.stepEvery = 1
         learning.minimumPerClass = 1
-        return try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, learning: learning, untrained: untrained), schema: schema,
-                                     model: ModelCatalog.fresh(config), clock: TraceClock(), makeID: { "id" })
+        var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, learning: learning, untrained: untrained)
+        settings.learningExecution = execution
+        return try DetectionPipeline(settings: settings, schema: schema, model: ModelCatalog.fresh(config), clock: TraceClock(), makeID: { "id" })
     }
 
     func sample(_ tick: Int, _ x: Double, _ y: Double) -> Sample {
