@@ -39,20 +39,28 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Seed of every random draw.")
     var seed: UInt64 = 1
 
+    @Option(help: ArgumentHelp("The shop's worker pool at its nominal size (it grows with capacity as traffic does).",
+                               discussion: "Fewer workers make a shop whose bottleneck is its workers, not its CPU: it overflows its listen queue while CPU pressure stays moderate (a host unlike the built-in model's training shops)."))
+    var workers = ShopService.Settings().workers
+
     func run() throws {
         try reportingFailures {
+            guard workers >= 1 && workers <= 1_000_000 else { throw ToolFailure("--workers must be in [1, 1000000]") }
+            var shop = ShopService.Settings()
+            shop.workers = workers
             let trace: Trace
             switch demand {
             case .worldcup:
                 guard let input else { throw ToolFailure("--demand worldcup needs --input (the requests_per_minute CSV)") }
                 let start = try from.map { try Self.day($0, "--from") } ?? -.infinity
                 let end = try to.map { try Self.day($0, "--to") + 86400 - 1 } ?? .infinity
-                trace = try DemandSeries.worldCup(FileAccess.read(input), path: input, from: start, to: end).simulate(seed: seed)
+                trace = try DemandSeries.worldCup(FileAccess.read(input), path: input, from: start, to: end).simulate(seed: seed, settings: shop)
             case .flashSale:
                 guard days > 0 && days <= 3650 else { throw ToolFailure("--days must be in (0, 3650]") }
-                trace = DemandSeries.flashSales(days: days, seed: seed).simulate(seed: seed)
+                trace = DemandSeries.flashSales(days: days, seed: seed).simulate(seed: seed, settings: shop)
             case .alibaba:
                 guard let input else { throw ToolFailure("--demand alibaba needs --input (day files, comma-separated)") }
+                guard workers == ShopService.Settings().workers else { throw ToolFailure("--workers: the Alibaba trace has no shop model") }
                 var files: [(bytes: [UInt8], path: String, day: Int)] = []
                 for (index, path) in input.split(separator: ",").map(String.init).enumerated() {
                     let day = Self.dayNumber(in: path) ?? index + 1
