@@ -46,6 +46,14 @@ final class DetectionStage {
                                          history: history)
         lastCheckpoint = clock.unixSeconds(clock.now)
         logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
+        if config.learning.online {
+            let memory = LearningMemory(config: config)
+            if memory.totalBytes > LearningMemory.shippedUnitBudget {
+                logger.warning("online learning holds \(memory.description), more than the shipped unit's MemoryMax=128M leaves it")
+            } else {
+                logger.info("online learning holds \(memory.description)")
+            }
+        }
     }
 
     static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, logger: Logger) -> (model: ModelFile, createdAt: Double)? {

@@ -54,6 +54,17 @@ public final class LSTMWorkspace {
         recurrentKernelRows = Array(repeating: [Float](repeating: 0, count: G * H), count: shape.layers)
     }
 
+    /// Floats a workspace of these sizes allocates (what `init` allocates, array by array; a
+    /// test holds the two together), so memory can be told before it is taken.
+    public static func floatCount(shape: LSTMShape, batch: Int, steps: Int) -> Int {
+        let H = shape.hidden, G = shape.gates, L = shape.layers
+        let perLayer = steps * batch * H
+        let forward = L * (3 * perLayer + steps * batch * G) + 2 * batch * shape.classes + steps * batch * shape.features
+        let backward = 2 * perLayer + 3 * batch * H + steps * batch * G
+        let kernels = (0..<L).reduce(0) { $0 + G * shape.inputSize(layer: $1) } + L * G * H
+        return forward + backward + kernels
+    }
+
     /// What layer k reads, time-major: x for layer 0, the layer below's outputs above.
     func input(ofLayer k: Int) -> [Float] { k > 0 ? h[k - 1] : inputTimeMajor }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import SurgeConfig
 import SurgeDaemon
+import SurgeDetection
 import SurgeJournal
 
 struct CheckConfigCommand: ParsableCommand {
@@ -17,6 +18,13 @@ struct CheckConfigCommand: ParsableCommand {
             let config = try ConfigLoader.load(path: path)
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
+            if config.learning.online {
+                let memory = LearningMemory(config: config)
+                print("online learning holds \(memory.description)")
+                if memory.totalBytes > LearningMemory.shippedUnitBudget {
+                    writeAll("warning: \(path): online learning would hold more than 96 MiB; the shipped unit's MemoryMax=128M would stop the daemon. Shorten window.ticks, shrink the model, turn learning.online off, or raise MemoryMax in a drop-in.\n", to: STDERR_FILENO)
+                }
+            }
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)

@@ -61,6 +61,19 @@ import Testing
         #expect(a.values.max()! > bound * 0.99 && a.values.min()! < -bound * 0.99, "the whole range is used")
     }
 
+    /// check-config tells the memory online learning will take from this count, so it must be
+    /// what a workspace really allocates, array by array.
+    @Test(arguments: [(LSTMShape(features: 4, hidden: 32, layers: 2), 32, 30), (LSTMShape(features: 3, hidden: 5, layers: 3), 7, 11)])
+    func aWorkspaceAllocatesWhatItsFloatCountSays(shape: LSTMShape, batch: Int, steps: Int) {
+        // Every stored array, found by reflection, so a buffer added later is counted too.
+        let allocated = Mirror(reflecting: LSTMWorkspace(shape: shape, batch: batch, steps: steps)).children.reduce(0) { total, child in
+            if let floats = child.value as? [Float] { return total + floats.count }
+            if let rows = child.value as? [[Float]] { return total + rows.reduce(0) { $0 + $1.count } }
+            return total
+        }
+        #expect(allocated == LSTMWorkspace.floatCount(shape: shape, batch: batch, steps: steps))
+    }
+
     @Test func clippingScalesToTheMaximumNorm() {
         var gradients = LSTMParameters.zeros(LSTMShape(features: 1, hidden: 1, layers: 1))
         gradients.values[0] = 3

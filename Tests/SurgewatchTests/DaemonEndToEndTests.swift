@@ -179,6 +179,12 @@ import Testing
         let (okCode, okOut, _) = try DaemonProcess.run(["check-config", shipped])
         #expect(okCode == 0)
         #expect(okOut.contains("valid; 27 metrics"))
+        #expect(okOut.contains("online learning holds about 4.7 MiB (labelled windows 1.9, training workspace 2.4, weights 0.4)"), "\(okOut)")
+        // An 8-hour window at 10 s ticks: the rings and workspace of learning alone exceed the unit's memory cap.
+        let long = try Scratch(config: "[window]\nticks = 2880\n")
+        let (longCode, longOut, longErr) = try DaemonProcess.run(["check-config", long.config])
+        #expect(longCode == 0 && longOut.contains("online learning holds about 409.6 MiB"), "\(longOut)")
+        #expect(longErr.contains("warning: \(long.config): online learning would hold more than 96 MiB; the shipped unit's MemoryMax=128M would stop the daemon"), "\(longErr)")
         for other in ["eval/alibaba.toml", "eval/shop-slo.toml"] {  // the drill's is a template (ports)
             let (code, _, err) = try DaemonProcess.run(["check-config", DaemonProcess.repository + "/" + other])
             #expect(code == 0, "\(other): \(err)")

@@ -1,0 +1,37 @@
+import SurgeConfig
+import SurgeModel
+
+/// The memory online learning takes for a config, allocated when the pipeline starts: the
+/// rings of labelled windows (replay and held out), the training workspace of one mini-batch,
+/// and the weight sets (the frozen, serving, live and last good weights, Adam's two moments and
+/// the gradients). It grows with window × features (rings) and window × hidden × layers
+/// (workspace), so a long window can take far more than the model itself.
+public struct LearningMemory: Sendable, Equatable {
+    public var ringBytes: Int
+    public var workspaceBytes: Int
+    public var weightBytes: Int
+    public var totalBytes: Int { ringBytes + workspaceBytes + weightBytes }
+
+    /// The shipped unit caps the daemon at MemoryMax=128M; sampling, SQLite and the rest take
+    /// about 25 MiB (BENCHMARKS.md), so learning should stay under this.
+    public static let shippedUnitBudget = 96 << 20
+
+    public init(shape: LSTMShape, windowTicks: Int, policy: LearningPolicy = LearningPolicy()) {
+        let float = MemoryLayout<Float>.stride
+        let window = windowTicks * shape.features
+        ringBytes = (2 * policy.capacityPerClass + 2 * (policy.holdoutCapacity / 2)) * window * float
+        workspaceBytes = LSTMWorkspace.floatCount(shape: shape, batch: policy.batch, steps: windowTicks) * float
+        weightBytes = 7 * shape.parameterCount * float
+    }
+
+    public init(config: SurgeConfig) {
+        self.init(shape: LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers),
+                  windowTicks: config.window.ticks)
+    }
+
+    /// "about 6.4 MiB (windows 3.9, workspace 1.7, weights 0.8)".
+    public var description: String {
+        func mib(_ bytes: Int) -> String { NumberText.fixed(Double(bytes) / Double(1 << 20), decimals: 1) }
+        return "about \(mib(totalBytes)) MiB (labelled windows \(mib(ringBytes)), training workspace \(mib(workspaceBytes)), weights \(mib(weightBytes)))"
+    }
+}
