@@ -60,7 +60,7 @@ public struct LearningPolicy: Sendable, Equatable {
 /// same output byte for byte). `background` (the daemon) runs it on a thread of its own, so
 /// learning never delays a tick however long a step takes: its weights predict from the first
 /// tick after it finished, and a step that falls due while one runs waits for it. When a step
-/// takes less than a tick, as at the default sizes (about a millisecond against 10 s), both
+/// takes less than a tick, as at the default sizes (about 2 ms against 10 s), both
 /// give the same weights at the same ticks.
 public final class OnlineLearner {
     public enum Execution: Sendable { case inline, background }
