@@ -25,8 +25,7 @@ public struct LearningMemory: Sendable, Equatable {
     }
 
     public init(config: SurgeConfig) {
-        self.init(shape: LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers),
-                  windowTicks: config.window.ticks)
+        self.init(shape: ModelCatalog.shape(config), windowTicks: config.window.ticks)
     }
 
     /// "about 6.4 MiB (windows 3.9, workspace 1.7, weights 0.8)".

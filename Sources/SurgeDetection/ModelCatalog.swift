@@ -8,9 +8,13 @@ public enum ModelCatalog {
     /// `train` fits real statistics). It predicts noise until online learning has seen both
     /// classes, which the daemon says in its log.
     public static func fresh(_ config: SurgeConfig, seed: UInt64 = 1) -> ModelFile {
-        let shape = LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers)
-        return ModelFile(parameters: .initialized(shape, seed: seed), horizonTicks: config.model.horizonTicks,
-                         windowTicks: config.window.ticks, features: config.model.features.map(priorScaling))
+        ModelFile(parameters: .initialized(shape(config), seed: seed), horizonTicks: config.model.horizonTicks,
+                  windowTicks: config.window.ticks, features: config.model.features.map(priorScaling))
+    }
+
+    /// The LSTM's sizes `config` asks for.
+    public static func shape(_ config: SurgeConfig) -> LSTMShape {
+        LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers)
     }
 
     static func priorScaling(_ name: String) -> ModelFile.FeatureScaling {

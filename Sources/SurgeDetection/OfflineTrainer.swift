@@ -189,7 +189,7 @@ public struct OfflineTrainer {
         }
         let trainSet = thinned(pooled, limit: options.maximumNormalWindows, near: options.keepNormalNear)
         let validations = parts.map(\.validation).filter { $0.count > 0 }
-        let shape = LSTMShape(features: config.model.features.count, hidden: config.model.hidden, layers: config.model.layers)
+        let shape = ModelCatalog.shape(config)
         var model = LSTMClassifier(parameters: .initialized(shape, seed: options.seed))
         var optimizer = Adam(parameterCount: shape.parameterCount, learningRate: options.learningRate)
         var gradients = LSTMParameters.zeros(shape)

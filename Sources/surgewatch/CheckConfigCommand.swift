@@ -22,7 +22,7 @@ struct CheckConfigCommand: ParsableCommand {
                 let memory = LearningMemory(config: config)
                 print("online learning holds \(memory.description)")
                 if memory.totalBytes > LearningMemory.shippedUnitBudget {
-                    writeAll("warning: \(path): online learning would hold more than 96 MiB; the shipped unit's MemoryMax=128M would stop the daemon. Shorten window.ticks, shrink the model, turn learning.online off, or raise MemoryMax in a drop-in.\n", to: STDERR_FILENO)
+                    writeAll("warning: \(path): online learning would hold more than \(LearningMemory.shippedUnitBudget >> 20) MiB; the shipped unit's MemoryMax=128M would stop the daemon. Shorten window.ticks, shrink the model, turn learning.online off, or raise MemoryMax in a drop-in.\n", to: STDERR_FILENO)
                 }
             }
         } catch {
