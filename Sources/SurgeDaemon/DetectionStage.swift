@@ -20,6 +20,9 @@ final class DetectionStage {
     static let checkpointEvery = 300.0
     private var lastCheckpoint: Double
     private var stepsAtCheckpoint = 0
+    /// Set when a step first fell due while another ran: how many steps had finished then. The
+    /// notice waits for that slow step to finish, so that it can say what the step cost.
+    private var learningBehindAfterSteps: Int?
     private var reportedLearningBehind = false
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
@@ -91,9 +94,12 @@ final class DetectionStage {
             break
         }
         if !reportedLearningBehind, let learner = pipeline.learner, learner.ticksBehind > 0 {
-            reportedLearningBehind = true
-            let seconds = learner.lastStepCPUSeconds.map { " (the last took \(NumberText.fixed($0, decimals: 3)) s of CPU)" } ?? ""
-            logger.notice("online learning is slower than one step every \(config.learning.stepEveryTicks) ticks\(seconds): steps run back to back on their own thread, ticks are not delayed")
+            let finishedThen = learningBehindAfterSteps ?? learner.finishedSteps
+            learningBehindAfterSteps = finishedThen
+            if learner.finishedSteps > finishedThen, let cpu = learner.lastStepCPUSeconds {
+                reportedLearningBehind = true
+                logger.notice("online learning is slower than one step every \(config.learning.stepEveryTicks) ticks (a step takes \(NumberText.fixed(cpu, decimals: 3)) s of CPU): steps run back to back on their own thread, ticks are not delayed")
+            }
         }
         if clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery { checkpoint() }
         return result

@@ -87,6 +87,9 @@ public final class OnlineLearner {
     public private(set) var lastLoss: Float?
     /// CPU seconds the last step took (on whichever thread ran it).
     public private(set) var lastStepCPUSeconds: Double?
+    /// Steps whose outcome was taken, skipped ones included (`steps` counts only those that
+    /// changed the weights).
+    public private(set) var finishedSteps = 0
     /// Ticks at which a step was due but the previous one still ran (background only): learning
     /// runs behind the config's pace, the ticks do not.
     public private(set) var ticksBehind = 0
@@ -196,6 +199,7 @@ public final class OnlineLearner {
         model.parameters = outcome.parameters
         lastGood = outcome.lastGood
         lastStepCPUSeconds = outcome.cpuSeconds
+        finishedSteps += 1
         if let loss = outcome.loss {
             steps += 1
             lastLoss = loss
