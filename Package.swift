@@ -21,7 +21,9 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
-        .target(name: "SurgeSampling"),
+        // Listening sockets' accept queues over netlink (sock_diag), as `ss -lnt` reads them.
+        .target(name: "CSockDiag"),
+        .target(name: "SurgeSampling", dependencies: ["CSockDiag"]),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",

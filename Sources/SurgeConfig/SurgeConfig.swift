@@ -32,7 +32,7 @@ public struct SurgeConfig: Equatable, Sendable {
 
     public struct Model: Equatable, Sendable {
         /// `features`: metric names the model reads, in this order.
-        public var features = ["cpu_busy", "load1", "psi_cpu_some_avg10", "tcp_established"]
+        public var features = ["cpu_busy", "load1", "psi_cpu_some_avg10", "tcp_established", "tcp_listen_queue_ratio"]
         /// `horizon_ticks`: predict overload within the next H ticks (0 = now), 0 ... 360.
         public var horizonTicks = 3
         /// `hidden`: LSTM hidden size, 1 ... 512.
@@ -155,5 +155,21 @@ extension SurgeConfig {
     /// Metrics the SLO rule reads.
     public var overloadMetrics: [String] {
         (overload.any + overload.all).map(\.metric)
+    }
+
+    /// Features and rule metrics that will stay missing because they come from netlink, which
+    /// the host source reads only when `proc_root` is /proc (a fixture tree or another host's
+    /// /proc is not the namespace netlink answers for).
+    public var netlinkMetricsLeftMissing: [String] {
+        guard sources.host, sampling.procRoot.trimmingSuffix("/") != "/proc" else { return [] }
+        let netlink = Set(HostMetric.fromNetlink.map(\.rawValue))
+        var seen = Set<String>()
+        return (model.features + overloadMetrics).filter { netlink.contains($0) && seen.insert($0).inserted }
+    }
+}
+
+private extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) && count > suffix.count ? String(dropLast(suffix.count)) : self
     }
 }

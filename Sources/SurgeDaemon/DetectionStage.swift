@@ -49,6 +49,10 @@ final class DetectionStage {
                                          history: history)
         lastCheckpoint = clock.unixSeconds(clock.now)
         logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
+        let unread = config.netlinkMetricsLeftMissing
+        if !unread.isEmpty {
+            logger.warning("\(unread.joined(separator: ", ")) will stay missing: read over netlink only when sampling.proc_root is /proc, not \(config.sampling.procRoot)")
+        }
         if config.learning.online {
             let memory = LearningMemory(config: config)
             if memory.totalBytes > LearningMemory.shippedUnitBudget {

@@ -27,9 +27,15 @@ public enum HostMetric: String, CaseIterable, Sendable {
     case tcpRetransSegsPerS = "tcp_retrans_segs_per_s"
     case tcpListenOverflowsPerS = "tcp_listen_overflows_per_s"
     case tcpListenDropsPerS = "tcp_listen_drops_per_s"
+    /// From netlink (sock_diag), not /proc: see `ListenQueues`.
+    case tcpListenQueued = "tcp_listen_queued"
+    case tcpListenQueueRatio = "tcp_listen_queue_ratio"
     case diskBusyRatio = "disk_busy_ratio"
 
     public static let names: [String] = allCases.map(\.rawValue)
+    /// Read from the kernel over netlink rather than from `proc_root`: only when that is /proc
+    /// (see HostSampler), missing otherwise.
+    public static let fromNetlink: Set<HostMetric> = [.tcpListenQueued, .tcpListenQueueRatio]
     /// Position of the metric in `names` (and in a host reading's values).
     public var slot: Int { Self.slots[self]! }
     private static let slots: [HostMetric: Int] =

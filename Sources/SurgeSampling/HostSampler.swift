@@ -1,11 +1,20 @@
 import Synchronization
 
 /// Reads the host metrics from a /proc tree and turns counters into rates against the previous
-/// read. Pure apart from file reads under `procRoot`, which tests point at fixture trees.
+/// read. Pure apart from file reads under `procRoot`, which tests point at fixture trees, and
+/// the listening sockets, which come from the kernel over netlink (`listenQueues`). Netlink
+/// answers for the daemon's own network namespace, which a /proc tree elsewhere need not
+/// describe, so by default they are read only when `procRoot` is /proc (and missing otherwise).
 public struct HostSampler: Sendable {
     public let procRoot: String
     private let reader: ProcFileReader
+    private let listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)?
     private var previous: Counters?
+
+    /// The live kernel's listening sockets.
+    public static let kernelListenQueues: @Sendable () -> Result<ListenQueues, ListenQueueError> = {
+        Result { () throws(ListenQueueError) in try ListenQueues.read() }
+    }
 
     /// The counters that become rates, kept from one read to the next.
     struct Counters: Sendable {
@@ -17,9 +26,11 @@ public struct HostSampler: Sendable {
         var disks: [String: UInt64]?
     }
 
-    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader()) {
+    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(),
+                listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
         self.procRoot = procRoot.hasSuffix("/") ? String(procRoot.dropLast()) : procRoot
         self.reader = reader
+        self.listenQueues = listenQueues ?? (self.procRoot == "/proc" ? Self.kernelListenQueues : nil)
     }
 
     public mutating func read(monotonicSeconds now: Double) -> SourceReading {
@@ -111,6 +122,15 @@ public struct HostSampler: Sendable {
             } else {
                 problems.append(SourceProblem(kind: .failure, location: procRoot + "/net/netstat", message: "\(procRoot)/net/netstat: no TcpExt lines"))
             }
+        }
+        switch listenQueues?() {
+        case .success(let queues)?:
+            set(.tcpListenQueued, Double(queues.queued))
+            set(.tcpListenQueueRatio, queues.fullest)
+        case .failure(let error)?:
+            problems.append(SourceProblem(kind: .failure, location: "netlink sock_diag", message: error.description))
+        case nil:
+            break
         }
         if let disks = load("diskstats", DiskStats.parse) {
             var ticks: [String: UInt64] = [:]

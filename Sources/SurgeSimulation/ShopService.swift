@@ -12,8 +12,8 @@ import SurgeSampling
 ///   longer, the worker pool saturates, the listen queue overflows, *while the CPU idles*;
 /// - batch jobs now and then: niced, they fill the CPU (cpu_busy up to ~0.9) without hurting
 ///   requests much;
-/// - queueing: latency grows sharply as utilisation nears 1, a backlog builds above it, and the
-///   listen queue overflows when the backlog exceeds it.
+/// - queueing: latency grows sharply as utilisation nears 1, a backlog builds in the listen
+///   queue above it, and the queue overflows when the backlog exceeds it.
 public struct ShopService {
     public struct Settings: Sendable {
         public var cores = 8.0
@@ -133,6 +133,9 @@ public struct ShopService {
         set(.tcpRetransSegsPerS, max(0, demand * 0.001 * (1 + 4 * utilisation) + overflow * 0.5))
         set(.tcpListenOverflowsPerS, overflow)
         set(.tcpListenDropsPerS, overflow)
+        // The backlog waits in the listen queue: it fills before it overflows.
+        set(.tcpListenQueued, backlog.rounded())
+        set(.tcpListenQueueRatio, backlog / s.backlogLimit)
         set(.diskBusyRatio, max(0, 0.03 + 0.01 * normal()))
         let app = HostMetric.names.count
         row[app] = served

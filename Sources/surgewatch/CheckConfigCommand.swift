@@ -18,6 +18,10 @@ struct CheckConfigCommand: ParsableCommand {
             let config = try ConfigLoader.load(path: path)
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
+            let unread = config.netlinkMetricsLeftMissing
+            if !unread.isEmpty {
+                writeAll("warning: \(path): \(unread.joined(separator: ", ")) will stay missing: read over netlink only when sampling.proc_root is /proc, not \(config.sampling.procRoot)\n", to: STDERR_FILENO)
+            }
             if config.learning.online {
                 let memory = LearningMemory(config: config)
                 print("online learning holds \(memory.description)")

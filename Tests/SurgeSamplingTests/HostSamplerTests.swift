@@ -42,6 +42,36 @@ import Testing
         }
     }
 
+    @Test func listenQueuesComeFromTheirReaderAndAFailureIsReportedNotFatal() throws {
+        var sampler = HostSampler(procRoot: FixtureTree.root + "/t0",
+                                  listenQueues: { .success(ListenQueues(listeners: 3, queued: 120, fullest: 0.47)) })
+        var reading = sampler.read(monotonicSeconds: 100)
+        #expect(value(reading, .tcpListenQueued) == 120)
+        #expect(value(reading, .tcpListenQueueRatio) == 0.47)
+        #expect(reading.problems.isEmpty)
+
+        sampler = HostSampler(procRoot: FixtureTree.root + "/t0", listenQueues: { .failure(ListenQueueError(errno: EACCES)) })
+        reading = sampler.read(monotonicSeconds: 100)
+        #expect(value(reading, .tcpListenQueued).isNaN && value(reading, .tcpListenQueueRatio).isNaN)
+        #expect(value(reading, .load1) == 0.33, "the rest of the host is still read")
+        #expect(reading.problems.map(\.location) == ["netlink sock_diag"])
+        #expect(reading.problems.first?.message.contains("Permission denied") == true)
+    }
+
+    @Test func aProcTreeOtherThanTheLiveOneHasNoListenQueues() throws {
+        var sampler = HostSampler(procRoot: FixtureTree.root + "/t0")
+        let reading = sampler.read(monotonicSeconds: 100)
+        #expect(value(reading, .tcpListenQueued).isNaN && value(reading, .tcpListenQueueRatio).isNaN)
+        #expect(reading.problems.isEmpty)
+    }
+
+    @Test func theLiveProcHasThem() throws {
+        var sampler = HostSampler(procRoot: "/proc/")
+        let reading = sampler.read(monotonicSeconds: 100)
+        #expect(value(reading, .tcpListenQueued) >= 0)
+        #expect((0...1).contains(value(reading, .tcpListenQueueRatio)))
+    }
+
     @Test func ratesBetweenTwoRealSnapshots() throws {
         let reading = try readPair("t0", then: "t1", seconds: 5)
         #expect(reading.problems.isEmpty)
@@ -59,7 +89,8 @@ import Testing
         #expect(abs(value(reading, .memUsedRatio) - (1 - 24_352_720.0 / 24_684_092)) < 1e-12)
         #expect(value(reading, .psiCPUSomeAvg10) == 0.09)
         #expect(value(reading, .psiIOSomeAvg10) == 0.36)
-        #expect(reading.values.allSatisfy { !$0.isNaN }, "every host metric is present on a full kernel")
+        let fromProc = HostMetric.allCases.filter { ![.tcpListenQueued, .tcpListenQueueRatio].contains($0) }
+        #expect(fromProc.allSatisfy { !value(reading, $0).isNaN }, "every /proc metric is present on a full kernel")
     }
 
     @Test func listenOverflowsBecomeARate() throws {

@@ -59,7 +59,7 @@ struct JournalEndToEndTests {
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
                                           "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"])
         #expect(run.status == 0, "\(run.stderr)")
-        let sampling = try #require(run.entries.first { $0["MESSAGE"]?.hasPrefix("sampling 27 metrics") == true }, "\(run.entries.count) entries")
+        let sampling = try #require(run.entries.first { $0["MESSAGE"]?.hasPrefix("sampling 29 metrics") == true }, "\(run.entries.count) entries")
         #expect(sampling["SYSLOG_IDENTIFIER"] == "shop-surge")
         #expect(sampling["PRIORITY"] == "5", "notice")
         #expect(sampling["CODE_FILE"]?.hasSuffix("TickService.swift") == true)

@@ -155,7 +155,7 @@ import Testing
                                                           "--epochs", "2", "--seed", seed], timeout: .seconds(120))
             #expect(code == 0, "\(err)")
             #expect(err.contains("epoch 2/2"), "progress per epoch on stderr")
-            #expect(out.contains("model for 4 features, window 30, horizon 3"))
+            #expect(out.contains("model for 5 features, window 30, horizon 3"))
             models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
         }
         #expect(models[0] == models[1], "same seed and trace: the same model file")

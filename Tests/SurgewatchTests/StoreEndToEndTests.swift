@@ -19,7 +19,7 @@ import SurgeJournal
             [.integer(3), .real(1.02), .real(4), .null],
         ])
         let columns = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
-        #expect(columns.count == 3 + 27, "id, ts, tick and the 27 host metrics")
+        #expect(columns.count == 3 + 29, "id, ts, tick and the 29 host metrics")
 
         // What the daemon stored comes back as a trace `replay` and `train` read.
         let trace = scratch.state + "/host.csv"

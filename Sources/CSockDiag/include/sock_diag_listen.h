@@ -1,0 +1,29 @@
+#ifndef SURGE_SOCK_DIAG_LISTEN_H
+#define SURGE_SOCK_DIAG_LISTEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The host's listening TCP sockets (IPv4 and IPv6) as the kernel's sock_diag netlink reports
+/// them, which is what `ss -lnt` shows as Recv-Q and Send-Q.
+struct surge_listen_queues {
+    /// Listening sockets seen.
+    uint64_t listeners;
+    /// Connections completed by the kernel and waiting for accept(), summed over the sockets.
+    uint64_t queued;
+    /// The fullest accept queue: waiting connections over that socket's backlog limit (0 when
+    /// there is no listener).
+    double fullest;
+};
+
+/// Dumps the listening TCP sockets of the caller's network namespace over NETLINK_SOCK_DIAG.
+/// The kernel walks only its listening hash for this request, so the cost does not grow with
+/// established connections (unlike reading /proc/net/tcp). Returns 0, or a negative errno.
+int surge_read_listen_queues(struct surge_listen_queues *out);
+
+/// Adds the sockets of one netlink receive buffer to `totals`. Returns 1 when the buffer ends
+/// the dump (NLMSG_DONE), 0 when more is to come, or a negative errno (the kernel's, from an
+/// NLMSG_ERROR, or -EBADMSG for a malformed message). Split out so that tests can feed it bytes.
+int surge_parse_listen_dump(const void *buffer, size_t length, struct surge_listen_queues *totals);
+
+#endif
