@@ -70,19 +70,22 @@ static int dump_family(int fd, unsigned char family, unsigned int sequence, stru
     }
 }
 
-int surge_read_listen_queues(struct surge_listen_queues *out) {
-    memset(out, 0, sizeof *out);
+int surge_listen_queues_open(void) {
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0) return -errno;
     /* The kernel answers at once; the timeout only guards the tick against the unexpected. */
     struct timeval timeout = { .tv_sec = 1, .tv_usec = 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+}
+
+int surge_listen_queues_read(int fd, struct surge_listen_queues *out) {
+    memset(out, 0, sizeof *out);
     int status = dump_family(fd, AF_INET, 1, out);
     if (status == 0) {
         status = dump_family(fd, AF_INET6, 2, out);
         /* A kernel without IPv6 has no such sockets to report. */
         if (status == -ENOENT || status == -EAFNOSUPPORT) status = 0;
     }
-    close(fd);
     return status;
 }

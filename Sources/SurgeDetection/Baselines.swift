@@ -5,6 +5,9 @@ import SurgeSampling
 /// hysteresis (`alertSeries`), each also alerting on the SLO rule itself:
 /// - `reactive`: the SLO rule alone (Alertmanager on the SLO): it can never warn early;
 /// - `cpu threshold`: warn when cpu_busy ≥ θ, θ one of 0.05 ... 0.99;
+/// - `listen queue`: warn when the fullest accept queue (tcp_listen_queue_ratio) is ≥ θ full,
+///   θ one of 0.01 ... 0.99: the queue fills before it overflows, and the built-in model reads
+///   it, so a static threshold on it is the peer to beat;
 /// - `warning level`: the rule's own condition at a fraction of its limit (e.g. CPU pressure
 ///   ≥ 40 beside the rule's > 50), the warning a Prometheus user writes beside the critical
 ///   rule; the fraction one of 0.10 ... 0.99 (`WarningLevelBaseline`);
@@ -39,11 +42,12 @@ public enum Baselines {
     }
 
     enum Family: CaseIterable {
-        case cpuThreshold, warningLevel, holt
+        case cpuThreshold, listenQueue, warningLevel, holt
 
         var name: String {
             switch self {
             case .cpuThreshold: "cpu threshold"
+            case .listenQueue: "listen queue"
             case .warningLevel: "warning level"
             case .holt: "holt forecast"
             }
@@ -58,6 +62,11 @@ public enum Baselines {
                 for step in 1...95 {
                     let threshold = 0.04 + Double(step) * 0.01
                     visit("cpu_busy >= \(threshold.formatted2)", cpu.map { $0 >= threshold })
+                }
+            case .listenQueue:
+                guard let queue = trace.column("tcp_listen_queue_ratio") else { return }
+                for threshold in [0.01, 0.02, 0.03, 0.04] + (5...99).map({ Double($0) / 100 }) {
+                    visit("tcp_listen_queue_ratio >= \(threshold.formatted2)", queue.map { $0 >= threshold })
                 }
             case .warningLevel:
                 WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload, visit)

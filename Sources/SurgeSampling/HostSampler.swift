@@ -11,9 +11,10 @@ public struct HostSampler: Sendable {
     private let listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)?
     private var previous: Counters?
 
-    /// The live kernel's listening sockets.
-    public static let kernelListenQueues: @Sendable () -> Result<ListenQueues, ListenQueueError> = {
-        Result { () throws(ListenQueueError) in try ListenQueues.read() }
+    /// The live kernel's listening sockets, through a netlink socket of this reader's own.
+    public static func kernelListenQueues() -> @Sendable () -> Result<ListenQueues, ListenQueueError> {
+        let reader = ListenQueueReader()
+        return { reader.read() }
     }
 
     /// The counters that become rates, kept from one read to the next.
@@ -30,7 +31,7 @@ public struct HostSampler: Sendable {
                 listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
         self.procRoot = procRoot.hasSuffix("/") ? String(procRoot.dropLast()) : procRoot
         self.reader = reader
-        self.listenQueues = listenQueues ?? (self.procRoot == "/proc" ? Self.kernelListenQueues : nil)
+        self.listenQueues = listenQueues ?? (self.procRoot == "/proc" ? Self.kernelListenQueues() : nil)
     }
 
     public mutating func read(monotonicSeconds now: Double) -> SourceReading {

@@ -133,6 +133,24 @@ import SurgeSampling
         #expect(levels.last?.score.episodes == 2 && levels.last?.score.caughtEarly == 0 && levels.last?.score.falseAlarms == 0)
         #expect(results.filter { $0.name == "holt forecast" }.count == 2, "each family once in hindsight, once as chosen")
         #expect(!results.contains { $0.name == "cpu threshold" }, "no cpu_busy column, no CPU threshold")
+        #expect(!results.contains { $0.name == "listen queue" }, "no tcp_listen_queue_ratio column, no queue threshold")
+    }
+
+    /// The listen queue fills before it overflows: the lowest threshold above the quiet-time
+    /// bump (0.1 for two ticks, which would be a false alarm) warns both climbs early.
+    @Test func aListenQueueThresholdWarnsBeforeTheOverflow() {
+        var trace = Trace(schema: MetricSchema(["tcp_listen_queue_ratio", "tcp_listen_overflows_per_s"]))
+        let quiet = [(Double, Double)](repeating: (0, 0), count: 200)
+        let climb: [(Double, Double)] = [(0.2, 0), (0.5, 0), (0.8, 0), (1, 5), (1, 9), (0.3, 0), (0, 0)]
+        let rows = quiet + climb + quiet + [(0.1, 0), (0.1, 0)] + quiet + climb + quiet
+        for (tick, row) in rows.enumerated() { trace.append(timestamp: Double(tick) * 10, row: [row.0, row.1]) }
+        var overload = SurgeConfig().overload
+        overload.any = [OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0)]
+        let results = Baselines.all(trace: trace, labels: rows.map { $0.1 > 0 }, overload: overload, horizon: 3,
+                                    fireAfter: 2, resolveAfter: 3)
+        let queue = results.first { $0.name == "listen queue" }
+        #expect(queue?.detail == "tcp_listen_queue_ratio >= 0.11")
+        #expect(queue?.score.episodes == 2 && queue?.score.caughtEarly == 2 && queue?.score.falseAlarms == 0)
     }
 
     @Test func aLimitOfZeroHasNoLevelAndLessThanRulesRiseTowardNormal() {

@@ -60,7 +60,7 @@ import Testing
         let ours = out.split(separator: "\n").first { $0.hasPrefix("surgewatch ") }.map(String.init) ?? ""
         #expect(out.contains("false alarms/day  early - false alarms"), "\(out)")
         #expect(ours.contains("           0                 1     (model"), "no false alarm, 1 early - 0 = 1: \(ours)")
-        for baseline in ["reactive rule", "cpu threshold", "warning level", "holt forecast"] {
+        for baseline in ["reactive rule", "cpu threshold", "listen queue", "warning level", "holt forecast"] {
             #expect(out.contains("\n\(baseline) "), "the summary compares with \(baseline)\n\(out)")
         }
     }
@@ -72,7 +72,7 @@ import Testing
         let (code, out, err) = try replay(["--no-learn", "--baselines-from", Self.trace, "--summary-json", json], output: output)
         #expect(code == 0, "\(err)")
         let lines = out.split(separator: "\n").map(String.init)
-        for baseline in ["cpu threshold", "warning level", "holt forecast"] {
+        for baseline in ["cpu threshold", "listen queue", "warning level", "holt forecast"] {
             let rows = lines.filter { $0.hasPrefix(baseline + " ") }
             #expect(rows.count == 2, "\(baseline) in hindsight and as chosen\n\(out)")
             guard rows.count == 2, let cut = rows[0].firstIndex(of: "(") else { continue }

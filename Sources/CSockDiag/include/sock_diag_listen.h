@@ -16,10 +16,15 @@ struct surge_listen_queues {
     double fullest;
 };
 
-/// Dumps the listening TCP sockets of the caller's network namespace over NETLINK_SOCK_DIAG.
-/// The kernel walks only its listening hash for this request, so the cost does not grow with
-/// established connections (unlike reading /proc/net/tcp). Returns 0, or a negative errno.
-int surge_read_listen_queues(struct surge_listen_queues *out);
+/// Opens the NETLINK_SOCK_DIAG socket that `surge_listen_queues_read` asks on (kept open from
+/// tick to tick: opening one costs about as much as a dump). Returns it, or a negative errno.
+int surge_listen_queues_open(void);
+
+/// Dumps the listening TCP sockets of the caller's network namespace over `fd`. The kernel
+/// walks only its listening hash for this request, so the cost does not grow with established
+/// connections (reading /proc/net/tcp walks every bucket of the established hash). Returns 0, or
+/// a negative errno.
+int surge_listen_queues_read(int fd, struct surge_listen_queues *out);
 
 /// Adds the sockets of one netlink receive buffer to `totals`. Returns 1 when the buffer ends
 /// the dump (NLMSG_DONE), 0 when more is to come, or a negative errno (the kernel's, from an
