@@ -2,7 +2,7 @@
 """A gradient-boosted classifier beside surgewatch's LSTM, on the same inputs, scored the same way.
 
 The peer is what a data scientist would try first on tabular data: scikit-learn's
-HistGradientBoostingClassifier (class-balanced) on the last 30 ticks of the default model's four
+HistGradientBoostingClassifier (class-balanced) on the last 30 ticks of the default model's five
 features, as lags (0-5, 10, 20 and 29 ticks back; tcp_established and load1 as log ratios to the
 newest tick, so the shop's size does not matter). It learns the same target as `train`: the
 host rule (CPU pressure > 50 or listen-queue overflows) at any of the next 3 ticks, from the
@@ -11,8 +11,9 @@ first 80 % of the same training traces. Its probabilities and surgewatch's go th
 config's policy and the best policy of a grid, so differently calibrated probabilities meet at
 their own best operating points.
 
-Input: the directory `scripts/evaluate` leaves ($OUT: worldcup-train.csv, flash-train.csv,
-worldcup-eval.csv, flash-eval.csv and surgewatch's worldcup-off.pred.csv, flash-off.pred.csv).
+Input: the directory `scripts/evaluate` leaves ($OUT: worldcup-train.csv, flash-train.csv, the
+evaluation traces worldcup, flash, worldcup-w60 and flash-w60 (-eval.csv) and surgewatch's
+predictions on them (-off.pred.csv)).
 Needs numpy and scikit-learn (pip install scikit-learn).
 
 Usage: Benchmarks/peer_gbm.py OUT [--seeds 3]
@@ -23,7 +24,8 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLUMNS = ["psi_cpu_some_avg10", "tcp_established", "cpu_busy", "load1", "tcp_listen_overflows_per_s"]
+COLUMNS = ["psi_cpu_some_avg10", "tcp_established", "cpu_busy", "load1", "tcp_listen_overflows_per_s",
+           "tcp_listen_queue_ratio"]
 LAGS = [0, 1, 2, 3, 4, 5, 10, 20, 29]
 HORIZON = 3
 
@@ -52,7 +54,8 @@ def lagged(series, lag):
 
 def features(values):
     psi, established, cpu, load = values[:, 0], np.log1p(values[:, 1]), values[:, 2], np.log1p(values[:, 3])
-    columns = [lagged(psi, k) for k in LAGS] + [lagged(cpu, k) for k in LAGS]
+    queue = values[:, 5]
+    columns = [lagged(psi, k) for k in LAGS] + [lagged(cpu, k) for k in LAGS] + [lagged(queue, k) for k in LAGS]
     columns += [lagged(established, k) - established for k in LAGS[1:]] + [lagged(load, k) - load for k in LAGS[1:]]
     return np.stack(columns, axis=1)
 
@@ -90,7 +93,8 @@ def main():
     x, y = np.concatenate(inputs), np.concatenate(targets)
     print(f"peer trained on {len(y)} windows, {int(y.sum())} of them overload ahead")
 
-    for trace in ["worldcup", "flash"]:
+    # The 60-worker host is not in the peer's training data, as it is not in the built-in model's.
+    for trace in ["worldcup", "flash", "worldcup-w60", "flash-w60"]:
         ours = os.path.join(options.out, f"{trace}-off.pred.csv")
         print(f"== {trace}: surgewatch (learning off)")
         print(score(bench, ours))
