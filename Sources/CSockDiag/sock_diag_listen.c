@@ -4,6 +4,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,7 +14,16 @@
 /* TCP_LISTEN in the kernel's tcp_states.h, which is not exported to user space. */
 enum { SURGE_TCP_LISTEN = 10 };
 
-int surge_parse_listen_dump(const void *buffer, size_t length, struct surge_listen_queues *totals) {
+static int port_wanted(uint16_t port, const uint16_t *ports, size_t port_count) {
+    if (port_count == 0) return 1;
+    for (size_t i = 0; i < port_count; i++) {
+        if (ports[i] == port) return 1;
+    }
+    return 0;
+}
+
+int surge_parse_listen_dump(const void *buffer, size_t length, const uint16_t *ports, size_t port_count,
+                            struct surge_listen_queues *totals) {
     const struct nlmsghdr *header = buffer;
     int remaining = (int)length;
     for (; NLMSG_OK(header, remaining); header = NLMSG_NEXT(header, remaining)) {
@@ -27,6 +37,7 @@ int surge_parse_listen_dump(const void *buffer, size_t length, struct surge_list
         if (header->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) return -EBADMSG;
         const struct inet_diag_msg *socket_info = NLMSG_DATA(header);
         if (socket_info->idiag_state != SURGE_TCP_LISTEN) continue;
+        if (!port_wanted(ntohs(socket_info->id.idiag_sport), ports, port_count)) continue;
         totals->listeners += 1;
         /* For a listening socket the kernel reports the accept queue's length as rqueue and
            its limit (the backlog given to listen(), capped by somaxconn) as wqueue. */
@@ -39,7 +50,8 @@ int surge_parse_listen_dump(const void *buffer, size_t length, struct surge_list
     return remaining == 0 ? 0 : -EBADMSG;
 }
 
-static int dump_family(int fd, unsigned char family, unsigned int sequence, struct surge_listen_queues *totals) {
+static int dump_family(int fd, unsigned char family, unsigned int sequence, const uint16_t *ports, size_t port_count,
+                       struct surge_listen_queues *totals) {
     struct {
         struct nlmsghdr header;
         struct inet_diag_req_v2 request;
@@ -65,7 +77,7 @@ static int dump_family(int fd, unsigned char family, unsigned int sequence, stru
             return -errno;
         }
         if (received == 0) return -EPROTO;
-        int status = surge_parse_listen_dump(buffer, (size_t)received, totals);
+        int status = surge_parse_listen_dump(buffer, (size_t)received, ports, port_count, totals);
         if (status != 0) return status < 0 ? status : 0;
     }
 }
@@ -79,11 +91,11 @@ int surge_listen_queues_open(void) {
     return fd;
 }
 
-int surge_listen_queues_read(int fd, struct surge_listen_queues *out) {
+int surge_listen_queues_read(int fd, const uint16_t *ports, size_t port_count, struct surge_listen_queues *out) {
     memset(out, 0, sizeof *out);
-    int status = dump_family(fd, AF_INET, 1, out);
+    int status = dump_family(fd, AF_INET, 1, ports, port_count, out);
     if (status == 0) {
-        status = dump_family(fd, AF_INET6, 2, out);
+        status = dump_family(fd, AF_INET6, 2, ports, port_count, out);
         /* A kernel without IPv6 has no such sockets to report. */
         if (status == -ENOENT || status == -EAFNOSUPPORT) status = 0;
     }

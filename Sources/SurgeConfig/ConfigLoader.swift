@@ -149,6 +149,7 @@ public enum ConfigLoader {
     static func sources(_ t: TableReader, defaultTimeout: Duration) -> SurgeConfig.Sources {
         var sources = SurgeConfig.Sources()
         sources.host = t.bool("host", default: true)
+        sources.listenPorts = t.ports("listen_ports")
         for p in t.tables("probe") {
             let probe = SurgeConfig.Probe(
                 name: sourceName(p), url: url(p, in: "[[sources.probe]]"),

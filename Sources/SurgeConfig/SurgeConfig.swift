@@ -92,6 +92,10 @@ public struct SurgeConfig: Equatable, Sendable {
     public struct Sources: Equatable, Sendable {
         /// `host`: the /proc metrics.
         public var host = true
+        /// `listen_ports`: the local ports of the listening sockets whose accept queues
+        /// tcp_listen_queued and tcp_listen_queue_ratio count (the shop's, on a host that runs
+        /// other services too); empty: every listener.
+        public var listenPorts: [Int] = []
         public var probes: [Probe] = []
         public var prometheus: [Prometheus] = []
         public var nginx: [Nginx] = []

@@ -138,6 +138,30 @@ final class TableReader {
         return duration
     }
 
+    /// An array of TCP ports (1 ... 65535, no repeats); each element's position is recorded.
+    func ports(_ key: String) -> [Int] {
+        guard let node = raw(key) else { return [] }
+        guard case .array(let array) = node.value else {
+            wrongType(key, expected: "an array of ports", got: node)
+            return []
+        }
+        var result: [Int] = []
+        for (offset, element) in array.elements.enumerated() {
+            let elementPath = "\(keyPath(key))[\(offset)]"
+            context.record(elementPath, element.position)
+            guard case .integer(let wide) = element.value, let port = Int(exactly: wide), (1...65535).contains(port) else {
+                context.fail(elementPath, "expected a port from 1 to 65535, got \(element.value.summary)")
+                continue
+            }
+            guard !result.contains(port) else {
+                context.fail(elementPath, "port \(port) is listed twice")
+                continue
+            }
+            result.append(port)
+        }
+        return result
+    }
+
     /// An array of strings; each element's position is recorded for later messages.
     func strings(_ key: String, default fallback: [String]) -> [String] {
         guard let node = raw(key) else { return fallback }

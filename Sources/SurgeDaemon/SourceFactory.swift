@@ -6,7 +6,7 @@ import SurgeSources
 public enum SourceFactory {
     public static func make(_ config: SurgeConfig) -> [any MetricSource] {
         var sources: [any MetricSource] = []
-        if config.sources.host { sources.append(HostSource(procRoot: config.sampling.procRoot)) }
+        if config.sources.host { sources.append(HostSource(procRoot: config.sampling.procRoot, listenPorts: config.sources.listenPorts.map(UInt16.init))) }
         for probe in config.sources.probes {
             sources.append(ProbeSource(name: probe.name, url: probe.url, timeout: probe.timeout))
         }

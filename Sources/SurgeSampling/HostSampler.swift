@@ -12,8 +12,8 @@ public struct HostSampler: Sendable {
     private var previous: Counters?
 
     /// The live kernel's listening sockets, through a netlink socket of this reader's own.
-    public static func kernelListenQueues() -> @Sendable () -> Result<ListenQueues, ListenQueueError> {
-        let reader = ListenQueueReader()
+    public static func kernelListenQueues(ports: [UInt16] = []) -> @Sendable () -> Result<ListenQueues, ListenQueueError> {
+        let reader = ListenQueueReader(ports: ports)
         return { reader.read() }
     }
 
@@ -27,11 +27,11 @@ public struct HostSampler: Sendable {
         var disks: [String: UInt64]?
     }
 
-    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(),
+    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(), listenPorts: [UInt16] = [],
                 listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
         self.procRoot = procRoot.hasSuffix("/") ? String(procRoot.dropLast()) : procRoot
         self.reader = reader
-        self.listenQueues = listenQueues ?? (self.procRoot == "/proc" ? Self.kernelListenQueues() : nil)
+        self.listenQueues = listenQueues ?? (self.procRoot == "/proc" ? Self.kernelListenQueues(ports: listenPorts) : nil)
     }
 
     public mutating func read(monotonicSeconds now: Double) -> SourceReading {
@@ -204,8 +204,8 @@ public final class HostSource: MetricSource {
     public let metricNames = HostMetric.names
     private let state: Mutex<HostSampler>
 
-    public init(procRoot: String = "/proc") {
-        state = Mutex(HostSampler(procRoot: procRoot))
+    public init(procRoot: String = "/proc", listenPorts: [UInt16] = []) {
+        state = Mutex(HostSampler(procRoot: procRoot, listenPorts: listenPorts))
     }
 
     public func read(monotonicSeconds: Double) async -> SourceReading {

@@ -26,7 +26,7 @@ public struct ListenQueues: Sendable, Equatable {
     }
 
     /// The sockets of netlink reply bytes (tests feed captured replies); nil until the dump's end.
-    static func parse(_ bytes: [UInt8]) throws(ListenQueueError) -> ListenQueues? {
+    static func parse(_ bytes: [UInt8], ports: [UInt16] = []) throws(ListenQueueError) -> ListenQueues? {
         var totals = surge_listen_queues()
         var status: Int32 = 0
         bytes.withUnsafeBytes { buffer in
@@ -34,7 +34,7 @@ public struct ListenQueues: Sendable, Equatable {
             let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, buffer.count), alignment: 8)
             defer { aligned.deallocate() }
             aligned.copyMemory(from: buffer)
-            status = surge_parse_listen_dump(aligned.baseAddress, buffer.count, &totals)
+            status = surge_parse_listen_dump(aligned.baseAddress, buffer.count, ports, ports.count, &totals)
         }
         guard status >= 0 else { throw ListenQueueError(errno: -status) }
         return status == 1 ? ListenQueues(totals) : nil
@@ -53,8 +53,12 @@ public struct ListenQueues: Sendable, Equatable {
 /// short cannot leave its remains for the next.
 public final class ListenQueueReader: Sendable {
     private let socket = Mutex<Int32>(-1)
+    /// Only the listeners on these local ports count (`sources.listen_ports`); none: all.
+    public let ports: [UInt16]
 
-    public init() {}
+    public init(ports: [UInt16] = []) {
+        self.ports = ports
+    }
 
     deinit {
         socket.withLock { if $0 >= 0 { close($0) } }
@@ -68,7 +72,7 @@ public final class ListenQueueReader: Sendable {
                 fd = opened
             }
             var totals = surge_listen_queues()
-            let status = surge_listen_queues_read(fd, &totals)
+            let status = surge_listen_queues_read(fd, ports, ports.count, &totals)
             guard status == 0 else {
                 close(fd)
                 fd = -1

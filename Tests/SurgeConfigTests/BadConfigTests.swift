@@ -36,6 +36,10 @@ import Testing
             #"2:12: model.features: expected an array of strings, got string "cpu_busy""#],
         "timeout-not-below-interval.toml": [
             "6:11: sources.nginx[0].timeout: timeout 5s must be shorter than sampling.interval (2s), or a slow endpoint would stall ticks"],
+        "listen-port-out-of-range.toml": [
+            "2:21: sources.listen_ports[1]: expected a port from 1 to 65535, got integer 0"],
+        "listen-port-twice.toml": [
+            "2:22: sources.listen_ports[1]: port 443 is listed twice"],
         "feature-element-wrong-type.toml": [
             "2:25: model.features[1]: expected a string, got integer 3"],
         "wrong-type-bool.toml": [

@@ -23,6 +23,7 @@ import Testing
         let config = try ConfigLoader.load(path: path)
         #expect(config.sampling.interval == .seconds(5))
         #expect(config.sources.probes.map(\.name) == ["api", "shop"])
+        #expect(config.sources.listenPorts == [80, 443])
         #expect(config.sources.probes[1].timeout == .milliseconds(1500))
         #expect(config.sources.prometheus.first?.metrics.map(\.name) == ["http_rps", "http_error_ratio", "http_p99_ms"])
         #expect(config.sources.prometheus.first?.metrics[2].expression == "histogram_quantile(0.99, http_request_duration_seconds) * 1000")

@@ -20,6 +20,14 @@ import Testing
         #expect(queues == ListenQueues(listeners: 2, queued: 3, fullest: 0.75))
     }
 
+    /// `sources.listen_ports`: at capture the loaded listener was 127.0.0.1:47417 (capture.py).
+    @Test func onlyTheListenersOnTheChosenPortsCount() throws {
+        let bytes = try captured("listen-ipv4.bin")
+        #expect(try ListenQueues.parse(bytes, ports: [2024]) == ListenQueues(listeners: 1, queued: 0, fullest: 0))
+        #expect(try ListenQueues.parse(bytes, ports: [47417, 80]) == ListenQueues(listeners: 1, queued: 3, fullest: 0.75))
+        #expect(try ListenQueues.parse(bytes, ports: [80]) == ListenQueues(listeners: 0, queued: 0, fullest: 0))
+    }
+
     @Test func aDumpCutBeforeItsEndIsNotFinished() throws {
         let bytes = try captured("listen-ipv4.bin")
         // The last message is NLMSG_DONE (20 bytes): without it, more is to come.
@@ -68,6 +76,9 @@ import Testing
         let waiting = try ListenQueues.read()
         #expect(waiting.queued >= 3)
         #expect(waiting.fullest >= 0.75, "3 of a backlog of 4")
+        // Our port alone: exactly our listener, whatever else listens meanwhile.
+        let ours = try ListenQueueReader(ports: [UInt16(bigEndian: address.sin_port)]).read().get()
+        #expect(ours == ListenQueues(listeners: 1, queued: 3, fullest: 0.75))
         // Other tests may listen meanwhile, so only our own change is certain: accepted, the
         // three leave the sum.
         for _ in 0..<3 { close(accept(server, nil, nil)) }

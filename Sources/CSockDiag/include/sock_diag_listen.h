@@ -20,15 +20,17 @@ struct surge_listen_queues {
 /// tick to tick: opening one costs about as much as a dump). Returns it, or a negative errno.
 int surge_listen_queues_open(void);
 
-/// Dumps the listening TCP sockets of the caller's network namespace over `fd`. The kernel
+/// Dumps the listening TCP sockets of the caller's network namespace over `fd`, counting those
+/// on one of `ports` (local port, host order; none given: every listener). The kernel
 /// walks only its listening hash for this request, so the cost does not grow with established
 /// connections (reading /proc/net/tcp walks every bucket of the established hash). Returns 0, or
 /// a negative errno.
-int surge_listen_queues_read(int fd, struct surge_listen_queues *out);
+int surge_listen_queues_read(int fd, const uint16_t *ports, size_t port_count, struct surge_listen_queues *out);
 
-/// Adds the sockets of one netlink receive buffer to `totals`. Returns 1 when the buffer ends
+/// Adds the sockets of one netlink receive buffer on one of `ports` (all when none) to `totals`. Returns 1 when the buffer ends
 /// the dump (NLMSG_DONE), 0 when more is to come, or a negative errno (the kernel's, from an
 /// NLMSG_ERROR, or -EBADMSG for a malformed message). Split out so that tests can feed it bytes.
-int surge_parse_listen_dump(const void *buffer, size_t length, struct surge_listen_queues *totals);
+int surge_parse_listen_dump(const void *buffer, size_t length, const uint16_t *ports, size_t port_count,
+                            struct surge_listen_queues *totals);
 
 #endif
