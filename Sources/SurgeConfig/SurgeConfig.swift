@@ -165,15 +165,10 @@ extension SurgeConfig {
     /// the host source reads only when `proc_root` is /proc (a fixture tree or another host's
     /// /proc is not the namespace netlink answers for).
     public var netlinkMetricsLeftMissing: [String] {
-        guard sources.host, sampling.procRoot.trimmingSuffix("/") != "/proc" else { return [] }
+        guard sources.host, !HostSampler.readsListenQueues(procRoot: sampling.procRoot) else { return [] }
         let netlink = Set(HostMetric.fromNetlink.map(\.rawValue))
         var seen = Set<String>()
         return (model.features + overloadMetrics).filter { netlink.contains($0) && seen.insert($0).inserted }
     }
 }
 
-private extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) && count > suffix.count ? String(dropLast(suffix.count)) : self
-    }
-}

@@ -140,15 +140,9 @@ final class TableReader {
 
     /// An array of TCP ports (1 ... 65535, no repeats); each element's position is recorded.
     func ports(_ key: String) -> [Int] {
-        guard let node = raw(key) else { return [] }
-        guard case .array(let array) = node.value else {
-            wrongType(key, expected: "an array of ports", got: node)
-            return []
-        }
+        guard let elements = elements(key, expected: "an array of ports") else { return [] }
         var result: [Int] = []
-        for (offset, element) in array.elements.enumerated() {
-            let elementPath = "\(keyPath(key))[\(offset)]"
-            context.record(elementPath, element.position)
+        for (elementPath, element) in elements {
             guard case .integer(let wide) = element.value, let port = Int(exactly: wide), (1...65535).contains(port) else {
                 context.fail(elementPath, "expected a port from 1 to 65535, got \(element.value.summary)")
                 continue
@@ -162,17 +156,26 @@ final class TableReader {
         return result
     }
 
-    /// An array of strings; each element's position is recorded for later messages.
-    func strings(_ key: String, default fallback: [String]) -> [String] {
-        guard let node = raw(key) else { return fallback }
+    /// The elements of the array under `key`, each with its key path and its position recorded
+    /// for later messages; nil when the key is absent or (reported) holds no array.
+    private func elements(_ key: String, expected: String) -> [(path: String, node: TOMLNode)]? {
+        guard let node = raw(key) else { return nil }
         guard case .array(let array) = node.value else {
-            wrongType(key, expected: "an array of strings", got: node)
-            return fallback
+            wrongType(key, expected: expected, got: node)
+            return nil
         }
-        var result: [String] = []
-        for (offset, element) in array.elements.enumerated() {
+        return array.elements.enumerated().map { offset, element in
             let elementPath = "\(keyPath(key))[\(offset)]"
             context.record(elementPath, element.position)
+            return (elementPath, element)
+        }
+    }
+
+    /// An array of strings; each element's position is recorded for later messages.
+    func strings(_ key: String, default fallback: [String]) -> [String] {
+        guard let elements = elements(key, expected: "an array of strings") else { return fallback }
+        var result: [String] = []
+        for (elementPath, element) in elements {
             guard case .string(let string) = element.value else {
                 context.fail(elementPath, "expected a string, got \(element.value.summary)")
                 continue

@@ -29,9 +29,19 @@ public struct HostSampler: Sendable {
 
     public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(), listenPorts: [UInt16] = [],
                 listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
-        self.procRoot = procRoot.hasSuffix("/") ? String(procRoot.dropLast()) : procRoot
+        self.procRoot = Self.normalized(procRoot)
         self.reader = reader
-        self.listenQueues = listenQueues ?? (self.procRoot == "/proc" ? Self.kernelListenQueues(ports: listenPorts) : nil)
+        self.listenQueues = listenQueues ?? (Self.readsListenQueues(procRoot: procRoot) ? Self.kernelListenQueues(ports: listenPorts) : nil)
+    }
+
+    /// Whether a sampler of this /proc tree reads the listening sockets by default: only the
+    /// live /proc describes the namespace netlink answers for.
+    public static func readsListenQueues(procRoot: String) -> Bool {
+        normalized(procRoot) == "/proc"
+    }
+
+    private static func normalized(_ procRoot: String) -> String {
+        procRoot.hasSuffix("/") ? String(procRoot.dropLast()) : procRoot
     }
 
     public mutating func read(monotonicSeconds now: Double) -> SourceReading {
