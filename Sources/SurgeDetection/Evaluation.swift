@@ -7,6 +7,13 @@
 ///   tick before the episode's first tick (so the operator had at least one tick of warning)
 ///   and opened at most `staleAfter` ticks before it; its *lead* is the time from that
 ///   alert's opening to the episode's first tick. (An alert open for hours says nothing.)
+/// - *Continuing*: not early, but the alert open at the tick before the episode has been open
+///   since an earlier episode (it opened more than `staleAfter` ticks before, and covered
+///   overload since). In a long hot spell the shop breaks its SLO again and again while one
+///   alert stays open, as hysteresis means it to; the operator is already alerted, so such an
+///   episode is neither a fresh warning nor a miss. A policy that resolved and fired again
+///   between them would flap, and would score them as early. *Warned* = early + continuing:
+///   the episodes the operator was alerted to before they began.
 /// - *False alarms*: every alert is cut into pieces of `staleAfter` ticks; a piece during
 ///   which, and within `horizon` ticks after which, no tick is overload is one false alarm. A
 ///   short wrong alert counts once; an alert left open all day counts many times.
@@ -15,6 +22,7 @@ public struct EpisodeScore: Sendable, Equatable {
     public var episodes = 0
     public var caught = 0
     public var caughtEarly = 0
+    public var continuing = 0
     public var leadSeconds: [Double] = []
     public var alerts = 0
     public var falseAlarms = 0
@@ -25,6 +33,7 @@ public struct EpisodeScore: Sendable, Equatable {
         episodes += other.episodes
         caught += other.caught
         caughtEarly += other.caughtEarly
+        continuing += other.continuing
         leadSeconds += other.leadSeconds
         alerts += other.alerts
         falseAlarms += other.falseAlarms
@@ -33,6 +42,8 @@ public struct EpisodeScore: Sendable, Equatable {
 
     public var recall: Double { episodes > 0 ? Double(caught) / Double(episodes) : 1 }
     public var earlyFraction: Double { episodes > 0 ? Double(caughtEarly) / Double(episodes) : 1 }
+    public var warned: Int { caughtEarly + continuing }
+    public var warnedFraction: Double { episodes > 0 ? Double(warned) / Double(episodes) : 1 }
     public var falseAlarmsPerDay: Double { days > 0 ? Double(falseAlarms) / days : 0 }
     public var medianLeadSeconds: Double? {
         guard !leadSeconds.isEmpty else { return nil }
@@ -71,17 +82,19 @@ public struct EpisodeScore: Sendable, Equatable {
             }
         }
         score.alerts = alerts.count
+        var overloadPrefix = [Int](repeating: 0, count: n + 1)
+        for index in 0..<n { overloadPrefix[index + 1] = overloadPrefix[index] + (labels[index] == true ? 1 : 0) }
         for episode in episodes {
             if (episode.start...episode.end).contains(where: { alerting[$0] }) { score.caught += 1 }
             let before = episode.start - 1
-            if before >= 0, alerting[before], let alert = alerts.last(where: { $0.open <= before }),
-               episode.start - alert.open <= staleAfter {
+            guard before >= 0, alerting[before], let alert = alerts.last(where: { $0.open <= before }) else { continue }
+            if episode.start - alert.open <= staleAfter {
                 score.caughtEarly += 1
                 score.leadSeconds.append(timestamps[episode.start] - timestamps[alert.open])
+            } else if overloadPrefix[episode.start] - overloadPrefix[alert.open] > 0 {
+                score.continuing += 1
             }
         }
-        var overloadPrefix = [Int](repeating: 0, count: n + 1)
-        for index in 0..<n { overloadPrefix[index + 1] = overloadPrefix[index] + (labels[index] == true ? 1 : 0) }
         for alert in alerts {
             var pieceStart = alert.open
             while pieceStart <= alert.close {

@@ -28,6 +28,19 @@ import SurgeSampling
         let s = score(String(repeating: ".", count: 40) + "x", String(repeating: "a", count: 41), staleAfter: 10)
         #expect(s.caughtEarly == 0, "open for 40 ticks before the episode: not a warning")
         #expect(s.falseAlarms == 3, "pieces 0-9, 10-19, 20-29 had no overload within the horizon")
+        #expect(s.continuing == 0 && s.warned == 0, "no earlier overload under that alert: it warned of nothing")
+    }
+
+    /// One alert held open through a hot spell: the second breach is neither early (the alert
+    /// is 13 ticks old, stale after 10) nor missed; a flapping alert would have scored it early.
+    @Test func aBreachInsideAnAlertStillOpenFromAnEarlierOneIsContinuing() {
+        //                  early (t=2)        continuing (t=14)
+        let held = score("..xx..........xx.....", ".aaaaaaaaaaaaaaaaaa..", staleAfter: 10)
+        #expect(held.episodes == 2 && held.caughtEarly == 1 && held.continuing == 1 && held.warned == 2)
+        #expect(held.leadSeconds == [10], "a continuing episode has no lead of its own")
+        #expect(held.warnedFraction == 1 && held.earlyFraction == 0.5)
+        let flapping = score("..xx..........xx.....", ".aaaaaa......aaaaaa..", staleAfter: 10)
+        #expect(flapping.caughtEarly == 2 && flapping.continuing == 0)
     }
 
     @Test func baselineHysteresisFiresOnTheRuleAndAfterAWarningRun() {

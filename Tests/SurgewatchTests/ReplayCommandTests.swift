@@ -81,6 +81,7 @@ import Testing
         }
         let summary = try String(contentsOfFile: json, encoding: .utf8)
         #expect(summary.contains("\"chosen_on\":null"))
+        #expect(summary.contains("\"caught_early\":1,\"recall\":1,\"early_fraction\":1,\"continuing\":0,\"warned_fraction\":1,"), "\(summary)")
         #expect(summary.contains("\"chosen_on\":\"\(Self.trace)\""))
 
         let narrow = directory + "/narrow.csv", refused = directory + "/refused.csv"
