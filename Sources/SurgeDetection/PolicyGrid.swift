@@ -40,6 +40,14 @@ public enum PolicyGrid {
         } else {
             lines.append("no policy of the grid warns 70 % of episodes early")
         }
+        // The same by the definition of early: episodes inside an alert still open from
+        // an earlier breach count as warned (EpisodeScore.continuing).
+        let warned = grid.filter { $0.score.warnedFraction >= 0.7 }
+        if let quietest = warned.min(by: { ($0.score.falseAlarms, -$0.score.warned) < ($1.score.falseAlarms, -$1.score.warned) }) {
+            lines.append("fewest false alarms at >= 70 % warned (early + continuing):  \(describe(quietest.score))  [\(quietest.policy)]")
+        } else {
+            lines.append("no policy of the grid warns 70 % of episodes (early + continuing)")
+        }
         return lines
     }
 
@@ -47,6 +55,8 @@ public enum PolicyGrid {
         let perDay = (s.falseAlarmsPerDay * 100).rounded() / 100
         guard s.episodes > 0 else { return "0 episodes, \(perDay) false alarms/day" }
         let percent = Int((s.earlyFraction * 100).rounded())
-        return "\(s.episodes) episodes, \(s.caughtEarly) early (\(percent) %), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"
+        let continuing = s.continuing > 0
+            ? " + \(s.continuing) continuing = \(s.warned) warned (\(Int((s.warnedFraction * 100).rounded())) %)" : ""
+        return "\(s.episodes) episodes, \(s.caughtEarly) early (\(percent) %)\(continuing), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"
     }
 }

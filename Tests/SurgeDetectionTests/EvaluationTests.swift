@@ -63,7 +63,7 @@ import SurgeSampling
         let timestamps = (0..<400).map { Double($0) * 10 }
         let lines = PolicyGrid.report(timestamps: timestamps, labels: labels, probabilities: probabilities, config: SurgeConfig())
         #expect(lines.first?.hasPrefix("the config's policy:  2 episodes, 2 early (100 %), 0.0 false alarms/day") == true, "\(lines)")
-        #expect(lines.count == 3)
+        #expect(lines.count == 4, "the config's, the best, the quietest at 70 % early and at 70 % warned: \(lines)")
         #expect(lines[1].hasPrefix("best early - false alarms:  2 episodes, 2 early (100 %)"), "\(lines)")
         #expect(lines[1].hasSuffix("[fire_probability = 0.1, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.06]"),
                 "the first of the tied best, in config words: \(lines)")
@@ -92,6 +92,20 @@ import SurgeSampling
         #expect(lines[1].hasSuffix("[fire_probability = 0.6, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.36]"),
                 "\(lines)")
         #expect(lines[2].hasPrefix("fewest false alarms at >= 70 % early:  3 episodes, 3 early (100 %)"), "\(lines)")
+    }
+
+    /// A hot spell: warned once, then one alert holds through a second breach 250 ticks later.
+    /// No policy warns 70 % early by the strict count; by early + continuing every one that
+    /// fires on the warning does.
+    @Test func theGridAlsoChoosesByWarnedEpisodes() {
+        var labels = [Bool?](repeating: false, count: 600), probabilities = [Double?](repeating: 0.05, count: 600)
+        for tick in Array(100..<105) + Array(350..<355) { labels[tick] = true }
+        for tick in 97..<360 { probabilities[tick] = 0.97 }
+        let lines = PolicyGrid.report(timestamps: (0..<600).map { Double($0) * 10 }, labels: labels, probabilities: probabilities,
+                                      config: SurgeConfig())
+        #expect(lines[2] == "no policy of the grid warns 70 % of episodes early", "\(lines)")
+        #expect(lines[3].hasPrefix("fewest false alarms at >= 70 % warned (early + continuing):  "
+                                   + "2 episodes, 1 early (50 %) + 1 continuing = 2 warned (100 %), 0.0 false alarms/day"), "\(lines)")
     }
 }
 
