@@ -40,8 +40,8 @@ public enum PolicyGrid {
         } else {
             lines.append("no policy of the grid warns 70 % of episodes early")
         }
-        // The same by the definition of early: episodes inside an alert still open from
-        // an earlier breach count as warned (EpisodeScore.continuing).
+        // The same with episodes inside an alert still open from an earlier breach counted as
+        // warned (EpisodeScore.continuing): "an alert was open at the tick before".
         let warned = grid.filter { $0.score.warnedFraction >= 0.7 }
         if let quietest = warned.min(by: { ($0.score.falseAlarms, -$0.score.warned) < ($1.score.falseAlarms, -$1.score.warned) }) {
             lines.append("fewest false alarms at >= 70 % warned (early + continuing):  \(describe(quietest.score))  [\(quietest.policy)]")
