@@ -107,6 +107,26 @@ for number, sale in enumerate(sales, 1):
     if alert:
         check(alert[4] is not None and alert[4] >= episode[1], f"sale {number}: the alert resolved after the SLO recovered ({at(episode[1])})")
 
+# `surgewatch alerts --record` on the same file: the daemon's own record, by the drill's config
+# (1 s ticks, resolve_after 3). Its counts must match the stored rows, cut into runs where the
+# tick count restarts or ticks lie more than three intervals apart, as the command cuts them.
+record = json.loads(subprocess.run([binary, "alerts", "--config", f"{work}/surgewatch.toml", "--state-dir", f"{work}/state",
+                                    "--record", "--json"], check=True, capture_output=True, text=True).stdout)
+tick_rows = db.execute("SELECT ts, tick, label FROM predictions ORDER BY ts, id").fetchall()
+runs, merged, last_end, previous = 0, 0, None, None
+for index, (ts, tick, label) in enumerate(tick_rows):
+    if previous is None or tick <= previous[1] or ts - previous[0] > 3.0:
+        runs, last_end = runs + 1, None
+    if label == 1:
+        if last_end is None or index - last_end > 3:
+            merged += 1
+        last_end = index
+    previous = (ts, tick)
+print(f"  alerts --record: {record['episodes']} episodes, {record['caught_early']} warned early, "
+      f"{record['continuing']} continuing, {record['false_alarms']} false alarms, {record['runs']} run(s)")
+check(record["ticks"] == len(tick_rows) and record["runs"] == runs and record["episodes"] == merged,
+      f"`surgewatch alerts --record` counts the stored ticks ({len(tick_rows)}), runs ({runs}) and episodes ({merged})")
+
 calm = [p for p in timeline if p["phase"] == "calm"]
 false_alarms = 0
 for alert_id, (_, kind, fired, _, resolved) in stored.items():
@@ -116,6 +136,9 @@ for alert_id, (_, kind, fired, _, resolved) in stored.items():
         false_alarms += 1
         print(f"      false alarm: {kind} alert fired {at(fired)} in a calm phase with no broken SLO")
 check(false_alarms == 0, f"no alert in the calm phases ({false_alarms} false alarms)")
+warned_sales = sum(1 for lead in leads if lead >= 1.0)
+check(record["caught_early"] + record["continuing"] >= warned_sales,
+      f"`surgewatch alerts --record` counts as warned every sale warned a tick or more ahead ({warned_sales})")
 if len(leads) >= 2:
     check(leads[-1] >= leads[0], f"the last sale was warned at least as early as the first ({leads[-1]:.1f}s >= {leads[0]:.1f}s)")
 check(bool(learning), f"the log shows online learning ({len(learning)} entries)")

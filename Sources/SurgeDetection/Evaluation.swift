@@ -53,8 +53,11 @@ public struct EpisodeScore: Sendable, Equatable {
 
     /// `labels`: per tick, nil when unknown (never part of an episode); `alerting`: an alert is
     /// open after that tick.
+    /// Ticks after which an open alert no longer counts as a warning (30 minutes of 10 s ticks).
+    public static let defaultStaleAfter = 180
+
     public static func score(timestamps: [Double], labels: [Bool?], alerting: [Bool], horizon: Int, mergeGap: Int,
-                             staleAfter: Int = 180) -> EpisodeScore {
+                             staleAfter: Int = defaultStaleAfter) -> EpisodeScore {
         precondition(timestamps.count == labels.count && labels.count == alerting.count)
         var score = EpisodeScore()
         let n = labels.count

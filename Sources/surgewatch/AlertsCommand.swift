@@ -19,6 +19,10 @@ struct AlertsCommand: ParsableCommand {
     @Flag(help: "One JSON array instead of a table.")
     var json = false
 
+    @Flag(help: ArgumentHelp("How the alerts served this host: overload episodes warned early, missed, false alarms, from what the daemon stored each tick.",
+                             discussion: "Scored as replay scores a trace, with the config's horizon and resolve_after (the built-in defaults with --db)."))
+    var record = false
+
     func validate() throws {
         _ = try DatabaseOptions.cutoff(since: since, now: 0)
     }
@@ -27,6 +31,18 @@ struct AlertsCommand: ParsableCommand {
         let path = try database.path()
         let now = Double(time(nil))
         let cutoff = try DatabaseOptions.cutoff(since: since, now: now)
+        if record {
+            let config = try database.loadedConfig()
+            let report: HostRecordReport
+            do {
+                report = try HostRecordReport(path: path, since: cutoff, config: config)
+            } catch {
+                writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
+                throw ExitCode(1)
+            }
+            print(json ? report.json() : report.text(), terminator: "")
+            return
+        }
         let alerts: [AlertRecord]
         do {
             alerts = try AlertHistory(path: path).alerts(since: cutoff)

@@ -32,6 +32,18 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
+    /// The config the database belongs to, for figures that depend on it (`alerts --record`):
+    /// the one `--config` names or the default path's; with `--db`, the built-in defaults.
+    func loadedConfig() throws -> SurgeConfig {
+        if db != nil { return SurgeConfig() }
+        do {
+            return try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath)
+        } catch {
+            writeAll(error.description + "\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+    }
+
     /// The Unix time a `--since DURATION` option reaches back to from `now` (nil: no option).
     static func cutoff(since: String?, now: Double) throws -> Double? {
         guard let since else { return nil }

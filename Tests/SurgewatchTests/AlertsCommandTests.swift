@@ -48,6 +48,42 @@ import SurgeStore
         #expect((list.first?["top_features"] as? [[String: Any]])?.first?["recent"] as? Int == 61)
     }
 
+    /// `alerts --record` over predictions written by the daemon's store: a run that warned of
+    /// its breach 20 s ahead, a restart, a run that caught a breach only as it came and raised
+    /// a false alarm. Ticks of 10 s, as in the built-in defaults `--db` scores with.
+    @Test func recordScoresWhatTheDaemonStored() throws {
+        let path = directory + "/record.db"
+        let store = try SurgeStore(path: path)
+        let start = Double(time(nil)) - 7200
+        for (runStart, states, labels) in [(start, "....ppbbbb..........", "......xxx..........."),
+                                           (start + 1000, "...bb.......ppp.....", "...xx...............")] {
+            for (index, (state, label)) in zip(states, labels).enumerated() {
+                let name = state == "p" ? "predicted" : state == "b" ? "breached" : "normal"
+                store.stage(PredictionRecord(timestamp: runStart + Double(index) * 10, tick: index + 1,
+                                             probability: state == "." ? 0.1 : 0.9, state: name, label: label == "x"))
+            }
+        }
+        try store.commit()
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasSuffix(": 40 ticks covering 6m40s, in 2 runs of the daemon") == true, "\(out)")
+        #expect(lines.contains("overload episodes      2   runs of ticks where the [overload] rule held"), "\(out)")
+        #expect(lines.contains("warned early           1   an alert at most 30m old was open the tick before; median lead 20s"), "\(out)")
+        #expect(lines.contains("not warned             1   1 of them alerted once breached"), "\(out)")
+        #expect(lines.contains { $0.hasPrefix("false alarms           1   ") }, "\(out)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(record["episodes"] as? Int == 2 && record["caught_early"] as? Int == 1 && record["continuing"] as? Int == 0)
+        #expect(record["false_alarms"] as? Int == 1 && record["runs"] as? Int == 2 && record["ticks"] as? Int == 40)
+        #expect(record["median_lead_seconds"] as? Int == 20)
+
+        let (_, recent, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--since", "10m"])
+        #expect(recent == "no predictions stored in that time\n")
+    }
+
     @Test func badArgumentsAndMissingFilesAreClear() throws {
         let (both, _, bothErr) = try DaemonProcess.run(["alerts", "--db", database, "--config", "/etc/x.toml"])
         #expect(both != 0 && bothErr.contains("give --config or --db, not both"))

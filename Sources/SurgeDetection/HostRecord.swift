@@ -1,0 +1,61 @@
+/// How the daemon's own alerts served its host: `replay`'s figures (EpisodeScore), computed
+/// from what the daemon stored each tick (the alert state after the tick and the SLO rule's
+/// verdict) instead of from a replay. A replay of the exported samples re-predicts; this is
+/// what the operator actually got, online learning and restarts included.
+///
+/// The history is cut into runs wherever the daemon restarted (its tick count starts again)
+/// or stalled (more than three intervals between ticks); each run is scored on its own and
+/// the figures added up, so an episode is never joined across a gap the daemon did not see.
+public struct HostRecord: Sendable {
+    public let horizon: Int
+    public let mergeGap: Int
+    public let intervalSeconds: Double
+    public private(set) var ticks = 0
+    public private(set) var first: Double?
+    public private(set) var last: Double?
+    private typealias Run = (timestamps: [Double], labels: [Bool?], alerting: [Bool], lastTick: Int)
+    private var run: Run = ([], [], [], 0)
+    /// The runs before the one in progress.
+    private var closed = EpisodeScore()
+    private var closedRuns = 0
+
+    public init(horizon: Int, mergeGap: Int, intervalSeconds: Double) {
+        self.horizon = horizon
+        self.mergeGap = mergeGap
+        self.intervalSeconds = intervalSeconds
+    }
+
+    /// One stored tick, oldest first. `state` is the `predictions` table's: an alert is open
+    /// after the tick when it is `predicted` or `breached`.
+    public mutating func add(timestamp: Double, tick: Int, state: String, label: Bool?) {
+        if let previous = run.timestamps.last, tick <= run.lastTick || timestamp - previous > 3 * intervalSeconds {
+            closeRun()
+        }
+        run.timestamps.append(timestamp)
+        run.labels.append(label)
+        run.alerting.append(state == "predicted" || state == "breached")
+        run.lastTick = tick
+        ticks += 1
+        if first == nil { first = timestamp }
+        last = timestamp
+    }
+
+    /// The figures over everything added, the run in progress included.
+    public var score: EpisodeScore {
+        var total = closed
+        if !run.timestamps.isEmpty { total.add(score(of: run)) }
+        return total
+    }
+
+    public var runs: Int { closedRuns + (run.timestamps.isEmpty ? 0 : 1) }
+
+    private mutating func closeRun() {
+        closed.add(score(of: run))
+        closedRuns += 1
+        run = ([], [], [], 0)
+    }
+
+    private func score(of run: Run) -> EpisodeScore {
+        EpisodeScore.score(timestamps: run.timestamps, labels: run.labels, alerting: run.alerting, horizon: horizon, mergeGap: mergeGap)
+    }
+}

@@ -1,0 +1,21 @@
+/// Reads the `predictions` table back: what the daemon predicted and decided each tick, and
+/// the SLO rule's verdict, from a database the daemon may be writing (read-only, WAL).
+public struct PredictionHistory {
+    let database: SQLiteDatabase
+
+    public init(path: String) throws {
+        database = try StoreSchema.openForReading(path)
+    }
+
+    /// Every prediction row at or after `since` (Unix seconds), or all, oldest first, read one
+    /// at a time: its time, the run's tick number, the alert state after that tick, and the
+    /// rule's verdict (nil when it could not be judged).
+    public func forEach(since: Double?, _ body: (_ time: Double, _ tick: Int, _ state: String, _ label: Bool?) throws -> Void) throws {
+        let statement = try database.prepare("SELECT ts, tick, state, label FROM predictions WHERE ts >= ?1 ORDER BY ts, id")
+        statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
+        while try statement.step() {
+            try body(statement.value(0).double ?? .nan, Int(statement.value(1).integer ?? 0), statement.value(2).text ?? "",
+                     statement.value(3).integer.map { $0 != 0 })
+        }
+    }
+}

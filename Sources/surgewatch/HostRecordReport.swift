@@ -1,0 +1,63 @@
+import SurgeConfig
+import SurgeDaemon
+import SurgeDetection
+import SurgeStore
+
+/// `surgewatch alerts --record`: the daemon's own record on its host (HostRecord), from the
+/// `predictions` table, in words or as one JSON object.
+struct HostRecordReport {
+    let record: HostRecord
+    let config: SurgeConfig
+
+    init(path: String, since: Double?, config: SurgeConfig) throws {
+        var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
+                                intervalSeconds: config.sampling.interval.seconds)
+        try PredictionHistory(path: path).forEach(since: since) { time, tick, state, label in
+            record.add(timestamp: time, tick: tick, state: state, label: label)
+        }
+        self.record = record
+        self.config = config
+    }
+
+    func text() -> String {
+        guard let first = record.first, let last = record.last else { return "no predictions stored in that time\n" }
+        let s = record.score
+        let interval = config.sampling.interval.seconds
+        let horizon = AlertMessage.duration(Double(config.model.horizonTicks) * interval)
+        let stale = AlertMessage.duration(Double(EpisodeScore.defaultStaleAfter) * interval)
+        let lead = s.medianLeadSeconds.map { "; median lead \(AlertMessage.duration($0))" } ?? ""
+        let missed = s.episodes - s.warned
+        let rows: [(String, String, String)] = [
+            ("overload episodes", "\(s.episodes)", "runs of ticks where the [overload] rule held"),
+            ("warned early", "\(s.caughtEarly)", "an alert at most \(stale) old was open the tick before\(lead)"),
+            ("continuing", "\(s.continuing)", "began inside an alert still open from an earlier breach"),
+            ("not warned", "\(missed)", missed == 0 ? "" : "\(s.caught - s.warned) of them alerted once breached"),
+            ("false alarms", "\(s.falseAlarms)",
+             "\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day: each \(stale) of an alert with no overload in it or \(horizon) after"),
+        ]
+        let span = AlertMessage.duration(s.days * 86400)
+        var lines = ["surgewatch's own record from \(TickLine.rfc3339(first)) to \(TickLine.rfc3339(last)): "
+                     + "\(record.ticks) ticks covering \(span), in \(record.runs) run\(record.runs == 1 ? "" : "s") of the daemon"]
+        for (name, count, note) in rows {
+            let padded = name.padding(18) + count.padding(6, left: true)
+            lines.append(note.isEmpty ? padded : padded + "   " + note)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func json() -> String {
+        let s = record.score
+        func time(_ t: Double?) -> String { t.map { JSONText.string(TickLine.rfc3339($0)) } ?? "null" }
+        return "{\"from\":\(time(record.first)),\"to\":\(time(record.last)),\"ticks\":\(record.ticks),\"runs\":\(record.runs),"
+            + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
+            + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
+            + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay))}\n"
+    }
+}
+
+private extension String {
+    func padding(_ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - count))
+        return left ? fill + self : self + fill
+    }
+}
