@@ -137,6 +137,7 @@ final class TickService: Service {
                 if tick % 60 == 1 {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
                 }
+                if tick % Self.ticksPerDay(config) == 0 { logRecord(config: config, now: collected.sample.timestamp) }
             } catch {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
                                 source: "database", atSeconds: monotonic, logger: logger)
@@ -155,6 +156,28 @@ final class TickService: Service {
             deadline = next.deadline
         }
         return tick
+    }
+
+    /// A day of the config's ticks (of its interval, whatever pace a test runs them at).
+    static func ticksPerDay(_ config: SurgeConfig) -> Int {
+        max(1, Int((86400 / config.sampling.interval.seconds).rounded()))
+    }
+
+    /// Once a day, the daemon's own record over the last day in the log: what
+    /// `surgewatch alerts --record --since 1d` shows, from the rows just committed.
+    private func logRecord(config: SurgeConfig, now: Double) {
+        var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
+                                intervalSeconds: config.sampling.interval.seconds)
+        do {
+            try PredictionHistory(path: store.path).forEach(since: now - 86400) { time, tick, state, label in
+                record.add(timestamp: time, tick: tick, state: state, label: label)
+            }
+        } catch {
+            logger.warning("could not read the last day's predictions for the daily record: \(error)")
+            return
+        }
+        let perDay = AlertMessage.fixed(record.score.falseAlarmsPerDay, 2)
+        logger.notice("record over the last day (\(record.ticks) ticks): \(record.summary) (\(perDay) a day)")
     }
 
     /// Sleeps until `deadline`, waking every half watchdog period to ping systemd when the

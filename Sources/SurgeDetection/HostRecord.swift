@@ -49,6 +49,14 @@ public struct HostRecord: Sendable {
 
     public var runs: Int { closedRuns + (run.timestamps.isEmpty ? 0 : 1) }
 
+    /// The figures in one line, for the daemon's log.
+    public var summary: String {
+        let s = score
+        let lead = s.medianLeadSeconds.map { " (median lead \(AlertMessage.duration($0)))" } ?? ""
+        return "\(s.episodes) overload episode\(s.episodes == 1 ? "" : "s"): \(s.caughtEarly) warned early\(lead), "
+            + "\(s.continuing) continuing, \(s.episodes - s.warned) not warned; \(s.falseAlarms) false alarm\(s.falseAlarms == 1 ? "" : "s")"
+    }
+
     private mutating func closeRun() {
         closed.add(score(of: run))
         closedRuns += 1

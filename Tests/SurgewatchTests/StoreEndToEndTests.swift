@@ -56,6 +56,22 @@ import SurgeJournal
         }
     }
 
+    /// A day of ticks (288 at the config's 5 min, run at 1 ms) ends with the day's record in the
+    /// log, the figures `alerts --record` gives from the same rows.
+    @Test func aDayOfTicksEndsWithTheDaysRecordInTheLog() throws {
+        let scratch = try Scratch(config: "[sampling]\ninterval = \"5m\"\nproc_root = \"\(DaemonEndToEndTests.fixtures)/t2\"\n")
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "288",
+                                        "--tick-interval", "1ms", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(60)) == 0, "\(daemon.stderr)")
+        let line = daemon.stderr.split(separator: "\n").first { $0.contains("record over the last day") }.map(String.init) ?? ""
+        #expect(line.hasSuffix("record over the last day (288 ticks): 0 overload episodes: 0 warned early, 0 continuing, "
+                               + "0 not warned; 0 false alarms (0.00 a day)"), "\(daemon.stderr)")
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state, "--record", "--json"])
+        #expect(code == 0, "\(err)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(record["ticks"] as? Int == 288 && record["runs"] as? Int == 1 && record["episodes"] as? Int == 0)
+    }
+
     @Test func aReaderNeverBlocksTheDaemonOverAMinuteOfTicks() throws {
         let scratch = try Scratch(config: Self.config)
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
