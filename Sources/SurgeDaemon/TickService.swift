@@ -166,12 +166,9 @@ final class TickService: Service {
     /// Once a day, the daemon's own record over the last day in the log: what
     /// `surgewatch alerts --record --since 1d` shows, from the rows just committed.
     private func logRecord(config: SurgeConfig, now: Double) {
-        var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
-                                intervalSeconds: config.sampling.interval.seconds)
+        let record: HostRecord
         do {
-            try PredictionHistory(path: store.path).forEach(since: now - 86400) { time, tick, state, label in
-                record.add(timestamp: time, tick: tick, state: state, label: label)
-            }
+            record = try HostRecord.stored(in: store.path, since: now - 86400, config: config)
         } catch {
             logger.warning("could not read the last day's predictions for the daily record: \(error)")
             return

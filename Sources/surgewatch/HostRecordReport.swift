@@ -10,12 +10,7 @@ struct HostRecordReport {
     let config: SurgeConfig
 
     init(path: String, since: Double?, config: SurgeConfig) throws {
-        var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
-                                intervalSeconds: config.sampling.interval.seconds)
-        try PredictionHistory(path: path).forEach(since: since) { time, tick, state, label in
-            record.add(timestamp: time, tick: tick, state: state, label: label)
-        }
-        self.record = record
+        record = try HostRecord.stored(in: path, since: since, config: config)
         self.config = config
     }
 
