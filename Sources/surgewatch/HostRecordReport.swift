@@ -1,7 +1,6 @@
 import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
-import SurgeStore
 
 /// `surgewatch alerts --record`: the daemon's own record on its host (HostRecord), from the
 /// `predictions` table, in words or as one JSON object.
