@@ -9,8 +9,8 @@ extension HostRecord {
     public static func stored(in path: String, since: Double?, config: SurgeConfig) throws -> HostRecord {
         var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
                                 intervalSeconds: config.sampling.interval.seconds)
-        try PredictionHistory(path: path).forEach(since: since) { time, tick, state, label in
-            record.add(timestamp: time, tick: tick, state: state, label: label)
+        try PredictionHistory(path: path).forEach(since: since) { time, tick, state, label, probability in
+            record.add(timestamp: time, tick: tick, state: state, label: label, probability: probability)
         }
         return record
     }

@@ -13,10 +13,11 @@ public struct HostRecord: Sendable {
     public private(set) var ticks = 0
     public private(set) var first: Double?
     public private(set) var last: Double?
-    private typealias Run = (timestamps: [Double], labels: [Bool?], alerting: [Bool], lastTick: Int)
-    private var run: Run = ([], [], [], 0)
+    private typealias Run = (timestamps: [Double], labels: [Bool?], alerting: [Bool], probabilities: [Double?], lastTick: Int)
+    private var run: Run = ([], [], [], [], 0)
     /// The runs before the one in progress.
     private var closed = EpisodeScore()
+    private var closedReliability = Reliability()
     private var closedRuns = 0
 
     public init(horizon: Int, mergeGap: Int, intervalSeconds: Double) {
@@ -27,13 +28,14 @@ public struct HostRecord: Sendable {
 
     /// One stored tick, oldest first. `state` is the `predictions` table's: an alert is open
     /// after the tick when it is `predicted` or `breached`.
-    public mutating func add(timestamp: Double, tick: Int, state: String, label: Bool?) {
+    public mutating func add(timestamp: Double, tick: Int, state: String, label: Bool?, probability: Double? = nil) {
         if let previous = run.timestamps.last, tick <= run.lastTick || timestamp - previous > 3 * intervalSeconds {
             closeRun()
         }
         run.timestamps.append(timestamp)
         run.labels.append(label)
         run.alerting.append(state == "predicted" || state == "breached")
+        run.probabilities.append(probability)
         run.lastTick = tick
         ticks += 1
         if first == nil { first = timestamp }
@@ -49,6 +51,13 @@ public struct HostRecord: Sendable {
 
     public var runs: Int { closedRuns + (run.timestamps.isEmpty ? 0 : 1) }
 
+    /// How the stored probabilities came true, the run in progress included.
+    public var reliability: Reliability {
+        var total = closedReliability
+        total.add(reliability(of: run))
+        return total
+    }
+
     /// The figures in one line, for the daemon's log.
     public var summary: String {
         let s = score
@@ -59,8 +68,15 @@ public struct HostRecord: Sendable {
 
     private mutating func closeRun() {
         closed.add(score(of: run))
+        closedReliability.add(reliability(of: run))
         closedRuns += 1
-        run = ([], [], [], 0)
+        run = ([], [], [], [], 0)
+    }
+
+    private func reliability(of run: Run) -> Reliability {
+        var table = Reliability()
+        table.add(probabilities: run.probabilities, labels: run.labels, horizon: horizon)
+        return table
     }
 
     private func score(of run: Run) -> EpisodeScore {

@@ -8,14 +8,15 @@ public struct PredictionHistory {
     }
 
     /// Every prediction row at or after `since` (Unix seconds), or all, oldest first, read one
-    /// at a time: its time, the run's tick number, the alert state after that tick, and the
-    /// rule's verdict (nil when it could not be judged).
-    public func forEach(since: Double?, _ body: (_ time: Double, _ tick: Int, _ state: String, _ label: Bool?) throws -> Void) throws {
-        let statement = try database.prepare("SELECT ts, tick, state, label FROM predictions WHERE ts >= ?1 ORDER BY ts, id")
+    /// at a time: its time, the run's tick number, the alert state after that tick, the rule's
+    /// verdict (nil when it could not be judged) and p(overload) (nil while warming up).
+    public func forEach(since: Double?,
+                        _ body: (_ time: Double, _ tick: Int, _ state: String, _ label: Bool?, _ probability: Double?) throws -> Void) throws {
+        let statement = try database.prepare("SELECT ts, tick, state, label, probability FROM predictions WHERE ts >= ?1 ORDER BY ts, id")
         statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
         while try statement.step() {
             try body(statement.value(0).double ?? .nan, Int(statement.value(1).integer ?? 0), statement.value(2).text ?? "",
-                     statement.value(3).integer.map { $0 != 0 })
+                     statement.value(3).integer.map { $0 != 0 }, statement.value(4).double)
         }
     }
 }

@@ -36,6 +36,15 @@ struct HostRecordReport {
             let padded = name.padding(18) + count.padding(6, left: true)
             lines.append(note.isEmpty ? padded : padded + "   " + note)
         }
+        lines.append("how p(overload) came true here (the share of ticks followed by overload within \(horizon)):")
+        let table = record.reliability
+        for band in table.ticks.indices {
+            let edges = Reliability.edges
+            let range = "p \(AlertMessage.fixed(edges[band], 2))-\(AlertMessage.fixed(edges[band + 1], 2))"
+            let share = table.ticks[band] > 0
+                ? AlertMessage.fixed(100 * Double(table.cameTrue[band]) / Double(table.ticks[band]), 1) + " %" : "-"
+            lines.append("  " + range.padding(14) + "\(table.ticks[band])".padding(9, left: true) + " ticks   " + share.padding(7, left: true))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -45,7 +54,16 @@ struct HostRecordReport {
         return "{\"from\":\(time(record.first)),\"to\":\(time(record.last)),\"ticks\":\(record.ticks),\"runs\":\(record.runs),"
             + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
-            + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay))}\n"
+            + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
+            + "\"reliability\":[\(reliabilityJSON())]}\n"
+    }
+
+    private func reliabilityJSON() -> String {
+        let table = record.reliability, edges = Reliability.edges
+        return table.ticks.indices.map { band in
+            "{\"from\":\(JSONText.number(edges[band])),\"to\":\(JSONText.number(edges[band + 1])),"
+                + "\"ticks\":\(table.ticks[band]),\"overload_within_horizon\":\(table.cameTrue[band])}"
+        }.joined(separator: ",")
     }
 }
 

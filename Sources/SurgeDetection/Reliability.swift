@@ -1,0 +1,41 @@
+/// How often the model's predictions came true on a host: for each band of p(overload), the
+/// ticks whose target is known (overload at some tick within the horizon after, the target
+/// the model is trained on) and how many of them were followed by overload. The model's p is
+/// not calibrated (BENCHMARKS.md: it is trained on balanced classes), so this table is how an
+/// operator reads p on this host, and where to set `alert.fire_probability`.
+public struct Reliability: Sendable, Equatable {
+    /// Band edges: [0, 0.1), [0.1, 0.5), [0.5, 0.8), [0.8, 0.95), [0.95, 1].
+    public static let edges: [Double] = [0, 0.1, 0.5, 0.8, 0.95, 1]
+    public private(set) var ticks = [Int](repeating: 0, count: edges.count - 1)
+    public private(set) var cameTrue = [Int](repeating: 0, count: edges.count - 1)
+
+    public init() {}
+
+    static func band(of p: Double) -> Int {
+        edges.dropFirst().firstIndex { p < $0 }.map { $0 - 1 } ?? edges.count - 2
+    }
+
+    /// One uninterrupted run of ticks. A tick counts once its target is known: some tick of
+    /// the next `horizon` (the tick itself when 0) held overload, or all were judged normal.
+    public mutating func add(probabilities: [Double?], labels: [Bool?], horizon: Int) {
+        precondition(probabilities.count == labels.count)
+        for index in probabilities.indices {
+            guard let p = probabilities[index], p.isFinite else { continue }
+            let ahead = horizon == 0 ? index...index : index + 1...index + horizon
+            guard ahead.upperBound < labels.count else { break }
+            let window = labels[ahead]
+            let target: Bool
+            if window.contains(true) { target = true } else if window.contains(nil) { continue } else { target = false }
+            let band = Self.band(of: p)
+            ticks[band] += 1
+            if target { cameTrue[band] += 1 }
+        }
+    }
+
+    public mutating func add(_ other: Reliability) {
+        for band in ticks.indices {
+            ticks[band] += other.ticks[band]
+            cameTrue[band] += other.cameTrue[band]
+        }
+    }
+}
