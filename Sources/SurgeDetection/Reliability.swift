@@ -1,8 +1,9 @@
 /// How often the model's predictions came true on a host: for each band of p(overload), the
-/// ticks whose target is known (overload at some tick within the horizon after, the target
-/// the model is trained on) and how many of them were followed by overload. The model's p is
-/// not calibrated (BENCHMARKS.md: it is trained on balanced classes), so this table is how an
-/// operator reads p on this host, and where to set `alert.fire_probability`.
+/// ticks before a breach (the rule not holding yet) whose target is known, and how many of
+/// them were followed by overload within the horizon (the target the model is trained on).
+/// Ticks inside an episode are left out: there overload going on is no prediction. The model's
+/// p is not calibrated (it is trained on balanced classes), so this table is how an operator
+/// reads p on this host, and where to set `alert.fire_probability`.
 public struct Reliability: Sendable, Equatable {
     /// Band edges: [0, 0.1), [0.1, 0.5), [0.5, 0.8), [0.8, 0.95), [0.95, 1].
     public static let edges: [Double] = [0, 0.1, 0.5, 0.8, 0.95, 1]
@@ -15,12 +16,13 @@ public struct Reliability: Sendable, Equatable {
         edges.dropFirst().firstIndex { p < $0 }.map { $0 - 1 } ?? edges.count - 2
     }
 
-    /// One uninterrupted run of ticks. A tick counts once its target is known: some tick of
-    /// the next `horizon` (the tick itself when 0) held overload, or all were judged normal.
+    /// One uninterrupted run of ticks. A tick counts when the rule was judged not to hold at it
+    /// (any tick with horizon 0, whose target is the tick itself) and its target is known:
+    /// some tick of the next `horizon` held overload, or all were judged normal.
     public mutating func add(probabilities: [Double?], labels: [Bool?], horizon: Int) {
         precondition(probabilities.count == labels.count)
         for index in probabilities.indices {
-            guard let p = probabilities[index], p.isFinite else { continue }
+            guard let p = probabilities[index], p.isFinite, horizon == 0 || labels[index] == false else { continue }
             let ahead = horizon == 0 ? index...index : index + 1...index + horizon
             guard ahead.upperBound < labels.count else { break }
             let window = labels[ahead]

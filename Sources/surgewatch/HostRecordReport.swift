@@ -36,7 +36,7 @@ struct HostRecordReport {
             let padded = name.padding(18) + count.padding(6, left: true)
             lines.append(note.isEmpty ? padded : padded + "   " + note)
         }
-        lines.append("how p(overload) came true here (the share of ticks followed by overload within \(horizon)):")
+        lines.append("how p(overload) came true here (ticks before a breach, and the share followed by overload within \(horizon)):")
         let table = record.reliability
         for band in table.ticks.indices {
             let edges = Reliability.edges

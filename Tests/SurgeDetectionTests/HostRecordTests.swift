@@ -42,17 +42,17 @@ import Testing
         #expect(stalled.score.days > 0)
     }
 
-    /// Each tick counts in its band of p once its target (overload within the horizon after it)
-    /// is known; a tick whose next ticks hold overload came true.
+    /// Each tick before a breach counts in its band of p once its target (overload within the
+    /// horizon after it) is known; a tick whose next ticks hold overload came true.
     @Test func reliabilityCountsWhatCameTruePerBand() {
         var table = Reliability()
         //                 ticks:  0     1    2     3    4    5     6     7
         table.add(probabilities: [0.05, 0.5, 0.97, nil, 0.9, 0.97, 0.1, 1.0],
                   labels: [false, false, false, true, false, nil, false, false], horizon: 2)
-        // Ticks 6 and 7 lack two ticks after them, tick 3 has no p, and tick 4 looks at a nil
-        // label and no overload: unknown. Ticks 1 (p 0.5) and 2 (p 0.97) precede the overload at
-        // tick 3; ticks 0 (p 0.05) and 5 (p 0.97) see none.
-        #expect(table.ticks == [1, 0, 1, 0, 2] && table.cameTrue == [0, 0, 1, 0, 1], "\(table)")
+        // Ticks 6 and 7 lack two ticks after them, tick 3 has no p (and is overload itself),
+        // tick 4 looks at a nil label and no overload (unknown), and tick 5 was not judged.
+        // Ticks 1 (p 0.5) and 2 (p 0.97) precede the overload at tick 3; tick 0 (p 0.05) sees none.
+        #expect(table.ticks == [1, 0, 1, 0, 1] && table.cameTrue == [0, 0, 1, 0, 1], "\(table)")
         var now = Reliability()
         now.add(probabilities: [0.1, 0.95, 0.8], labels: [true, nil, false], horizon: 0)
         #expect(now.ticks == [0, 1, 0, 1, 0] && now.cameTrue == [0, 1, 0, 0, 0], "horizon 0: the tick itself; 0.1 is in [0.1, 0.5)")

@@ -73,10 +73,10 @@ import SurgeStore
         #expect(lines.contains("warned early           1   an alert at most 30m old was open the tick before; median lead 20s"), "\(out)")
         #expect(lines.contains("not warned             1   1 of them alerted once breached"), "\(out)")
         #expect(lines.contains { $0.hasPrefix("false alarms           1   ") }, "\(out)")
-        // p was stored as 0.1 on calm ticks and 0.9 under an alert; 23 and 11 ticks have a known
-        // target (overload within 30 s), and 4 and 5 of them were followed by it.
+        // p was stored as 0.1 on calm ticks and 0.9 under an alert. Before a breach, 23 and 6
+        // ticks have a known target (overload within 30 s); 4 and 2 of them were followed by it.
         #expect(lines.contains("  p 0.10-0.50          23 ticks    17.4 %"), "\(out)")
-        #expect(lines.contains("  p 0.80-0.95          11 ticks    45.5 %"), "\(out)")
+        #expect(lines.contains("  p 0.80-0.95           6 ticks    33.3 %"), "\(out)")
 
         let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
         let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
@@ -84,8 +84,8 @@ import SurgeStore
         #expect(record["false_alarms"] as? Int == 1 && record["runs"] as? Int == 2 && record["ticks"] as? Int == 40)
         #expect(record["median_lead_seconds"] as? Int == 20)
         let bands = try #require(record["reliability"] as? [[String: Any]])
-        #expect(bands.map { $0["ticks"] as? Int } == [0, 23, 0, 11, 0])
-        #expect(bands.map { $0["overload_within_horizon"] as? Int } == [0, 4, 0, 5, 0])
+        #expect(bands.map { $0["ticks"] as? Int } == [0, 23, 0, 6, 0])
+        #expect(bands.map { $0["overload_within_horizon"] as? Int } == [0, 4, 0, 2, 0])
 
         let (_, recent, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--since", "10m"])
         #expect(recent == "no predictions stored in that time\n")
