@@ -28,11 +28,10 @@ struct AlertsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = try database.path()
+        let (path, config) = try database.resolve()
         let now = Double(time(nil))
         let cutoff = try DatabaseOptions.cutoff(since: since, now: now)
         if record {
-            let config = try database.loadedConfig()
             let report: HostRecordReport
             do {
                 report = try HostRecordReport(path: path, since: cutoff, config: config)

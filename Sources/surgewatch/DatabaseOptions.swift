@@ -21,20 +21,18 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// The database path; a config that does not load is said on stderr (exit 1).
-    func path() throws -> String {
-        if let db { return db }
-        do {
-            let loaded = try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath)
-            return StateDirectory.file(loaded.store.path, in: StateDirectory.resolve(override: stateDir))
-        } catch {
-            writeAll(error.description + "\n", to: STDERR_FILENO)
-            throw ExitCode(1)
-        }
+    func path() throws -> String { try resolve().path }
+
+    /// The database path and the config it belongs to, loaded once: the config gives the path
+    /// (store.path in the state directory) and the figures that depend on it (`alerts --record`).
+    func resolve() throws -> (path: String, config: SurgeConfig) {
+        let loaded = try loadedConfig()
+        return (db ?? StateDirectory.file(loaded.store.path, in: StateDirectory.resolve(override: stateDir)), loaded)
     }
 
-    /// The config the database belongs to, for figures that depend on it (`alerts --record`):
-    /// the one `--config` names or the default path's; with `--db`, the built-in defaults.
-    func loadedConfig() throws -> SurgeConfig {
+    /// The one `--config` names or the default path's; with `--db`, the built-in defaults. A
+    /// config that does not load is said on stderr (exit 1).
+    private func loadedConfig() throws -> SurgeConfig {
         if db != nil { return SurgeConfig() }
         do {
             return try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath)
