@@ -173,8 +173,7 @@ final class TickService: Service {
             logger.warning("could not read the last day's predictions for the daily record: \(error)")
             return
         }
-        let perDay = AlertMessage.fixed(record.score.falseAlarmsPerDay, 2)
-        logger.notice("record over the last day (\(record.ticks) ticks): \(record.summary) (\(perDay) a day)")
+        logger.notice("record over the last day (\(record.ticks) ticks): \(record.summary)")
     }
 
     /// Sleeps until `deadline`, waking every half watchdog period to ping systemd when the

@@ -63,7 +63,8 @@ public struct HostRecord: Sendable {
         let s = score
         let lead = s.medianLeadSeconds.map { " (median lead \(AlertMessage.duration($0)))" } ?? ""
         return "\(s.episodes) overload episode\(s.episodes == 1 ? "" : "s"): \(s.caughtEarly) warned early\(lead), "
-            + "\(s.continuing) continuing, \(s.episodes - s.warned) not warned; \(s.falseAlarms) false alarm\(s.falseAlarms == 1 ? "" : "s")"
+            + "\(s.continuing) continuing, \(s.episodes - s.warned) not warned; \(s.falseAlarms) false alarm\(s.falseAlarms == 1 ? "" : "s") "
+            + "(\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day)"
     }
 
     private mutating func closeRun() {

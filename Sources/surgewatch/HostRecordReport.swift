@@ -37,9 +37,8 @@ struct HostRecordReport {
             lines.append(note.isEmpty ? padded : padded + "   " + note)
         }
         lines.append("how p(overload) came true here (ticks before a breach, and the share followed by overload within \(horizon)):")
-        let table = record.reliability
+        let table = record.reliability, edges = Reliability.edges
         for band in table.ticks.indices {
-            let edges = Reliability.edges
             let range = "p \(AlertMessage.fixed(edges[band], 2))-\(AlertMessage.fixed(edges[band + 1], 2))"
             let share = table.ticks[band] > 0
                 ? AlertMessage.fixed(100 * Double(table.cameTrue[band]) / Double(table.ticks[band]), 1) + " %" : "-"
