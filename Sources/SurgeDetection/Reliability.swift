@@ -40,4 +40,23 @@ public struct Reliability: Sendable, Equatable {
             cameTrue[band] += other.cameTrue[band]
         }
     }
+
+    /// The table in words, one band a line, under a heading that names the horizon.
+    public func lines(horizon: String) -> [String] {
+        var lines = ["how p(overload) came true (ticks before a breach, and the share followed by overload within \(horizon)):"]
+        for band in ticks.indices {
+            let range = "p \(AlertMessage.fixed(Self.edges[band], 2))-\(AlertMessage.fixed(Self.edges[band + 1], 2))"
+            let share = ticks[band] > 0 ? AlertMessage.fixed(100 * Double(cameTrue[band]) / Double(ticks[band]), 1) + " %" : "-"
+            lines.append("  " + range.padded(to: 14) + "\(ticks[band])".padded(to: 9, left: true) + " ticks   " + share.padded(to: 7, left: true))
+        }
+        return lines
+    }
+
+    /// The table as a JSON array, one object a band.
+    public var json: String {
+        "[" + ticks.indices.map { band in
+            "{\"from\":\(JSONText.number(Self.edges[band])),\"to\":\(JSONText.number(Self.edges[band + 1])),"
+                + "\"ticks\":\(ticks[band]),\"overload_within_horizon\":\(cameTrue[band])}"
+        }.joined(separator: ",") + "]"
+    }
 }

@@ -33,17 +33,10 @@ struct HostRecordReport {
         var lines = ["surgewatch's own record from \(TickLine.rfc3339(first)) to \(TickLine.rfc3339(last)): "
                      + "\(record.ticks) ticks covering \(span), in \(record.runs) run\(record.runs == 1 ? "" : "s") of the daemon"]
         for (name, count, note) in rows {
-            let padded = name.padding(18) + count.padding(6, left: true)
+            let padded = name.padded(to: 18) + count.padded(to: 6, left: true)
             lines.append(note.isEmpty ? padded : padded + "   " + note)
         }
-        lines.append("how p(overload) came true here (ticks before a breach, and the share followed by overload within \(horizon)):")
-        let table = record.reliability, edges = Reliability.edges
-        for band in table.ticks.indices {
-            let range = "p \(AlertMessage.fixed(edges[band], 2))-\(AlertMessage.fixed(edges[band + 1], 2))"
-            let share = table.ticks[band] > 0
-                ? AlertMessage.fixed(100 * Double(table.cameTrue[band]) / Double(table.ticks[band]), 1) + " %" : "-"
-            lines.append("  " + range.padding(14) + "\(table.ticks[band])".padding(9, left: true) + " ticks   " + share.padding(7, left: true))
-        }
+        lines += record.reliability.lines(horizon: horizon)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -54,21 +47,6 @@ struct HostRecordReport {
             + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
-            + "\"reliability\":[\(reliabilityJSON())]}\n"
-    }
-
-    private func reliabilityJSON() -> String {
-        let table = record.reliability, edges = Reliability.edges
-        return table.ticks.indices.map { band in
-            "{\"from\":\(JSONText.number(edges[band])),\"to\":\(JSONText.number(edges[band + 1])),"
-                + "\"ticks\":\(table.ticks[band]),\"overload_within_horizon\":\(table.cameTrue[band])}"
-        }.joined(separator: ",")
-    }
-}
-
-private extension String {
-    func padding(_ width: Int, left: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, width - count))
-        return left ? fill + self : self + fill
+            + "\"reliability\":\(record.reliability.json)}\n"
     }
 }

@@ -10,6 +10,9 @@ struct ReplaySummary {
     var seconds: Double
     var learningSteps: Int
     var rollbacks: Int
+    /// How surgewatch's p came true on this trace (the table `alerts --record` shows for a host).
+    var reliability = Reliability()
+    var horizonSeconds: Double
 
     init(trace: Trace, result: ReplayResult, config: SurgeConfig, tuning: Baselines.Tuning? = nil) {
         let horizon = config.model.horizonTicks, gap = config.alert.resolveAfter
@@ -21,6 +24,8 @@ struct ReplaySummary {
                                       fireAfter: config.alert.fireAfter, resolveAfter: gap, tuning: tuning) {
             rows.append((baseline.name, baseline.detail, baseline.score, baseline.chosenOn))
         }
+        reliability.add(probabilities: result.probabilities, labels: result.labels, horizon: horizon)
+        horizonSeconds = Double(horizon) * trace.tickSeconds
         ticks = trace.count
         tickSeconds = trace.tickSeconds
         seconds = result.seconds
@@ -39,6 +44,7 @@ struct ReplaySummary {
                          + pad("\(s.continuing)", 12) + pad(s.medianLeadSeconds.map { "\(Int($0)) s" } ?? "-", 15) + pad(format(s.falseAlarmsPerDay), 18)
                          + pad("\(s.caughtEarly - s.falseAlarms)", 6) + "(\(row.detail))")
         }
+        lines += reliability.lines(horizon: AlertMessage.duration(horizonSeconds))
         return lines.joined(separator: "\n")
     }
 
@@ -47,7 +53,7 @@ struct ReplaySummary {
             let s = row.score
             return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"continuing\":\(s.continuing),\"warned_fraction\":\(format(s.warnedFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
         }
-        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"results\":[\(entries.joined(separator: ","))]}\n"
+        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"results\":[\(entries.joined(separator: ","))],\"reliability\":\(reliability.json)}\n"
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }

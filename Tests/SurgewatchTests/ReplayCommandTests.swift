@@ -82,6 +82,13 @@ import Testing
         let summary = try String(contentsOfFile: json, encoding: .utf8)
         #expect(summary.contains("\"chosen_on\":null"))
         #expect(summary.contains("\"caught_early\":1,\"recall\":1,\"early_fraction\":1,\"continuing\":0,\"warned_fraction\":1,"), "\(summary)")
+        // How p came true: of the ticks before the breach with a known target, exactly the three
+        // before it (horizon 3) were followed by overload, and the model was sure of them.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any])
+        let bands = try #require(object["reliability"] as? [[String: Any]])
+        #expect(bands.count == 5 && bands.compactMap { $0["overload_within_horizon"] as? Int }.reduce(0, +) == 3, "\(bands)")
+        #expect((bands.last?["overload_within_horizon"] as? Int) == 3, "\(bands)")
+        #expect(out.contains("how p(overload) came true (ticks before a breach, and the share followed by overload within 30s):"), "\(out)")
         #expect(summary.contains("\"chosen_on\":\"\(Self.trace)\""))
 
         let narrow = directory + "/narrow.csv", refused = directory + "/refused.csv"
