@@ -36,7 +36,7 @@ events = [e for e in ours if "SURGE_EVENT" in e]
 learning = [e["MESSAGE"] for e in ours if str(e.get("MESSAGE", "")).startswith("online learning")]
 
 db = sqlite3.connect(f"file:{work}/state/surgewatch.db?mode=ro", uri=True)
-ticks = db.execute("SELECT ts, probability, state, label FROM predictions ORDER BY ts").fetchall()
+ticks = db.execute("SELECT ts, probability, state, label, tick FROM predictions ORDER BY ts, id").fetchall()
 stored = {row[0]: row for row in db.execute(
     "SELECT id, kind, fired_at, escalated_at, resolved_at FROM alerts ORDER BY fired_at")}
 listed = json.loads(subprocess.run([binary, "alerts", "--db", f"{work}/state/surgewatch.db", "--since", "1d", "--json"],
@@ -44,7 +44,7 @@ listed = json.loads(subprocess.run([binary, "alerts", "--db", f"{work}/state/sur
 
 # SLO episodes: runs of ticks whose rule label is 1.
 episodes, current = [], None
-for ts, _, _, label in ticks:
+for ts, _, _, label, _ in ticks:
     if label == 1:
         current = current or [ts, ts]
         current[1] = ts
@@ -112,9 +112,8 @@ for number, sale in enumerate(sales, 1):
 # tick count restarts or ticks lie more than three intervals apart, as the command cuts them.
 record = json.loads(subprocess.run([binary, "alerts", "--config", f"{work}/surgewatch.toml", "--state-dir", f"{work}/state",
                                     "--record", "--json"], check=True, capture_output=True, text=True).stdout)
-tick_rows = db.execute("SELECT ts, tick, label FROM predictions ORDER BY ts, id").fetchall()
 runs, merged, last_end, previous = 0, 0, None, None
-for index, (ts, tick, label) in enumerate(tick_rows):
+for index, (ts, _, _, label, tick) in enumerate(ticks):
     if previous is None or tick <= previous[1] or ts - previous[0] > 3.0:
         runs, last_end = runs + 1, None
     if label == 1:
@@ -124,8 +123,8 @@ for index, (ts, tick, label) in enumerate(tick_rows):
     previous = (ts, tick)
 print(f"  alerts --record: {record['episodes']} episodes, {record['caught_early']} warned early, "
       f"{record['continuing']} continuing, {record['false_alarms']} false alarms, {record['runs']} run(s)")
-check(record["ticks"] == len(tick_rows) and record["runs"] == runs and record["episodes"] == merged,
-      f"`surgewatch alerts --record` counts the stored ticks ({len(tick_rows)}), runs ({runs}) and episodes ({merged})")
+check(record["ticks"] == len(ticks) and record["runs"] == runs and record["episodes"] == merged,
+      f"`surgewatch alerts --record` counts the stored ticks ({len(ticks)}), runs ({runs}) and episodes ({merged})")
 
 calm = [p for p in timeline if p["phase"] == "calm"]
 false_alarms = 0
