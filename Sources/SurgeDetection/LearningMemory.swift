@@ -2,9 +2,9 @@ import SurgeConfig
 import SurgeModel
 
 /// The memory online learning takes for a config, allocated when the pipeline starts: the
-/// rings of labelled windows (replay and held out), the training workspace of one mini-batch,
-/// and the weight sets (the frozen, serving, live and last good weights, Adam's two moments and
-/// the gradients). It grows with window × features (rings) and window × hidden × layers
+/// rings of labelled windows (replay and held out), the training workspaces and gradients of
+/// a mini-batch's two halves (BatchHalves), and the weight sets (the frozen, serving, live and
+/// last good weights, Adam's two moments and the combined gradient). It grows with window × features (rings) and window × hidden × layers
 /// (workspace), so a long window can take far more than the model itself.
 public struct LearningMemory: Sendable, Equatable {
     public var ringBytes: Int
@@ -20,7 +20,7 @@ public struct LearningMemory: Sendable, Equatable {
         let float = MemoryLayout<Float>.stride
         let window = windowTicks * shape.features
         ringBytes = (2 * policy.capacityPerClass + 2 * (policy.holdoutCapacity / 2)) * window * float
-        workspaceBytes = LSTMWorkspace.floatCount(shape: shape, batch: policy.batch, steps: windowTicks) * float
+        workspaceBytes = BatchHalves.floatCount(shape: shape, batch: policy.batch, windowTicks: windowTicks) * float
         weightBytes = 7 * shape.parameterCount * float
     }
 

@@ -42,7 +42,7 @@ final class LearningStepEngine: @unchecked Sendable {
     private var lastGood: LSTMParameters
     private var optimizer: Adam
     private var gradients: LSTMParameters
-    private let workspace: LSTMWorkspace
+    private let halves: BatchHalves
 
     init(parameters: LSTMParameters, windowTicks: Int, policy: LearningPolicy) {
         self.policy = policy
@@ -50,7 +50,8 @@ final class LearningStepEngine: @unchecked Sendable {
         lastGood = parameters
         optimizer = Adam(parameterCount: parameters.shape.parameterCount, learningRate: policy.learningRate)
         gradients = .zeros(parameters.shape)
-        workspace = LSTMWorkspace(shape: parameters.shape, batch: policy.batch, steps: windowTicks)
+        halves = BatchHalves(shape: parameters.shape, batch: policy.batch, windowTicks: windowTicks,
+                             sideBySide: policy.halvesSideBySide)
     }
 
     /// Tests hold a step here to show that the ticks go on without it.
@@ -65,9 +66,9 @@ final class LearningStepEngine: @unchecked Sendable {
     }
 
     private func step(_ job: LearningJob) -> LearningOutcome {
-        live.forward(job.inputs, workspace: workspace)
-        let loss = live.loss(labels: job.labels, classWeights: job.classWeights, workspace: workspace)
-        live.backward(labels: job.labels, classWeights: job.classWeights, workspace: workspace, gradients: &gradients)
+        let loss = gradients.values.withUnsafeMutableBufferPointer { gradients in
+            halves.evaluate(live, inputs: job.inputs, labels: job.labels, classWeights: job.classWeights, gradients: gradients)
+        }
         guard loss.isFinite, gradients.clipNorm(policy.clipNorm).isFinite else {
             return outcome(loss: nil, event: .skippedNonFinite)
         }
@@ -94,8 +95,7 @@ final class LearningStepEngine: @unchecked Sendable {
     private func loss(of model: LSTMClassifier, on heldOut: [HeldOutBatch]) -> Float {
         var total: Float = 0
         for batch in heldOut {
-            model.forward(batch.inputs, workspace: workspace)
-            total += model.loss(labels: batch.labels, classWeights: batch.classWeights, workspace: workspace)
+            total += halves.evaluate(model, inputs: batch.inputs, labels: batch.labels, classWeights: batch.classWeights)
         }
         return total / Float(heldOut.count)
     }

@@ -31,6 +31,10 @@ public struct LearningPolicy: Sendable, Equatable {
     /// this fraction (plus 0.02 absolute, so near-zero losses do not trigger on noise).
     public var rollbackMargin: Float = 0.25
     public var seed: UInt64 = 1
+    /// Each mini-batch is computed as two halves (BatchHalves). Side by side, the second runs on
+    /// a thread of its own: `replay` with two threads. The daemon runs them one after the other
+    /// (false), which gives the same weights on one core at a time.
+    public var halvesSideBySide = false
 
     public init() {}
 

@@ -28,6 +28,7 @@ public enum ReplayRunner {
         let ids = IDSequence(seed: seed)
         var settings = settings
         settings.learning.seed = seed
+        settings.learning.halvesSideBySide = parallel
         let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock,
                                              makeID: { ids.next() })
         var result = ReplayResult(probabilities: [], alerting: [], labels: [], events: [], learningSteps: 0, rollbacks: 0,

@@ -7,7 +7,8 @@ import SurgeSimulation
 /// Per-tick CPU time of the detection pipeline as the daemon runs it (default config: window
 /// 30, 4 features, 2 × 32 LSTM, online learning on: one Adam mini-batch of 32 every 10 ticks),
 /// over a simulated flash-sale trace so that labels, pending targets, learning and alerts all
-/// happen. Also replay speed with learning off and on (whole-trace throughput).
+/// happen. Also replay speed with learning off and on (whole-trace throughput), each with two
+/// threads and with one.
 struct PipelineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
@@ -46,14 +47,20 @@ struct PipelineBench: ParsableCommand {
                                                    parallel: false)
         config.learning.online = true
         let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
+        let learnedOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model,
+                                                    parallel: false)
         let frozenOneThreadRate = Double(trace.count) / frozenOneThread.seconds
         let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds
+        let learnedOneThreadRate = Double(trace.count) / learnedOneThread.seconds
+        // Learning starts once the buffer holds both classes, so part of this trace replays
+        // without steps; the share of ticks under a step's pace says how much.
+        let learningShare = Double(learned.learningSteps * settings.learning.stepEvery) / Double(trace.count)
         if json {
-            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
+            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"replay_ticks_per_s_learn_one_thread\":\(Int(learnedOneThreadRate)),\"replay_learning_share\":\(format(learningShare)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
         } else {
             print("per tick (CPU): median \(format(ticks.median)) µs, p99 \(format(ticks.p99)) µs over \(trace.count) ticks")
             print("ticks that learned (\(learningTicks.count)): median \(format(learning.median)) µs")
-            print("replay: \(Int(frozenRate)) ticks/s learning off (\(Int(frozenOneThreadRate)) on one thread), \(Int(learnedRate)) ticks/s learning on")
+            print("replay: \(Int(frozenRate)) ticks/s learning off (\(Int(frozenOneThreadRate)) on one thread), \(Int(learnedRate)) ticks/s learning on (\(Int(learnedOneThreadRate)) on one thread; steps over \(format(100 * learningShare)) % of the trace)")
         }
     }
 }

@@ -40,7 +40,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Also score surgewatch's probabilities under a grid of [alert] policies and print the best ones for this trace (hindsight: a starting point for tuning on your own traces).")
     var policyGrid = false
 
-    @Option(help: "Threads with --no-learn: 2 predicts the trace's later part ahead on a second thread (same output), 1 does not.")
+    @Option(help: "2: with --no-learn, predict the trace's later part ahead on a second thread; with learning, run each mini-batch's two halves side by side. 1 does neither. The output is the same.")
     var threads = 2
 
     func run() throws {

@@ -7,8 +7,9 @@ import SurgeModel
 import SurgeSampling
 @testable import SurgeDetection
 
-/// Replay with learning off predicts the trace's later part on a second thread; its output
-/// must be the single-threaded replay's, bit for bit, gaps and all.
+/// Replay with two threads must give the single-threaded replay's output bit for bit: with
+/// learning off it predicts the trace's later part on a second thread (gaps and all), with
+/// learning on it runs each mini-batch's halves side by side, as the daemon runs them in turn.
 @Suite struct ReplayRunnerTests {
     let schema = MetricSchema(["a", "b", "c", "y"])
 
@@ -45,8 +46,11 @@ import SurgeSampling
         return trace
     }
 
-    func replay(_ trace: Trace, parallel: Bool) throws -> ReplayResult {
-        let config = config()
+    func replay(_ trace: Trace, parallel: Bool, learning: Bool = false) throws -> ReplayResult {
+        var config = config()
+        config.learning.online = learning
+        config.learning.minimumWindowsPerClass = 8
+        config.learning.stepEveryTicks = 2
         return try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: ModelCatalog.fresh(config),
                                     seed: 3, parallel: parallel)
     }
@@ -68,5 +72,18 @@ import SurgeSampling
             #expect(one.events.count >= 4, "alerts fire and resolve, so the comparison covers them")
             #expect(Set(one.probabilities.compactMap { $0 }).count > 100, "the fresh model's predictions vary")
         }
+    }
+
+    @Test func learningWithTheHalvesSideBySideChangesNothing() throws {
+        let trace = trace(ticks: 1_500)
+        let one = try replay(trace, parallel: false, learning: true), two = try replay(trace, parallel: true, learning: true)
+        #expect(one.learningSteps > 200, "learning ran through most of the trace")
+        #expect(one.learningSteps == two.learningSteps)
+        #expect(one.model.parameters.values.map(\.bitPattern) == two.model.parameters.values.map(\.bitPattern))
+        #expect(one.probabilities == two.probabilities)
+        #expect(one.alerting == two.alerting)
+        #expect(one.events == two.events)
+        let fresh = ModelCatalog.fresh(config())
+        #expect(one.model.parameters != fresh.parameters, "the weights learned")
     }
 }
