@@ -19,11 +19,16 @@ public struct HostRecord: Sendable {
     private var closed = EpisodeScore()
     private var closedReliability = Reliability()
     private var closedRuns = 0
+    /// The closed runs' ticks, for `series` (kept only when asked for: the daemon's daily
+    /// record does not need them).
+    private var closedSeries: [PolicyGrid.Series]?
 
-    public init(horizon: Int, mergeGap: Int, intervalSeconds: Double) {
+    /// `keepingSeries`: also keep every run's ticks, for `series` (`alerts --record --policy-grid`).
+    public init(horizon: Int, mergeGap: Int, intervalSeconds: Double, keepingSeries: Bool = false) {
         self.horizon = horizon
         self.mergeGap = mergeGap
         self.intervalSeconds = intervalSeconds
+        closedSeries = keepingSeries ? [] : nil
     }
 
     /// One stored tick, oldest first. `state` is the `predictions` table's: an alert is open
@@ -51,6 +56,17 @@ public struct HostRecord: Sendable {
 
     public var runs: Int { closedRuns + (run.timestamps.isEmpty ? 0 : 1) }
 
+    /// Each run's stored p and SLO verdicts, to replay other alert policies on (PolicyGrid);
+    /// empty unless made `keepingSeries`.
+    public var series: [PolicyGrid.Series] {
+        guard let closedSeries else { return [] }
+        return closedSeries + (run.timestamps.isEmpty ? [] : [Self.series(of: run)])
+    }
+
+    private static func series(of run: Run) -> PolicyGrid.Series {
+        PolicyGrid.Series(timestamps: run.timestamps, labels: run.labels, probabilities: run.probabilities)
+    }
+
     /// How the stored probabilities came true, the run in progress included.
     public var reliability: Reliability {
         var total = closedReliability
@@ -71,6 +87,7 @@ public struct HostRecord: Sendable {
         closed.add(score(of: run))
         closedReliability.add(reliability(of: run))
         closedRuns += 1
+        closedSeries?.append(Self.series(of: run))
         run = ([], [], [], [], 0)
     }
 

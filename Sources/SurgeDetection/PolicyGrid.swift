@@ -5,12 +5,35 @@ import SurgeConfig
 /// calibrated probabilities compare at their own best operating points, and an operator sees
 /// which `[alert]` settings would have served a trace best (in hindsight: on that trace).
 public enum PolicyGrid {
+    /// Ticks in a row: a trace, or one run of the daemon (HostRecord), scored on its own so
+    /// that no alert or episode spans a restart.
+    public struct Series: Sendable {
+        public var timestamps: [Double]
+        public var labels: [Bool?]
+        public var probabilities: [Double?]
+
+        public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?]) {
+            self.timestamps = timestamps
+            self.labels = labels
+            self.probabilities = probabilities
+        }
+    }
+
     public static func report(timestamps: [Double], labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> [String] {
+        report(series: [Series(timestamps: timestamps, labels: labels, probabilities: probabilities)], config: config)
+    }
+
+    /// The same over several series, their figures added up.
+    public static func report(series: [Series], config: SurgeConfig) -> [String] {
         let horizon = config.model.horizonTicks
         func score(_ policy: AlertPolicy) -> EpisodeScore {
-            EpisodeScore.score(timestamps: timestamps, labels: labels,
-                               alerting: alertSeries(probabilities: probabilities, labels: labels, policy: policy),
-                               horizon: horizon, mergeGap: config.alert.resolveAfter)
+            var total = EpisodeScore()
+            for part in series where !part.timestamps.isEmpty {
+                total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
+                                             alerting: alertSeries(probabilities: part.probabilities, labels: part.labels, policy: policy),
+                                             horizon: horizon, mergeGap: config.alert.resolveAfter))
+            }
+            return total
         }
         let own = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
                               fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,

@@ -23,8 +23,13 @@ struct AlertsCommand: ParsableCommand {
                              discussion: "Scored as replay scores a trace, with the config's horizon and resolve_after (the built-in defaults with --db)."))
     var record = false
 
+    @Flag(help: ArgumentHelp("With --record: replay a grid of [alert] policies on the stored probabilities and print the best ones for this host.",
+                             discussion: "In hindsight, on this host's own history: where to set fire_probability and fire_after here."))
+    var policyGrid = false
+
     func validate() throws {
         _ = try DatabaseOptions.cutoff(since: since, now: 0)
+        if policyGrid && !record { throw ValidationError("--policy-grid goes with --record") }
     }
 
     func run() throws {
@@ -34,7 +39,7 @@ struct AlertsCommand: ParsableCommand {
         if record {
             let report: HostRecordReport
             do {
-                report = try HostRecordReport(path: path, since: cutoff, config: config)
+                report = try HostRecordReport(path: path, since: cutoff, config: config, policyGrid: policyGrid)
             } catch {
                 writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
                 throw ExitCode(1)

@@ -7,10 +7,13 @@ import SurgeDetection
 struct HostRecordReport {
     let record: HostRecord
     let config: SurgeConfig
+    /// PolicyGrid's lines on the stored history, when asked for (`--policy-grid`).
+    let policyGrid: [String]?
 
-    init(path: String, since: Double?, config: SurgeConfig) throws {
-        record = try HostRecord.stored(in: path, since: since, config: config)
+    init(path: String, since: Double?, config: SurgeConfig, policyGrid: Bool = false) throws {
+        record = try HostRecord.stored(in: path, since: since, config: config, keepingSeries: policyGrid)
         self.config = config
+        self.policyGrid = policyGrid ? PolicyGrid.report(series: record.series, config: config) : nil
     }
 
     func text() -> String {
@@ -37,6 +40,13 @@ struct HostRecordReport {
             lines.append(note.isEmpty ? padded : padded + "   " + note)
         }
         lines += record.reliability.lines(horizon: horizon)
+        if let policyGrid {
+            // The stored p does not depend on the alerts (learning reads the SLO rule's
+            // verdicts, not the alerts), so another policy replayed on it is what that policy
+            // would have done here.
+            lines.append("other [alert] policies replayed on the stored p (in hindsight, on this host's own history):")
+            lines += policyGrid.map { "  " + $0 }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -47,6 +57,7 @@ struct HostRecordReport {
             + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
-            + "\"reliability\":\(record.reliability.json)}\n"
+            + "\"reliability\":\(record.reliability.json)"
+            + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
     }
 }

@@ -91,6 +91,44 @@ import SurgeStore
         #expect(recent == "no predictions stored in that time\n")
     }
 
+    /// Two runs in which p rose to 0.6 for the two ticks before each breach: under the default
+    /// policy (p ≥ 0.8) neither was warned; the grid replays the stored p and finds the lower
+    /// threshold that would have warned both with no false alarm.
+    @Test func policyGridReplaysOtherPoliciesOnTheStoredProbabilities() throws {
+        let path = directory + "/grid.db"
+        let store = try SurgeStore(path: path)
+        let start = Double(time(nil)) - 7200
+        for runStart in [start, start + 1000] {
+            for index in 0..<30 {
+                let overload = (8...10).contains(index)
+                let p = (6...7).contains(index) ? 0.6 : overload ? 0.9 : 0.05
+                store.stage(PredictionRecord(timestamp: runStart + Double(index) * 10, tick: index + 1, probability: p,
+                                             state: (8...13).contains(index) ? "breached" : "normal", label: overload))
+            }
+        }
+        try store.commit()
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--policy-grid"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.contains("not warned             2   2 of them alerted once breached"), "\(out)")
+        #expect(lines.contains("other [alert] policies replayed on the stored p (in hindsight, on this host's own history):"), "\(out)")
+        #expect(lines.contains { $0.hasPrefix("  the config's policy:  2 episodes, 0 early (0 %), 0.0 false alarms/day") }, "\(out)")
+        let best = try #require(lines.first { $0.hasPrefix("  best early - false alarms:  ") }, "\(out)")
+        #expect(best.contains("2 episodes, 2 early (100 %), 0.0 false alarms/day, median lead 20 s"), "\(best)")
+        #expect(best.contains("[fire_probability = 0."), "\(best)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--policy-grid", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let grid = try #require(record["policy_grid"] as? [String])
+        #expect(grid.count == 4 && grid[1].hasPrefix("best early - false alarms:  2 episodes, 2 early"), "\(grid)")
+        let (_, plain, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        #expect(!plain.contains("policy_grid"))
+
+        let (alone, _, aloneErr) = try DaemonProcess.run(["alerts", "--db", path, "--policy-grid"])
+        #expect(alone != 0 && aloneErr.contains("--policy-grid goes with --record"), "\(aloneErr)")
+    }
+
     @Test func badArgumentsAndMissingFilesAreClear() throws {
         let (both, _, bothErr) = try DaemonProcess.run(["alerts", "--db", database, "--config", "/etc/x.toml"])
         #expect(both != 0 && bothErr.contains("give --config or --db, not both"))
