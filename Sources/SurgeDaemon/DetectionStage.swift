@@ -46,7 +46,7 @@ final class DetectionStage {
         settings.learningExecution = .background
         // A reload keeps the alert that is open, so its resolved event still comes.
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
-                                         history: history)
+                                         history: history, pastReliability: Self.storedReliability(store: store, config: config, logger: logger))
         lastCheckpoint = clock.unixSeconds(clock.now)
         logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
         let unread = config.netlinkMetricsLeftMissing
@@ -60,6 +60,17 @@ final class DetectionStage {
             } else {
                 logger.info("online learning holds \(memory.description)")
             }
+        }
+    }
+
+    /// How the stored predictions came true, for predicted alerts to quote; empty (and said)
+    /// when the database cannot be read, which costs only that.
+    static func storedReliability(store: SurgeStore, config: SurgeConfig, logger: Logger) -> Reliability {
+        do {
+            return try Reliability.stored(in: store.path, config: config)
+        } catch {
+            logger.warning("could not read the stored predictions, so alerts will not say how p came true here until new ticks do: \(error)")
+            return Reliability()
         }
     }
 

@@ -16,3 +16,20 @@ extension HostRecord {
         return record
     }
 }
+
+extension Reliability {
+    /// How the predictions stored in the database at `path` came true, read row by row without
+    /// keeping them (the daemon seeds its pipeline's RunningReliability with it at start). Runs
+    /// are cut where HostRecord cuts them, so the table equals `alerts --record`'s.
+    public static func stored(in path: String, config: SurgeConfig) throws -> Reliability {
+        var running = RunningReliability(horizon: config.model.horizonTicks)
+        let interval = config.sampling.interval.seconds
+        var previous: (time: Double, tick: Int)?
+        try PredictionHistory(path: path).forEach(since: nil) { time, tick, _, label, probability in
+            if let previous, tick <= previous.tick || time - previous.time > 3 * interval { running.breakRun() }
+            running.add(probability: probability, label: label)
+            previous = (time, tick)
+        }
+        return running.table
+    }
+}

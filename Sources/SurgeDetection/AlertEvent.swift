@@ -47,6 +47,26 @@ public struct AlertEvent: Sendable, Equatable {
     public var note: String?
     /// Sent by `surgewatch test-alert` to check the alert path; no overload behind it.
     public var isTest = false
+    /// On a predicted alert's `fired` event: how ticks with p in the same band came out on this
+    /// host so far (RunningReliability), since p is not a calibrated probability.
+    public var pastOutcome: PastOutcome?
+
+    /// Of the ticks before a breach with p in [from, to), how many were followed by overload
+    /// within the horizon.
+    public struct PastOutcome: Sendable, Equatable {
+        public var from: Double
+        public var to: Double
+        public var ticks: Int
+        public var cameTrue: Int
+        public var share: Double { ticks > 0 ? Double(cameTrue) / Double(ticks) : 0 }
+
+        public init(from: Double, to: Double, ticks: Int, cameTrue: Int) {
+            self.from = from
+            self.to = to
+            self.ticks = ticks
+            self.cameTrue = cameTrue
+        }
+    }
 
     /// A fresh random 128-bit id in hex, the form journald uses for ids.
     public static func newID() -> String {

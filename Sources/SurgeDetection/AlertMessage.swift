@@ -11,7 +11,7 @@ public enum AlertMessage {
         let p = event.probability.map { "p=" + fixed($0, 2) } ?? "no prediction yet"
         switch (event.event, event.kind) {
         case (.fired, .predicted):
-            return "overload predicted within \(duration(event.horizonSeconds)) (\(p))" + changes(event.topFeatures)
+            return "overload predicted within \(duration(event.horizonSeconds)) (\(p)\(pastOutcome(event)))" + changes(event.topFeatures)
         case (.fired, .breached):
             let lead = event.escalatedFrom == .predicted ? "predicted overload arrived: SLO breached" : "overload: SLO breached"
             return "\(lead) (\(p))" + changes(event.topFeatures)
@@ -22,6 +22,13 @@ public enum AlertMessage {
             if let note = event.note { text += ": \(note)" }
             return text
         }
+    }
+
+    /// "; here p 0.95-1.00 came true 53 % of 178 times": p is not calibrated, so the alert
+    /// says what such a p has meant on this host.
+    static func pastOutcome(_ event: AlertEvent) -> String {
+        guard let past = event.pastOutcome else { return "" }
+        return "; here p \(fixed(past.from, 2))-\(fixed(past.to, 2)) came true \(fixed(100 * past.share, 0)) % of \(past.ticks) times"
     }
 
     static func changes(_ features: [AlertEvent.FeatureChange]) -> String {

@@ -19,6 +19,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// Present when learning online; it owns the live weights then.
     public let learner: OnlineLearner?
     private var frozenModel: LSTMClassifier
+    /// How p came true on this host: the stored history the daemon started from, then every
+    /// tick. A predicted alert quotes its band (AlertEvent.pastOutcome).
+    public private(set) var reliability: RunningReliability
 
     public struct Settings: Sendable {
         public var features: [String]
@@ -77,6 +80,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels.
     public init(settings: Settings, schema: MetricSchema, model: ModelFile, clock: C,
                 restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil,
+                pastReliability: Reliability = Reliability(),
                 makeID: @escaping @Sendable () -> String = AlertEvent.newID) throws(PipelineError) {
         guard model.features.map(\.name) == settings.features else {
             throw .modelFeatures(model: model.features.map(\.name), config: settings.features)
@@ -90,6 +94,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
+        reliability = RunningReliability(horizon: settings.horizonTicks, table: pastReliability)
         learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning,
                                                              execution: settings.learningExecution) : nil
         for age in 0..<window.count {
@@ -131,7 +136,11 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
         let observation = AlertObservation(probability: probability, ruleHolds: label,
                                            topFeatures: mayAlert ? topFeatures() : [])
-        let events = alerts.observe(observation)
+        reliability.add(probability: probability, label: label)
+        var events = alerts.observe(observation)
+        for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {
+            events[index].pastOutcome = events[index].probability.flatMap(reliability.outcome(of:))
+        }
         let state: String
         switch alerts.open?.kind {
         case .breached?: state = "breached"

@@ -28,10 +28,15 @@ public struct Reliability: Sendable, Equatable {
             let window = labels[ahead]
             let target: Bool
             if window.contains(true) { target = true } else if window.contains(nil) { continue } else { target = false }
-            let band = Self.band(of: p)
-            ticks[band] += 1
-            if target { cameTrue[band] += 1 }
+            count(p, cameTrue: target)
         }
+    }
+
+    /// One tick with a known target.
+    mutating func count(_ p: Double, cameTrue target: Bool) {
+        let band = Self.band(of: p)
+        ticks[band] += 1
+        if target { cameTrue[band] += 1 }
     }
 
     public mutating func add(_ other: Reliability) {

@@ -51,8 +51,13 @@ struct TestAlertCommand: ParsableCommand {
             event.isTest = true
             return event
         }
+        // Like a real predicted alert, it quotes how such a p came true here, once the stored
+        // history has enough ticks in its band (so the SURGE_P_* fields can be checked too).
+        var predicted = event(.fired, .predicted, 0, 0.9)
+        let stored = try? Reliability.stored(in: store.path, config: loaded)
+        predicted.pastOutcome = stored.flatMap { RunningReliability(horizon: loaded.model.horizonTicks, table: $0).outcome(of: 0.9) }
         var failures: [AlertFanOut.Failure] = []
-        for step in [event(.fired, .predicted, 0, 0.9), event(.fired, .breached, 0, 0.95), event(.resolved, .breached, 0, 0.1)] {
+        for step in [predicted, event(.fired, .breached, 0, 0.95), event(.resolved, .breached, 0, 0.1)] {
             failures += fanOut.deliver(step)
         }
         do {

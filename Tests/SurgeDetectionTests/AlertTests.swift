@@ -21,6 +21,9 @@ import Testing
         escalation.escalatedFrom = .predicted
         #expect(AlertMessage.text(for: escalation) == "predicted overload arrived: SLO breached (p=0.91)")
         #expect(AlertMessage.text(for: event(.resolved, .breached)) == "overload alert resolved after 4m10s (breached, peak p=0.97)")
+        var quoted = event(.fired, .predicted)
+        quoted.pastOutcome = AlertEvent.PastOutcome(from: 0.8, to: 0.95, ticks: 248, cameTrue: 103)
+        #expect(AlertMessage.text(for: quoted) == "overload predicted within 30s (p=0.91; here p 0.80-0.95 came true 42 % of 248 times)")
         var test = event(.fired, .predicted)
         test.isTest = true
         #expect(AlertMessage.text(for: test).hasPrefix("TEST (no overload): overload predicted"))

@@ -42,6 +42,7 @@ struct JournalEndToEndTests {
         #expect(entries.allSatisfy { $0["SURGE_ALERT_ID"] == id }, "one id from fired to resolved")
         #expect(entries[1]["SURGE_ESCALATED_FROM"] == "predicted")
         #expect(entries[2]["SURGE_NOTE"] == "test alert from surgewatch test-alert")
+        #expect(entries[0]["SURGE_P_BAND"] == nil, "no stored history to say how p came true here")
 
         // The database and `surgewatch alerts` agree with the journal.
         let (code, json, _) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state, "--json"])
@@ -52,6 +53,34 @@ struct JournalEndToEndTests {
         #expect(list.first?["kind"] as? String == "breached")
         #expect(list.first?["resolved_at"] is String)
         #expect(list.first?["message"] as? String == entries[0]["MESSAGE"])
+    }
+
+    /// With a stored history in which p 0.8-0.95 came true 6 times of 24 before a breach, a
+    /// predicted alert at p 0.9 (the test alert's) quotes it in its message and its fields.
+    @Test func aPredictedAlertQuotesHowItsBandCameTrueHere() throws {
+        let scratch = try Scratch(config: config())
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let store = try SurgeStore(path: scratch.state + "/surgewatch.db")
+        let start = Double(time(nil)) - 86400
+        // 24 rounds of 5 ticks: p 0.9 then four at p 0.05; every fourth round breaches on its
+        // second tick, within the horizon (3 ticks) of the 0.9.
+        for index in 0..<120 {
+            let round = index / 5, position = index % 5
+            let overload = round % 4 == 0 && position == 1
+            store.stage(PredictionRecord(timestamp: start + Double(index), tick: index + 1,  // the config's 1 s ticks
+                                         probability: position == 0 ? 0.9 : 0.05, state: overload ? "breached" : "normal", label: overload))
+        }
+        try store.commit()
+
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
+        #expect(run.status == 0, "\(run.stderr)")
+        let predicted = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "predicted" })
+        #expect(predicted["SURGE_P_BAND"] == "0.80-0.95")
+        #expect(predicted["SURGE_P_BAND_TICKS"] == "24")
+        #expect(predicted["SURGE_P_CAME_TRUE"] == "0.2500")
+        #expect(predicted["MESSAGE"]?.contains("(p=0.90; here p 0.80-0.95 came true 25 % of 24 times)") == true, "\(predicted["MESSAGE"] ?? "")")
+        let breached = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "breached" })
+        #expect(breached["SURGE_P_BAND"] == nil)
     }
 
     @Test func daemonLogsAreStructuredJournalEntries() throws {

@@ -1,0 +1,59 @@
+import Foundation
+import InMemoryLogging
+import Logging
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSampling
+import SurgeStore
+import Testing
+@testable import SurgeDaemon
+
+/// At start the daemon reads how its stored predictions came true (Reliability.stored), row by
+/// row, so that predicted alerts can quote it: the same table `alerts --record` prints.
+@Suite struct StoredReliabilityTests {
+    let path = NSTemporaryDirectory() + "surgewatch-reliability-\(UUID().uuidString.prefix(8)).db"
+
+    @Test func theStreamedTableIsTheRecordsTable() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SurgeStore(path: path)
+        var generator = SeededGenerator(seed: 21)
+        var time = 1_700_000_000.0
+        // Three runs: a restart (ticks start again at 1) and a stall of ten minutes.
+        for (run, ticks) in [400, 300, 500].enumerated() {
+            if run == 2 { time += 600 }
+            var overloadLeft = 0
+            for tick in 1...ticks {
+                let u = Double(generator.nextUnitFloat())
+                if overloadLeft == 0 && u > 0.95 { overloadLeft = 3 }
+                let overload = overloadLeft > 0
+                overloadLeft = max(0, overloadLeft - 1)
+                store.stage(PredictionRecord(timestamp: time, tick: tick, probability: u < 0.03 ? nil : Double(generator.nextUnitFloat()),
+                                             state: overload ? "breached" : "normal", label: u > 0.01 && u < 0.02 ? nil : overload))
+                time += 10
+            }
+        }
+        try store.commit()
+
+        var config = SurgeConfig()
+        config.model.features = ["x"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.model.horizonTicks = 2
+        config.window.ticks = 5
+        config.overload.any = [try OverloadCondition.parse("y > 0.5").get()]
+        config.overload.all = []
+        let streamed = try Reliability.stored(in: path, config: config)
+        let record = try HostRecord.stored(in: path, since: nil, config: config)
+        #expect(record.runs == 3)
+        #expect(streamed == record.reliability)
+        #expect(streamed.ticks.reduce(0, +) > 1_000 && streamed.cameTrue.reduce(0, +) > 50, "\(streamed)")
+
+        // The daemon's detection stage starts from it.
+        let stage = try DetectionStage(config: config, schema: MetricSchema(["x", "y"]),
+                                       source: ModelSource(model: ModelCatalog.fresh(config), origin: "fresh"), store: store,
+                                       alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil,
+                                       logger: Logger(label: "test") { _ in InMemoryLogHandler() })
+        #expect(stage.pipeline.reliability.table == streamed)
+    }
+}
