@@ -35,14 +35,8 @@ import Testing
         }
         try store.commit()
 
-        var config = SurgeConfig()
-        config.model.features = ["x"]
-        config.model.hidden = 4
-        config.model.layers = 1
+        var config = CheckpointTests().config  // a small model over x, rule y > 0.5
         config.model.horizonTicks = 2
-        config.window.ticks = 5
-        config.overload.any = [try OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
         let streamed = try Reliability.stored(in: path, config: config)
         let record = try HostRecord.stored(in: path, since: nil, config: config)
         #expect(record.runs == 3)

@@ -58,14 +58,8 @@ import SurgeSampling
     /// predicted alerts quote their band; its breached and resolved events quote nothing. A
     /// pipeline without history quotes nothing before a band has 20 ticks of its own.
     @Test func aPredictedAlertQuotesHowItsBandCameTrue() throws {
-        var config = SurgeConfig()
-        config.model.features = ["a"]
-        config.model.hidden = 4
-        config.model.layers = 1
+        var config = PipelineLearningTests().config()  // a small model over x, rule y > 0.5
         config.model.horizonTicks = 1
-        config.window.ticks = 4
-        config.overload.any = [try OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
         config.learning.online = false
         config.alert.fireProbability = 0.2
         config.alert.fireAtOnceProbability = 1
@@ -76,7 +70,7 @@ import SurgeSampling
         }
         func events(past: Reliability) throws -> [AlertEvent] {
             let clock = TraceClock(unixSeconds: 0)
-            let schema = MetricSchema(["a", "y"])
+            let schema = MetricSchema(["x", "y"])
             let pipeline = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10), schema: schema,
                                                  model: ModelCatalog.fresh(config), clock: clock, pastReliability: past)
             var events: [AlertEvent] = []
