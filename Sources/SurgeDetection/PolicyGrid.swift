@@ -41,7 +41,7 @@ public enum PolicyGrid {
         let ownScore = score(own)
         var lines = ["the config's policy:  \(describe(ownScore))"]
         // Without an episode every policy ties, and a "best" would be an arbitrary pick.
-        guard ownScore.episodes > 0 else { return lines + ["no overload episode on this trace: nothing to choose a policy by"] }
+        guard ownScore.episodes > 0 else { return lines + ["no overload episode in these ticks: nothing to choose a policy by"] }
         var grid: [(policy: String, score: EpisodeScore)] = []
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {

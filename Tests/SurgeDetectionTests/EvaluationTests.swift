@@ -73,7 +73,7 @@ import SurgeSampling
         let calm = PolicyGrid.report(timestamps: timestamps, labels: [Bool?](repeating: false, count: 400),
                                      probabilities: probabilities, config: SurgeConfig())
         #expect(calm == ["the config's policy:  0 episodes, 43.2 false alarms/day",
-                         "no overload episode on this trace: nothing to choose a policy by"])
+                         "no overload episode in these ticks: nothing to choose a policy by"])
     }
 
     /// A third episode announced only at p 0.5, and a blip of 0.5 with nothing after it: fire
