@@ -1,7 +1,7 @@
 import SurgeConfig
 
 /// Per-tick probabilities scored like `replay`: under the config's alert policy, and under the
-/// best policies of a grid (fire threshold × ticks in a row), so predictors with differently
+/// best policies of a grid (fire threshold × ticks in a row × resolve band), so predictors with differently
 /// calibrated probabilities compare at their own best operating points, and an operator sees
 /// which `[alert]` settings would have served a trace best (in hindsight: on that trace).
 public enum PolicyGrid {
@@ -45,12 +45,17 @@ public enum PolicyGrid {
         var grid: [(policy: String, score: EpisodeScore)] = []
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
-                let resolve = min(config.alert.resolveProbability, fire * 0.6)
-                let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
-                                         fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)
-                // In the config's own words, so a line can be copied into [alert].
-                grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)",
-                             score(policy)))
+                // The resolve threshold tied to the fire threshold, then wider bands: a wide band
+                // holds one alert through a hot spell instead of re-firing at each burst
+                // (BENCHMARKS.md, "The resolve threshold"). Ties keep the first, the tied one.
+                let tied = min(config.alert.resolveProbability, fire * 0.6)
+                for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
+                    let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
+                                             fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)
+                    // In the config's own words, so a line can be copied into [alert].
+                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)",
+                                 score(policy)))
+                }
             }
         }
         // Ties go to fewer false alarms, as for the baselines.

@@ -94,6 +94,23 @@ import SurgeSampling
         #expect(lines[2].hasPrefix("fewest false alarms at >= 70 % early:  3 episodes, 3 early (100 %)"), "\(lines)")
     }
 
+    /// Two breaches a hundred ticks apart, p dipping to 0.35 between them with a spike to 0.99
+    /// that nothing follows, and a calm stretch at p 0.9 that nothing follows either. Only a
+    /// fire threshold above 0.9 stays quiet in the calm, and only a resolve threshold under the
+    /// dip holds one alert through the spike: the best is a wide band the tied grid lacks.
+    @Test func theGridTriesWiderResolveBands() {
+        var labels = [Bool?](repeating: false, count: 1_000), probabilities = [Double?](repeating: 0.05, count: 1_000)
+        for tick in 105..<197 { probabilities[tick] = 0.35 }
+        for tick in Array(97..<105) + Array(140..<142) + Array(197..<205) { probabilities[tick] = 0.99 }
+        for tick in Array(100..<105) + Array(200..<205) { labels[tick] = true }
+        for tick in 500..<511 { probabilities[tick] = 0.9 }
+        let lines = PolicyGrid.report(timestamps: (0..<1_000).map { Double($0) * 10 }, labels: labels, probabilities: probabilities,
+                                      config: SurgeConfig())
+        #expect(lines[0].hasPrefix("the config's policy:  2 episodes, 2 early (100 %), 17.28 false alarms/day"), "\(lines)")
+        #expect(lines[1] == "best early - false alarms:  2 episodes, 2 early (100 %), 0.0 false alarms/day, median lead 530 s  "
+                + "[fire_probability = 0.95, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.30]", "\(lines)")
+    }
+
     /// A hot spell: warned once, then one alert holds through a second breach 250 ticks later.
     /// No policy warns 70 % early by the strict count; by early + continuing every one that
     /// fires on the warning does.
