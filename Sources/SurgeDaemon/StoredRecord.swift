@@ -26,7 +26,7 @@ extension Reliability {
         let interval = config.sampling.interval.seconds
         var previous: (time: Double, tick: Int)?
         try PredictionHistory(path: path).forEach(since: nil) { time, tick, _, label, probability in
-            if let previous, tick <= previous.tick || time - previous.time > 3 * interval { running.breakRun() }
+            if let previous, HostRecord.breaksRun(after: previous, time: time, tick: tick, intervalSeconds: interval) { running.breakRun() }
             running.add(probability: probability, label: label)
             previous = (time, tick)
         }

@@ -34,7 +34,8 @@ public struct HostRecord: Sendable {
     /// One stored tick, oldest first. `state` is the `predictions` table's: an alert is open
     /// after the tick when it is `predicted` or `breached`.
     public mutating func add(timestamp: Double, tick: Int, state: String, label: Bool?, probability: Double? = nil) {
-        if let previous = run.timestamps.last, tick <= run.lastTick || timestamp - previous > 3 * intervalSeconds {
+        if let previous = run.timestamps.last,
+           Self.breaksRun(after: (previous, run.lastTick), time: timestamp, tick: tick, intervalSeconds: intervalSeconds) {
             closeRun()
         }
         run.timestamps.append(timestamp)
@@ -55,6 +56,12 @@ public struct HostRecord: Sendable {
     }
 
     public var runs: Int { closedRuns + (run.timestamps.isEmpty ? 0 : 1) }
+
+    /// A stored tick starts a new run of the daemon when its tick count started again (a
+    /// restart) or more than three intervals passed since the previous one (a stall).
+    public static func breaksRun(after previous: (time: Double, tick: Int), time: Double, tick: Int, intervalSeconds: Double) -> Bool {
+        tick <= previous.tick || time - previous.time > 3 * intervalSeconds
+    }
 
     /// Each run's stored p and SLO verdicts, to replay other alert policies on (PolicyGrid);
     /// empty unless made `keepingSeries`.
