@@ -21,10 +21,14 @@ final class BatchHalves: @unchecked Sendable {
     private let sideBySide: Bool
 
     init(shape: LSTMShape, batch: Int, windowTicks: Int, sideBySide: Bool) {
-        let first = batch / 2
-        let ranges = first > 0 ? [0..<first, first..<batch] : [0..<batch]
-        halves = ranges.map { Half(windows: $0, shape: shape, windowTicks: windowTicks) }
+        halves = Self.split(batch).map { Half(windows: $0, shape: shape, windowTicks: windowTicks) }
         self.sideBySide = sideBySide && halves.count == 2
+    }
+
+    /// The windows of each half (one part for a batch of 1).
+    private static func split(_ batch: Int) -> [Range<Int>] {
+        let first = batch / 2
+        return first > 0 ? [0..<first, first..<batch] : [0..<batch]
     }
 
     /// The batch's class-weighted mean cross-entropy under `model`; with `gradients`, also its
@@ -60,9 +64,7 @@ final class BatchHalves: @unchecked Sendable {
 
     /// Floats the halves' workspaces and gradients take (LearningMemory).
     static func floatCount(shape: LSTMShape, batch: Int, windowTicks: Int) -> Int {
-        let first = batch / 2
-        let sizes = first > 0 ? [first, batch - first] : [batch]
-        return sizes.reduce(0) { $0 + LSTMWorkspace.floatCount(shape: shape, batch: $1, steps: windowTicks) + shape.parameterCount }
+        split(batch).reduce(0) { $0 + LSTMWorkspace.floatCount(shape: shape, batch: $1.count, steps: windowTicks) + shape.parameterCount }
     }
 }
 

@@ -22,13 +22,20 @@ public struct Reliability: Sendable, Equatable {
     public mutating func add(probabilities: [Double?], labels: [Bool?], horizon: Int) {
         precondition(probabilities.count == labels.count)
         for index in probabilities.indices {
-            guard let p = probabilities[index], p.isFinite, horizon == 0 || labels[index] == false else { continue }
             let ahead = horizon == 0 ? index...index : index + 1...index + horizon
             guard ahead.upperBound < labels.count else { break }
-            let window = labels[ahead]
-            let target: Bool
-            if window.contains(true) { target = true } else if window.contains(nil) { continue } else { target = false }
-            count(p, cameTrue: target)
+            count(probabilities[index], label: labels[index], horizon: horizon, ahead: labels[ahead])
+        }
+    }
+
+    /// One tick whose next `horizon` labels are `ahead` (with horizon 0, its own): counted when
+    /// the rule did not hold at it and its target is known. RunningReliability counts with it too.
+    mutating func count(_ probability: Double?, label: Bool?, horizon: Int, ahead: some Collection<Bool?>) {
+        guard let p = probability, p.isFinite, horizon == 0 || label == false else { return }
+        if ahead.contains(true) {
+            count(p, cameTrue: true)
+        } else if !ahead.contains(nil) {
+            count(p, cameTrue: false)
         }
     }
 

@@ -21,15 +21,9 @@ public struct RunningReliability: Sendable, Equatable {
         recent.append((probability, label))
         if recent.count > horizon + 1 { recent.removeFirst() }
         guard recent.count == horizon + 1 else { return }
-        // The oldest tick held now has its whole target in view (with horizon 0, itself),
-        // counted as Reliability.add counts it.
-        guard let p = recent[0].p, p.isFinite, horizon == 0 || recent[0].label == false else { return }
-        let ahead = recent[(horizon == 0 ? 0 : 1)...]
-        if ahead.contains(where: { $0.label == true }) {
-            table.count(p, cameTrue: true)
-        } else if !ahead.contains(where: { $0.label == nil }) {
-            table.count(p, cameTrue: false)
-        }
+        // The oldest tick held now has its whole target in view (with horizon 0, itself).
+        table.count(recent[0].p, label: recent[0].label, horizon: horizon,
+                    ahead: recent[(horizon == 0 ? 0 : 1)...].lazy.map(\.label))
     }
 
     /// The daemon restarted or stalled: no target reaches across.
