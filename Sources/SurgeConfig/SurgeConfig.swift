@@ -71,8 +71,11 @@ public struct SurgeConfig: Equatable, Sendable {
     public struct Alert: Equatable, Sendable {
         /// `fire_probability`: p(overload) at or above which a predicted alert may fire.
         public var fireProbability = 0.8
-        /// `resolve_probability`: p(overload) below which an alert may resolve.
-        public var resolveProbability = 0.5
+        /// `resolve_probability`: p(overload) below which an alert may resolve. A wide band:
+        /// p dips between the bursts of a hot spell, and an alert resolving at 0.5 closed in
+        /// each dip and fired again, a false alarm whenever no breach followed. 0.2 was chosen
+        /// on the training traces (BENCHMARKS.md, "The resolve threshold").
+        public var resolveProbability = 0.2
         /// `fire_after`: ticks p must stay at or above fire_probability, 1 ... 100.
         public var fireAfter = 2
         /// `fire_at_once_probability`: p(overload) at or above which a predicted alert fires
@@ -80,6 +83,12 @@ public struct SurgeConfig: Equatable, Sendable {
         public var fireAtOnceProbability = 0.95
         /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
         public var resolveAfter = 3
+
+        /// When a predicted alert fires, in words: "fire at p >= 0.8 for 2 ticks or 0.95 once".
+        public var firing: String {
+            let atOnce = fireAtOnceProbability < 1 ? " or \(fireAtOnceProbability) once" : ""
+            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)"
+        }
     }
 
     public struct Store: Equatable, Sendable {

@@ -48,7 +48,8 @@ public enum PolicyGrid {
                 // The resolve threshold tied to the fire threshold, then wider bands: a wide band
                 // holds one alert through a hot spell instead of re-firing at each burst
                 // (BENCHMARKS.md, "The resolve threshold"). Ties keep the first, the tied one.
-                let tied = min(config.alert.resolveProbability, fire * 0.6)
+                // The grid is the same whatever the config's band, which line one scores.
+                let tied = min(0.5, fire * 0.6)
                 for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
                                              fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)

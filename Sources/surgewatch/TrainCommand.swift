@@ -36,6 +36,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy) or 'loss' (lowest validation loss).")
     var select = "episodes"
 
+    @Option(help: "With --select episodes, the ranking's alerts resolve below this p, or below the config's resolve_probability if higher: each episode's warning then counts on its own, and the daemon's band does not change which epoch is kept.")
+    var rankResolveProbability = OfflineTrainer.Options().rankingResolveProbability
+
     func run() throws {
         try reportingFailures {
             guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
@@ -60,14 +63,20 @@ struct TrainCommand: ParsableCommand {
                 throw ToolFailure("--select must be one of \(OfflineTrainer.Selection.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             options.selection = selection
+            guard rankResolveProbability > 0 && rankResolveProbability < 1 else { throw ToolFailure("--rank-resolve-probability must be in (0, 1)") }
+            options.rankingResolveProbability = rankResolveProbability
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1
             writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
+            if selection == .episodes {
+                let alert = trainer.rankingConfig.alert
+                writeAll("epochs ranked by validation episodes warned early minus false alarms; alerts \(alert.firing), resolve below \(alert.resolveProbability) for \(alert.resolveAfter) ticks\n", to: STDERR_FILENO)
+            }
             let result = trainer.train(traces) { report in
                 var line = "epoch \(report.epoch)/\(epochs)  loss \(Self.format(Double(report.trainLoss)))"
                 if let loss = report.validationLoss { line += "  validation loss \(Self.format(Double(loss)))" }
                 if let score = report.validation {
-                    line += "  episodes \(score.episodes), caught early \(score.caughtEarly), false alarms/day \(Self.format(score.falseAlarmsPerDay))"
+                    line += "  episodes \(score.episodes), caught early \(score.caughtEarly), continuing \(score.continuing), false alarms \(score.falseAlarms) (\(Self.format(score.falseAlarmsPerDay))/day)"
                 }
                 writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
             }

@@ -99,6 +99,27 @@ import SurgeSampling
         #expect(noEpisodes.best?.epoch == 2 && !noEpisodes.byEpisodes, "no validation episodes: the loss decides")
     }
 
+    /// The epochs are ranked with alerts resolving at 0.5 at least, whatever band the daemon
+    /// resolves at, so the config's operating band does not choose the model.
+    @Test func theRankingResolvesAtItsOwnBand() {
+        func rankingResolve(fire: Double = 0.8, resolve: Double, floor: Double? = nil) -> Double {
+            var config = Self.config
+            config.alert.fireProbability = fire
+            config.alert.resolveProbability = resolve
+            var options = OfflineTrainer.Options()
+            if let floor { options.rankingResolveProbability = floor }
+            let ranking = OfflineTrainer(config: config, options: options).rankingConfig
+            #expect(!ranking.learning.online, "validation replays do not learn")
+            #expect(ranking.alert.fireProbability == fire && ranking.alert.fireAfter == config.alert.fireAfter)
+            return ranking.alert.resolveProbability
+        }
+        #expect(rankingResolve(resolve: 0.2) == 0.5, "a wide band is narrowed for the ranking")
+        #expect(rankingResolve(resolve: 0.6) == 0.6, "a narrower band is the config's own")
+        #expect(rankingResolve(fire: 0.5, resolve: 0.3) == 0.3, "never at or above the fire threshold")
+        #expect(rankingResolve(resolve: 0.2, floor: 0.1) == 0.2)
+        #expect(rankingResolve(resolve: 0.2, floor: 0.3) == 0.3)
+    }
+
     /// Thinning keeps every overload window, every normal window within `near` ticks of one,
     /// and every k-th of the rest.
     @Test func thinningKeepsTheNearMisses() {

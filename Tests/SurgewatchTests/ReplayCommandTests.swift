@@ -163,6 +163,8 @@ import Testing
                                                           "--epochs", "2", "--seed", seed], timeout: .seconds(120))
             #expect(code == 0, "\(err)")
             #expect(err.contains("epoch 2/2"), "progress per epoch on stderr")
+            #expect(err.contains("epochs ranked by validation episodes warned early minus false alarms; alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"),
+                    "the ranking's band, 0.5 whatever the config's: \(err)")
             #expect(out.contains("model for 5 features, window 30, horizon 3"))
             models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
         }
