@@ -27,7 +27,7 @@ final class DetectionStage {
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
          clock: SystemAlertClock, history: SampleWindow?, openAlert: AlertStateMachine<SystemAlertClock>.OpenAlert? = nil,
-         logger: Logger) throws {
+         reliability carried: RunningReliability? = nil, logger: Logger) throws {
         self.config = config
         self.store = store
         self.alerts = alerts
@@ -44,9 +44,13 @@ final class DetectionStage {
         var settings = DetectionPipeline<SystemAlertClock>.Settings(config: config, untrained: untrained)
         // Learning steps run beside the ticks, which never wait for one.
         settings.learningExecution = .background
-        // A reload keeps the alert that is open, so its resolved event still comes.
+        // A reload keeps the alert that is open, so its resolved event still comes, and how p
+        // came true, which counts the ticks not yet written too; at another horizon the stored
+        // predictions are read again, since each tick's target spans the horizon.
+        let reliability = carried.flatMap { $0.horizon == config.model.horizonTicks ? $0 : nil }
+            ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
-                                         history: history, pastReliability: Self.storedReliability(store: store, config: config, logger: logger))
+                                         history: history, reliability: reliability)
         lastCheckpoint = clock.unixSeconds(clock.now)
         logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
         let unread = config.netlinkMetricsLeftMissing

@@ -105,7 +105,8 @@ final class TickService: Service {
                     detection.checkpoint()
                     detection = try DetectionStage(config: newConfig, schema: collector.schema, source: source, store: store, alerts: alerts,
                                                    clock: alertClock, history: detection.pipeline.window,
-                                                   openAlert: detection.pipeline.alerts.open, logger: logger)
+                                                   openAlert: detection.pipeline.alerts.open,
+                                                   reliability: detection.pipeline.reliability, logger: logger)
                 } catch {
                     logger.error("the new configuration's model is unusable, predicting with the previous one: \(error)")
                 }

@@ -77,10 +77,11 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     }
 
     /// `model` must have been made for `settings.features` (names and order) and window length;
-    /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels.
+    /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels;
+    /// `reliability` (how p came true before) is used if it counts at this horizon.
     public init(settings: Settings, schema: MetricSchema, model: ModelFile, clock: C,
                 restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil,
-                pastReliability: Reliability = Reliability(),
+                reliability past: RunningReliability? = nil,
                 makeID: @escaping @Sendable () -> String = AlertEvent.newID) throws(PipelineError) {
         guard model.features.map(\.name) == settings.features else {
             throw .modelFeatures(model: model.features.map(\.name), config: settings.features)
@@ -94,7 +95,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
-        reliability = RunningReliability(horizon: settings.horizonTicks, table: pastReliability)
+        reliability = past.flatMap { $0.horizon == settings.horizonTicks ? $0 : nil } ?? RunningReliability(horizon: settings.horizonTicks)
         learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning,
                                                              execution: settings.learningExecution) : nil
         for age in 0..<window.count {

@@ -49,5 +49,24 @@ import Testing
                                        alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil,
                                        logger: Logger(label: "test") { _ in InMemoryLogHandler() })
         #expect(stage.pipeline.reliability.table == streamed)
+
+        // A reload keeps the running table, ticks not yet stored included; at another horizon
+        // it reads the stored predictions again.
+        var running = stage.pipeline.reliability
+        for tick in 0..<40 { running.add(probability: 0.97, label: tick % 4 == 3) }
+        #expect(running.table != streamed)
+        let schema = MetricSchema(["x", "y"])
+        func reloaded(_ config: SurgeConfig) throws -> RunningReliability {
+            try DetectionStage(config: config, schema: schema, source: ModelSource(model: ModelCatalog.fresh(config), origin: "fresh"),
+                               store: store, alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil, reliability: running,
+                               logger: Logger(label: "test") { _ in InMemoryLogHandler() }).pipeline.reliability
+        }
+        #expect(try reloaded(config) == running)
+        var longer = config
+        longer.model.horizonTicks = 3
+        let rereadTable = try reloaded(longer)
+        let storedAtThree = try Reliability.stored(in: path, config: longer)
+        #expect(rereadTable.horizon == 3 && rereadTable.table == storedAtThree)
+        #expect(rereadTable.table != streamed, "counted at the new horizon")
     }
 }

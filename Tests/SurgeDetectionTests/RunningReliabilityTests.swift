@@ -72,7 +72,8 @@ import SurgeSampling
             let clock = TraceClock(unixSeconds: 0)
             let schema = MetricSchema(["x", "y"])
             let pipeline = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10), schema: schema,
-                                                 model: ModelCatalog.fresh(config), clock: clock, pastReliability: past)
+                                                 model: ModelCatalog.fresh(config), clock: clock,
+                                                 reliability: RunningReliability(horizon: config.model.horizonTicks, table: past))
             var events: [AlertEvent] = []
             for tick in 0..<40 {
                 clock.set(unixSeconds: Double(tick) * 10)
