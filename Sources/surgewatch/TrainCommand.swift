@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Keep every normal window within this many ticks of an overload window (the near misses), beyond --max-normal-windows.")
     var keepNormalNear = 0
 
-    @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy) or 'loss' (lowest validation loss).")
+    @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy with --rank-resolve-probability) or 'loss' (lowest validation loss).")
     var select = "episodes"
 
     @Option(help: "With --select episodes, the ranking's alerts resolve below this p, or below the config's resolve_probability if higher: each episode's warning then counts on its own, and the daemon's band does not change which epoch is kept.")
