@@ -4,13 +4,15 @@ import SurgeSampling
 /// The alerting a shop could have without surgewatch, scored on the same trace with the same
 /// hysteresis (`alertSeries`), each also alerting on the SLO rule itself:
 /// - `reactive`: the SLO rule alone (Alertmanager on the SLO): it can never warn early;
-/// - `cpu threshold`: warn when cpu_busy ≥ θ, θ one of 0.05 ... 0.99;
+/// - `cpu threshold`: warn when cpu_busy ≥ θ, θ one of 0.05 ... 0.99; alone, or with a
+///   resolve band: the alert, once open, holds while cpu_busy ≥ b·θ (b one of `bands`), as
+///   surgewatch's holds while p ≥ resolve_probability;
 /// - `listen queue`: warn when the fullest accept queue (tcp_listen_queue_ratio) is ≥ θ full,
 ///   θ one of 0.01 ... 0.99: the queue fills before it overflows, and the built-in model reads
-///   it, so a static threshold on it is the peer to beat;
+///   it, so a static threshold on it is the peer to beat; with the same resolve bands;
 /// - `warning level`: the rule's own condition at a fraction of its limit (e.g. CPU pressure
 ///   ≥ 40 beside the rule's > 50), the warning a Prometheus user writes beside the critical
-///   rule; the fraction one of 0.10 ... 0.99 (`WarningLevelBaseline`);
+///   rule; the fraction one of 0.10 ... 0.99 (`WarningLevelBaseline`), with the same bands;
 /// - `holt`: Holt's linear-trend forecast of every metric the rule reads, H ticks ahead, warns
 ///   when the rule holds on the forecast; smoothing constants from a small grid.
 /// Each family's setting is the best *on the scored trace itself* (hindsight no operator has,
@@ -41,6 +43,32 @@ public enum Baselines {
         }
     }
 
+    /// A baseline's setting: its description and, per tick, whether it warns and whether an
+    /// open alert holds (`hold` nil: it holds only while it warns).
+    struct Candidate {
+        var detail: String
+        var warn: [Bool]
+        var hold: [Bool]?
+    }
+
+    /// Resolve bands, as fractions of the firing level: once open, a threshold alert holds
+    /// while the metric stays at or above band × threshold. Without them the comparison gave
+    /// surgewatch a band (resolve_probability) and the thresholds none, and a band is worth more
+    /// to a threshold on a metric that hovers near it than to the model (BENCHMARKS.md,
+    /// session 13).
+    static let bands = [0.9, 0.8, 0.7, 0.6, 0.5]
+
+    /// A threshold candidate on `column` alone and with each resolve band.
+    static func thresholdCandidates(name: String, column: [Double], threshold: Double, _ visit: (Candidate) -> Void) {
+        let warn = column.map { $0 >= threshold }
+        visit(Candidate(detail: "\(name) >= \(threshold.formatted2)", warn: warn))
+        for band in bands {
+            let floor = threshold * band
+            visit(Candidate(detail: "\(name) >= \(threshold.formatted2), held while >= \(floor.formatted2)",
+                            warn: warn, hold: column.map { $0 >= floor }))
+        }
+    }
+
     enum Family: CaseIterable {
         case cpuThreshold, listenQueue, warningLevel, holt
 
@@ -55,26 +83,25 @@ public enum Baselines {
 
         /// Each setting's description (the same text on every trace, so a choice carries over)
         /// and its warnings on `trace`.
-        func forEachCandidate(trace: Trace, overload: SurgeConfig.Overload, horizon: Int, _ visit: (String, [Bool]) -> Void) {
+        func forEachCandidate(trace: Trace, overload: SurgeConfig.Overload, horizon: Int, _ visit: (Candidate) -> Void) {
             switch self {
             case .cpuThreshold:
                 guard let cpu = trace.column("cpu_busy") else { return }
                 for step in 1...95 {
-                    let threshold = 0.04 + Double(step) * 0.01
-                    visit("cpu_busy >= \(threshold.formatted2)", cpu.map { $0 >= threshold })
+                    thresholdCandidates(name: "cpu_busy", column: cpu, threshold: 0.04 + Double(step) * 0.01, visit)
                 }
             case .listenQueue:
                 guard let queue = trace.column("tcp_listen_queue_ratio") else { return }
                 for threshold in [0.01, 0.02, 0.03, 0.04] + (5...99).map({ Double($0) / 100 }) {
-                    visit("tcp_listen_queue_ratio >= \(threshold.formatted2)", queue.map { $0 >= threshold })
+                    thresholdCandidates(name: "tcp_listen_queue_ratio", column: queue, threshold: threshold, visit)
                 }
             case .warningLevel:
                 WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload, visit)
             case .holt:
                 for alpha in [0.2, 0.5, 0.8] {
                     for beta in [0.1, 0.3, 0.5] {
-                        visit("alpha \(alpha), beta \(beta), \(max(horizon, 1)) ticks ahead",
-                              Baselines.holtWarnings(trace: trace, overload: overload, horizon: max(horizon, 1), alpha: alpha, beta: beta))
+                        visit(Candidate(detail: "alpha \(alpha), beta \(beta), \(max(horizon, 1)) ticks ahead",
+                                        warn: Baselines.holtWarnings(trace: trace, overload: overload, horizon: max(horizon, 1), alpha: alpha, beta: beta)))
                     }
                 }
             }
@@ -83,16 +110,16 @@ public enum Baselines {
 
     public static func all(trace: Trace, labels: [Bool?], overload: SurgeConfig.Overload, horizon: Int,
                            fireAfter: Int, resolveAfter: Int, tuning: Tuning? = nil) -> [Result] {
-        func scored(_ warn: [Bool], on trace: Trace, _ labels: [Bool?]) -> EpisodeScore {
+        func scored(_ warn: [Bool], hold: [Bool]? = nil, on trace: Trace, _ labels: [Bool?]) -> EpisodeScore {
             EpisodeScore.score(timestamps: trace.timestamps, labels: labels,
-                               alerting: alertSeries(warn: warn, labels: labels, fireAfter: fireAfter, resolveAfter: resolveAfter),
+                               alerting: alertSeries(warn: warn, hold: hold, labels: labels, fireAfter: fireAfter, resolveAfter: resolveAfter),
                                horizon: horizon, mergeGap: resolveAfter)
         }
         func best(_ family: Family, on trace: Trace, _ labels: [Bool?]) -> (detail: String, score: EpisodeScore)? {
             var best: (detail: String, score: EpisodeScore)?
-            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { detail, warn in
-                let score = scored(warn, on: trace, labels)
-                if best == nil || better(score, than: best!.score) { best = (detail, score) }
+            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { candidate in
+                let score = scored(candidate.warn, hold: candidate.hold, on: trace, labels)
+                if best == nil || better(score, than: best!.score) { best = (candidate.detail, score) }
             }
             return best
         }
@@ -104,10 +131,10 @@ public enum Baselines {
             let chosen = tuning.flatMap { best(family, on: $0.trace, $0.labels)?.detail }
             var hindsight: (detail: String, score: EpisodeScore)?
             var inAdvance: EpisodeScore?
-            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { detail, warn in
-                let score = scored(warn, on: trace, labels)
-                if hindsight == nil || better(score, than: hindsight!.score) { hindsight = (detail, score) }
-                if detail == chosen { inAdvance = score }
+            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { candidate in
+                let score = scored(candidate.warn, hold: candidate.hold, on: trace, labels)
+                if hindsight == nil || better(score, than: hindsight!.score) { hindsight = (candidate.detail, score) }
+                if candidate.detail == chosen { inAdvance = score }
             }
             if let hindsight {
                 results.append(Result(name: family.name, detail: hindsight.detail, score: hindsight.score))

@@ -112,13 +112,15 @@ public struct EpisodeScore: Sendable, Equatable {
 }
 
 /// An alert series from a per-tick "warn" signal, through the pipeline's own
-/// AlertStateMachine (a warning tick is p = 1, any other p = 0): open after `fireAfter`
-/// warning ticks in a row or at once when the rule holds (every deployment alerts on its SLO
-/// rule too), closed after `resolveAfter` ticks with neither.
-public func alertSeries(warn: [Bool], labels: [Bool?], fireAfter: Int, resolveAfter: Int) -> [Bool] {
+/// AlertStateMachine (a warning tick is p = 1, a holding one p = 0.5, any other p = 0): open
+/// after `fireAfter` warning ticks in a row or at once when the rule holds (every deployment
+/// alerts on its SLO rule too), closed after `resolveAfter` ticks with neither a warning nor
+/// a hold (`hold` nil: only the warning holds it).
+public func alertSeries(warn: [Bool], hold: [Bool]? = nil, labels: [Bool?], fireAfter: Int, resolveAfter: Int) -> [Bool] {
     let policy = AlertPolicy(fireProbability: 1, resolveProbability: 0.5, fireAfter: fireAfter, resolveAfter: resolveAfter,
                              horizonSeconds: 0, fireAtOnceProbability: 1)
-    return alertSeries(probabilities: warn.map { $0 ? 1 : 0 }, labels: labels, policy: policy)
+    let probabilities: [Double?] = warn.indices.map { warn[$0] ? 1 : (hold?[$0] == true ? 0.5 : 0) }
+    return alertSeries(probabilities: probabilities, labels: labels, policy: policy)
 }
 
 /// Per tick: is an alert open when `policy`'s state machine sees these probabilities and labels?

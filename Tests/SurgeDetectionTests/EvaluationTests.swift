@@ -181,6 +181,35 @@ import SurgeSampling
         #expect(!results.contains { $0.name == "listen queue" }, "no tcp_listen_queue_ratio column, no queue threshold")
     }
 
+    /// A hot spell: CPU at 0.95 before each of two breaches, hovering at 0.845 between them with
+    /// a spike to 0.95 that nothing follows, and later a calm stretch at 0.845 that nothing
+    /// follows either. A threshold alone either fires in the calm stretch (at 0.84 or below) or
+    /// resolves in the hover and fires again at the spike: one false alarm each way. Held
+    /// while CPU stays at a band of its threshold, one alert covers the spell, and the calm
+    /// stretch stays below the threshold: both breaches early, no false alarm.
+    @Test func aResolveBandHoldsAThresholdAlertThroughAHotSpell() {
+        let quiet = [Double](repeating: 0.2, count: 200)
+        let breach = [Double](repeating: 0.97, count: 5)
+        let hover = [Double](repeating: 0.845, count: 14)
+        let spell = [0.95, 0.95, 0.95] + breach + hover + [0.95, 0.95] + hover + [0.95, 0.95, 0.95] + breach
+        let values = quiet + spell + quiet + [Double](repeating: 0.845, count: 10) + quiet
+        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
+        for (tick, value) in values.enumerated() { trace.append(timestamp: Double(tick) * 10, row: [value]) }
+        var overload = SurgeConfig().overload
+        overload.any = [OverloadCondition(metric: "cpu_busy", comparison: .greater, threshold: 0.96)]
+        let results = Baselines.all(trace: trace, labels: values.map { $0 > 0.96 }, overload: overload, horizon: 3,
+                                    fireAfter: 2, resolveAfter: 3)
+        let cpu = results.first { $0.name == "cpu threshold" }
+        #expect(cpu?.score.episodes == 2 && cpu?.score.caughtEarly == 2 && cpu?.score.falseAlarms == 0, "\(String(describing: cpu))")
+        #expect(cpu?.detail == "cpu_busy >= 0.85, held while >= 0.77", "the first threshold above the hover, held below it")
+
+        // The hold keeps an open alert, but never opens one.
+        let held = alertSeries(warn: [false, true, true, false, false, false, false, false, false],
+                               hold: [false, false, false, true, true, false, false, false, true],
+                               labels: [Bool?](repeating: false, count: 9), fireAfter: 2, resolveAfter: 2)
+        #expect(held == [false, false, true, true, true, true, false, false, false])
+    }
+
     /// The listen queue fills before it overflows: the lowest threshold above the quiet-time
     /// bump (0.1 for two ticks, which would be a false alarm) warns both climbs early.
     @Test func aListenQueueThresholdWarnsBeforeTheOverflow() {
@@ -205,7 +234,7 @@ import SurgeSampling
         var trace = Trace(schema: MetricSchema(["tcp_listen_overflows_per_s"]))
         for tick in 0..<10 { trace.append(timestamp: Double(tick) * 10, row: [0]) }
         var visited = 0
-        WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload) { _, _ in visited += 1 }
+        WarningLevelBaseline.forEachCandidate(trace: trace, overload: overload) { _ in visited += 1 }
         #expect(visited == 0)
 
         let up = OverloadCondition(metric: "probe_up", comparison: .less, threshold: 0.5)
