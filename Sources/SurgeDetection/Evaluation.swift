@@ -124,10 +124,21 @@ public func alertSeries(warn: [Bool], hold: [Bool]? = nil, labels: [Bool?], fire
 }
 
 /// Per tick: is an alert open when `policy`'s state machine sees these probabilities and labels?
+/// The baselines and the policy grid score hundreds of settings over every tick of a trace, so
+/// the machine is not shown the *idle* ticks: no alert open, none about to fire (p under both
+/// fire thresholds, the rule not holding), after another such tick. Such a tick only keeps the
+/// machine where the tick before left it (closed, no run of high p), so the series is the
+/// same as when it sees every tick (tested).
 public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy) -> [Bool] {
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
+    let atOnce = policy.fireAtOnceProbability < 1 ? policy.fireAtOnceProbability : Double.infinity
+    let lowest = min(policy.fireProbability, atOnce)
+    var idle = false
     return probabilities.indices.map { index in
+        let quiet = (probabilities[index] ?? 0) < lowest && labels[index] != true
+        if idle && quiet { return false }
         _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index]))
+        idle = quiet && machine.open == nil
         return machine.open != nil
     }
 }

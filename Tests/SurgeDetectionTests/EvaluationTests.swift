@@ -1,5 +1,6 @@
 import Testing
 import SurgeConfig
+import SurgeModel
 import SurgeSampling
 @testable import SurgeDetection
 
@@ -41,6 +42,41 @@ import SurgeSampling
         #expect(held.warnedFraction == 1 && held.earlyFraction == 0.5)
         let flapping = score("..xx..........xx.....", ".aaaaaa......aaaaaa..", staleAfter: 10)
         #expect(flapping.caughtEarly == 2 && flapping.continuing == 0)
+    }
+
+    /// alertSeries skips the idle ticks; the state machine shown every tick must agree, on
+    /// random series with gaps (nil p, nil labels) under several policies.
+    @Test func skippingIdleTicksChangesNoAlert() {
+        var generator = SeededGenerator(seed: 13)
+        func draw() -> Double { Double(generator.nextUnitFloat()) }
+        let policies = [
+            AlertPolicy(fireProbability: 0.8, resolveProbability: 0.2, fireAfter: 2, resolveAfter: 3, horizonSeconds: 0, fireAtOnceProbability: 0.95),
+            AlertPolicy(fireProbability: 1, resolveProbability: 0.5, fireAfter: 2, resolveAfter: 3, horizonSeconds: 0, fireAtOnceProbability: 1),
+            AlertPolicy(fireProbability: 0.5, resolveProbability: 0.3, fireAfter: 1, resolveAfter: 1, horizonSeconds: 0, fireAtOnceProbability: 1),
+            AlertPolicy(fireProbability: 0.9, resolveProbability: 0.1, fireAfter: 3, resolveAfter: 6, horizonSeconds: 0, fireAtOnceProbability: 0.97),
+        ]
+        for policy in policies {
+            for _ in 0..<20 {
+                // Runs of calm, hovering and high p, so that alerts open, hold and resolve.
+                var probabilities: [Double?] = [], labels: [Bool?] = []
+                while probabilities.count < 600 {
+                    let level = [0.05, 0.4, 0.85, 0.99][Int(draw() * 4) % 4]
+                    for _ in 0..<(1 + Int(draw() * 8)) {
+                        let u = draw()
+                        probabilities.append(u < 0.05 ? nil : min(1, max(0, level + (draw() - 0.5) * 0.2)))
+                        labels.append(u > 0.97 ? nil : (level > 0.9 && draw() < 0.5))
+                    }
+                }
+                var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
+                let everyTick = probabilities.indices.map { index -> Bool in
+                    _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index]))
+                    return machine.open != nil
+                }
+                let series = alertSeries(probabilities: probabilities, labels: labels, policy: policy)
+                #expect(series == everyTick, "\(policy)")
+                #expect(series.contains(true) && series.contains(false))
+            }
+        }
     }
 
     @Test func baselineHysteresisFiresOnTheRuleAndAfterAWarningRun() {
