@@ -78,7 +78,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
 
     /// `model` must have been made for `settings.features` (names and order) and window length;
     /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels;
-    /// `reliability` (how p came true before) is used if it counts at this horizon.
+    /// `reliability` (how p came true before) must count at `settings.horizonTicks`.
     public init(settings: Settings, schema: MetricSchema, model: ModelFile, clock: C,
                 restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil,
                 reliability past: RunningReliability? = nil,
@@ -95,7 +95,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
-        reliability = past.flatMap { $0.horizon == settings.horizonTicks ? $0 : nil } ?? RunningReliability(horizon: settings.horizonTicks)
+        precondition(past.map { $0.horizon == settings.horizonTicks } ?? true, "how p came true counts at one horizon")
+        reliability = past ?? RunningReliability(horizon: settings.horizonTicks)
         learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning,
                                                              execution: settings.learningExecution) : nil
         for age in 0..<window.count {
