@@ -104,6 +104,7 @@ public enum ConfigLoader {
             config.alert.fireAtOnceProbability = t.double("fire_at_once_probability",
                 default: max(defaults.alert.fireAtOnceProbability, config.alert.fireProbability), range: 0...1)
             config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
+            config.alert.hold = conditions(t, "hold")
             t.finish()
         }
         if let t = root.table("store") {
@@ -288,9 +289,9 @@ public enum ConfigLoader {
         if config.overload.any.isEmpty && config.overload.all.isEmpty {
             context.fail("overload", "the SLO rule needs at least one condition in 'any' or 'all'")
         }
-        for (key, list) in [("any", config.overload.any), ("all", config.overload.all)] {
+        for (key, list) in [("overload.any", config.overload.any), ("overload.all", config.overload.all), ("alert.hold", config.alert.hold)] {
             for (i, condition) in list.enumerated() where !providedSet.contains(condition.metric) {
-                context.fail("overload.\(key)[\(i)]", unknownMetricMessage(condition.metric))
+                context.fail("\(key)[\(i)]", unknownMetricMessage(condition.metric))
             }
         }
         if config.store.path.isEmpty { context.fail("store.path", "must not be empty") }

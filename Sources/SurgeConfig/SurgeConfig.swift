@@ -83,11 +83,17 @@ public struct SurgeConfig: Equatable, Sendable {
         public var fireAtOnceProbability = 0.95
         /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
         public var resolveAfter = 3
+        /// `hold`: conditions in the rule's syntax ("cpu_busy >= 0.75"); an open alert does
+        /// not resolve while any of them holds. Empty by default: the level is the host's own,
+        /// chosen on its history like a threshold (BENCHMARKS.md, session 13).
+        public var hold: [OverloadCondition] = []
 
-        /// When a predicted alert fires, in words: "fire at p >= 0.8 for 2 ticks or 0.95 once".
+        /// When a predicted alert fires, in words: "fire at p >= 0.8 for 2 ticks or 0.95 once",
+        /// and ", held while cpu_busy >= 0.75" with a hold.
         public var firing: String {
             let atOnce = fireAtOnceProbability < 1 ? " or \(fireAtOnceProbability) once" : ""
-            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)"
+            let held = hold.isEmpty ? "" : ", held while " + hold.map(\.description).joined(separator: " or ")
+            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(held)"
         }
     }
 

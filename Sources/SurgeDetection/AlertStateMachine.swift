@@ -49,11 +49,14 @@ public struct AlertObservation: Sendable, Equatable {
     public var ruleHolds: Bool?
     /// Why, for the events: the features that moved most, with baseline and recent values.
     public var topFeatures: [AlertEvent.FeatureChange]
+    /// A condition of `[alert] hold` holds this tick: an open alert is not calm.
+    public var holding: Bool
 
-    public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = []) {
+    public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false) {
         self.probability = probability
         self.ruleHolds = ruleHolds
         self.topFeatures = topFeatures
+        self.holding = holding
     }
 }
 
@@ -66,7 +69,8 @@ public struct AlertObservation: Sendable, Equatable {
 /// - breached fires the first tick the rule holds; an open predicted alert *escalates* instead:
 ///   the same alert id, a `fired` event of kind breached with `escalatedFrom = predicted`;
 /// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
-///   resolveProbability (or unknown) and the rule not holding (or unknown), not both unknown.
+///   resolveProbability (or unknown) and the rule not holding (or unknown), not both unknown,
+///   and no condition of `[alert] hold` holding (`AlertObservation.holding`).
 ///   Between the two thresholds nothing changes: that band is what stops flapping.
 public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
     /// The alert that is open now.
@@ -111,7 +115,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         }
         highStreak = (p ?? 0) >= policy.fireProbability ? highStreak + 1 : 0
         let known = p != nil || observation.ruleHolds != nil
-        let calm = known && observation.ruleHolds != true && (p.map { $0 < policy.resolveProbability } ?? true)
+        let calm = known && observation.ruleHolds != true && !observation.holding && (p.map { $0 < policy.resolveProbability } ?? true)
         calmStreak = calm ? calmStreak + 1 : 0
 
         if observation.ruleHolds == true {

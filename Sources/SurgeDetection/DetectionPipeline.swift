@@ -16,6 +16,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     private var predictor: WindowPredictor
     public private(set) var alerts: AlertStateMachine<C>
     private var labeller: WindowLabeller
+    /// `[alert] hold` on this tick's values (a missing metric does not hold).
+    private let holdRule: OverloadRule?
     /// Present when learning online; it owns the live weights then.
     public let learner: OnlineLearner?
     private var frozenModel: LSTMClassifier
@@ -29,6 +31,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         public var horizonTicks: Int
         public var overload: SurgeConfig.Overload
         public var alert: AlertPolicy
+        /// `[alert] hold`: an open alert does not resolve while any of these holds.
+        public var hold: [OverloadCondition]
         public var learnOnline: Bool
         public var learning: LearningPolicy
         /// Where learning steps run: in the tick (replay: deterministic) or on a thread of
@@ -51,6 +55,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                 fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
                                 horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds,
                                 fireAtOnceProbability: config.alert.fireAtOnceProbability)
+            hold = config.alert.hold
             learnOnline = config.learning.online
             self.learning = learning ?? LearningPolicy(config.learning, untrained: untrained)
             self.tickSeconds = seconds
@@ -91,6 +96,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         predictor = WindowPredictor(features: model.features, schema: schema, windowTicks: settings.windowTicks,
                                     shape: model.parameters.shape)
         alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
+        var hold = SurgeConfig().overload
+        (hold.any, hold.all, hold.forTicks) = (settings.hold, [], 1)
+        holdRule = settings.hold.isEmpty ? nil : OverloadRule(hold, schema: schema)
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
@@ -137,7 +145,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
 
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
         let observation = AlertObservation(probability: probability, ruleHolds: label,
-                                           topFeatures: mayAlert ? topFeatures() : [])
+                                           topFeatures: mayAlert ? topFeatures() : [],
+                                           holding: holdRule?.holdsNow(sample) == true)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
         for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {

@@ -39,7 +39,9 @@ public enum PolicyGrid {
                               fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
                               fireAtOnceProbability: config.alert.fireAtOnceProbability)
         let ownScore = score(own)
-        var lines = ["the config's policy:  \(describe(ownScore))"]
+        // The stored history holds p and the rule's verdicts, not the metrics a hold reads.
+        let ownName = config.alert.hold.isEmpty ? "the config's policy" : "the config's policy without its [alert] hold"
+        var lines = ["\(ownName):  \(describe(ownScore))"]
         // Without an episode every policy ties, and a "best" would be an arbitrary pick.
         guard ownScore.episodes > 0 else { return lines + ["no overload episode in these ticks: nothing to choose a policy by"] }
         var grid: [(policy: String, score: EpisodeScore)] = []

@@ -22,6 +22,8 @@ import Testing
             "1:1: modle: unknown key 'modle'; did you mean 'model'?"],
         "bad-condition-operator.toml": [
             "4:3: overload.any[1]: unknown operator '>>'; use one of > >= < <="],
+        "hold-unknown-metric.toml": [
+            "2:29: alert.hold[1]: no enabled source provides metric 'cpu_bussy'; did you mean 'cpu_busy'?"],
         "unknown-feature.toml": [
             "2:25: model.features[1]: no enabled source provides metric 'cpu_bussy'; did you mean 'cpu_busy'?"],
         "probe-without-url.toml": [

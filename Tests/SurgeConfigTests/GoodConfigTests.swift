@@ -18,6 +18,13 @@ import Testing
         #expect(try ConfigLoader.parse("", file: "empty.toml") == SurgeConfig())
     }
 
+    @Test func alertHoldConditionsUseTheRulesSyntax() throws {
+        let config = try ConfigLoader.parse("[alert]\nhold = [\"cpu_busy >= 0.75\", \"psi_cpu_some_avg10 > 30\"]\n", file: "hold.toml")
+        #expect(config.alert.hold == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.75),
+                                      OverloadCondition(metric: "psi_cpu_some_avg10", comparison: .greater, threshold: 30)])
+        #expect(SurgeConfig().alert.hold.isEmpty, "no hold unless the operator sets one")
+    }
+
     @Test func fullConfigWithEverySource() throws {
         let path = Bundle.module.resourcePath! + "/Fixtures/good/all-sources.toml"
         let config = try ConfigLoader.load(path: path)

@@ -88,6 +88,21 @@ import Testing
         #expect(again.first?.alertID == "alert-2")
     }
 
+    /// `[alert] hold`: while a hold condition holds, an open alert is not calm, however low p
+    /// falls; a hold alone never opens one.
+    @Test func aHoldKeepsAnOpenAlertButNeverOpensOne() {
+        var machine = AlertStateMachine(policy: policy, clock: TraceClock(unixSeconds: 0), makeID: { "a" })
+        func tick(_ p: Double, holding: Bool) -> Bool {
+            _ = machine.observe(AlertObservation(probability: p, ruleHolds: false, holding: holding))
+            return machine.open != nil
+        }
+        #expect(!tick(0.1, holding: true) && !tick(0.1, holding: true), "a hold opens nothing")
+        #expect(!tick(0.9, holding: false) && tick(0.9, holding: false))
+        #expect((0..<10).allSatisfy { _ in tick(0.05, holding: true) }, "held open while p is calm")
+        #expect(tick(0.05, holding: false) && tick(0.05, holding: false))
+        #expect(!tick(0.05, holding: false), "resolved after resolve_after calm ticks once the hold ends")
+    }
+
     @Test func aBreachWithoutAPredictionCarriesNoProbability() {
         let run = Run(policy)
         let breached = run.feed([(nil, true)])

@@ -1,0 +1,48 @@
+import Testing
+import SurgeConfig
+import SurgeSampling
+@testable import SurgeDetection
+
+/// `[alert] hold` through the whole pipeline (`replay`'s path): a breach at ticks 20-22, and a
+/// hold metric high from tick 20 to 40. The model is untrained, so it reports no p and the
+/// alert comes from the SLO rule alone; the hold keeps it open until the metric falls.
+@Suite struct AlertHoldTests {
+    func alerting(hold: [OverloadCondition]) throws -> [Bool] {
+        var config = SurgeConfig()
+        config.model.features = ["a"]
+        config.model.hidden = 8
+        config.model.horizonTicks = 1
+        config.window.ticks = 5
+        config.overload.any = [try OverloadCondition.parse("y > 0.5").get()]
+        config.overload.all = []
+        config.learning.online = false
+        config.alert.hold = hold
+        var trace = Trace(schema: MetricSchema(["a", "y", "h"]))
+        for tick in 0..<80 {
+            trace.append(timestamp: Double(tick) * 10,
+                         row: [0.3, (20...22).contains(tick) ? 1 : 0, (20...40).contains(tick) ? 0.9 : 0.1])
+        }
+        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: true)
+        return try ReplayRunner.run(trace: trace, settings: settings, model: ModelCatalog.fresh(config)).alerting
+    }
+
+    @Test func anOpenAlertHoldsWhileAHoldConditionHolds() throws {
+        let plain = try alerting(hold: [])
+        // Resolved on the third calm tick (23, 24, 25), which already reports it closed.
+        #expect(plain.indices.filter { plain[$0] } == Array(20...24), "the breach, then resolve_after calm ticks")
+        let held = try alerting(hold: [try OverloadCondition.parse("h >= 0.5").get()])
+        #expect(held.indices.filter { held[$0] } == Array(20...42), "held while h >= 0.5 (to tick 40), then 3 calm ticks")
+    }
+
+    /// Summaries name the hold; the policy grid, which replays stored p without the metrics,
+    /// says that its line for the config's policy leaves the hold out.
+    @Test func reportsSayWhetherTheHoldIsIn() throws {
+        var config = SurgeConfig()
+        config.alert.hold = [try OverloadCondition.parse("h >= 0.5").get()]
+        #expect(config.alert.firing == "fire at p >= 0.8 for 2 ticks or 0.95 once, held while h >= 0.5")
+        var labels = [Bool?](repeating: false, count: 100), probabilities = [Double?](repeating: 0.05, count: 100)
+        for tick in 50..<53 { labels[tick] = true; probabilities[tick - 3] = 0.97 }
+        let lines = PolicyGrid.report(timestamps: (0..<100).map { Double($0) * 10 }, labels: labels, probabilities: probabilities, config: config)
+        #expect(lines.first?.hasPrefix("the config's policy without its [alert] hold:  1 episodes") == true, "\(lines)")
+    }
+}
