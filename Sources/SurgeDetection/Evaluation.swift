@@ -129,7 +129,7 @@ public func alertSeries(warn: [Bool], hold: [Bool]? = nil, labels: [Bool?], fire
 /// fire thresholds, the rule not holding), after another such tick. Such a tick only keeps the
 /// machine where the tick before left it (closed, no run of high p), so the series is the
 /// same as when it sees every tick (tested).
-public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy) -> [Bool] {
+public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy, holding: [Bool]? = nil) -> [Bool] {
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
     let atOnce = policy.fireAtOnceProbability < 1 ? policy.fireAtOnceProbability : Double.infinity
     let lowest = min(policy.fireProbability, atOnce)
@@ -137,7 +137,8 @@ public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: Alert
     return probabilities.indices.map { index in
         let quiet = (probabilities[index] ?? 0) < lowest && labels[index] != true
         if idle && quiet { return false }
-        _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index]))
+        _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index],
+                                             holding: holding?[index] ?? false))
         idle = quiet && machine.open == nil
         return machine.open != nil
     }

@@ -73,6 +73,11 @@ struct ReplayCommand: ParsableCommand {
                 let lines = PolicyGrid.report(timestamps: trace.timestamps, labels: result.labels,
                                               probabilities: result.probabilities, config: settingsConfig)
                 for line in lines { print("  " + line) }
+                let holds = HoldSearch.report(trace: trace, labels: result.labels, probabilities: result.probabilities, config: settingsConfig)
+                if !holds.isEmpty {
+                    print("[alert] hold levels at this trace's quantiles of each feature, with the config's policy (in hindsight; choose on an earlier trace):")
+                    for line in holds { print("  " + line) }
+                }
             }
             if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }
         }

@@ -45,4 +45,26 @@ import SurgeSampling
         let lines = PolicyGrid.report(timestamps: (0..<100).map { Double($0) * 10 }, labels: labels, probabilities: probabilities, config: config)
         #expect(lines.first?.hasPrefix("the config's policy without its [alert] hold:  1 episodes") == true, "\(lines)")
     }
+
+    /// A hot spell: p high before each of two breaches and low between them, while CPU stays
+    /// high all through the spell, with a spike of p that nothing follows in the middle. Held on
+    /// CPU, one alert covers the spell: the search names a CPU hold, and it nets more than none.
+    @Test func theSearchFindsTheHoldThatCoversAHotSpell() {
+        var config = SurgeConfig()
+        config.model.features = ["cpu_busy"]
+        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
+        var labels: [Bool?] = [], probabilities: [Double?] = []
+        for tick in 0..<1_000 {
+            let spell = (100..<200).contains(tick)
+            let breach = (110..<113).contains(tick) || (180..<183).contains(tick)
+            let warning = (107..<110).contains(tick) || (177..<180).contains(tick) || (140..<142).contains(tick)
+            trace.append(timestamp: Double(tick) * 10, row: [spell ? 0.9 : 0.3])
+            labels.append(breach)
+            probabilities.append(warning || breach ? 0.97 : 0.05)
+        }
+        let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 2 early (100 %)") == true, "\(lines)")
+        #expect(lines.last?.hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]") == true, "\(lines)")
+        #expect(lines.last?.contains("0.0 false alarms/day") == true, "the spike inside the held alert is no false alarm: \(lines)")
+    }
 }
