@@ -32,6 +32,12 @@ public struct AlertPolicy: Sendable, Equatable {
         self.resolveAfter = resolveAfter
         self.horizonSeconds = horizonSeconds
     }
+
+    /// The policy of a config's `[alert]` table.
+    public init(_ alert: SurgeConfig.Alert, horizonSeconds: Double = 30) {
+        self.init(fireProbability: alert.fireProbability, resolveProbability: alert.resolveProbability, fireAfter: alert.fireAfter,
+                  resolveAfter: alert.resolveAfter, horizonSeconds: horizonSeconds, fireAtOnceProbability: alert.fireAtOnceProbability)
+    }
 }
 
 /// A clock whose instants can be told as Unix seconds, for the timestamps of alert events.

@@ -51,10 +51,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             windowTicks = config.window.ticks
             horizonTicks = config.model.horizonTicks
             overload = config.overload
-            alert = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
-                                fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
-                                horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds,
-                                fireAtOnceProbability: config.alert.fireAtOnceProbability)
+            alert = AlertPolicy(config.alert, horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds)
             hold = config.alert.hold
             learnOnline = config.learning.online
             self.learning = learning ?? LearningPolicy(config.learning, untrained: untrained)

@@ -14,9 +14,7 @@ public enum HoldSearch {
     static let quantiles = [0.8, 0.85, 0.9, 0.95, 0.975]
 
     public static func report(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> [String] {
-        let policy = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
-                                 fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
-                                 fireAtOnceProbability: config.alert.fireAtOnceProbability)
+        let policy = AlertPolicy(config.alert)
         func score(_ holding: [Bool]?) -> EpisodeScore {
             EpisodeScore.score(timestamps: trace.timestamps, labels: labels,
                                alerting: alertSeries(probabilities: probabilities, labels: labels, policy: policy, holding: holding),

@@ -35,9 +35,7 @@ public enum PolicyGrid {
             }
             return total
         }
-        let own = AlertPolicy(fireProbability: config.alert.fireProbability, resolveProbability: config.alert.resolveProbability,
-                              fireAfter: config.alert.fireAfter, resolveAfter: config.alert.resolveAfter,
-                              fireAtOnceProbability: config.alert.fireAtOnceProbability)
+        let own = AlertPolicy(config.alert)
         let ownScore = score(own)
         // The stored history holds p and the rule's verdicts, not the metrics a hold reads.
         let ownName = config.alert.hold.isEmpty ? "the config's policy" : "the config's policy without its [alert] hold"
