@@ -79,6 +79,9 @@ for alert_id, (_, kind, fired, escalated, resolved) in stored.items():
     resolved_entries = [e for e in events if e["SURGE_ALERT_ID"] == alert_id and e["SURGE_EVENT"] == "resolved"]
     check(resolved is not None and len(resolved_entries) == 1,
           f"alert {alert_id[:8]} ({kind}, fired {at(fired)}) resolved once, in SQLite and the journal")
+    tick_times = {row[0] for row in ticks}
+    check(all(time in tick_times for time in (fired, escalated, resolved) if time is not None),
+          f"alert {alert_id[:8]}: its fired, escalated and resolved times are ticks' times in `predictions`")
     if escalated is not None:
         check(any(e.get("SURGE_ESCALATED_FROM") == "predicted" and e["SURGE_KIND"] == "breached" for e in fired_entries),
               f"alert {alert_id[:8]} escalated from predicted to breached under one id")
@@ -91,7 +94,7 @@ for number, sale in enumerate(sales, 1):
     if episode is None:
         continue
     # Judged in ticks: the `predictions` row of the first broken tick must already show an open
-    # alert (its event is written a moment after the tick's timestamp, once the sources answered).
+    # alert (an event carries the time of the tick that caused it, checked above).
     first = next(index for index, row in enumerate(ticks) if row[0] == episode[0])
     open_states = ("predicted", "breached")
     check(ticks[first][2] in open_states,

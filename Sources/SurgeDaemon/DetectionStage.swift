@@ -9,16 +9,22 @@ import SurgeStore
 /// this host, else `ModelSource`), delivering alert events, staging predictions, logging what
 /// online learning decided, and checkpointing the weights to SQLite every few minutes and at
 /// shutdown.
+///
+/// Alert events take the time of the tick that caused them, the sample's timestamp, which is
+/// also the `ts` of that tick's `predictions` row: an event and its tick cannot disagree, even
+/// when the ticks stall or the wall clock is slewed between them (a run under load once stored
+/// an alert as fired 0.3 s before the tick that fired it, when events read a clock of their own).
 final class DetectionStage {
-    private(set) var pipeline: DetectionPipeline<SystemAlertClock>
+    private(set) var pipeline: DetectionPipeline<TraceClock>
     let config: SurgeConfig
     private let store: SurgeStore
     private let alerts: AlertFanOut
     private let logger: Logger
-    private let clock: SystemAlertClock
+    private let clock = TraceClock()
     /// Checkpoints at most this often (and at shutdown) while learning.
     static let checkpointEvery = 300.0
-    private var lastCheckpoint: Double
+    /// Tick time of the last checkpoint (of the first tick, before any).
+    private var lastCheckpoint: Double?
     private var stepsAtCheckpoint = 0
     /// Set when a step first fell due while another ran: how many steps had finished then. The
     /// notice waits for that slow step to finish, so that it can say what the step cost.
@@ -26,13 +32,12 @@ final class DetectionStage {
     private var reportedLearningBehind = false
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
-         clock: SystemAlertClock, history: SampleWindow?, openAlert: AlertStateMachine<SystemAlertClock>.OpenAlert? = nil,
+         history: SampleWindow?, openAlert: AlertStateMachine<TraceClock>.OpenAlert? = nil,
          reliability carried: RunningReliability? = nil, logger: Logger) throws {
         self.config = config
         self.store = store
         self.alerts = alerts
         self.logger = logger
-        self.clock = clock
         var model = source.model
         var origin = source.origin
         var untrained = source.untrained
@@ -41,7 +46,7 @@ final class DetectionStage {
             origin = "the checkpoint of \(TickLine.rfc3339(checkpoint.createdAt)) (learned on this host)"
             untrained = false
         }
-        var settings = DetectionPipeline<SystemAlertClock>.Settings(config: config, untrained: untrained)
+        var settings = DetectionPipeline<TraceClock>.Settings(config: config, untrained: untrained)
         // Learning steps run beside the ticks, which never wait for one.
         settings.learningExecution = .background
         // A reload keeps the alert that is open, so its resolved event still comes, and how p
@@ -51,7 +56,6 @@ final class DetectionStage {
             ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history, reliability: reliability)
-        lastCheckpoint = clock.unixSeconds(clock.now)
         logger.notice("predicting from \(origin); online learning \(config.learning.online ? "on" : "off"), horizon \(config.model.horizonTicks) ticks")
         let unread = config.netlinkMetricsLeftMissing
         if !unread.isEmpty {
@@ -93,7 +97,9 @@ final class DetectionStage {
         }
     }
 
-    func ingest(_ sample: Sample) -> DetectionPipeline<SystemAlertClock>.TickResult {
+    func ingest(_ sample: Sample) -> DetectionPipeline<TraceClock>.TickResult {
+        clock.set(unixSeconds: sample.timestamp)
+        if lastCheckpoint == nil { lastCheckpoint = sample.timestamp }
         let result = pipeline.ingest(sample)
         for event in result.events {
             for failure in alerts.deliver(event) { logger.error("\(failure.description)") }
@@ -120,7 +126,8 @@ final class DetectionStage {
                 logger.notice("online learning is slower than one step every \(config.learning.stepEveryTicks) ticks (a step takes \(NumberText.fixed(cpu, decimals: 3)) s of CPU): steps run back to back on their own thread, ticks are not delayed")
             }
         }
-        if clock.unixSeconds(clock.now) - lastCheckpoint >= Self.checkpointEvery { checkpoint() }
+        // abs: a wall clock stepped back must not stop the checkpoints until it catches up.
+        if let lastCheckpoint, abs(sample.timestamp - lastCheckpoint) >= Self.checkpointEvery { checkpoint() }
         return result
     }
 

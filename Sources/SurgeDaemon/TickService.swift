@@ -69,11 +69,10 @@ final class TickService: Service {
         var config = initialConfig
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var readingStage = "reading " + collector.sourceList
-        let alertClock = SystemAlertClock()
         var detection: DetectionStage
         do {
             detection = try DetectionStage(config: config, schema: collector.schema, source: initialModel, store: store, alerts: alerts,
-                                           clock: alertClock, history: nil, logger: logger)
+                                           history: nil, logger: logger)
         } catch {
             logger.critical("cannot start the detection pipeline: \(error)")
             return 0
@@ -104,7 +103,7 @@ final class TickService: Service {
                     let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
                     detection.checkpoint()
                     detection = try DetectionStage(config: newConfig, schema: collector.schema, source: source, store: store, alerts: alerts,
-                                                   clock: alertClock, history: detection.pipeline.window,
+                                                   history: detection.pipeline.window,
                                                    openAlert: detection.pipeline.alerts.open,
                                                    reliability: detection.pipeline.reliability, logger: logger)
                 } catch {

@@ -41,7 +41,7 @@ public struct AlertPolicy: Sendable, Equatable {
 }
 
 /// A clock whose instants can be told as Unix seconds, for the timestamps of alert events.
-/// The daemon uses `SystemAlertClock`; replay and tests use `TraceClock`, set to each row's time.
+/// The daemon, replay and tests use `TraceClock`, set to each tick's or row's time.
 public protocol AlertClock: Clock {
     func unixSeconds(_ instant: Instant) -> Double
 }

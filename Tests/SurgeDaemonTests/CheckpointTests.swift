@@ -34,7 +34,7 @@ import Testing
         let logger = Logger(label: "test") { _ in handler }
         let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model")
         let first = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
-                                       clock: SystemAlertClock(), history: nil, logger: logger)
+                                       history: nil, logger: logger)
         // x climbs before y, the rule's metric, says overload: 3 overload ticks in every 20.
         for tick in 1...1500 {
             let phase = tick % 20
@@ -47,21 +47,24 @@ import Testing
         #expect(learner.steps > 10, "online learning ran (\(learner.steps) steps)")
         let learned = first.pipeline.model.parameters
         #expect(learned != fresh.model.parameters)
+        // 1,500 ticks of 10 s: a checkpoint every 300 s of the ticks' time, whatever the test's.
+        let times = try store.rows("SELECT created_at FROM checkpoints ORDER BY id").compactMap { $0.first?.double }
+        #expect(times.count > 10 && times.allSatisfy { (10...15000).contains($0) }, "checkpoints at the ticks' times: \(times)")
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= DetectionStage.checkpointEvery }, "at most one per 5 minutes: \(times)")
         first.checkpoint()
-        try store.commit()
-        #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]])
+        let atShutdown = try store.rows("SELECT count(*) FROM checkpoints")
         first.checkpoint()
-        #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]], "unchanged weights are not saved again")
+        #expect(try store.rows("SELECT count(*) FROM checkpoints") == atShutdown, "unchanged weights are not saved again")
 
         let second = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
-                                        clock: SystemAlertClock(), history: nil, logger: logger)
+                                        history: nil, logger: logger)
         #expect(second.pipeline.model.parameters == learned, "the next start resumes from the checkpoint")
         #expect(handler.entries.contains { $0.message.description.hasPrefix("predicting from the checkpoint of ") })
 
         var other = config
         other.model.hidden = 5
         let third = try DetectionStage(config: other, schema: schema, source: ModelSource(model: ModelCatalog.fresh(other), origin: "fresh"),
-                                       store: store, alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil, logger: logger)
+                                       store: store, alerts: AlertFanOut([]), history: nil, logger: logger)
         #expect(third.pipeline.model.shape.hidden == 5, "a checkpoint that does not fit the config is not used")
         #expect(handler.entries.contains { $0.message.description.contains("the last checkpoint does not fit this config") })
     }
@@ -80,14 +83,40 @@ import Testing
         config.alert.resolveProbability = 0.9
         let source = ModelSource(model: ModelCatalog.fresh(config), origin: "fresh")
         let before = try DetectionStage(config: config, schema: schema, source: source, store: store, alerts: AlertFanOut([sink]),
-                                        clock: SystemAlertClock(), history: nil, logger: logger)
+                                        history: nil, logger: logger)
         for tick in 1...3 { _ = before.ingest(Sample(timestamp: Double(tick), tick: tick, schema: schema, values: [0, 1])) }
         let open = try #require(before.pipeline.alerts.open, "the rule holds: breached")
         let after = try DetectionStage(config: config, schema: schema, source: source, store: store, alerts: AlertFanOut([sink]),
-                                       clock: SystemAlertClock(), history: before.pipeline.window, openAlert: open, logger: logger)
+                                       history: before.pipeline.window, openAlert: open, logger: logger)
         #expect(after.pipeline.window.count == 3, "the history is kept")
         for tick in 4...20 { _ = after.ingest(Sample(timestamp: Double(tick), tick: tick, schema: schema, values: [0, 0])) }
         #expect(sink.events.map(\.event) == [.fired, .resolved])
         #expect(Set(sink.events.map(\.alertID)) == [open.id], "one alert across the reload")
+    }
+
+    @Test func storedAlertsTakeTheTimeOfTheTickThatCausedThem() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        let logger = Logger(label: "test") { _ in InMemoryLogHandler() }
+        var config = self.config
+        config.alert.fireProbability = 0.95
+        config.alert.fireAtOnceProbability = 1
+        config.alert.resolveProbability = 0.9
+        let stage = try DetectionStage(config: config, schema: schema, source: ModelSource(model: ModelCatalog.fresh(config), origin: "fresh"),
+                                       store: store, alerts: AlertFanOut([SQLiteAlertSink(store: store)]), history: nil, logger: logger)
+        // Tick times a wall clock would never give this test's run (the year 2001): the events
+        // must carry them, not the time the test ran.
+        let ticks = (1...12).map { tick in (at: 1_000_000_000 + Double(tick) * 10.25, broken: (4...6).contains(tick)) }
+        for (index, tick) in ticks.enumerated() {
+            let sample = Sample(timestamp: tick.at, tick: index + 1, schema: schema, values: [0, tick.broken ? 1 : 0])
+            store.stage(sample)
+            _ = stage.ingest(sample)
+            try store.commit()
+        }
+        let alert = try store.rows("SELECT fired_at, resolved_at FROM alerts")
+        #expect(alert == [[.real(ticks[3].at), .real(ticks[8].at)]], "fired at the first broken tick, resolved on the third calm tick after the last")
+        let stored = try store.rows("SELECT ts FROM predictions WHERE tick IN (4, 9) ORDER BY tick")
+        #expect(stored == [[.real(ticks[3].at)], [.real(ticks[8].at)]], "the same times as the ticks' prediction rows")
     }
 }

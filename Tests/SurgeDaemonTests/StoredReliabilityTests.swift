@@ -46,7 +46,7 @@ import Testing
         // The daemon's detection stage starts from it.
         let stage = try DetectionStage(config: config, schema: MetricSchema(["x", "y"]),
                                        source: ModelSource(model: ModelCatalog.fresh(config), origin: "fresh"), store: store,
-                                       alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil,
+                                       alerts: AlertFanOut([]), history: nil,
                                        logger: Logger(label: "test") { _ in InMemoryLogHandler() })
         #expect(stage.pipeline.reliability.table == streamed)
 
@@ -58,7 +58,7 @@ import Testing
         let schema = MetricSchema(["x", "y"])
         func reloaded(_ config: SurgeConfig) throws -> RunningReliability {
             try DetectionStage(config: config, schema: schema, source: ModelSource(model: ModelCatalog.fresh(config), origin: "fresh"),
-                               store: store, alerts: AlertFanOut([]), clock: SystemAlertClock(), history: nil, reliability: running,
+                               store: store, alerts: AlertFanOut([]), history: nil, reliability: running,
                                logger: Logger(label: "test") { _ in InMemoryLogHandler() }).pipeline.reliability
         }
         #expect(try reloaded(config) == running)

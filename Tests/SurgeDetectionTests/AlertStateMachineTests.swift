@@ -161,10 +161,4 @@ import Testing
         #expect(resolved.first?.firedAt == open?.firedAt)
         #expect(resolved.first?.peakProbability == 0.95)
     }
-
-    @Test func systemClockTellsUnixTime() {
-        let clock = SystemAlertClock()
-        let seconds = clock.unixSeconds(clock.now)
-        #expect(seconds > 1_700_000_000 && seconds < 4_000_000_000)
-    }
 }

@@ -1,38 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 
-/// Time for alert events in the daemon: instants of the continuous (monotonic) clock, told as
-/// Unix seconds through the wall-clock offset taken when this clock was made. A wall-clock step
-/// (NTP, an operator's `date`) therefore cannot reorder events within one run.
-public struct SystemAlertClock: AlertClock, Sendable {
-    public typealias Instant = ContinuousClock.Instant
-    public typealias Duration = Swift.Duration
-    private let base = ContinuousClock()
-    private let startInstant: ContinuousClock.Instant
-    private let startUnixSeconds: Double
-
-    public init() {
-        startInstant = base.now
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        startUnixSeconds = Double(wall.tv_sec) + Double(wall.tv_nsec) / 1e9
-    }
-
-    public var now: Instant { base.now }
-    public var minimumResolution: Duration { base.minimumResolution }
-    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try await base.sleep(until: deadline, tolerance: tolerance)
-    }
-    public func unixSeconds(_ instant: Instant) -> Double {
-        let (seconds, attoseconds) = (instant - startInstant).components
-        return startUnixSeconds + Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 /// Time taken from the data: replay sets it to each trace row's timestamp before observing
-/// that row; tests set it by hand. Never sleeps for real.
+/// that row, the daemon to each tick's sample timestamp (so an event carries the time of the
+/// tick that caused it); tests set it by hand. Never sleeps for real.
 public final class TraceClock: AlertClock, Sendable {
     public struct Instant: InstantProtocol, Sendable {
         public var unixSeconds: Double
