@@ -33,3 +33,31 @@ extension Reliability {
         return running.table
     }
 }
+
+extension PolicyGrid.Series {
+    /// `series` (stored runs, oldest first, as `HostRecord.series` gives them) with the stored
+    /// samples' values of `metrics` for the same ticks, joined on their time (a tick's sample
+    /// and prediction rows share it): NaN where a tick has no stored sample or the database no
+    /// such column. For `HoldSearch` on the host's own history.
+    public static func withStoredColumns(_ series: [PolicyGrid.Series], metrics: [String], path: String, since: Double?) throws -> [PolicyGrid.Series] {
+        let history = try SampleHistory(path: path)
+        let positions = series.indices.flatMap { part in series[part].timestamps.indices.map { (part, $0) } }
+        var filled = series
+        for index in filled.indices {
+            for metric in metrics { filled[index].columns[metric] = [Double](repeating: .nan, count: filled[index].timestamps.count) }
+        }
+        let stored = metrics.map { history.metrics.firstIndex(of: $0) }
+        var next = 0
+        try history.forEach(since: since) { time, values in
+            while next < positions.count, series[positions[next].0].timestamps[positions[next].1] < time { next += 1 }
+            guard next < positions.count else { return }
+            let (part, row) = positions[next]
+            guard series[part].timestamps[row] == time else { return }
+            for (metric, column) in zip(metrics, stored) {
+                if let column { filled[part].columns[metric]![row] = values[column] }
+            }
+            next += 1
+        }
+        return filled
+    }
+}

@@ -1,11 +1,12 @@
 import SurgeConfig
 import SurgeSampling
 
-/// Which `[alert] hold` would have served a trace best with the config's policy: for each model
-/// feature, holds at its own quantiles on the trace (so no per-metric constant: "cpu_busy >=
-/// 0.74" where 0.74 is this trace's 80th percentile), scored like the policy grid. The level is
-/// the host's, so it is chosen on its history (`replay --policy-grid` on an earlier trace) and
-/// set in `[alert]` for what comes after (BENCHMARKS.md, "A hold chosen on the host's history").
+/// Which `[alert] hold` would have served a history best with the config's policy: for each
+/// model feature, holds at its own quantiles on that history (so no per-metric constant:
+/// "cpu_busy >= 0.74" where 0.74 is this host's 80th percentile), scored like the policy grid.
+/// The level is the host's, so it is chosen on its history (`replay --policy-grid` on an
+/// earlier trace, `alerts --record --policy-grid` on the stored ticks) and set in `[alert]` for
+/// what comes after (BENCHMARKS.md, "A hold chosen on the host's history").
 public enum HoldSearch {
     /// Quantiles of each feature tried as hold levels: the top of its range, where a hot spell
     /// sits. Lower levels hold through ordinary busy hours: on the World Cup's training days the
@@ -14,24 +15,60 @@ public enum HoldSearch {
     static let quantiles = [0.8, 0.85, 0.9, 0.95, 0.975]
 
     public static func report(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> [String] {
+        var columns: [String: [Double]] = [:]
+        for metric in metrics(config) { columns[metric] = trace.column(metric) }
+        return report(series: [PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns)],
+                      config: config)
+    }
+
+    /// The metrics a search reads: the model's features, where levels are tried, and those of
+    /// the config's own hold, which is scored beside them.
+    public static func metrics(_ config: SurgeConfig) -> [String] {
+        var seen = Set<String>()
+        return (config.model.features + config.alert.hold.map(\.metric)).filter { seen.insert($0).inserted }
+    }
+
+    /// Over several series (the daemon's runs), their figures added up. A series without a
+    /// metric's column counts that metric as never holding.
+    public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
         let policy = AlertPolicy(config.alert)
-        func score(_ holding: [Bool]?) -> EpisodeScore {
-            EpisodeScore.score(timestamps: trace.timestamps, labels: labels,
-                               alerting: alertSeries(probabilities: probabilities, labels: labels, policy: policy, holding: holding),
-                               horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
+        func score(_ holds: (PolicyGrid.Series) -> [Bool]?) -> EpisodeScore {
+            var total = EpisodeScore()
+            for part in series where !part.timestamps.isEmpty {
+                total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
+                                             alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
+                                                                   policy: policy, holding: holds(part)),
+                                             horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter))
+            }
+            return total
         }
-        let none = score(nil)
+        func holding(_ conditions: [OverloadCondition]) -> (PolicyGrid.Series) -> [Bool] {
+            { part in
+                (0..<part.timestamps.count).map { row in
+                    conditions.contains { condition in
+                        guard let value = part.columns[condition.metric]?[row], value.isFinite else { return false }
+                        return condition.comparison.holds(value, condition.threshold)
+                    }
+                }
+            }
+        }
+        let none = score { _ in nil }
         guard none.episodes > 0 else { return [] }
+        var lines = ["the config's policy with no hold:  \(PolicyGrid.describe(none))"]
+        if !config.alert.hold.isEmpty {
+            let own = score(holding(config.alert.hold))
+            lines.append("with the config's hold:  \(PolicyGrid.describe(own))  [hold = \(HoldText.list(config.alert.hold))]")
+        }
         var best: (hold: String, score: EpisodeScore)?
         for feature in config.model.features {
-            guard let column = trace.column(feature) else { continue }
-            let known = column.filter(\.isFinite).sorted()
+            let known = series.flatMap { $0.columns[feature] ?? [] }.filter(\.isFinite).sorted()
             guard !known.isEmpty else { continue }
             var tried = Set<Double>()
             for q in quantiles {
                 let level = (known[min(known.count - 1, Int(q * Double(known.count)))] * 100).rounded() / 100
                 guard tried.insert(level).inserted else { continue }
-                let s = score(column.map { $0.isFinite && $0 >= level })
+                let condition = OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: level)
+                let s = score(holding([condition]))
                 // By warned episodes minus false alarms: a hold turns fresh warnings into
                 // continuing ones by design, so the strict count would never pick one.
                 let merit = s.warned - s.falseAlarms, bestMerit = best.map { $0.score.warned - $0.score.falseAlarms } ?? Int.min
@@ -40,12 +77,18 @@ public enum HoldSearch {
                 }
             }
         }
-        var lines = ["the config's policy with no hold:  \(PolicyGrid.describe(none))"]
         if let best, best.score.warned - best.score.falseAlarms > none.warned - none.falseAlarms {
             lines.append("with the hold that nets most:  \(PolicyGrid.describe(best.score))  [\(best.hold)]")
         } else {
             lines.append("no hold on a model feature nets more than none")
         }
         return lines
+    }
+}
+
+/// `[alert] hold` in the config's own words.
+enum HoldText {
+    static func list(_ conditions: [OverloadCondition]) -> String {
+        "[" + conditions.map { "\"\($0.description)\"" }.joined(separator: ", ") + "]"
     }
 }

@@ -11,11 +11,15 @@ public enum PolicyGrid {
         public var timestamps: [Double]
         public var labels: [Bool?]
         public var probabilities: [Double?]
+        /// Metric values per tick (NaN where missing), for the hold search (`HoldSearch`):
+        /// the trace's columns, or the stored samples of the same ticks.
+        public var columns: [String: [Double]]
 
-        public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?]) {
+        public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:]) {
             self.timestamps = timestamps
             self.labels = labels
             self.probabilities = probabilities
+            self.columns = columns
         }
     }
 

@@ -9,11 +9,19 @@ struct HostRecordReport {
     let config: SurgeConfig
     /// PolicyGrid's lines on the stored history, when asked for (`--policy-grid`).
     let policyGrid: [String]?
+    /// HoldSearch's lines on the stored p, verdicts and samples (`--policy-grid`).
+    let holdSearch: [String]?
 
     init(path: String, since: Double?, config: SurgeConfig, policyGrid: Bool = false) throws {
         record = try HostRecord.stored(in: path, since: since, config: config, keepingSeries: policyGrid)
         self.config = config
-        self.policyGrid = policyGrid ? PolicyGrid.report(series: record.series, config: config) : nil
+        if policyGrid {
+            self.policyGrid = PolicyGrid.report(series: record.series, config: config)
+            let series = try PolicyGrid.Series.withStoredColumns(record.series, metrics: HoldSearch.metrics(config), path: path, since: since)
+            holdSearch = HoldSearch.report(series: series, config: config)
+        } else {
+            (self.policyGrid, holdSearch) = (nil, nil)
+        }
     }
 
     func text() -> String {
@@ -47,6 +55,10 @@ struct HostRecordReport {
             lines.append("other [alert] policies replayed on the stored p (in hindsight, on this host's own history):")
             lines += policyGrid.map { "  " + $0 }
         }
+        if let holdSearch, !holdSearch.isEmpty {
+            lines.append("[alert] hold levels at this host's quantiles of each feature, with the config's policy (in hindsight, on the stored samples):")
+            lines += holdSearch.map { "  " + $0 }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -58,6 +70,7 @@ struct HostRecordReport {
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
             + "\"reliability\":\(record.reliability.json)"
-            + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
+            + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
+            + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
     }
 }

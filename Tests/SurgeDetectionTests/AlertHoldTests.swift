@@ -66,5 +66,11 @@ import SurgeSampling
         #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 2 early (100 %)") == true, "\(lines)")
         #expect(lines.last?.hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]") == true, "\(lines)")
         #expect(lines.last?.contains("0.0 false alarms/day") == true, "the spike inside the held alert is no false alarm: \(lines)")
+
+        // The config's own hold is scored beside: this one sits under the spell's CPU.
+        config.alert.hold = [try! OverloadCondition.parse("cpu_busy >= 0.5").get()]
+        let withOwn = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        #expect(withOwn.count == 3 && withOwn[1].hasPrefix("with the config's hold:  2 episodes, 2 early (100 %), 0.0 false alarms/day"), "\(withOwn)")
+        #expect(withOwn[1].hasSuffix("[hold = [\"cpu_busy >= 0.5\"]]"), "\(withOwn)")
     }
 }

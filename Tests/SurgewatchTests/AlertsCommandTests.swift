@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SurgeDetection
+import SurgeSampling
 import SurgeStore
 
 /// `surgewatch alerts` against a database with a resolved and an open alert.
@@ -127,6 +128,45 @@ import SurgeStore
 
         let (alone, _, aloneErr) = try DaemonProcess.run(["alerts", "--db", path, "--policy-grid"])
         #expect(alone != 0 && aloneErr.contains("--policy-grid goes with --record"), "\(aloneErr)")
+    }
+
+    /// The hold search on the host's own history: two runs of stored predictions and samples.
+    /// The first is quiet; in the second, CPU stays high through a hot spell with a warned
+    /// breach at each end and p low between them. Without a hold the alert resolves in the lull
+    /// and a spike of p in it is a false alarm; held on CPU at this host's own high level, one
+    /// alert covers the spell. The samples are joined to the predictions by their time.
+    @Test func policyGridSearchesAHoldOnTheStoredSamples() throws {
+        let path = directory + "/hold.db"
+        let store = try SurgeStore(path: path)
+        let schema = MetricSchema(["cpu_busy", "load1"])
+        let start = Double(time(nil)) - 20000
+        for (run, runStart) in [start, start + 4000].enumerated() {
+            for tick in 0..<300 {
+                let spell = run == 1 && (100..<200).contains(tick)
+                let breach = run == 1 && ((110..<113).contains(tick) || (180..<183).contains(tick))
+                let warning = run == 1 && ((107..<110).contains(tick) || (177..<180).contains(tick) || (140..<142).contains(tick))
+                let time = runStart + Double(tick) * 10
+                store.stage(Sample(timestamp: time, tick: tick + 1, schema: schema, values: [spell ? 0.9 : 0.3, 1]))
+                store.stage(PredictionRecord(timestamp: time, tick: tick + 1, probability: warning || breach ? 0.97 : 0.05,
+                                             state: "normal", label: breach))
+            }
+        }
+        try store.commit()
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--policy-grid"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        let heading = try #require(lines.firstIndex { $0.hasPrefix("[alert] hold levels at this host's quantiles") }, "\(out)")
+        #expect(lines[heading + 1].hasPrefix("  the config's policy with no hold:  2 episodes, 2 early (100 %)"), "\(out)")
+        #expect(!lines[heading + 1].contains(" 0.0 false alarms/day"), "the spike in the lull is a false alarm without a hold: \(out)")
+        #expect(lines[heading + 2].hasPrefix("  with the hold that nets most:  2 episodes, 2 early (100 %), 0.0 false alarms/day"),
+                "\(out)")
+        #expect(lines[heading + 2].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]"), "\(out)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--policy-grid", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let holds = try #require(record["hold_search"] as? [String])
+        #expect(holds.count == 2 && holds[1].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]"), "\(holds)")
     }
 
     @Test func badArgumentsAndMissingFilesAreClear() throws {
