@@ -66,6 +66,13 @@ public struct SurgeConfig: Equatable, Sendable {
         public var all: [OverloadCondition] = []
         /// `for_ticks`: the rule must hold this many ticks in a row, 1 ... 1000.
         public var forTicks = 1
+
+        /// The built-in rule.
+        public init() {}
+
+        public init(any: [OverloadCondition], all: [OverloadCondition] = [], forTicks: Int = 1) {
+            (self.any, self.all, self.forTicks) = (any, all, forTicks)
+        }
     }
 
     public struct Alert: Equatable, Sendable {

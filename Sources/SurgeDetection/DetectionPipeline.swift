@@ -93,9 +93,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         predictor = WindowPredictor(features: model.features, schema: schema, windowTicks: settings.windowTicks,
                                     shape: model.parameters.shape)
         alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
-        var hold = SurgeConfig().overload
-        (hold.any, hold.all, hold.forTicks) = (settings.hold, [], 1)
-        holdRule = settings.hold.isEmpty ? nil : OverloadRule(hold, schema: schema)
+        // Any of the conditions, this tick: a rule without all-clauses or for_ticks.
+        holdRule = settings.hold.isEmpty ? nil : OverloadRule(SurgeConfig.Overload(any: settings.hold), schema: schema)
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
         let classifier = LSTMClassifier(parameters: model.parameters)
