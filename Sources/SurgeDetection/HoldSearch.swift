@@ -31,35 +31,34 @@ public enum HoldSearch {
     /// Over several series (the daemon's runs), their figures added up. A series without a
     /// metric's column counts that metric as never holding.
     public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
-        let policy = AlertPolicy(config.alert)
-        func score(_ holds: (PolicyGrid.Series) -> [Bool]?) -> EpisodeScore {
+        func score(_ policy: AlertPolicy, _ conditions: [OverloadCondition]) -> EpisodeScore {
             var total = EpisodeScore()
             for part in series where !part.timestamps.isEmpty {
-                total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
-                                             alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
-                                                                   policy: policy, holding: holds(part)),
-                                             horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter))
-            }
-            return total
-        }
-        func holding(_ conditions: [OverloadCondition]) -> (PolicyGrid.Series) -> [Bool] {
-            { part in
-                (0..<part.timestamps.count).map { row in
+                let holding = conditions.isEmpty ? nil : (0..<part.timestamps.count).map { row in
                     conditions.contains { condition in
                         guard let value = part.columns[condition.metric]?[row], value.isFinite else { return false }
                         return condition.comparison.holds(value, condition.threshold)
                     }
                 }
+                total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
+                                             alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
+                                                                   policy: policy, holding: holding),
+                                             horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter))
             }
+            return total
         }
-        let none = score { _ in nil }
+        // By warned episodes minus false alarms: a hold turns fresh warnings into continuing
+        // ones by design, so the strict count would never pick one.
+        func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
+        let policy = AlertPolicy(config.alert)
+        let none = score(policy, [])
         guard none.episodes > 0 else { return [] }
         var lines = ["the config's policy with no hold:  \(PolicyGrid.describe(none))"]
         if !config.alert.hold.isEmpty {
-            let own = score(holding(config.alert.hold))
+            let own = score(policy, config.alert.hold)
             lines.append("with the config's hold:  \(PolicyGrid.describe(own))  [hold = \(HoldText.list(config.alert.hold))]")
         }
-        var best: (hold: String, score: EpisodeScore)?
+        var best: (hold: OverloadCondition, score: EpisodeScore)?
         for feature in config.model.features {
             let known = series.flatMap { $0.columns[feature] ?? [] }.filter(\.isFinite).sorted()
             guard !known.isEmpty else { continue }
@@ -68,21 +67,41 @@ public enum HoldSearch {
                 let level = (known[min(known.count - 1, Int(q * Double(known.count)))] * 100).rounded() / 100
                 guard tried.insert(level).inserted else { continue }
                 let condition = OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: level)
-                let s = score(holding([condition]))
-                // By warned episodes minus false alarms: a hold turns fresh warnings into
-                // continuing ones by design, so the strict count would never pick one.
-                let merit = s.warned - s.falseAlarms, bestMerit = best.map { $0.score.warned - $0.score.falseAlarms } ?? Int.min
-                if merit > bestMerit || (merit == bestMerit && s.falseAlarms < best!.score.falseAlarms) {
-                    best = ("hold = [\"\(feature) >= \(level.formatted2)\"]", s)
+                let s = score(policy, [condition])
+                if best == nil || net(s) > net(best!.score) || (net(s) == net(best!.score) && s.falseAlarms < best!.score.falseAlarms) {
+                    best = (condition, s)
                 }
             }
         }
-        if let best, best.score.warned - best.score.falseAlarms > none.warned - none.falseAlarms {
-            lines.append("with the hold that nets most:  \(PolicyGrid.describe(best.score))  [\(best.hold)]")
+        var chosen: (hold: [OverloadCondition], score: EpisodeScore) = ([], none)
+        if let best, net(best.score) > net(none) {
+            lines.append("with the hold that nets most:  \(PolicyGrid.describe(best.score))  [\(holdLine([best.hold]))]")
+            chosen = ([best.hold], best.score)
         } else {
             lines.append("no hold on a model feature nets more than none")
         }
+        // Then the fire policy, with that hold: another of the grid's only where it nets
+        // clearly more. Taken together with the hold, or alone, the grid's best overfits the
+        // history it was chosen on; taken this way, on each evaluation row's training trace, it
+        // netted 437 against the hold's 420 and 387 for neither (BENCHMARKS.md, session 14).
+        let grid = PolicyGrid.candidates(config).map { (text: $0.text, score: score($0.policy, chosen.hold)) }
+        let bestPolicy = grid.max { a, b in net(a.score) != net(b.score) ? net(a.score) < net(b.score) : a.score.falseAlarms > b.score.falseAlarms }
+        let clearly = Double(net(chosen.score)) * (1 + policyMargin) + 1
+        let hold = chosen.hold.isEmpty ? "no hold" : holdLine(chosen.hold)
+        if let bestPolicy, Double(net(bestPolicy.score)) >= clearly {
+            lines.append("suggested for [alert] on this history:  \(PolicyGrid.describe(bestPolicy.score))  [\(hold); \(bestPolicy.text)]")
+        } else {
+            lines.append("suggested for [alert] on this history:  \(PolicyGrid.describe(chosen.score))  [\(hold); the config's fire and resolve settings]")
+        }
         return lines
+    }
+
+    /// How much more (as a share of the chosen hold's warned − false alarms, plus one) a fire
+    /// policy of the grid must net on the history before it is suggested over the config's.
+    static let policyMargin = 0.1
+
+    static func holdLine(_ conditions: [OverloadCondition]) -> String {
+        "hold = [" + conditions.map { "\"\($0.metric) \($0.comparison.rawValue) \($0.threshold.formatted2)\"" }.joined(separator: ", ") + "]"
     }
 }
 

@@ -46,23 +46,7 @@ public enum PolicyGrid {
         var lines = ["\(ownName):  \(describe(ownScore))"]
         // Without an episode every policy ties, and a "best" would be an arbitrary pick.
         guard ownScore.episodes > 0 else { return lines + ["no overload episode in these ticks: nothing to choose a policy by"] }
-        var grid: [(policy: String, score: EpisodeScore)] = []
-        for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
-            for after in 1...3 {
-                // The resolve threshold tied to the fire threshold, then wider bands: a wide band
-                // holds one alert through a hot spell instead of re-firing at each burst
-                // (BENCHMARKS.md, "The resolve threshold"). Ties keep the first, the tied one.
-                // The grid is the same whatever the config's band, which line one scores.
-                let tied = min(0.5, fire * 0.6)
-                for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
-                    let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
-                                             fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)
-                    // In the config's own words, so a line can be copied into [alert].
-                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)",
-                                 score(policy)))
-                }
-            }
-        }
+        let grid = candidates(config).map { (policy: $0.text, score: score($0.policy)) }
         // Ties go to fewer false alarms, as for the baselines.
         if let best = grid.max(by: { Baselines.better($1.score, than: $0.score) }) {
             lines.append("best early - false alarms:  \(describe(best.score))  [\(best.policy)]")
@@ -82,6 +66,28 @@ public enum PolicyGrid {
             lines.append("no policy of the grid warns 70 % of episodes (early + continuing)")
         }
         return lines
+    }
+
+    /// The grid's 117 policies, each with its text in the config's own words (so a line can
+    /// be copied into `[alert]`): fire threshold × ticks in a row × resolve band.
+    public static func candidates(_ config: SurgeConfig) -> [(text: String, policy: AlertPolicy)] {
+        var grid: [(text: String, policy: AlertPolicy)] = []
+        for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
+            for after in 1...3 {
+                // The resolve threshold tied to the fire threshold, then wider bands: a wide band
+                // holds one alert through a hot spell instead of re-firing at each burst
+                // (BENCHMARKS.md, "The resolve threshold"). Ties keep the first, the tied one.
+                // The grid is the same whatever the config's band, which line one scores.
+                let tied = min(0.5, fire * 0.6)
+                for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
+                    let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
+                                             fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)
+                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)",
+                                 policy))
+                }
+            }
+        }
+        return grid
     }
 
     public static func describe(_ s: EpisodeScore) -> String {

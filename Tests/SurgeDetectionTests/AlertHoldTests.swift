@@ -49,7 +49,7 @@ import SurgeSampling
     /// A hot spell: p high before each of two breaches and low between them, while CPU stays
     /// high all through the spell, with a spike of p that nothing follows in the middle. Held on
     /// CPU, one alert covers the spell: the search names a CPU hold, and it nets more than none.
-    @Test func theSearchFindsTheHoldThatCoversAHotSpell() {
+    @Test func theSearchFindsTheHoldThatCoversAHotSpell() throws {
         var config = SurgeConfig()
         config.model.features = ["cpu_busy"]
         var trace = Trace(schema: MetricSchema(["cpu_busy"]))
@@ -64,13 +64,41 @@ import SurgeSampling
         }
         let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
         #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 2 early (100 %)") == true, "\(lines)")
-        #expect(lines.last?.hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]") == true, "\(lines)")
-        #expect(lines.last?.contains("0.0 false alarms/day") == true, "the spike inside the held alert is no false alarm: \(lines)")
+        let held = try #require(lines.first { $0.hasPrefix("with the hold that nets most:") }, "\(lines)")
+        #expect(held.hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]"), "\(lines)")
+        #expect(held.contains("0.0 false alarms/day"), "the spike inside the held alert is no false alarm: \(lines)")
+        // Both episodes warned with no false alarm: no fire policy can net clearly more.
+        #expect(lines.last == "suggested for [alert] on this history:  " + held.dropFirst("with the hold that nets most:  ".count).dropLast()
+                    + "; the config's fire and resolve settings]", "\(lines)")
 
         // The config's own hold is scored beside: this one sits under the spell's CPU.
         config.alert.hold = [try! OverloadCondition.parse("cpu_busy >= 0.5").get()]
         let withOwn = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
-        #expect(withOwn.count == 3 && withOwn[1].hasPrefix("with the config's hold:  2 episodes, 2 early (100 %), 0.0 false alarms/day"), "\(withOwn)")
+        #expect(withOwn.count == 4 && withOwn[1].hasPrefix("with the config's hold:  2 episodes, 2 early (100 %), 0.0 false alarms/day"), "\(withOwn)")
         #expect(withOwn[1].hasSuffix("[hold = [\"cpu_busy >= 0.5\"]]"), "\(withOwn)")
+    }
+
+    /// p rises to 0.6 before each breach and stays at 0.05 otherwise: the config's policy (fire
+    /// at 0.8) warns of none, no hold helps, and a lower fire threshold of the grid warns of
+    /// both with no false alarm, which is clearly more: it is suggested, in the config's words.
+    @Test func aFirePolicyIsSuggestedOnlyWhereItNetsClearlyMore() {
+        var config = SurgeConfig()
+        config.model.features = ["cpu_busy"]
+        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
+        var labels: [Bool?] = [], probabilities: [Double?] = []
+        for tick in 0..<600 {
+            let breach = (100..<103).contains(tick) || (400..<403).contains(tick)
+            let warning = (97..<100).contains(tick) || (397..<400).contains(tick)
+            trace.append(timestamp: Double(tick) * 10, row: [0.3])
+            labels.append(breach)
+            probabilities.append(warning ? 0.6 : breach ? 0.9 : 0.05)
+        }
+        let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 0 early (0 %)") == true, "\(lines)")
+        #expect(lines.contains("no hold on a model feature nets more than none"), "\(lines)")
+        let suggested = lines.last ?? ""
+        #expect(suggested.hasPrefix("suggested for [alert] on this history:  2 episodes, 2 early (100 %), 0.0 false alarms/day"), "\(lines)")
+        #expect(suggested.hasSuffix("[no hold; fire_probability = 0.1, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.06]"),
+                "the first policy of the grid that nets most: \(lines)")
     }
 }

@@ -166,7 +166,8 @@ import SurgeStore
         let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--policy-grid", "--json"])
         let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let holds = try #require(record["hold_search"] as? [String])
-        #expect(holds.count == 2 && holds[1].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]"), "\(holds)")
+        #expect(holds.count == 3 && holds[1].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]"), "\(holds)")
+        #expect(holds[2].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]; the config's fire and resolve settings]"), "\(holds)")
     }
 
     @Test func badArgumentsAndMissingFilesAreClear() throws {
