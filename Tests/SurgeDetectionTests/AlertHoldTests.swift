@@ -101,4 +101,29 @@ import SurgeSampling
         #expect(suggested.hasSuffix("[no hold; fire_probability = 0.1, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.06]"),
                 "the first policy of the grid that nets most: \(lines)")
     }
+
+    /// Ten breaches, six announced by p 0.85 and four by 0.97 (3 ticks each), and ten spikes of
+    /// 0.85 like the first six that nothing follows. Firing from 0.97 alone would net more (4
+    /// warned, no false alarm, against 10 warned and 10 false alarms), but warns of 40 % of the
+    /// episodes: below the 70 % floor, so the config's settings stay.
+    @Test func noFirePolicyIsSuggestedThatWarnsOfFewerThan70Percent() {
+        var config = SurgeConfig()
+        config.model.features = ["cpu_busy"]
+        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
+        var labels: [Bool?] = [], probabilities: [Double?] = []
+        for tick in 0..<2_100 {
+            let episode = tick / 200, phase = tick % 200
+            let breach = (100..<103).contains(phase)
+            let warning = (97..<100).contains(phase)
+            let spike = episode > 0 && (0..<3).contains(phase)
+            // CPU that tells nothing: scattered, so no hold on it covers the breaches.
+            trace.append(timestamp: Double(tick) * 10, row: [Double(tick * 7919 % 1000) / 1000])
+            labels.append(breach && episode < 10)
+            probabilities.append(warning && episode < 10 ? (episode < 6 ? 0.85 : 0.97) : spike ? 0.85 : breach ? 0.9 : 0.05)
+        }
+        let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        #expect(lines.first?.hasPrefix("the config's policy with no hold:  10 episodes, 10 early (100 %), ") == true, "\(lines)")
+        #expect(lines.contains("no hold on a model feature nets more than none"), "\(lines)")
+        #expect(lines.last?.hasSuffix("[no hold; the config's fire and resolve settings]") == true, "\(lines)")
+    }
 }
