@@ -56,7 +56,7 @@ struct HostRecordReport {
             lines += policyGrid.map { "  " + $0 }
         }
         if let holdSearch, !holdSearch.isEmpty {
-            lines.append("[alert] hold levels at this host's quantiles of each feature, with the config's policy (in hindsight, on the stored samples):")
+            lines.append("[alert] hold levels at this host's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight, on the stored samples):")
             lines += holdSearch.map { "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"

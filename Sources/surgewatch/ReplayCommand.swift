@@ -75,7 +75,7 @@ struct ReplayCommand: ParsableCommand {
                 for line in lines { print("  " + line) }
                 let holds = HoldSearch.report(trace: trace, labels: result.labels, probabilities: result.probabilities, config: settingsConfig)
                 if !holds.isEmpty {
-                    print("[alert] hold levels at this trace's quantiles of each feature, with the config's policy (in hindsight; choose on an earlier trace):")
+                    print("[alert] hold levels at this trace's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight; choose on an earlier trace):")
                     for line in holds { print("  " + line) }
                 }
             }
