@@ -56,7 +56,7 @@ public enum HoldSearch {
         var lines = ["the config's policy with no hold:  \(PolicyGrid.describe(none))"]
         if !config.alert.hold.isEmpty {
             let own = score(policy, config.alert.hold)
-            lines.append("with the config's hold:  \(PolicyGrid.describe(own))  [hold = \(HoldText.list(config.alert.hold))]")
+            lines.append("with the config's hold:  \(PolicyGrid.describe(own))  [\(holdLine(config.alert.hold, as: \.description))]")
         }
         var best: (hold: OverloadCondition, score: EpisodeScore)?
         for feature in config.model.features {
@@ -105,14 +105,10 @@ public enum HoldSearch {
     /// 10 % and 20 % suggested the same on every evaluation row (BENCHMARKS.md).
     static let policyMargin = 0.1
 
-    static func holdLine(_ conditions: [OverloadCondition]) -> String {
-        "hold = [" + conditions.map { "\"\($0.metric) \($0.comparison.rawValue) \($0.threshold.formatted2)\"" }.joined(separator: ", ") + "]"
-    }
-}
-
-/// `[alert] hold` in the config's own words.
-enum HoldText {
-    static func list(_ conditions: [OverloadCondition]) -> String {
-        "[" + conditions.map { "\"\($0.description)\"" }.joined(separator: ", ") + "]"
+    /// `hold = [...]` in the config's own words: the config's conditions as written, a level
+    /// the search found as it rounds it, to two decimals ("cpu_busy >= 0.90").
+    static func holdLine(_ conditions: [OverloadCondition],
+                         as text: (OverloadCondition) -> String = { "\($0.metric) \($0.comparison.rawValue) \($0.threshold.formatted2)" }) -> String {
+        "hold = [" + conditions.map { "\"\(text($0))\"" }.joined(separator: ", ") + "]"
     }
 }
