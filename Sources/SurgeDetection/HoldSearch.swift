@@ -50,6 +50,10 @@ public enum HoldSearch {
         // By warned episodes minus false alarms: a hold turns fresh warnings into continuing
         // ones by design, so the strict count would never pick one.
         func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
+        // Ties go to fewer false alarms, for holds and policies alike.
+        func better(_ a: EpisodeScore, than b: EpisodeScore) -> Bool {
+            net(a) != net(b) ? net(a) > net(b) : a.falseAlarms < b.falseAlarms
+        }
         let policy = AlertPolicy(config.alert)
         let none = score(policy, [])
         guard none.episodes > 0 else { return [] }
@@ -68,7 +72,7 @@ public enum HoldSearch {
                 guard tried.insert(level).inserted else { continue }
                 let condition = OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: level)
                 let s = score(policy, [condition])
-                if best == nil || net(s) > net(best!.score) || (net(s) == net(best!.score) && s.falseAlarms < best!.score.falseAlarms) {
+                if best == nil || better(s, than: best!.score) {
                     best = (condition, s)
                 }
             }
@@ -89,7 +93,7 @@ public enum HoldSearch {
         let floor = min(0.7, chosen.score.warnedFraction)
         let grid = PolicyGrid.candidates(config).map { (text: $0.text, score: score($0.policy, chosen.hold)) }
             .filter { $0.score.warnedFraction >= floor }
-        let bestPolicy = grid.max { a, b in net(a.score) != net(b.score) ? net(a.score) < net(b.score) : a.score.falseAlarms > b.score.falseAlarms }
+        let bestPolicy = grid.max { better($1.score, than: $0.score) }
         let clearly = Double(net(chosen.score)) * (1 + policyMargin) + 1
         let hold = chosen.hold.isEmpty ? "no hold" : holdLine(chosen.hold)
         if let bestPolicy, Double(net(bestPolicy.score)) >= clearly {
