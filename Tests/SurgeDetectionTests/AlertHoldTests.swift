@@ -46,23 +46,27 @@ import SurgeSampling
         #expect(lines.first?.hasPrefix("the config's policy without its [alert] hold:  1 episodes") == true, "\(lines)")
     }
 
+    /// HoldSearch's lines on a trace of `ticks` ticks 10 s apart, with one feature, cpu_busy.
+    static func search(ticks: Int, hold: [OverloadCondition] = [], cpu: (Int) -> Double, breach: (Int) -> Bool, p: (Int) -> Double) -> [String] {
+        var config = SurgeConfig()
+        config.model.features = ["cpu_busy"]
+        config.alert.hold = hold
+        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
+        for tick in 0..<ticks { trace.append(timestamp: Double(tick) * 10, row: [cpu(tick)]) }
+        return HoldSearch.report(trace: trace, labels: (0..<ticks).map(breach), probabilities: (0..<ticks).map(p), config: config)
+    }
+
     /// A hot spell: p high before each of two breaches and low between them, while CPU stays
     /// high all through the spell, with a spike of p that nothing follows in the middle. Held on
     /// CPU, one alert covers the spell: the search names a CPU hold, and it nets more than none.
     @Test func theSearchFindsTheHoldThatCoversAHotSpell() throws {
-        var config = SurgeConfig()
-        config.model.features = ["cpu_busy"]
-        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
-        var labels: [Bool?] = [], probabilities: [Double?] = []
-        for tick in 0..<1_000 {
-            let spell = (100..<200).contains(tick)
-            let breach = (110..<113).contains(tick) || (180..<183).contains(tick)
-            let warning = (107..<110).contains(tick) || (177..<180).contains(tick) || (140..<142).contains(tick)
-            trace.append(timestamp: Double(tick) * 10, row: [spell ? 0.9 : 0.3])
-            labels.append(breach)
-            probabilities.append(warning || breach ? 0.97 : 0.05)
+        let breach = { (tick: Int) in (110..<113).contains(tick) || (180..<183).contains(tick) }
+        let warning = { (tick: Int) in (107..<110).contains(tick) || (177..<180).contains(tick) || (140..<142).contains(tick) }
+        func search(hold: [OverloadCondition]) -> [String] {
+            Self.search(ticks: 1_000, hold: hold, cpu: { (100..<200).contains($0) ? 0.9 : 0.3 }, breach: breach,
+                        p: { warning($0) || breach($0) ? 0.97 : 0.05 })
         }
-        let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        let lines = search(hold: [])
         #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 2 early (100 %)") == true, "\(lines)")
         let held = try #require(lines.first { $0.hasPrefix("with the hold that nets most:") }, "\(lines)")
         #expect(held.hasSuffix("[hold = [\"cpu_busy >= 0.90\"]]"), "\(lines)")
@@ -72,8 +76,7 @@ import SurgeSampling
                     + "; the config's fire and resolve settings]", "\(lines)")
 
         // The config's own hold is scored beside: this one sits under the spell's CPU.
-        config.alert.hold = [try! OverloadCondition.parse("cpu_busy >= 0.5").get()]
-        let withOwn = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        let withOwn = search(hold: [try OverloadCondition.parse("cpu_busy >= 0.5").get()])
         #expect(withOwn.count == 4 && withOwn[1].hasPrefix("with the config's hold:  2 episodes, 2 early (100 %), 0.0 false alarms/day"), "\(withOwn)")
         #expect(withOwn[1].hasSuffix("[hold = [\"cpu_busy >= 0.5\"]]"), "\(withOwn)")
     }
@@ -82,18 +85,9 @@ import SurgeSampling
     /// at 0.8) warns of none, no hold helps, and a lower fire threshold of the grid warns of
     /// both with no false alarm, which is clearly more: it is suggested, in the config's words.
     @Test func aFirePolicyIsSuggestedOnlyWhereItNetsClearlyMore() {
-        var config = SurgeConfig()
-        config.model.features = ["cpu_busy"]
-        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
-        var labels: [Bool?] = [], probabilities: [Double?] = []
-        for tick in 0..<600 {
-            let breach = (100..<103).contains(tick) || (400..<403).contains(tick)
-            let warning = (97..<100).contains(tick) || (397..<400).contains(tick)
-            trace.append(timestamp: Double(tick) * 10, row: [0.3])
-            labels.append(breach)
-            probabilities.append(warning ? 0.6 : breach ? 0.9 : 0.05)
-        }
-        let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        let breach = { (tick: Int) in (100..<103).contains(tick) || (400..<403).contains(tick) }
+        let warning = { (tick: Int) in (97..<100).contains(tick) || (397..<400).contains(tick) }
+        let lines = Self.search(ticks: 600, cpu: { _ in 0.3 }, breach: breach, p: { warning($0) ? 0.6 : breach($0) ? 0.9 : 0.05 })
         #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 0 early (0 %)") == true, "\(lines)")
         #expect(lines.contains("no hold on a model feature nets more than none"), "\(lines)")
         let suggested = lines.last ?? ""
@@ -107,21 +101,14 @@ import SurgeSampling
     /// warned, no false alarm, against 10 warned and 10 false alarms), but warns of 40 % of the
     /// episodes: below the 70 % floor, so the config's settings stay.
     @Test func noFirePolicyIsSuggestedThatWarnsOfFewerThan70Percent() {
-        var config = SurgeConfig()
-        config.model.features = ["cpu_busy"]
-        var trace = Trace(schema: MetricSchema(["cpu_busy"]))
-        var labels: [Bool?] = [], probabilities: [Double?] = []
-        for tick in 0..<2_100 {
-            let episode = tick / 200, phase = tick % 200
-            let breach = (100..<103).contains(phase)
-            let warning = (97..<100).contains(phase)
-            let spike = episode > 0 && (0..<3).contains(phase)
-            // CPU that tells nothing: scattered, so no hold on it covers the breaches.
-            trace.append(timestamp: Double(tick) * 10, row: [Double(tick * 7919 % 1000) / 1000])
-            labels.append(breach && episode < 10)
-            probabilities.append(warning && episode < 10 ? (episode < 6 ? 0.85 : 0.97) : spike ? 0.85 : breach ? 0.9 : 0.05)
-        }
-        let lines = HoldSearch.report(trace: trace, labels: labels, probabilities: probabilities, config: config)
+        let episode = { (tick: Int) in tick / 200 }, phase = { (tick: Int) in tick % 200 }
+        let breach = { (tick: Int) in (100..<103).contains(phase(tick)) && episode(tick) < 10 }
+        let warning = { (tick: Int) in (97..<100).contains(phase(tick)) && episode(tick) < 10 }
+        let spike = { (tick: Int) in episode(tick) > 0 && (0..<3).contains(phase(tick)) }
+        // CPU that tells nothing: scattered, so no hold on it covers the breaches.
+        let lines = Self.search(ticks: 2_100, cpu: { Double($0 * 7919 % 1000) / 1000 }, breach: breach, p: { tick in
+            warning(tick) ? (episode(tick) < 6 ? 0.85 : 0.97) : spike(tick) ? 0.85 : (100..<103).contains(phase(tick)) ? 0.9 : 0.05
+        })
         #expect(lines.first?.hasPrefix("the config's policy with no hold:  10 episodes, 10 early (100 %), ") == true, "\(lines)")
         #expect(lines.contains("no hold on a model feature nets more than none"), "\(lines)")
         #expect(lines.last?.hasSuffix("[no hold; the config's fire and resolve settings]") == true, "\(lines)")
