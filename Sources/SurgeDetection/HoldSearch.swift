@@ -95,14 +95,25 @@ public enum HoldSearch {
             .filter { $0.score.warnedFraction >= floor }
         let bestPolicy = grid.max { better($1.score, than: $0.score) }
         let clearly = Double(net(chosen.score)) * (1 + policyMargin) + 1
-        let hold = chosen.hold.isEmpty ? "no hold" : holdLine(chosen.hold)
+        var suggestion: (policy: String?, score: EpisodeScore) = (nil, chosen.score)
         if let bestPolicy, Double(net(bestPolicy.score)) >= clearly {
-            lines.append("suggested for [alert] on this history:  \(PolicyGrid.describe(bestPolicy.score))  [\(hold); \(bestPolicy.text)]")
-        } else {
-            lines.append("suggested for [alert] on this history:  \(PolicyGrid.describe(chosen.score))  [\(hold); the config's fire and resolve settings]")
+            suggestion = (bestPolicy.text, bestPolicy.score)
         }
+        // Over the false-alarm budget on a history long enough to judge it by: the grid policy
+        // that nets most within the budget (and above the floor), where one is.
+        if suggestion.score.days >= 1, suggestion.score.falseAlarmsPerDay > falseAlarmBudgetPerDay,
+           let quieter = grid.filter({ $0.score.falseAlarmsPerDay <= falseAlarmBudgetPerDay }).max(by: { better($1.score, than: $0.score) }) {
+            suggestion = (quieter.text, quieter.score)
+        }
+        let hold = chosen.hold.isEmpty ? "no hold" : holdLine(chosen.hold)
+        lines.append("suggested for [alert] on this history:  \(PolicyGrid.describe(suggestion.score))  [\(hold); "
+                     + (suggestion.policy ?? "the config's fire and resolve settings") + "]")
         return lines
     }
+
+    /// False alarms a day an operator is asked to accept (the target): a suggestion
+    /// over it on the history gives way to the grid's best policy within it.
+    static let falseAlarmBudgetPerDay = 1.0
 
     /// How much more (as a share of the chosen hold's warned − false alarms, plus one) a fire
     /// policy of the grid must net on the history before it is suggested over the config's.
