@@ -16,6 +16,14 @@ public struct LearningPolicy: Sendable, Equatable {
     /// train one (1e-4 measured worse on both evaluation traces, BENCHMARKS.md).
     public var learningRate: Float = 3e-5
     public var clipNorm: Float = 1
+    /// Online steps change only the output layer (the dense head over the last LSTM state): the
+    /// LSTM layers keep what offline training learned from many traces, and the host's few
+    /// labelled windows move only the decision on them. Learning every layer online cost warned
+    /// episodes or added false alarms on each evaluation trace (170 warned − false alarms over
+    /// seven traces, against 217 with no learning); the output layer alone netted 209, the last
+    /// LSTM layer and the output layer 193 (BENCHMARKS.md, session 15). A fresh model learns
+    /// every layer: it has nothing else to learn with.
+    public var outputLayerOnly = false
     /// Windows kept per class. With normal windows thinned (below), the normal ring spans about
     /// a day of 10 s ticks, so one busy evening does not crowd out what a quiet night looks like.
     public var capacityPerClass = 2048
@@ -43,6 +51,7 @@ public struct LearningPolicy: Sendable, Equatable {
         minimumPerClass = config.minimumWindowsPerClass
         stepEvery = config.stepEveryTicks
         learningRate = Float(config.rate ?? (untrained ? 1e-3 : 3e-5))
+        outputLayerOnly = !untrained
     }
 }
 

@@ -78,6 +78,31 @@ import SurgeSampling
         #expect(learner.steps == 0 && learner.model.parameters == initial,
                 "normal windows alone would teach a pretrained model that overload never comes")
     }
+
+    /// A trained model (built-in, a model file, a checkpoint) learns its output layer only; a
+    /// fresh one every layer. Learned on the rising/falling windows, the first keeps its LSTM
+    /// weights bit for bit and still comes to tell the two apart.
+    @Test func aTrainedModelLearnsItsOutputLayerOnly() {
+        #expect(LearningPolicy(SurgeConfig().learning, untrained: false).outputLayerOnly)
+        #expect(!LearningPolicy(SurgeConfig().learning, untrained: true).outputLayerOnly)
+        let initial = LSTMParameters.initialized(Self.shape, seed: 3)
+        let head = Self.shape.tensors.first { $0.role == .headWeight }!.offset
+        for outputLayerOnly in [true, false] {
+            var policy = Self.burstPolicy
+            policy.outputLayerOnly = outputLayerOnly
+            let learner = OnlineLearner(model: LSTMClassifier(parameters: initial), windowTicks: 4, policy: policy)
+            for tick in 0..<400 {
+                let label = tick % 2
+                Self.window(label, Float(tick % 7) * 0.05).withUnsafeBufferPointer { learner.offer($0, label: label) }
+                _ = learner.tick()
+            }
+            let learned = learner.model.parameters.values
+            #expect(learner.steps > 100)
+            #expect((learned[..<head] == initial.values[..<head]) == outputLayerOnly, "LSTM layers frozen: \(outputLayerOnly)")
+            #expect(learned[head...] != initial.values[head...], "the output layer learns either way")
+            #expect(p(learner.model, Self.window(1, 0)) > 0.5 && p(learner.model, Self.window(0, 0)) < 0.5)
+        }
+    }
 }
 
 @Suite struct PipelineLearningTests {
