@@ -20,8 +20,10 @@ final class BatchHalves: @unchecked Sendable {
     private let halves: [Half]
     private let sideBySide: Bool
 
-    init(shape: LSTMShape, batch: Int, windowTicks: Int, sideBySide: Bool) {
-        halves = Self.split(batch).map { Half(windows: $0, shape: shape, windowTicks: windowTicks) }
+    /// `outputLayerOnly`: gradients of the output layer alone (LearningPolicy.outputLayerOnly);
+    /// the LSTM layers' stay zero and no BPTT runs.
+    init(shape: LSTMShape, batch: Int, windowTicks: Int, sideBySide: Bool, outputLayerOnly: Bool = false) {
+        halves = Self.split(batch).map { Half(windows: $0, shape: shape, windowTicks: windowTicks, outputLayerOnly: outputLayerOnly) }
         self.sideBySide = sideBySide && halves.count == 2
     }
 
@@ -79,9 +81,11 @@ private final class Half: @unchecked Sendable {
     private(set) var loss: Float = 0
     /// Σ of the class weights of its windows.
     private(set) var weight: Float = 0
+    let outputLayerOnly: Bool
 
-    init(windows: Range<Int>, shape: LSTMShape, windowTicks: Int) {
+    init(windows: Range<Int>, shape: LSTMShape, windowTicks: Int, outputLayerOnly: Bool) {
         self.windows = windows
+        self.outputLayerOnly = outputLayerOnly
         workspace = LSTMWorkspace(shape: shape, batch: windows.count, steps: windowTicks)
         inputs = [Float](repeating: 0, count: windows.count * windowTicks * shape.features)
         labels = [Int](repeating: 0, count: windows.count)
@@ -95,6 +99,9 @@ private final class Half: @unchecked Sendable {
         weight = labels.reduce(Float(0)) { $0 + classWeights[$1] }
         model.forward(inputs, workspace: workspace)
         loss = model.loss(labels: labels, classWeights: classWeights, workspace: workspace)
-        if withGradient { model.backward(labels: labels, classWeights: classWeights, workspace: workspace, gradients: &gradients) }
+        if withGradient {
+            model.backward(labels: labels, classWeights: classWeights, workspace: workspace, gradients: &gradients,
+                           throughLayers: !outputLayerOnly)
+        }
     }
 }

@@ -43,9 +43,6 @@ final class LearningStepEngine: @unchecked Sendable {
     private var optimizer: Adam
     private var gradients: LSTMParameters
     private let halves: BatchHalves
-    /// Parameters before this offset (the LSTM layers, stored first) keep their values when the
-    /// policy learns the output layer only; 0 otherwise.
-    private let frozenPrefix: Int
 
     init(parameters: LSTMParameters, windowTicks: Int, policy: LearningPolicy) {
         self.policy = policy
@@ -53,9 +50,8 @@ final class LearningStepEngine: @unchecked Sendable {
         lastGood = parameters
         optimizer = Adam(parameterCount: parameters.shape.parameterCount, learningRate: policy.learningRate)
         gradients = .zeros(parameters.shape)
-        frozenPrefix = policy.outputLayerOnly ? parameters.shape.tensors.first { $0.role == .headWeight }!.offset : 0
         halves = BatchHalves(shape: parameters.shape, batch: policy.batch, windowTicks: windowTicks,
-                             sideBySide: policy.halvesSideBySide)
+                             sideBySide: policy.halvesSideBySide, outputLayerOnly: policy.outputLayerOnly)
     }
 
     /// Tests hold a step here to show that the ticks go on without it.
@@ -73,9 +69,6 @@ final class LearningStepEngine: @unchecked Sendable {
         let loss = gradients.values.withUnsafeMutableBufferPointer { gradients in
             halves.evaluate(live, inputs: job.inputs, labels: job.labels, classWeights: job.classWeights, gradients: gradients)
         }
-        // Zero gradients leave Adam's moments at zero, so frozen weights do not move at all;
-        // the clip then reads the output layer's gradient alone.
-        gradients.values.withUnsafeMutableBufferPointer { $0[0..<frozenPrefix].update(repeating: 0) }
         guard loss.isFinite, gradients.clipNorm(policy.clipNorm).isFinite else {
             return outcome(loss: nil, event: .skippedNonFinite)
         }

@@ -131,8 +131,11 @@ public struct LSTMClassifier: Sendable {
 
     /// Gradients of `loss(labels:classWeights:)` for every parameter, by backpropagation
     /// through time over the window; `forward` must have run on this workspace. `gradients`
-    /// is overwritten (same layout as the parameters).
-    public func backward(labels: [Int], classWeights: [Float]? = nil, workspace ws: LSTMWorkspace, gradients: inout LSTMParameters) {
+    /// is overwritten (same layout as the parameters). With `throughLayers` false only the
+    /// output layer's gradient is computed (the same values) and the LSTM layers' stay zero:
+    /// online learning of a trained model, which moves its output layer only, skips BPTT.
+    public func backward(labels: [Int], classWeights: [Float]? = nil, workspace ws: LSTMWorkspace, gradients: inout LSTMParameters,
+                         throughLayers: Bool = true) {
         let B = ws.batch, T = ws.steps, H = shape.hidden, C = shape.classes, top = shape.layers - 1
         precondition(labels.count == B, "one label per window")
         precondition(gradients.shape == shape)
@@ -166,13 +169,14 @@ public struct LSTMClassifier: Sendable {
                         }
                     }}}
                 }
+                guard throughLayers else { return }
                 for k in stride(from: top, through: 0, by: -1) {
                     layerBackward(k, p, g, ws)
                     if k > 0 { swap(&ws.dOutput, &ws.dInput) }
                 }
             }
             // PyTorch's two biases get the same gradient (both are added to z).
-            for k in 0..<shape.layers {
+            for k in 0..<shape.layers where throughLayers {
                 let from = g.baseAddress! + offsets.inputBias[k], to = g.baseAddress! + offsets.recurrentBias[k]
                 to.update(from: from, count: shape.gates)
             }

@@ -30,6 +30,9 @@ struct LearningLatencyBench: ParsableCommand {
     @Option(help: "Learning starts once the buffer holds this many windows of each class.")
     var minWindowsPerClass = 64
 
+    @Flag(help: "Learn every layer (a fresh model's way), not the output layer only (a trained model's).")
+    var everyLayer = false
+
     func run() throws {
         let trace = DemandSeries.flashSales(days: days, seed: seed).simulate(seed: seed)
         var config = SurgeConfig()
@@ -38,10 +41,12 @@ struct LearningLatencyBench: ParsableCommand {
         config.model.layers = layers
         config.learning.minimumWindowsPerClass = minWindowsPerClass
         let model = ModelCatalog.fresh(config)
-        print("window \(window), hidden \(hidden), layers \(layers): \(trace.count) ticks, a step every \(config.learning.stepEveryTicks) ticks")
+        print("window \(window), hidden \(hidden), layers \(layers): \(trace.count) ticks, a step every \(config.learning.stepEveryTicks) ticks, "
+              + (everyLayer ? "every layer learning" : "the output layer learning"))
         for execution in [OnlineLearner.Execution.inline, .background] {
             var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10)
             settings.learningExecution = execution
+            settings.learning.outputLayerOnly = !everyLayer
             let clock = TraceClock()
             let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock,
                                                  makeID: { "bench" })

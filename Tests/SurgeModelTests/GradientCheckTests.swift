@@ -72,6 +72,26 @@ import Testing
         #expect(worst.excess <= 0, "parameter \(worst.index): analytic \(worst.analytic), numeric \(worst.numeric)")
     }
 
+    /// Without BPTT (`throughLayers: false`, online learning of a trained model) the output
+    /// layer's gradient is the full backward's, bit for bit, and every LSTM layer's is zero.
+    @Test func outputLayerGradientsAloneMatchTheFullBackward() {
+        let shape = LSTMShape(features: 3, hidden: 4, layers: 2)
+        let B = 3, T = 5
+        var generator = SeededGenerator(seed: 13)
+        let x = (0..<(B * T * shape.features)).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let model = LSTMClassifier(parameters: .initialized(shape, seed: 14))
+        let workspace = LSTMWorkspace(shape: shape, batch: B, steps: T)
+        model.forward(x, workspace: workspace)
+        var full = LSTMParameters.zeros(shape), head = LSTMParameters.zeros(shape)
+        head.values = [Float](repeating: .nan, count: head.values.count)
+        model.backward(labels: [1, 0, 1], classWeights: [1, 3], workspace: workspace, gradients: &full)
+        model.backward(labels: [1, 0, 1], classWeights: [1, 3], workspace: workspace, gradients: &head, throughLayers: false)
+        let outputLayer = shape.tensors.first { $0.role == .headWeight }!.offset
+        #expect(Array(head.values[outputLayer...]) == Array(full.values[outputLayer...]))
+        #expect(head.values[..<outputLayer].allSatisfy { $0 == 0 }, "overwritten with zeros")
+        #expect(full.values[..<outputLayer].contains { $0 != 0 })
+    }
+
     @Test func trainingLearnsASeparableSequenceTask() {
         // Overload windows carry a ramp on feature 1 over their last four steps, on top of
         // the same noise as normal windows: a precursor the model must find in time.
