@@ -9,7 +9,7 @@ import SurgeSampling
 /// the class weights of half h's windows. That is the whole batch's class-weighted mean, as one
 /// backward over all its windows gives, up to rounding.
 ///
-/// Why halves: `replay` learns a step every ten ticks, and at about 2 ms a step against 25 µs a
+/// Why halves: `replay` learns a step every ten ticks, and at 0.7-1.8 ms a step against 25 µs a
 /// tick, learning is nearly all of a replay's time. With `sideBySide` the second half runs on
 /// a thread of its own while this one runs the first, which almost halves a step's wall time
 /// on two cores. The daemon runs the halves one after the other on its learner thread: the

@@ -6,7 +6,8 @@ public struct LearningPolicy: Sendable, Equatable {
     /// Windows per Adam mini-batch.
     public var batch = 32
     /// One mini-batch every this many ticks (100 s at 10 s ticks). A step at B = 32 costs about
-    /// 2 ms of CPU at the default sizes (BENCHMARKS.md), which the daemon spends beside the
+    /// 0.7 ms of CPU at the default sizes for the output layer, 1.8 ms through every layer
+    /// (BENCHMARKS.md), which the daemon spends beside the
     /// ticks; replay learns at thousands of ticks a second.
     public var stepEvery = 10
     /// No learning before the replay buffer holds this many windows of *each* class: learning
@@ -73,7 +74,7 @@ public struct LearningPolicy: Sendable, Equatable {
 /// same output byte for byte). `background` (the daemon) runs it on a thread of its own, so
 /// learning never delays a tick however long a step takes: its weights predict from the first
 /// tick after it finished, and a step that falls due while one runs waits for it. When a step
-/// takes less than a tick, as at the default sizes (about 2 ms against 10 s), both
+/// takes less than a tick, as at the default sizes (about 1 ms against 10 s), both
 /// give the same weights at the same ticks.
 public final class OnlineLearner {
     public enum Execution: Sendable { case inline, background }
