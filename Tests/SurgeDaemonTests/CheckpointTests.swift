@@ -32,7 +32,7 @@ import Testing
         let store = try SurgeStore(path: directory + "/surgewatch.db")
         let handler = InMemoryLogHandler()
         let logger = Logger(label: "test") { _ in handler }
-        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model")
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
         let first = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                        history: nil, logger: logger)
         // x climbs before y, the rule's metric, says overload: 3 overload ticks in every 20.
@@ -59,6 +59,12 @@ import Testing
         let second = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                         history: nil, logger: logger)
         #expect(second.pipeline.model.parameters == learned, "the next start resumes from the checkpoint")
+        #expect(!first.pipeline.settings.learning.outputLayerOnly && !second.pipeline.settings.learning.outputLayerOnly,
+                "a model that began fresh learns every layer, after a restart from its checkpoint too")
+        let builtIn = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
+        let trained = try DetectionStage(config: config, schema: schema, source: builtIn, store: store, alerts: AlertFanOut([]),
+                                         history: nil, logger: logger)
+        #expect(trained.pipeline.settings.learning.outputLayerOnly, "a model trained offline learns its output layer, from its checkpoint too")
         #expect(handler.entries.contains { $0.message.description.hasPrefix("predicting from the checkpoint of ") })
 
         var other = config
