@@ -7,6 +7,7 @@ has learned from the first).
 Usage: check.py WORKDIR SURGEWATCH_BINARY
 """
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -130,36 +131,23 @@ check(record["ticks"] == len(ticks) and record["runs"] == runs and record["episo
       f"`surgewatch alerts --record` counts the stored ticks ({len(ticks)}), runs ({runs}) and episodes ({merged})")
 
 # `surgewatch alerts --record --policy-grid`: the [alert] settings it suggests from the stored
-# p, verdicts and samples, written into the drill's config, pass `check-config`: an operator
-# can paste them as they are.
+# p, verdicts and samples, written into the drill's config (scripts/suggested-config, as
+# scripts/evaluate does), pass `check-config`: an operator can paste them as they are.
 grid = subprocess.run([binary, "alerts", "--config", f"{work}/surgewatch.toml", "--state-dir", f"{work}/state",
                        "--record", "--policy-grid"], check=True, capture_output=True, text=True).stdout
 suggested = [line for line in grid.splitlines() if "suggested for [alert] on this history:" in line]
 check(len(suggested) == 1, "`alerts --record --policy-grid` ends its hold search with one suggestion for [alert]")
 if suggested:
     print("  " + suggested[0].strip())
-    inside = suggested[0].rsplit("  [", 1)[-1].rstrip("]")
-    settings = []
-    for part in inside.split("; "):
-        if part == "no hold" or part.startswith("the config's fire"):
-            continue
-        # "fire_probability = 0.9, fire_after = 2, ...": one key per line; a hold's list stays whole.
-        settings += [part] if part.startswith("hold = ") else part.split(", ")
-    keys = {line.split(" = ")[0] for line in settings}
-    lines, table = [], None
-    for line in open(f"{work}/surgewatch.toml").read().splitlines():
-        if line.startswith("["):
-            table = line.strip()
-        elif table == "[alert]" and line.split("=")[0].strip() in keys:
-            continue
-        lines.append(line)
-        if line.strip() == "[alert]":
-            lines += settings
-    with open(f"{work}/suggested.toml", "w") as out:
-        out.write("\n".join(lines) + "\n")
-    verdict = subprocess.run([binary, "check-config", f"{work}/suggested.toml"], capture_output=True, text=True)
-    problem = "" if verdict.returncode == 0 else f": {verdict.stdout}{verdict.stderr}".rstrip()
-    check(verdict.returncode == 0, f"the suggested settings ({'; '.join(settings) or 'the config as it is'}) pass check-config{problem}")
+    with open(f"{work}/grid.txt", "w") as out:
+        out.write(grid)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    settings = subprocess.run([f"{repo}/scripts/suggested-config", f"{work}/grid.txt", f"{work}/surgewatch.toml",
+                               f"{work}/suggested.toml"], check=True, capture_output=True, text=True).stdout.strip()
+    if settings != "none":
+        verdict = subprocess.run([binary, "check-config", f"{work}/suggested.toml"], capture_output=True, text=True)
+        problem = "" if verdict.returncode == 0 else f": {verdict.stdout}{verdict.stderr}".rstrip()
+        check(verdict.returncode == 0, f"the suggested settings ({settings}) pass check-config{problem}")
 
 calm = [p for p in timeline if p["phase"] == "calm"]
 false_alarms = 0
