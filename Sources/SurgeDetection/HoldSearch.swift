@@ -13,6 +13,9 @@ public enum HoldSearch {
     /// median of CPU pressure (0.88) was "best", holding alerts open for hours so that 174 of
     /// 364 episodes began inside one (BENCHMARKS.md).
     static let quantiles = [0.8, 0.85, 0.9, 0.95, 0.975]
+    /// The largest share of the history's ticks a hold level may be reached on: the lowest
+    /// quantile's top fifth, with room for ties.
+    static let mostTicksAHoldMayCover = 0.25
 
     public static func report(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> [String] {
         var columns: [String: [Double]] = [:]
@@ -70,6 +73,11 @@ public enum HoldSearch {
             for q in quantiles {
                 let level = (known[min(known.count - 1, Int(q * Double(known.count)))] * 100).rounded() / 100
                 guard tried.insert(level).inserted else { continue }
+                // A level most ticks reach is no hot spell: on a feature that sits at one value
+                // (probe_up at 1, a listen queue at 0) the quantile is that value, and a hold
+                // there would keep an alert open for as long as the value lasts.
+                let reached = known.count - (known.firstIndex { $0 >= level } ?? known.count)
+                guard Double(reached) <= Self.mostTicksAHoldMayCover * Double(known.count) else { continue }
                 let condition = OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: level)
                 let s = score(policy, [condition])
                 if best == nil || better(s, than: best!.score) {

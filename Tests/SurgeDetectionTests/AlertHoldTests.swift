@@ -133,4 +133,17 @@ import SurgeSampling
         #expect(suggested.hasSuffix("[no hold; fire_probability = 0.9, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.50]"),
                 "the first policy of the grid that nets most within the budget: \(lines)")
     }
+
+    /// CPU at 1.0 on 95 % of the ticks, like probe_up on a shop that is up: every quantile is
+    /// 1.0, and a hold there would keep the first alert open until the second breach, which
+    /// would then count as warned (the history ends before the open alert costs a false
+    /// alarm, as a short one does: the drill's named `probe_up >= 1.00`). A level most ticks
+    /// reach is no hot spell: it is not tried.
+    @Test func noHoldIsNamedAtALevelMostTicksReach() {
+        let breach = { (tick: Int) in (110..<113).contains(tick) || (250..<253).contains(tick) }
+        let lines = Self.search(ticks: 260, cpu: { $0 < 13 ? 0 : 1 }, breach: breach,
+                                p: { (107..<113).contains($0) ? 0.97 : 0.05 })
+        #expect(lines.first?.hasPrefix("the config's policy with no hold:  2 episodes, 1 early (50 %)") == true, "\(lines)")
+        #expect(lines.contains("no hold on a model feature nets more than none"), "\(lines)")
+    }
 }
