@@ -57,6 +57,9 @@ public enum HoldSearch {
         func better(_ a: EpisodeScore, than b: EpisodeScore) -> Bool {
             net(a) != net(b) ? net(a) > net(b) : a.falseAlarms < b.falseAlarms
         }
+        func netsMost(_ policies: [(text: String, score: EpisodeScore)]) -> (text: String, score: EpisodeScore)? {
+            policies.max { better($1.score, than: $0.score) }
+        }
         let policy = AlertPolicy(config.alert)
         let none = score(policy, [])
         guard none.episodes > 0 else { return [] }
@@ -101,7 +104,7 @@ public enum HoldSearch {
         let floor = min(0.7, chosen.score.warnedFraction)
         let grid = PolicyGrid.candidates(config).map { (text: $0.text, score: score($0.policy, chosen.hold)) }
             .filter { $0.score.warnedFraction >= floor }
-        let bestPolicy = grid.max { better($1.score, than: $0.score) }
+        let bestPolicy = netsMost(grid)
         let clearly = Double(net(chosen.score)) * (1 + policyMargin) + 1
         var suggestion: (policy: String?, score: EpisodeScore) = (nil, chosen.score)
         if let bestPolicy, Double(net(bestPolicy.score)) >= clearly {
@@ -110,7 +113,7 @@ public enum HoldSearch {
         // Over the false-alarm budget on a history long enough to judge it by: the grid policy
         // that nets most within the budget (and above the floor), where one is.
         if suggestion.score.days >= 1, suggestion.score.falseAlarmsPerDay > falseAlarmBudgetPerDay,
-           let quieter = grid.filter({ $0.score.falseAlarmsPerDay <= falseAlarmBudgetPerDay }).max(by: { better($1.score, than: $0.score) }) {
+           let quieter = netsMost(grid.filter { $0.score.falseAlarmsPerDay <= falseAlarmBudgetPerDay }) {
             suggestion = (quieter.text, quieter.score)
         }
         let hold = chosen.hold.isEmpty ? "no hold" : holdLine(chosen.hold)

@@ -174,11 +174,11 @@ public struct LSTMClassifier: Sendable {
                     layerBackward(k, p, g, ws)
                     if k > 0 { swap(&ws.dOutput, &ws.dInput) }
                 }
-            }
-            // PyTorch's two biases get the same gradient (both are added to z).
-            for k in 0..<shape.layers where throughLayers {
-                let from = g.baseAddress! + offsets.inputBias[k], to = g.baseAddress! + offsets.recurrentBias[k]
-                to.update(from: from, count: shape.gates)
+                // PyTorch's two biases get the same gradient (both are added to z).
+                for k in 0..<shape.layers {
+                    let from = g.baseAddress! + offsets.inputBias[k], to = g.baseAddress! + offsets.recurrentBias[k]
+                    to.update(from: from, count: shape.gates)
+                }
             }
         }
     }
