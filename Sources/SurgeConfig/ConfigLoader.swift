@@ -84,6 +84,14 @@ public enum ConfigLoader {
                 default: defaults.learning.minimumWindowsPerClass, range: 1...2048)
             config.learning.stepEveryTicks = t.int("step_every_ticks", default: defaults.learning.stepEveryTicks, range: 1...10_000)
             if t.contains("rate") { config.learning.rate = t.double("rate", default: 3e-5, range: 1e-7...0.1) }
+            if let text = t.string("layers") {
+                if let layers = SurgeConfig.Learning.Layers(rawValue: text) {
+                    config.learning.layers = layers
+                } else {
+                    let choices = SurgeConfig.Learning.Layers.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                    t.fail("layers", "expected \(choices), got \"\(text)\"")
+                }
+            }
             t.finish()
         }
         if let t = root.table("overload") {

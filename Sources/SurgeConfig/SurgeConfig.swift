@@ -54,6 +54,17 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `rate`: Adam's learning rate; nil = 3e-5 for a trained model (it adjusts), 1e-3 for a
         /// fresh one (it has everything to learn).
         public var rate: Double?
+        /// `layers`: what online learning moves in a trained model (the built-in one, a model
+        /// file, a checkpoint of either). A fresh model learns every layer whatever this says.
+        public var layers = Layers.output
+
+        public enum Layers: String, Equatable, Sendable, CaseIterable {
+            /// The output layer only: the LSTM layers keep what offline training learned, the
+            /// host's labels move the decision read from them.
+            case output
+            /// Every layer: for a host the trained model does not fit, whose features it must relearn.
+            case all
+        }
     }
 
     public struct Overload: Equatable, Sendable {

@@ -47,10 +47,11 @@ final class DetectionStage {
             untrained = false
         }
         var settings = DetectionPipeline<TraceClock>.Settings(config: config, untrained: untrained)
-        // The output layer alone learns on a model trained offline (built-in, a model file);
-        // one that began fresh here learns every layer, from its checkpoint too, so a restart
-        // does not freeze LSTM layers that online learning had only begun to shape.
-        settings.learning.outputLayerOnly = !source.untrained
+        // The output layer alone learns on a model trained offline (built-in, a model file),
+        // unless the config asks for every layer; one that began fresh here learns every layer,
+        // from its checkpoint too, so a restart does not freeze LSTM layers that online
+        // learning had only begun to shape.
+        settings.learning.outputLayerOnly = !source.untrained && config.learning.layers == .output
         // Learning steps run beside the ticks, which never wait for one.
         settings.learningExecution = .background
         // A reload keeps the alert that is open, so its resolved event still comes, and how p

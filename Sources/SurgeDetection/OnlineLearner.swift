@@ -23,7 +23,9 @@ public struct LearningPolicy: Sendable, Equatable {
     /// episodes or added false alarms on each evaluation trace (170 warned − false alarms over
     /// seven traces, against 217 with no learning); the output layer alone netted 209, the last
     /// LSTM layer and the output layer 193 (BENCHMARKS.md, session 15). A fresh model learns
-    /// every layer: it has nothing else to learn with.
+    /// every layer: it has nothing else to learn with; so does a trained one with `[learning]
+    /// layers = "all"`, for a host it does not fit (the output layer alone cannot rescue it there,
+    /// BENCHMARKS.md, session 16).
     public var outputLayerOnly = false
     /// Windows kept per class. With normal windows thinned (below), the normal ring spans about
     /// a day of 10 s ticks, so one busy evening does not crowd out what a quiet night looks like.
@@ -52,7 +54,7 @@ public struct LearningPolicy: Sendable, Equatable {
         minimumPerClass = config.minimumWindowsPerClass
         stepEvery = config.stepEveryTicks
         learningRate = Float(config.rate ?? (untrained ? 1e-3 : 3e-5))
-        outputLayerOnly = !untrained
+        outputLayerOnly = !untrained && config.layers == .output
     }
 }
 

@@ -44,6 +44,8 @@ import Testing
             "2:22: sources.listen_ports[1]: port 443 is listed twice"],
         "feature-element-wrong-type.toml": [
             "2:25: model.features[1]: expected a string, got integer 3"],
+        "learning-layers-unknown.toml": [
+            #"2:10: learning.layers: expected "output" or "all", got "lstm""#],
         "wrong-type-bool.toml": [
             #"2:10: learning.online: expected true or false, got string "yes""#],
         "horizon-beyond-window.toml": [

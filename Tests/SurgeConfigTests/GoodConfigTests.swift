@@ -18,6 +18,12 @@ import Testing
         #expect(try ConfigLoader.parse("", file: "empty.toml") == SurgeConfig())
     }
 
+    @Test func learningLayersNameWhatATrainedModelLearns() throws {
+        #expect(SurgeConfig().learning.layers == .output, "the output layer unless the operator asks for more")
+        #expect(try ConfigLoader.parse("[learning]\nlayers = \"all\"\n", file: "all.toml").learning.layers == .all)
+        #expect(try ConfigLoader.parse("[learning]\nlayers = \"output\"\n", file: "output.toml").learning.layers == .output)
+    }
+
     @Test func alertHoldConditionsUseTheRulesSyntax() throws {
         let config = try ConfigLoader.parse("[alert]\nhold = [\"cpu_busy >= 0.75\", \"psi_cpu_some_avg10 > 30\"]\n", file: "hold.toml")
         #expect(config.alert.hold == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.75),

@@ -65,6 +65,11 @@ import Testing
         let trained = try DetectionStage(config: config, schema: schema, source: builtIn, store: store, alerts: AlertFanOut([]),
                                          history: nil, logger: logger)
         #expect(trained.pipeline.settings.learning.outputLayerOnly, "a model trained offline learns its output layer, from its checkpoint too")
+        var everyLayer = config
+        everyLayer.learning.layers = .all
+        let asked = try DetectionStage(config: everyLayer, schema: schema, source: builtIn, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(!asked.pipeline.settings.learning.outputLayerOnly, "layers = \"all\": a model trained offline learns every layer")
         #expect(handler.entries.contains { $0.message.description.hasPrefix("predicting from the checkpoint of ") })
 
         var other = config

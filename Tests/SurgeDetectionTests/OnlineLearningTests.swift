@@ -85,6 +85,11 @@ import SurgeSampling
     @Test func aTrainedModelLearnsItsOutputLayerOnly() {
         #expect(LearningPolicy(SurgeConfig().learning, untrained: false).outputLayerOnly)
         #expect(!LearningPolicy(SurgeConfig().learning, untrained: true).outputLayerOnly)
+        // `layers = "all"`: a trained model learns every layer too (a host it does not fit).
+        var everyLayer = SurgeConfig().learning
+        everyLayer.layers = .all
+        #expect(!LearningPolicy(everyLayer, untrained: false).outputLayerOnly)
+        #expect(!LearningPolicy(everyLayer, untrained: true).outputLayerOnly)
         let initial = LSTMParameters.initialized(Self.shape, seed: 3)
         let head = Self.shape.tensors.first { $0.role == .headWeight }!.offset
         for outputLayerOnly in [true, false] {
