@@ -58,6 +58,13 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             self.tickSeconds = seconds
             self.untrained = untrained
         }
+
+        /// What the daemon's log and replay's header say of online learning: "off", "on (output
+        /// layer)" or "on (every layer)".
+        public var onlineLearningText: String {
+            guard learnOnline else { return "off" }
+            return learning.outputLayerOnly ? "on (output layer)" : "on (every layer)"
+        }
     }
 
     /// What one tick produced.

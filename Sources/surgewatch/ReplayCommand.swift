@@ -59,14 +59,18 @@ struct ReplayCommand: ParsableCommand {
             }
             let source = try ModelSource.choose(config: settingsConfig, explicitPath: model,
                                                 stateDirectory: StateDirectory.resolve(override: nil))
-            let settings = DetectionPipeline<TraceClock>.Settings(config: settingsConfig, tickSeconds: trace.tickSeconds)
+            // A fresh model (no model file or built-in model fits the config) replays as the
+            // daemon runs it: every layer learns, at its own rate, and p is withheld until the
+            // guard has scored the weights once.
+            let settings = DetectionPipeline<TraceClock>.Settings(config: settingsConfig, tickSeconds: trace.tickSeconds,
+                                                                  untrained: source.untrained)
             let result = try ReplayRunner.run(trace: trace, settings: settings, model: source.model, seed: seed,
                                               parallel: threads == 2)
             try FileAccess.write(PredictionCSV.render(trace: trace, result: result), to: output)
             if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
 
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
-            print("replay of \(input) with \(source.origin), online learning \(settingsConfig.learning.online ? "on" : "off")")
+            print("replay of \(input) with \(source.origin), online learning \(settings.onlineLearningText)")
             print(summary.text(input: input))
             if policyGrid {
                 print("surgewatch under other alert policies (chosen on this trace, in hindsight):")

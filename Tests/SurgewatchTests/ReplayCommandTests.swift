@@ -155,6 +155,27 @@ import Testing
         #expect(outputs[0].1 == outputs[1].1, "identical model file")
     }
 
+    /// A config whose features no trained model reads starts a fresh model, and replay runs it
+    /// as the daemon does: every layer learns, and `layers = "all"` makes a trained model do so too.
+    @Test func aFreshModelLearnsEveryLayerAsInTheDaemon() throws {
+        let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
+        let fresh = directory + "/fresh.toml", everyLayer = directory + "/every-layer.toml"
+        let features = #"features = ["cpu_busy", "load1", "psi_cpu_some_avg10", "tcp_established", "tcp_listen_queue_ratio"]"#
+        #expect(shipped.contains(features) && shipped.contains(#"layers = "output""#))
+        try shipped.replacingOccurrences(of: features, with: #"features = ["cpu_busy", "load1"]"#)
+            .write(toFile: fresh, atomically: true, encoding: .utf8)
+        try shipped.replacingOccurrences(of: #"layers = "output""#, with: #"layers = "all""#)
+            .write(toFile: everyLayer, atomically: true, encoding: .utf8)
+        for (config, expected) in [(Self.config, "with the built-in default model, online learning on (output layer)"),
+                                   (fresh, "with a fresh model"), (everyLayer, "with the built-in default model, online learning on (every layer)")] {
+            let (code, out, err) = try DaemonProcess.run(["replay", "--config", config, "--input", Self.trace, "--output", directory + "/p.csv"],
+                                                         timeout: .seconds(120))
+            #expect(code == 0, "\(err)")
+            #expect(out.contains(expected), "\(out)")
+            if config == fresh { #expect(out.contains("online learning on (every layer)"), "\(out)") }
+        }
+    }
+
     @Test func trainIsDeterministicForASeed() throws {
         var models: [Data] = []
         for (run, seed) in [(0, "3"), (1, "3"), (2, "4")] {

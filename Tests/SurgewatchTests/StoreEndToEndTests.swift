@@ -37,7 +37,7 @@ import SurgeJournal
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "33",
                                         "--tick-interval", "10ms", "--tick-output", "none"])
         #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
-        #expect(daemon.stderr.contains("predicting from the built-in default model; online learning on, horizon 3 ticks"), "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("predicting from the built-in default model; online learning on (output layer), horizon 3 ticks"), "\(daemon.stderr)")
         let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
         let rows = try database.rows("SELECT tick, probability, state, label FROM predictions ORDER BY id")
         #expect(rows.count == 33)
