@@ -45,7 +45,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         /// then they are not reported and alerts come from the SLO rule alone.
         public var untrained: Bool
 
-        public init(config: SurgeConfig, tickSeconds: Double? = nil, learning: LearningPolicy? = nil, untrained: Bool = false) {
+        /// `untrained` has no default: whether the model starts fresh decides what learns, at what
+        /// rate, and whether p is withheld, and a caller that forgot it (replay, until session 16)
+        /// ran a fresh model as a trained one.
+        public init(config: SurgeConfig, tickSeconds: Double? = nil, learning: LearningPolicy? = nil, untrained: Bool) {
             let seconds = tickSeconds ?? config.sampling.interval.seconds
             features = config.model.features
             windowTicks = config.window.ticks

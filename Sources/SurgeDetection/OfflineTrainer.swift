@@ -309,7 +309,7 @@ public struct OfflineTrainer {
         let config = rankingConfig
         let file = ModelFile(parameters: model.parameters, horizonTicks: config.model.horizonTicks,
                              windowTicks: config.window.ticks, features: scaler.features)
-        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: trace.tickSeconds)
+        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: trace.tickSeconds, untrained: false)
         guard let result = try? ReplayRunner.run(trace: trace, settings: settings, model: file) else { return nil }
         return EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
                                   horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)

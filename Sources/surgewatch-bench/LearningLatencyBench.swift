@@ -44,7 +44,7 @@ struct LearningLatencyBench: ParsableCommand {
         print("window \(window), hidden \(hidden), layers \(layers): \(trace.count) ticks, a step every \(config.learning.stepEveryTicks) ticks, "
               + (everyLayer ? "every layer learning" : "the output layer learning"))
         for execution in [OnlineLearner.Execution.inline, .background] {
-            var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10)
+            var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
             settings.learningExecution = execution
             settings.learning.outputLayerOnly = !everyLayer
             let clock = TraceClock()

@@ -24,7 +24,8 @@ struct PipelineBench: ParsableCommand {
         let trace = DemandSeries.flashSales(days: days, seed: 5).simulate(seed: 5)
         var config = SurgeConfig()
         let model = ModelCatalog.fresh(config)
-        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10)
+        // The built-in model's case: the same shape, learning its output layer.
+        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
         let clock = TraceClock()
         let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock, makeID: { "bench" })
         var perTick: [Double] = [], learningTicks: [Double] = []
@@ -42,12 +43,12 @@ struct PipelineBench: ParsableCommand {
         let ticks = Summary(perTick), learning = Summary(learningTicks.isEmpty ? [0] : learningTicks)
 
         config.learning.online = false
-        let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
-        let frozenOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model,
+        let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
+        let frozenOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model,
                                                    parallel: false)
         config.learning.online = true
-        let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model)
-        let learnedOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: model,
+        let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
+        let learnedOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model,
                                                     parallel: false)
         let frozenOneThreadRate = Double(trace.count) / frozenOneThread.seconds
         let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds

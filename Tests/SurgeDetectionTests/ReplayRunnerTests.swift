@@ -51,7 +51,7 @@ import SurgeSampling
         config.learning.online = learning
         config.learning.minimumWindowsPerClass = 8
         config.learning.stepEveryTicks = 2
-        return try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10), model: ModelCatalog.fresh(config),
+        return try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: ModelCatalog.fresh(config),
                                     seed: 3, parallel: parallel)
     }
 

@@ -71,7 +71,7 @@ import SurgeSampling
         func events(past: Reliability) throws -> [AlertEvent] {
             let clock = TraceClock(unixSeconds: 0)
             let schema = MetricSchema(["x", "y"])
-            let pipeline = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10), schema: schema,
+            let pipeline = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, untrained: false), schema: schema,
                                                  model: ModelCatalog.fresh(config), clock: clock,
                                                  reliability: RunningReliability(horizon: config.model.horizonTicks, table: past))
             var events: [AlertEvent] = []
