@@ -51,7 +51,7 @@ final class DetectionStage {
         // unless the config asks for every layer; one that began fresh here learns every layer,
         // from its checkpoint too, so a restart does not freeze LSTM layers that online
         // learning had only begun to shape.
-        settings.learning.outputLayerOnly = !source.untrained && config.learning.layers == .output
+        settings.learning.outputLayerOnly = LearningPolicy.outputLayerOnly(trainedOffline: !source.untrained, config.learning)
         // Learning steps run beside the ticks, which never wait for one.
         settings.learningExecution = .background
         // A reload keeps the alert that is open, so its resolved event still comes, and how p

@@ -54,7 +54,13 @@ public struct LearningPolicy: Sendable, Equatable {
         minimumPerClass = config.minimumWindowsPerClass
         stepEvery = config.stepEveryTicks
         learningRate = Float(config.rate ?? (untrained ? 1e-3 : 3e-5))
-        outputLayerOnly = !untrained && config.layers == .output
+        outputLayerOnly = Self.outputLayerOnly(trainedOffline: !untrained, config)
+    }
+
+    /// The one rule for what online learning moves: the output layer alone for a model trained
+    /// offline (built-in, a model file) unless `[learning] layers = "all"`; every layer otherwise.
+    public static func outputLayerOnly(trainedOffline: Bool, _ config: SurgeConfig.Learning) -> Bool {
+        trainedOffline && config.layers == .output
     }
 }
 
