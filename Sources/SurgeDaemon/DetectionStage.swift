@@ -41,10 +41,21 @@ final class DetectionStage {
         var model = source.model
         var origin = source.origin
         var untrained = source.untrained
+        var learned: LSTMParameters?
+        var serving = WeightsReferee.Choice.trained
         if config.learning.online, let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, logger: logger) {
-            model = checkpoint.model
-            origin = "the checkpoint of \(TickLine.rfc3339(checkpoint.createdAt)) (learned on this host)"
-            untrained = false
+            let saved = TickLine.rfc3339(checkpoint.createdAt)
+            if source.untrained {
+                // A fresh model's checkpoint is all it has learned: it becomes the model.
+                model = checkpoint.model
+                origin = "the checkpoint of \(saved) (learned on this host)"
+                untrained = false
+            } else {
+                // A trained model stays what the learned weights are weighed against.
+                learned = checkpoint.model.parameters
+                serving = checkpoint.serving
+                origin += ", with the weights learned on this host until \(saved) (the \(serving.rawValue) ones serve)"
+            }
         }
         var settings = DetectionPipeline<TraceClock>.Settings(config: config, untrained: untrained)
         // The output layer alone learns on a model trained offline (built-in, a model file),
@@ -60,7 +71,7 @@ final class DetectionStage {
         let reliability = carried.flatMap { $0.horizon == config.model.horizonTicks ? $0 : nil }
             ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
-                                         history: history, reliability: reliability)
+                                         history: history, reliability: reliability, learned: learned, serving: serving)
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
         let unread = config.netlinkMetricsLeftMissing
         if !unread.isEmpty {
@@ -87,7 +98,8 @@ final class DetectionStage {
         }
     }
 
-    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, logger: Logger) -> (model: ModelFile, createdAt: Double)? {
+    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, logger: Logger)
+        -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice)? {
         do {
             guard let stored = try store.latestCheckpoint() else { return nil }
             let model = try ModelFile.decode(stored.model)
@@ -95,7 +107,7 @@ final class DetectionStage {
                 logger.notice("the last checkpoint does not fit this config (\(reason)); not used")
                 return nil
             }
-            return (model, stored.createdAt)
+            return (model, stored.createdAt, stored.metricsJSON.contains("\"serving\":\"learned\"") ? .learned : .trained)
         } catch {
             logger.error("the last checkpoint is unusable, not used: \(error)")
             return nil
@@ -111,6 +123,7 @@ final class DetectionStage {
         }
         store.stage(PredictionRecord(timestamp: sample.timestamp, tick: sample.tick, probability: result.probability,
                                      state: result.state, label: result.label))
+        if let change = result.servingChange { logger.notice("\(Self.describe(change))") }
         switch result.learning {
         case .rolledBack(let live, let good)?:
             logger.warning("online learning rolled back: loss on held-out windows \(live) against \(good) for the last good weights")
@@ -141,13 +154,27 @@ final class DetectionStage {
         guard let learner = pipeline.learner, learner.steps > stepsAtCheckpoint else { return }
         let now = clock.unixSeconds(clock.now)
         do {
-            let metrics = "{\"steps\":\(learner.steps),\"rollbacks\":\(learner.rollbacks),\"loss\":\(learner.lastLoss.map { "\($0)" } ?? "null")}"
+            let serving = pipeline.referee.map { ",\"serving\":\"\($0.serving.rawValue)\"" } ?? ""
+            let metrics = "{\"steps\":\(learner.steps),\"rollbacks\":\(learner.rollbacks),\"loss\":\(learner.lastLoss.map { "\($0)" } ?? "null")\(serving)}"
             try store.saveCheckpoint(version: Int(ModelFile.version), model: pipeline.modelFile.encoded(), metricsJSON: metrics, at: now)
             stepsAtCheckpoint = learner.steps
             lastCheckpoint = now
             logger.info("checkpoint saved after \(learner.steps) learning steps")
         } catch {
             logger.error("checkpoint not saved: \(error)")
+        }
+    }
+
+    /// The log line of a change of the serving weights, with the record that decided it.
+    static func describe(_ change: WeightsReferee.Verdict) -> String {
+        func figures(_ score: EpisodeScore) -> String {
+            "warned of \(score.warned) of \(score.episodes) overloads with \(score.falseAlarms) false alarms"
+        }
+        let days = NumberText.fixed(change.trained.days, decimals: 1)
+        let record = "over the last \(days) days the learned weights \(figures(change.learned)), the trained ones \(figures(change.trained))"
+        switch change.serving {
+        case .learned: return "the weights learned on this host serve from now on: \(record)"
+        case .trained: return "the trained weights serve again: \(record)"
         }
     }
 }

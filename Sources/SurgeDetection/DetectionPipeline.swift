@@ -21,6 +21,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// Present when learning online; it owns the live weights then.
     public let learner: OnlineLearner?
     private var frozenModel: LSTMClassifier
+    /// Present when a model trained offline learns online: it decides whether the trained or
+    /// the learned weights serve (WeightsReferee).
+    public private(set) var referee: WeightsReferee?
     /// How p came true on this host: the stored history the daemon started from, then every
     /// tick. A predicted alert quotes its band (AlertEvent.pastOutcome).
     public private(set) var reliability: RunningReliability
@@ -44,6 +47,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         /// probabilities are noise until online learning has passed the guard once, so until
         /// then they are not reported and alerts come from the SLO rule alone.
         public var untrained: Bool
+        /// How the host's record picks the serving weights when a trained model learns online;
+        /// nil: the learned weights always serve (benchmarks of learning itself).
+        public var referee: WeightsReferee.Policy? = WeightsReferee.Policy()
 
         /// `untrained` has no default: whether the model starts fresh decides what learns, at what
         /// rate, and whether p is withheld, and a caller that forgot it (replay, until session 16)
@@ -76,6 +82,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         public var probability: Double?
         /// The SLO rule's verdict (with for_ticks); nil when a metric it reads is missing.
         public var label: Bool?
+        /// The serving weights changed this tick (WeightsReferee).
+        public var servingChange: WeightsReferee.Verdict?
         /// An alert is open after this tick.
         public var alerting: Bool
         /// normal | warming_up | predicted | breached (the `predictions.state` column).
@@ -91,9 +99,13 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// `model` must have been made for `settings.features` (names and order) and window length;
     /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels;
     /// `reliability` (how p came true before) must count at `settings.horizonTicks`.
+    /// `learned`: weights this host learned before (a checkpoint), from which online learning
+    /// goes on while `model` stays the trained weights the referee weighs them against;
+    /// `serving`: which of the two served when that checkpoint was saved.
     public init(settings: Settings, schema: MetricSchema, model: ModelFile, clock: C,
                 restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil,
                 reliability past: RunningReliability? = nil,
+                learned: LSTMParameters? = nil, serving: WeightsReferee.Choice = .trained,
                 makeID: @escaping @Sendable () -> String = AlertEvent.newID) throws(PipelineError) {
         guard model.features.map(\.name) == settings.features else {
             throw .modelFeatures(model: model.features.map(\.name), config: settings.features)
@@ -111,16 +123,25 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         frozenModel = classifier
         precondition(past.map { $0.horizon == settings.horizonTicks } ?? true, "how p came true counts at one horizon")
         reliability = past ?? RunningReliability(horizon: settings.horizonTicks)
-        learner = settings.learnOnline ? OnlineLearner(model: classifier, windowTicks: settings.windowTicks, policy: settings.learning,
-                                                             execution: settings.learningExecution) : nil
+        precondition(learned.map { $0.shape == model.parameters.shape } ?? true, "learned weights of another shape")
+        learner = settings.learnOnline ? OnlineLearner(model: learned.map(LSTMClassifier.init(parameters:)) ?? classifier,
+                                                       windowTicks: settings.windowTicks, policy: settings.learning,
+                                                       execution: settings.learningExecution) : nil
+        if settings.learnOnline && !settings.untrained, let policy = settings.referee {
+            referee = WeightsReferee(alert: settings.alert, horizon: settings.horizonTicks, policy: policy, serving: serving)
+        }
         for age in 0..<window.count {
             let window = self.window
             predictor.push { window.value(row: age, column: $0) }
         }
     }
 
-    /// The weights predicting now.
+    /// The live weights: learned on this host when learning online (they predict when the
+    /// referee lets them), else the model's.
     public var model: LSTMClassifier { learner?.model ?? frozenModel }
+
+    /// The weights whose p the alerts and the predictions table get.
+    public var servingModel: LSTMClassifier { referee?.serving == .trained ? frozenModel : model }
 
     /// The live model with its scaling, as a model file (checkpoints, `train`'s output).
     public var modelFile: ModelFile {
@@ -142,9 +163,16 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let missing = predictor.missing
         let collected = learner?.collect()
         let trusted = !settings.untrained || (learner?.steps ?? 0) >= settings.learning.guardEvery
-        let probability = trusted ? predicted ?? predictor.predict(model) : nil
+        // With a referee both weights predict; learning has not moved the trained ones.
+        let learnedProbability = referee != nil ? predictor.predict(model) : nil
+        let trainedProbability = referee != nil ? predictor.predict(frozenModel) : nil
+        let probability = referee != nil ? (referee!.serving == .learned ? learnedProbability : trainedProbability)
+            : trusted ? predicted ?? predictor.predict(model) : nil
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
+        let holding = holdRule?.holdsNow(sample) == true
+        let servingChange = referee?.observe(timestamp: sample.timestamp, trained: trainedProbability, learned: learnedProbability,
+                                             label: label, holding: holding)
         let started = learner?.tick()
         let learning = collected ?? started
         let degraded = inputs.imputedRows > 0
@@ -152,7 +180,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
         let observation = AlertObservation(probability: probability, ruleHolds: label,
                                            topFeatures: mayAlert ? topFeatures() : [],
-                                           holding: holdRule?.holdsNow(sample) == true)
+                                           holding: holding)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
         for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {
@@ -164,7 +192,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         case .predicted?: state = "predicted"
         case nil: state = inputs.isFull ? "normal" : "warming_up"
         }
-        return TickResult(probability: probability, label: label, alerting: alerts.open != nil, state: state, events: events,
+        return TickResult(probability: probability, label: label, servingChange: servingChange, alerting: alerts.open != nil, state: state, events: events,
                           learning: learning, fill: fill, degraded: degraded,
                           outcome: TickOutcome(windowFill: window.count, windowTicks: window.capacity, missingFeatures: missing))
     }

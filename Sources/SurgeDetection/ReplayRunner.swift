@@ -16,6 +16,10 @@ public struct ReplayResult: Sendable {
     public var events: [AlertEvent]
     public var learningSteps: Int
     public var rollbacks: Int
+    /// Changes of the serving weights (WeightsReferee), in trace order, with their ticks.
+    public var servingChanges: [(row: Int, verdict: WeightsReferee.Verdict)] = []
+    /// The weights serving at the end; nil without a referee (learning off, a fresh model).
+    public var servingAtEnd: WeightsReferee.Choice?
     public var model: ModelFile
     /// Seconds spent in the pipeline (parsing and writing not included).
     public var seconds: Double
@@ -48,10 +52,12 @@ public enum ReplayRunner {
             result.alerting.append(tick.alerting)
             result.labels.append(tick.label)
             result.events += tick.events
+            if let change = tick.servingChange { result.servingChanges.append((row, change)) }
         }
         result.seconds = (ContinuousClock.now - started).seconds
         result.learningSteps = pipeline.learner?.steps ?? 0
         result.rollbacks = pipeline.learner?.rollbacks ?? 0
+        result.servingAtEnd = pipeline.referee?.serving
         result.model = pipeline.modelFile
         return result
     }

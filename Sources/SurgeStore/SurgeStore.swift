@@ -203,11 +203,13 @@ public final class SurgeStore: Sendable {
         }
     }
 
-    public func latestCheckpoint() throws -> (version: Int, model: [UInt8], createdAt: Double)? {
+    public func latestCheckpoint() throws -> (version: Int, model: [UInt8], createdAt: Double, metricsJSON: String)? {
         try state.withLock { state in
-            guard let row = try state.database.rows("SELECT version, model, created_at FROM checkpoints ORDER BY id DESC LIMIT 1").first,
+            guard let row = try state.database.rows("SELECT version, model, created_at, metrics FROM checkpoints ORDER BY id DESC LIMIT 1").first,
                   let version = row[0].integer, case .blob(let model) = row[1], let created = row[2].double else { return nil }
-            return (Int(version), model, created)
+            let metrics: String
+            if case .text(let text) = row[3] { metrics = text } else { metrics = "{}" }
+            return (Int(version), model, created, metrics)
         }
     }
 

@@ -26,6 +26,43 @@ struct PipelineBench: ParsableCommand {
         let model = ModelCatalog.fresh(config)
         // The built-in model's case: the same shape, learning its output layer.
         let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
+        let (ticks, learning, learningTicks) = try Self.perTickCPU(trace: trace, settings: settings, model: model)
+        // The peer in the same run: the learned weights always serve, so no second forward
+        // and no shadow alerts (the pipeline before session 17).
+        var withoutReferee = settings
+        withoutReferee.referee = nil
+        let (peerTicks, _, _) = try Self.perTickCPU(trace: trace, settings: withoutReferee, model: model)
+
+        config.learning.online = false
+        let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
+        let frozenOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model,
+                                                   parallel: false)
+        config.learning.online = true
+        let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
+        let learnedOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model,
+                                                    parallel: false)
+        let learnedWithoutReferee = try ReplayRunner.run(trace: trace, settings: withoutReferee, model: model)
+        let peerRate = Double(trace.count) / learnedWithoutReferee.seconds
+        let frozenOneThreadRate = Double(trace.count) / frozenOneThread.seconds
+        let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds
+        let learnedOneThreadRate = Double(trace.count) / learnedOneThread.seconds
+        // Learning starts once the buffer holds both classes, so part of this trace replays
+        // without steps; the share of ticks under a step's pace says how much.
+        let learningShare = Double(learned.learningSteps * settings.learning.stepEvery) / Double(trace.count)
+        if json {
+            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"replay_ticks_per_s_learn_one_thread\":\(Int(learnedOneThreadRate)),\"replay_learning_share\":\(format(learningShare)),\"tick_cpu_us_median_without_referee\":\(format(peerTicks.median)),\"replay_ticks_per_s_learn_without_referee\":\(Int(peerRate)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
+        } else {
+            print("per tick (CPU): median \(format(ticks.median)) µs, p99 \(format(ticks.p99)) µs over \(trace.count) ticks")
+            print("without the referee (the learned weights always serve): per tick median \(format(peerTicks.median)) µs, replay learning on \(Int(peerRate)) ticks/s")
+            print("ticks that learned (\(learningTicks.count)): median \(format(learning.median)) µs")
+            print("replay: \(Int(frozenRate)) ticks/s learning off (\(Int(frozenOneThreadRate)) on one thread), \(Int(learnedRate)) ticks/s learning on (\(Int(learnedOneThreadRate)) on one thread; steps over \(format(100 * learningShare)) % of the trace)")
+        }
+    }
+
+    /// CPU per tick of a pipeline fed the trace as the daemon feeds it, and of the ticks that ran
+    /// an Adam step.
+    static func perTickCPU(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile) throws
+        -> (ticks: Summary, learning: Summary, learningTicks: [Double]) {
         let clock = TraceClock()
         let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock, makeID: { "bench" })
         var perTick: [Double] = [], learningTicks: [Double] = []
@@ -40,28 +77,6 @@ struct PipelineBench: ParsableCommand {
             perTick.append(spent)
             if (pipeline.learner?.steps ?? 0) > before { learningTicks.append(spent) }
         }
-        let ticks = Summary(perTick), learning = Summary(learningTicks.isEmpty ? [0] : learningTicks)
-
-        config.learning.online = false
-        let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
-        let frozenOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model,
-                                                   parallel: false)
-        config.learning.online = true
-        let learned = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
-        let learnedOneThread = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model,
-                                                    parallel: false)
-        let frozenOneThreadRate = Double(trace.count) / frozenOneThread.seconds
-        let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds
-        let learnedOneThreadRate = Double(trace.count) / learnedOneThread.seconds
-        // Learning starts once the buffer holds both classes, so part of this trace replays
-        // without steps; the share of ticks under a step's pace says how much.
-        let learningShare = Double(learned.learningSteps * settings.learning.stepEvery) / Double(trace.count)
-        if json {
-            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"replay_ticks_per_s_learn_one_thread\":\(Int(learnedOneThreadRate)),\"replay_learning_share\":\(format(learningShare)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
-        } else {
-            print("per tick (CPU): median \(format(ticks.median)) µs, p99 \(format(ticks.p99)) µs over \(trace.count) ticks")
-            print("ticks that learned (\(learningTicks.count)): median \(format(learning.median)) µs")
-            print("replay: \(Int(frozenRate)) ticks/s learning off (\(Int(frozenOneThreadRate)) on one thread), \(Int(learnedRate)) ticks/s learning on (\(Int(learnedOneThreadRate)) on one thread; steps over \(format(100 * learningShare)) % of the trace)")
-        }
+        return (Summary(perTick), Summary(learningTicks.isEmpty ? [0] : learningTicks), learningTicks)
     }
 }

@@ -10,6 +10,9 @@ struct ReplaySummary {
     var seconds: Double
     var learningSteps: Int
     var rollbacks: Int
+    /// Changes of the serving weights and which served at the end (nil: no referee).
+    var servingChanges = 0
+    var servingAtEnd: WeightsReferee.Choice?
     /// How surgewatch's p came true on this trace (the table `alerts --record` shows for a host).
     var reliability = Reliability()
     var horizonSeconds: Double
@@ -30,10 +33,13 @@ struct ReplaySummary {
         seconds = result.seconds
         learningSteps = result.learningSteps
         rollbacks = result.rollbacks
+        servingChanges = result.servingChanges.count
+        servingAtEnd = result.servingAtEnd
     }
 
     func text(input: String) -> String {
-        var lines = ["\(ticks) ticks (\(format(Double(ticks) * tickSeconds / 86400)) days of \(format(tickSeconds)) s) in \(format(seconds)) s, \(Int(Double(ticks) / max(seconds, 1e-9))) ticks/s; \(learningSteps) learning steps, \(rollbacks) rollbacks"]
+        var lines = ["\(ticks) ticks (\(format(Double(ticks) * tickSeconds / 86400)) days of \(format(tickSeconds)) s) in \(format(seconds)) s, \(Int(Double(ticks) / max(seconds, 1e-9))) ticks/s; \(learningSteps) learning steps, \(rollbacks) rollbacks"
+                     + (servingAtEnd.map { "; serving weights changed \(servingChanges) times, \($0.rawValue) ones at the end" } ?? "")]
         // The last figure is what the baselines' hindsight choices maximise, so rows compare on it.
         lines.append(pad("", 15) + pad("episodes", 9) + pad("caught", 8) + pad("early", 7) + pad("continuing", 12) + pad("lead (median)", 15)
                      + pad("false alarms/day", 18) + "early - false alarms")
@@ -52,7 +58,7 @@ struct ReplaySummary {
             let s = row.score
             return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"continuing\":\(s.continuing),\"warned_fraction\":\(format(s.warnedFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
         }
-        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"results\":[\(entries.joined(separator: ","))],\"reliability\":\(reliability.json)}\n"
+        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"serving_changes\":\(servingChanges),\"serving_at_end\":\(servingAtEnd.map { JSONText.string($0.rawValue) } ?? "null"),\"results\":[\(entries.joined(separator: ","))],\"reliability\":\(reliability.json)}\n"
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }

@@ -65,6 +65,11 @@ import Testing
         let trained = try DetectionStage(config: config, schema: schema, source: builtIn, store: store, alerts: AlertFanOut([]),
                                          history: nil, logger: logger)
         #expect(trained.pipeline.settings.learning.outputLayerOnly, "a model trained offline learns its output layer, from its checkpoint too")
+        #expect(trained.pipeline.model.parameters == learned, "learning goes on from the weights learned here")
+        #expect(trained.pipeline.servingModel.parameters == builtIn.model.parameters,
+                "the trained weights serve: the checkpoint does not say the learned ones did")
+        #expect(handler.entries.contains { $0.message.description.contains("with the weights learned on this host until ")
+                                           && $0.message.description.contains("(the trained ones serve)") })
         var everyLayer = config
         everyLayer.learning.layers = .all
         let asked = try DetectionStage(config: everyLayer, schema: schema, source: builtIn, store: store, alerts: AlertFanOut([]),
@@ -78,6 +83,35 @@ import Testing
                                        store: store, alerts: AlertFanOut([]), history: nil, logger: logger)
         #expect(third.pipeline.model.shape.hidden == 5, "a checkpoint that does not fit the config is not used")
         #expect(handler.entries.contains { $0.message.description.contains("the last checkpoint does not fit this config") })
+    }
+
+    /// A trained model's checkpoint says which weights served, and the next start serves them
+    /// again rather than waiting days for the record to rebuild.
+    @Test func theServingWeightsComeBackWithTheCheckpoint() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        let trained = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
+        var learnedHere = ModelCatalog.fresh(config)
+        learnedHere.parameters.values[0] += 0.5
+        try store.saveCheckpoint(version: Int(ModelFile.version), model: learnedHere.encoded(),
+                                 metricsJSON: "{\"steps\":40,\"rollbacks\":0,\"loss\":0.3,\"serving\":\"learned\"}", at: 1000)
+        let stage = try DetectionStage(config: config, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(stage.pipeline.servingModel.parameters == learnedHere.parameters)
+        #expect(stage.pipeline.referee?.serving == .learned)
+        #expect(handler.entries.contains { $0.message.description.contains("(the learned ones serve)") })
+        // It saves the choice with the next checkpoint.
+        for tick in 1...400 {
+            _ = stage.ingest(Sample(timestamp: 2000 + Double(tick) * 10, tick: tick, schema: schema,
+                                    values: [Double(tick % 20) / 10, (17..<20).contains(tick % 20) ? 1 : 0]))
+            stage.pipeline.learner?.finishRunningStep()
+        }
+        stage.checkpoint()
+        let metrics = try store.rows("SELECT metrics FROM checkpoints ORDER BY id DESC LIMIT 1").first?.first
+        #expect(metrics.flatMap { if case .text(let text) = $0 { text } else { nil } }?.contains("\"serving\":\"learned\"") == true)
     }
 
     @Test func aReloadKeepsTheOpenAlertSoItsResolvedEventComes() throws {

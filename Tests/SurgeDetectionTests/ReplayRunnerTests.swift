@@ -46,13 +46,16 @@ import SurgeSampling
         return trace
     }
 
-    func replay(_ trace: Trace, parallel: Bool, learning: Bool = false) throws -> ReplayResult {
+    func replay(_ trace: Trace, parallel: Bool, learning: Bool = false,
+                referee: WeightsReferee.Policy? = nil, rate: Double? = nil) throws -> ReplayResult {
         var config = config()
         config.learning.online = learning
         config.learning.minimumWindowsPerClass = 8
         config.learning.stepEveryTicks = 2
-        return try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: ModelCatalog.fresh(config),
-                                    seed: 3, parallel: parallel)
+        config.learning.rate = rate
+        var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
+        settings.referee = referee
+        return try ReplayRunner.run(trace: trace, settings: settings, model: ModelCatalog.fresh(config), seed: 3, parallel: parallel)
     }
 
     @Test(arguments: [2_000, 40, 5])
@@ -85,5 +88,39 @@ import SurgeSampling
         #expect(one.events == two.events)
         let fresh = ModelCatalog.fresh(config())
         #expect(one.model.parameters != fresh.parameters, "the weights learned")
+    }
+
+    /// A model trained offline that learns online predicts with its trained weights, exactly as
+    /// with learning off, until its learned weights do better on the record; from then on with
+    /// the learned weights, exactly as when they always serve (learning does not depend on
+    /// which weights serve).
+    @Test func theRefereeServesTrainedWeightsUntilTheLearnedOnesNetMore() throws {
+        // Feature a rises 4 ticks before each overload (y), which the untrained weights,
+        // standing in for a model trained elsewhere, do not know and online learning finds.
+        var trace = Trace(schema: schema)
+        var generator = SeededGenerator(seed: 5)
+        for tick in 0..<3_000 {
+            let phase = tick % 50
+            let noise = (0..<3).map { _ in Double(generator.nextUnitFloat()) * 5 }
+            trace.append(timestamp: 1_700_000_000 + Double(tick) * 10,
+                         row: [((36..<45).contains(phase) ? 80 : 20) + noise[0], 50 + noise[1], 50 + noise[2], (40..<45).contains(phase) ? 1 : 0])
+        }
+        var policy = WeightsReferee.Policy()
+        policy.checkEvery = 100
+        policy.margin = 1
+        let off = try replay(trace, parallel: false)
+        let refereed = try replay(trace, parallel: false, learning: true, referee: policy, rate: 3e-3)
+        let learnedAlways = try replay(trace, parallel: false, learning: true, rate: 3e-3)
+        let change = try #require(refereed.servingChanges.first, "the learned weights come to serve on this trace")
+        #expect(change.verdict.serving == .learned && refereed.servingAtEnd != nil)
+        #expect(change.verdict.learned.warned - change.verdict.learned.falseAlarms
+                >= change.verdict.trained.warned - change.verdict.trained.falseAlarms + 1)
+        #expect(Array(refereed.probabilities[...change.row]) == Array(off.probabilities[...change.row]),
+                "the trained weights serve up to the change")
+        let next = refereed.servingChanges.dropFirst().first?.row ?? trace.count - 1
+        #expect(Array(refereed.probabilities[(change.row + 1)...next]) == Array(learnedAlways.probabilities[(change.row + 1)...next]),
+                "the learned weights serve after it")
+        #expect(refereed.model.parameters == learnedAlways.model.parameters, "learning went on the same whichever served")
+        #expect(off.probabilities != learnedAlways.probabilities, "learning changed p, so the comparisons can tell")
     }
 }

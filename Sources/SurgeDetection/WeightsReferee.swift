@@ -1,0 +1,121 @@
+/// Which weights serve when a model trained offline keeps learning online: the trained ones,
+/// or the ones learned on this host. Each tick both predict; each drives an alert state machine
+/// of its own that no one sees, and the host's SLO rule scores both over the last
+/// `recordTicks` ticks as `replay` scores a trace (warned episodes − false alarms, EpisodeScore).
+/// The learned weights serve once they net `margin` more than the trained ones, the trained
+/// ones again once they net more than the learned ones.
+///
+/// Why: on hosts like the shops the built-in model was trained on, online learning has nothing
+/// to add, and its small steps cost warned episodes and add false alarms (over five evaluation
+/// traces of each shop row it netted 1,329 against 1,381 with no learning, BENCHMARKS.md). The
+/// learning loss cannot tell: it improves on the host's windows while the alerts get worse,
+/// since most overload windows are inside episodes that the SLO rule already reports. The
+/// alerts themselves, scored on the host's own record, can.
+public struct WeightsReferee: Sendable {
+    public enum Choice: String, Sendable, Equatable {
+        case trained
+        case learned
+    }
+
+    /// A change of the serving weights, with the record that decided it.
+    public struct Verdict: Sendable, Equatable {
+        public var serving: Choice
+        public var trained: EpisodeScore
+        public var learned: EpisodeScore
+    }
+
+    public struct Policy: Sendable, Equatable {
+        /// Ticks of record scored (3 days of 10 s ticks).
+        public var recordTicks = 25_920
+        /// Ticks between verdicts (an hour of 10 s ticks).
+        public var checkEvery = 360
+        /// Warned episodes − false alarms by which the learned weights must lead to serve.
+        public var margin = 2
+        public init() {}
+    }
+
+    public let policy: Policy
+    public private(set) var serving: Choice
+    private let horizon: Int
+    private let mergeGap: Int
+    private var trainedAlerts: AlertStateMachine<TraceClock>
+    private var learnedAlerts: AlertStateMachine<TraceClock>
+    private var record: RecordRing
+    private var ticksSinceCheck = 0
+
+    /// `alert`: the pipeline's policy, so both score as the served weights would alert.
+    public init(alert: AlertPolicy, horizon: Int, policy: Policy = Policy(), serving: Choice = .trained) {
+        precondition(policy.recordTicks > 0 && policy.checkEvery > 0 && policy.margin >= 0)
+        self.policy = policy
+        self.serving = serving
+        self.horizon = horizon
+        mergeGap = alert.resolveAfter
+        trainedAlerts = AlertStateMachine(policy: alert, clock: TraceClock(), makeID: { "" })
+        learnedAlerts = AlertStateMachine(policy: alert, clock: TraceClock(), makeID: { "" })
+        record = RecordRing(capacity: policy.recordTicks)
+    }
+
+    /// One tick: each weights' p, the rule's label and whether `[alert] hold` holds. Returns
+    /// a verdict when the serving weights change.
+    public mutating func observe(timestamp: Double, trained: Double?, learned: Double?, label: Bool?, holding: Bool) -> Verdict? {
+        _ = trainedAlerts.observe(AlertObservation(probability: trained, ruleHolds: label, holding: holding))
+        _ = learnedAlerts.observe(AlertObservation(probability: learned, ruleHolds: label, holding: holding))
+        record.append(timestamp: timestamp, label: label, trained: trainedAlerts.open != nil, learned: learnedAlerts.open != nil)
+        ticksSinceCheck += 1
+        guard ticksSinceCheck >= policy.checkEvery else { return nil }
+        ticksSinceCheck = 0
+        let (trainedScore, learnedScore) = scores()
+        let trainedNet = trainedScore.warned - trainedScore.falseAlarms
+        let learnedNet = learnedScore.warned - learnedScore.falseAlarms
+        let choice: Choice
+        switch serving {
+        case .trained: choice = learnedNet >= trainedNet + policy.margin && learnedNet > trainedNet ? .learned : .trained
+        case .learned: choice = trainedNet > learnedNet ? .trained : .learned
+        }
+        guard choice != serving else { return nil }
+        serving = choice
+        return Verdict(serving: choice, trained: trainedScore, learned: learnedScore)
+    }
+
+    /// Both weights' alerts scored on the record held now.
+    public func scores() -> (trained: EpisodeScore, learned: EpisodeScore) {
+        let (timestamps, labels, trained, learned) = record.ordered()
+        return (EpisodeScore.score(timestamps: timestamps, labels: labels, alerting: trained, horizon: horizon, mergeGap: mergeGap),
+                EpisodeScore.score(timestamps: timestamps, labels: labels, alerting: learned, horizon: horizon, mergeGap: mergeGap))
+    }
+}
+
+/// The last `capacity` ticks of the referee's record, oldest overwritten first.
+private struct RecordRing: Sendable {
+    let capacity: Int
+    private var timestamps: [Double] = []
+    private var labels: [Bool?] = []
+    private var trained: [Bool] = []
+    private var learned: [Bool] = []
+    private var next = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    mutating func append(timestamp: Double, label: Bool?, trained isTrainedOpen: Bool, learned isLearnedOpen: Bool) {
+        if timestamps.count < capacity {
+            timestamps.append(timestamp)
+            labels.append(label)
+            trained.append(isTrainedOpen)
+            learned.append(isLearnedOpen)
+            return
+        }
+        timestamps[next] = timestamp
+        labels[next] = label
+        trained[next] = isTrainedOpen
+        learned[next] = isLearnedOpen
+        next = (next + 1) % capacity
+    }
+
+    /// The record oldest first.
+    func ordered() -> ([Double], [Bool?], [Bool], [Bool]) {
+        func rotated<T>(_ values: [T]) -> [T] { Array(values[next...] + values[..<next]) }
+        return (rotated(timestamps), rotated(labels), rotated(trained), rotated(learned))
+    }
+}
