@@ -26,6 +26,8 @@ final class DetectionStage {
     /// Tick time of the last checkpoint (of the first tick, before any).
     private var lastCheckpoint: Double?
     private var stepsAtCheckpoint = 0
+    /// The serving weights the last checkpoint recorded (a change is saved even without new steps).
+    private var servingAtCheckpoint: WeightsReferee.Choice?
     /// Set when a step first fell due while another ran: how many steps had finished then. The
     /// notice waits for that slow step to finish, so that it can say what the step cost.
     private var learningBehindAfterSteps: Int?
@@ -72,6 +74,7 @@ final class DetectionStage {
             ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history, reliability: reliability, learned: learned, serving: serving)
+        servingAtCheckpoint = pipeline.referee?.serving
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
         let unread = config.netlinkMetricsLeftMissing
         if !unread.isEmpty {
@@ -149,15 +152,18 @@ final class DetectionStage {
         return result
     }
 
-    /// Saves the live weights if online learning changed them since the last checkpoint.
+    /// Saves the live weights if online learning changed them, or the serving weights changed,
+    /// since the last checkpoint.
     func checkpoint() {
-        guard let learner = pipeline.learner, learner.steps > stepsAtCheckpoint else { return }
+        guard let learner = pipeline.learner,
+              learner.steps > stepsAtCheckpoint || pipeline.referee?.serving != servingAtCheckpoint else { return }
         let now = clock.unixSeconds(clock.now)
         do {
             let serving = pipeline.referee.map { ",\"serving\":\"\($0.serving.rawValue)\"" } ?? ""
             let metrics = "{\"steps\":\(learner.steps),\"rollbacks\":\(learner.rollbacks),\"loss\":\(learner.lastLoss.map { "\($0)" } ?? "null")\(serving)}"
             try store.saveCheckpoint(version: Int(ModelFile.version), model: pipeline.modelFile.encoded(), metricsJSON: metrics, at: now)
             stepsAtCheckpoint = learner.steps
+            servingAtCheckpoint = pipeline.referee?.serving
             lastCheckpoint = now
             logger.info("checkpoint saved after \(learner.steps) learning steps")
         } catch {

@@ -98,20 +98,26 @@ import Testing
         learnedHere.parameters.values[0] += 0.5
         try store.saveCheckpoint(version: Int(ModelFile.version), model: learnedHere.encoded(),
                                  metricsJSON: "{\"steps\":40,\"rollbacks\":0,\"loss\":0.3,\"serving\":\"learned\"}", at: 1000)
-        let stage = try DetectionStage(config: config, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
+        var learnSoon = config
+        learnSoon.learning.minimumWindowsPerClass = 8
+        let stage = try DetectionStage(config: learnSoon, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
                                        history: nil, logger: logger)
         #expect(stage.pipeline.servingModel.parameters == learnedHere.parameters)
         #expect(stage.pipeline.referee?.serving == .learned)
         #expect(handler.entries.contains { $0.message.description.contains("(the learned ones serve)") })
-        // It saves the choice with the next checkpoint.
-        for tick in 1...400 {
+        // It saves the choice with the checkpoints it makes (350 ticks: before the referee's
+        // first verdict, at 360).
+        for tick in 1...350 {
             _ = stage.ingest(Sample(timestamp: 2000 + Double(tick) * 10, tick: tick, schema: schema,
                                     values: [Double(tick % 20) / 10, (17..<20).contains(tick % 20) ? 1 : 0]))
             stage.pipeline.learner?.finishRunningStep()
         }
         stage.checkpoint()
-        let metrics = try store.rows("SELECT metrics FROM checkpoints ORDER BY id DESC LIMIT 1").first?.first
-        #expect(metrics.flatMap { if case .text(let text) = $0 { text } else { nil } }?.contains("\"serving\":\"learned\"") == true)
+        let saved = try store.rows("SELECT metrics FROM checkpoints WHERE created_at > 1000").compactMap {
+            if case .text(let text) = $0.first { text } else { nil }
+        }
+        #expect((stage.pipeline.learner?.steps ?? 0) > 10)
+        #expect(!saved.isEmpty && saved.allSatisfy { $0.contains("\"serving\":\"learned\"") }, "\(saved)")
     }
 
     @Test func aReloadKeepsTheOpenAlertSoItsResolvedEventComes() throws {
