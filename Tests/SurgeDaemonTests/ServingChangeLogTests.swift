@@ -1,0 +1,24 @@
+@testable import SurgeDetection
+import Testing
+@testable import SurgeDaemon
+
+/// The log line of a change of the serving weights says which serve and the record that decided it.
+@Suite struct ServingChangeLogTests {
+    func score(episodes: Int, warned: Int, falseAlarms: Int) -> EpisodeScore {
+        var score = EpisodeScore()
+        score.episodes = episodes
+        score.caughtEarly = warned
+        score.falseAlarms = falseAlarms
+        score.days = 3
+        return score
+    }
+
+    @Test func bothWaysNameTheRecord() {
+        let learned = score(episodes: 44, warned: 41, falseAlarms: 2), trained = score(episodes: 44, warned: 37, falseAlarms: 3)
+        #expect(DetectionStage.describe(WeightsReferee.Verdict(serving: .learned, trained: trained, learned: learned))
+                == "the weights learned on this host serve from now on: over the last 3.0 days the learned weights warned of 41 of 44 "
+                + "overloads with 2 false alarms, the trained ones warned of 37 of 44 overloads with 3 false alarms")
+        #expect(DetectionStage.describe(WeightsReferee.Verdict(serving: .trained, trained: learned, learned: trained))
+                .hasPrefix("the trained weights serve again: over the last 3.0 days the learned weights warned of 37 of 44"))
+    }
+}
