@@ -163,16 +163,16 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let missing = predictor.missing
         let collected = learner?.collect()
         let trusted = !settings.untrained || (learner?.steps ?? 0) >= settings.learning.guardEvery
-        // With a referee both weights predict; learning has not moved the trained ones.
-        let learnedProbability = referee != nil ? predictor.predict(model) : nil
-        let trainedProbability = referee != nil ? predictor.predict(frozenModel) : nil
-        let probability = referee != nil ? (referee!.serving == .learned ? learnedProbability : trainedProbability)
-            : trusted ? predicted ?? predictor.predict(model) : nil
+        // With a referee both weights predict, so that it can score both; the serving ones' p
+        // is the tick's.
+        let both = referee.map { _ in (trained: predictor.predict(frozenModel), learned: predictor.predict(model)) }
+        let probability = both.map { referee?.serving == .learned ? $0.learned : $0.trained }
+            ?? (trusted ? predicted ?? predictor.predict(model) : nil)
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let holding = holdRule?.holdsNow(sample) == true
-        let servingChange = referee?.observe(timestamp: sample.timestamp, trained: trainedProbability, learned: learnedProbability,
-                                             label: label, holding: holding)
+        let servingChange = both.flatMap { referee?.observe(timestamp: sample.timestamp, trained: $0.trained, learned: $0.learned,
+                                                            label: label, holding: holding) }
         let started = learner?.tick()
         let learning = collected ?? started
         let degraded = inputs.imputedRows > 0
