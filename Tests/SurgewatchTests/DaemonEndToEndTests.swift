@@ -180,11 +180,11 @@ import Testing
         let (okCode, okOut, _) = try DaemonProcess.run(["check-config", shipped])
         #expect(okCode == 0)
         #expect(okOut.contains("valid; 29 metrics"))
-        #expect(okOut.contains("online learning holds about 5.3 MiB (labelled windows 2.4, training workspace 2.6, weights 0.4)"), "\(okOut)")
+        #expect(okOut.contains("online learning holds about 5.9 MiB (labelled windows 2.4, training workspace 2.6, weights 0.4, alert record 0.5)"), "\(okOut)")
         // An 8-hour window at 10 s ticks: the rings and workspace of learning alone exceed the unit's memory cap.
         let long = try Scratch(config: "[window]\nticks = 2880\n")
         let (longCode, longOut, longErr) = try DaemonProcess.run(["check-config", long.config])
-        #expect(longCode == 0 && longOut.contains("online learning holds about 455.8 MiB"), "\(longOut)")
+        #expect(longCode == 0 && longOut.contains("online learning holds about 456.4 MiB"), "\(longOut)")
         #expect(longErr.contains("warning: \(long.config): online learning would hold more than 96 MiB; the shipped unit's MemoryMax=128M would stop the daemon"), "\(longErr)")
         #expect(!longErr.contains("will stay missing"), "proc_root is /proc: \(longErr)")
         // A fixture tree for /proc: the default features' listen queue cannot come from it.
