@@ -28,6 +28,10 @@ final class DetectionStage {
     private var stepsAtCheckpoint = 0
     /// The serving weights the last checkpoint recorded (a change is saved even without new steps).
     private var servingAtCheckpoint: WeightsReferee.Choice?
+    /// What the referee's record is kept under (`refereeContext`), when there is a referee.
+    private let refereeContext: String?
+    /// The referee's observed ticks when its record was last saved.
+    private var observedAtRecordSave = 0
     /// Set when a step first fell due while another ran: how many steps had finished then. The
     /// notice waits for that slow step to finish, so that it can say what the step cost.
     private var learningBehindAfterSteps: Int?
@@ -75,7 +79,10 @@ final class DetectionStage {
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history, reliability: reliability, learned: learned, serving: serving)
         servingAtCheckpoint = pipeline.referee?.serving
+        refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
+        // The record goes with the learned weights it scored: without them it is not used.
+        if learned != nil { restoreRefereeRecord() }
         let unread = config.netlinkMetricsLeftMissing
         if !unread.isEmpty {
             logger.warning("\(unread.joined(separator: ", ")) will stay missing: read over netlink only when sampling.proc_root is /proc, not \(config.sampling.procRoot)")
@@ -149,7 +156,14 @@ final class DetectionStage {
         }
         // abs: a wall clock stepped back must not stop the checkpoints until it catches up.
         if let lastCheckpoint, abs(sample.timestamp - lastCheckpoint) >= Self.checkpointEvery { checkpoint() }
+        if let referee = pipeline.referee, referee.observed - observedAtRecordSave >= referee.policy.checkEvery { saveRefereeRecord() }
         return result
+    }
+
+    /// At shutdown and before a reload: the weights and the referee's record.
+    func saveState() {
+        checkpoint()
+        saveRefereeRecord()
     }
 
     /// Saves the live weights if online learning changed them, or the serving weights changed,
@@ -168,6 +182,49 @@ final class DetectionStage {
             logger.info("checkpoint saved after \(learner.steps) learning steps")
         } catch {
             logger.error("checkpoint not saved: \(error)")
+        }
+    }
+
+    /// What a referee's record was kept under: the trained weights (the CRC-32 of their model
+    /// file), the horizon, the SLO rule and the alert policy. A record kept under others is not
+    /// used: its alerts are not the ones these would have raised.
+    static func refereeContext(trained: ModelFile, config: SurgeConfig) -> String {
+        let checksum = String(CRC32.checksum(trained.encoded()), radix: 16)
+        func conditions(_ list: [OverloadCondition]) -> String { "[" + list.map(\.description).joined(separator: ", ") + "]" }
+        let rule = "any \(conditions(config.overload.any)) all \(conditions(config.overload.all)) for \(config.overload.forTicks) ticks"
+        let alert = "\(config.alert.firing), resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks"
+        return "trained weights crc32 \(checksum); horizon \(config.model.horizonTicks) ticks; rule \(rule); \(alert)"
+    }
+
+    /// Saves the referee's record when it holds ticks not yet saved.
+    func saveRefereeRecord() {
+        guard let referee = pipeline.referee, let refereeContext, referee.observed > observedAtRecordSave else { return }
+        do {
+            try store.saveRefereeRecord(referee.encodedRecord(), ticks: referee.recordCount, context: refereeContext,
+                                        at: clock.unixSeconds(clock.now))
+            observedAtRecordSave = referee.observed
+        } catch {
+            logger.error("the referee's record was not saved: \(error)")
+        }
+    }
+
+    /// Resumes the referee's record from the database, when it was kept under this context.
+    private func restoreRefereeRecord() {
+        guard pipeline.referee != nil, let refereeContext else { return }
+        do {
+            guard let stored = try store.refereeRecord() else { return }
+            let saved = TickLine.rfc3339(stored.savedAt)
+            guard stored.context == refereeContext else {
+                logger.notice("the referee's record of \(saved) was kept under other trained weights, SLO rule or alert policy; it starts anew")
+                return
+            }
+            try pipeline.restoreRefereeRecord(stored.record)
+            if let referee = pipeline.referee {
+                let (trained, learned) = referee.scores()
+                logger.notice("the referee's record resumes with \(referee.recordCount) ticks up to \(saved): in them the learned weights warned of \(learned.warned) of \(learned.episodes) overloads with \(learned.falseAlarms) false alarms, the trained ones of \(trained.warned) with \(trained.falseAlarms)")
+            }
+        } catch {
+            logger.error("the referee's record is unusable, it starts anew: \(error)")
         }
     }
 

@@ -77,7 +77,7 @@ final class TickService: Service {
             logger.critical("cannot start the detection pipeline: \(error)")
             return 0
         }
-        defer { detection.checkpoint() }
+        defer { detection.saveState() }
         var problems = ProblemLog()
         let clock = ContinuousClock()
         let start = clock.now
@@ -101,7 +101,7 @@ final class TickService: Service {
                 }
                 do {
                     let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
-                    detection.checkpoint()
+                    detection.saveState()
                     detection = try DetectionStage(config: newConfig, schema: collector.schema, source: source, store: store, alerts: alerts,
                                                    history: detection.pipeline.window,
                                                    openAlert: detection.pipeline.alerts.open,

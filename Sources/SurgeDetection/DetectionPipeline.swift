@@ -136,6 +136,12 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         }
     }
 
+    /// Gives the referee the record a previous run saved (`WeightsReferee.encodedRecord`),
+    /// so that its verdicts go on weighing the last days, not the hours since the start.
+    public func restoreRefereeRecord(_ bytes: [UInt8]) throws(RefereeRecordError) {
+        try referee?.restoreRecord(from: bytes)
+    }
+
     /// The live weights: learned on this host when learning online (they predict when the
     /// referee lets them), else the model's.
     public var model: LSTMClassifier { learner?.model ?? frozenModel }

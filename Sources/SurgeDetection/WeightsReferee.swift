@@ -40,8 +40,11 @@ public struct WeightsReferee: Sendable {
     private let mergeGap: Int
     private var trainedAlerts: AlertStateMachine<TraceClock>
     private var learnedAlerts: AlertStateMachine<TraceClock>
-    private var record: RecordRing
-    private var ticksSinceCheck = 0
+    var record: RecordRing
+    var ticksSinceCheck = 0
+    /// Ticks observed since this referee was made (the daemon saves the record every
+    /// `checkEvery` of them).
+    public private(set) var observed = 0
 
     /// `alert`: the pipeline's policy, so both score as the served weights would alert.
     public init(alert: AlertPolicy, horizon: Int, policy: Policy = Policy(), serving: Choice = .trained) {
@@ -61,6 +64,7 @@ public struct WeightsReferee: Sendable {
         _ = trainedAlerts.observe(AlertObservation(probability: trained, ruleHolds: label, holding: holding))
         _ = learnedAlerts.observe(AlertObservation(probability: learned, ruleHolds: label, holding: holding))
         record.append(timestamp: timestamp, label: label, trained: trainedAlerts.open != nil, learned: learnedAlerts.open != nil)
+        observed += 1
         ticksSinceCheck += 1
         guard ticksSinceCheck >= policy.checkEvery else { return nil }
         ticksSinceCheck = 0
@@ -86,7 +90,7 @@ public struct WeightsReferee: Sendable {
 }
 
 /// The last `capacity` ticks of the referee's record, oldest overwritten first.
-private struct RecordRing: Sendable {
+struct RecordRing: Sendable {
     let capacity: Int
     private var timestamps: [Double] = []
     private var labels: [Bool?] = []
@@ -97,6 +101,8 @@ private struct RecordRing: Sendable {
     init(capacity: Int) {
         self.capacity = capacity
     }
+
+    var count: Int { timestamps.count }
 
     mutating func append(timestamp: Double, label: Bool?, trained isTrainedOpen: Bool, learned isLearnedOpen: Bool) {
         if timestamps.count < capacity {

@@ -45,6 +45,18 @@ public enum StoreSchema {
                 metrics TEXT NOT NULL DEFAULT '{}'        -- JSON: loss, windows seen, ...
             );
             """),
+        Migration(version: 2, sql: """
+            -- The record by which the daemon chooses between the trained weights and those it
+            -- learned on this host (which would have warned of the last days' overloads, with how
+            -- many false alarms): one row, replaced every hour and at shutdown, read at start.
+            CREATE TABLE referee_record (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                saved_at REAL NOT NULL,
+                context TEXT NOT NULL,      -- what it compared under: trained weights, SLO rule, alert policy; another is not used
+                ticks INTEGER NOT NULL,
+                record BLOB NOT NULL        -- WeightsReferee.encodedRecord
+            );
+            """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -213,6 +213,24 @@ public final class SurgeStore: Sendable {
         }
     }
 
+    // MARK: the weights referee's record
+
+    /// Replaces the stored record (one row).
+    public func saveRefereeRecord(_ record: [UInt8], ticks: Int, context: String, at time: Double) throws {
+        try state.withLock { state in
+            try state.database.run("INSERT OR REPLACE INTO referee_record (id, saved_at, context, ticks, record) VALUES (1, ?1, ?2, ?3, ?4)",
+                                   [.real(time), .text(context), .integer(Int64(ticks)), .blob(record)])
+        }
+    }
+
+    public func refereeRecord() throws -> (record: [UInt8], context: String, savedAt: Double)? {
+        try state.withLock { state in
+            guard let row = try state.database.rows("SELECT record, context, saved_at FROM referee_record WHERE id = 1").first,
+                  case .blob(let record) = row[0], case .text(let context) = row[1], let saved = row[2].double else { return nil }
+            return (record, context, saved)
+        }
+    }
+
     /// A query on the writer's connection (tests, the daemon's own status).
     public func rows(_ sql: String, _ arguments: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
         try state.withLock { try $0.database.rows(sql, arguments) }

@@ -120,6 +120,57 @@ import Testing
         #expect(!saved.isEmpty && saved.allSatisfy { $0.contains("\"serving\":\"learned\"") }, "\(saved)")
     }
 
+    /// The referee's record is saved every hour of ticks and at shutdown, and the next start
+    /// resumes it, unless it was kept under another alert policy or cannot be read.
+    @Test func theRefereesRecordComesBackAfterARestart() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        let trained = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
+        var learnSoon = config
+        learnSoon.learning.minimumWindowsPerClass = 8
+        func start(_ config: SurgeConfig) throws -> DetectionStage {
+            try DetectionStage(config: config, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
+                               history: nil, logger: logger)
+        }
+        func recordTicks() throws -> Int64? { try store.rows("SELECT ticks FROM referee_record").first?.first?.integer }
+        func logged(_ text: String) -> Bool { handler.entries.contains { $0.message.description.contains(text) } }
+
+        let first = try start(learnSoon)
+        for tick in 1...400 {
+            _ = first.ingest(Sample(timestamp: 2000 + Double(tick) * 10, tick: tick, schema: schema,
+                                    values: [Double(tick % 20) / 10, (17..<20).contains(tick % 20) ? 1 : 0]))
+            first.pipeline.learner?.finishRunningStep()
+        }
+        let referee = try #require(first.pipeline.referee)
+        // Every tick is recorded (unknown p is no alert), saved at the 360th.
+        #expect(referee.recordCount == 400)
+        #expect(try recordTicks() == 360)
+        first.saveState()
+        #expect(try recordTicks() == 400)
+        #expect(referee.scores().trained.episodes > 10, "the record holds overloads: \(referee.scores())")
+
+        let second = try start(learnSoon)
+        #expect(second.pipeline.referee?.recordCount == 400)
+        let resumed = try #require(second.pipeline.referee)
+        #expect(resumed.scores() == referee.scores())
+        #expect(logged("the referee's record resumes with 400 ticks up to "))
+
+        var stricter = learnSoon
+        stricter.alert.fireProbability = 0.9
+        let third = try start(stricter)
+        #expect(third.pipeline.referee?.recordCount == 0)
+        #expect(logged("was kept under other trained weights, SLO rule or alert policy; it starts anew"))
+
+        _ = try store.rows("UPDATE referee_record SET record = x'00'")
+        let fourth = try start(learnSoon)
+        #expect(fourth.pipeline.referee?.recordCount == 0)
+        #expect(logged("the referee's record is unusable, it starts anew: referee record: not a referee record (no SWRR header)"))
+        _ = fourth.ingest(Sample(timestamp: 9000, tick: 1, schema: schema, values: [0, 0]))
+    }
+
     @Test func aReloadKeepsTheOpenAlertSoItsResolvedEventComes() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

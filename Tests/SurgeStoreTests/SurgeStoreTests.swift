@@ -45,11 +45,23 @@ import SurgeSampling
             let store = try SurgeStore(path: file)
             #expect(try store.rows("PRAGMA user_version").first?.first?.integer == Int64(StoreSchema.latestVersion))
             if start >= 1 { #expect(try count(store, "alerts") == 1, "rows of version \(start) survive") }
+            #expect(try count(store, "referee_record") == 0, "version 2's table, from version \(start)")
             #expect(try store.rows("PRAGMA journal_mode").first?.first?.text == "wal")
         }
         // Opening an up-to-date file again changes nothing.
         let again = try SurgeStore(path: directory + "/from-0.db")
         #expect(try again.rows("PRAGMA user_version").first?.first?.integer == Int64(StoreSchema.latestVersion))
+    }
+
+    @Test func theRefereesRecordIsOneRowReplacedEachTime() throws {
+        let store = try SurgeStore(path: path)
+        #expect(try store.refereeRecord() == nil)
+        try store.saveRefereeRecord([1, 2, 3], ticks: 3, context: "first", at: 100)
+        try store.saveRefereeRecord([4, 5, 6, 7], ticks: 4, context: "second", at: 200)
+        #expect(try count(store, "referee_record") == 1)
+        let stored = try #require(try store.refereeRecord())
+        #expect(stored.record == [4, 5, 6, 7] && stored.context == "second" && stored.savedAt == 200)
+        #expect(try store.rows("SELECT ticks FROM referee_record").first?.first?.integer == 4)
     }
 
     @Test func aNewerSchemaIsRefusedAndLeftAlone() throws {
