@@ -24,6 +24,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// Present when a model trained offline learns online: it decides whether the trained or
     /// the learned weights serve (WeightsReferee).
     public private(set) var referee: WeightsReferee?
+    /// Whether the learned weights had the trained ones' LSTM layers, checked at the learner's
+    /// weights generation noted (once per change of the weights, not per tick).
+    private var layersMatch: (generation: Int, match: Bool)?
     /// How p came true on this host: the stored history the daemon started from, then every
     /// tick. A predicted alert quotes its band (AlertEvent.pastOutcome).
     public private(set) var reliability: RunningReliability
@@ -50,6 +53,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         /// How the host's record picks the serving weights when a trained model learns online;
         /// nil: the learned weights always serve (benchmarks of learning itself).
         public var referee: WeightsReferee.Policy? = WeightsReferee.Policy()
+        /// With a referee, the learned weights' p takes their dense head alone on the trained
+        /// forward's hidden state while both have the same LSTM layers (the output layer alone
+        /// learns); false: a whole forward for each (the benchmark's peer).
+        public var headOnlyWhileLayersMatch = true
 
         /// `untrained` has no default: whether the model starts fresh decides what learns, at what
         /// rate, and whether p is withheld, and a caller that forgot it (replay, until session 16)
@@ -159,6 +166,22 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         ingest(sample, predicted: nil)
     }
 
+    /// Both weights' p, for the referee. While the learned weights have the trained ones' LSTM
+    /// layers, which they keep when the output layer alone learns from the trained weights, the
+    /// learned p is their head alone on the trained forward's hidden state: bit for bit the
+    /// same p for about half the work. Verified, not assumed: a checkpoint of weights that
+    /// learned every layer differs there.
+    private func predictBoth() -> (trained: Double?, learned: Double?) {
+        let trained = predictor.predict(frozenModel)
+        let live = model
+        guard settings.headOnlyWhileLayersMatch else { return (trained, predictor.predict(live)) }
+        let generation = learner?.weightsGeneration ?? 0
+        if layersMatch?.generation != generation {
+            layersMatch = (generation, live.hasLayers(equalTo: frozenModel))
+        }
+        return (trained, layersMatch?.match == true ? predictor.predictHead(live) : predictor.predict(live))
+    }
+
     /// One tick whose probability another `WindowPredictor` has already computed from the same
     /// ticks (replay with learning off, `ReplayRunner`): everything else as `ingest(_:)`.
     func ingest(_ sample: Sample, predicted: Double??) -> TickResult {
@@ -171,7 +194,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let trusted = !settings.untrained || (learner?.steps ?? 0) >= settings.learning.guardEvery
         // With a referee both weights predict, so that it can score both; the serving ones' p
         // is the tick's.
-        let both = referee.map { _ in (trained: predictor.predict(frozenModel), learned: predictor.predict(model)) }
+        let both = referee.map { _ in predictBoth() }
         let probability = both.map { referee?.serving == .learned ? $0.learned : $0.trained }
             ?? (trusted ? predicted ?? predictor.predict(model) : nil)
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,

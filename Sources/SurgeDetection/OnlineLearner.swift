@@ -105,6 +105,9 @@ public final class OnlineLearner {
     private var ticksSinceStep = 0
     public private(set) var steps = 0
     public private(set) var rollbacks = 0
+    /// Counts every change of `model`'s weights (steps, rollbacks, restores): equal counts,
+    /// equal weights.
+    public private(set) var weightsGeneration = 0
     /// Training loss of the last step.
     public private(set) var lastLoss: Float?
     /// CPU seconds the last step took (on whichever thread ran it).
@@ -219,6 +222,7 @@ public final class OnlineLearner {
 
     private func apply(_ outcome: LearningOutcome) -> Event? {
         model.parameters = outcome.parameters
+        weightsGeneration += 1
         lastGood = outcome.lastGood
         lastStepCPUSeconds = outcome.cpuSeconds
         finishedSteps += 1
@@ -236,6 +240,7 @@ public final class OnlineLearner {
         finishRunningStep()
         engine.restore(parameters)
         model.parameters = parameters
+        weightsGeneration += 1
         lastGood = parameters
     }
 }

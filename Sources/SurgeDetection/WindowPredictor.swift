@@ -48,6 +48,14 @@ struct WindowPredictor {
         return Double(workspace.probabilities[1])
     }
 
+    /// p(overload) of the window held now under `model`, which has the LSTM layers of the
+    /// model `predict` ran last, on this window: its head alone on their hidden state.
+    mutating func predictHead(_ model: LSTMClassifier) -> Double? {
+        guard inputs.isFull else { return nil }
+        model.forwardHead(workspace: workspace)
+        return Double(workspace.probabilities[1])
+    }
+
     /// Ticks a predictor must see before `row` so that its prediction there equals one that saw
     /// every earlier tick: the window, and the carry-forward of gaps reaching back from it.
     static func warmUpTicks(windowTicks: Int, carryTicks: Int) -> Int { windowTicks + carryTicks + 1 }

@@ -48,6 +48,20 @@ public struct LSTMClassifier: Sendable {
         }
     }
 
+    /// The dense head alone, on the top layer's last hidden state that the last `forward` left
+    /// in `workspace`: when that forward ran weights with the same LSTM layers as these
+    /// (`hasLayers(equalTo:)`), the probabilities are bit for bit those of a whole forward.
+    public func forwardHead(workspace ws: LSTMWorkspace) {
+        parameters.values.withUnsafeBufferPointer { headForward($0, ws) }
+    }
+
+    /// Whether `other` has these LSTM layers (every tensor before the head), value for value.
+    public func hasLayers(equalTo other: LSTMClassifier) -> Bool {
+        guard shape == other.shape else { return false }
+        let layers = 0..<offsets.headWeight
+        return parameters.values[layers].elementsEqual(other.parameters.values[layers])
+    }
+
     /// One layer over the whole window, time-major: input [T × B × in] (x for layer 0, the
     /// layer below's h above), outputs [T × B × H].
     private func layerForward(_ k: Int, _ p: UnsafeBufferPointer<Float>, _ ws: LSTMWorkspace) {

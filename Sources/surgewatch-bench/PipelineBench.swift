@@ -26,12 +26,22 @@ struct PipelineBench: ParsableCommand {
         let model = ModelCatalog.fresh(config)
         // The built-in model's case: the same shape, learning its output layer.
         let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
-        let (ticks, learning, learningTicks) = try Self.perTickCPU(trace: trace, settings: settings, model: model)
-        // The peer in the same run: the learned weights always serve, so no second forward
-        // and no shadow alerts (the pipeline before session 17).
+        let (ticks, learning, learningTicks, pipeline) = try Self.perTickCPU(trace: trace, settings: settings, model: model)
+        // The peers in the same run: the learned weights always serve, so no second forward
+        // and no shadow alerts (the pipeline before session 17); and both weights run a whole
+        // forward each (session 17, before the learned ones took the head alone).
         var withoutReferee = settings
         withoutReferee.referee = nil
-        let (peerTicks, _, _) = try Self.perTickCPU(trace: trace, settings: withoutReferee, model: model)
+        let (peerTicks, _, _, _) = try Self.perTickCPU(trace: trace, settings: withoutReferee, model: model)
+        var twoForwards = settings
+        twoForwards.headOnlyWhileLayersMatch = false
+        let (twoForwardTicks, _, _, _) = try Self.perTickCPU(trace: trace, settings: twoForwards, model: model)
+        // The referee's hourly work on a full record (3 days; this trace is longer): its verdict
+        // scores both weights, and the daemon saves the record.
+        let referee = pipeline.referee!
+        precondition(referee.recordCount == referee.policy.recordTicks, "the trace fills the record")
+        let verdict = Summary((0..<7).map { _ in Self.cpuMicroseconds { _ = referee.scores() } })
+        let encoding = Summary((0..<7).map { _ in Self.cpuMicroseconds { _ = referee.encodedRecord() } })
 
         config.learning.online = false
         let frozen = try ReplayRunner.run(trace: trace, settings: .init(config: config, tickSeconds: 10, untrained: false), model: model)
@@ -43,6 +53,7 @@ struct PipelineBench: ParsableCommand {
                                                     parallel: false)
         let learnedWithoutReferee = try ReplayRunner.run(trace: trace, settings: withoutReferee, model: model)
         let peerRate = Double(trace.count) / learnedWithoutReferee.seconds
+        let twoForwardRate = Double(trace.count) / (try ReplayRunner.run(trace: trace, settings: twoForwards, model: model)).seconds
         let frozenOneThreadRate = Double(trace.count) / frozenOneThread.seconds
         let frozenRate = Double(trace.count) / frozen.seconds, learnedRate = Double(trace.count) / learned.seconds
         let learnedOneThreadRate = Double(trace.count) / learnedOneThread.seconds
@@ -50,10 +61,12 @@ struct PipelineBench: ParsableCommand {
         // without steps; the share of ticks under a step's pace says how much.
         let learningShare = Double(learned.learningSteps * settings.learning.stepEvery) / Double(trace.count)
         if json {
-            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"replay_ticks_per_s_learn_one_thread\":\(Int(learnedOneThreadRate)),\"replay_learning_share\":\(format(learningShare)),\"tick_cpu_us_median_without_referee\":\(format(peerTicks.median)),\"replay_ticks_per_s_learn_without_referee\":\(Int(peerRate)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
+            print("{\"bench\":\"pipeline\",\"ticks\":\(trace.count),\"tick_cpu_us_median\":\(format(ticks.median)),\"tick_cpu_us_p99\":\(format(ticks.p99)),\"learning_tick_cpu_us_median\":\(format(learning.median)),\"learning_ticks\":\(learningTicks.count),\"replay_ticks_per_s_no_learn\":\(Int(frozenRate)),\"replay_ticks_per_s_no_learn_one_thread\":\(Int(frozenOneThreadRate)),\"replay_ticks_per_s_learn\":\(Int(learnedRate)),\"replay_ticks_per_s_learn_one_thread\":\(Int(learnedOneThreadRate)),\"replay_learning_share\":\(format(learningShare)),\"tick_cpu_us_median_without_referee\":\(format(peerTicks.median)),\"replay_ticks_per_s_learn_without_referee\":\(Int(peerRate)),\"tick_cpu_us_median_two_forwards\":\(format(twoForwardTicks.median)),\"replay_ticks_per_s_learn_two_forwards\":\(Int(twoForwardRate)),\"referee_verdict_us_median\":\(format(verdict.median)),\"referee_record_encode_us_median\":\(format(encoding.median)),\"build\":\"\(KernelBuild.name)\",\"peak_rss_mib\":\(format(Double(peakRSSKiB()) / 1024))}")
         } else {
             print("per tick (CPU): median \(format(ticks.median)) µs, p99 \(format(ticks.p99)) µs over \(trace.count) ticks")
             print("without the referee (the learned weights always serve): per tick median \(format(peerTicks.median)) µs, replay learning on \(Int(peerRate)) ticks/s")
+            print("both weights a whole forward each: per tick median \(format(twoForwardTicks.median)) µs, replay learning on \(Int(twoForwardRate)) ticks/s")
+            print("the referee's hourly verdict on 3 days: median \(format(verdict.median)) µs; encoding its record: \(format(encoding.median)) µs")
             print("ticks that learned (\(learningTicks.count)): median \(format(learning.median)) µs")
             print("replay: \(Int(frozenRate)) ticks/s learning off (\(Int(frozenOneThreadRate)) on one thread), \(Int(learnedRate)) ticks/s learning on (\(Int(learnedOneThreadRate)) on one thread; steps over \(format(100 * learningShare)) % of the trace)")
         }
@@ -62,7 +75,7 @@ struct PipelineBench: ParsableCommand {
     /// CPU per tick of a pipeline fed the trace as the daemon feeds it, and of the ticks that ran
     /// an Adam step.
     static func perTickCPU(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile) throws
-        -> (ticks: Summary, learning: Summary, learningTicks: [Double]) {
+        -> (ticks: Summary, learning: Summary, learningTicks: [Double], pipeline: DetectionPipeline<TraceClock>) {
         let clock = TraceClock()
         let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock, makeID: { "bench" })
         var perTick: [Double] = [], learningTicks: [Double] = []
@@ -77,6 +90,13 @@ struct PipelineBench: ParsableCommand {
             perTick.append(spent)
             if (pipeline.learner?.steps ?? 0) > before { learningTicks.append(spent) }
         }
-        return (Summary(perTick), Summary(learningTicks.isEmpty ? [0] : learningTicks), learningTicks)
+        return (Summary(perTick), Summary(learningTicks.isEmpty ? [0] : learningTicks), learningTicks, pipeline)
+    }
+
+    /// Thread CPU microseconds that `work` took.
+    static func cpuMicroseconds(_ work: () -> Void) -> Double {
+        let start = threadCPUMicroseconds()
+        work()
+        return threadCPUMicroseconds() - start
     }
 }
