@@ -26,12 +26,17 @@ import Testing
         return config
     }
 
-    @Test func learnedWeightsAreSavedAndRestored() throws {
+    /// The test's database, in a directory of its own (each test removes it), and a logger
+    /// whose entries the test reads.
+    func openStore() throws -> (store: SurgeStore, log: InMemoryLogHandler, logger: Logger) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
         let handler = InMemoryLogHandler()
-        let logger = Logger(label: "test") { _ in handler }
+        return (try SurgeStore(path: directory + "/surgewatch.db"), handler, Logger(label: "test") { _ in handler })
+    }
+
+    @Test func learnedWeightsAreSavedAndRestored() throws {
+        let (store, handler, logger) = try openStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
         let first = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                        history: nil, logger: logger)
@@ -88,11 +93,8 @@ import Testing
     /// A trained model's checkpoint says which weights served, and the next start serves them
     /// again rather than waiting days for the record to rebuild.
     @Test func theServingWeightsComeBackWithTheCheckpoint() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (store, handler, logger) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
-        let handler = InMemoryLogHandler()
-        let logger = Logger(label: "test") { _ in handler }
         let trained = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
         var learnedHere = ModelCatalog.fresh(config)
         learnedHere.parameters.values[0] += 0.5
@@ -123,11 +125,8 @@ import Testing
     /// The referee's record is saved every hour of ticks and at shutdown, and the next start
     /// resumes it, unless it was kept under another alert policy or cannot be read.
     @Test func theRefereesRecordComesBackAfterARestart() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (store, handler, logger) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
-        let handler = InMemoryLogHandler()
-        let logger = Logger(label: "test") { _ in handler }
         let trained = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
         var learnSoon = config
         learnSoon.learning.minimumWindowsPerClass = 8
@@ -172,11 +171,9 @@ import Testing
     }
 
     @Test func aReloadKeepsTheOpenAlertSoItsResolvedEventComes() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (store, _, logger) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
         let sink = InMemoryAlertSink()
-        let logger = Logger(label: "test") { _ in InMemoryLogHandler() }
         // A fresh model's p sits anywhere near 0.5, so the alert may resolve below 0.9: its end
         // then depends on the rule alone, as this test means.
         var config = self.config
@@ -197,10 +194,8 @@ import Testing
     }
 
     @Test func storedAlertsTakeTheTimeOfTheTickThatCausedThem() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (store, _, logger) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
-        let logger = Logger(label: "test") { _ in InMemoryLogHandler() }
         var config = self.config
         config.alert.fireProbability = 0.95
         config.alert.fireAtOnceProbability = 1
