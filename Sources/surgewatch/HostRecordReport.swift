@@ -11,10 +11,13 @@ struct HostRecordReport {
     let policyGrid: [String]?
     /// HoldSearch's lines on the stored p, verdicts and samples (`--policy-grid`).
     let holdSearch: [String]?
+    /// Which weights serve and the referee's record, when the daemon keeps one.
+    let referee: RefereeStanding?
 
     init(path: String, since: Double?, config: SurgeConfig, policyGrid: Bool = false) throws {
         record = try HostRecord.stored(in: path, since: since, config: config, keepingSeries: policyGrid)
         self.config = config
+        referee = try RefereeStanding(path: path, config: config)
         if policyGrid {
             self.policyGrid = PolicyGrid.report(series: record.series, config: config)
             let series = try PolicyGrid.Series.withStoredColumns(record.series, metrics: HoldSearch.metrics(config), path: path, since: since)
@@ -48,6 +51,7 @@ struct HostRecordReport {
             lines.append(note.isEmpty ? padded : padded + "   " + note)
         }
         lines += record.reliability.lines(horizon: horizon)
+        if let referee { lines.append(referee.text) }
         if let policyGrid {
             // The stored p does not depend on the alerts (learning reads the SLO rule's
             // verdicts, not the alerts), so another policy replayed on it is what that policy
@@ -69,7 +73,7 @@ struct HostRecordReport {
             + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
-            + "\"reliability\":\(record.reliability.json)"
+            + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
     }

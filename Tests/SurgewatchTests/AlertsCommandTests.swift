@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeConfig
 import SurgeDetection
 import SurgeSampling
 import SurgeStore
@@ -88,8 +89,54 @@ import SurgeStore
         #expect(bands.map { $0["ticks"] as? Int } == [0, 23, 0, 6, 0])
         #expect(bands.map { $0["overload_within_horizon"] as? Int } == [0, 4, 0, 2, 0])
 
+        #expect(record["referee"] is NSNull, "no referee record in this database")
+
         let (_, recent, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--since", "10m"])
         #expect(recent == "no predictions stored in that time\n")
+    }
+
+    /// The referee's record as the daemon saves it, and the newest checkpoint's serving weights:
+    /// `alerts --record` says which weights serve and the record that decided it.
+    @Test func recordSaysWhichWeightsServeAndWhy() throws {
+        let path = directory + "/referee.db"
+        let store = try SurgeStore(path: path)
+        let start = Double(time(nil)) - 20000
+        for tick in 0..<20 {
+            store.stage(PredictionRecord(timestamp: start + Double(tick) * 10, tick: tick + 1, probability: 0.1, state: "normal", label: false))
+        }
+        try store.commit()
+        // 1,000 ticks with an overload of 5 ticks in every 50: the learned weights see each one
+        // coming 3 ticks ahead (p 0.97, which fires at once), the trained ones none.
+        let config = SurgeConfig()
+        var referee = WeightsReferee(alert: AlertPolicy(config.alert), horizon: config.model.horizonTicks)
+        for tick in 0..<1000 {
+            let phase = tick % 50
+            _ = referee.observe(timestamp: start + Double(tick) * 10, trained: 0.05, learned: (37..<45).contains(phase) ? 0.97 : 0.05,
+                                label: (40..<45).contains(phase), holding: false)
+        }
+        try store.saveRefereeRecord(referee.encodedRecord(), ticks: referee.recordCount, context: "test", at: start + 10000)
+        try store.saveCheckpoint(version: 1, model: [1, 2, 3], metricsJSON: "{\"steps\":90,\"serving\":\"learned\"}", at: start + 9990)
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(code == 0, "\(err)")
+        let line = try #require(out.split(separator: "\n").map(String.init).first { $0.hasPrefix("which weights serve: ") }, "\(out)")
+        #expect(line.hasPrefix("which weights serve: the learned ones (the checkpoint of "), "\(line)")
+        #expect(line.contains("on the referee's record (1000 ticks, 0.1 days to "), "\(line)")
+        #expect(line.contains("the learned weights warned of 20 of 20 overloads with 0 false alarms, the trained ones of 0 with 0; "
+                              + "the learned ones serve once they net 2 more"), "\(line)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let standing = try #require(record["referee"] as? [String: Any], "\(json)")
+        #expect(standing["serving"] as? String == "learned" && standing["record_ticks"] as? Int == 1000)
+        #expect((standing["learned"] as? [String: Any])?["warned"] as? Int == 20)
+        #expect((standing["trained"] as? [String: Any])?["warned"] as? Int == 0)
+
+        _ = try store.rows("UPDATE referee_record SET record = x'00'")
+        let (brokenCode, broken, _) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(brokenCode == 0)
+        #expect(broken.contains("which weights serve: the learned ones (the checkpoint of "), "\(broken)")
+        #expect(broken.contains("; the referee's record is unreadable: referee record: not a referee record (no SWRR header)"), "\(broken)")
     }
 
     /// Two runs in which p rose to 0.6 for the two ticks before each breach: under the default
