@@ -75,6 +75,8 @@ struct StoreBench: ParsableCommand {
         let pageSize = try store.rows("PRAGMA page_size").first?.first?.integer ?? 0
         let bytes = Double(pages * pageSize)
         let perDay = bytes / Double(ticks) * 8640
+        // After the size: the record is one row whatever the days, not growth per day.
+        let refereeSaves = try Self.refereeRecordSaves(store, at: start + Double(ticks) * 10)
         let tick = Summary(tickTimes), alertTick = Summary(alertTickTimes.isEmpty ? [0] : alertTickTimes)
         let journalSummary = Summary(journalTimes.isEmpty ? [0] : journalTimes)
         if json {
@@ -83,6 +85,7 @@ struct StoreBench: ParsableCommand {
             "tick_us_median":\(format(tick.median)),"tick_us_p99":\(format(tick.p99)),\
             "alert_tick_us_median":\(format(alertTick.median)),"alert_tick_us_p99":\(format(alertTick.p99)),\
             "journald_available":\(journalUp),"journald_us_median":\(format(journalSummary.median)),"journald_us_p99":\(format(journalSummary.p99)),\
+            "referee_record_bytes":\(refereeSaves.bytes),"referee_record_save_us_median":\(format(refereeSaves.times.median)),"referee_record_save_us_p99":\(format(refereeSaves.times.p99)),\
             "db_bytes":\(Int(bytes)),"mib_per_day":\(format(perDay / 1_048_576)),"mib_per_year":\(format(perDay * 365 / 1_048_576))}
             """)
         } else {
@@ -90,7 +93,25 @@ struct StoreBench: ParsableCommand {
             print("  tick (sample + prediction, one transaction, retention): median \(format(tick.median)) µs, p99 \(format(tick.p99)) µs")
             print("  tick with an alert event (+ SQLite alert row\(journalUp ? " + journald entry" : "; journald not running")): median \(format(alertTick.median)) µs, p99 \(format(alertTick.p99)) µs")
             if journalUp { print("  journald entry alone: median \(format(journalSummary.median)) µs, p99 \(format(journalSummary.p99)) µs") }
+            print("  the weights referee's record (\(refereeSaves.bytes) bytes, saved hourly): median \(format(refereeSaves.times.median)) µs, p99 \(format(refereeSaves.times.p99)) µs")
             print("  database: \(Int(bytes)) bytes = \(format(perDay / 1_048_576)) MiB per day of 10 s ticks, \(format(perDay * 365 / 1_048_576)) MiB per year")
         }
+    }
+
+    /// The daemon saves the referee's full record (3 days of ticks) once an hour: a day's 24
+    /// saves of one, each replacing the last, timed on the wall clock as the tick sees them.
+    static func refereeRecordSaves(_ store: SurgeStore, at time: Double) throws -> (bytes: Int, times: Summary) {
+        var referee = WeightsReferee(alert: AlertPolicy(), horizon: 3)
+        for tick in 0..<referee.policy.recordTicks {
+            _ = referee.observe(timestamp: Double(tick) * 10, trained: tick % 50 > 40 ? 0.9 : 0.1,
+                                learned: tick % 50 > 38 ? 0.9 : 0.1, label: tick % 50 > 42, holding: false)
+        }
+        let record = referee.encodedRecord()
+        let times = try (0..<24).map { hour in
+            let began = wallMicroseconds()
+            try store.saveRefereeRecord(record, ticks: referee.recordCount, context: "bench", at: time + Double(hour) * 3600)
+            return wallMicroseconds() - began
+        }
+        return (record.count, Summary(times))
     }
 }
