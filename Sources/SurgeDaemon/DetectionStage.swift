@@ -228,13 +228,27 @@ final class DetectionStage {
         }
     }
 
-    /// The log line of a change of the serving weights, with the record that decided it.
-    static func describe(_ change: WeightsReferee.Verdict) -> String {
+    /// The daily log line on the weights: which serve, and the referee's record now; nil
+    /// without a referee.
+    var refereeStanding: String? {
+        guard let referee = pipeline.referee else { return nil }
+        let (trained, learned) = referee.scores()
+        return "the \(referee.serving.rawValue) weights serve; \(Self.record(trained: trained, learned: learned, ticks: referee.recordCount))"
+    }
+
+    /// Both weights' figures on the referee's record, in words.
+    static func record(trained: EpisodeScore, learned: EpisodeScore, ticks: Int? = nil) -> String {
         func figures(_ score: EpisodeScore) -> String {
             "warned of \(score.warned) of \(score.episodes) overloads with \(score.falseAlarms) false alarms"
         }
-        let days = NumberText.fixed(change.trained.days, decimals: 1)
-        let record = "over the last \(days) days the learned weights \(figures(change.learned)), the trained ones \(figures(change.trained))"
+        let days = NumberText.fixed(trained.days, decimals: 1)
+        let span = ticks.map { "over the last \(days) days (\($0) ticks)" } ?? "over the last \(days) days"
+        return "\(span) the learned weights \(figures(learned)), the trained ones \(figures(trained))"
+    }
+
+    /// The log line of a change of the serving weights, with the record that decided it.
+    static func describe(_ change: WeightsReferee.Verdict) -> String {
+        let record = record(trained: change.trained, learned: change.learned)
         switch change.serving {
         case .learned: return "the weights learned on this host serve from now on: \(record)"
         case .trained: return "the trained weights serve again: \(record)"

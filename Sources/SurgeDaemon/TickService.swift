@@ -137,7 +137,10 @@ final class TickService: Service {
                 if tick % 60 == 1 {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
                 }
-                if tick % Self.ticksPerDay(config) == 0 { logRecord(config: config, now: collected.sample.timestamp) }
+                if tick % Self.ticksPerDay(config) == 0 {
+                    logRecord(config: config, now: collected.sample.timestamp)
+                    if let standing = detection.refereeStanding { logger.notice("\(standing)") }
+                }
             } catch {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
                                 source: "database", atSeconds: monotonic, logger: logger)

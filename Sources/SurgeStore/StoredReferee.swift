@@ -1,8 +1,8 @@
 /// What the weights referee left in a database the daemon may be writing (read-only, WAL): the
 /// serving weights the newest checkpoint names and the referee's record, for `alerts --record`.
 public struct StoredReferee: Sendable, Equatable {
-    /// "trained" or "learned", as the newest checkpoint says; nil when none says.
-    public var serving: String?
+    /// "learned" when the newest checkpoint says so, else "trained" (as the daemon reads it).
+    public var serving: String
     /// When that checkpoint was saved.
     public var checkpointAt: Double?
     /// `WeightsReferee.encodedRecord`'s bytes, with what they were kept under and when.
@@ -17,11 +17,11 @@ public struct StoredReferee: Sendable, Equatable {
         guard try database.userVersion() >= 2,
               let row = try database.rows("SELECT record, context, saved_at FROM referee_record WHERE id = 1").first,
               case .blob(let record) = row[0], case .text(let context) = row[1], let savedAt = row[2].double else { return nil }
-        var stored = StoredReferee(serving: nil, checkpointAt: nil, record: record, context: context, savedAt: savedAt)
+        var stored = StoredReferee(serving: "trained", checkpointAt: nil, record: record, context: context, savedAt: savedAt)
         if let checkpoint = try database.rows("SELECT metrics, created_at FROM checkpoints ORDER BY id DESC LIMIT 1").first,
            case .text(let metrics) = checkpoint[0] {
             stored.checkpointAt = checkpoint[1].double
-            stored.serving = ["learned", "trained"].first { metrics.contains("\"serving\":\"\($0)\"") }
+            if metrics.contains("\"serving\":\"learned\"") { stored.serving = "learned" }
         }
         return stored
     }

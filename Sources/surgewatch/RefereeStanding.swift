@@ -28,9 +28,7 @@ struct RefereeStanding {
     }
 
     var text: String {
-        let serving = stored.serving.map { name in
-            "the \(name) ones" + (stored.checkpointAt.map { " (the checkpoint of \(TickLine.rfc3339($0)))" } ?? "")
-        } ?? "not said by the newest checkpoint"
+        let serving = "the \(stored.serving) ones" + (stored.checkpointAt.map { " (the checkpoint of \(TickLine.rfc3339($0)))" } ?? "")
         guard let scores else { return "which weights serve: \(serving); the referee's record is unreadable: \(problem ?? "")" }
         let days = AlertMessage.fixed(scores.trained.days, 1)
         return "which weights serve: \(serving); on the referee's record (\(ticks) ticks, \(days) days to \(TickLine.rfc3339(stored.savedAt))) "
@@ -43,7 +41,7 @@ struct RefereeStanding {
         func figures(_ score: EpisodeScore) -> String {
             "{\"episodes\":\(score.episodes),\"warned\":\(score.warned),\"false_alarms\":\(score.falseAlarms)}"
         }
-        let serving = stored.serving.map(JSONText.string) ?? "null"
+        let serving = JSONText.string(stored.serving)
         let checkpoint = stored.checkpointAt.map { JSONText.string(TickLine.rfc3339($0)) } ?? "null"
         let record = scores.map { "\"record_ticks\":\(ticks),\"record_days\":\(JSONText.number($0.trained.days)),\"trained\":\(figures($0.trained)),\"learned\":\(figures($0.learned))" }
             ?? "\"problem\":\(JSONText.string(problem ?? ""))"

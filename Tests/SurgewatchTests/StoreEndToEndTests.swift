@@ -70,6 +70,14 @@ import SurgeJournal
         #expect(code == 0, "\(err)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         #expect(record["ticks"] as? Int == 288 && record["runs"] as? Int == 1 && record["episodes"] as? Int == 0)
+        // The built-in model learns online, so a referee weighs its weights: its standing
+        // follows the day's record in the log, and its record, saved at shutdown, is read back.
+        let standing = daemon.stderr.split(separator: "\n").first { $0.contains("weights serve;") }.map(String.init) ?? ""
+        #expect(standing.contains("the trained weights serve; over the last ") && standing.contains(" days (288 ticks) the learned weights "
+                                  + "warned of 0 of 0 overloads with 0 false alarms, the trained ones warned of 0 of 0 overloads with 0 false alarms"),
+                "\(daemon.stderr)")
+        let referee = try #require(record["referee"] as? [String: Any], "\(out)")
+        #expect(referee["serving"] as? String == "trained" && referee["record_ticks"] as? Int == 288)
     }
 
     @Test func aReaderNeverBlocksTheDaemonOverAMinuteOfTicks() throws {
