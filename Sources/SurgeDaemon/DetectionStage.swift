@@ -221,7 +221,7 @@ final class DetectionStage {
             try pipeline.restoreRefereeRecord(stored.record)
             if let referee = pipeline.referee {
                 let (trained, learned) = referee.scores()
-                logger.notice("the referee's record resumes with \(referee.recordCount) ticks up to \(saved): in them the learned weights warned of \(learned.warned) of \(learned.episodes) overloads with \(learned.falseAlarms) false alarms, the trained ones of \(trained.warned) with \(trained.falseAlarms)")
+                logger.notice("the referee's record resumes with \(referee.recordCount) ticks up to \(saved): \(WeightsReferee.describe(trained: trained, learned: learned))")
             }
         } catch {
             logger.error("the referee's record is unusable, it starts anew: \(error)")
@@ -233,22 +233,12 @@ final class DetectionStage {
     var refereeStanding: String? {
         guard let referee = pipeline.referee else { return nil }
         let (trained, learned) = referee.scores()
-        return "the \(referee.serving.rawValue) weights serve; \(Self.record(trained: trained, learned: learned, ticks: referee.recordCount))"
-    }
-
-    /// Both weights' figures on the referee's record, in words.
-    static func record(trained: EpisodeScore, learned: EpisodeScore, ticks: Int? = nil) -> String {
-        func figures(_ score: EpisodeScore) -> String {
-            "warned of \(score.warned) of \(score.episodes) overloads with \(score.falseAlarms) false alarms"
-        }
-        let days = NumberText.fixed(trained.days, decimals: 1)
-        let span = ticks.map { "over the last \(days) days (\($0) ticks)" } ?? "over the last \(days) days"
-        return "\(span) the learned weights \(figures(learned)), the trained ones \(figures(trained))"
+        return "the \(referee.serving.rawValue) weights serve; \(WeightsReferee.describe(trained: trained, learned: learned, ticks: referee.recordCount))"
     }
 
     /// The log line of a change of the serving weights, with the record that decided it.
     static func describe(_ change: WeightsReferee.Verdict) -> String {
-        let record = record(trained: change.trained, learned: change.learned)
+        let record = WeightsReferee.describe(trained: change.trained, learned: change.learned)
         switch change.serving {
         case .learned: return "the weights learned on this host serve from now on: \(record)"
         case .trained: return "the trained weights serve again: \(record)"

@@ -81,6 +81,18 @@ public struct WeightsReferee: Sendable {
         return Verdict(serving: choice, trained: trainedScore, learned: learnedScore)
     }
 
+    /// Both weights' figures on a record, in words, for the log and `alerts --record`: "over
+    /// the last 3.0 days (25920 ticks) the learned weights warned of 41 of 44 overloads with 2
+    /// false alarms, the trained ones warned of ...".
+    public static func describe(trained: EpisodeScore, learned: EpisodeScore, ticks: Int? = nil) -> String {
+        func figures(_ score: EpisodeScore) -> String {
+            "warned of \(score.warned) of \(score.episodes) overloads with \(score.falseAlarms) false alarms"
+        }
+        let days = NumberText.fixed(trained.days, decimals: 1)
+        let span = ticks.map { "over the last \(days) days (\($0) ticks)" } ?? "over the last \(days) days"
+        return "\(span) the learned weights \(figures(learned)), the trained ones \(figures(trained))"
+    }
+
     /// Both weights' alerts scored on the record held now.
     public func scores() -> (trained: EpisodeScore, learned: EpisodeScore) {
         let (timestamps, labels, trained, learned) = record.ordered()

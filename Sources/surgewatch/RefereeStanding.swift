@@ -30,11 +30,9 @@ struct RefereeStanding {
     var text: String {
         let serving = "the \(stored.serving) ones" + (stored.checkpointAt.map { " (the checkpoint of \(TickLine.rfc3339($0)))" } ?? "")
         guard let scores else { return "which weights serve: \(serving); the referee's record is unreadable: \(problem ?? "")" }
-        let days = AlertMessage.fixed(scores.trained.days, 1)
-        return "which weights serve: \(serving); on the referee's record (\(ticks) ticks, \(days) days to \(TickLine.rfc3339(stored.savedAt))) "
-            + "the learned weights warned of \(scores.learned.warned) of \(scores.learned.episodes) overloads with \(scores.learned.falseAlarms) false alarms, "
-            + "the trained ones of \(scores.trained.warned) with \(scores.trained.falseAlarms); the learned ones serve once they net "
-            + "\(policy.margin) more (warned minus false alarms), the trained ones again once they net more"
+        return "which weights serve: \(serving); on the referee's record saved \(TickLine.rfc3339(stored.savedAt)), "
+            + WeightsReferee.describe(trained: scores.trained, learned: scores.learned, ticks: ticks)
+            + "; the learned ones serve once they net \(policy.margin) more (warned minus false alarms), the trained ones again once they net more"
     }
 
     var json: String {

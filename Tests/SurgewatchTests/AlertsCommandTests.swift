@@ -121,9 +121,10 @@ import SurgeStore
         #expect(code == 0, "\(err)")
         let line = try #require(out.split(separator: "\n").map(String.init).first { $0.hasPrefix("which weights serve: ") }, "\(out)")
         #expect(line.hasPrefix("which weights serve: the learned ones (the checkpoint of "), "\(line)")
-        #expect(line.contains("on the referee's record (1000 ticks, 0.1 days to "), "\(line)")
-        #expect(line.contains("the learned weights warned of 20 of 20 overloads with 0 false alarms, the trained ones of 0 with 0; "
-                              + "the learned ones serve once they net 2 more"), "\(line)")
+        #expect(line.contains("; on the referee's record saved "), "\(line)")
+        #expect(line.contains(", over the last 0.1 days (1000 ticks) the learned weights warned of 20 of 20 overloads with 0 false alarms, "
+                              + "the trained ones warned of 0 of 20 overloads with 0 false alarms; the learned ones serve once they net 2 more"),
+                "\(line)")
 
         let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
         let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
