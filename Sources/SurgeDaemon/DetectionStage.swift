@@ -117,7 +117,7 @@ final class DetectionStage {
                 logger.notice("the last checkpoint does not fit this config (\(reason)); not used")
                 return nil
             }
-            return (model, stored.createdAt, stored.metricsJSON.contains("\"serving\":\"learned\"") ? .learned : .trained)
+            return (model, stored.createdAt, StoredReferee.learnedServe(checkpointMetrics: stored.metricsJSON) ? .learned : .trained)
         } catch {
             logger.error("the last checkpoint is unusable, not used: \(error)")
             return nil

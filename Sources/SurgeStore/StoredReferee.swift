@@ -21,8 +21,15 @@ public struct StoredReferee: Sendable, Equatable {
         if let checkpoint = try database.rows("SELECT metrics, created_at FROM checkpoints ORDER BY id DESC LIMIT 1").first,
            case .text(let metrics) = checkpoint[0] {
             stored.checkpointAt = checkpoint[1].double
-            if metrics.contains("\"serving\":\"learned\"") { stored.serving = "learned" }
+            if Self.learnedServe(checkpointMetrics: metrics) { stored.serving = "learned" }
         }
         return stored
+    }
+
+    /// Whether a checkpoint's metrics JSON says the learned weights served when it was saved
+    /// (the daemon writes `"serving":"learned"` or `"serving":"trained"`; older checkpoints
+    /// say neither, and their trained weights served).
+    public static func learnedServe(checkpointMetrics metrics: String) -> Bool {
+        metrics.contains("\"serving\":\"learned\"")
     }
 }
