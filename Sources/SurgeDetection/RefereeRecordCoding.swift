@@ -36,7 +36,7 @@ extension WeightsReferee {
 
     /// Replaces the record with one `encodedRecord` made (the last `recordTicks` of its ticks
     /// when it holds more); the next ticks add to it. Throws, changing nothing, on bytes it
-    /// cannot read.
+    /// cannot read. A shadow alert open at the record's last tick is open again.
     public mutating func restoreRecord(from bytes: [UInt8]) throws(RefereeRecordError) {
         guard bytes.count >= Self.headerBytes, Array(bytes[0..<4]) == Self.recordMagic else {
             throw RefereeRecordError("not a referee record (no SWRR header)")
@@ -62,6 +62,7 @@ extension WeightsReferee {
                             trained: flags & 4 != 0, learned: flags & 8 != 0)
         }
         record = restored
+        reopenShadowAlerts()
         // A record saved under a longer checkEvery gives its verdict at the next tick.
         ticksSinceCheck = min(sinceCheck, policy.checkEvery - 1)
     }

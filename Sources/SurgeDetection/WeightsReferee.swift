@@ -93,6 +93,24 @@ public struct WeightsReferee: Sendable {
         return "\(span) the learned weights \(figures(learned)), the trained ones \(figures(trained))"
     }
 
+    /// Opens each shadow alert that the record's last tick shows open, as the served alert is
+    /// carried across a restart or reload: a shadow restarting closed would show an alert
+    /// closing and firing again where the served one stayed open. (Their ids, times and peaks
+    /// are never read: only whether they are open goes into the record.)
+    mutating func reopenShadowAlerts() {
+        func reopened(_ isOpen: Bool, like machine: AlertStateMachine<TraceClock>, at last: RecordRing.Tick) -> AlertStateMachine<TraceClock> {
+            let open = isOpen ? AlertStateMachine<TraceClock>.OpenAlert(
+                id: "", kind: last.label == true ? .breached : .predicted, firedAt: last.timestamp, peakProbability: 0) : nil
+            return AlertStateMachine(policy: machine.policy, clock: TraceClock(), restoring: open, makeID: { "" })
+        }
+        guard let last = record.latest else { return }
+        trainedAlerts = reopened(last.trained, like: trainedAlerts, at: last)
+        learnedAlerts = reopened(last.learned, like: learnedAlerts, at: last)
+    }
+
+    /// Whether each shadow alert is open now.
+    var shadowAlertsOpen: (trained: Bool, learned: Bool) { (trainedAlerts.open != nil, learnedAlerts.open != nil) }
+
     /// Both weights' alerts scored on the record held now.
     public func scores() -> (trained: EpisodeScore, learned: EpisodeScore) {
         let (timestamps, labels, trained, learned) = record.ordered()
@@ -115,6 +133,20 @@ struct RecordRing: Sendable {
     }
 
     var count: Int { timestamps.count }
+
+    struct Tick {
+        var timestamp: Double
+        var label: Bool?
+        var trained: Bool
+        var learned: Bool
+    }
+
+    /// The newest tick, if any.
+    var latest: Tick? {
+        guard !timestamps.isEmpty else { return nil }
+        let index = (next + count - 1) % count
+        return Tick(timestamp: timestamps[index], label: labels[index], trained: trained[index], learned: learned[index])
+    }
 
     mutating func append(timestamp: Double, label: Bool?, trained isTrainedOpen: Bool, learned isLearnedOpen: Bool) {
         if timestamps.count < capacity {

@@ -45,6 +45,30 @@ import SurgeConfig
         #expect(original.scores() == restored.scores())
     }
 
+    @Test func shadowAlertsOpenAtTheLastTickStayOpen() throws {
+        // 245 ticks: the record ends at the last tick of an overload, both shadow alerts open
+        // (the trained one breached, the learned one warned ahead).
+        let saved = recorded(ticks: 245)
+        #expect(saved.shadowAlertsOpen == (true, true))
+        var restored = WeightsReferee(alert: base.alert, horizon: 3, policy: saved.policy, serving: saved.serving)
+        try restored.restoreRecord(from: saved.encodedRecord())
+        #expect(restored.shadowAlertsOpen == (true, true))
+
+        // Calm ticks: both resolve after three of them, in the restored referee as in the
+        // original, so their records go on byte for byte (closed from tick 245 they would not).
+        var original = saved
+        _ = base.run(&original, 245..<260, trained: { _ in 0.05 }, learned: { _ in 0.05 })
+        _ = base.run(&restored, 245..<260, trained: { _ in 0.05 }, learned: { _ in 0.05 })
+        let sameRecord = restored.encodedRecord() == original.encodedRecord()
+        #expect(sameRecord, "the restored referee's record goes on as the original's")
+        #expect(restored.shadowAlertsOpen == (false, false))
+
+        // A record that ends with both closed leaves them closed.
+        var closed = WeightsReferee(alert: base.alert, horizon: 3, policy: saved.policy)
+        try closed.restoreRecord(from: recorded(ticks: 230).encodedRecord())
+        #expect(closed.shadowAlertsOpen == (false, false))
+    }
+
     @Test func aRecordLongerThanThePolicyKeepsItsLastTicks() throws {
         let long = recorded(ticks: 1000)
         let short = recorded(ticks: 1000, recordTicks: 300)
