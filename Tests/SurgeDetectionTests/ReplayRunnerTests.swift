@@ -58,7 +58,7 @@ import SurgeSampling
         return try ReplayRunner.run(trace: trace, settings: settings, model: ModelCatalog.fresh(config), seed: 3, parallel: parallel)
     }
 
-    @Test(arguments: [2_000, 40, 5])
+    @Test(arguments: [2_000, 40, 20, 5])
     func predictingAheadChangesNothing(ticks: Int) throws {
         let trace = trace(ticks: ticks)
         let one = try replay(trace, parallel: false), two = try replay(trace, parallel: true)
