@@ -111,6 +111,8 @@ public enum ConfigLoader {
             // Absent, it never sits below a fire_probability set above the default.
             config.alert.fireAtOnceProbability = t.double("fire_at_once_probability",
                 default: max(defaults.alert.fireAtOnceProbability, config.alert.fireProbability), range: 0...1)
+            config.alert.fireOnLeapProbability = t.double("fire_on_leap_probability",
+                default: defaults.alert.fireOnLeapProbability, range: 0...1)
             config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
             config.alert.hold = conditions(t, "hold")
             t.finish()
@@ -246,6 +248,10 @@ public enum ConfigLoader {
         if config.alert.fireAtOnceProbability < config.alert.fireProbability {
             context.fail("alert.fire_at_once_probability",
                 "must be at or above alert.fire_probability (\(config.alert.fireProbability)); got \(config.alert.fireAtOnceProbability)")
+        }
+        if config.alert.fireOnLeapProbability < 1 && config.alert.fireOnLeapProbability <= config.alert.resolveProbability {
+            context.fail("alert.fire_on_leap_probability",
+                "must be above alert.resolve_probability (\(config.alert.resolveProbability)), where a leap starts, or 1 for none; got \(config.alert.fireOnLeapProbability)")
         }
         if config.model.horizonTicks >= config.window.ticks {
             context.fail("model.horizon_ticks", "must be shorter than window.ticks (\(config.window.ticks)); got \(config.model.horizonTicks)")

@@ -99,6 +99,11 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `fire_at_once_probability`: p(overload) at or above which a predicted alert fires
         /// without waiting for `fire_after` ticks; 1 turns that off.
         public var fireAtOnceProbability = 0.95
+        /// `fire_on_leap_probability`: p(overload) at or above which a predicted alert fires at
+        /// once when the tick before was calm (p below resolve_probability): a flash sale's
+        /// surge makes p leap in one tick where a growing crowd makes it climb. 1 turns it off
+        /// (the default; BENCHMARKS.md, session 19, for what it costs and buys).
+        public var fireOnLeapProbability = 1.0
         /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
         public var resolveAfter = 3
         /// `hold`: conditions in the rule's syntax ("cpu_busy >= 0.75"); an open alert does
@@ -110,8 +115,9 @@ public struct SurgeConfig: Equatable, Sendable {
         /// and ", held while cpu_busy >= 0.75" with a hold.
         public var firing: String {
             let atOnce = fireAtOnceProbability < 1 ? " or \(fireAtOnceProbability) once" : ""
+            let leap = fireOnLeapProbability < 1 ? " or \(fireOnLeapProbability) straight after p < \(resolveProbability)" : ""
             let held = hold.isEmpty ? "" : ", held while " + hold.map(\.description).joined(separator: " or ")
-            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(held)"
+            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(leap)\(held)"
         }
     }
 

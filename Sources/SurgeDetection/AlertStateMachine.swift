@@ -13,6 +13,10 @@ public struct AlertPolicy: Sendable, Equatable {
     /// horizon a near-certain prediction that waits a tick has spent a third of its warning:
     /// a flash sale's surge often shows one tick before the breach, not two.
     public var fireAtOnceProbability: Double
+    /// p(overload) at or above which a predicted alert fires at once when the tick before had
+    /// p below resolveProbability; 1 (or more): never. A flash sale's first surge tick makes p
+    /// leap from calm, where a crowd that grows makes it climb through the band.
+    public var fireOnLeapProbability: Double
     /// Ticks in a row that are calm (p < resolveProbability and the rule not holding) before an
     /// open alert resolves.
     public var resolveAfter: Int
@@ -20,15 +24,18 @@ public struct AlertPolicy: Sendable, Equatable {
     public var horizonSeconds: Double
 
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
-                resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil) {
+                resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil,
+                fireOnLeapProbability: Double = 1) {
         // Left out, it follows the config's default and never sits below fireProbability.
         let fireAtOnceProbability = fireAtOnceProbability ?? max(SurgeConfig().alert.fireAtOnceProbability, fireProbability)
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
         precondition(fireAtOnceProbability >= fireProbability)
+        precondition(fireOnLeapProbability >= 1 || fireOnLeapProbability > resolveProbability)
         self.fireProbability = fireProbability
         self.resolveProbability = resolveProbability
         self.fireAfter = fireAfter
         self.fireAtOnceProbability = fireAtOnceProbability
+        self.fireOnLeapProbability = fireOnLeapProbability
         self.resolveAfter = resolveAfter
         self.horizonSeconds = horizonSeconds
     }
@@ -36,7 +43,8 @@ public struct AlertPolicy: Sendable, Equatable {
     /// The policy of a config's `[alert]` table.
     public init(_ alert: SurgeConfig.Alert, horizonSeconds: Double = 30) {
         self.init(fireProbability: alert.fireProbability, resolveProbability: alert.resolveProbability, fireAfter: alert.fireAfter,
-                  resolveAfter: alert.resolveAfter, horizonSeconds: horizonSeconds, fireAtOnceProbability: alert.fireAtOnceProbability)
+                  resolveAfter: alert.resolveAfter, horizonSeconds: horizonSeconds, fireAtOnceProbability: alert.fireAtOnceProbability,
+                  fireOnLeapProbability: alert.fireOnLeapProbability)
     }
 }
 
@@ -71,7 +79,8 @@ public struct AlertObservation: Sendable, Equatable {
 /// (a warning: the model expects overload within the horizon) or `breached` (the SLO rule holds).
 ///
 /// - predicted fires after `fireAfter` ticks in a row with p ≥ fireProbability, or at once
-///   when p ≥ fireAtOnceProbability (below 1);
+///   when p ≥ fireAtOnceProbability (below 1), or when p ≥ fireOnLeapProbability (below 1)
+///   right after a tick with p below resolveProbability;
 /// - breached fires the first tick the rule holds; an open predicted alert *escalates* instead:
 ///   the same alert id, a `fired` event of kind breached with `escalatedFrom = predicted`;
 /// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
@@ -99,6 +108,8 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
     public private(set) var open: OpenAlert?
     private var highStreak = 0
     private var calmStreak = 0
+    /// The last tick's p (nil: unknown, or no tick yet): a leap starts only from a known calm p.
+    private var previousProbability: Double?
     private let makeID: @Sendable () -> String
 
     /// `restoring` continues an alert that was open when the daemon stopped (read back from
@@ -115,6 +126,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
     public mutating func observe(_ observation: AlertObservation) -> [AlertEvent] {
         let now = clock.unixSeconds(clock.now)
         let p = observation.probability
+        defer { previousProbability = p }
         if let p, var alert = open {
             alert.peakProbability = max(alert.peakProbability, p)
             open = alert
@@ -135,7 +147,9 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
             }
         }
         let certain = policy.fireAtOnceProbability < 1 && (p ?? 0) >= policy.fireAtOnceProbability
-        if open == nil, highStreak >= policy.fireAfter || certain {
+        let leapt = policy.fireOnLeapProbability < 1 && (p ?? 0) >= policy.fireOnLeapProbability
+            && (previousProbability.map { $0 < policy.resolveProbability } ?? false)
+        if open == nil, highStreak >= policy.fireAfter || certain || leapt {
             return [fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)]
         }
         if let alert = open, calmStreak >= policy.resolveAfter {

@@ -128,7 +128,8 @@ public func alertSeries(warn: [Bool], hold: [Bool]? = nil, labels: [Bool?], fire
 /// the machine is not shown the *idle* ticks: no alert open, none about to fire (p under both
 /// fire thresholds, the rule not holding), after another such tick. Such a tick only keeps the
 /// machine where the tick before left it (closed, no run of high p), so the series is the
-/// same as when it sees every tick (tested).
+/// same as when it sees every tick (tested). With `fireOnLeapProbability` on, every tick is
+/// shown: a leap depends on the tick before.
 public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy, holding: [Bool]? = nil) -> [Bool] {
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
     let atOnce = policy.fireAtOnceProbability < 1 ? policy.fireAtOnceProbability : Double.infinity
@@ -136,7 +137,8 @@ public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: Alert
     var idle = false
     return probabilities.indices.map { index in
         let quiet = (probabilities[index] ?? 0) < lowest && labels[index] != true
-        if idle && quiet { return false }
+        // A leap needs the tick before's p, which a skipped tick would not leave in the machine.
+        if idle && quiet && policy.fireOnLeapProbability >= 1 { return false }
         _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index],
                                              holding: holding?[index] ?? false))
         idle = quiet && machine.open == nil

@@ -72,6 +72,9 @@ public enum PolicyGrid {
     /// be copied into `[alert]`): fire threshold × ticks in a row × resolve band.
     public static func candidates(_ config: SurgeConfig) -> [(text: String, policy: AlertPolicy)] {
         var grid: [(text: String, policy: AlertPolicy)] = []
+        // The grid's policies never fire on a leap; where the config does, each line says so,
+        // so that a line copied into [alert] is the policy scored.
+        let noLeap = config.alert.fireOnLeapProbability < 1 ? ", fire_on_leap_probability = 1" : ""
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
                 // The resolve threshold tied to the fire threshold, then wider bands: a wide band
@@ -82,7 +85,7 @@ public enum PolicyGrid {
                 for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
                                              fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)
-                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)",
+                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)\(noLeap)",
                                  policy))
                 }
             }

@@ -34,6 +34,8 @@ import Testing
             "3:23: alert.resolve_probability: must be below alert.fire_probability (0.6), or alerts would flap; got 0.7"],
         "fire-at-once-below-fire.toml": [
             "3:28: alert.fire_at_once_probability: must be at or above alert.fire_probability (0.9); got 0.85"],
+        "leap-not-above-resolve.toml": [
+            "3:28: alert.fire_on_leap_probability: must be above alert.resolve_probability (0.3), where a leap starts, or 1 for none; got 0.25"],
         "features-not-array.toml": [
             #"2:12: model.features: expected an array of strings, got string "cpu_busy""#],
         "timeout-not-below-interval.toml": [

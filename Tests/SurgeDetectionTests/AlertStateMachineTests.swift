@@ -1,4 +1,5 @@
 import Testing
+import SurgeConfig
 @testable import SurgeDetection
 
 /// The alert state machine on its own: no I/O, time from a TraceClock, ids from a counter.
@@ -46,6 +47,26 @@ import Testing
         #expect(fired.first?.at == 1_040)
         #expect(fired.first?.horizonSeconds == 30)
         #expect(run.machine.open?.id == "alert-1")
+    }
+
+    @Test func aLeapFromCalmFiresAtOnceAClimbDoesNot() {
+        var leaping = policy
+        leaping.fireOnLeapProbability = 0.6
+        let run = Run(leaping)
+        // A climb through the band (0.5 ... 0.8) is no leap: p was not calm the tick before.
+        #expect(run.feed([(0.3, false), (0.55, false), (0.7, false), (0.3, false)]).isEmpty)
+        // From calm (below resolve_probability 0.5) to 0.6 or more in one tick: a surge's first tick.
+        let fired = run.feed([(0.65, false)])
+        #expect(fired.map(\.kind) == [.predicted])
+        #expect(fired.first?.at == 1_050)
+        run.feed([(0.1, false), (0.1, false), (0.1, false)])
+        #expect(run.machine.open == nil)
+        // No leap from an unknown p, nor to a p under the leap's threshold.
+        #expect(run.feed([(nil, false), (0.7, false), (0.2, false), (0.59, false)]).isEmpty)
+        // Off by default: the same leap waits for fire_after.
+        let plain = Run(policy)
+        #expect(plain.feed([(0.3, false), (0.65, false)]).isEmpty)
+        #expect(SurgeConfig().alert.fireOnLeapProbability == 1)
     }
 
     @Test func aNearCertainPredictionFiresAtOnce() {

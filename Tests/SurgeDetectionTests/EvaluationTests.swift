@@ -44,6 +44,17 @@ import SurgeSampling
         #expect(flapping.caughtEarly == 2 && flapping.continuing == 0)
     }
 
+    /// The grid's policies never fire on a leap: under a config that does, each line turns it
+    /// off, so that a line copied into [alert] is the policy it scored; the summary says it.
+    @Test func theGridSaysItsPoliciesDoNotLeap() {
+        var config = SurgeConfig()
+        #expect(PolicyGrid.candidates(config).allSatisfy { !$0.text.contains("leap") && $0.policy.fireOnLeapProbability == 1 })
+        config.alert.fireOnLeapProbability = 0.8
+        #expect(PolicyGrid.candidates(config).allSatisfy { $0.text.hasSuffix(", fire_on_leap_probability = 1") && $0.policy.fireOnLeapProbability == 1 })
+        #expect(config.alert.firing == "fire at p >= 0.8 for 2 ticks or 0.95 once or 0.8 straight after p < 0.2")
+        #expect(AlertPolicy(config.alert).fireOnLeapProbability == 0.8)
+    }
+
     /// alertSeries skips the idle ticks; the state machine shown every tick must agree, on
     /// random series with gaps (nil p, nil labels) under several policies.
     @Test func skippingIdleTicksChangesNoAlert() {
@@ -54,6 +65,9 @@ import SurgeSampling
             AlertPolicy(fireProbability: 1, resolveProbability: 0.5, fireAfter: 2, resolveAfter: 3, horizonSeconds: 0, fireAtOnceProbability: 1),
             AlertPolicy(fireProbability: 0.5, resolveProbability: 0.3, fireAfter: 1, resolveAfter: 1, horizonSeconds: 0, fireAtOnceProbability: 1),
             AlertPolicy(fireProbability: 0.9, resolveProbability: 0.1, fireAfter: 3, resolveAfter: 6, horizonSeconds: 0, fireAtOnceProbability: 0.97),
+            // A leap depends on the tick before, skipped or not.
+            AlertPolicy(fireProbability: 0.9, resolveProbability: 0.2, fireAfter: 2, resolveAfter: 3, horizonSeconds: 0,
+                        fireAtOnceProbability: 0.95, fireOnLeapProbability: 0.35),
         ]
         for policy in policies {
             for _ in 0..<20 {
