@@ -17,16 +17,36 @@ public enum KernelBuild {
     public static let requiredCPUFeatures: [String] = []
     #endif
 
-    /// acc + a·b for any vector width, fused where the build targets FMA hardware: without FMA
-    /// hardware, Swift's `addingProduct` becomes a libm call per lane, so the portable build
-    /// multiplies and adds.
-    /// Pre-specialised for the kernels' vector types: a debug build (tests) compiles this module
-    /// optimised but file by file, and without these a call from another file stays generic.
+    /// acc + a·b, fused where the build targets FMA hardware: without FMA hardware, Swift's
+    /// `addingProduct` becomes a libm call per lane, so the portable build multiplies and adds.
+    ///
+    /// One concrete function per vector type, not a generic: a generic version with
+    /// `@_specialize` kept, even where it was inlined into the kernels, a runtime comparison of
+    /// type metadata inside every inner loop, and on SIMD16 the compiler then merged both
+    /// paths into half-width multiply-adds, shuffles and spills (session 20: the AVX-512 build's
+    /// window inference ran at a third of peak, slower than the AVX2 build). Concrete
+    /// overloads are also what a debug build (tests; this module is optimised file by file)
+    /// can call from another file without falling back to generic code.
     @inlinable @inline(__always)
-    @_specialize(where T == SIMD8<Float>)
-    @_specialize(where T == SIMD16<Float>)
-    @_specialize(where T == SIMD4<Float>)
-    public static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint {
+    public static func madd(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        #if SURGEWATCH_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
+    }
+
+    @inlinable @inline(__always)
+    public static func madd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        #if SURGEWATCH_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
+    }
+
+    @inlinable @inline(__always)
+    public static func madd(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
         #if SURGEWATCH_FMA
         return acc.addingProduct(a, b)
         #else

@@ -111,7 +111,6 @@ enum MatrixProduct {
     @inline(__always) static func loadW(_ p: UnsafePointer<Float>) -> W { VectorMath.load(p) }
     @inline(__always) static func storeW(_ v: W, _ p: UnsafeMutablePointer<Float>) { VectorMath.store(v, p) }
     @inline(__always) static func startW(_ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> W { accumulate ? loadW(p) : W(repeating: 0) }
-    @inline(__always) static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint { KernelBuild.madd(acc, a, b) }
 
     /// 2 rows × 2 vectors (portable build: 4 accumulators).
     @inline(__always)
@@ -124,8 +123,8 @@ enum MatrixProduct {
         for k in 0..<depth {
             let u = W(repeating: a.at(i, k)), v = W(repeating: a.at(i &+ 1, k))
             let w0 = loadW(row), w1 = loadW(row + L)
-            x0 = madd(x0, u, w0); x1 = madd(x1, u, w1)
-            y0 = madd(y0, v, w0); y1 = madd(y1, v, w1)
+            x0 = KernelBuild.madd(x0, u, w0); x1 = KernelBuild.madd(x1, u, w1)
+            y0 = KernelBuild.madd(y0, v, w0); y1 = KernelBuild.madd(y1, v, w1)
             row += wRow
         }
         storeW(x0, c0); storeW(x1, c0 + L)
@@ -141,8 +140,8 @@ enum MatrixProduct {
         var row = w + col
         for k in 0..<depth {
             let u = W(repeating: a.at(i, k))
-            x0 = madd(x0, u, loadW(row)); x1 = madd(x1, u, loadW(row + L))
-            x2 = madd(x2, u, loadW(row + 2 * L)); x3 = madd(x3, u, loadW(row + 3 * L))
+            x0 = KernelBuild.madd(x0, u, loadW(row)); x1 = KernelBuild.madd(x1, u, loadW(row + L))
+            x2 = KernelBuild.madd(x2, u, loadW(row + 2 * L)); x3 = KernelBuild.madd(x3, u, loadW(row + 3 * L))
             row += wRow
         }
         storeW(x0, c0); storeW(x1, c0 + L); storeW(x2, c0 + 2 * L); storeW(x3, c0 + 3 * L)
@@ -159,8 +158,8 @@ enum MatrixProduct {
         for k in 0..<depth {
             let u = W(repeating: a.at(i, k)), v = W(repeating: a.at(i &+ 1, k))
             let w0 = loadW(row), w1 = loadW(row + L), w2 = loadW(row + 2 * L), w3 = loadW(row + 3 * L)
-            x0 = madd(x0, u, w0); x1 = madd(x1, u, w1); x2 = madd(x2, u, w2); x3 = madd(x3, u, w3)
-            y0 = madd(y0, v, w0); y1 = madd(y1, v, w1); y2 = madd(y2, v, w2); y3 = madd(y3, v, w3)
+            x0 = KernelBuild.madd(x0, u, w0); x1 = KernelBuild.madd(x1, u, w1); x2 = KernelBuild.madd(x2, u, w2); x3 = KernelBuild.madd(x3, u, w3)
+            y0 = KernelBuild.madd(y0, v, w0); y1 = KernelBuild.madd(y1, v, w1); y2 = KernelBuild.madd(y2, v, w2); y3 = KernelBuild.madd(y3, v, w3)
             row += wRow
         }
         storeW(x0, c0); storeW(x1, c0 + L); storeW(x2, c0 + 2 * L); storeW(x3, c0 + 3 * L)
@@ -177,10 +176,10 @@ enum MatrixProduct {
         var row = w + col
         for k in 0..<depth {
             let u = W(repeating: a.at(i, k))
-            x0 = madd(x0, u, loadW(row)); x1 = madd(x1, u, loadW(row + L))
-            x2 = madd(x2, u, loadW(row + 2 * L)); x3 = madd(x3, u, loadW(row + 3 * L))
-            x4 = madd(x4, u, loadW(row + 4 * L)); x5 = madd(x5, u, loadW(row + 5 * L))
-            x6 = madd(x6, u, loadW(row + 6 * L)); x7 = madd(x7, u, loadW(row + 7 * L))
+            x0 = KernelBuild.madd(x0, u, loadW(row)); x1 = KernelBuild.madd(x1, u, loadW(row + L))
+            x2 = KernelBuild.madd(x2, u, loadW(row + 2 * L)); x3 = KernelBuild.madd(x3, u, loadW(row + 3 * L))
+            x4 = KernelBuild.madd(x4, u, loadW(row + 4 * L)); x5 = KernelBuild.madd(x5, u, loadW(row + 5 * L))
+            x6 = KernelBuild.madd(x6, u, loadW(row + 6 * L)); x7 = KernelBuild.madd(x7, u, loadW(row + 7 * L))
             row += wRow
         }
         storeW(x0, c0); storeW(x1, c0 + L); storeW(x2, c0 + 2 * L); storeW(x3, c0 + 3 * L)
@@ -195,8 +194,8 @@ enum MatrixProduct {
         var row = w + col
         for k in 0..<depth {
             let wk = load(row)
-            x = madd(x, V(repeating: a.at(i, k)), wk)
-            y = madd(y, V(repeating: a.at(i &+ 1, k)), wk)
+            x = KernelBuild.madd(x, V(repeating: a.at(i, k)), wk)
+            y = KernelBuild.madd(y, V(repeating: a.at(i &+ 1, k)), wk)
             row += wRow
         }
         store(x, c0); store(y, c1)
@@ -209,7 +208,7 @@ enum MatrixProduct {
         var x = start(c0, accumulate)
         var row = w + col
         for k in 0..<depth {
-            x = madd(x, V(repeating: a.at(i, k)), load(row))
+            x = KernelBuild.madd(x, V(repeating: a.at(i, k)), load(row))
             row += wRow
         }
         store(x, c0)

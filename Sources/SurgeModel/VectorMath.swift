@@ -31,7 +31,7 @@ enum VectorMath {
     }
 
     @inline(__always)
-    static func madd<T: SIMD>(_ acc: T, _ a: T, _ b: T) -> T where T.Scalar: BinaryFloatingPoint { KernelBuild.madd(acc, a, b) }
+    static func madd(_ acc: V, _ a: V, _ b: V) -> V { KernelBuild.madd(acc, a, b) }
 
     @inline(__always)
     static func sigmoid(_ x: V) -> V {
