@@ -23,11 +23,21 @@ public struct ReplayResult: Sendable {
     public var model: ModelFile
     /// Seconds spent in the pipeline (parsing and writing not included).
     public var seconds: Double
+    /// Rows whose prediction the second thread made (learning off, two threads).
+    public internal(set) var rowsPredictedAhead = 0
 }
 
 public enum ReplayRunner {
     public static func run(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile,
                            seed: UInt64 = 1, parallel: Bool = true) throws(PipelineError) -> ReplayResult {
+        try run(trace: trace, settings: settings, model: model, seed: seed, parallel: parallel,
+                aheadChunkRows: PredictionsAhead.chunkRows)
+    }
+
+    /// `aheadChunkRows`: the second thread's stretch of rows (tests use short ones so that a
+    /// short trace has several).
+    static func run(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile,
+                    seed: UInt64, parallel: Bool, aheadChunkRows: Int) throws(PipelineError) -> ReplayResult {
         let clock = TraceClock(unixSeconds: trace.timestamps.first ?? 0)
         let ids = IDSequence(seed: seed)
         var settings = settings
@@ -41,10 +51,11 @@ public enum ReplayRunner {
         result.alerting.reserveCapacity(trace.count)
         result.labels.reserveCapacity(trace.count)
         let started = ContinuousClock.now
-        // With fixed weights, the windows of the trace's later part are predicted on a second
-        // thread while this one runs the pipeline through the earlier part, then takes those
-        // predictions instead of running the model again (see `aheadShare`).
-        let ahead = pipeline.learner == nil && parallel ? PredictionsAhead(trace: trace, settings: settings, model: model) : nil
+        // With fixed weights, a second thread predicts the trace's windows from its end backwards
+        // while this one runs the pipeline from the start, taking those predictions instead of
+        // running the model again where they are made (see `PredictionsAhead`).
+        let ahead = pipeline.learner == nil && parallel
+            ? PredictionsAhead(trace: trace, settings: settings, model: model, chunkRows: aheadChunkRows) : nil
         for row in 0..<trace.count {
             clock.set(unixSeconds: trace.timestamps[row])
             let tick = pipeline.ingest(trace.sample(row), predicted: ahead?.prediction(row: row))
@@ -55,6 +66,7 @@ public enum ReplayRunner {
             if let change = tick.servingChange { result.servingChanges.append((row, change)) }
         }
         result.seconds = (ContinuousClock.now - started).seconds
+        result.rowsPredictedAhead = ahead?.rowsTaken ?? 0
         result.learningSteps = pipeline.learner?.steps ?? 0
         result.rollbacks = pipeline.learner?.rollbacks ?? 0
         result.servingAtEnd = pipeline.referee?.serving
@@ -70,56 +82,84 @@ final class IDSequence: @unchecked Sendable {
     func next() -> String { AlertEvent.id(from: &generator) }
 }
 
-/// The predictions of a trace's later rows, made on a thread of their own by a
-/// `WindowPredictor` that first reads the ticks its window and gap-carrying reach back to, so
-/// each equals the pipeline's own (a test compares whole replays). The pipeline takes each one
-/// as soon as it is published, so both threads work until the end.
+/// Predictions made on a thread of their own, from the trace's end backwards, a stretch of
+/// `chunkRows` rows at a time, while the pipeline runs from the start: the pipeline takes each
+/// one that is made and predicts the rest itself, so neither thread ever waits for the other,
+/// and they meet wherever their speeds put them. (Session 20; before, the thread predicted a
+/// fixed last 65 % of the rows, and the pipeline waited, spinning, wherever the machine made
+/// the thread the slower one.)
+///
+/// Each stretch starts with a fresh `WindowPredictor` that first reads the ticks its window and
+/// gap-carrying reach back to, so each prediction equals the pipeline's own (a test compares
+/// whole replays).
 final class PredictionsAhead: Sendable {
-    /// The share of rows predicted ahead. The pipeline spends about 28 µs on a tick it predicts
-    /// itself and 6 µs on one it is handed, the predictor about 21 µs a tick: with about two
-    /// thirds of the rows ahead, both threads finish together.
-    static let aheadShare = 0.65
-    let firstRow: Int
-    /// Probabilities of rows firstRow..., NaN where the window was not yet full. Each element is
-    /// written once, by the thread, before `published` passes it (release); the reader looks
-    /// only below `published` (acquire).
+    /// A stretch's warm-up (the window and carry ticks before it, read again) costs the thread
+    /// about 1 % of its rows at this length; a trace shorter than eight of them is cut in eight.
+    static let chunkRows = 4096
+    let chunkRows: Int
+    let rowCount: Int
+    /// Probabilities by row, NaN where the window was not yet full. Each element is written
+    /// once, by the thread, before `doneFrom` or `madeUpTo` passes it (release); the reader
+    /// looks only at rows they have passed (acquire).
     nonisolated(unsafe) private let made: UnsafeMutableBufferPointer<Double>
-    private let published = Atomic<Int>(0)
+    /// The stretches from this index up are all made.
+    private let doneFrom: Atomic<Int>
+    /// In the stretch being made, the rows before this one are made. Stretches cover disjoint
+    /// rows and each is made once, so a value inside a row's own stretch (above the row, at
+    /// most its end) can only come from that stretch's making.
+    private let madeUpTo = Atomic<Int>(0)
+    /// The pipeline's row: the thread stops when the pipeline has reached the row it would make.
+    private let pipelineRow = Atomic<Int>(0)
+    /// Rows handed to the pipeline (only the pipeline's thread touches it).
+    nonisolated(unsafe) private(set) var rowsTaken = 0
     private let thread: Mutex<pthread_t?> = Mutex(nil)
 
-    init(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile) {
-        firstRow = min(trace.count, Int(Double(trace.count) * (1 - Self.aheadShare)))
-        made = .allocate(capacity: trace.count - firstRow)
+    init(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile, chunkRows: Int = PredictionsAhead.chunkRows) {
+        // At least eight stretches, so that a trace shorter than eight full ones is shared too
+        // (with one stretch, the thread would start at row 0 just behind the pipeline).
+        self.chunkRows = max(1, min(chunkRows, (trace.count + 7) / 8))
+        rowCount = trace.count
+        made = .allocate(capacity: max(1, trace.count))
+        let chunks = (trace.count + self.chunkRows - 1) / self.chunkRows
+        doneFrom = Atomic(chunks)
         let warmUp = WindowPredictor.warmUpTicks(windowTicks: settings.windowTicks, carryTicks: ModelInputWindow.defaultCarryTicks)
-        let from = max(0, firstRow - warmUp), first = firstRow, windowTicks = settings.windowTicks
+        let windowTicks = settings.windowTicks, size = self.chunkRows
         let work: @Sendable () -> Void = { [self] in
-            var predictor = WindowPredictor(features: model.features, schema: trace.schema, windowTicks: windowTicks,
-                                            shape: model.parameters.shape)
             let classifier = LSTMClassifier(parameters: model.parameters)
             let width = trace.schema.count
             trace.values.withUnsafeBufferPointer { values in
-                for row in from..<trace.count {
-                    predictor.push { Float(values[row * width + $0]) }
-                    guard row >= first else { continue }
-                    made[row - first] = predictor.predict(classifier) ?? .nan
-                    published.store(row - first + 1, ordering: .releasing)
+                for chunk in stride(from: chunks - 1, through: 0, by: -1) {
+                    let first = chunk * size, end = min(trace.count, first + size)
+                    var predictor = WindowPredictor(features: model.features, schema: trace.schema, windowTicks: windowTicks,
+                                                    shape: model.parameters.shape)
+                    for row in max(0, first - warmUp)..<end {
+                        predictor.push { Float(values[row * width + $0]) }
+                        guard row >= first else { continue }
+                        // The pipeline is here already: it predicts this row and the rest itself.
+                        if pipelineRow.load(ordering: .relaxed) >= row { return }
+                        made[row] = predictor.predict(classifier) ?? .nan
+                        madeUpTo.store(row + 1, ordering: .releasing)
+                    }
+                    doneFrom.store(chunk, ordering: .releasing)
                 }
             }
         }
-        if let handle = PlainThread.start(work) {
+        if trace.count > 0, let handle = PlainThread.start(work) {
             thread.withLock { $0 = handle }
-        } else {  // no thread: predict here, before the pipeline starts
-            work()
-        }
+        }  // no thread: the pipeline predicts every row itself
     }
 
-    /// The prediction of `row`, waiting for the thread to publish it; nil (the pipeline
-    /// predicts itself) for rows before `firstRow`. The inner nil: the window was not full.
+    /// The prediction of `row` if the thread has made it, else nil (the pipeline predicts it
+    /// itself); the inner nil: the window was not full. Called for each row in order.
     func prediction(row: Int) -> Double?? {
-        guard row >= firstRow else { return nil }
-        let index = row - firstRow
-        while published.load(ordering: .acquiring) <= index { sched_yield() }
-        let p = made[index]
+        pipelineRow.store(row, ordering: .relaxed)
+        let chunk = row / chunkRows
+        if chunk < doneFrom.load(ordering: .acquiring) {
+            let upTo = madeUpTo.load(ordering: .acquiring)
+            guard row < upTo, upTo <= min(rowCount, (chunk + 1) * chunkRows) else { return nil }
+        }
+        rowsTaken += 1
+        let p = made[row]
         return .some(p.isNaN ? nil : p)
     }
 

@@ -27,13 +27,17 @@ import SurgeSampling
         return config
     }
 
-    /// Waves with gaps of 1 to 6 ticks in every feature, several of them around the row where
-    /// the second thread takes over (35 % of the trace), so carried and imputed rows cross it;
-    /// one starts where that row's window does, whose carried values come from before it.
+    /// The second thread's stretch of rows in these tests: a 2,000-tick trace has eight.
+    static let chunkRows = 256
+
+    /// Waves with gaps of 1 to 6 ticks in every feature, several of them around a row where one
+    /// of the second thread's stretches starts (or, in a short trace, 35 % of the way), so
+    /// carried and imputed rows cross it; one starts where that row's window does, whose
+    /// carried values come from before it.
     func trace(ticks: Int) -> Trace {
         var trace = Trace(schema: schema)
         var generator = SeededGenerator(seed: 9)
-        let split = Int(Double(ticks) * (1 - PredictionsAhead.aheadShare))
+        let split = ticks > 3 * Self.chunkRows ? 3 * Self.chunkRows : Int(Double(ticks) * 0.35)
         for tick in 0..<ticks {
             var row = (0..<3).map { feature in 50 + 40 * sin(Double(tick + 7 * feature) / 15) + Double(generator.nextUnitFloat()) }
             for feature in 0..<3 {
@@ -47,7 +51,7 @@ import SurgeSampling
     }
 
     func replay(_ trace: Trace, parallel: Bool, learning: Bool = false,
-                referee: WeightsReferee.Policy? = nil, rate: Double? = nil) throws -> ReplayResult {
+                referee: WeightsReferee.Policy? = nil, rate: Double? = nil, chunkRows: Int = Self.chunkRows) throws -> ReplayResult {
         var config = config()
         config.learning.online = learning
         config.learning.minimumWindowsPerClass = 8
@@ -55,13 +59,14 @@ import SurgeSampling
         config.learning.rate = rate
         var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
         settings.referee = referee
-        return try ReplayRunner.run(trace: trace, settings: settings, model: ModelCatalog.fresh(config), seed: 3, parallel: parallel)
+        return try ReplayRunner.run(trace: trace, settings: settings, model: ModelCatalog.fresh(config), seed: 3, parallel: parallel,
+                                    aheadChunkRows: chunkRows)
     }
 
-    @Test(arguments: [2_000, 40, 20, 5])
-    func predictingAheadChangesNothing(ticks: Int) throws {
+    @Test(arguments: [(2_000, Self.chunkRows), (2_000, PredictionsAhead.chunkRows), (40, 16), (40, Self.chunkRows), (20, Self.chunkRows), (5, 2)])
+    func predictingAheadChangesNothing(ticks: Int, chunkRows: Int) throws {
         let trace = trace(ticks: ticks)
-        let one = try replay(trace, parallel: false), two = try replay(trace, parallel: true)
+        let one = try replay(trace, parallel: false), two = try replay(trace, parallel: true, chunkRows: chunkRows)
         #expect(one.probabilities.count == ticks && two.probabilities.count == ticks)
         for row in 0..<ticks where one.probabilities[row] != two.probabilities[row] {
             Issue.record("row \(row): one thread \(String(describing: one.probabilities[row])), two \(String(describing: two.probabilities[row]))")
@@ -71,6 +76,9 @@ import SurgeSampling
         #expect(one.labels == two.labels)
         #expect(one.events == two.events)
         if ticks == 2_000 {
+            // The thread starts on the last stretch at once, long before the pipeline gets there.
+            #expect(two.rowsPredictedAhead > 0, "the second thread's predictions were taken")
+            #expect(one.rowsPredictedAhead == 0)
             #expect(one.probabilities.compactMap { $0 }.count > 1_900, "the windows fill despite the gaps")
             #expect(one.events.count >= 4, "alerts fire and resolve, so the comparison covers them")
             #expect(Set(one.probabilities.compactMap { $0 }).count > 100, "the fresh model's predictions vary")
