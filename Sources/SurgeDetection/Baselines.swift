@@ -45,7 +45,7 @@ public enum Baselines {
 
     /// A baseline's setting: its description and, per tick, whether it warns and whether an
     /// open alert holds (`hold` nil: it holds only while it warns).
-    struct Candidate {
+    struct Candidate: Sendable {
         var detail: String
         var warn: [Bool]
         var hold: [Bool]?
@@ -110,29 +110,44 @@ public enum Baselines {
 
     public static func all(trace: Trace, labels: [Bool?], overload: SurgeConfig.Overload, horizon: Int,
                            fireAfter: Int, resolveAfter: Int, tuning: Tuning? = nil) -> [Result] {
-        func scored(_ warn: [Bool], hold: [Bool]? = nil, on trace: Trace, _ labels: [Bool?]) -> EpisodeScore {
+        let scored: @Sendable (_ warn: [Bool], _ hold: [Bool]?, _ trace: Trace, _ labels: [Bool?]) -> EpisodeScore = { warn, hold, trace, labels in
             EpisodeScore.score(timestamps: trace.timestamps, labels: labels,
                                alerting: alertSeries(warn: warn, hold: hold, labels: labels, fireAfter: fireAfter, resolveAfter: resolveAfter),
                                horizon: horizon, mergeGap: resolveAfter)
         }
         func best(_ family: Family, on trace: Trace, _ labels: [Bool?]) -> (detail: String, score: EpisodeScore)? {
             var best: (detail: String, score: EpisodeScore)?
-            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { candidate in
-                let score = scored(candidate.warn, hold: candidate.hold, on: trace, labels)
+            forEachScored(family, on: trace, labels) { candidate, score in
                 if best == nil || better(score, than: best!.score) { best = (candidate.detail, score) }
             }
             return best
         }
+        /// The family's candidates with their scores, in the family's order, scored a batch at
+        /// a time on every core: scoring is most of `replay`'s summary, and each candidate's
+        /// score depends on it alone, so the choices are those of one thread.
+        func forEachScored(_ family: Family, on trace: Trace, _ labels: [Bool?], _ visit: (Candidate, EpisodeScore) -> Void) {
+            var batch: [Candidate] = []
+            let score: @Sendable (Candidate) -> EpisodeScore = { scored($0.warn, $0.hold, trace, labels) }
+            func flush() {
+                let scores = SideBySide.map(batch, score)
+                for (candidate, score) in zip(batch, scores) { visit(candidate, score) }
+                batch.removeAll(keepingCapacity: true)
+            }
+            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { candidate in
+                batch.append(candidate)
+                if batch.count == scoringBatch { flush() }
+            }
+            flush()
+        }
         var results = [Result(name: "reactive rule", detail: "the [overload] rule alone",
-                              score: scored([Bool](repeating: false, count: trace.count), on: trace, labels))]
+                              score: scored([Bool](repeating: false, count: trace.count), nil, trace, labels))]
         for family in Family.allCases {
             // One pass over this trace's candidates finds the hindsight best and scores the
             // setting chosen on the tuning trace.
             let chosen = tuning.flatMap { best(family, on: $0.trace, $0.labels)?.detail }
             var hindsight: (detail: String, score: EpisodeScore)?
             var inAdvance: EpisodeScore?
-            family.forEachCandidate(trace: trace, overload: overload, horizon: horizon) { candidate in
-                let score = scored(candidate.warn, hold: candidate.hold, on: trace, labels)
+            forEachScored(family, on: trace, labels) { candidate, score in
                 if hindsight == nil || better(score, than: hindsight!.score) { hindsight = (candidate.detail, score) }
                 if candidate.detail == chosen { inAdvance = score }
             }
@@ -146,6 +161,10 @@ public enum Baselines {
         }
         return results
     }
+
+    /// Candidates scored together: a threshold with its resolve bands (6), twice, so that two
+    /// cores each get a share and a batch's warning series stay few.
+    static let scoringBatch = 12
 
     static func better(_ a: EpisodeScore, than b: EpisodeScore) -> Bool {
         let (x, y) = (a.caughtEarly - a.falseAlarms, b.caughtEarly - b.falseAlarms)

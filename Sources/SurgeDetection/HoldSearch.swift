@@ -34,7 +34,7 @@ public enum HoldSearch {
     /// Over several series (the daemon's runs), their figures added up. A series without a
     /// metric's column counts that metric as never holding.
     public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
-        func score(_ policy: AlertPolicy, _ conditions: [OverloadCondition]) -> EpisodeScore {
+        let score: @Sendable (AlertPolicy, [OverloadCondition]) -> EpisodeScore = { policy, conditions in
             var total = EpisodeScore()
             for part in series where !part.timestamps.isEmpty {
                 let holding = conditions.isEmpty ? nil : (0..<part.timestamps.count).map { row in
@@ -102,7 +102,8 @@ public enum HoldSearch {
         // trace, it netted 428 against the hold's 420 and 387 for neither; without the 70 %
         // floor 437, but some rows then warned of only half their episodes (BENCHMARKS.md).
         let floor = min(0.7, chosen.score.warnedFraction)
-        let grid = PolicyGrid.candidates(config).map { (text: $0.text, score: score($0.policy, chosen.hold)) }
+        let policies = PolicyGrid.candidates(config), chosenHold = chosen.hold
+        let grid = zip(policies, SideBySide.map(policies.map(\.policy)) { score($0, chosenHold) }).map { (text: $0.text, score: $1) }
             .filter { $0.score.warnedFraction >= floor }
         let bestPolicy = netsMost(grid)
         let clearly = Double(net(chosen.score)) * (1 + policyMargin) + 1

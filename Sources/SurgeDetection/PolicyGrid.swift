@@ -30,7 +30,7 @@ public enum PolicyGrid {
     /// The same over several series, their figures added up.
     public static func report(series: [Series], config: SurgeConfig) -> [String] {
         let horizon = config.model.horizonTicks
-        func score(_ policy: AlertPolicy) -> EpisodeScore {
+        let score: @Sendable (AlertPolicy) -> EpisodeScore = { policy in
             var total = EpisodeScore()
             for part in series where !part.timestamps.isEmpty {
                 total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
@@ -46,7 +46,8 @@ public enum PolicyGrid {
         var lines = ["\(ownName):  \(describe(ownScore))"]
         // Without an episode every policy ties, and a "best" would be an arbitrary pick.
         guard ownScore.episodes > 0 else { return lines + ["no overload episode in these ticks: nothing to choose a policy by"] }
-        let grid = candidates(config).map { (policy: $0.text, score: score($0.policy)) }
+        let policies = candidates(config)
+        let grid = zip(policies, SideBySide.map(policies.map(\.policy), score)).map { (policy: $0.text, score: $1) }
         // Ties go to fewer false alarms, as for the baselines.
         if let best = grid.max(by: { Baselines.better($1.score, than: $0.score) }) {
             lines.append("best early - false alarms:  \(describe(best.score))  [\(best.policy)]")
