@@ -102,9 +102,8 @@ public enum HoldSearch {
         // trace, it netted 428 against the hold's 420 and 387 for neither; without the 70 %
         // floor 437, but some rows then warned of only half their episodes (BENCHMARKS.md).
         let floor = min(0.7, chosen.score.warnedFraction)
-        let policies = PolicyGrid.candidates(config), chosenHold = chosen.hold
-        let grid = zip(policies, SideBySide.map(policies.map(\.policy)) { score($0, chosenHold) }).map { (text: $0.text, score: $1) }
-            .filter { $0.score.warnedFraction >= floor }
+        let chosenHold = chosen.hold
+        let grid = PolicyGrid.scoredCandidates(config) { score($0, chosenHold) }.filter { $0.score.warnedFraction >= floor }
         let bestPolicy = netsMost(grid)
         let clearly = Double(net(chosen.score)) * (1 + policyMargin) + 1
         var suggestion: (policy: String?, score: EpisodeScore) = (nil, chosen.score)

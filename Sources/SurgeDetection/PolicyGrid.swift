@@ -46,15 +46,14 @@ public enum PolicyGrid {
         var lines = ["\(ownName):  \(describe(ownScore))"]
         // Without an episode every policy ties, and a "best" would be an arbitrary pick.
         guard ownScore.episodes > 0 else { return lines + ["no overload episode in these ticks: nothing to choose a policy by"] }
-        let policies = candidates(config)
-        let grid = zip(policies, SideBySide.map(policies.map(\.policy), score)).map { (policy: $0.text, score: $1) }
+        let grid = scoredCandidates(config, by: score)
         // Ties go to fewer false alarms, as for the baselines.
         if let best = grid.max(by: { Baselines.better($1.score, than: $0.score) }) {
-            lines.append("best early - false alarms:  \(describe(best.score))  [\(best.policy)]")
+            lines.append("best early - false alarms:  \(describe(best.score))  [\(best.text)]")
         }
         let early = grid.filter { $0.score.earlyFraction >= 0.7 }
         if let quietest = early.min(by: { ($0.score.falseAlarms, -$0.score.caughtEarly) < ($1.score.falseAlarms, -$1.score.caughtEarly) }) {
-            lines.append("fewest false alarms at >= 70 % early:  \(describe(quietest.score))  [\(quietest.policy)]")
+            lines.append("fewest false alarms at >= 70 % early:  \(describe(quietest.score))  [\(quietest.text)]")
         } else {
             lines.append("no policy of the grid warns 70 % of episodes early")
         }
@@ -62,11 +61,19 @@ public enum PolicyGrid {
         // warned (EpisodeScore.continuing): "an alert was open at the tick before".
         let warned = grid.filter { $0.score.warnedFraction >= 0.7 }
         if let quietest = warned.min(by: { ($0.score.falseAlarms, -$0.score.warned) < ($1.score.falseAlarms, -$1.score.warned) }) {
-            lines.append("fewest false alarms at >= 70 % warned (early + continuing):  \(describe(quietest.score))  [\(quietest.policy)]")
+            lines.append("fewest false alarms at >= 70 % warned (early + continuing):  \(describe(quietest.score))  [\(quietest.text)]")
         } else {
             lines.append("no policy of the grid warns 70 % of episodes (early + continuing)")
         }
         return lines
+    }
+
+    /// The grid's policies with their texts and scores, scored side by side on every core, in
+    /// the grid's order.
+    static func scoredCandidates(_ config: SurgeConfig, by score: @escaping @Sendable (AlertPolicy) -> EpisodeScore)
+        -> [(text: String, score: EpisodeScore)] {
+        let policies = candidates(config)
+        return zip(policies, SideBySide.map(policies.map(\.policy), score)).map { (text: $0.text, score: $1) }
     }
 
     /// The grid's 117 policies, each with its text in the config's own words (so a line can
