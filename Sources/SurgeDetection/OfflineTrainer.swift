@@ -112,6 +112,27 @@ public struct OfflineTrainer {
         /// Windows each epoch passed over after thinning, and how many of them were overload.
         public var trainingWindows = 0
         public var overloadWindows = 0
+        /// Overload episodes in each trace's validation part, in the order the traces were given
+        /// (nil: no validation part). A trace with few of them barely counts in the ranking.
+        public var validationEpisodes: [Int?] = []
+
+        /// Below this many overload episodes a trace's validation part is said to be too thin.
+        public static let fewValidationEpisodes = 5
+
+        /// What `train` tells about the validation parts, `names` naming the traces in order: how
+        /// many episodes each holds, and which are too thin to rank on (the built-in recipe's
+        /// flash-sale trace held 2 against the World Cup's 211, so the ranking was the World
+        /// Cup's; BENCHMARKS.md, session 21).
+        public func validationLines(names: [String]) -> [String] {
+            let counted = zip(names, validationEpisodes).compactMap { name, episodes in episodes.map { (name, $0) } }
+            guard !counted.isEmpty else { return [] }
+            var lines = ["overload episodes in the validation parts: " + counted.map { "\($0.1) in \($0.0)" }.joined(separator: ", ")]
+            for (name, episodes) in counted where episodes < Self.fewValidationEpisodes {
+                let whose = counted.count > 1 ? "the epochs are ranked mostly on the other traces" : "too few to rank the epochs on"
+                lines.append("note: the validation part of \(name) holds \(episodes == 0 ? "no" : "only \(episodes)") overload episode\(episodes == 1 ? "" : "s"): \(whose); a longer trace or a larger --validation gives it more")
+            }
+            return lines
+        }
     }
 
     public struct Dataset: Sendable {
@@ -210,7 +231,6 @@ public struct OfflineTrainer {
             validationSet.labels += held.labels
         }
         let trainSet = thinned(pooled, limit: options.maximumNormalWindows, near: options.keepNormalNear)
-        let validations = parts.map(\.validation).filter { $0.count > 0 }
         let shape = ModelCatalog.shape(config)
         var model = LSTMClassifier(parameters: .initialized(shape, seed: options.seed))
         var optimizer = Adam(parameterCount: shape.parameterCount, learningRate: options.learningRate)
@@ -228,6 +248,7 @@ public struct OfflineTrainer {
         let validationRanks = validationOverload > 0 && validationOverload < validationSet.count
         var ranking = EpochRanking(selection: options.selection)
         var best: (epoch: Int, parameters: LSTMParameters)?
+        var validationEpisodes: [Int?] = []
 
         for epoch in 1...max(1, options.epochs) {
             order.shuffle(using: &generator)
@@ -252,7 +273,9 @@ public struct OfflineTrainer {
             var report = EpochReport(epoch: epoch, trainLoss: batches > 0 ? lossSum / Float(batches) : .nan)
             if validationSet.count > 0 {
                 report.validationLoss = Self.loss(model, validationSet, weights: weights, workspace: workspace, size: size)
-                report.validation = validations.compactMap { score(model: model, scaler: scaler, on: $0) }.reduce(nil) { total, next in
+                let scores = parts.map { $0.validation.count > 0 ? score(model: model, scaler: scaler, on: $0.validation) : nil }
+                if epoch == 1 { validationEpisodes = scores.map { $0?.episodes } }
+                report.validation = scores.compactMap { $0 }.reduce(nil) { total, next in
                     guard var total else { return next }
                     total.add(next)
                     return total
@@ -276,7 +299,8 @@ public struct OfflineTrainer {
         }
         let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
                              windowTicks: T, features: scaler.features)
-        return Result(model: file, choice: choice, trainingWindows: trainSet.count, overloadWindows: overload)
+        return Result(model: file, choice: choice, trainingWindows: trainSet.count, overloadWindows: overload,
+                      validationEpisodes: validationEpisodes)
     }
 
     /// Class-weighted cross-entropy over a whole dataset, in full batches plus one padded.

@@ -81,6 +81,7 @@ struct TrainCommand: ParsableCommand {
                 writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
             }
             writeAll("\(result.trainingWindows) training windows per epoch, \(result.overloadWindows) of them overload\n", to: STDERR_FILENO)
+            for line in result.validationLines(names: input) { writeAll(line + "\n", to: STDERR_FILENO) }
             switch result.choice {
             case .lowestValidationLoss(let epoch):
                 writeAll("kept epoch \(epoch): the lowest validation loss\n", to: STDERR_FILENO)

@@ -167,4 +167,28 @@ import SurgeSampling
         let result = OfflineTrainer(config: Self.config, options: options).train([Self.trace(ticks: 600, burstsUntil: 600)]) { _ in }
         #expect(result.choice == .lastEpoch(epoch: 2, reason: "no validation windows"))
     }
+
+    /// Each trace's validation part is counted on its own, so `train` can say which one the
+    /// ranking barely sees (the built-in recipe's flash-sale trace held 2 episodes there).
+    @Test func eachTracesValidationEpisodesAreCountedAndAThinOneIsNamed() {
+        var options = OfflineTrainer.Options()
+        options.epochs = 1
+        // Bursts every 50 ticks: 8 in the last 400 ticks of the first trace; the second
+        // trace's last 120 ticks hold its bursts from tick 480 on, so 1 (ticks 490-499).
+        let traces = [Self.trace(ticks: 2000, burstsUntil: 2000), Self.trace(ticks: 600, burstsUntil: 500)]
+        let result = OfflineTrainer(config: Self.config, options: options).train(traces) { _ in }
+        #expect(result.validationEpisodes == [8, 1])
+        let lines = result.validationLines(names: ["busy.csv", "calm.csv"])
+        #expect(lines == [
+            "overload episodes in the validation parts: 8 in busy.csv, 1 in calm.csv",
+            "note: the validation part of calm.csv holds only 1 overload episode: the epochs are ranked mostly on the other traces; a longer trace or a larger --validation gives it more",
+        ])
+
+        var alone = result
+        alone.validationEpisodes = [0]
+        #expect(alone.validationLines(names: ["quiet.csv"]).last
+            == "note: the validation part of quiet.csv holds no overload episodes: too few to rank the epochs on; a longer trace or a larger --validation gives it more")
+        alone.validationEpisodes = [nil]
+        #expect(alone.validationLines(names: ["short.csv"]).isEmpty, "no validation part, nothing to say")
+    }
 }

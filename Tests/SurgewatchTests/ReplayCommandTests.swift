@@ -187,6 +187,8 @@ import Testing
             #expect(err.contains("epochs ranked by validation episodes warned early minus false alarms; alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"),
                     "the ranking's band, 0.5 whatever the config's: \(err)")
             #expect(out.contains("model for 5 features, window 30, horizon 3"))
+            #expect(err.contains("overload episodes in the validation parts: ") && err.contains(" in \(Self.trace)"),
+                    "each trace's validation episodes named: \(err)")
             models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
         }
         #expect(models[0] == models[1], "same seed and trace: the same model file")
