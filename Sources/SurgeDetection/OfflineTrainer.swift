@@ -127,8 +127,9 @@ public struct OfflineTrainer {
             let counted = zip(names, validationEpisodes).compactMap { name, episodes in episodes.map { (name, $0) } }
             guard !counted.isEmpty else { return [] }
             var lines = ["overload episodes in the validation parts: " + counted.map { "\($0.1) in \($0.0)" }.joined(separator: ", ")]
+            let anyEnough = counted.contains { $0.1 >= Self.fewValidationEpisodes }
             for (name, episodes) in counted where episodes < Self.fewValidationEpisodes {
-                let whose = counted.count > 1 ? "the epochs are ranked mostly on the other traces" : "too few to rank the epochs on"
+                let whose = anyEnough ? "the epochs are ranked mostly on the other traces" : "too few to rank the epochs on"
                 lines.append("note: the validation part of \(name) holds \(episodes == 0 ? "no" : "only \(episodes)") overload episode\(episodes == 1 ? "" : "s"): \(whose); a longer trace or a larger --validation gives it more")
             }
             return lines

@@ -188,6 +188,9 @@ import SurgeSampling
         alone.validationEpisodes = [0]
         #expect(alone.validationLines(names: ["quiet.csv"]).last
             == "note: the validation part of quiet.csv holds no overload episodes: too few to rank the epochs on; a longer trace or a larger --validation gives it more")
+        alone.validationEpisodes = [2, 3]
+        #expect(alone.validationLines(names: ["a.csv", "b.csv"]).dropFirst().allSatisfy { $0.contains("too few to rank the epochs on") },
+                "when every part is thin, none is said to rest on the others")
         alone.validationEpisodes = [nil]
         #expect(alone.validationLines(names: ["short.csv"]).isEmpty, "no validation part, nothing to say")
     }
