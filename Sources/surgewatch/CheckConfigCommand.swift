@@ -13,11 +13,19 @@ struct CheckConfigCommand: ParsableCommand {
     @Argument(help: "The config file.")
     var path = ConfigLoader.defaultPath
 
+    @Option(help: "The state directory a relative model.path is read from (default: $STATE_DIRECTORY, else /var/lib/surgewatch), as `run` reads it.")
+    var stateDir: String?
+
     func run() throws {
         do {
             let config = try ConfigLoader.load(path: path)
+            let model = try chooseModel(config)
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
+            print("model: \(model.origin)")
+            if let configured = model.configuredPath, model.origin != configured {
+                writeAll("warning: \(path): model.path \(configured) cannot be read (absent or unreadable), so the daemon starts from \(model.origin)\n", to: STDERR_FILENO)
+            }
             let unread = config.netlinkMetricsLeftMissing
             if !unread.isEmpty {
                 writeAll("warning: \(path): \(unread.joined(separator: ", ")) will stay missing: read over netlink only when sampling.proc_root is /proc, not \(config.sampling.procRoot)\n", to: STDERR_FILENO)
@@ -32,6 +40,19 @@ struct CheckConfigCommand: ParsableCommand {
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)
+        }
+    }
+
+    /// Chooses the model as `run` will, so a model file that cannot serve is found here rather
+    /// than by a daemon that refuses to start (or a reload that keeps the old model).
+    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors) -> (origin: String, configuredPath: String?) {
+        let directory = StateDirectory.resolve(override: stateDir)
+        do {
+            let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: directory)
+            return (source.origin, config.model.path.map { StateDirectory.file($0, in: directory) })
+        } catch {
+            throw ConfigErrors([ConfigError(file: path, position: ConfigLoader.valuePosition(of: ["model", "path"], inFile: path),
+                                            key: "model.path", message: "\(error)")])
         }
     }
 }

@@ -180,6 +180,7 @@ import Testing
         let (okCode, okOut, _) = try DaemonProcess.run(["check-config", shipped])
         #expect(okCode == 0)
         #expect(okOut.contains("valid; 29 metrics"))
+        #expect(okOut.contains("model: the built-in default model"), "\(okOut)")
         #expect(okOut.contains("online learning holds about 5.9 MiB (labelled windows 2.4, training workspace 2.6, weights 0.4, alert record 0.5)"), "\(okOut)")
         // An 8-hour window at 10 s ticks: the rings and workspace of learning alone exceed the unit's memory cap.
         let long = try Scratch(config: "[window]\nticks = 2880\n")
@@ -201,5 +202,37 @@ import Testing
         #expect(badCode == 1)
         #expect(badOut.isEmpty)
         #expect(badErr == "\(scratch.config):2:10: model.hidden: 0 is out of range: expected 1 to 512\n")
+    }
+
+    /// `model.path` names a file the daemon must be able to serve from: check-config chooses the
+    /// model as `run` does, so a file that does not fit the config or is damaged fails here, at
+    /// its line and column, instead of at the next start; an absent one is a warning.
+    @Test func checkConfigFindsAModelFileThatCannotServe() throws {
+        let scratch = try Scratch(config: "")
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let saved = scratch.state + "/built-in.swm"   // the built-in model: 2 layers of 32
+        let (savedCode, _, savedErr) = try DaemonProcess.run(["replay", "--config", DaemonProcess.repository + "/config/surgewatch.toml",
+            "--no-learn", "--input", ReplayCommandTests.trace, "--output", scratch.directory + "/p.csv", "--save-model", saved])
+        #expect(savedCode == 0, "\(savedErr)")
+
+        try scratch.write(config: "[model]\npath = \"built-in.swm\"\n")
+        let (fitCode, fitOut, fitErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(fitCode == 0 && fitOut.contains("model: \(saved)\n") && fitErr.isEmpty, "\(fitOut)\(fitErr)")
+
+        try scratch.write(config: "[model]\nhidden = 16\npath = \"built-in.swm\"\n")
+        let (misfitCode, misfitOut, misfitErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(misfitCode == 1 && misfitOut.isEmpty, "no 'valid' line: \(misfitOut)")
+        #expect(misfitErr == "\(scratch.config):3:8: model.path: \(saved): this model does not fit the config: it has 2 layers of 32, the config asks for 2 of 16\n")
+
+        try "not a model".write(toFile: scratch.state + "/damaged.swm", atomically: true, encoding: .utf8)
+        try scratch.write(config: "[model]\npath = \"damaged.swm\"\n")
+        let (damagedCode, _, damagedErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(damagedCode == 1)
+        #expect(damagedErr.hasPrefix("\(scratch.config):2:8: model.path: \(scratch.state)/damaged.swm: "), "\(damagedErr)")
+
+        try scratch.write(config: "[model]\npath = \"absent.swm\"\n")
+        let (absentCode, absentOut, absentErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(absentCode == 0 && absentOut.contains("model: the built-in default model"), "\(absentOut)")
+        #expect(absentErr == "warning: \(scratch.config): model.path \(scratch.state)/absent.swm cannot be read (absent or unreadable), so the daemon starts from the built-in default model\n")
     }
 }
