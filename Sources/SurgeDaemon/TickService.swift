@@ -95,25 +95,27 @@ final class TickService: Service {
             }
             if let newConfig = mailbox.take() {
                 let changedSources = newConfig.sources != config.sources || newConfig.sampling.procRoot != config.sampling.procRoot
-                if changedSources {
-                    collector = SampleCollector(sources: SourceFactory.make(newConfig))
-                    readingStage = "reading " + collector.sourceList
-                }
+                // The new pipeline comes first: if its model cannot serve, the reload is ignored
+                // whole, sources included, since the running pipeline reads the old sources'
+                // columns (applying the sources alone stopped the daemon on its next tick).
+                let newCollector = changedSources ? SampleCollector(sources: SourceFactory.make(newConfig)) : collector
                 do {
                     let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
                     detection.saveState()
-                    detection = try DetectionStage(config: newConfig, schema: collector.schema, source: source, store: store, alerts: alerts,
+                    detection = try DetectionStage(config: newConfig, schema: newCollector.schema, source: source, store: store, alerts: alerts,
                                                    history: detection.pipeline.window,
                                                    openAlert: detection.pipeline.alerts.open,
                                                    reliability: detection.pipeline.reliability, logger: logger)
+                    collector = newCollector
+                    readingStage = "reading " + collector.sourceList
+                    if interval(of: newConfig) != schedule.interval {
+                        schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
+                    }
+                    config = newConfig
+                    logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(detection.pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
                 } catch {
-                    logger.error("the new configuration's model is unusable, predicting with the previous one: \(error)")
+                    logger.error("SIGHUP: the new configuration is ignored, its model cannot serve: \(error)")
                 }
-                if interval(of: newConfig) != schedule.interval {
-                    schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
-                }
-                config = newConfig
-                logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(detection.pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
             }
 
             tick += 1

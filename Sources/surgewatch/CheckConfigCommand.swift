@@ -44,7 +44,7 @@ struct CheckConfigCommand: ParsableCommand {
     }
 
     /// Chooses the model as `run` will, so a model file that cannot serve is found here rather
-    /// than by a daemon that refuses to start (or a reload that keeps the old model).
+    /// than by a daemon that refuses to start (or a reload that is ignored).
     private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors) -> (origin: String, configuredPath: String?) {
         let directory = StateDirectory.resolve(override: stateDir)
         do {

@@ -130,6 +130,31 @@ import Testing
         #expect(socket.messages[(reloading + 1)...].contains { $0.hasPrefix("READY=1") }, "READY=1 follows even a rejected reload")
     }
 
+    /// A reload whose model file cannot serve is ignored whole, as an invalid file is: its
+    /// sources are not applied either, since the running pipeline reads the old sources' columns
+    /// (a daemon that rebuilt the sources but kept the old pipeline stopped on its next tick).
+    @Test func sighupWithAnUnusableModelIsIgnoredWhole() throws {
+        let socket = try NotifySocket()
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--tick-output", "text"], environment: ["NOTIFY_SOCKET": socket.path])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 1 })
+        try "not a model".write(toFile: scratch.state + "/damaged.swm", atomically: true, encoding: .utf8)
+        // A probe adds two metrics, so the new sources' samples have other columns.
+        try scratch.write(config: Self.config(procRoot: Self.fixtures + "/t2", window: 5)
+            + "[model]\npath = \"damaged.swm\"\n[[sources.probe]]\nurl = \"http://127.0.0.1:9/health\"\ntimeout = \"200ms\"\n")
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor { $0.stderr.contains("SIGHUP: the new configuration is ignored") })
+        let linesAfter = daemon.stdoutLines.count
+        #expect(daemon.waitFor { $0.stdoutLines.count >= linesAfter + 2 }, "ticks go on: \(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(5)) == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("SIGHUP: the new configuration is ignored, its model cannot serve: \(scratch.state)/damaged.swm: "), "\(daemon.stderr)")
+        #expect(!daemon.stderr.contains("configuration reloaded"))
+        #expect(daemon.stdoutLines.allSatisfy { $0.contains("/30") && !$0.contains("probe_") }, "the old window and sources stay")
+        let reloading = try #require(socket.messages.firstIndex { $0.hasPrefix("RELOADING=1") })
+        #expect(socket.messages[(reloading + 1)...].contains { $0.hasPrefix("READY=1") }, "READY=1 follows the ignored reload")
+    }
+
     /// SIGTERM (or SIGINT, Ctrl-C in a terminal), then exit status 0 in under 2 s.
     func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess, signal: Int32 = SIGTERM) {
         let start = ContinuousClock.now
