@@ -36,6 +36,17 @@ final class TickService: Service {
         self.logger = logger
     }
 
+    /// Whether a reload must rebuild the sources: they, or where they read, changed.
+    static func sourcesChanged(from old: SurgeConfig, to new: SurgeConfig) -> Bool {
+        new.sources != old.sources || new.sampling.procRoot != old.sampling.procRoot || new.sampling.cgroupRoot != old.sampling.cgroupRoot
+    }
+
+    /// Keys a reload cannot apply: the database and the journal sink are opened once, at start.
+    static func keysForTheNextStart(from old: SurgeConfig, to new: SurgeConfig) -> [String] {
+        [(new.store.path != old.store.path, "store.path"), (new.journal.identifier != old.journal.identifier, "journal.identifier")]
+            .filter(\.0).map(\.1)
+    }
+
     func interval(of config: SurgeConfig) -> Duration {
         options.intervalOverride ?? config.sampling.interval
     }
@@ -94,7 +105,7 @@ final class TickService: Service {
                 break
             }
             if let newConfig = mailbox.take() {
-                let changedSources = newConfig.sources != config.sources || newConfig.sampling.procRoot != config.sampling.procRoot
+                let changedSources = Self.sourcesChanged(from: config, to: newConfig)
                 // The new pipeline comes first: if its model cannot serve, the reload is ignored
                 // whole, sources included, since the running pipeline reads the old sources'
                 // columns (applying the sources alone stopped the daemon on its next tick).
@@ -110,6 +121,10 @@ final class TickService: Service {
                     readingStage = "reading " + collector.sourceList
                     if interval(of: newConfig) != schedule.interval {
                         schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
+                    }
+                    let atNextStart = Self.keysForTheNextStart(from: config, to: newConfig)
+                    if !atNextStart.isEmpty {
+                        logger.warning("SIGHUP: \(atNextStart.joined(separator: " and ")) changed; that applies at the next start (systemctl restart surgewatch)")
                     }
                     config = newConfig
                     logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(detection.pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")

@@ -155,6 +155,27 @@ import Testing
         #expect(socket.messages[(reloading + 1)...].contains { $0.hasPrefix("READY=1") }, "READY=1 follows the ignored reload")
     }
 
+    /// A reload rebuilds the sources when only where they read changed (`cgroup_root`), and
+    /// says which keys it cannot apply until the next start instead of ignoring them silently.
+    @Test func sighupRebuildsSourcesForANewCgroupRootAndNamesKeysForTheNextStart() throws {
+        func config(cgroupRoot: String, identifier: String) -> String {
+            "[sampling]\ninterval = \"1s\"\nproc_root = \"\(Self.fixtures)/t2\"\ncgroup_root = \"\(cgroupRoot)\"\n"
+                + "[[sources.cgroup]]\nunit = \"shop.service\"\n[journal]\nidentifier = \"\(identifier)\"\n"
+        }
+        let scratch = try Scratch(config: "")
+        try scratch.write(config: config(cgroupRoot: scratch.directory + "/cg-a", identifier: "surgewatch"))
+        let daemon = try run(scratch, ["--tick-output", "none"])
+        #expect(daemon.waitFor { $0.stderr.contains("sampling ") }, "\(daemon.stderr)")
+        try scratch.write(config: config(cgroupRoot: scratch.directory + "/cg-b", identifier: "shop-watch"))
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor { $0.stderr.contains("configuration reloaded") }, "\(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(5)) == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("SIGHUP: journal.identifier changed; that applies at the next start (systemctl restart surgewatch)"), "\(daemon.stderr)")
+        let reloaded = try #require(daemon.stderr.split(separator: "\n").first { $0.contains("configuration reloaded") })
+        #expect(reloaded.hasSuffix(", sources rebuilt"), "a new cgroup_root alone rebuilds the sources: \(reloaded)")
+    }
+
     /// SIGTERM (or SIGINT, Ctrl-C in a terminal), then exit status 0 in under 2 s.
     func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess, signal: Int32 = SIGTERM) {
         let start = ContinuousClock.now
