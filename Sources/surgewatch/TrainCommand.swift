@@ -81,6 +81,15 @@ struct TrainCommand: ParsableCommand {
                 writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
             }
             writeAll("\(result.trainingWindows) training windows per epoch, \(result.overloadWindows) of them overload\n", to: STDERR_FILENO)
+            guard result.trainingWindows > 0 else {
+                // An untrained model written with exit 0 would pass for a trained one.
+                let needed = loaded.window.ticks + loaded.model.horizonTicks
+                let longest = traces.map { Int(Double($0.count) * (1 - validation)) }.max() ?? 0
+                throw ToolFailure("no window to learn from, nothing written: a trace's training part (its first \(Int(((1 - validation) * 100).rounded())) %) needs at least window.ticks + model.horizon_ticks = \(needed) ticks with the features present; the longest here has \(longest)")
+            }
+            if result.overloadWindows == 0 {
+                writeAll("warning: no training window is overload (the [overload] rule never held within the horizon): the model learns only what normal looks like, and will not warn until online learning has seen overload\n", to: STDERR_FILENO)
+            }
             for line in result.validationLines(names: input) { writeAll(line + "\n", to: STDERR_FILENO) }
             switch result.choice {
             case .lowestValidationLoss(let epoch):

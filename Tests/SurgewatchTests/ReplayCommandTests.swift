@@ -195,6 +195,27 @@ import Testing
         #expect(models[0] != models[2], "another seed: another initialisation")
     }
 
+    /// A trace too short for one window gives nothing to learn: `train` says why and writes no
+    /// file, rather than an untrained model that would pass for a trained one. One tick more
+    /// (window 30 + horizon 3 in the first 80 %) gives a window, and a warning that none is overload.
+    @Test func trainRefusesTracesTooShortForAWindow() throws {
+        let lines = try String(contentsOfFile: Self.trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        for (rows, trained) in [(41, false), (42, true)] {
+            let short = directory + "/short\(rows).csv", model = directory + "/short\(rows).swm"
+            try (lines.prefix(rows + 1).joined(separator: "\n") + "\n").write(toFile: short, atomically: true, encoding: .utf8)
+            let (code, _, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", short, "--output", model, "--epochs", "1"])
+            #expect(FileManager.default.fileExists(atPath: model) == trained, "\(rows) rows: \(err)")
+            if trained {
+                #expect(code == 0, "\(err)")
+                #expect(err.contains("1 training windows per epoch, 0 of them overload"), "\(err)")
+                #expect(err.contains("warning: no training window is overload"), "\(err)")
+            } else {
+                #expect(code == 1)
+                #expect(err.contains("no window to learn from, nothing written: a trace's training part (its first 80 %) needs at least window.ticks + model.horizon_ticks = 33 ticks with the features present; the longest here has 32"), "\(err)")
+            }
+        }
+    }
+
     @Test func badTracesAreNamedWithLineAndColumn() throws {
         let bad = directory + "/bad.csv"
         var lines = try String(contentsOfFile: Self.trace, encoding: .utf8).split(separator: "\n").map(String.init)
