@@ -153,6 +153,11 @@ public struct OfflineTrainer {
         self.options = options
     }
 
+    /// How many of `trace`'s first ticks train; the rest validate.
+    public func trainingTicks(of trace: Trace) -> Int {
+        Int(Double(trace.count) * (1 - options.validationFraction))
+    }
+
     /// The labelled windows of `trace` under `scaler`, as the daemon would have formed them.
     public func windows(of trace: Trace, scaler: FeatureScaler) -> Dataset {
         let T = config.window.ticks, F = config.model.features.count
@@ -213,7 +218,7 @@ public struct OfflineTrainer {
     /// `options.selection` when the validation windows hold both classes, else the last one.
     public func train(_ traces: [Trace], progress: (EpochReport) -> Void) -> Result {
         let parts = traces.map { trace -> (training: Trace, validation: Trace) in
-            let split = Int(Double(trace.count) * (1 - options.validationFraction))
+            let split = trainingTicks(of: trace)
             return (trace.slice(0..<split), trace.slice(split..<trace.count))
         }
         let scaler = FeatureScaler.fit(names: config.model.features, columns: config.model.features.map { name in

@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
             guard result.trainingWindows > 0 else {
                 // An untrained model written with exit 0 would pass for a trained one.
                 let needed = loaded.window.ticks + loaded.model.horizonTicks
-                let longest = traces.map { Int(Double($0.count) * (1 - validation)) }.max() ?? 0
+                let longest = traces.map(trainer.trainingTicks).max() ?? 0
                 throw ToolFailure("no window to learn from, nothing written: a trace's training part (its first \(Int(((1 - validation) * 100).rounded())) %) needs at least window.ticks + model.horizon_ticks = \(needed) ticks with the features present; the longest here has \(longest)")
             }
             if result.overloadWindows == 0 {
