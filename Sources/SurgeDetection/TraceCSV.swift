@@ -71,7 +71,8 @@ public enum TraceCSV {
         text.append(0)  // strtod stops at the NUL after the last cell
         return try text.withUnsafeBufferPointer { buffer throws(TraceError) -> Trace in
             let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var lineStart = 0, lineNumber = 0
+            // A spreadsheet's "CSV UTF-8" starts with a byte order mark; it is not part of the header.
+            var lineStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0, lineNumber = 0
             var trace: Trace?
             var row: [Double] = []
             var previous = -Double.infinity
@@ -84,7 +85,7 @@ public enum TraceCSV {
                 defer { lineStart = lineEnd + 1 }
                 if contentEnd == lineStart { continue }  // blank line
                 guard let schema = trace?.schema else {
-                    trace = Trace(schema: try header(bytes[lineStart..<contentEnd], path: path))
+                    trace = Trace(schema: try header(bytes[lineStart..<contentEnd], path: path, line: lineNumber))
                     row = [Double](repeating: .nan, count: trace!.schema.count)
                     continue
                 }
@@ -92,6 +93,10 @@ public enum TraceCSV {
                 while cellStart <= contentEnd {
                     var cellEnd = cellStart
                     while cellEnd < contentEnd && bytes[cellEnd] != UInt8(ascii: ",") { cellEnd += 1 }
+                    let next = cellEnd + 1
+                    // Spaces around a cell ("1, 2" as people type it) are not part of its value.
+                    while cellStart < cellEnd && isBlank(bytes[cellStart]) { cellStart += 1 }
+                    while cellEnd > cellStart && isBlank(bytes[cellEnd - 1]) { cellEnd -= 1 }
                     let name = column < 0 ? "timestamp" : (column < schema.count ? schema.names[column] : "")
                     guard column < schema.count else {
                         throw TraceError(path: path, line: lineNumber, message: "more cells than the header's \(schema.count + 1) columns")
@@ -112,7 +117,7 @@ public enum TraceCSV {
                         row[column] = number
                     }
                     column += 1
-                    cellStart = cellEnd + 1
+                    cellStart = next
                 }
                 guard column == schema.count else {
                     throw TraceError(path: path, line: lineNumber, message: "\(column + 1) cells where the header has \(schema.count + 1)")
@@ -124,16 +129,18 @@ public enum TraceCSV {
         }
     }
 
-    private static func header(_ line: ArraySlice<UInt8>, path: String) throws(TraceError) -> MetricSchema {
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+
+    private static func header(_ line: ArraySlice<UInt8>, path: String, line number: Int) throws(TraceError) -> MetricSchema {
         let names = String(decoding: line, as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: " \t\"") }
         guard names.first == "timestamp" else {
-            throw TraceError(path: path, line: 1, message: "the first column must be 'timestamp', got '\(names.first ?? "")'")
+            throw TraceError(path: path, line: number, message: "the first column must be 'timestamp', got '\(names.first ?? "")'")
         }
         var seen = Set<String>()
         for name in names.dropFirst() {
-            guard !name.isEmpty else { throw TraceError(path: path, line: 1, message: "a column has no name") }
-            guard seen.insert(name).inserted else { throw TraceError(path: path, line: 1, message: "column '\(name)' appears twice") }
+            guard !name.isEmpty else { throw TraceError(path: path, line: number, message: "a column has no name") }
+            guard seen.insert(name).inserted else { throw TraceError(path: path, line: number, message: "column '\(name)' appears twice") }
         }
         return MetricSchema(Array(names.dropFirst()))
     }

@@ -47,10 +47,14 @@ struct ReplayCommand: ParsableCommand {
         try reportingFailures {
             guard threads == 1 || threads == 2 else { throw ToolFailure("--threads must be 1 or 2, not \(threads)") }
             let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
+            // An empty trace (an export of an empty database, a cut gone wrong) would "score" 0
+            // episodes and choose baselines on nothing; say so instead.
+            guard trace.count > 0 else { throw ToolFailure("\(input): no rows after the header, nothing to replay") }
             var settingsConfig = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
             if noLearn { settingsConfig.learning.online = false }
             let tuning = try baselinesFrom.map { path in
                 let earlier = try TraceCSV.parse(FileAccess.read(path), path: path)
+                guard earlier.count > 0 else { throw ToolFailure("\(path): no rows after the header, no baseline setting to choose") }
                 let rule = settingsConfig.overload
                 if let absent = (rule.any + rule.all).map(\.metric).first(where: { earlier.schema.index(of: $0) == nil }) {
                     throw ToolFailure("\(path): no column '\(absent)', which the [overload] rule reads")

@@ -233,5 +233,18 @@ import Testing
         let (missing, _, missingErr) = try DaemonProcess.run(["replay", "--config", Self.config, "--input", narrow, "--output", directory + "/y.csv"])
         #expect(missing == 1)
         #expect(missingErr.contains("the trace \(narrow) has no column 'load1'"), "\(missingErr)")
+
+        // A header alone scored "0 episodes" with baselines chosen on nothing, and exited 0.
+        let headerOnly = directory + "/header-only.csv"
+        try (lines[0] + "\n").write(toFile: headerOnly, atomically: true, encoding: .utf8)
+        let (empty, _, emptyErr) = try DaemonProcess.run(["replay", "--config", Self.config, "--input", headerOnly, "--output", directory + "/z.csv"])
+        #expect(empty == 1)
+        #expect(emptyErr.contains("\(headerOnly): no rows after the header, nothing to replay"), "\(emptyErr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/z.csv"), "nothing written for an empty trace")
+        let (emptyEarlier, _, emptyEarlierErr) = try DaemonProcess.run(["replay", "--config", Self.config, "--input", Self.trace,
+                                                                        "--baselines-from", headerOnly, "--output", directory + "/w.csv"])
+        #expect(emptyEarlier == 1)
+        #expect(emptyEarlierErr.contains("\(headerOnly): no rows after the header, no baseline setting to choose"), "\(emptyEarlierErr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/w.csv"))
     }
 }
