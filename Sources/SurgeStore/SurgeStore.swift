@@ -7,7 +7,8 @@ import SurgeSampling
 /// A tick stages its rows and `commit()` writes them in one transaction. A commit that fails
 /// (disk full, a lock held too long) keeps the staged rows and the next commit tries again, so
 /// nothing committed is ever lost and a passing fault loses nothing either; past
-/// `maxPendingTicks` the oldest staged samples are dropped and counted.
+/// `maxPendingTicks` the oldest staged samples and predictions are dropped and counted (alert
+/// events are few and always kept).
 public final class SurgeStore: Sendable {
     public let path: String
     public let maxPendingTicks: Int
@@ -22,6 +23,7 @@ public final class SurgeStore: Sendable {
         var pendingPredictions: [PredictionRecord] = []
         var pendingEvents: [AlertEvent] = []
         var droppedSamples = 0
+        var droppedPredictions = 0
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
@@ -55,7 +57,14 @@ public final class SurgeStore: Sendable {
     }
 
     public func stage(_ prediction: PredictionRecord) {
-        state.withLock { $0.pendingPredictions.append(prediction) }
+        state.withLock { state in
+            state.pendingPredictions.append(prediction)
+            // Bounded like the samples: a disk full for days must not grow the daemon without end.
+            if state.pendingPredictions.count > maxPendingTicks {
+                state.pendingPredictions.removeFirst(state.pendingPredictions.count - maxPendingTicks)
+                state.droppedPredictions += 1
+            }
+        }
     }
 
     public func stage(_ event: AlertEvent) {
@@ -64,6 +73,8 @@ public final class SurgeStore: Sendable {
 
     /// Samples dropped because commits kept failing for longer than `maxPendingTicks` ticks.
     public var droppedSamples: Int { state.withLock { $0.droppedSamples } }
+    /// Predictions dropped for the same reason.
+    public var droppedPredictions: Int { state.withLock { $0.droppedPredictions } }
     public var pendingCount: Int { state.withLock { $0.pendingSamples.count + $0.pendingPredictions.count + $0.pendingEvents.count } }
 
     // MARK: commit
@@ -73,28 +84,43 @@ public final class SurgeStore: Sendable {
         try state.withLock { state in
             guard !state.pendingSamples.isEmpty || !state.pendingPredictions.isEmpty || !state.pendingEvents.isEmpty else { return }
             let database = state.database
-            try database.transaction {
-                for sample in state.pendingSamples {
-                    try Self.insert(sample, &state)
+            do {
+                try Self.write(&state)
+            } catch {
+                // The rollback also took back any column the transaction added: forget what it
+                // added, or the next commit would insert into a column that is not there.
+                state.insertSample = nil
+                if let columns = try? database.rows("PRAGMA table_info(samples)").compactMap({ $0[1].text }) {
+                    state.sampleColumns = Set(columns)
                 }
-                if !state.pendingPredictions.isEmpty {
-                    let insert = try state.insertPrediction
-                        ?? database.prepare("INSERT INTO predictions (ts, tick, probability, state, label) VALUES (?1, ?2, ?3, ?4, ?5)")
-                    state.insertPrediction = insert
-                    for prediction in state.pendingPredictions {
-                        try insert.bind([.real(prediction.timestamp), .integer(Int64(prediction.tick)),
-                                         prediction.probability.map(SQLiteValue.real) ?? .null, .text(prediction.state),
-                                         prediction.label.map { .integer($0 ? 1 : 0) } ?? .null])
-                        while try insert.step() {}
-                    }
-                }
-                for event in state.pendingEvents {
-                    try Self.apply(event, database)
-                }
+                throw error
             }
             state.pendingSamples.removeAll(keepingCapacity: true)
             state.pendingPredictions.removeAll(keepingCapacity: true)
             state.pendingEvents.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private static func write(_ state: inout State) throws {
+        let database = state.database
+        try database.transaction {
+            for sample in state.pendingSamples {
+                try Self.insert(sample, &state)
+            }
+            if !state.pendingPredictions.isEmpty {
+                let insert = try state.insertPrediction
+                    ?? database.prepare("INSERT INTO predictions (ts, tick, probability, state, label) VALUES (?1, ?2, ?3, ?4, ?5)")
+                state.insertPrediction = insert
+                for prediction in state.pendingPredictions {
+                    try insert.bind([.real(prediction.timestamp), .integer(Int64(prediction.tick)),
+                                     prediction.probability.map(SQLiteValue.real) ?? .null, .text(prediction.state),
+                                     prediction.label.map { .integer($0 ? 1 : 0) } ?? .null])
+                    while try insert.step() {}
+                }
+            }
+            for event in state.pendingEvents {
+                try Self.apply(event, database)
+            }
         }
     }
 

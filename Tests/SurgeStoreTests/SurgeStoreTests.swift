@@ -146,13 +146,47 @@ import SurgeSampling
         #expect(store.pendingCount == 0)
     }
 
-    @Test func stagedSamplesAreBoundedWhileCommitsFail() throws {
+    @Test func stagedSamplesAndPredictionsAreBoundedWhileCommitsFail() throws {
         let store = try SurgeStore(path: path, maxPendingTicks: 5)
-        for tick in 1...8 { store.stage(sample(tick, at: Double(tick), [0, 0, 0])) }
-        #expect(store.pendingCount == 5)
-        #expect(store.droppedSamples == 3)
+        for tick in 1...8 {
+            store.stage(sample(tick, at: Double(tick), [0, 0, 0]))
+            store.stage(PredictionRecord(timestamp: Double(tick), tick: tick, probability: 0.1, state: "normal", label: false))
+        }
+        try SQLiteAlertSink(store: store).deliver(fired("kept", at: 1))
+        #expect(store.pendingCount == 5 + 5 + 1, "alert events are never dropped")
+        #expect(store.droppedSamples == 3 && store.droppedPredictions == 3)
         try store.commit()
         #expect(try store.rows("SELECT min(tick), max(tick) FROM samples") == [[.integer(4), .integer(8)]])
+        #expect(try store.rows("SELECT min(tick), max(tick) FROM predictions") == [[.integer(4), .integer(8)]])
+        #expect(try count(store, "alerts") == 1)
+    }
+
+    /// SQLite's own page limit gives a real SQLITE_FULL, as a full disk does. The failing
+    /// transaction also added a column for a new metric (a source a reload added); its rollback
+    /// took the column back, and the next commit must add it again, not insert into nothing.
+    @Test func aFullDatabaseKeepsItsRowsAndTheirNewColumnUntilThereIsRoom() throws {
+        let store = try SurgeStore(path: path)
+        store.stage(sample(1, at: 1, [0.1, 1, 1]))
+        try store.commit()
+        let pages = try #require(try store.rows("PRAGMA page_count").first?.first?.integer)
+        _ = try store.rows("PRAGMA max_page_count = \(pages)")
+        let wider = MetricSchema(["cpu_busy", "load1", "tcp_established", "http_p99_ms"])
+        for tick in 2...400 {
+            store.stage(Sample(timestamp: Double(tick), tick: tick, schema: wider, values: [0.2, 1, 1, 250]))
+        }
+        do {
+            try store.commit()
+            Issue.record("399 rows fit in a database that may not grow")
+        } catch let error as SQLiteError {
+            #expect(error.isFull, "\(error)")
+        }
+        #expect(store.pendingCount == 399)
+        #expect(try store.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }.contains("http_p99_ms") == false)
+        _ = try store.rows("PRAGMA max_page_count = 1000000")
+        try store.commit()
+        #expect(try count(store, "samples") == 400)
+        #expect(try store.rows("SELECT count(http_p99_ms), max(tick) FROM samples") == [[.integer(399), .integer(400)]])
+        #expect(store.pendingCount == 0 && store.droppedSamples == 0)
     }
 
     @Test func retentionPrunesInSmallBatches() throws {
