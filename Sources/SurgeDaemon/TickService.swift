@@ -90,6 +90,7 @@ final class TickService: Service {
         }
         defer { detection.saveState() }
         var problems = ProblemLog()
+        var droppedSamplesSeen = 0
         let clock = ContinuousClock()
         let start = clock.now
         var schedule = TickSchedule(anchor: start, interval: interval(of: config))
@@ -118,6 +119,8 @@ final class TickService: Service {
                                                    openAlert: detection.pipeline.alerts.open,
                                                    reliability: detection.pipeline.reliability, logger: logger)
                     collector = newCollector
+                    // A source the reload removed has not recovered; its outage is not reported.
+                    problems.forget(sourcesOtherThan: Set(collector.sources.map(\.id) + ["database"]))
                     readingStage = "reading " + collector.sourceList
                     if interval(of: newConfig) != schedule.interval {
                         schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
@@ -161,6 +164,13 @@ final class TickService: Service {
             } catch {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
                                 source: "database", atSeconds: monotonic, logger: logger)
+            }
+            problems.endTick(atSeconds: monotonic, logger: logger) { source in
+                guard source == "database" else { return nil }
+                let dropped = store.droppedSamples - droppedSamplesSeen
+                droppedSamplesSeen = store.droppedSamples
+                return dropped == 0 ? "every tick kept meanwhile is stored"
+                    : "the oldest \(dropped) ticks were dropped (at most \(store.maxPendingTicks) wait), the rest are stored"
             }
 
             let status = "tick \(tick) · \(prediction) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"

@@ -117,3 +117,17 @@ final class Scratch {
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 }
+
+/// A private mount namespace (root and unshare): where tests mount what they need, a private
+/// journald's sockets or a small tmpfs, without touching the machine's own mounts.
+enum MountNamespace {
+    static let available: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["--mount", "true"]
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }()
+}

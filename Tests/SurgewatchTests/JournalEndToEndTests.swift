@@ -140,16 +140,7 @@ struct JournalEndToEndTests {
 enum PrivateJournal {
     static let script = DaemonProcess.repository + "/scripts/with-private-journald"
 
-    static let available: Bool = {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"),
-              FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald") else { return false }
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        probe.arguments = ["--mount", "true"]
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
+    static let available = MountNamespace.available && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald")
 
     struct Run {
         var status: Int32

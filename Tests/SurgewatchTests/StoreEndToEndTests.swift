@@ -140,6 +140,36 @@ import SurgeJournal
         #expect(stored[1].integer == count, "no gaps: rows are ticks 1...\(count)")
     }
 
+    /// A real full disk: the state directory on a 4 MiB tmpfs that fills after tick 10 and is
+    /// freed 2 s later (the fixture script, in a private mount namespace). The daemon keeps
+    /// ticking, says once that the database failed and once that it works again, and every
+    /// tick of the outage reaches the database afterwards.
+    @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
+    func aDiskThatFillsAndIsFreedLosesNoTick() throws {
+        let scratch = try Scratch(config: Self.config)
+        let out = scratch.directory + "/out", ticks = 60
+        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/run-on-a-disk-that-fills"
+        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script,
+                                                                DaemonProcess.binary, scratch.config, scratch.state, out, "\(ticks)"])
+        #expect(status == 0, "\(output)")
+        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
+        let fill = (try? String(contentsOfFile: out + "/fill", encoding: .utf8)) ?? ""
+        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.filter { $0.contains("source database failed") && $0.contains("database or disk is full") }.count == 1,
+                "one warning for the whole outage (\(fill)): \(stderr)")
+        let recovered = lines.filter { $0.contains("source database works again after failing in ") }
+        #expect(recovered.count == 1 && recovered.first?.hasSuffix("; every tick kept meanwhile is stored") == true, "\(stderr)")
+        #expect(!fill.contains("freed at \(ticks) ticks"), "the daemon finished before the disk was freed: \(fill)")
+
+        let database = try SQLiteDatabase(path: out + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("PRAGMA integrity_check") == [[.text("ok")]])
+        for table in ["samples", "predictions"] {
+            #expect(try database.rows("SELECT count(*), min(tick), max(tick) FROM \(table)")
+                    == [[.integer(Int64(ticks)), .integer(1), .integer(Int64(ticks))]], "\(table)")
+        }
+    }
+
     @Test func catalogCompilesAndNamesEveryMessageID() throws {
         let root = NSTemporaryDirectory() + "surgewatch-catalog-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
