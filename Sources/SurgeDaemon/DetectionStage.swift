@@ -30,8 +30,10 @@ final class DetectionStage {
     private var servingAtCheckpoint: WeightsReferee.Choice?
     /// What the referee's record is kept under (`refereeContext`), when there is a referee.
     private let refereeContext: String?
-    /// The referee's observed ticks when its record was last saved.
+    /// The referee's observed ticks when its record was last saved, and when a save was last
+    /// tried: a save that failed (disk full) is tried again a check period later, not each tick.
     private var observedAtRecordSave = 0
+    private var observedAtRecordTry = 0
     /// Set when a step first fell due while another ran: how many steps had finished then. The
     /// notice waits for that slow step to finish, so that it can say what the step cost.
     private var learningBehindAfterSteps: Int?
@@ -156,7 +158,7 @@ final class DetectionStage {
         }
         // abs: a wall clock stepped back must not stop the checkpoints until it catches up.
         if let lastCheckpoint, abs(sample.timestamp - lastCheckpoint) >= Self.checkpointEvery { checkpoint() }
-        if let referee = pipeline.referee, referee.observed - observedAtRecordSave >= referee.policy.checkEvery { saveRefereeRecord() }
+        if let referee = pipeline.referee, referee.observed - observedAtRecordTry >= referee.policy.checkEvery { saveRefereeRecord() }
         return result
     }
 
@@ -181,7 +183,10 @@ final class DetectionStage {
             lastCheckpoint = now
             logger.info("checkpoint saved after \(learner.steps) learning steps")
         } catch {
-            logger.error("checkpoint not saved: \(error)")
+            // Tried again at the next interval: each tick of a full disk would otherwise encode
+            // the weights and log this again.
+            lastCheckpoint = now
+            logger.error("checkpoint not saved, next try in \(DurationText.format(.seconds(Self.checkpointEvery))) or at shutdown: \(error)")
         }
     }
 
@@ -199,12 +204,13 @@ final class DetectionStage {
     /// Saves the referee's record when it holds ticks not yet saved.
     func saveRefereeRecord() {
         guard let referee = pipeline.referee, let refereeContext, referee.observed > observedAtRecordSave else { return }
+        observedAtRecordTry = referee.observed
         do {
             try store.saveRefereeRecord(referee.encodedRecord(), ticks: referee.recordCount, context: refereeContext,
                                         at: clock.unixSeconds(clock.now))
             observedAtRecordSave = referee.observed
         } catch {
-            logger.error("the referee's record was not saved: \(error)")
+            logger.error("the referee's record was not saved, next try in \(referee.policy.checkEvery) ticks or at shutdown: \(error)")
         }
     }
 

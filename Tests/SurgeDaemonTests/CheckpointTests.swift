@@ -170,6 +170,45 @@ import Testing
         _ = fourth.ingest(Sample(timestamp: 9000, tick: 1, schema: schema, values: [0, 0]))
     }
 
+    /// Writes that fail for long (a full disk; here SQLite refusing every write on the store's
+    /// connection) are tried again at the next interval, not at every tick, and succeed after.
+    @Test func failedSavesAreTriedAgainAtTheirIntervalNotEveryTick() throws {
+        let (store, handler, logger) = try openStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trained = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
+        var learnSoon = config
+        learnSoon.learning.minimumWindowsPerClass = 8
+        let stage = try DetectionStage(config: learnSoon, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        func run(_ ticks: ClosedRange<Int>) {
+            for tick in ticks {
+                _ = stage.ingest(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema,
+                                        values: [Double(tick % 20) / 10, (17..<20).contains(tick % 20) ? 1 : 0]))
+                stage.pipeline.learner?.finishRunningStep()
+            }
+        }
+        func logged(_ text: String) -> Int { handler.entries.filter { $0.message.description.contains(text) }.count }
+        func count(_ table: String) throws -> Int64? { try store.rows("SELECT count(*) FROM \(table)").first?.first?.integer }
+        run(1...400)
+        let checkpoints = try #require(try count("checkpoints"))
+        let records = try count("referee_record")
+        #expect(checkpoints > 5 && records == 1)
+
+        _ = try store.rows("PRAGMA query_only = 1")
+        run(401...1000)  // 6,000 s: 20 checkpoint intervals; the referee saved at 360, tries at 720
+        let failedCheckpoints = logged("checkpoint not saved, next try in 5m or at shutdown: ")
+        #expect((19...21).contains(failedCheckpoints), "one try per 5 minutes, not one per tick: \(failedCheckpoints)")
+        #expect(logged("the referee's record was not saved, next try in 360 ticks or at shutdown: ") == 1)
+        #expect(try count("checkpoints") == checkpoints)
+
+        _ = try store.rows("PRAGMA query_only = 0")
+        run(1001...1040)
+        let after = try #require(try count("checkpoints"))
+        #expect(after > checkpoints, "saved at the next interval once writes work")
+        stage.saveState()
+        #expect(try store.rows("SELECT ticks FROM referee_record") == [[.integer(1040)]], "the record's unsaved ticks are kept at shutdown")
+    }
+
     @Test func aReloadKeepsTheOpenAlertSoItsResolvedEventComes() throws {
         let (store, _, logger) = try openStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
