@@ -32,8 +32,9 @@ import Testing
                                              state: overload ? "breached" : "normal", label: u > 0.01 && u < 0.02 ? nil : overload))
                 time += 10
             }
+            try store.commit()  // at most 1,000 ticks wait for a commit
         }
-        try store.commit()
+        #expect(store.droppedPredictions == 0)
 
         var config = CheckpointTests().config  // a small model over x, rule y > 0.5
         config.model.horizonTicks = 2
