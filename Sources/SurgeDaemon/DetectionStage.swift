@@ -38,6 +38,8 @@ final class DetectionStage {
     /// notice waits for that slow step to finish, so that it can say what the step cost.
     private var learningBehindAfterSteps: Int?
     private var reportedLearningBehind = false
+    /// Every feature missing past the carry-forward last tick (said once each way).
+    var blind = false
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
          history: SampleWindow?, openAlert: AlertStateMachine<TraceClock>.OpenAlert? = nil,
@@ -136,6 +138,14 @@ final class DetectionStage {
         store.stage(PredictionRecord(timestamp: sample.timestamp, tick: sample.tick, probability: result.probability,
                                      state: result.state, label: result.label))
         if let change = result.servingChange { logger.notice("\(Self.describe(change))") }
+        if result.blind != blind {
+            blind = result.blind
+            if blind {
+                logger.warning("no prediction: every model feature (\(config.model.features.joined(separator: ", "))) has been missing for more than \(ModelInputWindow.defaultCarryTicks) ticks; no predicted alert fires until one comes back")
+            } else {
+                logger.notice("predicting again: a model feature is back")
+            }
+        }
         switch result.learning {
         case .rolledBack(let live, let good)?:
             logger.warning("online learning rolled back: loss on held-out windows \(live) against \(good) for the last good weights")

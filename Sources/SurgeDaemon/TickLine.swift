@@ -10,7 +10,8 @@ public enum TickOutput: String, Sendable, CaseIterable {
 }
 
 public enum TickLine {
-    /// `prediction`: "p(overload) 0.03 · normal", or "warming up" before the window is full.
+    /// `prediction`: "p(overload) 0.03 · normal", "warming up" before the window is full, or
+    /// "no prediction: every feature missing · no_data".
     public static func text(_ sample: Sample, features: [String], outcome: TickOutcome, prediction: String) -> String {
         var line = "\(rfc3339(sample.timestamp)) tick \(sample.tick) ·"
         for feature in features {

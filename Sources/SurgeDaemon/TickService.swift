@@ -114,10 +114,12 @@ final class TickService: Service {
                 do {
                     let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
                     detection.saveState()
-                    detection = try DetectionStage(config: newConfig, schema: newCollector.schema, source: source, store: store, alerts: alerts,
-                                                   history: detection.pipeline.window,
-                                                   openAlert: detection.pipeline.alerts.open,
-                                                   reliability: detection.pipeline.reliability, logger: logger)
+                    let reloaded = try DetectionStage(config: newConfig, schema: newCollector.schema, source: source, store: store, alerts: alerts,
+                                                      history: detection.pipeline.window,
+                                                      openAlert: detection.pipeline.alerts.open,
+                                                      reliability: detection.pipeline.reliability, logger: logger)
+                    reloaded.blind = detection.blind  // "no prediction" and "predicting again" are said once each, reloads or not
+                    detection = reloaded
                     collector = newCollector
                     // A source the reload removed has not recovered; its outage is not reported.
                     problems.forget(sourcesOtherThan: Set(collector.sources.map(\.id) + ["database"]))
@@ -146,7 +148,8 @@ final class TickService: Service {
             progress.enter(tick: tick, stage: "the detection pipeline")
             let result = detection.ingest(collected.sample)
             let outcome = result.outcome
-            let prediction = result.probability.map { "p(overload) \(NumberText.short($0)) · \(result.state)" } ?? "warming up"
+            let prediction = result.probability.map { "p(overload) \(NumberText.short($0)) · \(result.state)" }
+                ?? (result.blind ? "no prediction: every feature missing · \(result.state)" : "warming up")
             emit(collected.sample, outcome, features: config.model.features, prediction: prediction)
 
             progress.enter(tick: tick, stage: "writing the database")

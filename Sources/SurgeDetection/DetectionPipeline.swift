@@ -93,8 +93,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         public var servingChange: WeightsReferee.Verdict?
         /// An alert is open after this tick.
         public var alerting: Bool
-        /// normal | warming_up | predicted | breached (the `predictions.state` column).
+        /// normal | warming_up | no_data | predicted | breached (the `predictions.state` column).
         public var state: String
+        /// Every feature has been missing for longer than the carry-forward: no p this tick.
+        public var blind: Bool
         public var events: [AlertEvent]
         public var learning: OnlineLearner.Event?
         public var fill: ModelInputWindow.RowFill
@@ -192,10 +194,14 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let missing = predictor.missing
         let collected = learner?.collect()
         let trusted = !settings.untrained || (learner?.steps ?? 0) >= settings.learning.guardEvery
+        // Every feature unknown for longer than the carry-forward: the newest row is all
+        // training means, and a p from it would call a host nobody sees "normal". No p then,
+        // so no predicted alert fires and none resolves on the model's word.
+        let blind = fill == .imputed(features: settings.features.count)
         // With a referee both weights predict, so that it can score both; the serving ones' p
         // is the tick's.
-        let both = referee.map { _ in predictBoth() }
-        let probability = both.map { referee?.serving == .learned ? $0.learned : $0.trained }
+        let both = referee.map { _ in blind ? (trained: nil, learned: nil) : predictBoth() }
+        let probability = blind ? nil : both.map { referee?.serving == .learned ? $0.learned : $0.trained }
             ?? (trusted ? predicted ?? predictor.predict(model) : nil)
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
@@ -219,9 +225,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         switch alerts.open?.kind {
         case .breached?: state = "breached"
         case .predicted?: state = "predicted"
-        case nil: state = inputs.isFull ? "normal" : "warming_up"
+        case nil: state = !inputs.isFull ? "warming_up" : blind ? "no_data" : "normal"
         }
-        return TickResult(probability: probability, label: label, servingChange: servingChange, alerting: alerts.open != nil, state: state, events: events,
+        return TickResult(probability: probability, label: label, servingChange: servingChange, alerting: alerts.open != nil, state: state,
+                          blind: blind, events: events,
                           learning: learning, fill: fill, degraded: degraded,
                           outcome: TickOutcome(windowFill: window.count, windowTicks: window.capacity, missingFeatures: missing))
     }

@@ -21,7 +21,7 @@ public enum StoreSchema {
                 ts REAL NOT NULL,
                 tick INTEGER NOT NULL,
                 probability REAL,           -- p(overload within the horizon); NULL before the window fills
-                state TEXT NOT NULL,        -- normal | warming_up | predicted | breached
+                state TEXT NOT NULL,        -- normal | warming_up | no_data | predicted | breached
                 label INTEGER               -- the SLO rule's verdict at this tick, NULL when unknown
             );
             CREATE TABLE alerts (

@@ -1,5 +1,7 @@
 import Testing
+import SurgeConfig
 import SurgeModel
+import SurgeSampling
 @testable import SurgeDetection
 
 @Suite struct ScalingAndMissingTests {
@@ -43,5 +45,52 @@ import SurgeModel
         #expect(window.imputedRows == 1, "the first imputed row slid out, the new one came in")
         for value in 1...4 { window.push(raw: [3, Double(value)], scaler: scaler) }
         #expect(window.imputedRows == 0, "a window clean again can be learned from")
+    }
+
+    /// Features x and z, the rule on y (which never holds); all three go missing for ticks 11-20. The first 3
+    /// ticks of the gap are carried forward and predicted on; from the 4th, every feature is
+    /// the training mean and a p would call a host nobody sees "normal", so there is none.
+    func pipelineRun(fireAt fire: Double, missing: Set<Int> = [0, 1, 2]) throws -> [DetectionPipeline<TraceClock>.TickResult] {
+        var config = SurgeConfig()
+        config.model.features = ["x", "z"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.window.ticks = 5
+        config.overload.any = [try OverloadCondition.parse("y > 0.5").get()]
+        config.overload.all = []
+        config.learning.online = false
+        config.alert.fireProbability = fire
+        config.alert.fireAfter = 1
+        config.alert.fireAtOnceProbability = max(fire, 0.95)
+        config.alert.resolveProbability = min(0.2, fire / 2)
+        let schema = MetricSchema(["x", "z", "y"])
+        let pipeline = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, untrained: false), schema: schema,
+                                             model: ModelCatalog.fresh(config), clock: TraceClock(), makeID: { "id" })
+        return (1...24).map { tick in
+            let gap = (11...20).contains(tick)
+            let values = [Double(tick % 3), Double(tick % 5), 0].enumerated().map { gap && missing.contains($0.offset) ? .nan : $0.element }
+            return pipeline.ingest(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema, values: values))
+        }
+    }
+
+    @Test func everyFeatureMissingPastTheCarryGivesNoPrediction() throws {
+        let quiet = try pipelineRun(fireAt: 0.999)
+        for (index, result) in quiet.enumerated() {
+            let tick = index + 1
+            switch tick {
+            case 1...4: #expect(result.probability == nil && result.state == "warming_up" && !result.blind, "tick \(tick)")
+            case 14...20: #expect(result.probability == nil && result.state == "no_data" && result.blind, "tick \(tick)")
+            default: #expect(result.probability != nil && result.state == "normal" && !result.blind, "tick \(tick)")
+            }
+        }
+        // An alert open when the host goes dark stays open: neither p nor the rule says it is over.
+        let alerting = try pipelineRun(fireAt: 0.01)
+        #expect(alerting[9].state == "predicted")
+        #expect(alerting[10..<20].allSatisfy { $0.alerting && $0.state == "predicted" })
+        #expect(alerting[13..<20].allSatisfy { $0.probability == nil && $0.blind })
+        #expect(alerting[20].probability != nil && !alerting[20].blind)
+        // One feature left is a host seen in part: p as before (the window is marked imputed).
+        let half = try pipelineRun(fireAt: 0.999, missing: [0, 2])
+        #expect(half.dropFirst(4).allSatisfy { $0.probability != nil && !$0.blind && $0.state == "normal" })
     }
 }

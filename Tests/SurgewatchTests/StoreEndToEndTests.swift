@@ -56,6 +56,35 @@ import SurgeJournal
         }
     }
 
+    /// A /proc with nothing in it: past the carry-forward every feature is the training mean,
+    /// and the daemon says it cannot predict instead of calling the host normal; a reload to a
+    /// /proc that has them brings the prediction back.
+    @Test func aHostWhoseFeaturesAreAllMissingGetsNoPredictionUntilTheyReturn() throws {
+        let scratch = try Scratch(config: Self.config)
+        let empty = scratch.directory + "/empty-proc"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try scratch.write(config: DaemonEndToEndTests.config(procRoot: empty))
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-interval", "20ms",
+                                        "--tick-output", "text", "--max-ticks", "200"])
+        #expect(daemon.waitFor(.seconds(20)) { $0.stdoutLines.count >= 40 })
+        try scratch.write(config: Self.config)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        let warnings = daemon.stderr.split(separator: "\n").filter { $0.contains("no prediction: every model feature (cpu_busy, load1, "
+                                                                                + "psi_cpu_some_avg10, tcp_established, tcp_listen_queue_ratio) has been missing for more than 3 ticks") }
+        #expect(warnings.count == 1, "said once: \(daemon.stderr)")
+        #expect(daemon.stderr.contains("predicting again: a model feature is back"), "\(daemon.stderr)")
+        #expect(daemon.stdoutLines.contains { $0.hasSuffix("window 30/30 · no prediction: every feature missing · no_data") })
+
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        let rows = try database.rows("SELECT tick, probability, state FROM predictions ORDER BY id")
+        let dark = rows.filter { $0[2] == .text("no_data") }
+        #expect(dark.count >= 10 && dark.allSatisfy { $0[1] == .null }, "\(dark.count) ticks without a prediction")
+        #expect(dark.first?[0] == .integer(30), "the first full window, past the 3 carried ticks: \(String(describing: dark.first))")
+        let after = rows.drop { $0[2] != .text("no_data") }.drop { $0[2] == .text("no_data") }
+        #expect(!after.isEmpty && after.allSatisfy { $0[1] != .null }, "predicted again after the reload")
+    }
+
     /// A day of ticks (288 at the config's 5 min, run at 1 ms) ends with the day's record in the
     /// log, the figures `alerts --record` gives from the same rows.
     @Test func aDayOfTicksEndsWithTheDaysRecordInTheLog() throws {
