@@ -50,12 +50,17 @@ public enum Daemon {
         let storePath = StateDirectory.file(config.store.path, in: stateDirectory)
         let store: SurgeStore
         do {
-            store = try SurgeStore(path: storePath)
+            // A file that cannot be opened yet (a full disk) must not leave the host unwatched:
+            // the daemon predicts and alerts to the journal, and the rows wait for the file.
+            store = try SurgeStore(path: storePath, waitingForTheFile: true)
         } catch {
             logger.critical("cannot open the database: \(error)")
             return 1
         }
         logger.info("config \(options.configPath), database \(storePath)")
+        if let reason = store.unavailable {
+            logger.critical("cannot open the database yet: \(reason); predicting and alerting to the journal meanwhile, the rows wait in memory (up to \(store.maxPendingTicks) ticks) and the file is tried again each tick")
+        }
 
         let model: ModelSource
         do {
@@ -67,7 +72,7 @@ public enum Daemon {
 
         let journal = JournalAlertSink(identifier: config.journal.identifier)
         let alerts = AlertFanOut([journal, SQLiteAlertSink(store: store)])
-        closeAlertsLeftOpen(store: store, journal: journal, logger: logger)
+        if store.unavailable == nil { closeAlertsLeftOpen(store: store, journal: journal, logger: logger) }
 
         let notifier = SystemdNotifier()
         let mailbox = ReloadMailbox()
@@ -97,13 +102,18 @@ public enum Daemon {
     /// the journal, so no `fired` entry stays without its `resolved`.
     static func closeAlertsLeftOpen(store: SurgeStore, journal: JournalAlertSink, logger: Logger) {
         do {
-            let closed = try store.closeDanglingAlerts(at: Double(time(nil)))
-            for alert in closed {
-                logger.warning("alert \(alert.id) (\(alert.kind.rawValue), fired \(TickLine.rfc3339(alert.firedAt))) was open when surgewatch last stopped; closed now")
-                if let event = alert.resolvedEvent { try? journal.deliver(event) }
-            }
+            let closed = try store.closeDanglingAlerts(at: store.startedAt)
+            sayClosed(closed, logger: logger) { try? journal.deliver($0) }
         } catch {
             logger.error("could not close alerts left open: \(error)")
+        }
+    }
+
+    /// Logs alerts closed at this start and sends their `resolved` entries to `deliver`.
+    static func sayClosed(_ closed: [AlertRecord], logger: Logger, deliver: (AlertEvent) -> Void) {
+        for alert in closed {
+            logger.warning("alert \(alert.id) (\(alert.kind.rawValue), fired \(TickLine.rfc3339(alert.firedAt))) was open when surgewatch last stopped; closed now")
+            if let event = alert.resolvedEvent { deliver(event) }
         }
     }
 

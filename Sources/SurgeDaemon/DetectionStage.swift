@@ -122,6 +122,9 @@ final class DetectionStage {
                 return nil
             }
             return (model, stored.createdAt, StoredReferee.learnedServe(checkpointMetrics: stored.metricsJSON) ? .learned : .trained)
+        } catch StoreError.unavailable {
+            logger.notice("no checkpoint resumed: the database is not open (its checkpoints serve from the next start after it opens)")
+            return nil
         } catch {
             logger.error("the last checkpoint is unusable, not used: \(error)")
             return nil

@@ -156,6 +156,10 @@ final class TickService: Service {
             store.stage(collected.sample)
             do {
                 try store.commit()
+                // A database that opened late did the restart's work first; say it now.
+                Daemon.sayClosed(store.takeAlertsClosedLate(), logger: logger) { event in
+                    for failure in alerts.deliver(event) { logger.error("\(failure.description)") }
+                }
                 // Once a minute of ticks: 500 rows per table per call keep up with 1 row a tick.
                 if tick % 60 == 1 {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)

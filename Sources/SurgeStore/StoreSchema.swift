@@ -81,6 +81,8 @@ public enum StoreSchema {
 public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case newerSchema(path: String, version: Int, supported: Int)
     case notADatabase(path: String, reason: String)
+    /// The file could not be opened (yet): the store waits for it.
+    case unavailable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -88,6 +90,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): database schema version \(version) is newer than this surgewatch knows (\(supported)); it was not changed"
         case .notADatabase(let path, let reason):
             return "\(path): not a surgewatch database: \(reason)"
+        case .unavailable(_, let reason):
+            return "not open: \(reason)"
         }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import SurgeDetection
 import SurgeSampling
@@ -9,14 +12,25 @@ import SurgeSampling
 /// nothing committed is ever lost and a passing fault loses nothing either; past
 /// `maxPendingTicks` the oldest staged samples and predictions are dropped and counted (alert
 /// events are few and always kept).
+///
+/// Opened with `waitingForTheFile`, a file that cannot be opened at start (a full disk, a
+/// state directory not mounted yet) does not stop the daemon: the store starts closed, every
+/// call tries to open it again, and until then writes fail like any failed commit, so the rows
+/// wait. A file that is not a surgewatch database, or of a newer schema, is still refused.
 public final class SurgeStore: Sendable {
     public let path: String
     public let maxPendingTicks: Int
+    /// When this store was made (Unix seconds): the restart time alerts left open are closed at.
+    public let startedAt: Double
     private let state: Mutex<State>
 
     struct State {
-        let database: SQLiteDatabase
-        var sampleColumns: Set<String>
+        var database: SQLiteDatabase?
+        /// Why the file could not be opened, while it cannot.
+        var unavailable: String?
+        /// Alerts left open before this start, closed when the file opened late (to be said).
+        var closedLate: [AlertRecord] = []
+        var sampleColumns: Set<String> = []
         var insertSample: (names: [String], statement: SQLiteStatement)?
         var insertPrediction: SQLiteStatement?
         var pendingSamples: [Sample] = []
@@ -27,9 +41,19 @@ public final class SurgeStore: Sendable {
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
-    public init(path: String, maxPendingTicks: Int = 1000) throws {
+    public init(path: String, maxPendingTicks: Int = 1000, waitingForTheFile: Bool = false) throws {
         self.path = path
         self.maxPendingTicks = maxPendingTicks
+        startedAt = Double(time(nil))
+        do {
+            let (database, columns) = try Self.open(path)
+            state = Mutex(State(database: database, sampleColumns: columns))
+        } catch let error where waitingForTheFile && !(error is StoreError) {
+            state = Mutex(State(database: nil, unavailable: "\(error)"))
+        }
+    }
+
+    private static func open(_ path: String) throws -> (SQLiteDatabase, Set<String>) {
         let database = try SQLiteDatabase(path: path)
         do {
             // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash of
@@ -41,7 +65,36 @@ public final class SurgeStore: Sendable {
             throw StoreError.notADatabase(path: path, reason: error.message)
         }
         let columns = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
-        state = Mutex(State(database: database, sampleColumns: Set(columns)))
+        return (database, Set(columns))
+    }
+
+    /// Why the file could not be opened yet; nil once it is open.
+    public var unavailable: String? { state.withLock { $0.unavailable } }
+
+    /// The open connection, opening the file first if it could not be before. A file opened
+    /// late gets the restart's work done first: alerts an earlier run left open are closed at
+    /// `startedAt` before any row of this run is written (`takeAlertsClosedLate`).
+    private func database(_ state: inout State) throws -> SQLiteDatabase {
+        if let database = state.database { return database }
+        do {
+            let (database, columns) = try Self.open(path)
+            state.closedLate = try Self.closeDanglingAlerts(database, at: startedAt)
+            state.database = database
+            state.sampleColumns = columns
+            state.unavailable = nil
+            return database
+        } catch {
+            state.unavailable = "\(error)"
+            throw StoreError.unavailable(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Alerts an earlier run left open, closed when the file opened after this start; once.
+    public func takeAlertsClosedLate() -> [AlertRecord] {
+        state.withLock { state in
+            defer { state.closedLate = [] }
+            return state.closedLate
+        }
     }
 
     // MARK: staging
@@ -83,9 +136,9 @@ public final class SurgeStore: Sendable {
     public func commit() throws {
         try state.withLock { state in
             guard !state.pendingSamples.isEmpty || !state.pendingPredictions.isEmpty || !state.pendingEvents.isEmpty else { return }
-            let database = state.database
+            let database = try self.database(&state)
             do {
-                try Self.write(&state)
+                try Self.write(&state, to: database)
             } catch {
                 // The rollback also took back any column the transaction added: forget what it
                 // added, or the next commit would insert into a column that is not there.
@@ -101,11 +154,10 @@ public final class SurgeStore: Sendable {
         }
     }
 
-    private static func write(_ state: inout State) throws {
-        let database = state.database
+    private static func write(_ state: inout State, to database: SQLiteDatabase) throws {
         try database.transaction {
             for sample in state.pendingSamples {
-                try Self.insert(sample, &state)
+                try Self.insert(sample, &state, database)
             }
             if !state.pendingPredictions.isEmpty {
                 let insert = try state.insertPrediction
@@ -124,17 +176,17 @@ public final class SurgeStore: Sendable {
         }
     }
 
-    private static func insert(_ sample: Sample, _ state: inout State) throws {
+    private static func insert(_ sample: Sample, _ state: inout State, _ database: SQLiteDatabase) throws {
         let names = sample.schema.names
         if state.insertSample?.names != names {
             for name in names where !state.sampleColumns.contains(name) {
                 // Names are validated metric names ([a-z_][a-z0-9_]*); quoted all the same.
-                try state.database.execute("ALTER TABLE samples ADD COLUMN \"\(name)\" REAL")
+                try database.execute("ALTER TABLE samples ADD COLUMN \"\(name)\" REAL")
                 state.sampleColumns.insert(name)
             }
             let columns = names.map { "\"\($0)\"" }.joined(separator: ", ")
             let placeholders = (0..<names.count).map { "?\($0 + 3)" }.joined(separator: ", ")
-            let statement = try state.database.prepare("INSERT INTO samples (ts, tick, \(columns)) VALUES (?1, ?2, \(placeholders))")
+            let statement = try database.prepare("INSERT INTO samples (ts, tick, \(columns)) VALUES (?1, ?2, \(placeholders))")
             state.insertSample = (names, statement)
         }
         let statement = state.insertSample!.statement
@@ -176,7 +228,7 @@ public final class SurgeStore: Sendable {
     @discardableResult
     public func prune(olderThan cutoff: Double, batch: Int = 500) throws -> Int {
         try state.withLock { state in
-            let database = state.database
+            let database = try self.database(&state)
             var deleted = 0
             for table in ["samples", "predictions"] {
                 guard let oldest = try database.rows("SELECT id, ts FROM \(table) ORDER BY id LIMIT 1").first,
@@ -203,20 +255,23 @@ public final class SurgeStore: Sendable {
     /// note; returns them so the journal can get their `resolved` entries too.
     public func closeDanglingAlerts(at restartTime: Double) throws -> [AlertRecord] {
         try state.withLock { state in
-            let database = state.database
-            let open = try AlertRecord.fetch(database, where: "resolved_at IS NULL", [])
-            guard !open.isEmpty else { return [] }
-            try database.transaction {
-                try database.run("""
-                    UPDATE alerts SET resolved_at = ?1, note = ?2 WHERE resolved_at IS NULL
-                    """, [.real(restartTime), .text(AlertRecord.restartNote)])
-            }
-            return open.map { alert in
-                var closed = alert
-                closed.resolvedAt = restartTime
-                closed.note = AlertRecord.restartNote
-                return closed
-            }
+            try Self.closeDanglingAlerts(self.database(&state), at: restartTime)
+        }
+    }
+
+    private static func closeDanglingAlerts(_ database: SQLiteDatabase, at restartTime: Double) throws -> [AlertRecord] {
+        let open = try AlertRecord.fetch(database, where: "resolved_at IS NULL", [])
+        guard !open.isEmpty else { return [] }
+        try database.transaction {
+            try database.run("""
+                UPDATE alerts SET resolved_at = ?1, note = ?2 WHERE resolved_at IS NULL
+                """, [.real(restartTime), .text(AlertRecord.restartNote)])
+        }
+        return open.map { alert in
+            var closed = alert
+            closed.resolvedAt = restartTime
+            closed.note = AlertRecord.restartNote
+            return closed
         }
     }
 
@@ -224,14 +279,14 @@ public final class SurgeStore: Sendable {
 
     public func saveCheckpoint(version: Int, model: [UInt8], metricsJSON: String, at time: Double) throws {
         try state.withLock { state in
-            try state.database.run("INSERT INTO checkpoints (created_at, version, model, metrics) VALUES (?1, ?2, ?3, ?4)",
+            try self.database(&state).run("INSERT INTO checkpoints (created_at, version, model, metrics) VALUES (?1, ?2, ?3, ?4)",
                                    [.real(time), .integer(Int64(version)), .blob(model), .text(metricsJSON)])
         }
     }
 
     public func latestCheckpoint() throws -> (version: Int, model: [UInt8], createdAt: Double, metricsJSON: String)? {
         try state.withLock { state in
-            guard let row = try state.database.rows("SELECT version, model, created_at, metrics FROM checkpoints ORDER BY id DESC LIMIT 1").first,
+            guard let row = try self.database(&state).rows("SELECT version, model, created_at, metrics FROM checkpoints ORDER BY id DESC LIMIT 1").first,
                   let version = row[0].integer, case .blob(let model) = row[1], let created = row[2].double else { return nil }
             let metrics: String
             if case .text(let text) = row[3] { metrics = text } else { metrics = "{}" }
@@ -244,14 +299,14 @@ public final class SurgeStore: Sendable {
     /// Replaces the stored record (one row).
     public func saveRefereeRecord(_ record: [UInt8], ticks: Int, context: String, at time: Double) throws {
         try state.withLock { state in
-            try state.database.run("INSERT OR REPLACE INTO referee_record (id, saved_at, context, ticks, record) VALUES (1, ?1, ?2, ?3, ?4)",
+            try self.database(&state).run("INSERT OR REPLACE INTO referee_record (id, saved_at, context, ticks, record) VALUES (1, ?1, ?2, ?3, ?4)",
                                    [.real(time), .text(context), .integer(Int64(ticks)), .blob(record)])
         }
     }
 
     public func refereeRecord() throws -> (record: [UInt8], context: String, savedAt: Double)? {
         try state.withLock { state in
-            guard let row = try state.database.rows("SELECT record, context, saved_at FROM referee_record WHERE id = 1").first,
+            guard let row = try self.database(&state).rows("SELECT record, context, saved_at FROM referee_record WHERE id = 1").first,
                   case .blob(let record) = row[0], case .text(let context) = row[1], let saved = row[2].double else { return nil }
             return (record, context, saved)
         }
@@ -259,7 +314,7 @@ public final class SurgeStore: Sendable {
 
     /// A query on the writer's connection (tests, the daemon's own status).
     public func rows(_ sql: String, _ arguments: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
-        try state.withLock { try $0.database.rows(sql, arguments) }
+        try state.withLock { state in try self.database(&state).rows(sql, arguments) }
     }
 }
 

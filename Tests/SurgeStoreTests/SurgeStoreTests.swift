@@ -85,6 +85,49 @@ import SurgeSampling
         }
     }
 
+    /// A state directory that is not there yet (not mounted, a full disk): the store starts
+    /// closed, every write fails and keeps its rows, and the first call after the directory
+    /// appears opens the file, closes the alerts an earlier run left open, then writes.
+    @Test func aFileThatCannotOpenYetIsWaitedForAndItsRowsKept() throws {
+        let later = directory + "/not-yet"
+        let laterPath = later + "/surgewatch.db"
+        #expect(throws: SQLiteError.self, "without waiting, the start fails") { _ = try SurgeStore(path: laterPath) }
+        let store = try SurgeStore(path: laterPath, waitingForTheFile: true)
+        #expect(store.unavailable?.contains("unable to open database file") == true, "\(String(describing: store.unavailable))")
+        store.stage(sample(1, at: 1, [0.1, 1, 1]))
+        try SQLiteAlertSink(store: store).deliver(fired("now", at: 1))
+        do {
+            try store.commit()
+            Issue.record("wrote to a directory that is not there")
+        } catch let error as StoreError {
+            #expect(error.description.hasPrefix("not open: "), "\(error)")
+        }
+        #expect(throws: StoreError.self) { _ = try store.latestCheckpoint() }
+        #expect(store.pendingCount == 2, "the sample and the alert wait")
+
+        // The directory appears, holding the database of an earlier run with an alert left open.
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        do {
+            let earlier = try SurgeStore(path: laterPath)
+            try SQLiteAlertSink(store: earlier).deliver(fired("left-open", at: 0.5))
+            try earlier.commit()
+        }
+        store.stage(sample(2, at: 2, [0.2, 1, 1]))
+        try store.commit()
+        #expect(store.unavailable == nil && store.pendingCount == 0)
+        #expect(try count(store, "samples") == 2)
+        let closed = store.takeAlertsClosedLate()
+        #expect(closed.map(\.id) == ["left-open"] && closed.first?.resolvedAt == store.startedAt)
+        #expect(store.takeAlertsClosedLate().isEmpty, "said once")
+        #expect(try store.rows("SELECT id, resolved_at IS NULL FROM alerts ORDER BY fired_at")
+                == [[.text("left-open"), .integer(0)], [.text("now"), .integer(1)]], "this run's alert stays open")
+    }
+
+    @Test func waitingForTheFileStillRefusesOneThatIsNotADatabase() throws {
+        try String(repeating: "not sqlite at all\n", count: 100).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: StoreError.self) { _ = try SurgeStore(path: path, waitingForTheFile: true) }
+    }
+
     @Test func ticksBecomeRowsWithNullForMissingAndNewColumnsForNewMetrics() throws {
         let store = try SurgeStore(path: path)
         store.stage(sample(1, at: 100, [.nan, 0.5, 4]))

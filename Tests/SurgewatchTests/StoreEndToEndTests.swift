@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeDetection
 import SurgeJournal
 @testable import SurgeStore
 
@@ -54,6 +55,51 @@ import SurgeJournal
             // The overflow rate needs two readings: at tick 1 the rule cannot be decided.
             #expect(row[3] == (tick == 1 ? .null : .integer(0)), "tick \(tick): no overflows, low PSI")
         }
+    }
+
+    /// A disk already full at start, holding the database of an earlier run with an alert it
+    /// left open: the daemon starts all the same (the host is watched, alerts go out), the
+    /// rows wait, and once the disk is freed the file opens, the old alert is closed at the
+    /// start's time, then every waiting tick is written.
+    @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
+    func aDatabaseThatCannotOpenAtStartOpensLaterAndLosesNoTick() throws {
+        let scratch = try Scratch(config: Self.config)
+        let seed = scratch.directory + "/seed.db", out = scratch.directory + "/out", ticks = 40
+        do {
+            let earlier = try SurgeStore(path: seed)
+            try SQLiteAlertSink(store: earlier).deliver(AlertEvent(alertID: "left-open", event: .fired, kind: .predicted, at: 1_700_000_000,
+                                                                   probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
+            try earlier.commit()
+        }
+        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
+        let before = Date().timeIntervalSince1970
+        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
+                                                                scratch.config, scratch.state, out, "\(ticks)", seed])
+        #expect(status == 0, "\(output)")
+        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
+        let fill = (try? String(contentsOfFile: out + "/fill", encoding: .utf8)) ?? ""
+        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
+        #expect(!fill.contains("freed at \(ticks) ticks"), "the daemon finished before the disk was freed: \(fill)")
+        let lines = stderr.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.contains("cannot open the database yet: ") }.count == 1, "\(stderr)")
+        #expect(lines.contains { $0.contains("predicting from the built-in default model") }, "\(stderr)")
+        let recovered = try #require(lines.firstIndex { $0.contains("source database works again after failing in ") }, "\(stderr)")
+        #expect(lines[recovered].hasSuffix("; every tick kept meanwhile is stored"))
+        let closed = try #require(lines.firstIndex { $0.contains("alert left-open (predicted, fired 2023-11-14T22:13:20Z) was open when surgewatch last stopped; closed now") },
+                                  "\(stderr)")
+        #expect(lines.contains { $0.contains("SURGE_ALERT_ID=left-open") && $0.contains("SURGE_EVENT=resolved") },
+                "its resolved entry goes out (to stderr here, with no journald): \(stderr)")
+        #expect(closed < recovered + 2, "said when the file opened")
+
+        let database = try SQLiteDatabase(path: out + "/surgewatch.db", mode: .readOnly)
+        for table in ["samples", "predictions"] {
+            #expect(try database.rows("SELECT count(*), min(tick), max(tick) FROM \(table)")
+                    == [[.integer(Int64(ticks)), .integer(1), .integer(Int64(ticks))]], "\(table)")
+        }
+        let alert = try #require(try database.rows("SELECT resolved_at, note FROM alerts WHERE id = 'left-open'").first)
+        let resolvedAt = try #require(alert[0].double)
+        #expect(resolvedAt >= before.rounded(.down) && resolvedAt <= Date().timeIntervalSince1970, "closed at the start's time: \(resolvedAt)")
+        #expect(alert[1] == .text(AlertRecord.restartNote))
     }
 
     /// A /proc with nothing in it: past the carry-forward every feature is the training mean,
