@@ -104,6 +104,8 @@ final class DetectionStage {
     /// How the stored predictions came true, for predicted alerts to quote; empty (and said)
     /// when the database cannot be read, which costs only that.
     static func storedReliability(store: SurgeStore, config: SurgeConfig, logger: Logger) -> Reliability {
+        // A database not open yet was said at start; there is nothing stored to read.
+        guard store.unavailable == nil else { return Reliability() }
         do {
             return try Reliability.stored(in: store.path, config: config)
         } catch {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The database layout, as numbered migrations. `PRAGMA user_version` holds the version a file
 /// is at; opening a file applies every later migration in one transaction each. A file from a
 /// newer surgewatch is refused rather than written in a layout this build does not know.
@@ -83,6 +86,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case notADatabase(path: String, reason: String)
     /// The file could not be opened (yet): the store waits for it.
     case unavailable(path: String, reason: String)
+    /// A reader found no file at the path.
+    case missing(path: String)
 
     public var description: String {
         switch self {
@@ -92,6 +97,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): not a surgewatch database: \(reason)"
         case .unavailable(_, let reason):
             return "not open: \(reason)"
+        case .missing(let path):
+            return "\(path): no database there; the daemon creates it when it starts (is surgewatch running, with this store.path and state directory?)"
         }
     }
 }
@@ -100,6 +107,8 @@ extension StoreSchema {
     /// A read-only connection to a database the daemon may be writing (WAL: readers never make
     /// the writer wait), checked to hold surgewatch's tables in a version this build knows.
     static func openForReading(_ path: String) throws -> SQLiteDatabase {
+        // SQLite's "unable to open database file" does not say that the file is simply not there.
+        guard access(path, F_OK) == 0 else { throw StoreError.missing(path: path) }
         let database = try SQLiteDatabase(path: path, mode: .readOnly, busyTimeoutMilliseconds: 2000)
         let version = try database.userVersion()
         guard version >= 1 else { throw StoreError.notADatabase(path: path, reason: "no surgewatch tables (schema version 0)") }

@@ -225,6 +225,10 @@ import SurgeStore
         #expect(since != 0 && sinceErr.contains("--since: expected a duration such as 2h or 30d, got yesterday"))
         let (missing, _, missingErr) = try DaemonProcess.run(["alerts", "--db", directory + "/nope.db"])
         #expect(missing == 1)
-        #expect(missingErr.hasPrefix("surgewatch alerts: \(directory)/nope.db: unable to open database file"), "\(missingErr)")
+        #expect(missingErr.hasPrefix("surgewatch alerts: \(directory)/nope.db: no database there; the daemon creates it when it starts"), "\(missingErr)")
+        let (exported, _, exportErr) = try DaemonProcess.run(["export", "--db", directory + "/nope.db", "--output", directory + "/x.csv"])
+        #expect(exported == 1 && exportErr.contains("\(directory)/nope.db: no database there"), "\(exportErr)")
+        let (record, _, recordErr) = try DaemonProcess.run(["alerts", "--db", directory + "/nope.db", "--record"])
+        #expect(record == 1 && recordErr.contains("\(directory)/nope.db: no database there"), "\(recordErr)")
     }
 }
