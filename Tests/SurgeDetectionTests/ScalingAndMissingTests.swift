@@ -47,9 +47,10 @@ import SurgeSampling
         #expect(window.imputedRows == 0, "a window clean again can be learned from")
     }
 
-    /// Features x and z, the rule on y (which never holds); all three go missing for ticks 11-20. The first 3
-    /// ticks of the gap are carried forward and predicted on; from the 4th, every feature is
-    /// the training mean and a p would call a host nobody sees "normal", so there is none.
+    /// Features x and z, the rule on y (which never holds); all three go missing for ticks
+    /// 11-20. The first 3 ticks of the gap are carried forward and predicted on; from the 4th,
+    /// every feature is the training mean and a p would call a host nobody sees "normal", so
+    /// there is none.
     func pipelineRun(fireAt fire: Double, missing: Set<Int> = [0, 1, 2]) throws -> [DetectionPipeline<TraceClock>.TickResult] {
         var config = SurgeConfig()
         config.model.features = ["x", "z"]
