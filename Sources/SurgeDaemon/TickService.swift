@@ -180,7 +180,10 @@ final class TickService: Service {
                     : "the oldest \(dropped) ticks were dropped (at most \(store.maxPendingTicks) wait), the rest are stored"
             }
 
-            let status = "tick \(tick) · \(prediction) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
+            var status = "tick \(tick) · \(prediction) · window \(outcome.windowFill)/\(outcome.windowTicks) · \(outcome.missingFeatures)/\(config.model.features.count) features missing · \(problems.totalFailures) source failures"
+            // What `systemctl status` shows while the database cannot be written.
+            let waiting = store.pendingCount
+            if waiting > 0 { status += " · database not written, \(waiting) rows waiting" }
             if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
             if watchdog != nil { notifier.watchdog() }
 

@@ -224,8 +224,10 @@ import SurgeJournal
         let scratch = try Scratch(config: Self.config)
         let out = scratch.directory + "/out", ticks = 60
         let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/run-on-a-disk-that-fills"
-        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script,
-                                                                DaemonProcess.binary, scratch.config, scratch.state, out, "\(ticks)"])
+        // systemd's side of sd_notify, outside the namespace: STATUS= is what `systemctl status` shows.
+        let notify = try NotifySocket()
+        let (status, output) = try runTool("/usr/bin/env", ["NOTIFY_SOCKET=\(notify.path)", "/usr/bin/unshare", "--mount", "--propagation", "private",
+                                                            script, DaemonProcess.binary, scratch.config, scratch.state, out, "\(ticks)"])
         #expect(status == 0, "\(output)")
         let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
         let fill = (try? String(contentsOfFile: out + "/fill", encoding: .utf8)) ?? ""
@@ -236,6 +238,10 @@ import SurgeJournal
         let recovered = lines.filter { $0.contains("source database works again after failing in ") }
         #expect(recovered.count == 1 && recovered.first?.hasSuffix("; every tick kept meanwhile is stored") == true, "\(stderr)")
         #expect(!fill.contains("freed at \(ticks) ticks"), "the daemon finished before the disk was freed: \(fill)")
+        let statuses = notify.messages.filter { $0.hasPrefix("STATUS=tick ") }
+        let waiting = statuses.filter { $0.contains(" · database not written, ") && $0.hasSuffix(" rows waiting") }
+        #expect(waiting.count >= 5, "while the disk is full: \(statuses)")
+        #expect(statuses.last.map { !$0.contains("database not written") } == true, "after it is freed: \(statuses.suffix(3))")
 
         let database = try SQLiteDatabase(path: out + "/surgewatch.db", mode: .readOnly)
         #expect(try database.rows("PRAGMA integrity_check") == [[.text("ok")]])
