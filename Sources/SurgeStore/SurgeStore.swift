@@ -102,22 +102,24 @@ public final class SurgeStore: Sendable {
     public func stage(_ sample: Sample) {
         state.withLock { state in
             state.pendingSamples.append(sample)
-            if state.pendingSamples.count > maxPendingTicks {
-                state.pendingSamples.removeFirst(state.pendingSamples.count - maxPendingTicks)
-                state.droppedSamples += 1
-            }
+            keepNewest(&state.pendingSamples, dropped: &state.droppedSamples)
         }
     }
 
     public func stage(_ prediction: PredictionRecord) {
         state.withLock { state in
             state.pendingPredictions.append(prediction)
-            // Bounded like the samples: a disk full for days must not grow the daemon without end.
-            if state.pendingPredictions.count > maxPendingTicks {
-                state.pendingPredictions.removeFirst(state.pendingPredictions.count - maxPendingTicks)
-                state.droppedPredictions += 1
-            }
+            keepNewest(&state.pendingPredictions, dropped: &state.droppedPredictions)
         }
+    }
+
+    /// Keeps the newest `maxPendingTicks` rows waiting, counting those dropped: a disk full for
+    /// days must not grow the daemon without end.
+    private func keepNewest<Row>(_ pending: inout [Row], dropped: inout Int) {
+        let excess = pending.count - maxPendingTicks
+        guard excess > 0 else { return }
+        pending.removeFirst(excess)
+        dropped += excess
     }
 
     public func stage(_ event: AlertEvent) {
