@@ -85,6 +85,9 @@ final class DetectionStage {
         servingAtCheckpoint = pipeline.referee?.serving
         refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
+        if let caution = ModelCatalog.tickCaution(model, tickSeconds: settings.tickSeconds, here: "sampling.interval is") {
+            logger.warning("\(caution)")
+        }
         // The record goes with the learned weights it scored: without them it is not used.
         if learned != nil { restoreRefereeRecord() }
         let unread = config.netlinkMetricsLeftMissing
@@ -205,11 +208,11 @@ final class DetectionStage {
         }
     }
 
-    /// What a referee's record was kept under: the trained weights (the CRC-32 of their model
-    /// file), the horizon, the SLO rule and the alert policy. A record kept under others is not
+    /// What a referee's record was kept under: the trained weights (ModelFile.weightsChecksum),
+    /// the horizon, the SLO rule and the alert policy. A record kept under others is not
     /// used: its alerts are not the ones these would have raised.
     static func refereeContext(trained: ModelFile, config: SurgeConfig) -> String {
-        let checksum = String(CRC32.checksum(trained.encoded()), radix: 16)
+        let checksum = String(trained.weightsChecksum, radix: 16)
         func conditions(_ list: [OverloadCondition]) -> String { "[" + list.map(\.description).joined(separator: ", ") + "]" }
         let rule = "any \(conditions(config.overload.any)) all \(conditions(config.overload.all)) for \(config.overload.forTicks) ticks"
         let alert = "\(config.alert.firing), resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks"

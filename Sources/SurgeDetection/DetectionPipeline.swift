@@ -161,7 +161,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// The live model with its scaling, as a model file (checkpoints, `train`'s output).
     public var modelFile: ModelFile {
         ModelFile(parameters: model.parameters, horizonTicks: settings.horizonTicks, windowTicks: settings.windowTicks,
-                  features: scaler.features)
+                  tickSeconds: settings.tickSeconds, features: scaler.features)
     }
 
     public func ingest(_ sample: Sample) -> TickResult {

@@ -9,7 +9,8 @@ public enum ModelCatalog {
     /// classes, which the daemon says in its log.
     public static func fresh(_ config: SurgeConfig, seed: UInt64 = 1) -> ModelFile {
         ModelFile(parameters: .initialized(shape(config), seed: seed), horizonTicks: config.model.horizonTicks,
-                  windowTicks: config.window.ticks, features: config.model.features.map(priorScaling))
+                  windowTicks: config.window.ticks, tickSeconds: config.sampling.interval.seconds,
+                  features: config.model.features.map(priorScaling))
     }
 
     /// The LSTM's sizes `config` asks for.
@@ -24,6 +25,23 @@ public enum ModelCatalog {
         case .identity where name.hasPrefix("psi_"): return .init(name: name, transform: transform, mean: 5, standardDeviation: 15)
         case .identity: return .init(name: name, transform: transform, mean: 0.3, standardDeviation: 0.3)
         }
+    }
+
+    /// What a model trained at one tick length means at another: its horizon and window are
+    /// counted in ticks, so they look ahead and back over other times. It still predicts (and
+    /// online learning adapts it), so this is a warning, not a refusal; nil when the lengths are
+    /// within 10 % or the model does not record its own (format version 1).
+    public static func tickCaution(_ model: ModelFile, tickSeconds: Double, here: String) -> String? {
+        guard let trained = model.tickSeconds, !sameTick(trained, tickSeconds) else { return nil }
+        func time(_ ticks: Int, _ seconds: Double) -> String { DurationText.format(.milliseconds(Int64((Double(ticks) * seconds * 1000).rounded()))) }
+        func ticks(_ count: Int) -> String { count == 1 ? "1 tick" : "\(count) ticks" }
+        let horizon = max(model.horizonTicks, 1)
+        return "the model was trained on ticks of \(time(1, trained)), \(here) \(time(1, tickSeconds)): its horizon of \(ticks(horizon)) looks \(time(horizon, tickSeconds)) ahead here, not \(time(horizon, trained)), and its window of \(ticks(model.windowTicks)) spans \(time(model.windowTicks, tickSeconds)), not \(time(model.windowTicks, trained)); it warns less well until online learning adapts it (or train one on traces at this tick, surgewatch train)"
+    }
+
+    /// Two tick lengths close enough (within 10 %) for a model of one to serve the other.
+    public static func sameTick(_ a: Double, _ b: Double) -> Bool {
+        abs(a - b) <= 0.1 * max(a, b)
     }
 
     /// Why `model` cannot serve `config`, or nil when it can.

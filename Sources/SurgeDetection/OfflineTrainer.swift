@@ -303,8 +303,9 @@ public struct OfflineTrainer {
                 ? "the validation windows hold no overload, so their loss cannot rank the epochs"
                 : "the validation windows are all overload, so their loss cannot rank the epochs")
         }
+        // The traces share one tick length (`train` refuses others); the model records it.
         let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
-                             windowTicks: T, features: scaler.features)
+                             windowTicks: T, tickSeconds: traces.first?.tickSeconds, features: scaler.features)
         return Result(model: file, choice: choice, trainingWindows: trainSet.count, overloadWindows: overload,
                       validationEpisodes: validationEpisodes)
     }
@@ -338,7 +339,7 @@ public struct OfflineTrainer {
     func score(model: LSTMClassifier, scaler: FeatureScaler, on trace: Trace) -> EpisodeScore? {
         let config = rankingConfig
         let file = ModelFile(parameters: model.parameters, horizonTicks: config.model.horizonTicks,
-                             windowTicks: config.window.ticks, features: scaler.features)
+                             windowTicks: config.window.ticks, tickSeconds: trace.tickSeconds, features: scaler.features)
         let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: trace.tickSeconds, untrained: false)
         guard let result = try? ReplayRunner.run(trace: trace, settings: settings, model: file) else { return nil }
         return EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,

@@ -4,9 +4,10 @@
 ///
 ///     offset  size  field
 ///     0       8     magic "SURGEWM\0"
-///     8       4     format version (1)
+///     8       4     format version (2; version 1 lacks the tick length)
 ///     12      4×6   F, H, L, C, horizon_ticks, window_ticks
-///     36      4     feature count (= F), then per feature:
+///     36      4     tick length in milliseconds the model was trained at (0: not recorded)
+///     40      4     feature count (= F), then per feature:
 ///                     2 + n  UTF-8 name (length-prefixed)
 ///                     1      transform (0 identity, 1 log1p)
 ///                     4 + 4  mean, standard deviation (Float32) of the transformed value
@@ -15,20 +16,27 @@
 ///
 /// Loading checks the structure first (so a cut file says where it was cut), then the
 /// checksum, then the meaning (finite weights, positive deviations, the shape a caller needs).
+/// Version 1 files (before the tick length was recorded) are read too.
 public struct ModelFile: Equatable, Sendable {
     public static let magic: [UInt8] = Array("SURGEWM".utf8) + [0]
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     public var parameters: LSTMParameters
     public var horizonTicks: Int
     public var windowTicks: Int
+    /// Seconds per tick of the data the model was trained or learned on; nil when not recorded
+    /// (version 1). The horizon and window are counted in ticks, so this says what they mean
+    /// in time.
+    public var tickSeconds: Double?
     public var features: [FeatureScaling]
 
-    public init(parameters: LSTMParameters, horizonTicks: Int, windowTicks: Int, features: [FeatureScaling]) {
+    public init(parameters: LSTMParameters, horizonTicks: Int, windowTicks: Int, tickSeconds: Double?, features: [FeatureScaling]) {
         precondition(features.count == parameters.shape.features, "one scaling per input feature")
         self.parameters = parameters
         self.horizonTicks = horizonTicks
         self.windowTicks = windowTicks
+        // Milliseconds, as the file keeps it; a length it cannot keep is not recorded.
+        self.tickSeconds = tickSeconds.flatMap { $0 >= 0.001 && $0 <= 86_400 ? ($0 * 1000).rounded() / 1000 : nil }
         self.features = features
     }
 
@@ -50,13 +58,21 @@ public struct ModelFile: Equatable, Sendable {
         }
     }
 
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encoded(formatVersion: Self.version) }
+
+    /// What identifies the model's weights: the checksum a version-1 file of it stores (over its
+    /// sizes, scaling and weights), the same whatever metadata later versions add. Not the CRC
+    /// of a whole file: that of any bytes followed by their own CRC-32 is the constant 0x2144DF1C.
+    public var weightsChecksum: UInt32 { CRC32.checksum(encoded(formatVersion: 1).dropLast(4)) }
+
+    func encoded(formatVersion: UInt32) -> [UInt8] {
         var out = Self.magic
         let shape = parameters.shape
-        for value in [Self.version, UInt32(shape.features), UInt32(shape.hidden), UInt32(shape.layers), UInt32(shape.classes),
-                      UInt32(horizonTicks), UInt32(windowTicks), UInt32(features.count)] {
-            out.appendLittleEndian(value)
-        }
+        var header = [formatVersion, UInt32(shape.features), UInt32(shape.hidden), UInt32(shape.layers), UInt32(shape.classes),
+                      UInt32(horizonTicks), UInt32(windowTicks)]
+        if formatVersion >= 2 { header.append(tickSeconds.map { UInt32(($0 * 1000).rounded()) } ?? 0) }
+        header.append(UInt32(features.count))
+        for value in header { out.appendLittleEndian(value) }
         for feature in features {
             let name = Array(feature.name.utf8)
             out.appendLittleEndian(UInt16(name.count))
@@ -80,13 +96,14 @@ public struct ModelFile: Equatable, Sendable {
         guard Array(bytes[0..<magic.count]) == magic else { throw .notAModel }
         reader.offset = magic.count
         let version = try reader.uint32("the format version")
-        guard version == Self.version else { throw .unsupportedVersion(found: version, supported: Self.version) }
+        guard (1...Self.version).contains(version) else { throw .unsupportedVersion(found: version, supported: Self.version) }
         let F = Int(try reader.uint32("F")), H = Int(try reader.uint32("H")), L = Int(try reader.uint32("L"))
         let C = Int(try reader.uint32("C"))
         let horizon = Int(try reader.uint32("horizon_ticks")), window = Int(try reader.uint32("window_ticks"))
         guard (1...4096).contains(F), (1...4096).contains(H), (1...64).contains(L), (2...64).contains(C) else {
             throw .invalid("implausible sizes F=\(F) H=\(H) L=\(L) C=\(C)")
         }
+        let tickMilliseconds = version >= 2 ? try reader.uint32("the tick length") : 0
         let featureCount = Int(try reader.uint32("the feature count"))
         guard featureCount == F else { throw .invalid("\(featureCount) feature names for F=\(F)") }
         var features: [FeatureScaling] = []
@@ -129,7 +146,9 @@ public struct ModelFile: Equatable, Sendable {
         if let expecting, expecting != shape {
             throw .shapeMismatch(expected: expecting, found: shape)
         }
-        return ModelFile(parameters: parameters, horizonTicks: horizon, windowTicks: window, features: features)
+        guard tickMilliseconds <= 86_400_000 else { throw .invalid("a tick of \(tickMilliseconds) ms, longer than a day") }
+        return ModelFile(parameters: parameters, horizonTicks: horizon, windowTicks: window,
+                         tickSeconds: tickMilliseconds == 0 ? nil : Double(tickMilliseconds) / 1000, features: features)
     }
 }
 
@@ -147,7 +166,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible, Sendable 
         case .notAModel: return "not a surgewatch model file (no SURGEWM header)"
         case .truncated(let offset, let what): return "file ends at byte \(offset), in the middle of \(what): truncated"
         case .unsupportedVersion(let found, let supported):
-            return "model format version \(found); this surgewatch reads version \(supported)"
+            return "model format version \(found); this surgewatch reads versions 1 to \(supported)"
         case .checksumMismatch(let stored, let computed):
             return "checksum mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16))): the file is corrupted"
         case .shapeMismatch(let expected, let found):

@@ -4,6 +4,7 @@ import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
 import SurgeJournal
+import SurgeModel
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,9 @@ struct CheckConfigCommand: ParsableCommand {
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
             print("model: \(model.origin)")
+            if let caution = ModelCatalog.tickCaution(model.file, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
+                writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
+            }
             if let configured = model.configuredPath, model.origin != configured {
                 writeAll("warning: \(path): model.path \(configured) cannot be read (absent or unreadable), so the daemon starts from \(model.origin)\n", to: STDERR_FILENO)
             }
@@ -45,11 +49,11 @@ struct CheckConfigCommand: ParsableCommand {
 
     /// Chooses the model as `run` will, so a model file that cannot serve is found here rather
     /// than by a daemon that refuses to start (or a reload that is ignored).
-    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors) -> (origin: String, configuredPath: String?) {
+    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors) -> (origin: String, file: ModelFile, configuredPath: String?) {
         let directory = StateDirectory.resolve(override: stateDir)
         do {
             let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: directory)
-            return (source.origin, config.model.path.map { StateDirectory.file($0, in: directory) })
+            return (source.origin, source.model, config.model.path.map { StateDirectory.file($0, in: directory) })
         } catch {
             throw ConfigErrors([ConfigError(file: path, position: ConfigLoader.valuePosition(of: ["model", "path"], inFile: path),
                                             key: "model.path", message: "\(error)")])

@@ -3,6 +3,7 @@ import Glibc
 import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
+import SurgeJournal
 import SurgeSimulation
 
 struct ReplayCommand: ParsableCommand {
@@ -75,6 +76,9 @@ struct ReplayCommand: ParsableCommand {
 
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
             print("replay of \(input) with \(source.origin), online learning \(settings.onlineLearningText)")
+            if let caution = ModelCatalog.tickCaution(source.model, tickSeconds: trace.tickSeconds, here: "the trace's ticks are") {
+                writeAll("warning: \(caution)\n", to: STDERR_FILENO)
+            }
             print(summary.text(input: input))
             if policyGrid {
                 print("surgewatch under other alert policies (chosen on this trace, in hindsight):")

@@ -49,6 +49,10 @@ struct TrainCommand: ParsableCommand {
             for path in input {
                 let trace = try TraceCSV.parse(FileAccess.read(path), path: path)
                 loaded = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(path)"))
+                // The horizon and window are counted in ticks: one model cannot learn two tick lengths.
+                if let first = traces.first, !ModelCatalog.sameTick(first.tickSeconds, trace.tickSeconds) {
+                    throw ToolFailure("\(path): its ticks are \(Self.seconds(trace.tickSeconds)) apart, \(input[0])'s \(Self.seconds(first.tickSeconds)): a model's horizon and window are counted in ticks, so train on traces of one tick length (resample the other)")
+                }
                 traces.append(trace)
             }
             var options = OfflineTrainer.Options()
@@ -101,9 +105,11 @@ struct TrainCommand: ParsableCommand {
             }
             let model = result.model
             try FileAccess.write(model.encoded(), to: output)
-            print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks)")
+            print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map(Self.seconds) ?? "?")")
         }
     }
+
+    static func seconds(_ value: Double) -> String { DurationText.format(.milliseconds(Int64((value * 1000).rounded()))) }
 
     static func format(_ value: Double) -> String {
         let rounded = (value * 1000).rounded() / 1000

@@ -60,6 +60,10 @@ import Testing
         let atShutdown = try store.rows("SELECT count(*) FROM checkpoints")
         first.checkpoint()
         #expect(try store.rows("SELECT count(*) FROM checkpoints") == atShutdown, "unchanged weights are not saved again")
+        let saved = try #require(try store.latestCheckpoint())
+        let savedModel = try ModelFile.decode(saved.model)
+        #expect(saved.version == 2 && savedModel.tickSeconds == 10,
+                "a checkpoint records the tick it learned at: the config's interval")
 
         let second = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                         history: nil, logger: logger)
@@ -88,6 +92,27 @@ import Testing
                                        store: store, alerts: AlertFanOut([]), history: nil, logger: logger)
         #expect(third.pipeline.model.shape.hidden == 5, "a checkpoint that does not fit the config is not used")
         #expect(handler.entries.contains { $0.message.description.contains("the last checkpoint does not fit this config") })
+    }
+
+    /// A model used at another tick than it learned at still serves, and the log says once, as
+    /// a warning, what its horizon and window mean here.
+    @Test func aModelOfAnotherTickIsWarnedOf() throws {
+        let (store, handler, logger) = try openStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var fiveSeconds = config
+        fiveSeconds.sampling.interval = .seconds(5)
+        let tenSecondModel = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
+        func warnings() -> [String] {
+            handler.entries.filter { $0.level == .warning && $0.message.description.hasPrefix("the model was trained on ticks of ") }
+                .map(\.message.description)
+        }
+        _ = try DetectionStage(config: config, schema: schema, source: tenSecondModel, store: store, alerts: AlertFanOut([]),
+                               history: nil, logger: logger)
+        #expect(warnings().isEmpty)
+        let stage = try DetectionStage(config: fiveSeconds, schema: schema, source: tenSecondModel, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(stage.pipeline.model.parameters == tenSecondModel.model.parameters)
+        #expect(warnings() == ["the model was trained on ticks of 10s, sampling.interval is 5s: its horizon of 1 tick looks 5s ahead here, not 10s, and its window of 5 ticks spans 25s, not 50s; it warns less well until online learning adapts it (or train one on traces at this tick, surgewatch train)"])
     }
 
     /// A trained model's checkpoint says which weights served, and the next start serves them
@@ -162,6 +187,13 @@ import Testing
         let third = try start(stricter)
         #expect(third.pipeline.referee?.recordCount == 0)
         #expect(logged("was kept under other trained weights, SLO rule or alert policy; it starts anew"))
+
+        // Other trained weights (a new model file, an upgrade's built-in model): the record
+        // scored alerts these would not have raised. Same sizes, so the checkpoint still fits.
+        let retrained = ModelSource(model: ModelCatalog.fresh(config, seed: 2), origin: "another model trained offline")
+        let other = try DetectionStage(config: learnSoon, schema: schema, source: retrained, store: store,
+                                       alerts: AlertFanOut([]), history: nil, logger: logger)
+        #expect(other.pipeline.referee != nil && other.pipeline.referee?.recordCount == 0)
 
         _ = try store.rows("UPDATE referee_record SET record = x'00'")
         let fourth = try start(learnSoon)

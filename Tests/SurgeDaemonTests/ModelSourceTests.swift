@@ -2,6 +2,7 @@ import SurgeConfig
 import SurgeModel
 import Testing
 @testable import SurgeDaemon
+import SurgeDetection
 
 /// Which model a config starts from when it names none.
 @Suite struct ModelSourceTests {
@@ -32,5 +33,33 @@ import Testing
         let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
         #expect(source.untrained)
         #expect(source.origin.hasPrefix("a fresh model (the built-in one does not fit: "))
+    }
+
+    /// The built-in models say the tick they were trained at, and format 2 changed none of
+    /// their weights: their checksums are the ones their version-1 files stored.
+    @Test func theBuiltInModelsRecordTheirTenSecondTick() throws {
+        let current = try #require(DefaultModel.model), older = try #require(DefaultModel.fourFeatureModel)
+        #expect(current.tickSeconds == 10 && older.tickSeconds == 10)
+        #expect(current.weightsChecksum == 0x37B3_95F0)
+        #expect(older.weightsChecksum == 0xF6E7_8C87)
+    }
+
+    /// Another tick length keeps the model (it still predicts, and learns) with a warning that
+    /// says what its horizon and window mean at this one; within 10 % nothing is said.
+    @Test func anotherTickLengthIsSaidNotRefused() throws {
+        let model = try #require(DefaultModel.model)
+        #expect(ModelCatalog.tickCaution(model, tickSeconds: 10, here: "sampling.interval is") == nil)
+        #expect(ModelCatalog.tickCaution(model, tickSeconds: 10.9, here: "sampling.interval is") == nil)
+        let caution = try #require(ModelCatalog.tickCaution(model, tickSeconds: 5, here: "sampling.interval is"))
+        #expect(caution == "the model was trained on ticks of 10s, sampling.interval is 5s: its horizon of 3 ticks looks 15s ahead here, not 30s, and its window of 30 ticks spans 2m30s, not 5m; it warns less well until online learning adapts it (or train one on traces at this tick, surgewatch train)")
+        var unrecorded = model
+        unrecorded.tickSeconds = nil
+        #expect(ModelCatalog.tickCaution(unrecorded, tickSeconds: 60, here: "sampling.interval is") == nil)
+
+        var config = SurgeConfig()
+        config.sampling.interval = .seconds(5)
+        let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(source.origin == "the built-in default model" && !source.untrained)
+        #expect(ModelCatalog.fresh(config).tickSeconds == 5, "a fresh model learns at the config's tick")
     }
 }

@@ -186,7 +186,7 @@ import Testing
             #expect(err.contains("epoch 2/2"), "progress per epoch on stderr")
             #expect(err.contains("epochs ranked by validation episodes warned early minus false alarms; alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"),
                     "the ranking's band, 0.5 whatever the config's: \(err)")
-            #expect(out.contains("model for 5 features, window 30, horizon 3"))
+            #expect(out.contains("model for 5 features, window 30, horizon 3, ticks of 10s"), "\(out)")
             #expect(err.contains("overload episodes in the validation parts: ") && err.contains(" in \(Self.trace)"),
                     "each trace's validation episodes named: \(err)")
             models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
@@ -214,6 +214,43 @@ import Testing
                 #expect(err.contains("no window to learn from, nothing written: a trace's training part (its first 80 %) needs at least window.ticks + model.horizon_ticks = 33 ticks with the features present; the longest here has 32"), "\(err)")
             }
         }
+    }
+
+    /// The horizon and window are counted in ticks: `train` records the traces' tick in the model
+    /// and refuses traces of two tick lengths; `replay` warns when the trace's tick is not the
+    /// model's, and says nothing when it is.
+    @Test func theTickLengthIsRecordedAndAMismatchSaid() throws {
+        let lines = try String(contentsOfFile: Self.trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        let first = try #require(Double(lines[1].prefix { $0 != "," }))
+        let slow = directory + "/every-20s.csv"
+        let stretched = lines.dropFirst().map { line -> String in
+            let time = Double(line.prefix { $0 != "," })!
+            return String(Int(first + (time - first) * 2)) + line.drop { $0 != "," }
+        }
+        try ([lines[0]] + stretched).joined(separator: "\n").appending("\n").write(toFile: slow, atomically: true, encoding: .utf8)
+
+        let mixed = directory + "/mixed.swm"
+        let (mixedCode, _, mixedErr) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--input", slow,
+                                                              "--output", mixed, "--epochs", "1"], timeout: .seconds(120))
+        #expect(mixedCode == 1 && !FileManager.default.fileExists(atPath: mixed))
+        #expect(mixedErr.contains("\(slow): its ticks are 20s apart, \(Self.trace)'s 10s: a model's horizon and window are counted in ticks, so train on traces of one tick length"), "\(mixedErr)")
+
+        let model = directory + "/every-20s.swm"
+        let (code, out, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", slow, "--output", model, "--epochs", "1"],
+                                                     timeout: .seconds(120))
+        #expect(code == 0 && out.contains("horizon 3, ticks of 20s"), "\(out)\(err)")
+
+        func replaySlow(_ extra: [String]) throws -> (Int32?, String, String) {
+            try DaemonProcess.run(["replay", "--config", Self.config, "--input", slow, "--output", directory + "/slow.csv", "--no-learn"] + extra,
+                                  timeout: .seconds(120))
+        }
+        let (ownCode, _, ownErr) = try replaySlow(["--model", model])
+        #expect(ownCode == 0 && !ownErr.contains("warning"), "the model's own tick: \(ownErr)")
+        let (fastCode, _, fastErr) = try replay(["--no-learn", "--model", model], output: directory + "/fast.csv")
+        #expect(fastCode == 0 && fastErr.contains("warning: the model was trained on ticks of 20s, the trace's ticks are 10s"), "\(fastErr)")
+        let (builtInCode, _, builtInErr) = try replaySlow([])
+        #expect(builtInCode == 0)
+        #expect(builtInErr.contains("warning: the model was trained on ticks of 10s, the trace's ticks are 20s: its horizon of 3 ticks looks 1m ahead here, not 30s, and its window of 30 ticks spans 10m, not 5m"), "\(builtInErr)")
     }
 
     @Test func badTracesAreNamedWithLineAndColumn() throws {
