@@ -40,6 +40,9 @@ final class DetectionStage {
     private var reportedLearningBehind = false
     /// Every feature missing past the carry-forward last tick (said once each way).
     var blind = false
+    /// What the weights learned here started from, as checkpoints record it: the trained
+    /// model's ModelFile.weightsChecksum in hex, or "none" for a fresh model.
+    private let trainedWeights: String
 
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
          history: SampleWindow?, openAlert: AlertStateMachine<TraceClock>.OpenAlert? = nil,
@@ -53,7 +56,9 @@ final class DetectionStage {
         var untrained = source.untrained
         var learned: LSTMParameters?
         var serving = WeightsReferee.Choice.trained
-        if config.learning.online, let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, logger: logger) {
+        trainedWeights = source.untrained ? "none" : String(source.model.weightsChecksum, radix: 16)
+        if config.learning.online,
+           let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, trainedWeights: source.untrained ? nil : trainedWeights, logger: logger) {
             let saved = TickLine.rfc3339(checkpoint.createdAt)
             if source.untrained {
                 // A fresh model's checkpoint is all it has learned: it becomes the model.
@@ -117,13 +122,25 @@ final class DetectionStage {
         }
     }
 
-    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, logger: Logger)
+    /// The newest checkpoint when it fits `config` and, for a trained model (`trainedWeights`,
+    /// nil for a fresh one, which takes any), was not learned from other trained weights: those
+    /// (before a new model file or an upgrade's built-in model) would serve in the new ones'
+    /// place, and output-layer learning would keep the old LSTM layers for good.
+    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, trainedWeights: String?, logger: Logger)
         -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice)? {
         do {
             guard let stored = try store.latestCheckpoint() else { return nil }
             let model = try ModelFile.decode(stored.model)
             if let reason = ModelCatalog.mismatch(model, config) {
                 logger.notice("the last checkpoint does not fit this config (\(reason)); not used")
+                return nil
+            }
+            // Checkpoints before session 23 do not say; they are taken as before. Weights a fresh
+            // model learned here ("none") never served beside trained ones: the trained weights
+            // serve, and the referee weighs the two from the start.
+            if let trainedWeights, let startedFrom = StoredReferee.trainedWeights(checkpointMetrics: stored.metricsJSON),
+               startedFrom != trainedWeights, startedFrom != "none" {
+                logger.notice("the last checkpoint learned from other trained weights (crc32 \(startedFrom), these are crc32 \(trainedWeights)); not used: learning starts anew from these")
                 return nil
             }
             return (model, stored.createdAt, StoredReferee.learnedServe(checkpointMetrics: stored.metricsJSON) ? .learned : .trained)
@@ -194,7 +211,7 @@ final class DetectionStage {
         let now = clock.unixSeconds(clock.now)
         do {
             let serving = pipeline.referee.map { ",\"serving\":\"\($0.serving.rawValue)\"" } ?? ""
-            let metrics = "{\"steps\":\(learner.steps),\"rollbacks\":\(learner.rollbacks),\"loss\":\(learner.lastLoss.map { "\($0)" } ?? "null")\(serving)}"
+            let metrics = "{\"steps\":\(learner.steps),\"rollbacks\":\(learner.rollbacks),\"loss\":\(learner.lastLoss.map { "\($0)" } ?? "null")\(serving),\"trained\":\"\(trainedWeights)\"}"
             try store.saveCheckpoint(version: Int(ModelFile.version), model: pipeline.modelFile.encoded(), metricsJSON: metrics, at: now)
             stepsAtCheckpoint = learner.steps
             servingAtCheckpoint = pipeline.referee?.serving

@@ -32,4 +32,14 @@ public struct StoredReferee: Sendable, Equatable {
     public static func learnedServe(checkpointMetrics metrics: String) -> Bool {
         metrics.contains("\"serving\":\"learned\"")
     }
+
+    /// What the checkpoint's learned weights started from, as the daemon writes it since session
+    /// 23: `"trained":"<crc32 of the trained weights, hex>"`, or `"trained":"none"` for a fresh
+    /// model; nil for older checkpoints, which do not say.
+    public static func trainedWeights(checkpointMetrics metrics: String) -> String? {
+        guard let start = metrics.firstRange(of: "\"trained\":\"") else { return nil }
+        let value = metrics[start.upperBound...].prefix { $0 != "\"" }
+        guard value.endIndex < metrics.endIndex, !value.isEmpty else { return nil }
+        return String(value)
+    }
 }

@@ -145,6 +145,31 @@ import Testing
         }
         #expect((stage.pipeline.learner?.steps ?? 0) > 10)
         #expect(!saved.isEmpty && saved.allSatisfy { $0.contains("\"serving\":\"learned\"") }, "\(saved)")
+        let trainedHex = String(trained.model.weightsChecksum, radix: 16)
+        #expect(saved.allSatisfy { StoredReferee.trainedWeights(checkpointMetrics: $0) == trainedHex }, "what learning started from: \(saved)")
+
+        // Other trained weights (a new model file, or an upgrade's built-in model) of the same
+        // sizes: the weights learned from the old ones must not serve in their place.
+        let retrained = ModelSource(model: ModelCatalog.fresh(config, seed: 2), origin: "a new model file")
+        let after = try DetectionStage(config: learnSoon, schema: schema, source: retrained, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(after.pipeline.servingModel.parameters == retrained.model.parameters)
+        #expect(after.pipeline.model.parameters == retrained.model.parameters, "learning starts anew from the new weights")
+        #expect(after.pipeline.referee?.serving == .trained)
+        let otherHex = String(retrained.model.weightsChecksum, radix: 16)
+        #expect(handler.entries.contains { $0.message.description == "the last checkpoint learned from other trained weights (crc32 \(trainedHex), these are crc32 \(otherHex)); not used: learning starts anew from these" })
+        // The same trained weights again: their checkpoint resumes.
+        let again = try DetectionStage(config: learnSoon, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(again.pipeline.referee?.serving == .learned && again.pipeline.model.parameters == stage.pipeline.model.parameters)
+    }
+
+    @Test func checkpointMetricsSayWhatLearningStartedFrom() {
+        #expect(StoredReferee.trainedWeights(checkpointMetrics: "{\"steps\":4,\"trained\":\"37b395f0\"}") == "37b395f0")
+        #expect(StoredReferee.trainedWeights(checkpointMetrics: "{\"steps\":4,\"trained\":\"none\"}") == "none")
+        for older in ["{\"steps\":4,\"serving\":\"learned\"}", "{}", "{\"trained\":\"", "{\"trained\":\"\"}", "{\"trained\":\"abc"] {
+            #expect(StoredReferee.trainedWeights(checkpointMetrics: older) == nil, "\(older)")
+        }
     }
 
     /// The referee's record is saved every hour of ticks and at shutdown, and the next start
