@@ -72,6 +72,10 @@ struct TrainCommand: ParsableCommand {
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1
             writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
+            // Said now rather than by the daemon that will run it.
+            if let tick = traces.first?.tickSeconds, !ModelCatalog.sameTick(tick, loaded.sampling.interval.seconds) {
+                writeAll("warning: the traces' ticks are \(Self.seconds(tick)), \(config)'s sampling.interval is \(DurationText.format(loaded.sampling.interval)): the model learns horizon and window at \(Self.seconds(tick)) ticks, and a daemon sampling at \(DurationText.format(loaded.sampling.interval)) will warn that they mean other times there\n", to: STDERR_FILENO)
+            }
             if selection == .episodes {
                 let alert = trainer.rankingConfig.alert
                 writeAll("epochs ranked by validation episodes warned early minus false alarms; alerts \(alert.firing), resolve below \(alert.resolveProbability) for \(alert.resolveAfter) ticks\n", to: STDERR_FILENO)

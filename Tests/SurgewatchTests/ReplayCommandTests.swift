@@ -239,6 +239,7 @@ import Testing
         let (code, out, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", slow, "--output", model, "--epochs", "1"],
                                                      timeout: .seconds(120))
         #expect(code == 0 && out.contains("horizon 3, ticks of 20s"), "\(out)\(err)")
+        #expect(err.contains("warning: the traces' ticks are 20s, \(Self.config)'s sampling.interval is 10s: the model learns horizon and window at 20s ticks"), "\(err)")
 
         func replaySlow(_ extra: [String]) throws -> (Int32?, String, String) {
             try DaemonProcess.run(["replay", "--config", Self.config, "--input", slow, "--output", directory + "/slow.csv", "--no-learn"] + extra,
