@@ -57,8 +57,10 @@ final class DetectionStage {
         var learned: LSTMParameters?
         var serving = WeightsReferee.Choice.trained
         trainedWeights = source.untrained ? "none" : String(source.model.weightsChecksum, radix: 16)
+        var passedOver = false
         if config.learning.online,
-           let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, trainedWeights: source.untrained ? nil : trainedWeights, logger: logger) {
+           let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, trainedWeights: source.untrained ? nil : trainedWeights,
+                                                         passedOver: &passedOver, logger: logger) {
             let saved = TickLine.rfc3339(checkpoint.createdAt)
             if source.untrained {
                 // A fresh model's checkpoint is all it has learned: it becomes the model.
@@ -72,6 +74,12 @@ final class DetectionStage {
                 origin += ", with the weights learned on this host until \(saved) (the \(serving.rawValue) ones serve)"
             }
         }
+        // A trained model that passed over the newest checkpoint saves its own at the first
+        // checkpoint time, learned steps or not: the newest checkpoint is what `alerts --record`
+        // reads as the serving weights, and it would name the old one's for as long as learning
+        // waits for an overload. (Not a fresh model: its untouched weights would be resumed as
+        // learned ones, and their noise reported.)
+        if passedOver && !source.untrained { stepsAtCheckpoint = -1 }
         var settings = DetectionPipeline<TraceClock>.Settings(config: config, untrained: untrained)
         // The output layer alone learns on a model trained offline (built-in, a model file),
         // unless the config asks for every layer; one that began fresh here learns every layer,
@@ -126,10 +134,12 @@ final class DetectionStage {
     /// nil for a fresh one, which takes any), was not learned from other trained weights: those
     /// (before a new model file or an upgrade's built-in model) would serve in the new ones'
     /// place, and output-layer learning would keep the old LSTM layers for good.
-    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, trainedWeights: String?, logger: Logger)
-        -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice)? {
+    /// `passedOver` is set when there was a checkpoint and it is not used.
+    static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, trainedWeights: String?, passedOver: inout Bool,
+                                        logger: Logger) -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice)? {
         do {
             guard let stored = try store.latestCheckpoint() else { return nil }
+            passedOver = true
             let model = try ModelFile.decode(stored.model)
             if let reason = ModelCatalog.mismatch(model, config) {
                 logger.notice("the last checkpoint does not fit this config (\(reason)); not used")
@@ -143,6 +153,7 @@ final class DetectionStage {
                 logger.notice("the last checkpoint learned from other trained weights (crc32 \(startedFrom), these are crc32 \(trainedWeights)); not used: learning starts anew from these")
                 return nil
             }
+            passedOver = false
             return (model, stored.createdAt, StoredReferee.learnedServe(checkpointMetrics: stored.metricsJSON) ? .learned : .trained)
         } catch StoreError.unavailable {
             logger.notice("no checkpoint resumed: the database is not open (its checkpoints serve from the next start after it opens)")

@@ -158,10 +158,20 @@ import Testing
         #expect(after.pipeline.referee?.serving == .trained)
         let otherHex = String(retrained.model.weightsChecksum, radix: 16)
         #expect(handler.entries.contains { $0.message.description == "the last checkpoint learned from other trained weights (crc32 \(trainedHex), these are crc32 \(otherHex)); not used: learning starts anew from these" })
-        // The same trained weights again: their checkpoint resumes.
+        // Calm ticks (nothing to learn from yet) past the checkpoint time: the new weights' own
+        // checkpoint replaces the old one as the newest, which `alerts --record` reads.
+        for tick in 1...40 {
+            _ = after.ingest(Sample(timestamp: 9000 + Double(tick) * 10, tick: tick, schema: schema, values: [0.1, 0]))
+        }
+        #expect(after.pipeline.learner?.steps == 0)
+        let newest = try #require(try store.latestCheckpoint())
+        #expect(newest.createdAt > 9000 && StoredReferee.trainedWeights(checkpointMetrics: newest.metricsJSON) == otherHex
+                && !StoredReferee.learnedServe(checkpointMetrics: newest.metricsJSON), "\(newest.metricsJSON)")
+        // Back to the first weights: the newest checkpoint is the other weights', so learning
+        // starts anew from these too.
         let again = try DetectionStage(config: learnSoon, schema: schema, source: trained, store: store, alerts: AlertFanOut([]),
                                        history: nil, logger: logger)
-        #expect(again.pipeline.referee?.serving == .learned && again.pipeline.model.parameters == stage.pipeline.model.parameters)
+        #expect(again.pipeline.referee?.serving == .trained && again.pipeline.model.parameters == trained.model.parameters)
     }
 
     @Test func checkpointMetricsSayWhatLearningStartedFrom() {
