@@ -11,18 +11,49 @@ public struct SampleHistory {
             .filter { !["id", "ts", "tick"].contains($0) }
     }
 
-    /// Every sample at or after `since` (Unix seconds), or all, oldest first: its time and its
-    /// values in `metrics` order (NaN where the metric was missing). Rows are read one at a
-    /// time, so a month of ticks does not sit in memory twice.
-    public func forEach(since: Double?, _ body: (Double, [Double]) throws -> Void) throws {
+    /// Every sample at or after `since` (Unix seconds), or all, in the order they were written:
+    /// its time and its values in `metrics` order (NaN where the metric was missing). Rows are
+    /// read one at a time, so a month of ticks does not sit in memory twice. A row not later
+    /// than the one before it (the wall clock was set back) is skipped, and counted in the
+    /// result, so what comes out is one sequence in time order, as a trace must be.
+    @discardableResult
+    public func forEach(since: Double?, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
         let columns = (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ")
-        let statement = try database.prepare("SELECT \(columns) FROM samples WHERE ts >= ?1 ORDER BY ts, id")
+        let statement = try database.prepare("SELECT \(columns) FROM samples WHERE ts >= ?1 ORDER BY id")
         statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
         var values = [Double](repeating: .nan, count: metrics.count)
+        var steps = ClockStepsBack()
         while try statement.step() {
             let time = statement.value(0).double ?? .nan
+            guard steps.admit(time) else { continue }
             for index in metrics.indices { values[index] = statement.value(index + 1).double ?? .nan }
             try body(time, values)
         }
+        return steps
+    }
+}
+
+/// Rows the wall clock put out of order: the daemon stamps each tick with the wall clock, which
+/// can be set back (an NTP step at boot, an operator), so rows written later can carry earlier
+/// times than rows before them. Readers keep the order the rows were written in and skip each
+/// row that is not later than the last one kept, until time has caught up.
+public struct ClockStepsBack: Sendable {
+    /// Rows skipped.
+    public private(set) var skipped = 0
+    /// The first step back: the last time kept before it, and the time of the first row skipped.
+    public private(set) var first: (kept: Double, skipped: Double)?
+    private var last = -Double.infinity
+
+    public init() {}
+
+    /// Whether a row stamped `time` is kept.
+    mutating func admit(_ time: Double) -> Bool {
+        guard time > last else {
+            if first == nil { first = (last, time) }
+            skipped += 1
+            return false
+        }
+        last = time
+        return true
     }
 }

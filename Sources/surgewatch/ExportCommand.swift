@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import SurgeConfig
+import SurgeDaemon
 import SurgeDetection
 import SurgeJournal
 import SurgeStore
@@ -36,9 +37,10 @@ struct ExportCommand: ParsableCommand {
                 throw ToolFailure("\(error)")
             }
             var rows = 0
+            var steps = ClockStepsBack()
             try FileAccess.write(to: output) { emit in
                 var out = TraceCSV.header(history.metrics)
-                try history.forEach(since: cutoff) { time, values in
+                steps = try history.forEach(since: cutoff) { time, values in
                     TraceCSV.appendRow(to: &out, timestamp: time, values: values, number: NumberText.exact)
                     rows += 1
                     // Out in pieces of about 64 KiB: a month of ticks never sits in memory whole.
@@ -50,6 +52,9 @@ struct ExportCommand: ParsableCommand {
                 try emit(out)
             }
             writeAll("\(output): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
+            if let first = steps.first {
+                writeAll("note: \(steps.skipped) samples left out where the wall clock had been set back (the first at \(TickLine.rfc3339(first.skipped)), after one of \(TickLine.rfc3339(first.kept))): a trace's rows must be in time order\n", to: STDERR_FILENO)
+            }
         }
     }
 }

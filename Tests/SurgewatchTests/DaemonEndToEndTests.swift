@@ -226,7 +226,7 @@ import Testing
         let (okCode, okOut, _) = try DaemonProcess.run(["check-config", shipped])
         #expect(okCode == 0)
         #expect(okOut.contains("valid; 29 metrics"))
-        #expect(okOut.contains("model: the built-in default model"), "\(okOut)")
+        #expect(okOut.contains("model: the built-in default model (window 30 ticks, horizon 3, ticks of 10s)"), "\(okOut)")
         #expect(okOut.contains("online learning holds about 5.9 MiB (labelled windows 2.4, training workspace 2.6, weights 0.4, alert record 0.5)"), "\(okOut)")
         // An 8-hour window at 10 s ticks: the rings and workspace of learning alone exceed the unit's memory cap.
         let long = try Scratch(config: "[window]\nticks = 2880\n")

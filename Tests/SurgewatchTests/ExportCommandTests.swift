@@ -91,4 +91,38 @@ import SurgeSampling
         #expect(bad == 1 && badErr.contains("absent.db"), "\(badErr)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/x.csv"))
     }
+
+    /// The wall clock set back 55 s while the daemon ran (ticks 10 s apart): sorted by time, the
+    /// two stretches would interleave, and a tick stamped like an earlier one gives a trace
+    /// that replay refuses. The rows come out in the order they were written, those not later
+    /// than the last one kept left out and said; the predictions read back the same way.
+    @Test func aClockSetBackLeavesOutTheRowsItPutOutOfOrder() throws {
+        let store = try SurgeStore(path: database)
+        let schema = MetricSchema(["cpu_busy"])
+        let base = 1_700_000_000.0
+        // Ticks 1-10 at base+10 ... base+100, then the clock goes back 55 s: ticks 11-20 at
+        // base+55 ... base+145. Ticks 11-15 (base+55 ... base+95) are not after base+100.
+        let before: [Double] = (1...10).map { base + Double($0) * 10 }
+        let after: [Double] = (11...20).map { base + Double($0) * 10 - 55 }
+        let times = before + after
+        for (index, time) in times.enumerated() {
+            let tick = index + 1
+            store.stage(Sample(timestamp: time, tick: tick, schema: schema, values: [Double(tick) / 100]))
+            store.stage(PredictionRecord(timestamp: time, tick: tick, probability: Double(tick) / 100, state: "normal", label: false))
+            try store.commit()
+        }
+        let exported = directory + "/stepped.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", exported])
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("\(exported): 15 samples, 1 metrics"), "\(err)")
+        #expect(err.contains("note: 5 samples left out where the wall clock had been set back (the first at 2023-11-14T22:14:15Z, after one of 2023-11-14T22:15:00Z)"), "\(err)")
+        let trace = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: exported))), path: exported)
+        #expect(trace.timestamps == before + after.suffix(5))
+        #expect(trace.column("cpu_busy") == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18, 19, 20].map { Double($0) / 100 })
+
+        var ticks: [Int] = []
+        let steps = try PredictionHistory(path: database).forEach(since: nil) { _, tick, _, _, _ in ticks.append(tick) }
+        #expect(ticks == Array(1...10) + Array(16...20))
+        #expect(steps.skipped == 5 && steps.first?.kept == base + 100 && steps.first?.skipped == base + 55)
+    }
 }
