@@ -269,7 +269,7 @@ import Testing
 
         try scratch.write(config: "[model]\npath = \"built-in.swm\"\n")
         let (fitCode, fitOut, fitErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
-        #expect(fitCode == 0 && fitOut.contains("model: \(saved)\n") && fitErr.isEmpty, "\(fitOut)\(fitErr)")
+        #expect(fitCode == 0 && fitOut.contains("model: \(saved) (window 30 ticks, horizon 3, ticks of 10s)\n") && fitErr.isEmpty, "\(fitOut)\(fitErr)")
 
         try scratch.write(config: "[model]\nhidden = 16\npath = \"built-in.swm\"\n")
         let (misfitCode, misfitOut, misfitErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
