@@ -81,14 +81,23 @@ final class TickService: Service {
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var readingStage = "reading " + collector.sourceList
         var detection: DetectionStage
+        // A database not open yet was said at start; its ticks are read at the next start.
+        let resumed = store.unavailable == nil
+            ? ResumedWindow.read(store: store.path, schema: collector.schema, capacity: config.window.ticks,
+                                 intervalSeconds: interval(of: config).seconds, now: wallClockSeconds())
+            : nil
         do {
             detection = try DetectionStage(config: config, schema: collector.schema, source: initialModel, store: store, alerts: alerts,
-                                           history: nil, logger: logger)
+                                           history: resumed?.window, logger: logger)
         } catch {
             logger.critical("cannot start the detection pipeline: \(error)")
             return 0
         }
         defer { detection.saveState() }
+        if let resumed {
+            // Starting empty is the usual first start; resuming is worth a notice.
+            if resumed.window == nil { logger.info("\(resumed.message)") } else { logger.notice("\(resumed.message)") }
+        }
         var problems = ProblemLog()
         var droppedSamplesSeen = 0
         let clock = ContinuousClock()

@@ -31,4 +31,17 @@ public struct SampleHistory {
         }
         return steps
     }
+
+    /// The newest `count` samples by the order they were written, oldest first: a few rows
+    /// read backwards from the end of the table, whatever its length.
+    public func newest(_ count: Int) throws -> [(time: Double, values: [Double])] {
+        let columns = (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ")
+        let statement = try database.prepare("SELECT \(columns) FROM samples ORDER BY id DESC LIMIT ?1")
+        try statement.bind([.integer(Int64(max(count, 0)))])
+        var rows: [(time: Double, values: [Double])] = []
+        while try statement.step() {
+            rows.append((statement.value(0).double ?? .nan, metrics.indices.map { statement.value($0 + 1).double ?? .nan }))
+        }
+        return rows.reversed()
+    }
 }

@@ -57,6 +57,27 @@ import SurgeJournal
         }
     }
 
+    /// A restart predicts from its first tick: the window resumes from the ticks the last run
+    /// stored, when they are the recent past (here 300 ms ticks, a restart well under three).
+    @Test func aRestartPredictsFromItsFirstTick() throws {
+        let scratch = try Scratch(config: Self.config)
+        func run(_ ticks: Int) throws -> String {
+            let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "\(ticks)",
+                                            "--tick-interval", "300ms", "--tick-output", "none"])
+            #expect(daemon.waitForExit(.seconds(60)) == 0, "\(daemon.stderr)")
+            return daemon.stderr
+        }
+        let first = try run(31)
+        #expect(first.contains("the window starts empty: no tick stored yet"), "\(first)")
+        let second = try run(3)
+        #expect(second.contains("the window resumes with 30 ticks stored up to "), "\(second)")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        let states = try database.rows("SELECT state FROM predictions ORDER BY id").compactMap { $0[0].text }
+        #expect(states.count == 34)
+        #expect(states.prefix(29).allSatisfy { $0 == "warming_up" } && states[29] == "normal", "the first run warms up: \(states)")
+        #expect(states.suffix(4) == ["normal", "normal", "normal", "normal"], "the restart predicts from its first tick: \(states)")
+    }
+
     /// A disk already full at start, holding the database of an earlier run with an alert it
     /// left open: the daemon starts all the same (the host is watched, alerts go out), the
     /// rows wait, and once the disk is freed the file opens, the old alert is closed at the
