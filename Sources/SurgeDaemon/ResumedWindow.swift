@@ -56,6 +56,7 @@ enum ResumedWindow {
         }
         let kept = rows.count - start
         let gapText = skipped == 0 ? "" : ", and \(skipped) missing for the ticks the restart skipped"
-        return Outcome(window: window, message: "the window resumes with \(kept) ticks stored up to \(TickLine.rfc3339(newest.time)) (\(AlertMessage.duration(age)) before this start)\(gapText)")
+        let ago = age < 1 ? "under a second" : AlertMessage.duration(age)
+        return Outcome(window: window, message: "the window resumes with \(kept) ticks stored up to \(TickLine.rfc3339(newest.time)) (\(ago) before this start)\(gapText)")
     }
 }

@@ -38,6 +38,7 @@ import Testing
         #expect((0..<30).allSatisfy { window.value(row: $0, column: 1).isNaN })
         #expect(window.timestamp(row: 29) == base + 400)
         #expect(outcome.message == "the window resumes with 30 ticks stored up to 2023-11-14T22:20:00Z (4s before this start)")
+        #expect(read(now: base + 400.3).message.hasSuffix("(under a second before this start)"))
     }
 
     /// Ticks the restart skipped come in as missing rows, up to what carry-forward covers.
