@@ -21,6 +21,11 @@ public enum DurationText {
         return .milliseconds(Int64((total * 1000).rounded()))
     }
 
+    /// `seconds` written as `format` writes a duration, to the millisecond: `10s`, `2m30s`.
+    public static func format(seconds: Double) -> String {
+        format(.milliseconds(Int64((seconds * 1000).rounded())))
+    }
+
     /// The shortest way to write `duration` back: `10s`, `5m`, `1h30m`, `250ms`.
     public static func format(_ duration: Duration) -> String {
         var milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000

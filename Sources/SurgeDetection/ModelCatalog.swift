@@ -34,7 +34,7 @@ public enum ModelCatalog {
     /// does not record its own (format version 1).
     public static func tickCaution(_ model: ModelFile, tickSeconds: Double, here: String) -> String? {
         guard let trained = model.tickSeconds, !sameTick(trained, tickSeconds) else { return nil }
-        func time(_ ticks: Int, _ seconds: Double) -> String { DurationText.format(.milliseconds(Int64((Double(ticks) * seconds * 1000).rounded()))) }
+        func time(_ ticks: Int, _ seconds: Double) -> String { DurationText.format(seconds: Double(ticks) * seconds) }
         func ticks(_ count: Int) -> String { count == 1 ? "1 tick" : "\(count) ticks" }
         let horizon = max(model.horizonTicks, 1)
         return "the model was trained on ticks of \(time(1, trained)), \(here) \(time(1, tickSeconds)): its horizon of \(ticks(horizon)) looks \(time(horizon, tickSeconds)) ahead here, not \(time(horizon, trained)), and its window of \(ticks(model.windowTicks)) spans \(time(model.windowTicks, tickSeconds)), not \(time(model.windowTicks, trained)); it still serves (BENCHMARKS.md, session 23), and one trained on traces at this tick (surgewatch train) keeps the \(time(horizon, trained)) horizon"

@@ -23,7 +23,7 @@ struct CheckConfigCommand: ParsableCommand {
             let model = try chooseModel(config)
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
-            let tick = model.file.tickSeconds.map { "ticks of \(DurationText.format(.milliseconds(Int64(($0 * 1000).rounded()))))" } ?? "tick length not recorded"
+            let tick = model.file.tickSeconds.map { "ticks of \(DurationText.format(seconds: $0))" } ?? "tick length not recorded"
             print("model: \(model.origin) (window \(model.file.windowTicks) ticks, horizon \(model.file.horizonTicks), \(tick))")
             if let caution = ModelCatalog.tickCaution(model.file, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)

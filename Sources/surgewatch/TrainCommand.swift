@@ -51,7 +51,7 @@ struct TrainCommand: ParsableCommand {
                 loaded = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(path)"))
                 // The horizon and window are counted in ticks: one model cannot learn two tick lengths.
                 if let first = traces.first, !ModelCatalog.sameTick(first.tickSeconds, trace.tickSeconds) {
-                    throw ToolFailure("\(path): its ticks are \(Self.seconds(trace.tickSeconds)) apart, \(input[0])'s \(Self.seconds(first.tickSeconds)): a model's horizon and window are counted in ticks, so train on traces of one tick length (resample the other)")
+                    throw ToolFailure("\(path): its ticks are \(DurationText.format(seconds: trace.tickSeconds)) apart, \(input[0])'s \(DurationText.format(seconds: first.tickSeconds)): a model's horizon and window are counted in ticks, so train on traces of one tick length (resample the other)")
                 }
                 traces.append(trace)
             }
@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
             writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)
             // Said now rather than by the daemon that will run it.
             if let tick = traces.first?.tickSeconds, !ModelCatalog.sameTick(tick, loaded.sampling.interval.seconds) {
-                writeAll("warning: the traces' ticks are \(Self.seconds(tick)), \(config)'s sampling.interval is \(DurationText.format(loaded.sampling.interval)): the model learns horizon and window at \(Self.seconds(tick)) ticks, and a daemon sampling at \(DurationText.format(loaded.sampling.interval)) will warn that they mean other times there\n", to: STDERR_FILENO)
+                writeAll("warning: the traces' ticks are \(DurationText.format(seconds: tick)), \(config)'s sampling.interval is \(DurationText.format(loaded.sampling.interval)): the model learns horizon and window at \(DurationText.format(seconds: tick)) ticks, and a daemon sampling at \(DurationText.format(loaded.sampling.interval)) will warn that they mean other times there\n", to: STDERR_FILENO)
             }
             if selection == .episodes {
                 let alert = trainer.rankingConfig.alert
@@ -109,11 +109,9 @@ struct TrainCommand: ParsableCommand {
             }
             let model = result.model
             try FileAccess.write(model.encoded(), to: output)
-            print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map(Self.seconds) ?? "?")")
+            print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map { DurationText.format(seconds: $0) } ?? "?")")
         }
     }
-
-    static func seconds(_ value: Double) -> String { DurationText.format(.milliseconds(Int64((value * 1000).rounded()))) }
 
     static func format(_ value: Double) -> String {
         let rounded = (value * 1000).rounded() / 1000
