@@ -72,13 +72,16 @@ public enum Daemon {
 
         let journal = JournalAlertSink(identifier: config.journal.identifier)
         let alerts = AlertFanOut([journal, SQLiteAlertSink(store: store)])
-        if store.unavailable == nil { closeAlertsLeftOpen(store: store, journal: journal, logger: logger) }
+        // Alerts an earlier run left open are closed (or one continued) by the ticks' service,
+        // which knows whether this start resumes the window.
 
         let notifier = SystemdNotifier()
         let mailbox = ReloadMailbox()
         let output = options.tickOutput ?? (stdoutIsJournal() ? .none : .text)
         let ticks = TickService(config: config, model: model, stateDirectory: stateDirectory, options: options, mailbox: mailbox, store: store, alerts: alerts,
-                                notifier: notifier, output: output, logger: logger)
+                                notifier: notifier, output: output, logger: logger) { continuing in
+            closeAlertsLeftOpen(store: store, journal: journal, continuing: continuing, logger: logger)
+        }
         let reload = ReloadService(configPath: options.configPath, mailbox: mailbox, notifier: notifier, logger: logger)
         var groupConfig = ServiceGroupConfiguration(
             services: [
@@ -99,10 +102,11 @@ public enum Daemon {
     }
 
     /// Alerts a crash or kill left open are closed at this start, with a note, in SQLite and in
-    /// the journal, so no `fired` entry stays without its `resolved`.
-    static func closeAlertsLeftOpen(store: SurgeStore, journal: JournalAlertSink, logger: Logger) {
+    /// the journal, so no `fired` entry stays without its `resolved`; but `continuing`, which
+    /// this start goes on with.
+    static func closeAlertsLeftOpen(store: SurgeStore, journal: JournalAlertSink, continuing: String?, logger: Logger) {
         do {
-            let closed = try store.closeDanglingAlerts(at: store.startedAt)
+            let closed = try store.closeDanglingAlerts(at: store.startedAt, continuing: continuing)
             sayClosed(closed, logger: logger) { try? journal.deliver($0) }
         } catch {
             logger.error("could not close alerts left open: \(error)")

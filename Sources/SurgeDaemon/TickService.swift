@@ -21,9 +21,13 @@ final class TickService: Service {
     let logger: Logger
     let initialModel: ModelSource
     let stateDirectory: String
+    /// Closes the alerts an earlier run left open, but the one named (which this start continues).
+    let closeAlertsLeftOpen: @Sendable (_ continuing: String?) -> Void
 
     init(config: SurgeConfig, model: ModelSource, stateDirectory: String, options: DaemonOptions, mailbox: ReloadMailbox,
-         store: SurgeStore, alerts: AlertFanOut, notifier: SystemdNotifier, output: TickOutput, logger: Logger) {
+         store: SurgeStore, alerts: AlertFanOut, notifier: SystemdNotifier, output: TickOutput, logger: Logger,
+         closeAlertsLeftOpen: @escaping @Sendable (_ continuing: String?) -> Void) {
+        self.closeAlertsLeftOpen = closeAlertsLeftOpen
         initialConfig = config
         initialModel = model
         self.stateDirectory = stateDirectory
@@ -86,9 +90,11 @@ final class TickService: Service {
             ? ResumedWindow.read(store: store.path, schema: collector.schema, capacity: config.window.ticks,
                                  intervalSeconds: interval(of: config).seconds, now: wallClockSeconds())
             : nil
+        let continued = resumed?.window == nil ? nil : continuedAlert()
+        if store.unavailable == nil { closeAlertsLeftOpen(continued?.id) }
         do {
             detection = try DetectionStage(config: config, schema: collector.schema, source: initialModel, store: store, alerts: alerts,
-                                           history: resumed?.window, logger: logger)
+                                           history: resumed?.window, openAlert: continued, logger: logger)
         } catch {
             logger.critical("cannot start the detection pipeline: \(error)")
             return 0
@@ -242,6 +248,20 @@ final class TickService: Service {
         case .none: return
         case .text: writeStdoutLine(TickLine.text(sample, features: features, outcome: outcome, prediction: prediction))
         case .json: writeStdoutLine(TickLine.json(sample))
+        }
+    }
+
+    /// The alert the last run left open, when this start resumed its window: the restart was
+    /// quick, so the episode goes on under the same alert rather than a resolved and a new
+    /// fired entry a few seconds apart.
+    private func continuedAlert() -> AlertStateMachine<TraceClock>.OpenAlert? {
+        do {
+            guard let open = try store.openAlerts().first else { return nil }
+            logger.notice("alert \(open.id) (\(open.kind.rawValue), fired \(TickLine.rfc3339(open.firedAt))) goes on: the window resumed, so this restart is part of its episode")
+            return .init(id: open.id, kind: open.kind, firedAt: open.firedAt, peakProbability: open.peakProbability)
+        } catch {
+            logger.error("could not read the alerts left open: \(error)")
+            return nil
         }
     }
 

@@ -254,20 +254,26 @@ public final class SurgeStore: Sendable {
     }
 
     /// Alerts left open by a crash or a kill are closed as resolved at `restartTime`, with a
-    /// note; returns them so the journal can get their `resolved` entries too.
-    public func closeDanglingAlerts(at restartTime: Double) throws -> [AlertRecord] {
+    /// note, but `continuing` (one this start goes on with); returns them so the journal can
+    /// get their `resolved` entries too.
+    public func closeDanglingAlerts(at restartTime: Double, continuing: String? = nil) throws -> [AlertRecord] {
         try state.withLock { state in
-            try Self.closeDanglingAlerts(self.database(&state), at: restartTime)
+            try Self.closeDanglingAlerts(self.database(&state), at: restartTime, continuing: continuing)
         }
     }
 
-    private static func closeDanglingAlerts(_ database: SQLiteDatabase, at restartTime: Double) throws -> [AlertRecord] {
-        let open = try AlertRecord.fetch(database, where: "resolved_at IS NULL", [])
+    /// The alerts an earlier run left open, newest first.
+    public func openAlerts() throws -> [AlertRecord] {
+        try state.withLock { state in try AlertRecord.fetch(self.database(&state), where: "resolved_at IS NULL", []) }
+    }
+
+    private static func closeDanglingAlerts(_ database: SQLiteDatabase, at restartTime: Double, continuing: String? = nil) throws -> [AlertRecord] {
+        let open = try AlertRecord.fetch(database, where: "resolved_at IS NULL AND id IS NOT ?1", [continuing.map(SQLiteValue.text) ?? .null])
         guard !open.isEmpty else { return [] }
         try database.transaction {
             try database.run("""
-                UPDATE alerts SET resolved_at = ?1, note = ?2 WHERE resolved_at IS NULL
-                """, [.real(restartTime), .text(AlertRecord.restartNote)])
+                UPDATE alerts SET resolved_at = ?1, note = ?2 WHERE resolved_at IS NULL AND id IS NOT ?3
+                """, [.real(restartTime), .text(AlertRecord.restartNote), continuing.map(SQLiteValue.text) ?? .null])
         }
         return open.map { alert in
             var closed = alert

@@ -276,6 +276,22 @@ import SurgeSampling
         #expect(try reopened.closeDanglingAlerts(at: 950).isEmpty)
     }
 
+    /// A quick restart goes on with the alert it finds open (the newest); any other is closed.
+    @Test func theAlertARestartContinuesIsLeftOpen() throws {
+        do {
+            let store = try SurgeStore(path: path)
+            try SQLiteAlertSink(store: store).deliver(fired("older", at: 400))
+            try SQLiteAlertSink(store: store).deliver(fired("newest", at: 500))
+            try store.commit()
+        }
+        let reopened = try SurgeStore(path: path)
+        #expect(try reopened.openAlerts().map(\.id) == ["newest", "older"])
+        #expect(try reopened.closeDanglingAlerts(at: 900, continuing: "newest").map(\.id) == ["older"])
+        #expect(try reopened.openAlerts().map(\.id) == ["newest"])
+        let rows = try AlertHistory(path: path).alerts(since: nil)
+        #expect(rows.map(\.resolvedAt) == [nil, 900])
+    }
+
     @Test func checkpointsRoundTrip() throws {
         let store = try SurgeStore(path: path)
         #expect(try store.latestCheckpoint() == nil)

@@ -69,13 +69,29 @@ import SurgeJournal
         }
         let first = try run(31)
         #expect(first.contains("the window starts empty: no tick stored yet"), "\(first)")
-        let second = try run(3)
+        // The first run stopped with an alert open (written here: this fixture host is calm).
+        let path = scratch.state + "/surgewatch.db"
+        do {
+            let store = try SurgeStore(path: path)
+            try SQLiteAlertSink(store: store).deliver(AlertEvent(alertID: "open-at-stop", event: .fired, kind: .predicted,
+                                                                 at: Date().timeIntervalSince1970, probability: 0.9,
+                                                                 peakProbability: 0.9, horizonSeconds: 30))
+            try store.commit()
+        }
+        let second = try run(5)
         #expect(second.contains("the window resumes with 30 ticks stored up to "), "\(second)")
-        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
-        let states = try database.rows("SELECT state FROM predictions ORDER BY id").compactMap { $0[0].text }
-        #expect(states.count == 34)
+        #expect(second.contains("alert open-at-stop (predicted, fired ") && second.contains(") goes on: the window resumed, so this restart is part of its episode"), "\(second)")
+        #expect(!second.contains("closed now"), "a quick restart does not close the alert: \(second)")
+        let database = try SQLiteDatabase(path: path, mode: .readOnly)
+        let rows = try database.rows("SELECT state, probability FROM predictions ORDER BY id")
+        let states = rows.compactMap { $0[0].text }
+        #expect(states.count == 36)
         #expect(states.prefix(29).allSatisfy { $0 == "warming_up" } && states[29] == "normal", "the first run warms up: \(states)")
-        #expect(states.suffix(4) == ["normal", "normal", "normal", "normal"], "the restart predicts from its first tick: \(states)")
+        #expect(rows.suffix(5).allSatisfy { $0[1].double != nil }, "the restart predicts from its first tick: \(rows.suffix(5))")
+        // The alert went on under its id, and resolved after 3 calm ticks: no restart note.
+        #expect(Array(states.suffix(5)) == ["predicted", "predicted", "normal", "normal", "normal"], "\(states.suffix(5))")
+        let alert = try #require(try AlertHistory(path: path).alerts(since: nil).first)
+        #expect(alert.id == "open-at-stop" && alert.resolvedAt != nil && alert.note == nil, "\(alert)")
     }
 
     /// A disk already full at start, holding the database of an earlier run with an alert it
