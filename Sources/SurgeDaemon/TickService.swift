@@ -85,7 +85,8 @@ final class TickService: Service {
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var readingStage = "reading " + collector.sourceList
         var detection: DetectionStage
-        // A database not open yet was said at start; its ticks are read at the next start.
+        // Only from an open database: one that opens late closes the alerts left open itself
+        // (SurgeStore), and this start warms up as before.
         let resumed = store.unavailable == nil
             ? ResumedWindow.read(store: store.path, schema: collector.schema, capacity: config.window.ticks,
                                  intervalSeconds: interval(of: config).seconds, now: wallClockSeconds())
