@@ -75,6 +75,15 @@ struct StoreBench: ParsableCommand {
         let pageSize = try store.rows("PRAGMA page_size").first?.first?.integer ?? 0
         let bytes = Double(pages * pageSize)
         let perDay = bytes / Double(ticks) * 8640
+        // A start reads the newest window of ticks back (ResumedWindow): its own connection,
+        // the columns, and 30 rows from the end of the table, however long the table is.
+        var resumeTimes: [Double] = []
+        for _ in 0..<21 {
+            let began = wallMicroseconds()
+            _ = try SampleHistory(path: path).newest(30)
+            resumeTimes.append(wallMicroseconds() - began)
+        }
+        let resume = Summary(resumeTimes)
         // After the size: the record is one row whatever the days, not growth per day.
         let refereeSaves = try Self.refereeRecordSaves(store, at: start + Double(ticks) * 10)
         let tick = Summary(tickTimes), alertTick = Summary(alertTickTimes.isEmpty ? [0] : alertTickTimes)
@@ -85,6 +94,7 @@ struct StoreBench: ParsableCommand {
             "tick_us_median":\(format(tick.median)),"tick_us_p99":\(format(tick.p99)),\
             "alert_tick_us_median":\(format(alertTick.median)),"alert_tick_us_p99":\(format(alertTick.p99)),\
             "journald_available":\(journalUp),"journald_us_median":\(format(journalSummary.median)),"journald_us_p99":\(format(journalSummary.p99)),\
+            "resume_window_read_us_median":\(format(resume.median)),\
             "referee_record_bytes":\(refereeSaves.bytes),"referee_record_save_us_median":\(format(refereeSaves.times.median)),"referee_record_save_us_p99":\(format(refereeSaves.times.p99)),\
             "db_bytes":\(Int(bytes)),"mib_per_day":\(format(perDay / 1_048_576)),"mib_per_year":\(format(perDay * 365 / 1_048_576))}
             """)
@@ -93,6 +103,7 @@ struct StoreBench: ParsableCommand {
             print("  tick (sample + prediction, one transaction, retention): median \(format(tick.median)) µs, p99 \(format(tick.p99)) µs")
             print("  tick with an alert event (+ SQLite alert row\(journalUp ? " + journald entry" : "; journald not running")): median \(format(alertTick.median)) µs, p99 \(format(alertTick.p99)) µs")
             if journalUp { print("  journald entry alone: median \(format(journalSummary.median)) µs, p99 \(format(journalSummary.p99)) µs") }
+            print("  a start reading the newest 30 ticks back (the resumed window): median \(format(resume.median)) µs of 21")
             print("  the weights referee's record (\(refereeSaves.bytes) bytes, saved hourly): median \(format(refereeSaves.times.median)) µs, p99 \(format(refereeSaves.times.p99)) µs")
             print("  database: \(Int(bytes)) bytes = \(format(perDay / 1_048_576)) MiB per day of 10 s ticks, \(format(perDay * 365 / 1_048_576)) MiB per year")
         }
