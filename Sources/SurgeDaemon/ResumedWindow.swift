@@ -54,7 +54,8 @@ enum ResumedWindow {
             window.append(Sample(timestamp: newest.time + Double(index + 1) * intervalSeconds, tick: 0, schema: schema,
                                  values: [Double](repeating: .nan, count: schema.count)))
         }
-        let kept = rows.count - start
+        // The missing rows push the oldest stored ones out of a full window.
+        let kept = max(0, min(rows.count - start, capacity - skipped))
         let gapText = skipped == 0 ? "" : ", and \(skipped) missing for the ticks the restart skipped"
         let ago = age < 1 ? "under a second" : AlertMessage.duration(age)
         return Outcome(window: window, message: "the window resumes with \(kept) ticks stored up to \(TickLine.rfc3339(newest.time)) (\(ago) before this start)\(gapText)")
