@@ -68,6 +68,8 @@ import Testing
         let second = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                         history: nil, logger: logger)
         #expect(second.pipeline.model.parameters == learned, "the next start resumes from the checkpoint")
+        #expect(first.pipeline.referee == nil && second.pipeline.referee?.serving == .trained,
+                "a fresh model's learned weights serve; after a restart its checkpoint is the trained weights the referee weighs")
         #expect(!first.pipeline.settings.learning.outputLayerOnly && !second.pipeline.settings.learning.outputLayerOnly,
                 "a model that began fresh learns every layer, after a restart from its checkpoint too")
         let builtIn = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
