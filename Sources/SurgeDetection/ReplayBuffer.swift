@@ -3,7 +3,7 @@ import SurgeModel
 /// Labelled windows kept for online learning: one bounded ring per class, so the rare overload
 /// windows are not pushed out by the flood of normal ones, and mini-batches drawn half from
 /// each class (with replacement) while both have windows.
-public struct ReplayBuffer: Sendable {
+public struct ReplayBuffer: Sendable, Equatable {
     public let windowSize: Int
     public let capacityPerClass: Int
     private var storage: [[Float]]   // per class, [capacity × windowSize]

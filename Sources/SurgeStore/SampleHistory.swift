@@ -18,9 +18,24 @@ public struct SampleHistory {
     /// result, so what comes out is one sequence in time order, as a trace must be.
     @discardableResult
     public func forEach(since: Double?, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
-        let columns = (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ")
-        let statement = try database.prepare("SELECT \(columns) FROM samples WHERE ts >= ?1 ORDER BY id")
+        let statement = try database.prepare("SELECT \(selectedColumns) FROM samples WHERE ts >= ?1 ORDER BY id")
         statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
+        return try stream(statement, body)
+    }
+
+    /// The newest `count` samples, oldest first, as `forEach` gives them: found by their ids,
+    /// the table's key (SQLite numbers new rows after the largest id, and pruning deletes only
+    /// the oldest), so the rows before them are not scanned however long the table.
+    @discardableResult
+    public func forEach(newest count: Int, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
+        let statement = try database.prepare("SELECT \(selectedColumns) FROM samples WHERE id > (SELECT coalesce(max(id), 0) FROM samples) - ?1 ORDER BY id")
+        try statement.bind([.integer(Int64(max(count, 0)))])
+        return try stream(statement, body)
+    }
+
+    private var selectedColumns: String { (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ") }
+
+    private func stream(_ statement: SQLiteStatement, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
         var values = [Double](repeating: .nan, count: metrics.count)
         var steps = ClockStepsBack()
         while try statement.step() {
@@ -35,8 +50,7 @@ public struct SampleHistory {
     /// The newest `count` samples by the order they were written, oldest first: a few rows
     /// read backwards from the end of the table, whatever its length.
     public func newest(_ count: Int) throws -> [(time: Double, values: [Double])] {
-        let columns = (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ")
-        let statement = try database.prepare("SELECT \(columns) FROM samples ORDER BY id DESC LIMIT ?1")
+        let statement = try database.prepare("SELECT \(selectedColumns) FROM samples ORDER BY id DESC LIMIT ?1")
         try statement.bind([.integer(Int64(max(count, 0)))])
         var rows: [(time: Double, values: [Double])] = []
         while try statement.step() {

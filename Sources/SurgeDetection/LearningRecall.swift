@@ -1,0 +1,91 @@
+import SurgeConfig
+import SurgeSampling
+
+/// Online learning's memory, given back at a start or reload from the ticks the host stored.
+///
+/// The replay buffer lives in memory, and each start (an upgrade, a crash systemd restarts) or
+/// reload built an empty one: learning then waited for 64 overload windows, which on a host
+/// with one sale a day means days, and learned meanwhile from whatever few windows came first.
+/// For a model learning every layer from scratch that cost a third of its early warnings over
+/// the following days (BENCHMARKS.md, "Session 24"). The stored samples hold every tick's
+/// metrics, so the windows and targets are made again exactly as the live ticks make them
+/// (the same scaling, carry-forward, labeller and thinning), under the config now in force: a
+/// changed SLO rule relabels the past.
+///
+/// Nothing is predicted, scored or learned here; the windows go to the learner's buffer, and
+/// its steps start with the live ticks. Stored ticks more than 1.5 intervals apart (the daemon
+/// was stopped) or less than 0.5 apart (another interval, a clock set back) begin a new run,
+/// as a start does: the first window of each run is full only after `window.ticks` ticks. The
+/// last run's final `horizon` windows, whose targets the coming live ticks would give, are
+/// left out.
+public struct LearningRecall {
+    private let learner: OnlineLearner
+    private let overload: SurgeConfig.Overload
+    private let horizonTicks: Int
+    private let windowTicks: Int
+    private let schema: MetricSchema
+    private let scaler: FeatureScaler
+    private let featureColumns: [Int?]
+    private let intervalSeconds: Double
+    private var inputs: ModelInputWindow
+    private var labeller: WindowLabeller
+    private var windowScratch: [Float]
+    private var raw: [Double]
+    private var lastTime: Double?
+    /// Stored ticks read, and runs of ticks an interval apart among them.
+    public private(set) var ticks = 0
+    public private(set) var runs = 0
+    /// Windows whose target was known, per target (0: normal, 1: overload), before the
+    /// learner's thinning and hold-out.
+    public private(set) var labelled = [0, 0]
+
+    /// At most this many stored ticks are read: 30 days at the default 10 s interval, the
+    /// default retention. The overload ring holds 2,048 windows, which a host with a short
+    /// sale a day fills in about two weeks.
+    public static let maxTicks = 30 * 8_640
+
+    /// Nil when the pipeline does not learn online.
+    public init?<C>(pipeline: DetectionPipeline<C>, intervalSeconds: Double) {
+        guard let learner = pipeline.learner else { return nil }
+        self.learner = learner
+        overload = pipeline.settings.overload
+        horizonTicks = pipeline.settings.horizonTicks
+        windowTicks = pipeline.settings.windowTicks
+        schema = pipeline.window.schema
+        scaler = pipeline.scaler
+        featureColumns = pipeline.featureColumns
+        self.intervalSeconds = intervalSeconds
+        inputs = ModelInputWindow(featureCount: scaler.features.count, capacity: windowTicks)
+        labeller = WindowLabeller(overload, schema: schema, horizon: horizonTicks, windowSize: windowTicks * scaler.features.count)
+        windowScratch = [Float](repeating: 0, count: windowTicks * scaler.features.count)
+        raw = [Double](repeating: .nan, count: scaler.features.count)
+    }
+
+    /// One stored tick, in the order they were written: `values` in `schema` order (NaN when
+    /// missing).
+    public mutating func recall(time: Double, values: [Double]) {
+        ticks += 1
+        let gap = lastTime.map { time - $0 }
+        if gap == nil || !(gap! >= 0.5 * intervalSeconds && gap! <= 1.5 * intervalSeconds) {
+            inputs = ModelInputWindow(featureCount: scaler.features.count, capacity: windowTicks)
+            labeller = WindowLabeller(overload, schema: schema, horizon: horizonTicks, windowSize: windowTicks * scaler.features.count)
+            runs += 1
+        }
+        lastTime = time
+        // The live window holds each value as a Float (SampleWindow): the same rounding here
+        // gives the same scaled rows.
+        for (index, column) in featureColumns.enumerated() {
+            raw[index] = column.map { Double(Float(values[$0])) } ?? .nan
+        }
+        inputs.push(raw: raw, scaler: scaler)
+        let sample = Sample(timestamp: time, tick: ticks, schema: schema, values: values)
+        let learner = self.learner
+        var counts = [0, 0]
+        _ = labeller.advance(sample, inputs: inputs, window: &windowScratch) { window, target in
+            counts[target] += 1
+            learner.offer(window, label: target)
+        }
+        labelled[0] += counts[0]
+        labelled[1] += counts[1]
+    }
+}
