@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "surgewatch-bench",
             dependencies: [
-                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel", "SurgeSimulation", "SurgeConfig", "CMallocCount",
+                "SurgeSampling", "SurgeDetection", "SurgeStore", "SurgeJournal", "SurgeModel", "SurgeSimulation", "SurgeConfig", "SurgeDaemon", "CMallocCount",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

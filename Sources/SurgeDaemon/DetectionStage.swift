@@ -44,29 +44,37 @@ final class DetectionStage {
     /// model's ModelFile.weightsChecksum in hex, or "none" for a fresh model.
     private let trainedWeights: String
 
+    /// `tickInterval`: how far apart the ticks are taken, when not `sampling.interval` (`run
+    /// --tick-interval`), for the stored ticks' runs.
     init(config: SurgeConfig, schema: MetricSchema, source: ModelSource, store: SurgeStore, alerts: AlertFanOut,
          history: SampleWindow?, openAlert: AlertStateMachine<TraceClock>.OpenAlert? = nil,
-         reliability carried: RunningReliability? = nil, logger: Logger) throws {
+         reliability carried: RunningReliability? = nil, tickInterval: Duration? = nil, logger: Logger) throws {
         self.config = config
         self.store = store
         self.alerts = alerts
         self.logger = logger
         var model = source.model
         var origin = source.origin
-        var untrained = source.untrained
         var learned: LSTMParameters?
         var serving = WeightsReferee.Choice.trained
         trainedWeights = source.untrained ? "none" : String(source.model.weightsChecksum, radix: 16)
         var passedOver = false
+        var resumedSteps = 0
         if config.learning.online,
            let checkpoint = Self.latestFittingCheckpoint(store: store, config: config, trainedWeights: source.untrained ? nil : trainedWeights,
                                                          passedOver: &passedOver, logger: logger) {
             let saved = TickLine.rfc3339(checkpoint.createdAt)
+            resumedSteps = checkpoint.steps
             if source.untrained {
-                // A fresh model's checkpoint is all it has learned: it becomes the model.
+                // A fresh model's checkpoint is all it has learned: it becomes the model, and
+                // learning goes on as it began (every layer, the fresh rate, no referee), so that
+                // a restart does not change how the host learns: the weights of the moment it
+                // stopped are no trained model to weigh further learning against, and a start
+                // that took them as one learned 33 times slower from then on (BENCHMARKS.md,
+                // "Session 24"). Its p is withheld, as at first, until the guard has scored the
+                // weights once, counting the steps they had before.
                 model = checkpoint.model
-                origin = "the checkpoint of \(saved) (learned on this host)"
-                untrained = false
+                origin = "the checkpoint of \(saved) (learned on this host from a fresh model, \(checkpoint.steps) learning steps)"
             } else {
                 // A trained model stays what the learned weights are weighed against.
                 learned = checkpoint.model.parameters
@@ -80,7 +88,7 @@ final class DetectionStage {
         // waits for an overload. (Not a fresh model: its untouched weights would be resumed as
         // learned ones, and their noise reported.)
         if passedOver && !source.untrained { stepsAtCheckpoint = -1 }
-        var settings = DetectionPipeline<TraceClock>.Settings(config: config, untrained: untrained)
+        var settings = DetectionPipeline<TraceClock>.Settings(config: config, untrained: source.untrained)
         // The output layer alone learns on a model trained offline (built-in, a model file),
         // unless the config asks for every layer; one that began fresh here learns every layer,
         // from its checkpoint too, so a restart does not freeze LSTM layers that online
@@ -95,11 +103,18 @@ final class DetectionStage {
             ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history, reliability: reliability, learned: learned, serving: serving)
+        pipeline.learner?.countSteps(from: resumedSteps)
+        if !passedOver { stepsAtCheckpoint = resumedSteps }
         servingAtCheckpoint = pipeline.referee?.serving
         refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
         if let caution = ModelCatalog.tickCaution(model, tickSeconds: settings.tickSeconds, here: "sampling.interval is") {
             logger.warning("\(caution)")
+        }
+        // A database not open yet was said at start; its ticks are recalled at the next one.
+        if store.unavailable == nil,
+           let recalled = StoredTicksRecall.run(pipeline: pipeline, store: store.path, intervalSeconds: tickInterval?.seconds ?? settings.tickSeconds) {
+            if recalled.ticks > 0 { logger.notice("\(recalled.message)") } else { logger.info("\(recalled.message)") }
         }
         // The record goes with the learned weights it scored: without them it is not used.
         if learned != nil { restoreRefereeRecord() }
@@ -136,7 +151,7 @@ final class DetectionStage {
     /// place, and output-layer learning would keep the old LSTM layers for good.
     /// `passedOver` is set when there was a checkpoint and it is not used.
     static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, trainedWeights: String?, passedOver: inout Bool,
-                                        logger: Logger) -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice)? {
+                                        logger: Logger) -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice, steps: Int)? {
         do {
             guard let stored = try store.latestCheckpoint() else { return nil }
             passedOver = true
@@ -154,7 +169,8 @@ final class DetectionStage {
                 return nil
             }
             passedOver = false
-            return (model, stored.createdAt, StoredReferee.learnedServe(checkpointMetrics: stored.metricsJSON) ? .learned : .trained)
+            return (model, stored.createdAt, StoredReferee.learnedServe(checkpointMetrics: stored.metricsJSON) ? .learned : .trained,
+                    StoredReferee.learningSteps(checkpointMetrics: stored.metricsJSON) ?? 0)
         } catch StoreError.unavailable {
             logger.notice("no checkpoint resumed: the database is not open (its checkpoints serve from the next start after it opens)")
             return nil

@@ -95,7 +95,7 @@ final class TickService: Service {
         if store.unavailable == nil { closeAlertsLeftOpen(continued?.id) }
         do {
             detection = try DetectionStage(config: config, schema: collector.schema, source: initialModel, store: store, alerts: alerts,
-                                           history: resumed?.window, openAlert: continued, logger: logger)
+                                           history: resumed?.window, openAlert: continued, tickInterval: interval(of: config), logger: logger)
         } catch {
             logger.critical("cannot start the detection pipeline: \(error)")
             return 0
@@ -133,7 +133,8 @@ final class TickService: Service {
                     let reloaded = try DetectionStage(config: newConfig, schema: newCollector.schema, source: source, store: store, alerts: alerts,
                                                       history: detection.pipeline.window,
                                                       openAlert: detection.pipeline.alerts.open,
-                                                      reliability: detection.pipeline.reliability, logger: logger)
+                                                      reliability: detection.pipeline.reliability, tickInterval: interval(of: newConfig),
+                                                      logger: logger)
                     reloaded.blind = detection.blind  // "no prediction" and "predicting again" are said once each, reloads or not
                     detection = reloaded
                     collector = newCollector

@@ -234,6 +234,14 @@ public final class OnlineLearner {
         return outcome.event
     }
 
+    /// Counts on from the steps a checkpoint's weights had had before this run, before any step
+    /// here: checkpoints then record every step the weights took, and a fresh model's p, which
+    /// is withheld until the guard has scored its weights once, stays trusted after a restart.
+    public func countSteps(from earlier: Int) {
+        precondition(steps == 0 && earlier >= 0, "steps are carried over once, at the start")
+        steps = earlier
+    }
+
     /// Replaces the live and good weights (a checkpoint restored at start).
     public func restore(_ parameters: LSTMParameters) {
         precondition(parameters.shape == shape)

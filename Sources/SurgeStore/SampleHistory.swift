@@ -5,10 +5,12 @@ public struct SampleHistory {
     /// The metric columns, in the order the daemon added them.
     public let metrics: [String]
 
-    public init(path: String) throws {
+    /// `only`: read just these metrics (those the table has), for a reader that needs a few of
+    /// the columns of a long history.
+    public init(path: String, only: Set<String>? = nil) throws {
         database = try StoreSchema.openForReading(path)
         metrics = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
-            .filter { !["id", "ts", "tick"].contains($0) }
+            .filter { !["id", "ts", "tick"].contains($0) && only?.contains($0) != false }
     }
 
     /// Every sample at or after `since` (Unix seconds), or all, in the order they were written:

@@ -42,4 +42,10 @@ public struct StoredReferee: Sendable, Equatable {
         guard value.endIndex < metrics.endIndex, !value.isEmpty else { return nil }
         return String(value)
     }
+
+    /// The learning steps a checkpoint's weights had had (`"steps":N`); nil when it does not say.
+    public static func learningSteps(checkpointMetrics metrics: String) -> Int? {
+        guard let start = metrics.firstRange(of: "\"steps\":") else { return nil }
+        return Int(metrics[start.upperBound...].prefix { $0.isNumber })
+    }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Glibc
+import SurgeConfig
+import SurgeDaemon
 import SurgeDetection
 import SurgeJournal
 import SurgeSampling
@@ -84,6 +86,19 @@ struct StoreBench: ParsableCommand {
             resumeTimes.append(wallMicroseconds() - began)
         }
         let resume = Summary(resumeTimes)
+        // A start (and a reload) gives online learning back its memory from the stored ticks
+        // (StoredTicksRecall): the newest 30 days at most, the default config's windows and rule.
+        var recallTimes: [Double] = []
+        var recalled: StoredTicksRecall.Outcome?
+        for _ in 0..<5 {
+            let config = SurgeConfig()
+            let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
+            let pipeline = try DetectionPipeline(settings: settings, schema: schema, model: ModelCatalog.fresh(config), clock: TraceClock())
+            let began = wallMicroseconds()
+            recalled = StoredTicksRecall.run(pipeline: pipeline, store: path, intervalSeconds: 10)
+            recallTimes.append(wallMicroseconds() - began)
+        }
+        let recall = Summary(recallTimes)
         // After the size: the record is one row whatever the days, not growth per day.
         let refereeSaves = try Self.refereeRecordSaves(store, at: start + Double(ticks) * 10)
         let tick = Summary(tickTimes), alertTick = Summary(alertTickTimes.isEmpty ? [0] : alertTickTimes)
@@ -95,6 +110,7 @@ struct StoreBench: ParsableCommand {
             "alert_tick_us_median":\(format(alertTick.median)),"alert_tick_us_p99":\(format(alertTick.p99)),\
             "journald_available":\(journalUp),"journald_us_median":\(format(journalSummary.median)),"journald_us_p99":\(format(journalSummary.p99)),\
             "resume_window_read_us_median":\(format(resume.median)),\
+            "recall_ticks":\(recalled?.ticks ?? 0),"recall_ms_median":\(format(recall.median / 1000)),\
             "referee_record_bytes":\(refereeSaves.bytes),"referee_record_save_us_median":\(format(refereeSaves.times.median)),"referee_record_save_us_p99":\(format(refereeSaves.times.p99)),\
             "db_bytes":\(Int(bytes)),"mib_per_day":\(format(perDay / 1_048_576)),"mib_per_year":\(format(perDay * 365 / 1_048_576))}
             """)
@@ -104,6 +120,7 @@ struct StoreBench: ParsableCommand {
             print("  tick with an alert event (+ SQLite alert row\(journalUp ? " + journald entry" : "; journald not running")): median \(format(alertTick.median)) µs, p99 \(format(alertTick.p99)) µs")
             if journalUp { print("  journald entry alone: median \(format(journalSummary.median)) µs, p99 \(format(journalSummary.p99)) µs") }
             print("  a start reading the newest 30 ticks back (the resumed window): median \(format(resume.median)) µs of 21")
+            print("  a start recalling online learning's memory from \(recalled?.ticks ?? 0) stored ticks: median \(format(recall.median / 1000)) ms of 5")
             print("  the weights referee's record (\(refereeSaves.bytes) bytes, saved hourly): median \(format(refereeSaves.times.median)) µs, p99 \(format(refereeSaves.times.p99)) µs")
             print("  database: \(Int(bytes)) bytes = \(format(perDay / 1_048_576)) MiB per day of 10 s ticks, \(format(perDay * 365 / 1_048_576)) MiB per year")
         }

@@ -68,10 +68,20 @@ import Testing
         let second = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                         history: nil, logger: logger)
         #expect(second.pipeline.model.parameters == learned, "the next start resumes from the checkpoint")
-        #expect(first.pipeline.referee == nil && second.pipeline.referee?.serving == .trained,
-                "a fresh model's learned weights serve; after a restart its checkpoint is the trained weights the referee weighs")
+        #expect(first.pipeline.referee == nil && second.pipeline.referee == nil,
+                "a fresh model's learned weights serve, after a restart too: the checkpoint is no trained model to weigh them against")
         #expect(!first.pipeline.settings.learning.outputLayerOnly && !second.pipeline.settings.learning.outputLayerOnly,
                 "a model that began fresh learns every layer, after a restart from its checkpoint too")
+        #expect(second.pipeline.settings.learning.learningRate == first.pipeline.settings.learning.learningRate
+                && first.pipeline.settings.learning.learningRate == 1e-3, "and at the rate it began with")
+        #expect(second.pipeline.learner?.steps == learner.steps, "the steps its weights had are counted on")
+        #expect(handler.entries.contains { $0.message.description.hasPrefix("predicting from the checkpoint of ")
+                                           && $0.message.description.contains("(learned on this host from a fresh model, \(learner.steps) learning steps)") })
+        // Its p, withheld until the guard first scored the weights, is reported at once: they were.
+        let firstFull = (1...config.window.ticks).map { tick in
+            second.ingest(Sample(timestamp: 20_000 + Double(tick) * 10, tick: tick, schema: schema, values: [0.1, 0]))
+        }.last
+        #expect(firstFull?.probability != nil, "p of the first full window after the restart")
         let builtIn = ModelSource(model: ModelCatalog.fresh(config), origin: "a model trained offline")
         let trained = try DetectionStage(config: config, schema: schema, source: builtIn, store: store, alerts: AlertFanOut([]),
                                          history: nil, logger: logger)

@@ -1,0 +1,57 @@
+import SurgeDetection
+import SurgeSampling
+import SurgeStore
+
+/// At a start or reload, online learning's memory comes back from the ticks stored in SQLite
+/// (`LearningRecall`): the newest 30 days of them at most, read in the order written.
+public enum StoredTicksRecall {
+    public struct Outcome: Sendable {
+        /// Stored ticks read, and the windows they gave per target (normal, overload).
+        public var ticks = 0
+        public var labelled = [0, 0]
+        /// What the learner's memory holds afterwards (normal, overload), its hold-out aside.
+        public var held = [0, 0]
+        public var seconds = 0.0
+        /// What the log says.
+        public var message: String
+    }
+
+    /// Nil when `pipeline` does not learn online.
+    public static func run<C>(pipeline: DetectionPipeline<C>, store path: String, intervalSeconds: Double) -> Outcome? {
+        guard var recall = LearningRecall(pipeline: pipeline, intervalSeconds: intervalSeconds),
+              let learner = pipeline.learner else { return nil }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let schema = pipeline.window.schema
+        var first: Double?
+        do {
+            // The model's features and the rule's metrics: the other columns are not read.
+            let rule = pipeline.settings.overload.any + pipeline.settings.overload.all
+            let history = try SampleHistory(path: path, only: Set(pipeline.settings.features + rule.map(\.metric)))
+            let columns = schema.names.map { history.metrics.firstIndex(of: $0) }
+            var values = [Double](repeating: .nan, count: schema.count)
+            try history.forEach(newest: LearningRecall.maxTicks) { time, stored in
+                if first == nil { first = time }
+                for (index, column) in columns.enumerated() { values[index] = column.map { stored[$0] } ?? .nan }
+                recall.recall(time: time, values: values)
+            }
+        } catch {
+            return Outcome(message: "online learning starts with an empty memory: the stored ticks cannot be read (\(error))")
+        }
+        let seconds = (clock.now - started).seconds
+        let held = learner.replay.counts
+        var outcome = Outcome(ticks: recall.ticks, labelled: recall.labelled, held: held, seconds: seconds, message: "")
+        guard let first else {
+            outcome.message = "online learning starts with an empty memory: no tick stored yet"
+            return outcome
+        }
+        let minimum = learner.policy.minimumPerClass
+        let waits = held.allSatisfy { $0 >= minimum } ? "" : "; learning waits for \(minimum) of each"
+        outcome.message = "online learning recalls the \(recall.labelled[0] + recall.labelled[1]) labelled windows "
+            + "(\(recall.labelled[1]) of overload) of the \(recall.ticks) ticks stored since \(TickLine.rfc3339(first)), "
+            + "in \(recall.runs) run\(recall.runs == 1 ? "" : "s") an interval apart: "
+            + "its memory holds \(held[0]) normal and \(held[1]) overload windows\(waits) "
+            + "(read in \(NumberText.fixed(seconds, decimals: 2)) s)"
+        return outcome
+    }
+}

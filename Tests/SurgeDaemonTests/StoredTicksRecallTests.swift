@@ -1,0 +1,82 @@
+import Foundation
+import InMemoryLogging
+import Logging
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSampling
+import SurgeStore
+import Testing
+@testable import SurgeDaemon
+
+/// A start gives online learning back its memory from the ticks stored in a real SQLite file:
+/// the windows a run that never stopped would hold.
+@Suite struct StoredTicksRecallTests {
+    let directory = NSTemporaryDirectory() + "surgewatch-recall-\(UUID().uuidString.prefix(8))"
+    /// The stored table has a column the config does not read, and another order.
+    let stored = MetricSchema(["y", "unused", "x"])
+    let schema = MetricSchema(["x", "y"])
+    let base = 1_700_000_000.0
+
+    var config: SurgeConfig {
+        var config = SurgeConfig()
+        config.model.features = ["x"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.model.horizonTicks = 2
+        config.window.ticks = 6
+        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
+        config.overload.all = []
+        return config
+    }
+
+    /// x climbs before y, the rule's metric, says overload: 3 overload ticks in every 40.
+    func values(_ tick: Int) -> (x: Double, y: Double) {
+        let phase = tick % 40
+        return (Double(phase) / 10 + 0.0123456789, (37..<40).contains(phase) ? 1 : 0)
+    }
+
+    func stage(_ path: String, logger: Logger) throws -> (SurgeStore, DetectionStage) {
+        let store = try SurgeStore(path: path)
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
+        return (store, try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                                          history: nil, logger: logger))
+    }
+
+    @Test func aStartRecallsTheWindowsOfTheStoredTicks() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        // The run that stored the ticks, and what its learning memory held when it stopped.
+        // 2,000 ticks give 1,993 windows with a known target (full from the 6th tick, the last 2
+        // still waiting), 4 in every 40 of them overload (overload within 2 ticks).
+        let (store, live) = try stage(directory + "/surgewatch.db", logger: logger)
+        for tick in 1...2_000 {
+            let (x, y) = values(tick)
+            let time = base + Double(tick) * 10
+            _ = live.ingest(Sample(timestamp: time, tick: tick, schema: schema, values: [x, y]))
+            store.stage(Sample(timestamp: time, tick: tick, schema: stored, values: [y, 5, x]))
+            try store.commit()
+        }
+        let held = try #require(live.pipeline.learner?.replay)
+        #expect(held.counts[1] > 100, "the live run held overload windows (\(held.counts))")
+
+        let (_, started) = try stage(directory + "/surgewatch.db", logger: logger)
+        let recalled = try #require(started.pipeline.learner?.replay)
+        let same = recalled == held
+        #expect(same, "the start holds the windows the run held (\(recalled.counts) against \(held.counts))")
+        let message = try #require(handler.entries.map(\.message.description).first { $0.hasPrefix("online learning recalls ") })
+        #expect(message.hasPrefix("online learning recalls the 1993 labelled windows (200 of overload) of the 2000 ticks stored since 2023-11-14T22:13:30Z, in 1 run an interval apart: its memory holds \(held.counts[0]) normal and \(held.counts[1]) overload windows (read in "),
+                "\(message)")
+    }
+
+    @Test func aStartWithNothingStoredSaysSo() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let handler = InMemoryLogHandler()
+        let (_, started) = try stage(directory + "/surgewatch.db", logger: Logger(label: "test") { _ in handler })
+        #expect(started.pipeline.learner?.replay.counts == [0, 0])
+        #expect(handler.entries.contains { $0.message.description == "online learning starts with an empty memory: no tick stored yet" })
+    }
+}
