@@ -10,18 +10,9 @@ import SurgeSampling
 /// A start gives online learning back the windows of the stored ticks: the same windows, with
 /// the same targets, thinned and held out the same way, as the live ticks gave the last run.
 @Suite struct LearningRecallTests {
-    let schema = MetricSchema(["a", "b", "y"])
+    let schema = TwoFeatureShop.schema
 
-    func config() -> SurgeConfig {
-        var config = SurgeConfig()
-        config.model.features = ["a", "b"]
-        config.model.hidden = 6
-        config.model.horizonTicks = 2
-        config.window.ticks = 8
-        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
-        return config
-    }
+    func config() -> SurgeConfig { TwoFeatureShop.config() }
 
     func pipeline(_ config: SurgeConfig) throws -> DetectionPipeline<TraceClock> {
         try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, untrained: true), schema: schema,

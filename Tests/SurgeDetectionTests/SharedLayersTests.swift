@@ -11,18 +11,9 @@ import SurgeSampling
 /// trained weights' LSTM layers, and from a whole forward when they do not: either way the p
 /// of a whole forward, bit for bit.
 @Suite struct SharedLayersTests {
-    let schema = MetricSchema(["a", "b", "y"])
+    let schema = TwoFeatureShop.schema
 
-    func config() -> SurgeConfig {
-        var config = SurgeConfig()
-        config.model.features = ["a", "b"]
-        config.model.hidden = 6
-        config.model.horizonTicks = 2
-        config.window.ticks = 8
-        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
-        return config
-    }
+    func config() -> SurgeConfig { TwoFeatureShop.config() }
 
     /// p of each of 200 ticks, the learned weights `learned` serving.
     func probabilities(learned: LSTMParameters, headOnly: Bool) throws -> [Double?] {
