@@ -11,7 +11,9 @@ public struct StoredReferee: Sendable, Equatable {
     public var savedAt: Double
 
     /// nil when the database holds no record (a fresh model, learning off, or a daemon older
-    /// than schema version 2).
+    /// than schema version 2), or when the newest checkpoint is a fresh model's: it has no
+    /// referee since session 24, so a record left from before (an upgrade, or a config that
+    /// once used the built-in model) is not about the weights that serve.
     public static func read(path: String) throws -> StoredReferee? {
         let database = try StoreSchema.openForReading(path)
         guard try database.userVersion() >= 2,
@@ -20,6 +22,7 @@ public struct StoredReferee: Sendable, Equatable {
         var stored = StoredReferee(serving: "trained", checkpointAt: nil, record: record, context: context, savedAt: savedAt)
         if let checkpoint = try database.rows("SELECT metrics, created_at FROM checkpoints ORDER BY id DESC LIMIT 1").first,
            case .text(let metrics) = checkpoint[0] {
+            if Self.trainedWeights(checkpointMetrics: metrics) == "none" && !metrics.contains("\"serving\":") { return nil }
             stored.checkpointAt = checkpoint[1].double
             if Self.learnedServe(checkpointMetrics: metrics) { stored.serving = "learned" }
         }

@@ -138,6 +138,16 @@ import SurgeStore
         #expect(brokenCode == 0)
         #expect(broken.contains("which weights serve: the learned ones (the checkpoint of "), "\(broken)")
         #expect(broken.contains("; the referee's record is unreadable: referee record: not a referee record (no SWRR header)"), "\(broken)")
+
+        // A fresh model's checkpoint, newer: since session 24 it has no referee, and the record
+        // left from before is not about the weights that serve.
+        try store.saveCheckpoint(version: 2, model: [1, 2, 3], metricsJSON: "{\"steps\":120,\"rollbacks\":0,\"loss\":0.1,\"trained\":\"none\"}",
+                                 at: start + 10010)
+        let (freshCode, fresh, _) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(freshCode == 0 && !fresh.contains("which weights serve"), "\(fresh)")
+        let (_, freshJSON, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        let freshRecord = try #require(try JSONSerialization.jsonObject(with: Data(freshJSON.utf8)) as? [String: Any])
+        #expect(freshRecord["referee"] == nil || freshRecord["referee"] is NSNull, "\(freshJSON)")
     }
 
     /// Two runs in which p rose to 0.6 for the two ticks before each breach: under the default
