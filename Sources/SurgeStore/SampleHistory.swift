@@ -22,27 +22,30 @@ public struct SampleHistory {
     public func forEach(since: Double?, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
         let statement = try database.prepare("SELECT \(selectedColumns) FROM samples WHERE ts >= ?1 ORDER BY id")
         statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
-        return try stream(statement, body)
+        return try stream(statement, skippingStepsBack: true, body)
     }
 
-    /// The newest `count` samples, oldest first, as `forEach` gives them: found by their ids,
-    /// the table's key (SQLite numbers new rows after the largest id, and pruning deletes only
-    /// the oldest), so the rows before them are not scanned however long the table.
-    @discardableResult
-    public func forEach(newest count: Int, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
+    /// The newest `count` samples in the order they were written, found by their ids, the
+    /// table's key (SQLite numbers new rows after the largest id, and pruning deletes only the
+    /// oldest), so the rows before them are not scanned however long the table. Unlike
+    /// `forEach(since:)`, rows after a wall clock set back are given as stored, not skipped: the
+    /// newest ticks are the ones that matter here, and the reader splits its runs at the step.
+    public func forEach(newest count: Int, _ body: (Double, [Double]) throws -> Void) throws {
         let statement = try database.prepare("SELECT \(selectedColumns) FROM samples WHERE id > (SELECT coalesce(max(id), 0) FROM samples) - ?1 ORDER BY id")
         try statement.bind([.integer(Int64(max(count, 0)))])
-        return try stream(statement, body)
+        try stream(statement, skippingStepsBack: false, body)
     }
 
     private var selectedColumns: String { (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ") }
 
-    private func stream(_ statement: SQLiteStatement, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
+    @discardableResult
+    private func stream(_ statement: SQLiteStatement, skippingStepsBack: Bool,
+                        _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
         var values = [Double](repeating: .nan, count: metrics.count)
         var steps = ClockStepsBack()
         while try statement.step() {
             let time = statement.value(0).double ?? .nan
-            guard steps.admit(time) else { continue }
+            guard steps.admit(time) || !skippingStepsBack else { continue }
             for index in metrics.indices { values[index] = statement.value(index + 1).double ?? .nan }
             try body(time, values)
         }

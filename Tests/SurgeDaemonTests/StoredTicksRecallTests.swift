@@ -71,6 +71,27 @@ import Testing
                 "\(message)")
     }
 
+    /// The newest ticks count most: those written after a wall clock was set back are
+    /// recalled, as a run of their own, not skipped as `export` skips them.
+    @Test func ticksAfterAClockSetBackAreRecalledAsARunOfTheirOwn() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        for tick in 1...200 {
+            // The clock is set back 1,500 s after the 100th tick.
+            let time = base + Double(tick) * 10 - (tick > 100 ? 1_500 : 0)
+            store.stage(Sample(timestamp: time, tick: tick, schema: stored, values: [0, 5, Double(tick % 7)]))
+            try store.commit()
+        }
+        let handler = InMemoryLogHandler()
+        let (_, started) = try stage(directory + "/surgewatch.db", logger: Logger(label: "test") { _ in handler })
+        #expect(started.pipeline.learner != nil)
+        // Each run of 100 ticks: 95 full windows, the last 2 still waiting.
+        #expect(handler.entries.contains { $0.message.description.hasPrefix(
+            "online learning recalls the 186 labelled windows (0 of overload) of the 200 ticks stored since 2023-11-14T22:13:30Z, in 2 runs an interval apart: ") },
+            "\(handler.entries.map(\.message.description))")
+    }
+
     @Test func aStartWithNothingStoredSaysSo() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
