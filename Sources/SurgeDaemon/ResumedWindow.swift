@@ -8,8 +8,8 @@ import SurgeStore
 /// to a sale that starts meanwhile.
 ///
 /// Taken only when those ticks are the recent past of this one: a run of stored ticks an
-/// interval apart (0.5 to 1.5 intervals, which also ends the run at a clock set back or a
-/// changed interval), the newest at most `carryTicks` + 1 intervals before the start. The
+/// interval apart (`TickRun`, which also ends the run at a clock set back or a changed
+/// interval), the newest at most `carryTicks` + 1 intervals before the start. The
 /// ticks the restart skipped enter as missing rows, which the model's carry-forward covers.
 /// The rows come back without labels: nothing is learned from them (as after a reload).
 enum ResumedWindow {
@@ -33,8 +33,7 @@ enum ResumedWindow {
         // The newest run of ticks an interval apart.
         var start = rows.count - 1
         while start > 0 {
-            let gap = rows[start].time - rows[start - 1].time
-            guard gap >= 0.5 * intervalSeconds && gap <= 1.5 * intervalSeconds else { break }
+            guard TickRun.continues(gap: rows[start].time - rows[start - 1].time, intervalSeconds: intervalSeconds) else { break }
             start -= 1
         }
         guard let newest = rows.last else { return Outcome(window: nil, message: "the window starts empty: no tick stored yet") }

@@ -13,9 +13,9 @@ import SurgeSampling
 /// changed SLO rule relabels the past.
 ///
 /// Nothing is predicted, scored or learned here; the windows go to the learner's buffer, and
-/// its steps start with the live ticks. Stored ticks more than 1.5 intervals apart (the daemon
-/// was stopped) or less than 0.5 apart (another interval, a clock set back) begin a new run,
-/// as a start does: the first window of each run is full only after `window.ticks` ticks. The
+/// its steps start with the live ticks. A stored tick that does not continue the run of the
+/// ticks before it (`TickRun`: the daemon was stopped, the interval changed, the clock was set
+/// back) begins a new run, as a start does: the first window of each run is full only after `window.ticks` ticks. The
 /// last run's final `horizon` windows, whose targets the coming live ticks would give, are
 /// left out.
 public struct LearningRecall {
@@ -65,8 +65,7 @@ public struct LearningRecall {
     /// missing).
     public mutating func recall(time: Double, values: [Double]) {
         ticks += 1
-        let gap = lastTime.map { time - $0 }
-        if gap == nil || !(gap! >= 0.5 * intervalSeconds && gap! <= 1.5 * intervalSeconds) {
+        if !(lastTime.map { TickRun.continues(gap: time - $0, intervalSeconds: intervalSeconds) } ?? false) {
             inputs = ModelInputWindow(featureCount: scaler.features.count, capacity: windowTicks)
             labeller = WindowLabeller(overload, schema: schema, horizon: horizonTicks, windowSize: windowTicks * scaler.features.count)
             runs += 1

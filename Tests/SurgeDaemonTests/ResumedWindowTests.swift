@@ -74,6 +74,9 @@ import Testing
         // At 5 s ticks the stored 10 s ticks are no run: one tick, the newest.
         let faster = ResumedWindow.read(store: path, schema: stored, capacity: 30, intervalSeconds: 5, now: base + 1_125)
         #expect(faster.window?.count == 1)
+        // Nor at 20 s ticks, though they lie half an interval apart.
+        let slower = ResumedWindow.read(store: path, schema: stored, capacity: 30, intervalSeconds: 20, now: base + 1_140)
+        #expect(slower.window?.count == 1, "\(slower.message)")
     }
 
     @Test func nothingStoredOrNoDatabaseStartsEmpty() throws {

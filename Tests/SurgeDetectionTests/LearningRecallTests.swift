@@ -61,6 +61,10 @@ import SurgeSampling
         for tick in 0..<12 { recall.recall(time: 100 + Double(tick) * 10, values: [1, 2, 0]) }
         #expect(recall.runs == 3)
         #expect(recall.labelled == [before[0] + 12 - 8 + 1 - 2, 0])
+        // Ticks at half the interval (the config's went from 10 s to 20 s) are no run.
+        var slower = try #require(LearningRecall(pipeline: started, intervalSeconds: 20))
+        for tick in 0..<20 { slower.recall(time: Double(tick) * 10, values: [1, 2, 0]) }
+        #expect(slower.runs == 20 && slower.labelled == [0, 0])
     }
 
     @Test func theRuleInForceLabelsThePast() throws {
