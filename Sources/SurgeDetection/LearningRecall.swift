@@ -6,8 +6,8 @@ import SurgeSampling
 /// The replay buffer lives in memory, and each start (an upgrade, a crash systemd restarts) or
 /// reload built an empty one: learning then waited for 64 overload windows, which on a host
 /// with one sale a day means days, and learned meanwhile from whatever few windows came first.
-/// For a model learning every layer from scratch that cost a third of its early warnings over
-/// the following days (BENCHMARKS.md, "Session 24"). The stored samples hold every tick's
+/// A model learning every layer from scratch warned of fewer overloads for days after each
+/// restart (BENCHMARKS.md, "Session 24"). The stored samples hold every tick's
 /// metrics, so the windows and targets are made again exactly as the live ticks make them
 /// (the same scaling, carry-forward, labeller and thinning), under the config now in force: a
 /// changed SLO rule relabels the past.
@@ -15,9 +15,9 @@ import SurgeSampling
 /// Nothing is predicted, scored or learned here; the windows go to the learner's buffer, and
 /// its steps start with the live ticks. A stored tick that does not continue the run of the
 /// ticks before it (`TickRun`: the daemon was stopped, the interval changed, the clock was set
-/// back) begins a new run, as a start does: the first window of each run is full only after `window.ticks` ticks. The
-/// last run's final `horizon` windows, whose targets the coming live ticks would give, are
-/// left out.
+/// back) begins a new run, as a start does: the first window of each run is full only after
+/// `window.ticks` ticks. The last run's final `horizon` windows, whose targets the coming live
+/// ticks would give, are left out.
 public struct LearningRecall {
     private let learner: OnlineLearner
     private let overload: SurgeConfig.Overload
@@ -55,10 +55,17 @@ public struct LearningRecall {
         scaler = pipeline.scaler
         featureColumns = pipeline.featureColumns
         self.intervalSeconds = intervalSeconds
-        inputs = ModelInputWindow(featureCount: scaler.features.count, capacity: windowTicks)
-        labeller = WindowLabeller(overload, schema: schema, horizon: horizonTicks, windowSize: windowTicks * scaler.features.count)
+        (inputs, labeller) = Self.emptyRun(overload, schema: schema, horizon: horizonTicks, windowTicks: windowTicks,
+                                           features: scaler.features.count)
         windowScratch = [Float](repeating: 0, count: windowTicks * scaler.features.count)
         raw = [Double](repeating: .nan, count: scaler.features.count)
+    }
+
+    /// A run's start: no rows, no windows waiting for their targets.
+    private static func emptyRun(_ overload: SurgeConfig.Overload, schema: MetricSchema, horizon: Int, windowTicks: Int,
+                                 features: Int) -> (ModelInputWindow, WindowLabeller) {
+        (ModelInputWindow(featureCount: features, capacity: windowTicks),
+         WindowLabeller(overload, schema: schema, horizon: horizon, windowSize: windowTicks * features))
     }
 
     /// One stored tick, in the order they were written: `values` in `schema` order (NaN when
@@ -66,8 +73,8 @@ public struct LearningRecall {
     public mutating func recall(time: Double, values: [Double]) {
         ticks += 1
         if !(lastTime.map { TickRun.continues(gap: time - $0, intervalSeconds: intervalSeconds) } ?? false) {
-            inputs = ModelInputWindow(featureCount: scaler.features.count, capacity: windowTicks)
-            labeller = WindowLabeller(overload, schema: schema, horizon: horizonTicks, windowSize: windowTicks * scaler.features.count)
+            (inputs, labeller) = Self.emptyRun(overload, schema: schema, horizon: horizonTicks, windowTicks: windowTicks,
+                                               features: scaler.features.count)
             runs += 1
         }
         lastTime = time
