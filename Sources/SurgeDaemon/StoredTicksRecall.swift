@@ -6,13 +6,9 @@ import SurgeStore
 /// (`LearningRecall`): the newest 30 days of them at most, read in the order written.
 public enum StoredTicksRecall {
     public struct Outcome: Sendable {
-        /// Stored ticks read, and the windows they gave per target (normal, overload).
+        /// Stored ticks read.
         public var ticks = 0
-        public var labelled = [0, 0]
-        /// What the learner's memory holds afterwards (normal, overload), its hold-out aside.
-        public var held = [0, 0]
-        public var seconds = 0.0
-        /// What the log says.
+        /// What the log says: the windows per target, what the memory holds, the time it took.
         public var message: String
     }
 
@@ -39,19 +35,15 @@ public enum StoredTicksRecall {
             return Outcome(message: "online learning starts with an empty memory: the stored ticks cannot be read (\(error))")
         }
         let seconds = (clock.now - started).seconds
+        guard let first else { return Outcome(message: "online learning starts with an empty memory: no tick stored yet") }
         let held = learner.replay.counts
-        var outcome = Outcome(ticks: recall.ticks, labelled: recall.labelled, held: held, seconds: seconds, message: "")
-        guard let first else {
-            outcome.message = "online learning starts with an empty memory: no tick stored yet"
-            return outcome
-        }
         let minimum = learner.policy.minimumPerClass
         let waits = held.allSatisfy { $0 >= minimum } ? "" : "; learning waits for \(minimum) of each"
-        outcome.message = "online learning recalls the \(recall.labelled[0] + recall.labelled[1]) labelled windows "
+        let message = "online learning recalls the \(recall.labelled[0] + recall.labelled[1]) labelled windows "
             + "(\(recall.labelled[1]) of overload) of the \(recall.ticks) ticks stored since \(TickLine.rfc3339(first)), "
             + "in \(recall.runs) run\(recall.runs == 1 ? "" : "s") an interval apart: "
             + "its memory holds \(held[0]) normal and \(held[1]) overload windows\(waits) "
             + "(read in \(NumberText.fixed(seconds, decimals: 2)) s)"
-        return outcome
+        return Outcome(ticks: recall.ticks, message: message)
     }
 }
