@@ -11,7 +11,8 @@ import SurgeStore
 /// interval apart (`TickRun`, which also ends the run at a clock set back or a changed
 /// interval), the newest at most `carryTicks` + 1 intervals before the start. The
 /// ticks the restart skipped enter as missing rows, which the model's carry-forward covers.
-/// The rows come back without labels: nothing is learned from them (as after a reload).
+/// The rows come back without labels; their windows reach online learning's memory by another
+/// path, `StoredTicksRecall`, which reads the stored ticks whether or not the window resumes.
 enum ResumedWindow {
     struct Outcome {
         var window: SampleWindow?
