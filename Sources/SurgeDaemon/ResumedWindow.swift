@@ -18,6 +18,8 @@ enum ResumedWindow {
         var window: SampleWindow?
         /// What the log says.
         var message: String
+        /// When the newest stored tick was taken, whether or not the window resumes.
+        var newestStored: Double? = nil
     }
 
     static func read(store path: String, schema: MetricSchema, capacity: Int, intervalSeconds: Double, now: Double,
@@ -42,7 +44,8 @@ enum ResumedWindow {
         let skipped = max(0, Int((age / intervalSeconds).rounded()) - 1)
         guard age > 0, skipped <= carryTicks else {
             let when = age > 0 ? "\(AlertMessage.duration(age)) before this start" : "after this start's time (the clock was set back)"
-            return Outcome(window: nil, message: "the window starts empty: the newest stored tick is from \(TickLine.rfc3339(newest.time)), \(when)")
+            return Outcome(window: nil, message: "the window starts empty: the newest stored tick is from \(TickLine.rfc3339(newest.time)), \(when)",
+                           newestStored: newest.time)
         }
         let columns = schema.names.map { stored.firstIndex(of: $0) }
         var window = SampleWindow(schema: schema, capacity: capacity)
@@ -58,6 +61,7 @@ enum ResumedWindow {
         let kept = max(0, min(rows.count - start, capacity - skipped))
         let gapText = skipped == 0 ? "" : ", and \(skipped) missing for the ticks the restart skipped"
         let ago = age < 1 ? "under a second" : AlertMessage.duration(age)
-        return Outcome(window: window, message: "the window resumes with \(kept) ticks stored up to \(TickLine.rfc3339(newest.time)) (\(ago) before this start)\(gapText)")
+        return Outcome(window: window, message: "the window resumes with \(kept) ticks stored up to \(TickLine.rfc3339(newest.time)) (\(ago) before this start)\(gapText)",
+                       newestStored: newest.time)
     }
 }

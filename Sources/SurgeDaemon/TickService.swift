@@ -113,6 +113,7 @@ final class TickService: Service {
         var deadline = start
         let watchdog = notifier.watchdogPeriod()
         var tick = 0
+        var dailyRecord = dailyRecordSchedule(config: config, lastStored: resumed?.newestStored)
         logger.notice("sampling \(collector.schema.count) metrics from \(collector.sourceList) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
 
         while !Task.isCancelled {
@@ -144,6 +145,7 @@ final class TickService: Service {
                     if interval(of: newConfig) != schedule.interval {
                         schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
                     }
+                    if options.intervalOverride != nil { dailyRecord = dailyRecordSchedule(config: newConfig, lastStored: nil) }
                     let atNextStart = Self.keysForTheNextStart(from: config, to: newConfig)
                     if !atNextStart.isEmpty {
                         logger.warning("SIGHUP: \(atNextStart.joined(separator: " and ")) changed; that applies at the next start (systemctl restart surgewatch)")
@@ -181,7 +183,7 @@ final class TickService: Service {
                 if tick % 60 == 1 {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
                 }
-                if tick % Self.ticksPerDay(config) == 0 {
+                if dailyRecord.isDue(tick: tick, at: collected.sample.timestamp) {
                     logRecord(config: config, now: collected.sample.timestamp)
                     if let standing = detection.refereeStanding { logger.notice("\(standing)") }
                 }
@@ -215,9 +217,11 @@ final class TickService: Service {
         return tick
     }
 
-    /// A day of the config's ticks (of its interval, whatever pace a test runs them at).
-    static func ticksPerDay(_ config: SurgeConfig) -> Int {
-        max(1, Int((86400 / config.sampling.interval.seconds).rounded()))
+    /// At each local midnight; with `--tick-interval`, after each day of the config's ticks
+    /// (of its interval, at whatever pace they run).
+    private func dailyRecordSchedule(config: SurgeConfig, lastStored: Double?) -> DailyRecordSchedule {
+        guard options.intervalOverride != nil else { return DailyRecordSchedule(lastStored: lastStored) }
+        return DailyRecordSchedule(ticksPerDay: Int((86400 / config.sampling.interval.seconds).rounded()))
     }
 
     /// Once a day, the daemon's own record over the last day in the log: what

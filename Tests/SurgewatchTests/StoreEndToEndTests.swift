@@ -197,6 +197,37 @@ import SurgeJournal
         #expect(referee["serving"] as? String == "trained" && referee["record_ticks"] as? Int == 288)
     }
 
+    /// At its real pace the daemon logs the record at the first tick of each local day, also
+    /// when it was stopped over midnight: a zone (`TZ`) whose midnight falls between two runs
+    /// makes the second run's first tick the day's first. A daemon restarted more often than
+    /// daily logged no record when the day was counted in ticks from the start.
+    @Test func theDaysRecordIsLoggedAtLocalMidnightAcrossARestart() throws {
+        let scratch = try Scratch(config: "[sampling]\ninterval = \"1s\"\nproc_root = \"\(DaemonEndToEndTests.fixtures)/t2\"\n")
+        let arguments = ["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "2", "--tick-output", "none"]
+        func run(zone: String) throws -> String {
+            let daemon = try DaemonProcess(arguments, environment: ["TZ": zone])
+            #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+            return daemon.stderr
+        }
+        func records(_ log: String) -> [String] {
+            log.split(separator: "\n").filter { $0.contains("record over the last day") }.map(String.init)
+        }
+        // Local midnight at the next whole second after the first run: a POSIX zone whose
+        // offset (west of UTC) is that second's time of day.
+        let first = try run(zone: "UTC0")
+        let midnight = Date().timeIntervalSince1970.rounded(.up)
+        let offset = Int(midnight) % 86400
+        let zone = String(format: "SWT+%02d:%02d:%02d", offset / 3600, offset / 60 % 60, offset % 60)
+        Thread.sleep(forTimeInterval: midnight + 0.05 - Date().timeIntervalSince1970)
+        let second = try run(zone: zone)
+        let third = try run(zone: zone)
+        #expect(records(first).isEmpty, "a first start waits for midnight: \(first)")
+        #expect(records(second).count == 1 && records(second)[0].hasSuffix("record over the last day (3 ticks): 0 overload episodes: "
+                                                                            + "0 warned early, 0 continuing, 0 not warned; 0 false alarms (0.00 a day)"),
+                "the first tick after midnight: \(second)")
+        #expect(records(third).isEmpty, "a restart within the day: \(third)")
+    }
+
     @Test func aReaderNeverBlocksTheDaemonOverAMinuteOfTicks() throws {
         let scratch = try Scratch(config: Self.config)
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,

@@ -1,0 +1,56 @@
+import Glibc
+
+/// When the daemon logs its record over the last day: at its first tick of each local calendar
+/// day, so at midnight the record covers yesterday. Counting a day of ticks from the start
+/// instead never logged it on a daemon restarted more often than daily (a nightly deploy that
+/// restarts rather than reloads), and logged it at whatever hour the daemon happened to start.
+///
+/// A start knows the newest tick stored before it: a daemon stopped over midnight logs the
+/// record missed at its first tick, and a restart within the day logs nothing new. With `run
+/// --tick-interval` the wall clock does not follow the ticks' pace, so a day is counted in
+/// ticks of the config's interval from the start, as a drill runs a day in seconds.
+struct DailyRecordSchedule {
+    private enum Rule {
+        case calendarDay(last: Int?)
+        case ticks(perDay: Int)
+    }
+
+    private var rule: Rule
+    /// The local calendar day of a wall-clock time in seconds, as a number that grows by day.
+    private let dayOf: (Double) -> Int
+
+    /// Due at the first tick of each day of `dayOf`; `lastStored` is the newest tick stored
+    /// before this start.
+    init(lastStored: Double?, dayOf: @escaping (Double) -> Int = DailyRecordSchedule.localDay) {
+        rule = .calendarDay(last: lastStored.map(dayOf))
+        self.dayOf = dayOf
+    }
+
+    /// Due every `ticksPerDay` ticks counted from the start.
+    init(ticksPerDay: Int) {
+        rule = .ticks(perDay: max(1, ticksPerDay))
+        dayOf = DailyRecordSchedule.localDay
+    }
+
+    /// Whether the record is due at the tick numbered `tick` (from 1) taken at `time`.
+    mutating func isDue(tick: Int, at time: Double) -> Bool {
+        switch rule {
+        case .ticks(let perDay):
+            return tick % perDay == 0
+        case .calendarDay(let last):
+            let day = dayOf(time)
+            // A clock set back to the day before moves the mark back with it, so the next
+            // midnight is still due (that day's record is then logged twice, as the clock says).
+            rule = .calendarDay(last: day)
+            return last.map { day > $0 } ?? false
+        }
+    }
+
+    /// The day in the system's time zone (TZ, else /etc/localtime), read by glibc.
+    static func localDay(_ time: Double) -> Int {
+        var seconds = time_t(time.rounded(.down))
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return Int(time / 86400) }
+        return Int(parts.tm_year) * 366 + Int(parts.tm_yday)
+    }
+}
