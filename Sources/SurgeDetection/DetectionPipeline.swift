@@ -106,7 +106,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     }
 
     /// `model` must have been made for `settings.features` (names and order) and window length;
-    /// `history` (the window of a previous pipeline, after SIGHUP) is re-read without labels;
+    /// `history` (the window of a previous pipeline, after SIGHUP, or of the last run) is re-read
+    /// without labels, but for the SLO rule's run of ticks held;
     /// `reliability` (how p came true before) must count at `settings.horizonTicks`.
     /// `learned`: weights this host learned before (a checkpoint), from which online learning
     /// goes on while `model` stays the trained weights the referee weighs them against;
@@ -128,6 +129,11 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         holdRule = settings.hold.isEmpty ? nil : OverloadRule(SurgeConfig.Overload(any: settings.hold), schema: schema)
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
+        // The rule's `for_ticks` run goes on through a SIGHUP or a resumed restart: counted
+        // from zero, the ticks after one in the middle of a breach were labelled normal. The
+        // window holds Floats, so a value within Float rounding of a threshold may count
+        // differently than it did live.
+        for age in 0..<window.count { labeller.resume(window.sample(row: age)) }
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
         precondition(past.map { $0.horizon == settings.horizonTicks } ?? true, "how p came true counts at one horizon")

@@ -56,6 +56,12 @@ public struct SampleWindow: Sendable {
         return timestamps[slot(ofOldest: age)]
     }
 
+    /// The `age`-th oldest row as a sample (values as held: rounded to Float).
+    public func sample(row age: Int) -> Sample {
+        Sample(timestamp: timestamp(row: age), tick: 0, schema: schema,
+               values: (0..<width).map { Double(value(row: age, column: $0)) })
+    }
+
     /// Writes the held rows, oldest first, as a contiguous row-major [count × columns.count]
     /// matrix of the chosen columns. `destination` must hold at least that many floats.
     public func copyFeatures(_ columns: [Int], into destination: UnsafeMutableBufferPointer<Float>) {

@@ -14,6 +14,12 @@ struct WindowLabeller: Sendable {
         pending = PendingTargets(horizon: horizon, windowSize: windowSize)
     }
 
+    /// A tick from before this labeller existed (the window a pipeline takes over): only the
+    /// rule's run of ticks goes on, so that `for_ticks` counts across the handover.
+    mutating func resume(_ sample: Sample) {
+        _ = rule.label(sample)
+    }
+
     /// One tick, after `inputs` took its row. `window` is scratch for the window ending now
     /// (written here when it can be learned from). Without `labelled` (not learning) the tick
     /// is only labelled. Returns the tick's label.
