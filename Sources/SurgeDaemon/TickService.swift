@@ -131,8 +131,12 @@ final class TickService: Service {
                 do {
                     let source = try ModelSource.choose(config: newConfig, explicitPath: nil, stateDirectory: stateDirectory)
                     detection.saveState()
+                    // Rows taken at another interval would make windows unlike any the model
+                    // learned (its window and horizon are counted in ticks): as at a start
+                    // (`TickRun`), the window begins again.
+                    let sameInterval = interval(of: newConfig) == schedule.interval
                     let reloaded = try DetectionStage(config: newConfig, schema: newCollector.schema, source: source, store: store, alerts: alerts,
-                                                      history: detection.pipeline.window,
+                                                      history: sameInterval ? detection.pipeline.window : nil,
                                                       openAlert: detection.pipeline.alerts.open,
                                                       reliability: detection.pipeline.reliability, tickInterval: interval(of: newConfig),
                                                       logger: logger)
@@ -142,7 +146,9 @@ final class TickService: Service {
                     // A source the reload removed has not recovered; its outage is not reported.
                     problems.forget(sourcesOtherThan: Set(collector.sources.map(\.id) + ["database"]))
                     readingStage = "reading " + collector.sourceList
-                    if interval(of: newConfig) != schedule.interval {
+                    let kept = sameInterval ? "\(detection.pipeline.window.count) kept"
+                        : "none kept: taken every \(DurationText.format(schedule.interval)) before"
+                    if !sameInterval {
                         schedule = TickSchedule(anchor: clock.now, interval: interval(of: newConfig))
                     }
                     if options.intervalOverride != nil { dailyRecord = dailyRecordSchedule(config: newConfig, lastStored: nil) }
@@ -151,7 +157,7 @@ final class TickService: Service {
                         logger.warning("SIGHUP: \(atNextStart.joined(separator: " and ")) changed; that applies at the next start (systemctl restart surgewatch)")
                     }
                     config = newConfig
-                    logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(detection.pipeline.window.count) kept), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
+                    logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(kept)), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
                 } catch {
                     logger.error("SIGHUP: the new configuration is ignored, its model cannot serve: \(error)")
                 }

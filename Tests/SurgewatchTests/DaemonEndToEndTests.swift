@@ -111,6 +111,24 @@ import Testing
         #expect(ticks == Array(1...ticks.count))
     }
 
+    /// The model's window is counted in ticks: rows a second apart in a window of 2 s ticks
+    /// would be a window it never saw, so a reload to another interval begins the window again.
+    @Test func sighupToAnotherIntervalBeginsTheWindowAgain() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2", window: 5))
+        let daemon = try run(scratch, ["--tick-output", "text"])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 3 })
+        try scratch.write(config: Self.config(procRoot: Self.fixtures + "/t2", window: 5).replacingOccurrences(of: "\"1s\"", with: "\"2s\""))
+        let linesBefore = daemon.stdoutLines.count
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor { $0.stdoutLines.count >= linesBefore + 2 })
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(5)) == 0)
+        #expect(daemon.stderr.contains("configuration reloaded: 29 metrics, window 5 ticks (none kept: taken every 1s before), every 2s"),
+                "\(daemon.stderr)")
+        let after = daemon.stdoutLines[linesBefore...].map { $0.contains("window 1/5") || $0.contains("window 2/5") }
+        #expect(Array(after.prefix(2)) == [true, true], "the window fills again: \(daemon.stdoutLines)")
+    }
+
     @Test func sighupWithInvalidConfigIsRejectedAndTheOldOneStays() throws {
         let socket = try NotifySocket()
         let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
