@@ -173,6 +173,28 @@ import SurgeJournal
         #expect(!after.isEmpty && after.allSatisfy { $0[1] != .null }, "predicted again after the reload")
     }
 
+    /// A kernel with PSI off: the real /proc tree of the fixtures without its pressure files.
+    /// The default rule is unknown at every calm tick (no label is stored) and the model reads
+    /// a training mean for CPU pressure; the log says so once, at the first full window.
+    @Test func aHostWithoutPressureIsToldWhatThatCosts() throws {
+        let scratch = try Scratch(config: Self.config)
+        let proc = scratch.directory + "/proc-without-psi"
+        try FileManager.default.copyItem(atPath: DaemonEndToEndTests.fixtures + "/t2", toPath: proc)
+        try FileManager.default.removeItem(atPath: proc + "/pressure")
+        try scratch.write(config: DaemonEndToEndTests.config(procRoot: proc))
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "40",
+                                        "--tick-interval", "10ms", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        let said = daemon.stderr.split(separator: "\n").filter { $0.contains("at every one of the first 30 ticks") }
+        // cpu_busy too: no CPU time passes in a tree that does not change.
+        #expect(said.count == 1 && said[0].contains("warning surgewatch: [SurgeDaemon] cpu_busy (a model feature), "
+                                                    + "psi_cpu_some_avg10 (a model feature, in [overload]) have been missing at every one "
+                                                    + "of the first 30 ticks: ") && said[0].contains("the [overload] rule was unknown at 30 of those ticks"),
+                "\(daemon.stderr)")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("SELECT count(*) FROM predictions WHERE label IS NULL") == [[.integer(40)]])
+    }
+
     /// A day of ticks (288 at the config's 5 min, run at 1 ms) ends with the day's record in the
     /// log, the figures `alerts --record` gives from the same rows.
     @Test func aDayOfTicksEndsWithTheDaysRecordInTheLog() throws {
