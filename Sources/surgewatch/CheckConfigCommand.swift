@@ -35,6 +35,13 @@ struct CheckConfigCommand: ParsableCommand {
             if !unread.isEmpty {
                 writeAll("warning: \(path): \(unread.joined(separator: ", ")) will stay missing: read over netlink only when sampling.proc_root is /proc, not \(config.sampling.procRoot)\n", to: STDERR_FILENO)
             }
+            let pressure = Self.pressureMetricsLeftMissing(config)
+            if !pressure.isEmpty {
+                writeAll("warning: \(path): \(pressure.joined(separator: ", ")) will stay missing: \(config.sampling.procRoot)/pressure lacks them "
+                         + "(a kernel built without PSI or booted with it off: psi=1 on the kernel command line turns it on); the model "
+                         + "would read its training mean for a missing feature, and the [overload] rule be unknown where it needs them\n",
+                         to: STDERR_FILENO)
+            }
             if config.learning.online {
                 let memory = LearningMemory(config: config)
                 print("online learning holds \(memory.description)")
@@ -45,6 +52,19 @@ struct CheckConfigCommand: ParsableCommand {
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)
+        }
+    }
+
+    /// Features and rule metrics of /proc/pressure that this host's /proc lacks (the daemon
+    /// says the same at its first full window, from what it sampled). A proc_root that is no
+    /// /proc tree at all is left to the daemon's source errors.
+    static func pressureMetricsLeftMissing(_ config: SurgeConfig) -> [String] {
+        let root = config.sampling.procRoot
+        guard config.sources.host, access(root + "/stat", F_OK) == 0 else { return [] }
+        var seen = Set<String>()
+        return (config.model.features + config.overloadMetrics).filter { metric in
+            let resource = ["psi_cpu_": "cpu", "psi_mem_": "memory", "psi_io_": "io"].first { metric.hasPrefix($0.key) }?.value
+            return resource.map { access(root + "/pressure/" + $0, F_OK) != 0 } == true && seen.insert(metric).inserted
         }
     }
 

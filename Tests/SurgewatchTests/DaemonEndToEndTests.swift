@@ -251,12 +251,24 @@ import Testing
         let (longCode, longOut, longErr) = try DaemonProcess.run(["check-config", long.config])
         #expect(longCode == 0 && longOut.contains("online learning holds about 456.4 MiB"), "\(longOut)")
         #expect(longErr.contains("warning: \(long.config): online learning would hold more than 96 MiB; the shipped unit's MemoryMax=128M would stop the daemon"), "\(longErr)")
-        #expect(!longErr.contains("will stay missing"), "proc_root is /proc: \(longErr)")
+        #expect(!longErr.contains("over netlink"), "proc_root is /proc: \(longErr)")
         // A fixture tree for /proc: the default features' listen queue cannot come from it.
         let elsewhere = try Scratch(config: "[sampling]\nproc_root = \"/srv/proc\"\n")
         let (elsewhereCode, _, elsewhereErr) = try DaemonProcess.run(["check-config", elsewhere.config])
         #expect(elsewhereCode == 0)
         #expect(elsewhereErr == "warning: \(elsewhere.config): tcp_listen_queue_ratio will stay missing: read over netlink only when sampling.proc_root is /proc, not /srv/proc\n")
+        // A kernel with PSI off: the fixture tree without its pressure files.
+        let withoutPSI = try Scratch(config: "")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/t2", toPath: withoutPSI.directory + "/proc")
+        try FileManager.default.removeItem(atPath: withoutPSI.directory + "/proc/pressure")
+        try withoutPSI.write(config: "[sampling]\nproc_root = \"\(withoutPSI.directory)/proc\"\n")
+        let (psiCode, _, psiErr) = try DaemonProcess.run(["check-config", withoutPSI.config])
+        #expect(psiCode == 0)
+        #expect(psiErr.hasSuffix("warning: \(withoutPSI.config): psi_cpu_some_avg10 will stay missing: \(withoutPSI.directory)/proc/pressure lacks them "
+                                 + "(a kernel built without PSI or booted with it off: psi=1 on the kernel command line turns it on); the model would "
+                                 + "read its training mean for a missing feature, and the [overload] rule be unknown where it needs them\n"), "\(psiErr)")
+        try withoutPSI.write(config: "[sampling]\nproc_root = \"\(Self.fixtures)/t2\"\n")
+        #expect(try !DaemonProcess.run(["check-config", withoutPSI.config]).2.contains("psi_"), "the fixture with PSI")
         // The built-in model learned at 10 s ticks: at 5 s its horizon is half as far ahead.
         let faster = try Scratch(config: "[sampling]\ninterval = \"5s\"\n")
         let (fasterCode, _, fasterErr) = try DaemonProcess.run(["check-config", faster.config])
