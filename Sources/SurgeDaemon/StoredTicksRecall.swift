@@ -35,15 +35,17 @@ public enum StoredTicksRecall {
             return Outcome(message: "online learning starts with an empty memory: the stored ticks cannot be read (\(error))")
         }
         let seconds = (clock.now - started).seconds
+        let stored = recall.ticks, labelled = recall.labelled
+        recall.handOver(to: pipeline)
         guard let first else { return Outcome(message: "online learning starts with an empty memory: no tick stored yet") }
         let held = learner.replay.counts
         let minimum = learner.policy.minimumPerClass
         let waits = held.allSatisfy { $0 >= minimum } ? "" : "; learning waits for \(minimum) of each"
-        let message = "online learning recalls the \(recall.labelled[0] + recall.labelled[1]) labelled windows "
-            + "(\(recall.labelled[1]) of overload) of the \(recall.ticks) ticks stored since \(TickLine.rfc3339(first)), "
+        let message = "online learning recalls the \(labelled[0] + labelled[1]) labelled windows "
+            + "(\(labelled[1]) of overload) of the \(stored) ticks stored since \(TickLine.rfc3339(first)), "
             + "in \(recall.runs) run\(recall.runs == 1 ? "" : "s") an interval apart: "
             + "its memory holds \(held[0]) normal and \(held[1]) overload windows\(waits) "
             + "(read in \(NumberText.fixed(seconds, decimals: 2)) s)"
-        return Outcome(ticks: recall.ticks, message: message)
+        return Outcome(ticks: stored, message: message)
     }
 }

@@ -114,7 +114,7 @@ final class TickService: Service {
         let watchdog = notifier.watchdogPeriod()
         var tick = 0
         var dailyRecord = dailyRecordSchedule(config: config, lastStored: resumed?.newestStored)
-        var neverSeen = NeverSeenMetrics(config: config, schema: collector.schema)
+        var missingMetrics = MissingMetricsWatch(config: config, schema: collector.schema)
         logger.notice("sampling \(collector.schema.count) metrics from \(collector.sourceList) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
 
         while !Task.isCancelled {
@@ -158,7 +158,7 @@ final class TickService: Service {
                         logger.warning("SIGHUP: \(atNextStart.joined(separator: " and ")) changed; that applies at the next start (systemctl restart surgewatch)")
                     }
                     config = newConfig
-                    neverSeen = NeverSeenMetrics(config: newConfig, schema: collector.schema)
+                    missingMetrics = MissingMetricsWatch(config: newConfig, schema: collector.schema)
                     logger.notice("configuration reloaded: \(collector.schema.count) metrics, window \(newConfig.window.ticks) ticks (\(kept)), every \(DurationText.format(schedule.interval))\(changedSources ? ", sources rebuilt" : "")")
                 } catch {
                     logger.error("SIGHUP: the new configuration is ignored, its model cannot serve: \(error)")
@@ -174,7 +174,9 @@ final class TickService: Service {
             }
             progress.enter(tick: tick, stage: "the detection pipeline")
             let result = detection.ingest(collected.sample)
-            if let warning = neverSeen.observe(collected.sample, label: result.label) { logger.warning("\(warning)") }
+            for message in missingMetrics.observe(collected.sample, label: result.label) {
+                logger.log(level: message.level == .warning ? .warning : .notice, "\(message.text)")
+            }
             let outcome = result.outcome
             let prediction = result.probability.map { "p(overload) \(NumberText.short($0)) · \(result.state)" }
                 ?? (result.blind ? "no prediction: every feature missing · \(result.state)" : "warming up")

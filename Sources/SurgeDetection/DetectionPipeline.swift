@@ -15,7 +15,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     public var inputs: ModelInputWindow { predictor.inputs }
     private var predictor: WindowPredictor
     public private(set) var alerts: AlertStateMachine<C>
-    private var labeller: WindowLabeller
+    /// Internal for `LearningRecall.handOver(to:)`, which gives it the stored ticks' state.
+    var labeller: WindowLabeller
     /// `[alert] hold` on this tick's values (a missing metric does not hold).
     private let holdRule: OverloadRule?
     /// Present when learning online; it owns the live weights then.

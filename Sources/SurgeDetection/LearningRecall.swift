@@ -16,8 +16,10 @@ import SurgeSampling
 /// its steps start with the live ticks. A stored tick that does not continue the run of the
 /// ticks before it (`TickRun`: the daemon was stopped, the interval changed, the clock was set
 /// back) begins a new run, as a start does: the first window of each run is full only after
-/// `window.ticks` ticks. The last run's final `horizon` windows, whose targets the coming live
-/// ticks would give, are left out.
+/// `window.ticks` ticks. When the live window goes on from the stored ticks (a reload, or a
+/// start that resumed the window), `handOver(to:)` gives the pipeline the last run's labelling
+/// state: the final `horizon` windows, whose targets the coming live ticks give, and the SLO
+/// rule's `for_ticks` run, counted on the stored values.
 public struct LearningRecall {
     private let learner: OnlineLearner
     private let overload: SurgeConfig.Overload
@@ -66,6 +68,21 @@ public struct LearningRecall {
                                  features: Int) -> (ModelInputWindow, WindowLabeller) {
         (ModelInputWindow(featureCount: features, capacity: windowTicks),
          WindowLabeller(overload, schema: schema, horizon: horizon, windowSize: windowTicks * features))
+    }
+
+    /// After the last stored tick: when `pipeline`'s window holds that tick, its rows after it
+    /// (the ticks a restart skipped, entered missing, or ticks not yet written) are recalled
+    /// too, and the pipeline labels its coming ticks from this recall's state, so the windows
+    /// waiting for their targets are learned from as the live ticks would have. Otherwise (the
+    /// window did not resume, or holds other ticks) the pipeline keeps its own.
+    public mutating func handOver<C>(to pipeline: DetectionPipeline<C>) {
+        let window = pipeline.window
+        guard let lastTime, let stored = (0..<window.count).last(where: { window.timestamp(row: $0) == lastTime }) else { return }
+        for age in (stored + 1)..<window.count {
+            let sample = window.sample(row: age)
+            recall(time: sample.timestamp, values: sample.values)
+        }
+        pipeline.labeller = labeller
     }
 
     /// One stored tick, in the order they were written: `values` in `schema` order (NaN when

@@ -47,6 +47,54 @@ import SurgeSampling
         #expect(started.learner?.model.parameters == ModelCatalog.fresh(config()).parameters)
     }
 
+    /// A reload (the window goes on) after 3,000 ticks, then 200 more: the memory is the one the
+    /// live ticks fill, including the windows that were waiting for their targets at the
+    /// handover, and the labels with a 3-tick `for_ticks` run through it are the same.
+    @Test func theLiveTicksGoOnFromTheRecalledOnes() throws {
+        var config = config()
+        config.overload.forTicks = 3
+        let live = try pipeline(config)
+        func sample(_ tick: Int) -> Sample { Sample(timestamp: 1_000 + Double(tick) * 10, tick: tick + 1, schema: schema, values: row(tick)) }
+        // The handover falls on the second tick of an overload (ticks 36-39 of each 40).
+        let handover = 2_997
+        for tick in 0..<handover { _ = live.ingest(sample(tick)) }
+        let reloaded = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, untrained: true), schema: schema,
+                                             model: ModelCatalog.fresh(config), clock: TraceClock(), history: live.window)
+        var recall = try #require(LearningRecall(pipeline: reloaded, intervalSeconds: 10))
+        for tick in 0..<handover { recall.recall(time: sample(tick).timestamp, values: row(tick)) }
+        recall.handOver(to: reloaded)
+        var labels: [Bool?] = [], liveLabels: [Bool?] = []
+        for tick in handover..<(handover + 200) {
+            liveLabels.append(live.ingest(sample(tick)).label)
+            labels.append(reloaded.ingest(sample(tick)).label)
+        }
+        #expect(labels == liveLabels)
+        let liveBuffer = try #require(live.learner?.replay), recalled = try #require(reloaded.learner?.replay)
+        let same = recalled == liveBuffer
+        #expect(same, "window for window (added \(recalled.added) against \(liveBuffer.added))")
+    }
+
+    /// A start that resumed the window with missing rows for the ticks it skipped: those rows
+    /// are recalled too, so the labeller and the window stay in step.
+    @Test func theSkippedTicksOfAResumedWindowAreRecalledMissing() throws {
+        let config = config()
+        let live = try pipeline(config)
+        for tick in 0..<100 { _ = live.ingest(Sample(timestamp: Double(tick) * 10, tick: tick + 1, schema: schema, values: row(tick))) }
+        var window = live.window
+        for tick in 100..<102 { window.append(Sample(timestamp: Double(tick) * 10, tick: 0, schema: schema, values: [.nan, .nan, .nan])) }
+        let started = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, untrained: true), schema: schema,
+                                            model: ModelCatalog.fresh(config), clock: TraceClock(), history: window)
+        var recall = try #require(LearningRecall(pipeline: started, intervalSeconds: 10))
+        for tick in 0..<100 { recall.recall(time: Double(tick) * 10, values: row(tick)) }
+        recall.handOver(to: started)
+        #expect(recall.ticks == 102 && recall.runs == 1)
+        // Not handed over: a window of other ticks.
+        var other = try #require(LearningRecall(pipeline: started, intervalSeconds: 10))
+        for tick in 0..<50 { other.recall(time: 5 + Double(tick) * 10, values: row(tick)) }
+        other.handOver(to: started)
+        #expect(other.ticks == 50)
+    }
+
     @Test func aStopBetweenStoredTicksBeginsANewRun() throws {
         let started = try pipeline(config())
         var recall = try #require(LearningRecall(pipeline: started, intervalSeconds: 10))

@@ -3,9 +3,10 @@ import SurgeConfig
 import SurgeSampling
 @testable import SurgeDaemon
 
-/// A model feature or rule metric no tick gives is said once, at the first full window, with
-/// what it costs: the default config on a host without /proc/pressure.
-@Suite struct NeverSeenMetricsTests {
+/// A model feature or rule metric missing for a window of ticks in a row is said once, with
+/// what it costs, and again when it is back: the default config on a host without
+/// /proc/pressure, an exporter that stops giving a metric.
+@Suite struct MissingMetricsWatchTests {
     /// The default config's features and rule metrics, and one more metric.
     static let schema = MetricSchema(["cpu_busy", "load1", "psi_cpu_some_avg10", "tcp_established", "tcp_listen_queue_ratio",
                                       "tcp_listen_overflows_per_s", "mem_available_ratio"])
@@ -16,16 +17,23 @@ import SurgeSampling
                values: schema.names.map { missing.contains($0) ? .nan : 0.1 })
     }
 
-    /// Each tick's warning (nil when none) over `ticks` ticks; the label is unknown while
+    /// Each tick's messages (none on most) over `ticks` ticks; the label is unknown while
     /// PSI is missing, as the default rule's `any` makes it.
-    static func warnings(_ config: SurgeConfig = SurgeConfig(), ticks: Int, missing: (Int) -> Set<String>) -> [Int: String] {
-        var watch = NeverSeenMetrics(config: config, schema: schema)
-        var said: [Int: String] = [:]
+    static func messages(_ config: SurgeConfig = SurgeConfig(), ticks: Int,
+                         missing: (Int) -> Set<String>) -> [Int: [(level: MissingMetricsWatch.Level, text: String)]] {
+        var watch = MissingMetricsWatch(config: config, schema: schema)
+        var said: [Int: [(level: MissingMetricsWatch.Level, text: String)]] = [:]
         for tick in 1...ticks {
             let gone = missing(tick)
-            said[tick] = watch.observe(sample(tick, missing: gone), label: gone.contains("psi_cpu_some_avg10") ? nil : false)
+            let now = watch.observe(sample(tick, missing: gone), label: gone.contains("psi_cpu_some_avg10") ? nil : false)
+            if !now.isEmpty { said[tick] = now }
         }
         return said
+    }
+
+    /// The warnings alone, by tick.
+    static func warnings(_ config: SurgeConfig = SurgeConfig(), ticks: Int, missing: (Int) -> Set<String>) -> [Int: String] {
+        messages(config, ticks: ticks, missing: missing).compactMapValues { list in list.first { $0.level == .warning }?.text }
     }
 
     @Test func aHostWithoutPressureIsToldOnceWithWhatItCosts() {
@@ -46,9 +54,21 @@ import SurgeSampling
                 + "Otherwise leave them out of model.features and [overload] (with other features the daemon starts a fresh model that learns on this host)")
     }
 
+    @Test func anOutageLaterIsSaidWhenItSpansAWindowAndAgainWhenItEnds() {
+        // An exporter stops giving tcp_established from tick 101 to 180; a shorter gap at 50-78.
+        let said = Self.messages(ticks: 300) { (101...180).contains($0) || (50...78).contains($0) ? ["tcp_established"] : [] }
+        #expect(said.keys.sorted() == [130, 181], "\(said)")
+        #expect(said[130]?.map(\.level) == [.warning])
+        #expect(said[130]?.first?.text == "tcp_established (a model feature) has been missing at each of the last 30 ticks: "
+                + "the model reads a missing feature as its training mean, and online learning takes no window while one is missing "
+                + "(the source's own messages say why)")
+        #expect(said[181]?.map(\.level) == [.notice])
+        #expect(said[181]?.first?.text == "given again: tcp_established after 80 ticks missing")
+    }
+
     @Test func aMetricSeenOnceOrUnwatchedIsNotSaid() {
-        // Seen at tick 17 only: the source works, its outages are the sources' to report.
-        #expect(Self.warnings(ticks: 60) { $0 == 17 ? [] : ["psi_cpu_some_avg10"] }.isEmpty)
+        // Seen at ticks 17 and 40 of 60: never 30 in a row missing.
+        #expect(Self.warnings(ticks: 60) { [17, 40].contains($0) ? [] : ["psi_cpu_some_avg10"] }.isEmpty)
         // Not a feature nor in the rule.
         #expect(Self.warnings(ticks: 60) { _ in ["mem_available_ratio"] }.isEmpty)
         #expect(Self.warnings(ticks: 60) { _ in [] }.isEmpty)
