@@ -22,6 +22,7 @@ struct MissingMetricsWatch {
     }
 
     private var watched: [Watched]
+    private let learnsOnline: Bool
     /// An outage is said once it lasts this many ticks: a window, past which every window the
     /// model reads holds the metric imputed.
     private let sayAfter: Int
@@ -39,6 +40,7 @@ struct MissingMetricsWatch {
                                    rule: config.overloadMetrics.contains(name)))
         }
         self.watched = watched
+        learnsOnline = config.learning.online
         sayAfter = max(1, config.window.ticks)
         unknownLabels = [Bool](repeating: false, count: sayAfter)
     }
@@ -65,7 +67,7 @@ struct MissingMetricsWatch {
         var messages: [(level: Level, text: String)] = []
         if !gone.isEmpty {
             messages.append((.warning, Self.warning(missing: gone, ticks: sayAfter, sinceStart: ticks == sayAfter,
-                                                    unknownLabels: unknownLabels.filter { $0 }.count)))
+                                                    unknownLabels: unknownLabels.filter { $0 }.count, learnsOnline: learnsOnline)))
         }
         if !back.isEmpty {
             messages.append((.notice, "given again: \(back.joined(separator: ", ")) missing"))
@@ -73,7 +75,7 @@ struct MissingMetricsWatch {
         return messages
     }
 
-    private static func warning(missing: [Watched], ticks: Int, sinceStart: Bool, unknownLabels: Int) -> String {
+    private static func warning(missing: [Watched], ticks: Int, sinceStart: Bool, unknownLabels: Int, learnsOnline: Bool) -> String {
         let names = missing.map { metric in
             "\(metric.name) (\([metric.feature ? "a model feature" : nil, metric.rule ? "in [overload]" : nil].compactMap { $0 }.joined(separator: ", ")))"
         }
@@ -81,10 +83,12 @@ struct MissingMetricsWatch {
         var text = "\(names.joined(separator: ", ")) \(missing.count == 1 ? "has" : "have") been missing at \(when)"
         var costs: [String] = []
         if missing.contains(where: \.feature) {
-            costs.append("the model reads a missing feature as its training mean, and online learning takes no window while one is missing")
+            costs.append("the model reads a missing feature as its training mean"
+                         + (learnsOnline ? ", and online learning takes no window while one is missing" : ""))
         }
         if missing.contains(where: \.rule) {
-            costs.append("the [overload] rule was unknown at \(unknownLabels) of those ticks: such ticks get no label, and online learning no target from them")
+            costs.append("the [overload] rule was unknown at \(unknownLabels) of those ticks: such ticks get no label"
+                         + (learnsOnline ? ", and online learning no target from them" : ""))
         }
         text += ": " + costs.joined(separator: "; ")
         if missing.contains(where: { $0.name.hasPrefix("psi_") }) {

@@ -66,6 +66,15 @@ import SurgeSampling
         #expect(said[181]?.first?.text == "given again: tcp_established after 80 ticks missing")
     }
 
+    @Test func withoutOnlineLearningItsCostIsNotNamed() {
+        var config = SurgeConfig()
+        config.learning.online = false
+        let said = Self.warnings(config, ticks: 30) { _ in ["psi_cpu_some_avg10"] }
+        #expect(said[30]?.hasPrefix("psi_cpu_some_avg10 (a model feature, in [overload]) has been missing at every one of the first 30 ticks: "
+                                    + "the model reads a missing feature as its training mean; the [overload] rule was unknown at 30 of "
+                                    + "those ticks: such ticks get no label. ") == true, "\(said)")
+    }
+
     @Test func aMetricSeenOnceOrUnwatchedIsNotSaid() {
         // Seen at ticks 17 and 40 of 60: never 30 in a row missing.
         #expect(Self.warnings(ticks: 60) { [17, 40].contains($0) ? [] : ["psi_cpu_some_avg10"] }.isEmpty)
