@@ -11,25 +11,23 @@ import Glibc
 /// ticks of the config's interval from the start, as a drill runs a day in seconds.
 struct DailyRecordSchedule {
     private enum Rule {
-        case calendarDay(last: Int?)
+        /// `dayOf`: the local calendar day of a wall-clock time in seconds, as a number that
+        /// grows by day.
+        case calendarDay(last: Int?, dayOf: (Double) -> Int)
         case ticks(perDay: Int)
     }
 
     private var rule: Rule
-    /// The local calendar day of a wall-clock time in seconds, as a number that grows by day.
-    private let dayOf: (Double) -> Int
 
     /// Due at the first tick of each day of `dayOf`; `lastStored` is the newest tick stored
     /// before this start.
     init(lastStored: Double?, dayOf: @escaping (Double) -> Int = DailyRecordSchedule.localDay) {
-        rule = .calendarDay(last: lastStored.map(dayOf))
-        self.dayOf = dayOf
+        rule = .calendarDay(last: lastStored.map(dayOf), dayOf: dayOf)
     }
 
     /// Due every `ticksPerDay` ticks counted from the start.
     init(ticksPerDay: Int) {
         rule = .ticks(perDay: max(1, ticksPerDay))
-        dayOf = DailyRecordSchedule.localDay
     }
 
     /// Whether the record is due at the tick numbered `tick` (from 1) taken at `time`.
@@ -37,11 +35,11 @@ struct DailyRecordSchedule {
         switch rule {
         case .ticks(let perDay):
             return tick % perDay == 0
-        case .calendarDay(let last):
+        case .calendarDay(let last, let dayOf):
             let day = dayOf(time)
             // A clock set back to the day before moves the mark back with it, so the next
             // midnight is still due (that day's record is then logged twice, as the clock says).
-            rule = .calendarDay(last: day)
+            rule = .calendarDay(last: day, dayOf: dayOf)
             return last.map { day > $0 } ?? false
         }
     }
