@@ -92,7 +92,7 @@ struct MissingMetricsWatch {
         }
         text += ": " + costs.joined(separator: "; ")
         if missing.contains(where: { $0.name.hasPrefix("psi_") }) {
-            text += ". /proc/pressure is absent on a kernel built without PSI or booted with it off (CONFIG_PSI_DEFAULT_DISABLED, psi=0): psi=1 on the kernel command line turns it on"
+            text += ". /proc/pressure is absent on \(HostSampler.pressureAbsentReason)"
         }
         guard sinceStart else { return text + " (the source's own messages say why)" }
         return text + ". Otherwise leave them out of model.features and [overload] (with other features the daemon starts a fresh model that learns on this host)"

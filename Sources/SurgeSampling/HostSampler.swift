@@ -36,6 +36,10 @@ public struct HostSampler: Sendable {
 
     /// Whether a sampler of this /proc tree reads the listening sockets by default: only the
     /// live /proc describes the namespace netlink answers for.
+    /// Why /proc/pressure can be absent and what turns it on, for every message that says so.
+    public static let pressureAbsentReason =
+        "a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): psi=1 on the kernel command line turns it on"
+
     public static func readsListenQueues(procRoot: String) -> Bool {
         normalized(procRoot) == "/proc"
     }
@@ -53,7 +57,7 @@ public struct HostSampler: Sendable {
         func load<T>(_ relative: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
             let absentPressure: ((String) -> SourceProblem?)? = relative.hasPrefix("pressure/") ? { path in
                 SourceProblem(kind: .absentFeature, location: path,
-                              message: "\(path) is absent (kernel without PSI, or psi=0): pressure metrics stay missing")
+                              message: "\(path) is absent, pressure metrics stay missing: as on \(HostSampler.pressureAbsentReason)")
             } : nil
             let (value, problem) = reader.parsed(procRoot + "/" + relative, parse, missing: absentPressure)
             if let problem { problems.append(problem) }

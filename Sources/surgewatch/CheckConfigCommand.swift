@@ -5,6 +5,7 @@ import SurgeDaemon
 import SurgeDetection
 import SurgeJournal
 import SurgeModel
+import SurgeSampling
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,8 +38,8 @@ struct CheckConfigCommand: ParsableCommand {
             }
             let pressure = Self.pressureMetricsLeftMissing(config)
             if !pressure.isEmpty {
-                writeAll("warning: \(path): \(pressure.joined(separator: ", ")) will stay missing: \(config.sampling.procRoot)/pressure lacks them "
-                         + "(a kernel built without PSI or booted with it off: psi=1 on the kernel command line turns it on); the model "
+                writeAll("warning: \(path): \(pressure.joined(separator: ", ")) will stay missing: \(config.sampling.procRoot)/pressure lacks them, "
+                         + "as on \(HostSampler.pressureAbsentReason); the model "
                          + "would read its training mean for a missing feature, and the [overload] rule be unknown where it needs them\n",
                          to: STDERR_FILENO)
             }

@@ -42,7 +42,7 @@ import SurgeSampling
         #expect(said[30] == "psi_cpu_some_avg10 (a model feature, in [overload]) has been missing at every one of the first 30 ticks: "
                 + "the model reads a missing feature as its training mean, and online learning takes no window while one is missing; "
                 + "the [overload] rule was unknown at 30 of those ticks: such ticks get no label, and online learning no target from them. "
-                + "/proc/pressure is absent on a kernel built without PSI or booted with it off (CONFIG_PSI_DEFAULT_DISABLED, psi=0): "
+                + "/proc/pressure is absent on a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): "
                 + "psi=1 on the kernel command line turns it on. Otherwise leave them out of model.features and [overload] "
                 + "(with other features the daemon starts a fresh model that learns on this host)")
     }

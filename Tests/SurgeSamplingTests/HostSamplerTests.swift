@@ -135,6 +135,8 @@ import Testing
         #expect(reading.problems.count == 3)
         #expect(reading.problems.allSatisfy { $0.kind == .absentFeature })
         #expect(reading.problems.first?.location == tree + "/pressure/cpu")
+        #expect(reading.problems.first?.message == "\(tree)/pressure/cpu is absent, pressure metrics stay missing: as on a kernel built "
+                + "without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): psi=1 on the kernel command line turns it on")
         for metric in [HostMetric.psiCPUSomeAvg10, .psiMemSomeAvg10, .psiMemFullAvg10, .psiIOSomeAvg10, .psiIOFullAvg10] {
             #expect(value(reading, metric).isNaN)
         }
