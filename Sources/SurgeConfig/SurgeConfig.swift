@@ -195,6 +195,10 @@ extension SurgeConfig {
         return names
     }
 
+    /// Where PSI cannot be turned on: the config made for such hosts, which has a built-in model.
+    public static let withoutPSIAdvice = "where PSI cannot be turned on, use without-psi.toml (config/ in the source, "
+        + "share/doc/surgewatch/ when installed): the features and rule of a built-in model made for such hosts"
+
     /// Metrics the SLO rule reads.
     public var overloadMetrics: [String] {
         (overload.any + overload.all).map(\.metric)

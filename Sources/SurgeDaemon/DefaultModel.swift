@@ -12,6 +12,11 @@ public enum DefaultModel {
     /// starting from nothing.
     public static let fourFeatureModel: ModelFile? = decode(DefaultModelFourFeatureData.base64)
 
+    /// The built-in model for `config/without-psi.toml` (a host without /proc/pressure): the
+    /// default features but CPU pressure, trained by `scripts/train-default-model
+    /// --without-psi` for that config's rule, listen overflows alone.
+    public static let withoutPSIModel: ModelFile? = decode(DefaultModelWithoutPSIData.base64)
+
     private static func decode(_ text: String) -> ModelFile? {
         guard let bytes = Base64.decode(text) else { return nil }
         return try? ModelFile.decode(bytes)

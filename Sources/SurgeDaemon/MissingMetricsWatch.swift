@@ -92,7 +92,7 @@ struct MissingMetricsWatch {
         }
         text += ": " + costs.joined(separator: "; ")
         if missing.contains(where: { $0.name.hasPrefix("psi_") }) {
-            text += ". /proc/pressure is absent on \(HostSampler.pressureAbsentReason)"
+            return text + ". /proc/pressure is absent on \(HostSampler.pressureAbsentReason); \(SurgeConfig.withoutPSIAdvice)"
         }
         guard sinceStart else { return text + " (the source's own messages say why)" }
         return text + ". Otherwise leave them out of model.features and [overload] (with other features the daemon starts a fresh model that learns on this host)"

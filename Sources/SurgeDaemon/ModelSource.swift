@@ -27,6 +27,9 @@ public struct ModelSource: Sendable {
         if let older = DefaultModel.fourFeatureModel, ModelCatalog.mismatch(older, config) == nil {
             return ModelSource(model: older, origin: "the built-in four-feature model (the default features before tcp_listen_queue_ratio; add it to [model] features for the current built-in model, which warns a worker-bound host earlier)")
         }
+        if let withoutPSI = DefaultModel.withoutPSIModel, ModelCatalog.mismatch(withoutPSI, config) == nil {
+            return ModelSource(model: withoutPSI, origin: "the built-in model for hosts without PSI")
+        }
         if let builtIn = DefaultModel.model {
             if let reason = ModelCatalog.mismatch(builtIn, config) {
                 return ModelSource(model: ModelCatalog.fresh(config),

@@ -39,9 +39,8 @@ struct CheckConfigCommand: ParsableCommand {
             let pressure = Self.pressureMetricsLeftMissing(config)
             if !pressure.isEmpty {
                 writeAll("warning: \(path): \(pressure.joined(separator: ", ")) will stay missing: \(config.sampling.procRoot)/pressure lacks them, "
-                         + "as on \(HostSampler.pressureAbsentReason); the model "
-                         + "would read its training mean for a missing feature, and the [overload] rule be unknown where it needs them\n",
-                         to: STDERR_FILENO)
+                         + "as on \(HostSampler.pressureAbsentReason). The model would read its training mean for a missing feature, and "
+                         + "the [overload] rule be unknown where it needs them; \(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
             if config.learning.online {
                 let memory = LearningMemory(config: config)

@@ -1,3 +1,4 @@
+import Foundation
 import SurgeConfig
 import SurgeModel
 import Testing
@@ -6,6 +7,8 @@ import SurgeDetection
 
 /// Which model a config starts from when it names none.
 @Suite struct ModelSourceTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
     @Test func theDefaultConfigGetsTheBuiltInModel() throws {
         let source = try ModelSource.choose(config: SurgeConfig(), explicitPath: nil, stateDirectory: "/nonexistent")
         #expect(source.origin == "the built-in default model")
@@ -25,6 +28,18 @@ import SurgeDetection
         #expect(!source.untrained)
         #expect(source.model.features.map(\.name) == config.model.features)
         #expect(source.model != DefaultModel.model)
+    }
+
+    /// config/without-psi.toml's features (the default ones but CPU pressure) get the model
+    /// trained for them, not a fresh one that would wait for overloads to learn from.
+    @Test func theFeaturesForAHostWithoutPSIGetTheirBuiltInModel() throws {
+        let config = try ConfigLoader.load(path: Self.repository + "/config/without-psi.toml")
+        let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(source.origin == "the built-in model for hosts without PSI" && !source.untrained)
+        #expect(source.model.features.map(\.name) == ["cpu_busy", "load1", "tcp_established", "tcp_listen_queue_ratio"])
+        #expect(source.model.tickSeconds == 10 && source.model.horizonTicks == 3 && source.model.windowTicks == 30)
+        #expect(source.model.weightsChecksum == 0xC4D0_317C)
+        #expect(config.overloadMetrics == ["tcp_listen_overflows_per_s"])
     }
 
     @Test func otherFeaturesStartFromAFreshModel() throws {

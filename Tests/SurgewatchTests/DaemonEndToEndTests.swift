@@ -265,8 +265,10 @@ import Testing
         let (psiCode, _, psiErr) = try DaemonProcess.run(["check-config", withoutPSI.config])
         #expect(psiCode == 0)
         #expect(psiErr.hasSuffix("warning: \(withoutPSI.config): psi_cpu_some_avg10 will stay missing: \(withoutPSI.directory)/proc/pressure lacks them, "
-                                 + "as on a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): psi=1 on the kernel command line turns it on; the model would "
-                                 + "read its training mean for a missing feature, and the [overload] rule be unknown where it needs them\n"), "\(psiErr)")
+                                 + "as on a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): psi=1 on the kernel "
+                                 + "command line turns it on. The model would read its training mean for a missing feature, and the [overload] rule be "
+                                 + "unknown where it needs them; where PSI cannot be turned on, use without-psi.toml (config/ in the source, "
+                                 + "share/doc/surgewatch/ when installed): the features and rule of a built-in model made for such hosts\n"), "\(psiErr)")
         try withoutPSI.write(config: "[sampling]\nproc_root = \"\(Self.fixtures)/t2\"\n")
         #expect(try !DaemonProcess.run(["check-config", withoutPSI.config]).2.contains("psi_"), "the fixture with PSI")
         // The built-in model learned at 10 s ticks: at 5 s its horizon is half as far ahead.
@@ -275,7 +277,7 @@ import Testing
         #expect(fasterCode == 0)
         #expect(fasterErr == "warning: \(faster.config): the model was trained on ticks of 10s, sampling.interval is 5s: its horizon of 3 ticks looks 15s ahead here, not 30s, and its window of 30 ticks spans 2m30s, not 5m; it still serves (BENCHMARKS.md, session 23), and one trained on traces at this tick (surgewatch train) keeps the 30s horizon\n")
         #expect(okOut.contains("valid;") && !okOut.contains("warning"))
-        for other in ["eval/alibaba.toml", "eval/shop-slo.toml"] {  // the drill's is a template (ports)
+        for other in ["eval/alibaba.toml", "eval/shop-slo.toml", "config/without-psi.toml"] {  // the drill's is a template (ports)
             let (code, _, err) = try DaemonProcess.run(["check-config", DaemonProcess.repository + "/" + other])
             #expect(code == 0, "\(other): \(err)")
         }

@@ -193,6 +193,19 @@ import SurgeJournal
                 "\(daemon.stderr)")
         let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
         #expect(try database.rows("SELECT count(*) FROM predictions WHERE label IS NULL") == [[.integer(40)]])
+
+        // The config made for such hosts: its built-in model predicts from the first full
+        // window, every tick is labelled, and nothing of PSI is said.
+        let shipped = try String(contentsOfFile: DaemonProcess.repository + "/config/without-psi.toml", encoding: .utf8)
+        let adapted = try Scratch(config: "[sampling]\nproc_root = \"\(proc)\"\n" + shipped)
+        let fitted = try DaemonProcess(["run", "--config", adapted.config, "--state-dir", adapted.state, "--max-ticks", "40",
+                                        "--tick-interval", "10ms", "--tick-output", "none"])
+        #expect(fitted.waitForExit(.seconds(30)) == 0, "\(fitted.stderr)")
+        #expect(fitted.stderr.contains("predicting from the built-in model for hosts without PSI; online learning on (output layer)"), "\(fitted.stderr)")
+        #expect(!fitted.stderr.contains("psi_"), "\(fitted.stderr)")
+        let fittedRows = try SQLiteDatabase(path: adapted.state + "/surgewatch.db", mode: .readOnly)
+            .rows("SELECT count(*), count(probability), count(label) FROM predictions")
+        #expect(fittedRows == [[.integer(40), .integer(11), .integer(39)]], "p from tick 30; no label at tick 1 (no rate yet)")
     }
 
     /// A day of ticks (288 at the config's 5 min, run at 1 ms) ends with the day's record in the

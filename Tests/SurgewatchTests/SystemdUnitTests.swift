@@ -70,7 +70,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let files = ["/usr/local/bin/surgewatch", "/etc/systemd/system/surgewatch.service",
-                     "/etc/surgewatch/surgewatch.toml", "/usr/local/share/doc/surgewatch/README.md",
+                     "/etc/surgewatch/surgewatch.toml", "/usr/local/share/doc/surgewatch/README.md", "/usr/local/share/doc/surgewatch/without-psi.toml",
                      "/usr/local/lib/systemd/catalog/surgewatch.catalog"]
         for file in files {
             #expect(FileManager.default.fileExists(atPath: stage + file), "\(file) not installed")
