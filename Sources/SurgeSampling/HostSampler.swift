@@ -34,12 +34,12 @@ public struct HostSampler: Sendable {
         self.listenQueues = listenQueues ?? (Self.readsListenQueues(procRoot: procRoot) ? Self.kernelListenQueues(ports: listenPorts) : nil)
     }
 
-    /// Whether a sampler of this /proc tree reads the listening sockets by default: only the
-    /// live /proc describes the namespace netlink answers for.
     /// Why /proc/pressure can be absent and what turns it on, for every message that says so.
     public static let pressureAbsentReason =
         "a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): psi=1 on the kernel command line turns it on"
 
+    /// Whether a sampler of this /proc tree reads the listening sockets by default: only the
+    /// live /proc describes the namespace netlink answers for.
     public static func readsListenQueues(procRoot: String) -> Bool {
         normalized(procRoot) == "/proc"
     }
