@@ -91,7 +91,7 @@ struct MissingMetricsWatch {
                          + (learnsOnline ? ", and online learning no target from them" : ""))
         }
         text += ": " + costs.joined(separator: "; ")
-        if missing.contains(where: { $0.name.hasPrefix("psi_") }) {
+        if missing.contains(where: { HostMetric.pressureFile(of: $0.name) != nil }) {
             return text + ". /proc/pressure is absent on \(HostSampler.pressureAbsentReason); \(SurgeConfig.withoutPSIAdvice)"
         }
         guard sinceStart else { return text + " (the source's own messages say why)" }

@@ -36,6 +36,15 @@ public enum HostMetric: String, CaseIterable, Sendable {
     /// Read from the kernel over netlink rather than from `proc_root`: only when that is /proc
     /// (see HostSampler), missing otherwise.
     public static let fromNetlink: Set<HostMetric> = [.tcpListenQueued, .tcpListenQueueRatio]
+    /// The /proc/pressure file (cpu, memory, io) a metric is read from; nil for the others.
+    public static func pressureFile(of metric: String) -> String? {
+        switch HostMetric(rawValue: metric) {
+        case .psiCPUSomeAvg10: "cpu"
+        case .psiMemSomeAvg10, .psiMemFullAvg10: "memory"
+        case .psiIOSomeAvg10, .psiIOFullAvg10: "io"
+        default: nil
+        }
+    }
     /// Position of the metric in `names` (and in a host reading's values).
     public var slot: Int { Self.slots[self]! }
     private static let slots: [HostMetric: Int] =

@@ -63,8 +63,7 @@ struct CheckConfigCommand: ParsableCommand {
         guard config.sources.host, access(root + "/stat", F_OK) == 0 else { return [] }
         var seen = Set<String>()
         return (config.model.features + config.overloadMetrics).filter { metric in
-            let resource = ["psi_cpu_": "cpu", "psi_mem_": "memory", "psi_io_": "io"].first { metric.hasPrefix($0.key) }?.value
-            return resource.map { access(root + "/pressure/" + $0, F_OK) != 0 } == true && seen.insert(metric).inserted
+            HostMetric.pressureFile(of: metric).map { access(root + "/pressure/" + $0, F_OK) != 0 } == true && seen.insert(metric).inserted
         }
     }
 
