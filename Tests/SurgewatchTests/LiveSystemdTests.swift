@@ -26,7 +26,8 @@ struct LiveSystemdTests {
         #expect(lines.last == "all checks passed", "\(text)")
         // The checks that matter most, by name, so that a check dropped from the script shows.
         for check in ["every feature read under the sandbox", "no line but its own structured entries",
-                      "watchdog pings reach systemd", "a bad config's reload is refused", "a restart resumes"] {
+                      "watchdog pings reach systemd", "a bad config's reload is refused", "a breach fired",
+                      "a restart resumes", "restarted by the watchdog"] {
             #expect(lines.contains { $0.hasPrefix("ok: ") && $0.contains(check) }, "\(check): \(text)")
         }
     }
