@@ -93,6 +93,25 @@ func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, ou
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// `runTool` for a script that starts background processes (servers, a namespace's init): its
+/// output goes to a file, not a pipe, since those processes inherit the descriptors and a pipe
+/// would not reach its end before the last of them is gone.
+func runScriptLeavingServers(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let log = NSTemporaryDirectory() + "surgewatch-script-\(UUID().uuidString.prefix(8)).log"
+    guard FileManager.default.createFile(atPath: log, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    process.waitUntilExit()
+    try output.close()
+    return (process.terminationStatus, try String(contentsOfFile: log, encoding: .utf8))
+}
+
 /// Text collected from a pipe on another thread.
 final class OutputBuffer: Sendable {
     private let content = Mutex("")

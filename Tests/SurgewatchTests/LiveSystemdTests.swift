@@ -7,21 +7,9 @@ import Testing
 @Suite(.serialized, .enabled(if: LiveSystemd.available, "needs root, unshare and /lib/systemd/systemd"))
 struct LiveSystemdTests {
     @Test func theHardenedUnitRunsTheDaemonUnderALiveSystemd() throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: DaemonProcess.repository + "/scripts/live-systemd-check")
-        check.arguments = ["--binary", DaemonProcess.binary]
-        // A file, not a pipe: the namespace's processes inherit the descriptors.
-        let log = NSTemporaryDirectory() + "surgewatch-live-\(UUID().uuidString.prefix(8)).log"
-        #expect(FileManager.default.createFile(atPath: log, contents: nil))
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        check.standardOutput = output
-        check.standardError = output
-        try check.run()
-        check.waitUntilExit()
-        try output.close()
-        let text = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(check.terminationStatus == 0, "\(text)")
+        let (status, text) = try runScriptLeavingServers(DaemonProcess.repository + "/scripts/live-systemd-check",
+                                                         ["--binary", DaemonProcess.binary])
+        #expect(status == 0, "\(text)")
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.last == "all checks passed", "\(text)")
         // The checks that matter most, by name, so that a check dropped from the script shows.
