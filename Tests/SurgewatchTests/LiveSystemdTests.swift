@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// The installed unit under a live systemd (`scripts/live-systemd-check`): systemd as PID 1 of
-/// private namespaces starts, reloads, stops and restarts the daemon with the unit's whole
-/// hardening, and every check is read back through systemctl, journalctl and the database.
+/// The installed unit under a live systemd (`scripts/live-systemd-check`): `scripts/install` runs
+/// beside systemd as PID 1 of private namespaces, which starts, reloads, stops and restarts the
+/// daemon with the unit's whole hardening; every check is read back through systemctl,
+/// journalctl and the database.
 @Suite(.serialized, .enabled(if: LiveSystemd.available, "needs root, unshare and /lib/systemd/systemd"))
 struct LiveSystemdTests {
     @Test func theHardenedUnitRunsTheDaemonUnderALiveSystemd() throws {
@@ -13,8 +14,8 @@ struct LiveSystemdTests {
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.last == "all checks passed", "\(text)")
         // The checks that matter most, by name, so that a check dropped from the script shows.
-        for check in ["every feature read under the sandbox", "no line but its own structured entries",
-                      "watchdog pings reach systemd", "a bad config's reload is refused", "a breach fired",
+        for check in ["scripts/install, then systemctl enable --now", "every feature read under the sandbox", "no line but its own structured entries",
+                      "watchdog pings reach systemd", "a bad config's reload is refused", "explained by journalctl -x",
                       "a restart resumes", "restarted by the watchdog"] {
             #expect(lines.contains { $0.hasPrefix("ok: ") && $0.contains(check) }, "\(check): \(text)")
         }
