@@ -21,9 +21,10 @@ public enum TickLine {
         return line
     }
 
-    /// Keys in schema order; missing values are null.
-    public static func json(_ sample: Sample) -> String {
-        var line = "{\"tick\":\(sample.tick),\"time\":\"\(rfc3339(sample.timestamp))\",\"values\":{"
+    /// Keys in schema order; missing values are null. `cpu_us`: the daemon's own CPU time since
+    /// the tick before, every thread (`OwnCost`).
+    public static func json(_ sample: Sample, cpuMicroseconds: Double) -> String {
+        var line = "{\"tick\":\(sample.tick),\"time\":\"\(rfc3339(sample.timestamp))\",\"cpu_us\":\(Int(cpuMicroseconds.rounded())),\"values\":{"
         for (index, name) in sample.schema.names.enumerated() {
             if index > 0 { line += "," }
             let value = sample.values[index]

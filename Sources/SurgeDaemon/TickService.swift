@@ -115,6 +115,7 @@ final class TickService: Service {
         var tick = 0
         var dailyRecord = dailyRecordSchedule(config: config, lastStored: resumed?.newestStored)
         var missingMetrics = MissingMetricsWatch(config: config, schema: collector.schema)
+        var ownCost = OwnCost(wallSeconds: 0)
         logger.notice("sampling \(collector.schema.count) metrics from \(collector.sourceList) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
 
         while !Task.isCancelled {
@@ -178,9 +179,10 @@ final class TickService: Service {
                 logger.log(level: message.level == .warning ? .warning : .notice, "\(message.text)")
             }
             let outcome = result.outcome
+            let cpuMicroseconds = ownCost.tick(wallSeconds: start.duration(to: clock.now).seconds)
             let prediction = result.probability.map { "p(overload) \(NumberText.short($0)) · \(result.state)" }
                 ?? (result.blind ? "no prediction: every feature missing · \(result.state)" : "warming up")
-            emit(collected.sample, outcome, features: config.model.features, prediction: prediction)
+            emit(collected.sample, outcome, features: config.model.features, prediction: prediction, cpuMicroseconds: cpuMicroseconds)
 
             progress.enter(tick: tick, stage: "writing the database")
             store.stage(collected.sample)
@@ -197,6 +199,7 @@ final class TickService: Service {
                 if dailyRecord.isDue(tick: tick, at: collected.sample.timestamp) {
                     logRecord(config: config, now: collected.sample.timestamp)
                     if let standing = detection.refereeStanding { logger.notice("\(standing)") }
+                    logger.notice("\(ownCost.report(memory: OwnCost.memory()))")
                 }
             } catch {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
@@ -260,11 +263,11 @@ final class TickService: Service {
         try Task.checkCancellation()
     }
 
-    private func emit(_ sample: Sample, _ outcome: TickOutcome, features: [String], prediction: String) {
+    private func emit(_ sample: Sample, _ outcome: TickOutcome, features: [String], prediction: String, cpuMicroseconds: Double) {
         switch output {
         case .none: return
         case .text: writeStdoutLine(TickLine.text(sample, features: features, outcome: outcome, prediction: prediction))
-        case .json: writeStdoutLine(TickLine.json(sample))
+        case .json: writeStdoutLine(TickLine.json(sample, cpuMicroseconds: cpuMicroseconds))
         }
     }
 

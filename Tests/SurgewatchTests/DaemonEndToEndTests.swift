@@ -22,9 +22,15 @@ import Testing
         #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
         let lines = daemon.stdoutLines.map {
             $0.replacingOccurrences(of: #""time":"[0-9TZ:-]+""#, with: #""time":"T""#, options: .regularExpression)
+                .replacingOccurrences(of: #""cpu_us":[0-9]+"#, with: #""cpu_us":C"#, options: .regularExpression)
         }
         let expected = try String(contentsOfFile: Self.golden, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines == expected)
+        // The daemon's own CPU time per tick: a tick that reads eleven /proc files costs some.
+        let cpu = daemon.stdoutLines.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["cpu_us"] as? Int
+        }
+        #expect(cpu.count == 3 && cpu.allSatisfy { $0 > 0 }, "\(daemon.stdoutLines)")
         #expect(FileManager.default.fileExists(atPath: scratch.state), "the state directory is created")
     }
 

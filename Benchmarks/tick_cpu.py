@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The daemon's whole per-tick CPU, median and tail, as the daemon itself reports it, beside a peer.
+
+surgewatch (release build, the shipped config, the built-in model, real /proc) runs TICKS ticks
+at a 100 ms interval (`--tick-interval`, an accelerated clock) with `--tick-output json`: each
+line's `cpu_us` is the process's CPU time since the tick before, every thread (the tick loop,
+the learner, SQLite, the journal or stderr), from CLOCK_PROCESS_CPUTIME_ID. Two runs:
+  calm      the shipped config on this host as it is: the rule never holds, so online learning
+            has no overload windows and takes no step (what a calm shop's box pays);
+  learning  the rule replaced by `cpu_busy > 0.3` while a busy loop on one core switches on and
+            off every 15 s, so both classes arrive and the learner takes an Adam step every 10
+            ticks from its 64th window of each class (the most online learning costs).
+The daemon's own figure is checked against the kernel's: wait4()'s CPU time of the run less
+that of a 1-tick run (start-up) against the sum of `cpu_us` over ticks 2..N.
+
+Peer in the same run: prometheus-node-exporter with the collectors that read what surgewatch
+reads, scraped TICKS times over loopback; CPU per scrape from /proc/PID/stat (footprint.py).
+
+Usage: Benchmarks/tick_cpu.py [--ticks 2000] [--json]
+"""
+import argparse, json, multiprocessing, os, shutil, statistics, subprocess, tempfile, time
+
+from footprint import run_node_exporter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, ".build/release/surgewatch")
+EQUIVALENT = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
+
+
+def burn(stop, period):
+    """One core busy for `period` seconds, idle for as long, until `stop` is set."""
+    while not stop.is_set():
+        until = time.monotonic() + period
+        while time.monotonic() < until and not stop.is_set():
+            pass
+        stop.wait(period)
+
+
+def run_daemon(config_text, ticks):
+    work = tempfile.mkdtemp(prefix="surgewatch-tick-cpu.")
+    try:
+        config = os.path.join(work, "bench.toml")
+        with open(config, "w") as f:
+            f.write(config_text)
+        process = subprocess.Popen([BINARY, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
+                                    "--tick-interval", "100ms", "--max-ticks", str(ticks), "--tick-output", "json",
+                                    "--log-target", "stderr", "--log-level", "warning"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        lines = process.stdout.read().splitlines()
+        _, status, usage = os.wait4(process.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"surgewatch exited with {status}")
+        return [json.loads(line)["cpu_us"] for line in lines], usage.ru_utime + usage.ru_stime
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def quantile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))]
+
+
+def measure(name, config_text, ticks, startup_s):
+    per_tick, total_s = run_daemon(config_text, ticks)
+    later = per_tick[1:]
+    return {"run": name, "ticks": len(per_tick), "cpu_us_median": statistics.median(later),
+            "cpu_us_p90": quantile(later, 0.9), "cpu_us_p99": quantile(later, 0.99), "cpu_us_max": max(later),
+            "cpu_us_mean": statistics.fmean(later),
+            "kernel_cpu_us_per_tick": (total_s - startup_s) / (ticks - 1) * 1e6}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ticks", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "surgewatch"] + flags,
+                   cwd=ROOT, check=True, capture_output=True)
+    with open(f"{ROOT}/config/surgewatch.toml") as f:
+        shipped = f.read()
+    busy = shipped.replace('any = ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"]', 'any = ["cpu_busy > 0.3"]')
+    if busy == shipped:
+        raise SystemExit("the shipped config's [overload] rule is not the one this script replaces")
+
+    results = []
+    _, startup = run_daemon(shipped, 1)
+    results.append(measure("calm", shipped, args.ticks, startup))
+    stop = multiprocessing.Event()
+    burner = multiprocessing.Process(target=burn, args=(stop, 15.0))
+    burner.start()
+    try:
+        _, startup = run_daemon(busy, 1)
+        results.append(measure("learning", busy, args.ticks, startup))
+    finally:
+        stop.set()
+        burner.join()
+    peer = run_node_exporter(args.ticks, EQUIVALENT)
+    if args.json:
+        print(json.dumps({"surgewatch": results, "node_exporter_equivalent": peer}))
+        return
+    for r in results:
+        print(f"surgewatch {r['run']}, {r['ticks']} ticks at 100 ms: CPU per tick median {r['cpu_us_median']} µs, "
+              f"p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, mean {r['cpu_us_mean']:.0f} µs "
+              f"(the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")
+    print(f"node_exporter, equivalent collectors: {peer['cpu_us_per_scrape']:.0f} µs CPU per scrape ({args.ticks} scrapes)")
+
+
+if __name__ == "__main__":
+    main()
