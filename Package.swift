@@ -22,8 +22,8 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         // Listening sockets' accept queues over netlink (sock_diag), as `ss -lnt` reads them.
-        .target(name: "CSockDiag"),
-        .target(name: "SurgeSampling", dependencies: ["CSockDiag"]),
+        .target(name: "CSampling"),
+        .target(name: "SurgeSampling", dependencies: ["CSampling"]),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",

@@ -18,7 +18,7 @@ reads, scraped TICKS times over loopback; CPU per scrape from /proc/PID/stat (fo
 
 Usage: Benchmarks/tick_cpu.py [--ticks 2000] [--json]
 """
-import argparse, json, multiprocessing, os, shutil, statistics, subprocess, tempfile, time
+import argparse, json, multiprocessing, os, re, shutil, statistics, subprocess, tempfile, time
 
 from footprint import run_node_exporter
 
@@ -44,13 +44,16 @@ def run_daemon(config_text, ticks):
             f.write(config_text)
         process = subprocess.Popen([BINARY, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
                                     "--tick-interval", "100ms", "--max-ticks", str(ticks), "--tick-output", "json",
-                                    "--log-target", "stderr", "--log-level", "warning"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                    "--log-target", "stderr", "--log-level", "info"],
+                                   stdout=subprocess.PIPE, stderr=open(os.path.join(work, "log"), "w"), text=True)
         lines = process.stdout.read().splitlines()
         _, status, usage = os.wait4(process.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"surgewatch exited with {status}")
-        return [json.loads(line)["cpu_us"] for line in lines], usage.ru_utime + usage.ru_stime
+        with open(os.path.join(work, "log")) as f:
+            # The checkpoint saved at shutdown counts the learning steps taken.
+            steps = [int(m) for m in re.findall(r"checkpoint saved after (\d+) learning steps", f.read())]
+        return [json.loads(line)["cpu_us"] for line in lines], usage.ru_utime + usage.ru_stime, max(steps, default=0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -61,9 +64,9 @@ def quantile(values, q):
 
 
 def measure(name, config_text, ticks, startup_s):
-    per_tick, total_s = run_daemon(config_text, ticks)
+    per_tick, total_s, steps = run_daemon(config_text, ticks)
     later = per_tick[1:]
-    return {"run": name, "ticks": len(per_tick), "cpu_us_median": statistics.median(later),
+    return {"run": name, "ticks": len(per_tick), "learning_steps": steps, "cpu_us_median": statistics.median(later),
             "cpu_us_p90": quantile(later, 0.9), "cpu_us_p99": quantile(later, 0.99), "cpu_us_max": max(later),
             "cpu_us_mean": statistics.fmean(later),
             "kernel_cpu_us_per_tick": (total_s - startup_s) / (ticks - 1) * 1e6}
@@ -84,13 +87,13 @@ def main():
         raise SystemExit("the shipped config's [overload] rule is not the one this script replaces")
 
     results = []
-    _, startup = run_daemon(shipped, 1)
+    _, startup, _ = run_daemon(shipped, 1)
     results.append(measure("calm", shipped, args.ticks, startup))
     stop = multiprocessing.Event()
     burner = multiprocessing.Process(target=burn, args=(stop, 15.0))
     burner.start()
     try:
-        _, startup = run_daemon(busy, 1)
+        _, startup, _ = run_daemon(busy, 1)
         results.append(measure("learning", busy, args.ticks, startup))
     finally:
         stop.set()
@@ -100,7 +103,7 @@ def main():
         print(json.dumps({"surgewatch": results, "node_exporter_equivalent": peer}))
         return
     for r in results:
-        print(f"surgewatch {r['run']}, {r['ticks']} ticks at 100 ms: CPU per tick median {r['cpu_us_median']} µs, "
+        print(f"surgewatch {r['run']}, {r['ticks']} ticks at 100 ms, {r['learning_steps']} learning steps: CPU per tick median {r['cpu_us_median']} µs, "
               f"p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, mean {r['cpu_us_mean']:.0f} µs "
               f"(the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")
     print(f"node_exporter, equivalent collectors: {peer['cpu_us_per_scrape']:.0f} µs CPU per scrape ({args.ticks} scrapes)")

@@ -27,7 +27,7 @@ public struct HostSampler: Sendable {
         var disks: [String: UInt64]?
     }
 
-    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(), listenPorts: [UInt16] = [],
+    public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(keepingProcFilesOpen: true), listenPorts: [UInt16] = [],
                 listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
         self.procRoot = Self.normalized(procRoot)
         self.reader = reader

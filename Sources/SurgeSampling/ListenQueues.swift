@@ -1,4 +1,4 @@
-import CSockDiag
+import CSampling
 import Glibc
 import Synchronization
 

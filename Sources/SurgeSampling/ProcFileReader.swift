@@ -1,4 +1,6 @@
+import CSampling
 import Glibc
+import Synchronization
 
 /// Why a /proc file could not be read at all (as opposed to read but malformed).
 public enum ProcReadError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -18,21 +20,43 @@ public enum ProcReadError: Error, Equatable, CustomStringConvertible, Sendable {
 
 /// Reads /proc files with plain syscalls into a reused buffer. /proc reports a size of 0 (or a
 /// wrong one) for its files, so we read to EOF and cap the size instead of trusting `stat`.
+///
+/// `keepingProcFilesOpen`: a file on procfs stays open and is read again from offset 0 at the
+/// next read, which makes the kernel generate it anew (as Netdata reads /proc). Opening and
+/// closing the eleven files of a host tick was about a seventh of the daemon's CPU time per
+/// tick (BENCHMARKS.md). Files on any other file system (fixture trees, cgroupfs, configs) are
+/// opened at each read, so a file replaced between reads is seen replaced.
 public struct ProcFileReader: Sendable {
     public let limit: Int
+    private let kept: KeptProcFiles?
 
-    public init(limit: Int = 4 << 20) {
+    public init(limit: Int = 4 << 20, keepingProcFilesOpen: Bool = false) {
         self.limit = limit
+        kept = keepingProcFilesOpen ? KeptProcFiles() : nil
     }
 
+    /// How many procfs files this reader holds open.
+    public var openFileCount: Int { kept?.descriptors.count ?? 0 }
+
+    /// The descriptors held open, by path (for tests).
+    var keptDescriptors: [String: Int32] { kept?.descriptors ?? [:] }
+
     public func read(_ path: String) throws(ProcReadError) -> ProcText {
+        if let kept, let text = try kept.reread(path, with: readToEnd) { return text }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { throw .missing(path: path) }
             throw .unreadable(path: path, errno: code)
         }
+        if let kept, kept.keep(fd, for: path) {
+            return try kept.reread(path, with: readToEnd)!
+        }
         defer { close(fd) }
+        return try readToEnd(fd, path)
+    }
+
+    private func readToEnd(_ fd: Int32, _ path: String) throws(ProcReadError) -> ProcText {
         // Read into uninitialised storage (no zero-fill), growing by doubling; one byte more
         // than the limit tells "exactly at the limit" from "larger".
         var capacity = min(8 << 10, limit + 1)
@@ -61,6 +85,38 @@ public struct ProcFileReader: Sendable {
             capacity = min(capacity * 2, limit + 1)
         }
         return ProcText(path: path, bytes: bytes)
+    }
+}
+
+/// The procfs files a reader keeps open, by path; closed with the reader's last copy.
+private final class KeptProcFiles: Sendable {
+    private let open = Mutex<[String: Int32]>([:])
+
+    var descriptors: [String: Int32] { open.withLock { $0 } }
+
+    /// Keeps `fd` if it is a procfs file; false (the caller reads and closes it) otherwise.
+    func keep(_ fd: Int32, for path: String) -> Bool {
+        guard surge_is_procfs(fd) == 1 else { return false }
+        open.withLock { $0[path] = fd }
+        return true
+    }
+
+    /// The file read again from its start; nil when it is not kept. A failed read closes and
+    /// forgets it, so the next read opens it afresh.
+    func reread(_ path: String, with read: (Int32, String) throws(ProcReadError) -> ProcText) throws(ProcReadError) -> ProcText? {
+        guard let fd = open.withLock({ $0[path] }) else { return nil }
+        do throws(ProcReadError) {
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw ProcReadError.unreadable(path: path, errno: errno) }
+            return try read(fd, path)
+        } catch {
+            open.withLock { _ = $0.removeValue(forKey: path) }
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit {
+        for fd in open.withLock({ Array($0.values) }) { close(fd) }
     }
 }
 
