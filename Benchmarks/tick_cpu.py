@@ -16,14 +16,17 @@ that of a 1-tick run (start-up) against the sum of `cpu_us` over ticks 2..N.
 Peer in the same run: prometheus-node-exporter with the collectors that read what surgewatch
 reads, scraped TICKS times over loopback; CPU per scrape from /proc/PID/stat (footprint.py).
 
-Usage: Benchmarks/tick_cpu.py [--ticks 2000] [--json]
+With --compare BINARY another build (say, of an earlier commit) runs the same rounds, alternated
+with this one's, so both meet the same machine: it is shared, and its speed moves by the hour.
+
+Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--compare BINARY] [--json]
 """
 import argparse, json, multiprocessing, os, re, shutil, statistics, subprocess, tempfile, time
 
 from footprint import run_node_exporter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build/release/surgewatch")
+BUILT = os.path.join(ROOT, ".build/release/surgewatch")
 EQUIVALENT = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
 
 
@@ -36,13 +39,13 @@ def burn(stop, period):
         stop.wait(period)
 
 
-def run_daemon(config_text, ticks):
+def run_daemon(binary, config_text, ticks):
     work = tempfile.mkdtemp(prefix="surgewatch-tick-cpu.")
     try:
         config = os.path.join(work, "bench.toml")
         with open(config, "w") as f:
             f.write(config_text)
-        process = subprocess.Popen([BINARY, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
+        process = subprocess.Popen([binary, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
                                     "--tick-interval", "100ms", "--max-ticks", str(ticks), "--tick-output", "json",
                                     "--log-target", "stderr", "--log-level", "info"],
                                    stdout=subprocess.PIPE, stderr=open(os.path.join(work, "log"), "w"), text=True)
@@ -63,8 +66,9 @@ def quantile(values, q):
     return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))]
 
 
-def measure(name, config_text, ticks, startup_s):
-    per_tick, total_s, steps = run_daemon(config_text, ticks)
+def measure(binary, name, config_text, ticks):
+    _, startup_s, _ = run_daemon(binary, config_text, 1)
+    per_tick, total_s, steps = run_daemon(binary, config_text, ticks)
     later = per_tick[1:]
     return {"run": name, "ticks": len(per_tick), "learning_steps": steps, "cpu_us_median": statistics.median(later),
             "cpu_us_p90": quantile(later, 0.9), "cpu_us_p99": quantile(later, 0.99), "cpu_us_max": max(later),
@@ -74,12 +78,17 @@ def measure(name, config_text, ticks, startup_s):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ticks", type=int, default=2000)
+    parser.add_argument("--ticks", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compare", metavar="BINARY", help="another surgewatch build, measured in the same rounds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
     subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "surgewatch"] + flags,
                    cwd=ROOT, check=True, capture_output=True)
+    binaries = {"this build": BUILT}
+    if args.compare:
+        binaries["compared"] = os.path.abspath(args.compare)
     with open(f"{ROOT}/config/surgewatch.toml") as f:
         shipped = f.read()
     busy = shipped.replace('any = ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"]', 'any = ["cpu_busy > 0.3"]')
@@ -87,14 +96,15 @@ def main():
         raise SystemExit("the shipped config's [overload] rule is not the one this script replaces")
 
     results = []
-    _, startup, _ = run_daemon(shipped, 1)
-    results.append(measure("calm", shipped, args.ticks, startup))
+    for round in range(1, args.rounds + 1):
+        for build, binary in binaries.items():
+            results.append(dict(measure(binary, "calm", shipped, args.ticks), build=build, round=round))
     stop = multiprocessing.Event()
     burner = multiprocessing.Process(target=burn, args=(stop, 15.0))
     burner.start()
     try:
-        _, startup, _ = run_daemon(busy, 1)
-        results.append(measure("learning", busy, args.ticks, startup))
+        for build, binary in binaries.items():
+            results.append(dict(measure(binary, "learning", busy, args.ticks), build=build, round=1))
     finally:
         stop.set()
         burner.join()
@@ -103,9 +113,12 @@ def main():
         print(json.dumps({"surgewatch": results, "node_exporter_equivalent": peer}))
         return
     for r in results:
-        print(f"surgewatch {r['run']}, {r['ticks']} ticks at 100 ms, {r['learning_steps']} learning steps: CPU per tick median {r['cpu_us_median']} µs, "
-              f"p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, mean {r['cpu_us_mean']:.0f} µs "
-              f"(the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")
+        print(f"{r['build']}, {r['run']} round {r['round']}: {r['ticks']} ticks at 100 ms, {r['learning_steps']} learning steps: "
+              f"CPU per tick median {r['cpu_us_median']} µs, p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, "
+              f"mean {r['cpu_us_mean']:.0f} µs (the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")
+    for build in binaries:
+        medians = [r["cpu_us_median"] for r in results if r["build"] == build and r["run"] == "calm"]
+        print(f"{build}, calm: median of the rounds' medians {statistics.median(medians)} µs ({', '.join(map(str, medians))})")
     print(f"node_exporter, equivalent collectors: {peer['cpu_us_per_scrape']:.0f} µs CPU per scrape ({args.ticks} scrapes)")
 
 
