@@ -58,9 +58,12 @@ final class TickService: Service {
     func run() async throws {
         let deadline = ShutdownDeadline()
         let progress = TickProgress()
+        let tickThread = TickThread.start()
         let ticks = await withGracefulShutdownHandler {
             await cancelWhenGracefulShutdown { [self] in
-                await loop(progress: progress)
+                await withTaskExecutorPreference(tickThread) {
+                    await loop(progress: progress, tickThread: tickThread)
+                }
             }
         } onGracefulShutdown: { [notifier, logger] in
             notifier.stopping(status: "stopping")
@@ -69,6 +72,7 @@ final class TickService: Service {
                 logger.error("tick \(stuck.tick) still running 1.8 s after the stop request (stuck in \(stuck.stage)); exiting without it")
             }
         }
+        tickThread?.stop()
         deadline.finish()
         do {
             try store.commit()
@@ -80,7 +84,7 @@ final class TickService: Service {
     }
 
     /// Runs ticks until cancelled (graceful shutdown) or `maxTicks`; returns the tick count.
-    private func loop(progress: TickProgress) async -> Int {
+    private func loop(progress: TickProgress, tickThread: TickThread?) async -> Int {
         var config = initialConfig
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var readingStage = "reading " + collector.sourceList
@@ -120,7 +124,7 @@ final class TickService: Service {
 
         while !Task.isCancelled {
             do {
-                try await wait(until: deadline, on: clock, pinging: watchdog)
+                try await wait(until: deadline, on: clock, sleepingOn: tickThread, pinging: watchdog)
             } catch {
                 break
             }
@@ -228,6 +232,8 @@ final class TickService: Service {
             }
             deadline = next.deadline
         }
+        // What this run cost since the last daily record: a restart or stop says it too.
+        if ownCost.ticks > 0 { logger.notice("\(ownCost.report(memory: OwnCost.memory()))") }
         return tick
     }
 
@@ -253,11 +259,16 @@ final class TickService: Service {
 
     /// Sleeps until `deadline`, waking every half watchdog period to ping systemd when the
     /// interval is longer than that (interval may be up to 5 minutes).
-    private func wait(until deadline: ContinuousClock.Instant, on clock: ContinuousClock, pinging watchdog: Duration?) async throws {
+    private func wait(until deadline: ContinuousClock.Instant, on clock: ContinuousClock, sleepingOn tickThread: TickThread?,
+                      pinging watchdog: Duration?) async throws {
         while clock.now < deadline {
             var wake = deadline
             if let watchdog { wake = min(deadline, clock.now.advanced(by: watchdog / 2)) }
-            try await clock.sleep(until: wake, tolerance: .milliseconds(1))
+            if let tickThread {
+                try await tickThread.sleep(for: clock.now.duration(to: wake))
+            } else {
+                try await clock.sleep(until: wake, tolerance: .milliseconds(1))
+            }
             if wake < deadline { notifier.watchdog() }
         }
         try Task.checkCancellation()

@@ -70,6 +70,8 @@ import Testing
         let stopping = try #require(messages.lastIndex { $0.hasPrefix("STOPPING=1") })
         #expect(stopping > ready)
         #expect(messages[stopping].contains("stopped after 3 ticks"))
+        // A stop says what the run cost: the ticks since the last daily record (none here).
+        #expect(daemon.stderr.contains("own cost over the last 3 ticks: CPU per tick median "), "\(daemon.stderr)")
     }
 
     @Test func watchdogIsPingedBetweenTicksWhenItsPeriodIsShorterThanTheInterval() throws {
