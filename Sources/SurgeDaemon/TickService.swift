@@ -221,8 +221,7 @@ final class TickService: Service {
             // What `systemctl status` shows while the database cannot be written.
             let waiting = store.pendingCount
             if waiting > 0 { status += " · database not written, \(waiting) rows waiting" }
-            if tick == 1 { notifier.ready(status: status) } else { notifier.status(status) }
-            if watchdog != nil { notifier.watchdog() }
+            notifier.tick(status: status, first: tick == 1, watchdog: watchdog != nil)
 
             progress.enter(tick: tick, stage: "idle")
             if let maxTicks = options.maxTicks, tick >= maxTicks { break }

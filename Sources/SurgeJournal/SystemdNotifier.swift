@@ -16,7 +16,11 @@ public struct SystemdNotifier: Sendable {
     }
 
     public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
-    public func status(_ text: String) { send("STATUS=\(text)") }
+    /// A tick's one datagram: its status, READY=1 after the first, and the watchdog ping when
+    /// systemd expects one. Sent apart they woke the service manager twice a tick.
+    public func tick(status: String, first: Bool, watchdog: Bool) {
+        send((first ? "READY=1\n" : "") + "STATUS=\(status)" + (watchdog ? "\nWATCHDOG=1" : ""))
+    }
     public func watchdog() { send("WATCHDOG=1") }
     public func stopping(status: String) { send("STOPPING=1\nSTATUS=\(status)") }
 

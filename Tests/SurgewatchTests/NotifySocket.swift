@@ -43,6 +43,11 @@ final class NotifySocket: Sendable {
         return received.withLock { $0 }
     }
 
+    /// Each datagram's newline-separated assignments ("STATUS=…", "WATCHDOG=1").
+    var assignments: [[String]] {
+        messages.map { $0.split(separator: "\n").map(String.init) }
+    }
+
     private func drain() {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
