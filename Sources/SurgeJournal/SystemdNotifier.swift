@@ -1,10 +1,15 @@
 import CSystemd
 import Glibc
 
-/// Talks to the service manager through `sd_notify(3)`. Every call is a no-op when
+/// Talks to the service manager as `sd_notify(3)` does, through a socket kept open
+/// (`NotifyChannel`) where sd_notify would open one per message. Every call is a no-op when
 /// `NOTIFY_SOCKET` is unset (not started by systemd), so the daemon calls it unconditionally.
 public struct SystemdNotifier: Sendable {
-    public init() {}
+    private let channel: NotifyChannel?
+
+    public init() {
+        channel = getenv("NOTIFY_SOCKET").flatMap { NotifyChannel(notifySocket: String(cString: $0)) }
+    }
 
     /// Whether a service manager listens (`NOTIFY_SOCKET` is set).
     public var isListening: Bool { getenv("NOTIFY_SOCKET") != nil }
@@ -12,7 +17,8 @@ public struct SystemdNotifier: Sendable {
     /// Sends newline-separated `KEY=value` assignments; true when a datagram was sent.
     @discardableResult
     public func send(_ assignments: String) -> Bool {
-        sd_notify(0, assignments) > 0
+        if let channel { return channel.send(assignments) }
+        return sd_notify(0, assignments) > 0
     }
 
     public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }

@@ -87,6 +87,19 @@ import Testing
         #expect(pings >= 3 + 8, "2 s of waiting at 0.2 s plus one per tick; got \(pings)")
     }
 
+    @Test func anAbstractNotifySocketIsReachedToo() throws {
+        // NOTIFY_SOCKET=@name: the daemon's kept socket sends to the abstract namespace.
+        let socket = try NotifySocket(abstract: true)
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--max-ticks", "2", "--tick-output", "none"],
+                             environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "3000000"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        let assignments = socket.assignments
+        #expect(assignments.first?.first == "READY=1", "\(socket.messages)")
+        #expect(assignments.filter { $0.contains("WATCHDOG=1") }.count == 2, "\(socket.messages)")
+        #expect(assignments.last?.first == "STOPPING=1", "\(socket.messages)")
+    }
+
     @Test func watchdogMeantForAnotherProcessIsIgnored() throws {
         let socket = try NotifySocket()
         let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))

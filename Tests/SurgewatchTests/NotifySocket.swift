@@ -11,19 +11,25 @@ final class NotifySocket: Sendable {
     private let received = Mutex<[String]>([])
     private let closed = Mutex(false)
 
-    init() throws {
+    /// `abstract`: bound to a name in the abstract namespace, which NOTIFY_SOCKET spells "@name"
+    /// (systemd gives some services that form), rather than to a file path.
+    init(abstract: Bool = false) throws {
         // sun_path holds 108 bytes; keep the path short.
-        path = "/tmp/sw-notify-\(UUID().uuidString.prefix(8))"
+        let name = "sw-notify-\(UUID().uuidString.prefix(8))"
+        path = abstract ? "@" + name : "/tmp/" + name
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno)!) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
+        // An abstract name is a NUL and the name's bytes, its length exactly that.
+        let pathBytes = abstract ? [0] + Array(name.utf8) : Array(path.utf8) + [0]
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8) + [0])
+            raw.copyBytes(from: pathBytes)
         }
+        let length = abstract ? MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + pathBytes.count : MemoryLayout<sockaddr_un>.size
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                bind(descriptor, $0, socklen_t(length))
             }
         }
         guard result == 0 else { throw POSIXError(.init(rawValue: errno)!) }
@@ -72,6 +78,6 @@ final class NotifySocket: Sendable {
     deinit {
         closed.withLock { $0 = true }
         close(descriptor)
-        unlink(path)
+        if path.hasPrefix("/") { unlink(path) }
     }
 }
