@@ -2,7 +2,9 @@
 """The daemon's whole per-tick CPU, median and tail, as the daemon itself reports it, beside a peer.
 
 surgewatch (release build, the shipped config, the built-in model, real /proc) runs TICKS ticks
-at a 100 ms interval (`--tick-interval`, an accelerated clock) with `--tick-output json`: each
+at a 100 ms interval (`--tick-interval`, an accelerated clock) as the unit runs it, with a
+service manager's notify socket (NOTIFY_SOCKET, a datagram socket this script reads, as systemd
+does) and the unit's watchdog (WATCHDOG_USEC, WatchdogSec=60s), and with `--tick-output json`: each
 line's `cpu_us` is the process's CPU time since the tick before, every thread (the tick loop,
 the learner, SQLite, the journal or stderr), from CLOCK_PROCESS_CPUTIME_ID. Two runs:
   calm      the shipped config on this host as it is: the rule never holds, so online learning
@@ -21,7 +23,7 @@ with this one's, so both meet the same machine: it is shared, and its speed move
 
 Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--compare BINARY] [--json]
 """
-import argparse, json, multiprocessing, os, re, shutil, statistics, subprocess, tempfile, time
+import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
 from footprint import run_node_exporter
 
@@ -39,16 +41,35 @@ def burn(stop, period):
         stop.wait(period)
 
 
+def notify_listener(path):
+    """A datagram socket at `path` read continuously, as systemd reads its notify socket; returns
+    the socket and a one-element list counting the datagrams received."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(path)
+    received = [0]
+
+    def drain():
+        try:
+            while listener.recv(4096):
+                received[0] += 1
+        except OSError:  # closed at the end of the run
+            pass
+    threading.Thread(target=drain, daemon=True).start()
+    return listener, received
+
+
 def run_daemon(binary, config_text, ticks):
     work = tempfile.mkdtemp(prefix="surgewatch-tick-cpu.")
+    listener, received = notify_listener(os.path.join(work, "notify"))
     try:
         config = os.path.join(work, "bench.toml")
         with open(config, "w") as f:
             f.write(config_text)
+        environment = dict(os.environ, NOTIFY_SOCKET=os.path.join(work, "notify"), WATCHDOG_USEC="60000000")
         process = subprocess.Popen([binary, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
                                     "--tick-interval", "100ms", "--max-ticks", str(ticks), "--tick-output", "json",
                                     "--log-target", "stderr", "--log-level", "info"],
-                                   stdout=subprocess.PIPE, stderr=open(os.path.join(work, "log"), "w"), text=True)
+                                   stdout=subprocess.PIPE, stderr=open(os.path.join(work, "log"), "w"), text=True, env=environment)
         lines = process.stdout.read().splitlines()
         _, status, usage = os.wait4(process.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
@@ -56,8 +77,10 @@ def run_daemon(binary, config_text, ticks):
         with open(os.path.join(work, "log")) as f:
             # The checkpoint saved at shutdown counts the learning steps taken.
             steps = [int(m) for m in re.findall(r"checkpoint saved after (\d+) learning steps", f.read())]
-        return [json.loads(line)["cpu_us"] for line in lines], usage.ru_utime + usage.ru_stime, max(steps, default=0)
+        time.sleep(0.2)  # the last datagrams are read
+        return [json.loads(line)["cpu_us"] for line in lines], usage.ru_utime + usage.ru_stime, max(steps, default=0), received[0]
     finally:
+        listener.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -67,10 +90,11 @@ def quantile(values, q):
 
 
 def measure(binary, name, config_text, ticks):
-    _, startup_s, _ = run_daemon(binary, config_text, 1)
-    per_tick, total_s, steps = run_daemon(binary, config_text, ticks)
+    _, startup_s, _, _ = run_daemon(binary, config_text, 1)
+    per_tick, total_s, steps, datagrams = run_daemon(binary, config_text, ticks)
     later = per_tick[1:]
-    return {"run": name, "ticks": len(per_tick), "learning_steps": steps, "cpu_us_median": statistics.median(later),
+    return {"run": name, "ticks": len(per_tick), "learning_steps": steps, "notify_datagrams": datagrams,
+            "cpu_us_median": statistics.median(later),
             "cpu_us_p90": quantile(later, 0.9), "cpu_us_p99": quantile(later, 0.99), "cpu_us_max": max(later),
             "cpu_us_mean": statistics.fmean(later),
             "kernel_cpu_us_per_tick": (total_s - startup_s) / (ticks - 1) * 1e6}
@@ -113,7 +137,8 @@ def main():
         print(json.dumps({"surgewatch": results, "node_exporter_equivalent": peer}))
         return
     for r in results:
-        print(f"{r['build']}, {r['run']} round {r['round']}: {r['ticks']} ticks at 100 ms, {r['learning_steps']} learning steps: "
+        print(f"{r['build']}, {r['run']} round {r['round']}: {r['ticks']} ticks at 100 ms, {r['learning_steps']} learning steps, "
+              f"{r['notify_datagrams']} notify datagrams: "
               f"CPU per tick median {r['cpu_us_median']} µs, p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, "
               f"mean {r['cpu_us_mean']:.0f} µs (the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")
     for build in binaries:
