@@ -97,6 +97,13 @@ final class TickThread: TaskExecutor, @unchecked Sendable {
     }
 
     private func serve() {
+        // What `top -H` and /proc/PID/task/*/comm show (at most 15 bytes); pthread_setname_np
+        // is not visible to Swift. Without it the thread keeps its creator's name.
+        let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        if comm >= 0 {
+            _ = write(comm, "surgewatch-tick", 15)
+            close(comm)
+        }
         pthread_mutex_lock(mutex)
         while true {
             if !jobs.isEmpty {

@@ -6,6 +6,14 @@ import Testing
     /// pthread_self of whatever thread runs the caller, as a comparable number.
     static func currentThread() -> UInt { UInt(pthread_self()) }
 
+    static func currentThreadName() -> String? {
+        guard let file = fopen("/proc/thread-self/comm", "r") else { return nil }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 32)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
@@ -16,6 +24,7 @@ import Testing
         let thread = try #require(TickThread.start())
         defer { thread.stop() }
         let seen = try await withTaskExecutorPreference(thread) {
+            #expect(Self.currentThreadName() == "surgewatch-tick")
             var threads: [UInt] = [Self.currentThread()]
             for _ in 0..<5 {
                 try await thread.sleep(for: .milliseconds(2))
