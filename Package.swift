@@ -24,6 +24,8 @@ let package = Package(
         // Listening sockets' accept queues over netlink (sock_diag), as `ss -lnt` reads them.
         .target(name: "CSampling"),
         .target(name: "SurgeSampling", dependencies: ["CSampling"]),
+        // The Swift runtime's hooks that send global-executor jobs to the daemon's own thread.
+        .target(name: "CGlobalJobs"),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "SurgeDaemon",
             dependencies: [
-                "SurgeSampling", "SurgeSources", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel",
+                "SurgeSampling", "SurgeSources", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel", "CGlobalJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -97,7 +99,7 @@ let package = Package(
         .testTarget(name: "SurgeStoreTests", dependencies: ["SurgeStore", "SurgeDetection", "SurgeSampling"]),
         .testTarget(
             name: "SurgeDaemonTests",
-            dependencies: ["SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeConfig", "SurgeModel",
+            dependencies: ["SurgeDaemon", "CGlobalJobs", "SurgeStore", "SurgeDetection", "SurgeConfig", "SurgeModel",
                            .product(name: "InMemoryLogging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),

@@ -2,7 +2,7 @@
 """The daemon's whole per-tick CPU, median and tail, as the daemon itself reports it, beside a peer.
 
 surgewatch (release build, the shipped config, the built-in model, real /proc) runs TICKS ticks
-at a 100 ms interval (`--tick-interval`, an accelerated clock) as the unit runs it, with a
+at a 100 ms interval by default (`--tick-interval`, an accelerated clock) as the unit runs it, with a
 service manager's notify socket (NOTIFY_SOCKET, a datagram socket this script reads, as systemd
 does) and the unit's watchdog (WATCHDOG_USEC, WatchdogSec=60s), and with `--tick-output json`: each
 line's `cpu_us` is the process's CPU time since the tick before, every thread (the tick loop,
@@ -21,7 +21,10 @@ reads, scraped TICKS times over loopback; CPU per scrape from /proc/PID/stat (fo
 With --compare BINARY another build (say, of an earlier commit) runs the same rounds, alternated
 with this one's, so both meet the same machine: it is shared, and its speed moves by the hour.
 
-Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--compare BINARY] [--json]
+--interval sets the tick interval (100ms by default): the slower the ticks, the colder the
+caches each one meets and the more it costs, so the shipped 10 s is the dearest per tick.
+
+Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--skip-learning] [--compare BINARY] [--json]
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
@@ -58,7 +61,7 @@ def notify_listener(path):
     return listener, received
 
 
-def run_daemon(binary, config_text, ticks):
+def run_daemon(binary, config_text, ticks, interval):
     work = tempfile.mkdtemp(prefix="surgewatch-tick-cpu.")
     listener, received = notify_listener(os.path.join(work, "notify"))
     try:
@@ -67,7 +70,7 @@ def run_daemon(binary, config_text, ticks):
             f.write(config_text)
         environment = dict(os.environ, NOTIFY_SOCKET=os.path.join(work, "notify"), WATCHDOG_USEC="60000000")
         process = subprocess.Popen([binary, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
-                                    "--tick-interval", "100ms", "--max-ticks", str(ticks), "--tick-output", "json",
+                                    "--tick-interval", interval, "--max-ticks", str(ticks), "--tick-output", "json",
                                     "--log-target", "stderr", "--log-level", "info"],
                                    stdout=subprocess.PIPE, stderr=open(os.path.join(work, "log"), "w"), text=True, env=environment)
         lines = process.stdout.read().splitlines()
@@ -89,9 +92,9 @@ def quantile(values, q):
     return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))]
 
 
-def measure(binary, name, config_text, ticks):
-    _, startup_s, _, _ = run_daemon(binary, config_text, 1)
-    per_tick, total_s, steps, datagrams = run_daemon(binary, config_text, ticks)
+def measure(binary, name, config_text, ticks, interval):
+    _, startup_s, _, _ = run_daemon(binary, config_text, 1, interval)
+    per_tick, total_s, steps, datagrams = run_daemon(binary, config_text, ticks, interval)
     later = per_tick[1:]
     return {"run": name, "ticks": len(per_tick), "learning_steps": steps, "notify_datagrams": datagrams,
             "cpu_us_median": statistics.median(later),
@@ -104,6 +107,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--interval", default="100ms", help="the tick interval (the daemon's --tick-interval): 100ms, 1s, 10s")
+    parser.add_argument("--skip-learning", action="store_true", help="only the calm rounds (long intervals make the learning run long)")
     parser.add_argument("--compare", metavar="BINARY", help="another surgewatch build, measured in the same rounds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -122,22 +127,23 @@ def main():
     results = []
     for round in range(1, args.rounds + 1):
         for build, binary in binaries.items():
-            results.append(dict(measure(binary, "calm", shipped, args.ticks), build=build, round=round))
-    stop = multiprocessing.Event()
-    burner = multiprocessing.Process(target=burn, args=(stop, 15.0))
-    burner.start()
-    try:
-        for build, binary in binaries.items():
-            results.append(dict(measure(binary, "learning", busy, args.ticks), build=build, round=1))
-    finally:
-        stop.set()
-        burner.join()
+            results.append(dict(measure(binary, "calm", shipped, args.ticks, args.interval), build=build, round=round))
+    if not args.skip_learning:
+        stop = multiprocessing.Event()
+        burner = multiprocessing.Process(target=burn, args=(stop, 15.0))
+        burner.start()
+        try:
+            for build, binary in binaries.items():
+                results.append(dict(measure(binary, "learning", busy, args.ticks, args.interval), build=build, round=1))
+        finally:
+            stop.set()
+            burner.join()
     peer = run_node_exporter(args.ticks, EQUIVALENT)
     if args.json:
         print(json.dumps({"surgewatch": results, "node_exporter_equivalent": peer}))
         return
     for r in results:
-        print(f"{r['build']}, {r['run']} round {r['round']}: {r['ticks']} ticks at 100 ms, {r['learning_steps']} learning steps, "
+        print(f"{r['build']}, {r['run']} round {r['round']}: {r['ticks']} ticks at {args.interval}, {r['learning_steps']} learning steps, "
               f"{r['notify_datagrams']} notify datagrams: "
               f"CPU per tick median {r['cpu_us_median']} µs, p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, "
               f"mean {r['cpu_us_mean']:.0f} µs (the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")

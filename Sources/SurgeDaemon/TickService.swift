@@ -58,7 +58,7 @@ final class TickService: Service {
     func run() async throws {
         let deadline = ShutdownDeadline()
         let progress = TickProgress()
-        let tickThread = TickThread.start()
+        let tickThread = JobThread.start(name: "surgewatch-tick")
         let ticks = await withGracefulShutdownHandler {
             await cancelWhenGracefulShutdown { [self] in
                 await withTaskExecutorPreference(tickThread) {
@@ -84,7 +84,7 @@ final class TickService: Service {
     }
 
     /// Runs ticks until cancelled (graceful shutdown) or `maxTicks`; returns the tick count.
-    private func loop(progress: TickProgress, tickThread: TickThread?) async -> Int {
+    private func loop(progress: TickProgress, tickThread: JobThread?) async -> Int {
         var config = initialConfig
         var collector = SampleCollector(sources: SourceFactory.make(config))
         var readingStage = "reading " + collector.sourceList
@@ -258,7 +258,7 @@ final class TickService: Service {
 
     /// Sleeps until `deadline`, waking every half watchdog period to ping systemd when the
     /// interval is longer than that (interval may be up to 5 minutes).
-    private func wait(until deadline: ContinuousClock.Instant, on clock: ContinuousClock, sleepingOn tickThread: TickThread?,
+    private func wait(until deadline: ContinuousClock.Instant, on clock: ContinuousClock, sleepingOn tickThread: JobThread?,
                       pinging watchdog: Duration?) async throws {
         while clock.now < deadline {
             var wake = deadline

@@ -13,6 +13,9 @@ struct Surgewatch: AsyncParsableCommand {
         CPUCheck.exitIfUnsupported()
         do {
             var command = try parseAsRoot()
+            // The daemon's global jobs run on a thread of its own, not Dispatch's pool, whose
+            // monitor would wake the process every second (GlobalJobs); before the first await.
+            if command is RunCommand { GlobalJobs.takeOver() }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

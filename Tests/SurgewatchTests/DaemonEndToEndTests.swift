@@ -217,6 +217,49 @@ import Testing
         #expect(reloaded.hasSuffix(", sources rebuilt"), "a new cgroup_root alone rebuilds the sources: \(reloaded)")
     }
 
+    /// Context switches of each thread of `pid` (voluntary + involuntary), by thread id, with
+    /// the thread's name.
+    static func wakeUps(of pid: Int32) -> [String: (name: String, switches: Int)] {
+        let tasks = "/proc/\(pid)/task"
+        var result: [String: (String, Int)] = [:]
+        for tid in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+            guard let status = try? String(contentsOfFile: "\(tasks)/\(tid)/status", encoding: .utf8) else { continue }
+            var name = "", switches = 0
+            for line in status.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else { continue }
+                if parts[0] == "Name" { name = parts[1] }
+                if parts[0].hasSuffix("ctxt_switches") { switches += Int(parts[1]) ?? 0 }
+            }
+            result[tid] = (name, switches)
+        }
+        return result
+    }
+
+    @Test func betweenTicksNoThreadOfTheDaemonWakes() throws {
+        // Dispatch's pool monitor woke the daemon every second for its whole life (GlobalJobs):
+        // between two ticks 8 s apart, no thread may wake now.
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let daemon = try run(scratch, ["--tick-interval", "8s", "--tick-output", "json"])
+        #expect(daemon.waitFor { $0.stdoutLines.count >= 1 })
+        usleep(500_000)  // the first tick's aftermath: its database write, the log
+        let before = Self.wakeUps(of: daemon.process.processIdentifier)
+        sleep(3)
+        let after = Self.wakeUps(of: daemon.process.processIdentifier)
+        #expect(daemon.stdoutLines.count == 1, "the second tick came early: \(daemon.stdoutLines.count) ticks")
+        let names = Set(after.values.map(\.name))
+        #expect(names.contains("surgewatch-tick") && names.contains("surgewatch-jobs"), "threads: \(names)")
+        // Dispatch names its pool threads after their queue; only the overcommit ones (the main
+        // queue's, the manager's) may exist: the pool proper is what starts the monitor.
+        #expect(!names.contains { $0.hasSuffix("default-qos") }, "a Dispatch pool thread: \(names)")
+        for (tid, thread) in after {
+            guard let earlier = before[tid] else { continue }
+            #expect(thread.switches == earlier.switches,
+                    "thread \(tid) (\(thread.name)) woke \(thread.switches - earlier.switches) times in 3 s between ticks")
+        }
+        expectCleanStopWithinTwoSeconds(daemon)
+    }
+
     /// SIGTERM (or SIGINT, Ctrl-C in a terminal), then exit status 0 in under 2 s.
     func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess, signal: Int32 = SIGTERM) {
         let start = ContinuousClock.now

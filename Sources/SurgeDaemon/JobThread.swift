@@ -1,36 +1,43 @@
 import Glibc
 import SurgeSampling
 
-/// The one thread the tick loop runs on and sleeps on between ticks.
+/// A thread of the daemon's own that runs Swift jobs and sleeps until the next is due. The
+/// daemon has two: `surgewatch-tick`, which runs the tick loop (and its child tasks, the sources
+/// read side by side) and sleeps until each tick; and `surgewatch-jobs`, which runs every job
+/// meant for Swift's global executor (the service group, signals, reloads) in place of
+/// Dispatch's thread pool (`GlobalJobs`).
 ///
-/// Why: on Swift's global executor a sleep is a Dispatch timer. At each deadline the timer
-/// thread wakes, then wakes a pool thread to run the tick, and the tick lands on either of two
-/// pool threads: two wake-ups a tick, each of which this VM charges tens of microseconds
-/// (an empty C loop that sleeps 100 ms costs 65 µs of CPU a tick here). Here the thread that
-/// sleeps is the thread that ticks: one wake-up, and the same thread's caches each time
-/// (BENCHMARKS.md, "A thread of its own for the tick").
+/// Why the tick's own thread: on Swift's global executor a sleep is a Dispatch timer. At each
+/// deadline the timer thread wakes, then wakes a pool thread to run the tick: two wake-ups a
+/// tick, each of which this VM charges tens of microseconds (an empty C loop that sleeps 100 ms
+/// costs 65 µs of CPU a tick here). Here the thread that sleeps is the thread that ticks: one
+/// wake-up, and the same thread's caches each time (BENCHMARKS.md).
 ///
-/// The loop's task prefers this executor (`withTaskExecutorPreference`), so its jobs and its
-/// child tasks' (the sources read side by side) run here; an HTTP request still runs on a
-/// thread of its own and the learner on its own, so nothing here blocks for long.
-final class TickThread: TaskExecutor, @unchecked Sendable {
+/// Jobs run one at a time, in order; jobs due later (`enqueue(_:dueAt:)`) run once due. An HTTP
+/// request still runs on a thread of its own and the learner on its own, so nothing here blocks
+/// for long.
+final class JobThread: TaskExecutor, @unchecked Sendable {
     // pthread objects must not move: they live in allocated memory, not in stored properties.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeUp = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let name: String
     // Guarded by `mutex`.
     private var jobs: [UnownedJob] = []
-    private var sleeper: (continuation: UnsafeContinuation<Void, Never>, until: timespec)?
+    private var dueLater: [(due: Int64, job: UnownedJob)] = []
+    private var sleeper: (continuation: UnsafeContinuation<Void, Never>, until: Int64)?
     private var interrupted = false
     private var stopping = false
     private var exited = false
 
-    /// A running thread, or nil when none could be made (the caller ticks on the global executor).
-    static func start() -> TickThread? {
-        let thread = TickThread()
+    /// A running thread named `name` (at most 15 bytes, what /proc/PID/task/*/comm shows), or
+    /// nil when none could be made.
+    static func start(name: String) -> JobThread? {
+        let thread = JobThread(name: name)
         return PlainThread.start(detached: true, { thread.serve() }) == nil ? nil : thread
     }
 
-    private init() {
+    private init(name: String) {
+        self.name = name
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -48,15 +55,32 @@ final class TickThread: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueue(UnownedJob(job))
+    }
+
+    func enqueue(_ job: UnownedJob) {
         pthread_mutex_lock(mutex)
         if exited {
             // A job after `stop()` (none is expected): it still runs, on the global executor.
+            // The thread that serves the global executor is never stopped, so this cannot loop.
             pthread_mutex_unlock(mutex)
             globalConcurrentExecutor.enqueue(job)
             return
         }
         jobs.append(job)
+        pthread_cond_signal(wakeUp)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Runs `job` once CLOCK_MONOTONIC reaches `due` (nanoseconds), or at once if it has.
+    func enqueue(_ job: UnownedJob, dueAt due: Int64) {
+        pthread_mutex_lock(mutex)
+        if exited {
+            pthread_mutex_unlock(mutex)
+            globalConcurrentExecutor.enqueue(job)
+            return
+        }
+        dueLater.append((due, job))
         pthread_cond_signal(wakeUp)
         pthread_mutex_unlock(mutex)
     }
@@ -97,15 +121,24 @@ final class TickThread: TaskExecutor, @unchecked Sendable {
     }
 
     private func serve() {
-        // What `top -H` and /proc/PID/task/*/comm show (at most 15 bytes); pthread_setname_np
-        // is not visible to Swift. Without it the thread keeps its creator's name.
+        // What `top -H` and /proc/PID/task/*/comm show; pthread_setname_np is not visible to
+        // Swift. Without it the thread keeps its creator's name.
         let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
         if comm >= 0 {
-            _ = write(comm, "surgewatch-tick", 15)
+            _ = name.utf8CString.withUnsafeBufferPointer { write(comm, $0.baseAddress, min($0.count - 1, 15)) }
             close(comm)
         }
         pthread_mutex_lock(mutex)
         while true {
+            if !dueLater.isEmpty {
+                // Jobs that have come due join the queue in the order they were due.
+                let now = Self.monotonicNow()
+                let due = dueLater.filter { $0.due <= now }.sorted { $0.due < $1.due }
+                if !due.isEmpty {
+                    dueLater.removeAll { $0.due <= now }
+                    jobs += due.map(\.job)
+                }
+            }
             if !jobs.isEmpty {
                 let batch = jobs
                 jobs.removeAll(keepingCapacity: true)
@@ -114,17 +147,21 @@ final class TickThread: TaskExecutor, @unchecked Sendable {
                 pthread_mutex_lock(mutex)
                 continue
             }
+            var wakeAt = dueLater.map(\.due).min()
             if let waiting = sleeper {
-                if interrupted || Self.monotonicNow() >= Self.nanoseconds(waiting.until) {
+                if interrupted || Self.monotonicNow() >= waiting.until {
                     sleeper = nil
                     // Unlocked: resuming enqueues the task's next job here, which locks.
                     pthread_mutex_unlock(mutex)
                     waiting.continuation.resume()
                     pthread_mutex_lock(mutex)
-                } else {
-                    var until = waiting.until
-                    pthread_cond_timedwait(wakeUp, mutex, &until)
+                    continue
                 }
+                wakeAt = min(wakeAt ?? waiting.until, waiting.until)
+            }
+            if let wakeAt {
+                var until = Self.timespec(nanoseconds: wakeAt)
+                pthread_cond_timedwait(wakeUp, mutex, &until)
                 continue
             }
             if stopping {
@@ -136,20 +173,19 @@ final class TickThread: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    private static func monotonicNow() -> Int64 {
-        var now = timespec()
+    static func monotonicNow() -> Int64 {
+        var now = Glibc.timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
-        return nanoseconds(now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
-    private static func nanoseconds(_ time: timespec) -> Int64 {
-        Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    private static func timespec(nanoseconds: Int64) -> Glibc.timespec {
+        Glibc.timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
     }
 
-    private static func monotonicNow(plus duration: Duration) -> timespec {
+    private static func monotonicNow(plus duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         // The daemon sleeps at most an interval (5 minutes); a year keeps the product in range.
-        let total = monotonicNow() + max(0, min(seconds, 365 * 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
-        return timespec(tv_sec: Int(total / 1_000_000_000), tv_nsec: Int(total % 1_000_000_000))
+        return monotonicNow() + max(0, min(seconds, 365 * 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
