@@ -37,8 +37,13 @@ public struct DiskStats: Equatable, Sendable {
     /// Whole physical or virtual disks: loop and ram devices are skipped (they are not where a
     /// shop's I/O waits), and so are partitions, whose time is already in their disk's.
     public var wholeDisks: [Device] {
+        zip(devices, wholeDiskMask).compactMap { $1 ? $0 : nil }
+    }
+
+    /// For each device, whether it is one of `wholeDisks`.
+    public var wholeDiskMask: [Bool] {
         let names = Set(devices.map(\.name))
-        return devices.filter { device in
+        return devices.map { device in
             let name = device.name
             if name.hasPrefix("loop") || name.hasPrefix("ram") || name.hasPrefix("zram") || name.hasPrefix("sr") || name.hasPrefix("fd") {
                 return false

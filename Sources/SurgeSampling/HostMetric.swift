@@ -45,8 +45,40 @@ public enum HostMetric: String, CaseIterable, Sendable {
         default: nil
         }
     }
-    /// Position of the metric in `names` (and in a host reading's values).
-    public var slot: Int { Self.slots[self]! }
-    private static let slots: [HostMetric: Int] =
-        Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+    /// Position of the metric in `names` (and in a host reading's values): its place among the
+    /// cases (a test holds the two together). A switch, not a dictionary: a raw-valued enum
+    /// hashes its string, and the tick sets every metric.
+    public var slot: Int {
+        switch self {
+        case .cpuBusy: 0
+        case .cpuIowait: 1
+        case .cpuSteal: 2
+        case .load1: 3
+        case .load5: 4
+        case .procsRunning: 5
+        case .procsBlocked: 6
+        case .memUsedRatio: 7
+        case .swapUsedRatio: 8
+        case .psiCPUSomeAvg10: 9
+        case .psiMemSomeAvg10: 10
+        case .psiMemFullAvg10: 11
+        case .psiIOSomeAvg10: 12
+        case .psiIOFullAvg10: 13
+        case .netRxBytesPerS: 14
+        case .netTxBytesPerS: 15
+        case .netRxPacketsPerS: 16
+        case .netDropsPerS: 17
+        case .tcpEstablished: 18
+        case .tcpTimeWait: 19
+        case .tcpOrphan: 20
+        case .tcpActiveOpensPerS: 21
+        case .tcpPassiveOpensPerS: 22
+        case .tcpRetransSegsPerS: 23
+        case .tcpListenOverflowsPerS: 24
+        case .tcpListenDropsPerS: 25
+        case .tcpListenQueued: 26
+        case .tcpListenQueueRatio: 27
+        case .diskBusyRatio: 28
+        }
+    }
 }

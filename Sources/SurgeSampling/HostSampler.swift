@@ -9,7 +9,11 @@ public struct HostSampler: Sendable {
     public let procRoot: String
     private let reader: ProcFileReader
     private let listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)?
+    private let paths: Paths
     private var previous: Counters?
+    /// Which of the last-seen block devices are whole disks, kept while the device list stays
+    /// the same (telling partitions from disks compares every name with every other).
+    private var diskSelection: (names: [String], whole: [Bool])?
 
     /// The live kernel's listening sockets, through a netlink socket of this reader's own.
     public static func kernelListenQueues(ports: [UInt16] = []) -> @Sendable () -> Result<ListenQueues, ListenQueueError> {
@@ -17,20 +21,36 @@ public struct HostSampler: Sendable {
         return { reader.read() }
     }
 
-    /// The counters that become rates, kept from one read to the next.
+    /// The counters that become rates, kept from one read to the next. Tcp and TcpExt hold
+    /// the counters of `tcpCounters` and `tcpExtCounters`, in their order.
     struct Counters: Sendable {
         var seconds: Double
         var cpu: CPUStat?
-        var net: [String: NetDevStats.Interface]?
-        var tcp: [String: Int64]?
-        var tcpExt: [String: Int64]?
-        var disks: [String: UInt64]?
+        var net: [NetDevStats.Interface]?
+        var tcp: [Int64?]?
+        var tcpExt: [Int64?]?
+        var disks: [DiskStats.Device]?
+    }
+
+    /// The files of one tick, their paths made once.
+    struct Paths: Sendable {
+        let stat, loadavg, meminfo, pressureCPU, pressureMemory, pressureIO: String
+        let netDev, sockstat, snmp, netstat, diskstats: String
+
+        init(procRoot: String) {
+            func path(_ relative: String) -> String { procRoot + "/" + relative }
+            stat = path("stat"); loadavg = path("loadavg"); meminfo = path("meminfo")
+            pressureCPU = path("pressure/cpu"); pressureMemory = path("pressure/memory"); pressureIO = path("pressure/io")
+            netDev = path("net/dev"); sockstat = path("net/sockstat"); snmp = path("net/snmp"); netstat = path("net/netstat")
+            diskstats = path("diskstats")
+        }
     }
 
     public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(keepingProcFilesOpen: true), listenPorts: [UInt16] = [],
                 listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
         self.procRoot = Self.normalized(procRoot)
         self.reader = reader
+        paths = Paths(procRoot: self.procRoot)
         self.listenQueues = listenQueues ?? (Self.readsListenQueues(procRoot: procRoot) ? Self.kernelListenQueues(ports: listenPorts) : nil)
     }
 
@@ -54,12 +74,13 @@ public struct HostSampler: Sendable {
         func set(_ metric: HostMetric, _ value: Double?) {
             if let value { values[metric.slot] = value }
         }
-        func load<T>(_ relative: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
-            let absentPressure: ((String) -> SourceProblem?)? = relative.hasPrefix("pressure/") ? { path in
-                SourceProblem(kind: .absentFeature, location: path,
-                              message: "\(path) is absent, pressure metrics stay missing: as on \(HostSampler.pressureAbsentReason)")
-            } : nil
-            let (value, problem) = reader.parsed(procRoot + "/" + relative, parse, missing: absentPressure)
+        func load<T>(_ path: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
+            let (value, problem) = reader.parsed(path, parse)
+            if let problem { problems.append(problem) }
+            return value
+        }
+        func loadPressure(_ path: String) -> PressureStall? {
+            let (value, problem) = reader.parsed(path, PressureStall.parse, missing: Self.absentPressure)
             if let problem { problems.append(problem) }
             return value
         }
@@ -68,7 +89,7 @@ public struct HostSampler: Sendable {
         let elapsed = before.map { now - $0.seconds } ?? 0
         var current = Counters(seconds: now)
 
-        if let cpu = load("stat", CPUStat.parse) {
+        if let cpu = load(paths.stat, CPUStat.parse) {
             current.cpu = cpu
             set(.procsRunning, Double(cpu.procsRunning))
             set(.procsBlocked, Double(cpu.procsBlocked))
@@ -78,64 +99,64 @@ public struct HostSampler: Sendable {
                 set(.cpuSteal, shares.steal)
             }
         }
-        if let load = load("loadavg", LoadAverage.parse) {
+        if let load = load(paths.loadavg, LoadAverage.parse) {
             set(.load1, load.load1)
             set(.load5, load.load5)
         }
-        if let memory = load("meminfo", MemInfo.parse) {
+        if let memory = load(paths.meminfo, MemInfo.parse) {
             let total = Double(memory.totalKiB)
             set(.memUsedRatio, min(1, max(0, 1 - Double(memory.availableKiB) / total)))
             let swap = Double(memory.swapTotalKiB)
             set(.swapUsedRatio, swap > 0 ? min(1, max(0, 1 - Double(memory.swapFreeKiB) / swap)) : 0)
         }
-        if let cpu = load("pressure/cpu", PressureStall.parse) {
+        if let cpu = loadPressure(paths.pressureCPU) {
             set(.psiCPUSomeAvg10, cpu.someAvg10)
         }
-        if let memory = load("pressure/memory", PressureStall.parse) {
+        if let memory = loadPressure(paths.pressureMemory) {
             set(.psiMemSomeAvg10, memory.someAvg10)
             set(.psiMemFullAvg10, memory.fullAvg10)
         }
-        if let io = load("pressure/io", PressureStall.parse) {
+        if let io = loadPressure(paths.pressureIO) {
             set(.psiIOSomeAvg10, io.someAvg10)
             set(.psiIOFullAvg10, io.fullAvg10)
         }
-        if let net = load("net/dev", NetDevStats.parse) {
-            var byName: [String: NetDevStats.Interface] = [:]
-            for interface in net.interfaces where interface.name != "lo" { byName[interface.name] = interface }
-            current.net = byName
+        if let net = load(paths.netDev, NetDevStats.parse) {
+            let interfaces = net.interfaces.filter { $0.name != "lo" }
+            current.net = interfaces
             if let old = before?.net {
-                set(.netRxBytesPerS, Self.summedRate(old, byName, elapsed) { $0.rxBytes })
-                set(.netTxBytesPerS, Self.summedRate(old, byName, elapsed) { $0.txBytes })
-                set(.netRxPacketsPerS, Self.summedRate(old, byName, elapsed) { $0.rxPackets })
-                set(.netDropsPerS, Self.summedRate(old, byName, elapsed) { $0.rxDrop &+ $0.txDrop })
+                let pairs = CounterPairs(old: old.map(\.name), new: interfaces.map(\.name))
+                set(.netRxBytesPerS, Self.summedRate(old, interfaces, pairs, elapsed) { $0.rxBytes })
+                set(.netTxBytesPerS, Self.summedRate(old, interfaces, pairs, elapsed) { $0.txBytes })
+                set(.netRxPacketsPerS, Self.summedRate(old, interfaces, pairs, elapsed) { $0.rxPackets })
+                set(.netDropsPerS, Self.summedRate(old, interfaces, pairs, elapsed) { $0.rxDrop &+ $0.txDrop })
             }
         }
-        if let sockets = load("net/sockstat", SockStat.parse) {
+        if let sockets = load(paths.sockstat, SockStat.parse) {
             set(.tcpTimeWait, Double(sockets.tcpTimeWait))
             set(.tcpOrphan, Double(sockets.tcpOrphan))
         }
-        if let snmp = load("net/snmp", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["Tcp"], names: Self.tcpCounters) }) {
-            if let tcp = snmp.tables["Tcp"] {
+        if let snmp = load(paths.snmp, { text throws(ProcParseError) in try ProtocolCounters.counters(text, of: "Tcp", named: Self.tcpCounters) }) {
+            if let tcp = snmp {
                 current.tcp = tcp
-                set(.tcpEstablished, tcp["CurrEstab"].map(Double.init))
+                set(.tcpEstablished, tcp[0].map(Double.init))
                 if let old = before?.tcp {
-                    set(.tcpActiveOpensPerS, Self.rate(old, tcp, "ActiveOpens", elapsed))
-                    set(.tcpPassiveOpensPerS, Self.rate(old, tcp, "PassiveOpens", elapsed))
-                    set(.tcpRetransSegsPerS, Self.rate(old, tcp, "RetransSegs", elapsed))
+                    set(.tcpActiveOpensPerS, Self.rate(old, tcp, 1, elapsed))
+                    set(.tcpPassiveOpensPerS, Self.rate(old, tcp, 2, elapsed))
+                    set(.tcpRetransSegsPerS, Self.rate(old, tcp, 3, elapsed))
                 }
             } else {
-                problems.append(SourceProblem(kind: .failure, location: procRoot + "/net/snmp", message: "\(procRoot)/net/snmp: no Tcp lines"))
+                problems.append(SourceProblem(kind: .failure, location: paths.snmp, message: "\(paths.snmp): no Tcp lines"))
             }
         }
-        if let netstat = load("net/netstat", { text throws(ProcParseError) in try ProtocolCounters.parse(text, only: ["TcpExt"], names: Self.tcpExtCounters) }) {
-            if let ext = netstat.tables["TcpExt"] {
+        if let netstat = load(paths.netstat, { text throws(ProcParseError) in try ProtocolCounters.counters(text, of: "TcpExt", named: Self.tcpExtCounters) }) {
+            if let ext = netstat {
                 current.tcpExt = ext
                 if let old = before?.tcpExt {
-                    set(.tcpListenOverflowsPerS, Self.rate(old, ext, "ListenOverflows", elapsed))
-                    set(.tcpListenDropsPerS, Self.rate(old, ext, "ListenDrops", elapsed))
+                    set(.tcpListenOverflowsPerS, Self.rate(old, ext, 0, elapsed))
+                    set(.tcpListenDropsPerS, Self.rate(old, ext, 1, elapsed))
                 }
             } else {
-                problems.append(SourceProblem(kind: .failure, location: procRoot + "/net/netstat", message: "\(procRoot)/net/netstat: no TcpExt lines"))
+                problems.append(SourceProblem(kind: .failure, location: paths.netstat, message: "\(paths.netstat): no TcpExt lines"))
             }
         }
         switch listenQueues?() {
@@ -147,20 +168,28 @@ public struct HostSampler: Sendable {
         case nil:
             break
         }
-        if let disks = load("diskstats", DiskStats.parse) {
-            var ticks: [String: UInt64] = [:]
-            for disk in disks.wholeDisks { ticks[disk.name] = disk.ioTicksMs }
-            current.disks = ticks
+        if let disks = load(paths.diskstats, DiskStats.parse) {
+            let names = disks.devices.map(\.name)
+            if diskSelection?.names != names { diskSelection = (names, disks.wholeDiskMask) }
+            let whole = zip(disks.devices, diskSelection!.whole).compactMap { $1 ? $0 : nil }
+            current.disks = whole
             if let old = before?.disks {
-                set(.diskBusyRatio, Self.busiestDisk(old, ticks, elapsed))
+                set(.diskBusyRatio, Self.busiestDisk(old, whole, CounterPairs(old: old.map(\.name), new: whole.map(\.name)), elapsed))
             }
         }
         previous = current
         return SourceReading(values: values, problems: problems)
     }
 
-    static let tcpCounters: Set<String> = ["CurrEstab", "ActiveOpens", "PassiveOpens", "RetransSegs"]
-    static let tcpExtCounters: Set<String> = ["ListenOverflows", "ListenDrops"]
+    /// The Tcp counters read, in the order `Counters.tcp` holds them.
+    static let tcpCounters: [StaticString] = ["CurrEstab", "ActiveOpens", "PassiveOpens", "RetransSegs"]
+    /// The TcpExt counters read, in the order `Counters.tcpExt` holds them.
+    static let tcpExtCounters: [StaticString] = ["ListenOverflows", "ListenDrops"]
+
+    private static let absentPressure: @Sendable (String) -> SourceProblem? = { path in
+        SourceProblem(kind: .absentFeature, location: path,
+                      message: "\(path) is absent, pressure metrics stay missing: as on \(HostSampler.pressureAbsentReason)")
+    }
 
     /// Shares of CPU time between two reads of /proc/stat. iowait may legitimately step back
     /// (proc(5) says so, on idle CPUs coming out of I/O wait), so single columns are clamped at
@@ -177,20 +206,20 @@ public struct HostSampler: Sendable {
                 steal: min(1, delta(\.steal) / total))
     }
 
-    static func rate(_ old: [String: Int64], _ new: [String: Int64], _ key: String, _ seconds: Double) -> Double? {
-        guard let before = old[key], let after = new[key] else { return nil }
+    static func rate(_ old: [Int64?], _ new: [Int64?], _ slot: Int, _ seconds: Double) -> Double? {
+        guard let before = old[slot], let after = new[slot] else { return nil }
         return counterRate(previous: before, current: after, seconds: seconds)
     }
 
     /// Sum of per-interface rates over interfaces present in both reads. One interface whose
     /// counter went backwards makes the sum unknowable, so it is missing.
     static func summedRate(
-        _ old: [String: NetDevStats.Interface], _ new: [String: NetDevStats.Interface], _ seconds: Double,
+        _ old: [NetDevStats.Interface], _ new: [NetDevStats.Interface], _ pairs: CounterPairs, _ seconds: Double,
         _ counter: (NetDevStats.Interface) -> UInt64
     ) -> Double? {
         var sum = 0.0
-        for (name, interface) in new {
-            guard let before = old[name] else { continue }
+        for (index, interface) in new.enumerated() {
+            guard let before = pairs.old(of: index).map({ old[$0] }) else { continue }
             guard let rate = counterRate(previous: counter(before), current: counter(interface), seconds: seconds) else {
                 return nil
             }
@@ -201,11 +230,11 @@ public struct HostSampler: Sendable {
 
     /// The busiest disk's share of time with I/O in flight, capped at 1 (io_ticks is sampled on
     /// jiffies, so it can run slightly ahead of our clock). A disk that was reset is skipped.
-    static func busiestDisk(_ old: [String: UInt64], _ new: [String: UInt64], _ seconds: Double) -> Double? {
+    static func busiestDisk(_ old: [DiskStats.Device], _ new: [DiskStats.Device], _ pairs: CounterPairs, _ seconds: Double) -> Double? {
         var busiest: Double?
-        for (name, ticks) in new {
-            guard let before = old[name],
-                  let rate = counterRate(previous: before, current: ticks, seconds: seconds) else { continue }
+        for (index, disk) in new.enumerated() {
+            guard let before = pairs.old(of: index).map({ old[$0].ioTicksMs }),
+                  let rate = counterRate(previous: before, current: disk.ioTicksMs, seconds: seconds) else { continue }
             busiest = max(busiest ?? 0, min(1, rate / 1000))
         }
         return busiest

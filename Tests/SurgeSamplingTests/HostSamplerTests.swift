@@ -126,6 +126,52 @@ import Testing
         #expect(value(reading, .cpuBusy).isNaN, "no jiffies elapsed")
     }
 
+    /// Interfaces and disks are paired with the previous read by name, whatever comes, goes or
+    /// moves in between (the tick pairs by position only while the names stay as they were).
+    @Test func interfacesAndDisksThatComeGoOrMoveArePairedByName() throws {
+        let first = try FixtureTree.copy("t0")
+        let second = try FixtureTree.copy("t0")
+        defer { for tree in [first, second] { try? FileManager.default.removeItem(atPath: tree) } }
+        let header = "Inter-|   Receive                                                |  Transmit\n"
+            + " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+        func interface(_ name: String, rx: Int, tx: Int) -> String {
+            "  \(name): \(rx) 10 0 0 0 0 0 0 \(tx) 10 0 0 0 0 0 0\n"
+        }
+        func disk(_ name: String, ioTicks: Int) -> String {
+            " 254 0 \(name) 1 0 0 0 0 0 0 0 0 \(ioTicks) 0 0 0 0 0 0 0\n"
+        }
+        try (header + interface("lo", rx: 5, tx: 5) + interface("eth0", rx: 1_000, tx: 100) + interface("eth1", rx: 50_000, tx: 0))
+            .write(toFile: first + "/net/dev", atomically: true, encoding: .utf8)
+        try (disk("vda", ioTicks: 1_000) + disk("vda1", ioTicks: 900) + disk("vdb", ioTicks: 0))
+            .write(toFile: first + "/diskstats", atomically: true, encoding: .utf8)
+        // 10 s later: eth1 is gone, veth7 came first, eth0 moved; vdb moved before vda, and vdc came.
+        try (header + interface("veth7", rx: 9_999_999, tx: 9_999_999) + interface("lo", rx: 5, tx: 5) + interface("eth0", rx: 21_000, tx: 300))
+            .write(toFile: second + "/net/dev", atomically: true, encoding: .utf8)
+        try (disk("vdb", ioTicks: 2_000) + disk("vda", ioTicks: 6_000) + disk("vda1", ioTicks: 9_000) + disk("vdc", ioTicks: 99_999))
+            .write(toFile: second + "/diskstats", atomically: true, encoding: .utf8)
+        let root = SwitchableRoot()
+        try root.point(at: first)
+        var sampler = HostSampler(procRoot: root.link)
+        _ = sampler.read(monotonicSeconds: 100)
+        try root.point(at: second)
+        let reading = sampler.read(monotonicSeconds: 110)
+        #expect(value(reading, .netRxBytesPerS) == 2_000, "eth0 alone: the new and the gone count nothing")
+        #expect(value(reading, .netTxBytesPerS) == 20)
+        #expect(value(reading, .diskBusyRatio) == 0.5, "vda: 5,000 ms of 10 s; vda1 is a partition, vdc new")
+        // Read again unchanged: the pairs by position give the same rates as by name did.
+        try root.point(at: first)
+        _ = sampler.read(monotonicSeconds: 120)
+        try root.point(at: first)
+        let still = sampler.read(monotonicSeconds: 130)
+        #expect(value(still, .netRxBytesPerS) == 0)
+        #expect(value(still, .diskBusyRatio) == 0)
+    }
+
+    @Test func slotsAreThePlacesOfTheCases() {
+        #expect(HostMetric.allCases.map(\.slot) == Array(HostMetric.allCases.indices))
+        #expect(HostMetric.allCases.map { HostMetric.names[$0.slot] } == HostMetric.allCases.map(\.rawValue))
+    }
+
     @Test func kernelWithoutPSILeavesPressureMissingWithoutFailure() throws {
         let tree = try FixtureTree.copy("t0")
         defer { try? FileManager.default.removeItem(atPath: tree) }

@@ -60,6 +60,21 @@ import Testing
         #expect(netstat.tables["IpExt"] == nil, "only the requested protocols are kept")
     }
 
+    /// The tick's reader of a few counters agrees with the full parse on real files.
+    @Test func countersOfOneProtocolAsTheFullParseHasThem() throws {
+        for snapshot in ["t0", "t1", "t2"] {
+            let snmpText = try FixtureTree.text(snapshot, "net/snmp")
+            let snmp = try ProtocolCounters.parse(snmpText)
+            let tcp = try ProtocolCounters.counters(snmpText, of: "Tcp", named: ["CurrEstab", "MaxConn", "NoSuchCounter", "RetransSegs"])
+            #expect(tcp == [snmp.value("Tcp", "CurrEstab"), -1, nil, snmp.value("Tcp", "RetransSegs")])
+            let netstatText = try FixtureTree.text(snapshot, "net/netstat")
+            let netstat = try ProtocolCounters.parse(netstatText)
+            #expect(try ProtocolCounters.counters(netstatText, of: "TcpExt", named: ["ListenDrops", "ListenOverflows"])
+                == [netstat.value("TcpExt", "ListenDrops"), netstat.value("TcpExt", "ListenOverflows")])
+            #expect(try ProtocolCounters.counters(netstatText, of: "Tcp", named: ["CurrEstab"]) == nil, "no Tcp lines in netstat")
+        }
+    }
+
     @Test func diskStatsFromRealKernel() throws {
         let disks = try DiskStats.parse(FixtureTree.text("t1", "diskstats"))
         #expect(disks.devices.count == 10)
@@ -137,6 +152,21 @@ import Testing
                 parse: { _ = try ProtocolCounters.parse($0) }, expected: "/proc/net/netstat:2: TcpExt ListenDrops: 'z' is not a number"),
         BadCase(label: "netstat not a protocol line", path: "/proc/net/netstat", content: "garbage here\n",
                 parse: { _ = try ProtocolCounters.parse($0) }, expected: "/proc/net/netstat:1: expected a '<Protocol>:' line, got 'garbage'"),
+        BadCase(label: "snmp truncated, read for Tcp", path: "/proc/net/snmp", content: "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: ActiveOpens PassiveOpens\n",
+                parse: { _ = try ProtocolCounters.counters($0, of: "Tcp", named: ["ActiveOpens"]) },
+                expected: "/proc/net/snmp:3: Tcp: names without a line of values (file cut short?)"),
+        BadCase(label: "snmp value count, read for Tcp", path: "/proc/net/snmp", content: "Tcp: ActiveOpens PassiveOpens\nTcp: 1\n",
+                parse: { _ = try ProtocolCounters.counters($0, of: "Tcp", named: ["ActiveOpens"]) },
+                expected: "/proc/net/snmp:2: Tcp: 1 values for 2 names on line 1"),
+        BadCase(label: "netstat malformed, read for TcpExt", path: "/proc/net/netstat", content: "TcpExt: ListenOverflows ListenDrops\nTcpExt: 3 z\n",
+                parse: { _ = try ProtocolCounters.counters($0, of: "TcpExt", named: ["ListenOverflows", "ListenDrops"]) },
+                expected: "/proc/net/netstat:2: TcpExt ListenDrops: 'z' is not a number"),
+        BadCase(label: "netstat not a protocol line, read for TcpExt", path: "/proc/net/netstat", content: "IpExt: A\nIpExt: 1\ngarbage here\n",
+                parse: { _ = try ProtocolCounters.counters($0, of: "TcpExt", named: ["ListenDrops"]) },
+                expected: "/proc/net/netstat:3: expected a '<Protocol>:' line, got 'garbage'"),
+        BadCase(label: "netstat names of another protocol cut short", path: "/proc/net/netstat", content: "IpExt: A B\nTcpExt: ListenDrops\nTcpExt: 1\n",
+                parse: { _ = try ProtocolCounters.counters($0, of: "TcpExt", named: ["ListenDrops"]) },
+                expected: "/proc/net/netstat:1: IpExt: names without a line of values"),
         BadCase(label: "diskstats truncated", path: "/proc/diskstats", content: " 254 0 vda 1 2 3 4 5\n",
                 parse: { _ = try DiskStats.parse($0) }, expected: "/proc/diskstats:1: 8 fields, expected at least 14"),
         BadCase(label: "diskstats malformed", path: "/proc/diskstats", content: " 254 0 vda 1 2 3 4 5 6 7 8 9 ? 11\n",
@@ -170,6 +200,7 @@ import Testing
                 _ = try? NetDevStats.parse(partial)
                 _ = try? SockStat.parse(partial)
                 _ = try? ProtocolCounters.parse(partial)
+                _ = try? ProtocolCounters.counters(partial, of: "Tcp", named: ["CurrEstab"])
                 _ = try? PressureStall.parse(partial)
             }
         }
