@@ -10,6 +10,13 @@ import CSQLite
 public final class SQLiteDatabase {
     public let path: String
     let handle: OpaquePointer
+    /// BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared at first use: the daemon commits once a
+    /// tick, and `sqlite3_exec` would parse each text again every time.
+    private var transactionControl: [TransactionControl: OpaquePointer] = [:]
+
+    private enum TransactionControl: String {
+        case begin = "BEGIN IMMEDIATE", commit = "COMMIT", rollback = "ROLLBACK"
+    }
 
     public enum Mode: Sendable { case readWrite, readOnly }
 
@@ -31,6 +38,7 @@ public final class SQLiteDatabase {
     }
 
     deinit {
+        for statement in transactionControl.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
 
@@ -71,15 +79,31 @@ public final class SQLiteDatabase {
     /// `BEGIN IMMEDIATE` … `COMMIT`, rolled back if `body` throws. IMMEDIATE takes the write
     /// lock up front, so a busy database fails at BEGIN, before any work is done.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try run(.begin)
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run(.commit)
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? run(.rollback)
             throw error
         }
+    }
+
+    private func run(_ control: TransactionControl) throws(SQLiteError) {
+        let statement: OpaquePointer
+        if let prepared = transactionControl[control] {
+            statement = prepared
+        } else {
+            var made: OpaquePointer?
+            let code = sqlite3_prepare_v3(handle, control.rawValue, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
+            guard code == SQLITE_OK, let made else { throw error(code, control.rawValue) }
+            transactionControl[control] = made
+            statement = made
+        }
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard code == SQLITE_DONE else { throw error(code, control.rawValue) }
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
