@@ -22,16 +22,33 @@ public enum StateDirectory {
         path.hasPrefix("/") ? path : join(directory, path)
     }
 
-    /// Creates the directory (and parents) if needed; throws a message naming the path.
+    /// Creates the directory (and parents) if needed; throws a message naming the directory that
+    /// could not be made and why, as the kernel says it ("Permission denied"), for the journal.
     public static func prepare(_ directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DaemonError.stateDirectory(path: directory, reason: "cannot create it: \(error)")
+        if let failure = makeDirectories(directory) {
+            throw DaemonError.stateDirectory(path: directory, reason: failure)
         }
         guard access(directory, W_OK) == 0 else {
             throw DaemonError.stateDirectory(path: directory, reason: "not writable by this user")
         }
+    }
+
+    /// `mkdir -p`: nil when the directory exists or was made, else what went wrong and where.
+    static func makeDirectories(_ directory: String) -> String? {
+        var prefix = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            prefix += "/" + component
+            // The unit's UMask narrows the mode; outside systemd the user's umask does.
+            if mkdir(prefix, 0o777) == 0 { continue }
+            let code = errno
+            var status = stat()
+            if code == EEXIST, stat(prefix, &status) == 0 {
+                if status.st_mode & S_IFMT == S_IFDIR { continue }
+                return "cannot create it: \(prefix) exists and is not a directory"
+            }
+            return "cannot create it: \(prefix): \(String(cString: strerror(code)))"
+        }
+        return nil
     }
 
     private static func absolute(_ path: String) -> String {
