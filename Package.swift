@@ -59,7 +59,6 @@ let package = Package(
                 "SurgeSampling", "SurgeSources", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel", "CGlobalJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

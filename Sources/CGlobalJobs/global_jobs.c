@@ -12,10 +12,12 @@ typedef __attribute__((swiftcall)) void (*enqueue_with_deadline_original)(
     long long sec, long long nsec, long long tsec, long long tnsec, int clock, void *job);
 
 extern void *swift_task_enqueueGlobal_hook;
+extern void *swift_task_enqueueMainExecutor_hook;
 extern void *swift_task_enqueueGlobalWithDelay_hook;
 extern void *swift_task_enqueueGlobalWithDeadline_hook;
 
 static surge_job_now job_now;
+static surge_job_now main_job_now;
 static surge_job_later job_later;
 
 static long long now_ns(clockid_t clock) {
@@ -49,6 +51,16 @@ static __attribute__((swiftcall)) void enqueue_with_deadline_hook(long long sec,
     (void)tnsec;
     (void)original;
     job_later(job, surge_monotonic_due(sec, nsec, clock));
+}
+
+static __attribute__((swiftcall)) void enqueue_main_hook(void *job, enqueue_original original) {
+    (void)original;
+    main_job_now(job);
+}
+
+void surge_route_main_jobs(surge_job_now now) {
+    main_job_now = now;
+    swift_task_enqueueMainExecutor_hook = (void *)enqueue_main_hook;
 }
 
 void surge_route_global_jobs(surge_job_now now, surge_job_later later) {

@@ -32,6 +32,8 @@ public enum Daemon {
     /// Runs until SIGTERM/SIGINT (or `maxTicks`); returns the process exit code. `loaded` is
     /// the result of reading `options.configPath` (SIGHUP reads that path again).
     public static func run(_ options: DaemonOptions, config loaded: Result<SurgeConfig, ConfigErrors>, logger: Logger) async -> Int32 {
+        // Before any thread of the daemon starts: they all inherit the mask (DaemonSignals).
+        DaemonSignals.block()
         let config: SurgeConfig
         switch loaded {
         case .success(let value):
@@ -82,18 +84,37 @@ public enum Daemon {
                                 notifier: notifier, output: output, logger: logger) { continuing in
             closeAlertsLeftOpen(store: store, journal: journal, continuing: continuing, logger: logger)
         }
-        let reload = ReloadService(configPath: options.configPath, mailbox: mailbox, notifier: notifier, logger: logger)
+        let hangups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let reload = ReloadService(configPath: options.configPath, hangups: hangups.stream, mailbox: mailbox, notifier: notifier, logger: logger)
         var groupConfig = ServiceGroupConfiguration(
             services: [
                 .init(service: ticks, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "ticks"),
                 .init(service: reload, serviceName: "reload"),
             ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            // SIGTERM and SIGINT come from DaemonSignals, not ServiceLifecycle's Dispatch sources.
+            gracefulShutdownSignals: [],
             logger: logger)
-        // systemd waits TimeoutStopSec; we promise far less so a stop never looks hung.
-        groupConfig.maximumGracefulShutdownDuration = .milliseconds(1500)
+        // systemd waits TimeoutStopSec; we promise far less so a stop never looks hung: the
+        // ticks' service arms a ShutdownDeadline (1.8 s, on a plain thread) at the stop request,
+        // which ends the process if anything holds the stop up. Not the group's own bound: its
+        // timer is a Task.sleep, which on this runtime goes to Dispatch whatever executor runs
+        // it, starting Dispatch's threads at every stop (and the refused nice -4 with them).
+        groupConfig.maximumGracefulShutdownDuration = nil
+        let group = ServiceGroup(configuration: groupConfig)
+        let waiting = DaemonSignals.startWaiting { signal in
+            if signal == SIGHUP {
+                hangups.continuation.yield()
+            } else {
+                logger.notice("\(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
+                Task { await group.triggerGracefulShutdown() }
+            }
+        }
+        guard waiting else {
+            logger.critical("cannot start the thread that takes SIGTERM and SIGHUP")
+            return 1
+        }
         do {
-            try await ServiceGroup(configuration: groupConfig).run()
+            try await group.run()
         } catch {
             logger.critical("stopped by an error: \(error)")
             return 1

@@ -3,9 +3,10 @@ import SurgeSampling
 
 /// A thread of the daemon's own that runs Swift jobs and sleeps until the next is due. The
 /// daemon has two: `surgewatch-tick`, which runs the tick loop (and its child tasks, the sources
-/// read side by side) and sleeps until each tick; and `surgewatch-jobs`, which runs every job
+/// read side by side) and sleeps until each tick; and the main thread, which runs every job
 /// meant for Swift's global executor (the service group, signals, reloads) in place of
-/// Dispatch's thread pool (`GlobalJobs`).
+/// Dispatch's thread pool, and every job for the main actor in place of Dispatch's main queue
+/// (`GlobalJobs`).
 ///
 /// Why the tick's own thread: on Swift's global executor a sleep is a Dispatch timer. At each
 /// deadline the timer thread wakes, then wakes a pool thread to run the tick: two wake-ups a
@@ -20,9 +21,9 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
     // pthread objects must not move: they live in allocated memory, not in stored properties.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeUp = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let name: String
+    private let name: String?
     // Guarded by `mutex`.
-    private var jobs: [UnownedJob] = []
+    private var jobs: [(job: UnownedJob, onMainActor: Bool)] = []
     private var dueLater: [(due: Int64, job: UnownedJob)] = []
     private var sleeper: (continuation: UnsafeContinuation<Void, Never>, until: Int64)?
     private var interrupted = false
@@ -36,7 +37,21 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
         return PlainThread.start(detached: true, { thread.serve() }) == nil ? nil : thread
     }
 
-    private init(name: String) {
+    /// One for the calling thread, which starts serving it with `serveForever()`; its name is
+    /// left as it is (the main thread's is the process's, which the journal shows as _COMM).
+    static func forThisThread() -> JobThread {
+        JobThread(name: nil)
+    }
+
+    /// Serves jobs on the calling thread until the process exits.
+    func serveForever() -> Never {
+        serve()
+        // Only `stop()` ends `serve`, and nothing stops this thread's jobs; if it came to
+        // that, the process has nothing left to run.
+        exit(0)
+    }
+
+    private init(name: String?) {
         self.name = name
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
@@ -59,6 +74,16 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: UnownedJob) {
+        enqueue(job, onMainActor: false)
+    }
+
+    /// A job of the main actor: run as the main actor's, on this thread (which must then be
+    /// the main thread, where Swift's checks of main-actor isolation look for it).
+    func enqueueForMainActor(_ job: UnownedJob) {
+        enqueue(job, onMainActor: true)
+    }
+
+    private func enqueue(_ job: UnownedJob, onMainActor: Bool) {
         pthread_mutex_lock(mutex)
         if exited {
             // A job after `stop()` (none is expected): it still runs, on the global executor.
@@ -67,7 +92,7 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
             globalConcurrentExecutor.enqueue(job)
             return
         }
-        jobs.append(job)
+        jobs.append((job, onMainActor))
         pthread_cond_signal(wakeUp)
         pthread_mutex_unlock(mutex)
     }
@@ -121,13 +146,7 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
     }
 
     private func serve() {
-        // What `top -H` and /proc/PID/task/*/comm show; pthread_setname_np is not visible to
-        // Swift. Without it the thread keeps its creator's name.
-        let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-        if comm >= 0 {
-            _ = name.utf8CString.withUnsafeBufferPointer { write(comm, $0.baseAddress, min($0.count - 1, 15)) }
-            close(comm)
-        }
+        if let name { nameThisThread(name) }
         pthread_mutex_lock(mutex)
         while true {
             if !dueLater.isEmpty {
@@ -136,14 +155,20 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
                 let due = dueLater.filter { $0.due <= now }.sorted { $0.due < $1.due }
                 if !due.isEmpty {
                     dueLater.removeAll { $0.due <= now }
-                    jobs += due.map(\.job)
+                    jobs += due.map { ($0.job, false) }
                 }
             }
             if !jobs.isEmpty {
                 let batch = jobs
                 jobs.removeAll(keepingCapacity: true)
                 pthread_mutex_unlock(mutex)
-                for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+                for queued in batch {
+                    if queued.onMainActor {
+                        queued.job.runSynchronously(on: MainActor.sharedUnownedExecutor)
+                    } else {
+                        queued.job.runSynchronously(on: asUnownedTaskExecutor())
+                    }
+                }
                 pthread_mutex_lock(mutex)
                 continue
             }

@@ -3,7 +3,6 @@ import ServiceLifecycle
 import Synchronization
 import SurgeConfig
 import SurgeJournal
-import UnixSignals
 
 /// Hands a validated configuration from the SIGHUP handler to the tick loop, which applies it
 /// at the start of its next tick.
@@ -20,19 +19,21 @@ public final class ReloadMailbox: Sendable {
 /// posts it for the next tick or logs every error and keeps the running config.
 final class ReloadService: Service {
     let configPath: String
+    /// One element per SIGHUP (DaemonSignals); hangups while a reload runs fold into one more.
+    let hangups: AsyncStream<Void>
     let mailbox: ReloadMailbox
     let notifier: SystemdNotifier
     let logger: Logger
 
-    init(configPath: String, mailbox: ReloadMailbox, notifier: SystemdNotifier, logger: Logger) {
+    init(configPath: String, hangups: AsyncStream<Void>, mailbox: ReloadMailbox, notifier: SystemdNotifier, logger: Logger) {
         self.configPath = configPath
+        self.hangups = hangups
         self.mailbox = mailbox
         self.notifier = notifier
         self.logger = logger
     }
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             notifier.reloading()
             do {
