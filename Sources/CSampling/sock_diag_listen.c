@@ -73,9 +73,17 @@ static int receive_dump(int fd, const uint16_t *ports, size_t port_count, struct
     }
 }
 
-static int send_request(int fd, const void *message, size_t length) {
+/* Sends a dump request of `length` bytes (its header first) and adds up the replies. */
+static int dump(int fd, void *message, size_t length, unsigned short type, unsigned int sequence,
+                const uint16_t *ports, size_t port_count, struct surge_listen_queues *totals) {
+    struct nlmsghdr *header = message;
+    header->nlmsg_len = (uint32_t)length;
+    header->nlmsg_type = type;
+    header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header->nlmsg_seq = sequence;
     struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-    return sendto(fd, message, length, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -errno : 0;
+    if (sendto(fd, message, length, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+    return receive_dump(fd, ports, port_count, totals);
 }
 
 /* One family's listeners: the request sock_diag documents (inet_diag_req_v2). */
@@ -86,15 +94,10 @@ static int dump_family(int fd, unsigned char family, unsigned int sequence, cons
         struct inet_diag_req_v2 request;
     } message;
     memset(&message, 0, sizeof message);
-    message.header.nlmsg_len = sizeof message;
-    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    message.header.nlmsg_seq = sequence;
     message.request.sdiag_family = family;
     message.request.sdiag_protocol = IPPROTO_TCP;
     message.request.idiag_states = 1u << SURGE_TCP_LISTEN;
-    int status = send_request(fd, &message, sizeof message);
-    return status != 0 ? status : receive_dump(fd, ports, port_count, totals);
+    return dump(fd, &message, sizeof message, SOCK_DIAG_BY_FAMILY, sequence, ports, port_count, totals);
 }
 
 /* Both families' listeners in one dump: the older TCPDIAG_GETSOCK request, which the kernel
@@ -108,14 +111,9 @@ static int dump_both_families(int fd, unsigned int sequence, const uint16_t *por
         struct inet_diag_req request;
     } message;
     memset(&message, 0, sizeof message);
-    message.header.nlmsg_len = sizeof message;
-    message.header.nlmsg_type = (unsigned short)one_dump_type;
-    message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    message.header.nlmsg_seq = sequence;
     message.request.idiag_family = AF_INET;
     message.request.idiag_states = 1u << SURGE_TCP_LISTEN;
-    int status = send_request(fd, &message, sizeof message);
-    return status != 0 ? status : receive_dump(fd, ports, port_count, totals);
+    return dump(fd, &message, sizeof message, (unsigned short)one_dump_type, sequence, ports, port_count, totals);
 }
 
 static int dump_each_family(int fd, const uint16_t *ports, size_t port_count, struct surge_listen_queues *totals) {
