@@ -47,42 +47,21 @@ import CSampling
     }
 
     @Test func theLiveKernelShowsConnectionsWaitingForAccept() throws {
-        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(server >= 0)
-        defer { close(server) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                #expect(bind(server, raw, length) == 0)
-                #expect(listen(server, 4) == 0)
-                #expect(getsockname(server, raw, &length) == 0)
-            }
-        }
+        let server = try LoopbackListener(family: AF_INET, backlog: 4)
         let idle = try ListenQueues.read()
         #expect(idle.listeners >= 1)
         // Loopback handshakes complete in the kernel: the connections wait in our queue.
-        var clients: [Int32] = []
+        let clients = try (0..<3).map { _ in try server.connectClient() }
         defer { clients.forEach { close($0) } }
-        for _ in 0..<3 {
-            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            clients.append(client)
-            let connected = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) }
-            }
-            #expect(connected == 0)
-        }
         let waiting = try ListenQueues.read()
         #expect(waiting.queued >= 3)
         #expect(waiting.fullest >= 0.75, "3 of a backlog of 4")
         // Our port alone: exactly our listener, whatever else listens meanwhile.
-        let ourPort = ListenQueueReader(ports: [UInt16(bigEndian: address.sin_port)])
+        let ourPort = ListenQueueReader(ports: [server.port])
         #expect(try ourPort.read().get() == ListenQueues(listeners: 1, queued: 3, fullest: 0.75))
         // Accepted, the three leave our queue. (Read on our port: other tests' listeners may
         // gain waiting connections meanwhile, so the host's sum need not fall; it once rose.)
-        for _ in 0..<3 { close(accept(server, nil, nil)) }
+        for _ in 0..<3 { close(accept(server.fd, nil, nil)) }
         #expect(try ourPort.read().get() == ListenQueues(listeners: 1, queued: 0, fullest: 0))
     }
 
