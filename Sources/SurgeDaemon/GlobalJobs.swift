@@ -19,11 +19,10 @@ public enum GlobalJobs {
     /// Runs `start`, and every later global and main-actor job, on the calling thread, which
     /// must be the process's main thread and never returns: `start` ends the process.
     ///
-    /// Why the main thread: an async `main` parks it in Dispatch's `dispatch_main`, and the
-    /// first main-actor job then makes Dispatch start a thread for the main queue, which asks
-    /// for nice -4 (the main queue's quality of service); refused to a service without
-    /// CAP_SYS_NICE, that logged "Failed to set thread priority ... errno=13" in the journal at
-    /// every start. Served here, the daemon has one thread fewer and no such line.
+    /// Why the main thread: an async `main` parks it in Dispatch's `dispatch_main`, and
+    /// main-actor jobs then need a Dispatch thread for the main queue. Served here, the daemon
+    /// has one thread fewer and, with `DaemonSignals` in place of Dispatch's signal sources,
+    /// none of Dispatch's at all.
     public static func serveOnThisThread(_ start: @escaping @Sendable () async -> Never) -> Never {
         precondition(thread == nil, "global jobs already taken over")
         let here = JobThread.forThisThread()

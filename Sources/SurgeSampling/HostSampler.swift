@@ -74,13 +74,9 @@ public struct HostSampler: Sendable {
         func set(_ metric: HostMetric, _ value: Double?) {
             if let value { values[metric.slot] = value }
         }
-        func load<T>(_ path: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
-            let (value, problem) = reader.parsed(path, parse)
-            if let problem { problems.append(problem) }
-            return value
-        }
-        func loadPressure(_ path: String) -> PressureStall? {
-            let (value, problem) = reader.parsed(path, PressureStall.parse, missing: Self.absentPressure)
+        func load<T>(_ path: String, _ parse: (ProcText) throws(ProcParseError) -> T,
+                     missing: ((String) -> SourceProblem?)? = nil) -> T? {
+            let (value, problem) = reader.parsed(path, parse, missing: missing)
             if let problem { problems.append(problem) }
             return value
         }
@@ -109,14 +105,14 @@ public struct HostSampler: Sendable {
             let swap = Double(memory.swapTotalKiB)
             set(.swapUsedRatio, swap > 0 ? min(1, max(0, 1 - Double(memory.swapFreeKiB) / swap)) : 0)
         }
-        if let cpu = loadPressure(paths.pressureCPU) {
+        if let cpu = load(paths.pressureCPU, PressureStall.parse, missing: Self.absentPressure) {
             set(.psiCPUSomeAvg10, cpu.someAvg10)
         }
-        if let memory = loadPressure(paths.pressureMemory) {
+        if let memory = load(paths.pressureMemory, PressureStall.parse, missing: Self.absentPressure) {
             set(.psiMemSomeAvg10, memory.someAvg10)
             set(.psiMemFullAvg10, memory.fullAvg10)
         }
-        if let io = loadPressure(paths.pressureIO) {
+        if let io = load(paths.pressureIO, PressureStall.parse, missing: Self.absentPressure) {
             set(.psiIOSomeAvg10, io.someAvg10)
             set(.psiIOFullAvg10, io.fullAvg10)
         }
