@@ -19,19 +19,9 @@ struct ScoreBench: ParsableCommand {
 
     func run() throws {
         let settings = try ConfigLoader.load(path: config)
-        let table: Trace
-        do {
-            table = try TraceCSV.parse(OracleBench.read(predictions), path: predictions)
-        } catch let error as TraceError {
-            throw OracleFailure(description: error.description)
-        }
-        guard let probability = table.column("probability"), let label = table.column("label") else {
-            throw OracleFailure(description: "\(predictions): expected the columns timestamp,probability,alerting,label")
-        }
-        let probabilities = probability.map { $0.isFinite ? $0 : nil }
-        let labels = label.map { $0.isFinite ? $0 >= 0.5 : nil }
+        let series = try PredictionCSV.series(predictions)
         print("\(predictions):")
-        for line in PolicyGrid.report(timestamps: table.timestamps, labels: labels, probabilities: probabilities, config: settings) {
+        for line in PolicyGrid.report(series: [series], config: settings) {
             print("  " + line)
         }
     }

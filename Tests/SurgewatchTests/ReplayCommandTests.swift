@@ -122,6 +122,23 @@ import Testing
                 "\(missing.output)")
     }
 
+    /// `surgewatch-bench policies` scores a grid on scripts/evaluate's layout (ROW-off.pred.csv
+    /// per directory): on replay's own output, its line for the config's policy is replay's.
+    @Test func thePolicyTableAgreesWithReplay() throws {
+        let (code, out, err) = try replay(["--no-learn"], output: directory + "/flash-off.pred.csv")
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("surgewatch     1        1       1"), "\(out)")
+        let bench = LSTMAllocationTests.bench
+        let table = try runTool(bench, ["policies", "--rows", "flash", "--config", Self.config, directory])
+        #expect(table.status == 0, "\(table.output)")
+        #expect(table.output.contains("online learning off, flash 1 traces; 480 policies, each resolving below 0.2 for 3 ticks"), "\(table.output)")
+        #expect(table.output.contains("the config's policy: net 1  [fire_probability = 0.8, fire_after = 2, fire_at_once_probability = 0.95, "
+                                      + "fire_on_leap_probability = 1.0]\n  flash  1/1 warned (100 %), 1 early, 0 false alarms = 0.00/day, net 1"),
+                "\(table.output)")
+        let missing = try runTool(bench, ["policies", "--rows", "flash,worldcup", "--config", Self.config, directory])
+        #expect(missing.status != 0 && missing.output.contains("no worldcup-off.pred.csv in \(directory)"), "\(missing.output)")
+    }
+
     /// The prediction CSV repeats the trace's timestamps exactly, fractions of a second too (a
     /// daemon's ticks are not on whole seconds); they once came out as 1.76803e+09.
     @Test func fractionalTimestampsComeBackExactly() throws {

@@ -1,0 +1,119 @@
+import SurgeConfig
+
+/// One `[alert]` fire policy for every row of an evaluation: each policy of a grid scored on
+/// several rows (World Cup, flash sales, ... each of several traces) at once, with the state
+/// machine and `EpisodeScore` that `replay` uses. `PolicyGrid` chooses a policy for one trace or
+/// one host's history; this chooses the one a default config should ship, against targets that
+/// hold on *every* row (BENCHMARKS.md, "Waiting longer before firing").
+public struct PolicyTable: Sendable {
+    /// A row of the evaluation: its traces, scored with its config's horizon and resolve run.
+    public struct Row: Sendable {
+        public var name: String
+        public var series: [PolicyGrid.Series]
+        public var horizon: Int
+        public var mergeGap: Int
+
+        public init(name: String, series: [PolicyGrid.Series], horizon: Int, mergeGap: Int) {
+            self.name = name
+            self.series = series
+            self.horizon = horizon
+            self.mergeGap = mergeGap
+        }
+    }
+
+    /// A policy, its text in the config's own words, and its score on each row (rows' order).
+    public struct Entry: Sendable {
+        public var text: String
+        public var policy: AlertPolicy
+        public var scores: [EpisodeScore]
+
+        /// Episodes warned (early or continuing) less false alarms, added over the rows: what
+        /// an operator gains from the alerts, a false alarm costing as much as a warning is worth.
+        public var net: Int { scores.reduce(0) { $0 + $1.warned - $1.falseAlarms } }
+        /// The smallest share of episodes warned on any row.
+        public var worstWarnedFraction: Double { scores.map(\.warnedFraction).min() ?? 1 }
+        /// The most false alarms a day on any row.
+        public var worstFalseAlarmsPerDay: Double { scores.map(\.falseAlarmsPerDay).max() ?? 0 }
+    }
+
+    public let rows: [Row]
+    /// The config's own policy first, then the grid's.
+    public let entries: [Entry]
+
+    /// Scores `own` and every policy of `grid` on `rows`, side by side on every core.
+    public init(rows: [Row], own: (text: String, policy: AlertPolicy), grid: [(text: String, policy: AlertPolicy)]) {
+        self.rows = rows
+        let policies = [own] + grid
+        let scores = SideBySide.map(policies.map(\.policy)) { policy in rows.map { Self.score(policy, on: $0) } }
+        entries = zip(policies, scores).map { Entry(text: $0.text, policy: $0.policy, scores: $1) }
+    }
+
+    /// The config's own policy.
+    public var own: Entry { entries[0] }
+
+    /// The grid's policy that nets most over the rows among those `admitted` (ties: fewer false
+    /// alarms, then the earlier in the grid, the simpler policy).
+    public func best(netOf admitted: (Entry) -> Bool = { _ in true }) -> Entry? {
+        Self.first(entries.dropFirst().filter(admitted)) { ($0.net, -$0.falseAlarms) > ($1.net, -$1.falseAlarms) }
+    }
+
+    /// The grid's policy whose worst row warns the largest share among those `admitted` (ties:
+    /// the better net).
+    public func best(worstRowOf admitted: (Entry) -> Bool) -> Entry? {
+        Self.first(entries.dropFirst().filter(admitted)) { ($0.worstWarnedFraction, $0.net) > ($1.worstWarnedFraction, $1.net) }
+    }
+
+    /// The targets on every row: at most `falseAlarmsPerDay` a day, at least
+    /// `warnedFraction` of the episodes warned.
+    public static func meets(falseAlarmsPerDay: Double = 1, warnedFraction: Double = 0.7) -> (Entry) -> Bool {
+        { $0.worstFalseAlarmsPerDay <= falseAlarmsPerDay && $0.worstWarnedFraction >= warnedFraction }
+    }
+
+    public static func score(_ policy: AlertPolicy, on row: Row) -> EpisodeScore {
+        var total = EpisodeScore()
+        for part in row.series where !part.timestamps.isEmpty {
+            total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
+                                         alerting: alertSeries(probabilities: part.probabilities, labels: part.labels, policy: policy),
+                                         horizon: row.horizon, mergeGap: row.mergeGap))
+        }
+        return total
+    }
+
+    /// The fire policies a default config could ship, all expressible in `[alert]` with the
+    /// config's resolve band and run: fire threshold × ticks in a row (1-4) × at-once level
+    /// (never below the fire threshold) × leap level (from below the resolve threshold).
+    public static func fireGrid(_ alert: SurgeConfig.Alert) -> [(text: String, policy: AlertPolicy)] {
+        var grid: [(text: String, policy: AlertPolicy)] = []
+        for fire in [0.7, 0.8, 0.85, 0.9, 0.95] where fire > alert.resolveProbability {
+            for after in 1...4 {
+                for atOnce in [0.95, 0.97, 0.99, 1] where atOnce >= fire {
+                    for leap in [1, 0.5, 0.6, 0.7, 0.8, 0.9] where leap >= 1 || leap > alert.resolveProbability {
+                        let policy = AlertPolicy(fireProbability: fire, resolveProbability: alert.resolveProbability,
+                                                 fireAfter: after, resolveAfter: alert.resolveAfter,
+                                                 fireAtOnceProbability: atOnce, fireOnLeapProbability: leap)
+                        grid.append((text(of: policy), policy))
+                    }
+                }
+            }
+        }
+        return grid
+    }
+
+    /// A policy's fire settings as `[alert]` lines would set them.
+    public static func text(of policy: AlertPolicy) -> String {
+        "fire_probability = \(policy.fireProbability), fire_after = \(policy.fireAfter), "
+            + "fire_at_once_probability = \(policy.fireAtOnceProbability), "
+            + "fire_on_leap_probability = \(policy.fireOnLeapProbability)"
+    }
+
+    /// The first entry no later one is `better` than.
+    private static func first(_ entries: [Entry], better: (Entry, Entry) -> Bool) -> Entry? {
+        var best: Entry?
+        for entry in entries where best.map({ better(entry, $0) }) ?? true { best = entry }
+        return best
+    }
+}
+
+extension PolicyTable.Entry {
+    var falseAlarms: Int { scores.reduce(0) { $0 + $1.falseAlarms } }
+}

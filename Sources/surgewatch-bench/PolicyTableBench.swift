@@ -1,0 +1,92 @@
+import ArgumentParser
+import SurgeConfig
+import SurgeDetection
+
+/// The fire-policy table of BENCHMARKS.md ("Waiting longer before firing"): every policy of
+/// `PolicyTable.fireGrid` scored at once on the rows of `scripts/evaluate`'s output, from the
+/// prediction CSVs `replay` wrote (ROW-off.pred.csv or ROW-on.pred.csv in each directory), with
+/// the product's state machine and EpisodeScore. Choose on validation directories, then score
+/// the chosen policy once on the evaluation's.
+struct PolicyTableBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policies",
+        abstract: "One [alert] fire policy for every row of an evaluation: a grid scored on scripts/evaluate's prediction CSVs.")
+
+    @Option(help: "Rows, as scripts/evaluate names them; a row's files are DIR/ROW-LEARNING.pred.csv.")
+    var rows = "worldcup,flash,shop-slo-worldcup,shop-slo-flash,worldcup-w60,flash-w60"
+
+    @Option(help: "Which replays: with online learning off or on.")
+    var learning = "off"
+
+    @Option(help: "Config of the host-rule rows; its [alert] is the policy scored first and sets the grid's resolve band.")
+    var config = "config/surgewatch.toml"
+
+    @Option(help: "Config of the shop-slo-* rows (its horizon and resolve run).")
+    var shopSloConfig = "eval/shop-slo.toml"
+
+    @Option(help: "Config of the alibaba row.")
+    var alibabaConfig = "eval/alibaba.toml"
+
+    @Option(help: "Show this many of the grid's policies with the best net.")
+    var top = 5
+
+    @Argument(help: "Directories of scripts/evaluate's output (OUT, OUT/seed-1, ...).")
+    var directories: [String]
+
+    func validate() throws {
+        guard ["off", "on"].contains(learning) else { throw ValidationError("--learning is off or on, not '\(learning)'") }
+        guard !directories.isEmpty else { throw ValidationError("name at least one directory of scripts/evaluate's output") }
+    }
+
+    func run() throws {
+        let host = try ConfigLoader.load(path: config)
+        var table: [PolicyTable.Row] = []
+        for name in rows.split(separator: ",").map(String.init) {
+            let settings = name.hasPrefix("shop-slo-") ? try ConfigLoader.load(path: shopSloConfig)
+                : name == "alibaba" ? try ConfigLoader.load(path: alibabaConfig) : host
+            let paths = directories.map { "\($0)/\(name)-\(learning).pred.csv" }.filter(PredictionCSV.exists)
+            guard !paths.isEmpty else {
+                throw OracleFailure(description: "no \(name)-\(learning).pred.csv in \(directories.joined(separator: ", "))")
+            }
+            table.append(PolicyTable.Row(name: name, series: try paths.map(PredictionCSV.series),
+                                         horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter))
+        }
+        let own = AlertPolicy(host.alert)
+        let grid = PolicyTable.fireGrid(host.alert)
+        let scored = PolicyTable(rows: table, own: (PolicyTable.text(of: own), own), grid: grid)
+        print("online learning \(learning), \(scored.rows.map { "\($0.name) \($0.series.count)" }.joined(separator: ", ")) traces; "
+              + "\(grid.count) policies, each resolving below \(host.alert.resolveProbability) for \(host.alert.resolveAfter) ticks")
+        show("the config's policy", scored.own, scored.rows)
+        // Ties: the quieter worst row, then the grid's order.
+        let ranked = scored.entries.dropFirst().enumerated().sorted {
+            ($0.element.net, -$0.element.worstFalseAlarmsPerDay, -$0.offset) > ($1.element.net, -$1.element.worstFalseAlarmsPerDay, -$1.offset)
+        }.map(\.element)
+        for (rank, entry) in ranked.prefix(top).enumerated() {
+            show("net #\(rank + 1)", entry, scored.rows)
+        }
+        let quiet = PolicyTable.meets(falseAlarmsPerDay: 1, warnedFraction: 0)
+        if let entry = scored.best(worstRowOf: quiet) {
+            show("most warned on its worst row, every row at <= 1 false alarm a day", entry, scored.rows)
+        } else {
+            print("no policy of the grid keeps every row at <= 1 false alarm a day")
+        }
+        let meeting = scored.entries.dropFirst().filter(PolicyTable.meets())
+        if let entry = scored.best(netOf: PolicyTable.meets()) {
+            show("best net of the \(meeting.count) meeting the targets on every row (>= 70 % warned, <= 1 false alarm a day)",
+                 entry, scored.rows)
+        } else {
+            print("no policy of the grid meets the targets on every row (>= 70 % warned, <= 1 false alarm a day)")
+        }
+    }
+
+    private func show(_ title: String, _ entry: PolicyTable.Entry, _ rows: [PolicyTable.Row]) {
+        print("\n\(title): net \(entry.net)  [\(entry.text)]")
+        let width = rows.map(\.name.count).max() ?? 0
+        for (row, score) in zip(rows, entry.scores) {
+            let percent = Int((score.warnedFraction * 100).rounded())
+            let perDay = NumberText.fixed(score.falseAlarmsPerDay, decimals: 2)
+            print("  \(row.name.padded(to: width))  \(score.warned)/\(score.episodes) warned (\(percent) %), "
+                  + "\(score.caughtEarly) early, \(score.falseAlarms) false alarms = \(perDay)/day, net \(score.warned - score.falseAlarms)")
+        }
+    }
+}
