@@ -30,6 +30,9 @@ struct PolicyTableBench: ParsableCommand {
     @Option(help: "Show this many of the grid's policies with the best net.")
     var top = 5
 
+    @Flag(help: "Instead of the report, a CSV of every policy of the grid on every row, to filter (e.g. fire_after = 2 only).")
+    var csv = false
+
     @Argument(help: "Directories of scripts/evaluate's output (OUT, OUT/seed-1, ...).")
     var directories: [String]
 
@@ -54,8 +57,17 @@ struct PolicyTableBench: ParsableCommand {
         let own = AlertPolicy(host.alert)
         let grid = PolicyTable.fireGrid(host.alert)
         let scored = PolicyTable(rows: table, own: (PolicyTable.text(of: own), own), grid: grid)
+        if csv {
+            printCSV(scored)
+            return
+        }
         print("online learning \(learning), \(scored.rows.map { "\($0.name) \($0.series.count)" }.joined(separator: ", ")) traces; "
               + "\(grid.count) policies, each resolving below \(host.alert.resolveProbability) for \(host.alert.resolveAfter) ticks")
+        if learning == "on" {
+            // WeightsReferee scores the trained and learned weights under the config's policy.
+            print("with learning on, which weights served each tick was decided under the config's policy: "
+                  + "the grid's figures are as if it had chosen the same; replay with a policy to score it exactly")
+        }
         show("the config's policy", scored.own, scored.rows)
         // Ties: the quieter worst row, then the grid's order.
         let ranked = scored.entries.dropFirst().enumerated().sorted {
@@ -76,6 +88,18 @@ struct PolicyTableBench: ParsableCommand {
                  entry, scored.rows)
         } else {
             print("no policy of the grid meets the targets on every row (>= 70 % warned, <= 1 false alarm a day)")
+        }
+    }
+
+    private func printCSV(_ table: PolicyTable) {
+        print("fire_probability,fire_after,fire_at_once_probability,fire_on_leap_probability,row,episodes,warned,early,false_alarms,days")
+        for entry in table.entries.dropFirst() {
+            let policy = entry.policy
+            let settings = "\(policy.fireProbability),\(policy.fireAfter),\(policy.fireAtOnceProbability),\(policy.fireOnLeapProbability)"
+            for (row, score) in zip(table.rows, entry.scores) {
+                print("\(settings),\(row.name),\(score.episodes),\(score.warned),\(score.caughtEarly),\(score.falseAlarms),"
+                      + NumberText.fixed(score.days, decimals: 4))
+            }
         }
     }
 

@@ -135,6 +135,10 @@ import Testing
         #expect(table.output.contains("the config's policy: net 1  [fire_probability = 0.8, fire_after = 2, fire_at_once_probability = 0.95, "
                                       + "fire_on_leap_probability = 1.0]\n  flash  1/1 warned (100 %), 1 early, 0 false alarms = 0.00/day, net 1"),
                 "\(table.output)")
+        let csv = try runTool(bench, ["policies", "--csv", "--rows", "flash", "--config", Self.config, directory])
+        let lines = csv.output.split(separator: "\n")
+        #expect(csv.status == 0 && lines.count == 481, "a header and a line per policy: \(csv.output.prefix(500))")
+        #expect(lines.contains { $0.hasPrefix("0.8,2,0.95,1.0,flash,1,1,1,0,") }, "the default policy's line: \(csv.output.prefix(500))")
         let missing = try runTool(bench, ["policies", "--rows", "flash,worldcup", "--config", Self.config, directory])
         #expect(missing.status != 0 && missing.output.contains("no worldcup-off.pred.csv in \(directory)"), "\(missing.output)")
     }
