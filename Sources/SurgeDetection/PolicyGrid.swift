@@ -29,16 +29,8 @@ public enum PolicyGrid {
 
     /// The same over several series, their figures added up.
     public static func report(series: [Series], config: SurgeConfig) -> [String] {
-        let horizon = config.model.horizonTicks
-        let score: @Sendable (AlertPolicy) -> EpisodeScore = { policy in
-            var total = EpisodeScore()
-            for part in series where !part.timestamps.isEmpty {
-                total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
-                                             alerting: alertSeries(probabilities: part.probabilities, labels: part.labels, policy: policy),
-                                             horizon: horizon, mergeGap: config.alert.resolveAfter))
-            }
-            return total
-        }
+        let row = PolicyTable.Row(name: "", series: series, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
+        let score: @Sendable (AlertPolicy) -> EpisodeScore = { PolicyTable.score($0, on: row) }
         let own = AlertPolicy(config.alert)
         let ownScore = score(own)
         // The stored history holds p and the rule's verdicts, not the metrics a hold reads.

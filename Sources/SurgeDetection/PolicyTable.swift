@@ -51,16 +51,21 @@ public struct PolicyTable: Sendable {
     /// The config's own policy.
     public var own: Entry { entries[0] }
 
-    /// The grid's policy that nets most over the rows among those `admitted` (ties: fewer false
-    /// alarms, then the earlier in the grid, the simpler policy).
+    /// The grid's policies among those `admitted`, the best net over the rows first (ties: fewer
+    /// false alarms, then the earlier in the grid, the simpler policy).
+    public func ranked(_ admitted: (Entry) -> Bool = { _ in true }) -> [Entry] {
+        ordered(admitted) { ($0.net, -$0.falseAlarms) > ($1.net, -$1.falseAlarms) }
+    }
+
+    /// The grid's policy that nets most over the rows among those `admitted` (ties as `ranked`).
     public func best(netOf admitted: (Entry) -> Bool = { _ in true }) -> Entry? {
-        Self.first(entries.dropFirst().filter(admitted)) { ($0.net, -$0.falseAlarms) > ($1.net, -$1.falseAlarms) }
+        ranked(admitted).first
     }
 
     /// The grid's policy whose worst row warns the largest share among those `admitted` (ties:
     /// the better net).
     public func best(worstRowOf admitted: (Entry) -> Bool) -> Entry? {
-        Self.first(entries.dropFirst().filter(admitted)) { ($0.worstWarnedFraction, $0.net) > ($1.worstWarnedFraction, $1.net) }
+        ordered(admitted) { ($0.worstWarnedFraction, $0.net) > ($1.worstWarnedFraction, $1.net) }.first
     }
 
     /// The targets on every row: at most `falseAlarmsPerDay` a day, at least
@@ -106,11 +111,12 @@ public struct PolicyTable: Sendable {
             + "fire_on_leap_probability = \(policy.fireOnLeapProbability)"
     }
 
-    /// The first entry no later one is `better` than.
-    private static func first(_ entries: [Entry], better: (Entry, Entry) -> Bool) -> Entry? {
-        var best: Entry?
-        for entry in entries where best.map({ better(entry, $0) }) ?? true { best = entry }
-        return best
+    /// The grid's policies among those `admitted`, each before those it is `better` than, ties
+    /// in the grid's order.
+    private func ordered(_ admitted: (Entry) -> Bool, by better: (Entry, Entry) -> Bool) -> [Entry] {
+        entries.dropFirst().enumerated().filter { admitted($0.element) }.sorted {
+            better($0.element, $1.element) || (!better($1.element, $0.element) && $0.offset < $1.offset)
+        }.map(\.element)
     }
 }
 

@@ -69,11 +69,7 @@ struct PolicyTableBench: ParsableCommand {
                   + "the grid's figures are as if it had chosen the same; replay with a policy to score it exactly")
         }
         show("the config's policy", scored.own, scored.rows)
-        // Ties: the quieter worst row, then the grid's order.
-        let ranked = scored.entries.dropFirst().enumerated().sorted {
-            ($0.element.net, -$0.element.worstFalseAlarmsPerDay, -$0.offset) > ($1.element.net, -$1.element.worstFalseAlarmsPerDay, -$1.offset)
-        }.map(\.element)
-        for (rank, entry) in ranked.prefix(top).enumerated() {
+        for (rank, entry) in scored.ranked().prefix(top).enumerated() {
             show("net #\(rank + 1)", entry, scored.rows)
         }
         let quiet = PolicyTable.meets(falseAlarmsPerDay: 1, warnedFraction: 0)
@@ -82,8 +78,8 @@ struct PolicyTableBench: ParsableCommand {
         } else {
             print("no policy of the grid keeps every row at <= 1 false alarm a day")
         }
-        let meeting = scored.entries.dropFirst().filter(PolicyTable.meets())
-        if let entry = scored.best(netOf: PolicyTable.meets()) {
+        let meeting = scored.ranked(PolicyTable.meets())
+        if let entry = meeting.first {
             show("best net of the \(meeting.count) meeting the targets on every row (>= 70 % warned, <= 1 false alarm a day)",
                  entry, scored.rows)
         } else {
