@@ -34,21 +34,16 @@ public enum HoldSearch {
     /// Over several series (the daemon's runs), their figures added up. A series without a
     /// metric's column counts that metric as never holding.
     public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
+        let row = PolicyTable.Row(name: "", series: series, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
         let score: @Sendable (AlertPolicy, [OverloadCondition]) -> EpisodeScore = { policy, conditions in
-            var total = EpisodeScore()
-            for part in series where !part.timestamps.isEmpty {
-                let holding = conditions.isEmpty ? nil : (0..<part.timestamps.count).map { row in
+            PolicyTable.score(policy, on: row) { part in
+                conditions.isEmpty ? nil : (0..<part.timestamps.count).map { tick in
                     conditions.contains { condition in
-                        guard let value = part.columns[condition.metric]?[row], value.isFinite else { return false }
+                        guard let value = part.columns[condition.metric]?[tick], value.isFinite else { return false }
                         return condition.comparison.holds(value, condition.threshold)
                     }
                 }
-                total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
-                                             alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
-                                                                   policy: policy, holding: holding),
-                                             horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter))
             }
-            return total
         }
         // By warned episodes minus false alarms: a hold turns fresh warnings into continuing
         // ones by design, so the strict count would never pick one.

@@ -74,11 +74,15 @@ public struct PolicyTable: Sendable {
         { $0.worstFalseAlarmsPerDay <= falseAlarmsPerDay && $0.worstWarnedFraction >= warnedFraction }
     }
 
-    public static func score(_ policy: AlertPolicy, on row: Row) -> EpisodeScore {
+    /// `policy`'s alerts on each of the row's traces, scored and added up; `holding`: per trace,
+    /// the ticks an `[alert] hold` holds (HoldSearch), or nil for none.
+    public static func score(_ policy: AlertPolicy, on row: Row,
+                             holding: (PolicyGrid.Series) -> [Bool]? = { _ in nil }) -> EpisodeScore {
         var total = EpisodeScore()
         for part in row.series where !part.timestamps.isEmpty {
             total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
-                                         alerting: alertSeries(probabilities: part.probabilities, labels: part.labels, policy: policy),
+                                         alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
+                                                               policy: policy, holding: holding(part)),
                                          horizon: row.horizon, mergeGap: row.mergeGap))
         }
         return total
