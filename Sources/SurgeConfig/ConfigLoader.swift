@@ -117,6 +117,17 @@ public enum ConfigLoader {
             config.alert.hold = conditions(t, "hold")
             t.finish()
         }
+        if let t = root.table("schedule") {
+            config.schedule.sales = t.strings("sales", default: []).enumerated().compactMap { offset, text in
+                if let sale = SaleTime.parse(text) { return sale }
+                t.context.fail("\(t.keyPath("sales"))[\(offset)]",
+                    "expected an RFC 3339 time such as \"2026-12-12T20:00:00+08:00\", or \"daily HH:MM\" (local time) or \"daily HH:MM+08:00\"; got \"\(text)\"")
+                return nil
+            }
+            config.schedule.lead = t.duration("lead", default: defaults.schedule.lead, range: .zero...(.seconds(7200)))
+            config.schedule.fireProbability = t.double("fire_probability", default: defaults.schedule.fireProbability, range: 0...1)
+            t.finish()
+        }
         if let t = root.table("store") {
             config.store.path = t.string("path") ?? defaults.store.path
             config.store.retention = t.duration("retention", default: defaults.store.retention, range: .seconds(3600)...(.seconds(3650 * 86400)))
@@ -252,6 +263,10 @@ public enum ConfigLoader {
         if config.alert.fireOnLeapProbability < 1 && config.alert.fireOnLeapProbability <= config.alert.resolveProbability {
             context.fail("alert.fire_on_leap_probability",
                 "must be above alert.resolve_probability (\(config.alert.resolveProbability)), where a leap starts, or 1 for none; got \(config.alert.fireOnLeapProbability)")
+        }
+        if !config.schedule.sales.isEmpty && config.schedule.fireProbability <= config.alert.resolveProbability {
+            context.fail("schedule.fire_probability",
+                "must be above alert.resolve_probability (\(config.alert.resolveProbability)), or an alert fired before a sale would resolve at once; got \(config.schedule.fireProbability)")
         }
         if config.model.horizonTicks >= config.window.ticks {
             context.fail("model.horizon_ticks", "must be shorter than window.ticks (\(config.window.ticks)); got \(config.model.horizonTicks)")

@@ -10,6 +10,7 @@ public struct SurgeConfig: Equatable, Sendable {
     public var learning = Learning()
     public var overload = Overload()
     public var alert = Alert()
+    public var schedule = Schedule()
     public var store = Store()
     public var sources = Sources()
     public var journal = Journal()
@@ -118,6 +119,24 @@ public struct SurgeConfig: Equatable, Sendable {
             let leap = fireOnLeapProbability < 1 ? " or \(fireOnLeapProbability) straight after p < \(resolveProbability)" : ""
             let held = hold.isEmpty ? "" : ", held while " + hold.map(\.description).joined(separator: " or ")
             return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(leap)\(held)"
+        }
+    }
+
+    /// `[schedule]`: announced flash sales. A sale's crowd arrives on the minute it starts,
+    /// often within one tick, so the metrics alone warn of it late or not at all; told when it
+    /// starts, the alert fires at a lower p just before and on that tick (BENCHMARKS.md,
+    /// "Announced sales").
+    public struct Schedule: Equatable, Sendable {
+        /// `sales`: when each announced sale starts.
+        public var sales: [SaleTime] = []
+        /// `lead`: how long before a sale's start its lower threshold applies, 0s ... 2h.
+        public var lead: Duration = .seconds(600)
+        /// `fire_probability`: within a sale's window a predicted alert fires at once at p at
+        /// or above this (chosen on validation traces, BENCHMARKS.md).
+        public var fireProbability = 0.7
+
+        public init(sales: [SaleTime] = [], lead: Duration = .seconds(600), fireProbability: Double = 0.7) {
+            (self.sales, self.lead, self.fireProbability) = (sales, lead, fireProbability)
         }
     }
 

@@ -108,6 +108,7 @@ final class DetectionStage {
         servingAtCheckpoint = pipeline.referee?.serving
         refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
+        if let sales = config.schedule.summary(now: clock.unixSeconds(clock.now)) { logger.notice("\(sales)") }
         if let caution = ModelCatalog.tickCaution(model, tickSeconds: settings.tickSeconds, here: "sampling.interval is") {
             logger.warning("\(caution)")
         }

@@ -1,4 +1,5 @@
 import Glibc
+import SurgeConfig
 import SurgeDetection
 import SurgeJournal
 import SurgeSampling
@@ -33,19 +34,7 @@ public enum TickLine {
         return line + "}}"
     }
 
-    public static func rfc3339(_ unixSeconds: Double) -> String {
-        var seconds = time_t(unixSeconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        _ = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return decodeCString(buffer)
-    }
-}
-
-
-private func decodeCString(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    public static func rfc3339(_ unixSeconds: Double) -> String { RFC3339.format(unixSeconds) }
 }
 
 /// Writes one line to stdout with a single write(2): unbuffered, so a reader (a pipe, a test)

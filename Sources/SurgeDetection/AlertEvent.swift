@@ -50,6 +50,9 @@ public struct AlertEvent: Sendable, Equatable {
     /// On a predicted alert's `fired` event: how ticks with p in the same band came out on this
     /// host so far (RunningReliability), since p is not a calibrated probability.
     public var pastOutcome: PastOutcome?
+    /// On a predicted alert's `fired` event on a tick in an announced sale's window
+    /// (`[schedule]`): when that sale starts, Unix seconds.
+    public var saleStart: Double?
 
     /// Of the ticks before a breach with p in [from, to), how many were followed by overload
     /// within the horizon.

@@ -1,3 +1,5 @@
+import SurgeConfig
+
 /// The one readable line an operator sees for an alert event, in journald's MESSAGE and in
 /// SQLite's `message`:
 ///
@@ -11,7 +13,7 @@ public enum AlertMessage {
         let p = event.probability.map { "p=" + fixed($0, 2) } ?? "no prediction yet"
         switch (event.event, event.kind) {
         case (.fired, .predicted):
-            return "overload predicted within \(duration(event.horizonSeconds)) (\(p)\(pastOutcome(event)))" + changes(event.topFeatures)
+            return "overload predicted within \(duration(event.horizonSeconds)) (\(p)\(pastOutcome(event))\(sale(event)))" + changes(event.topFeatures)
         case (.fired, .breached):
             let lead = event.escalatedFrom == .predicted ? "predicted overload arrived: SLO breached" : "overload: SLO breached"
             return "\(lead) (\(p))" + changes(event.topFeatures)
@@ -29,6 +31,11 @@ public enum AlertMessage {
     static func pastOutcome(_ event: AlertEvent) -> String {
         guard let past = event.pastOutcome else { return "" }
         return "; here p \(fixed(past.from, 2))-\(fixed(past.to, 2)) came true \(fixed(100 * past.share, 0)) % of \(past.ticks) times"
+    }
+
+    /// "; sale at 2026-12-12T12:00:00Z": the announced sale the alert came before (or on).
+    static func sale(_ event: AlertEvent) -> String {
+        event.saleStart.map { "; sale at " + RFC3339.format($0) } ?? ""
     }
 
     static func changes(_ features: [AlertEvent.FeatureChange]) -> String {

@@ -22,15 +22,19 @@ public struct AlertPolicy: Sendable, Equatable {
     public var resolveAfter: Int
     /// How far ahead the model looks, for the events (`SURGE_HORIZON_SECONDS`).
     public var horizonSeconds: Double
+    /// p(overload) at or above which a predicted alert fires at once on a tick in an announced
+    /// sale's window (`[schedule]`, `AlertObservation.saleStart`); 1 (or more): never.
+    public var saleFireProbability: Double
 
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
                 resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil,
-                fireOnLeapProbability: Double = 1) {
+                fireOnLeapProbability: Double = 1, saleFireProbability: Double = 1) {
         // Left out, it follows the config's default and never sits below fireProbability.
         let fireAtOnceProbability = fireAtOnceProbability ?? max(SurgeConfig().alert.fireAtOnceProbability, fireProbability)
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
         precondition(fireAtOnceProbability >= fireProbability)
         precondition(fireOnLeapProbability >= 1 || fireOnLeapProbability > resolveProbability)
+        precondition(saleFireProbability >= 1 || saleFireProbability > resolveProbability)
         self.fireProbability = fireProbability
         self.resolveProbability = resolveProbability
         self.fireAfter = fireAfter
@@ -38,13 +42,15 @@ public struct AlertPolicy: Sendable, Equatable {
         self.fireOnLeapProbability = fireOnLeapProbability
         self.resolveAfter = resolveAfter
         self.horizonSeconds = horizonSeconds
+        self.saleFireProbability = saleFireProbability
     }
 
-    /// The policy of a config's `[alert]` table.
-    public init(_ alert: SurgeConfig.Alert, horizonSeconds: Double = 30) {
+    /// The policy of a config's `[alert]` table, and of its `[schedule]` where sales are announced.
+    public init(_ alert: SurgeConfig.Alert, schedule: SurgeConfig.Schedule = .init(), horizonSeconds: Double = 30) {
         self.init(fireProbability: alert.fireProbability, resolveProbability: alert.resolveProbability, fireAfter: alert.fireAfter,
                   resolveAfter: alert.resolveAfter, horizonSeconds: horizonSeconds, fireAtOnceProbability: alert.fireAtOnceProbability,
-                  fireOnLeapProbability: alert.fireOnLeapProbability)
+                  fireOnLeapProbability: alert.fireOnLeapProbability,
+                  saleFireProbability: schedule.sales.isEmpty ? 1 : schedule.fireProbability)
     }
 }
 
@@ -65,12 +71,17 @@ public struct AlertObservation: Sendable, Equatable {
     public var topFeatures: [AlertEvent.FeatureChange]
     /// A condition of `[alert] hold` holds this tick: an open alert is not calm.
     public var holding: Bool
+    /// The start (Unix seconds) of the announced sale whose window holds this tick
+    /// (`SurgeConfig.Schedule.saleStart(at:interval:)`); nil outside every window.
+    public var saleStart: Double?
 
-    public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false) {
+    public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false,
+                saleStart: Double? = nil) {
         self.probability = probability
         self.ruleHolds = ruleHolds
         self.topFeatures = topFeatures
         self.holding = holding
+        self.saleStart = saleStart
     }
 }
 
@@ -80,7 +91,8 @@ public struct AlertObservation: Sendable, Equatable {
 ///
 /// - predicted fires after `fireAfter` ticks in a row with p ≥ fireProbability, or at once
 ///   when p ≥ fireAtOnceProbability (below 1), or when p ≥ fireOnLeapProbability (below 1)
-///   right after a tick with p below resolveProbability;
+///   right after a tick with p below resolveProbability, or at once when p ≥ saleFireProbability
+///   (below 1) on a tick in an announced sale's window;
 /// - breached fires the first tick the rule holds; an open predicted alert *escalates* instead:
 ///   the same alert id, a `fired` event of kind breached with `escalatedFrom = predicted`;
 /// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
@@ -149,8 +161,11 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         let certain = policy.fireAtOnceProbability < 1 && (p ?? 0) >= policy.fireAtOnceProbability
         let leapt = policy.fireOnLeapProbability < 1 && (p ?? 0) >= policy.fireOnLeapProbability
             && (previousProbability.map { $0 < policy.resolveProbability } ?? false)
-        if open == nil, highStreak >= policy.fireAfter || certain || leapt {
-            return [fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)]
+        let announced = policy.saleFireProbability < 1 && observation.saleStart != nil && (p ?? 0) >= policy.saleFireProbability
+        if open == nil, highStreak >= policy.fireAfter || certain || leapt || announced {
+            var event = fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)
+            event.saleStart = observation.saleStart
+            return [event]
         }
         if let alert = open, calmStreak >= policy.resolveAfter {
             open = nil

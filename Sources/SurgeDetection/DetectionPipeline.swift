@@ -40,6 +40,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         public var alert: AlertPolicy
         /// `[alert] hold`: an open alert does not resolve while any of these holds.
         public var hold: [OverloadCondition]
+        /// `[schedule]`: announced sales, whose windows lower the fire threshold.
+        public var schedule: SurgeConfig.Schedule
         public var learnOnline: Bool
         public var learning: LearningPolicy
         /// Where learning steps run: in the tick (replay: deterministic) or on a thread of
@@ -68,8 +70,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             windowTicks = config.window.ticks
             horizonTicks = config.model.horizonTicks
             overload = config.overload
-            alert = AlertPolicy(config.alert, horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds)
+            alert = AlertPolicy(config.alert, schedule: config.schedule, horizonSeconds: Double(max(config.model.horizonTicks, 1)) * seconds)
             hold = config.alert.hold
+            schedule = config.schedule
             learnOnline = config.learning.online
             self.learning = learning ?? LearningPolicy(config.learning, untrained: untrained)
             self.tickSeconds = seconds
@@ -213,8 +216,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let holding = holdRule?.holdsNow(sample) == true
+        let saleStart = settings.schedule.sales.isEmpty ? nil
+            : settings.schedule.saleStart(at: sample.timestamp, interval: settings.tickSeconds)
         let servingChange = both.flatMap { referee?.observe(timestamp: sample.timestamp, trained: $0.trained, learned: $0.learned,
-                                                            label: label, holding: holding) }
+                                                            label: label, holding: holding, saleStart: saleStart) }
         let started = learner?.tick()
         let learning = collected ?? started
         let degraded = inputs.imputedRows > 0
@@ -222,7 +227,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
         let observation = AlertObservation(probability: probability, ruleHolds: label,
                                            topFeatures: mayAlert ? topFeatures() : [],
-                                           holding: holding)
+                                           holding: holding, saleStart: saleStart)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
         for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {

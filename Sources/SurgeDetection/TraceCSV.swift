@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SurgeConfig
 import SurgeSampling
 
 /// A metric trace (CONTRACTS.md, "Trace CSV"): `timestamp` first, one column per metric named
@@ -185,60 +186,8 @@ extension StringProtocol {
     }
 }
 
-/// `2026-11-26T10:00:00Z`, `2026-11-26 10:00:00.5+08:00`: to Unix seconds; no zone means UTC.
-enum RFC3339 {
-    static func parse(_ cell: ArraySlice<UInt8>) -> Double? {
-        let text = Array(cell)
-        func digits(_ at: Int, _ count: Int) -> Int? {
-            guard at + count <= text.count else { return nil }
-            var value = 0
-            for index in at..<(at + count) {
-                let byte = text[index]
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
-        guard text.count >= 19, let year = digits(0, 4), text[4] == 45, let month = digits(5, 2), text[7] == 45,
-              let day = digits(8, 2), text[10] == 84 || text[10] == 116 || text[10] == 32,
-              let hour = digits(11, 2), text[13] == 58, let minute = digits(14, 2), text[16] == 58, let second = digits(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        var index = 19
-        var fraction = 0.0
-        if index < text.count, text[index] == 46 {
-            index += 1
-            var scale = 0.1
-            while index < text.count, text[index] >= 48, text[index] <= 57 {
-                fraction += Double(text[index] - 48) * scale
-                scale /= 10
-                index += 1
-            }
-        }
-        var offset = 0
-        if index == text.count {
-            // No zone: taken as UTC (datasets such as the World Cup minutes are written so).
-        } else if text[index] == 90 || text[index] == 122 {
-            index += 1
-        } else if text[index] == 43 || text[index] == 45, let hours = digits(index + 1, 2), text.count > index + 3, text[index + 3] == 58,
-                  let minutes = digits(index + 4, 2) {
-            offset = (hours * 3600 + minutes * 60) * (text[index] == 43 ? 1 : -1)
-            index += 6
-        } else {
-            return nil
-        }
-        guard index == text.count else { return nil }
-        // Days from 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146097 + dayOfEra - 719468
-        return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
-    }
-}
-
-/// RFC 3339 text to Unix seconds, for the tools' date options.
+/// RFC 3339 text to Unix seconds and back, for the tools' date options and `simulate`.
 public enum TraceTime {
     public static func parse(_ text: String) -> Double? { RFC3339.parse(ArraySlice(text.utf8)) }
+    public static func rfc3339(_ unixSeconds: Double) -> String { RFC3339.format(unixSeconds) }
 }

@@ -12,6 +12,9 @@ public struct DemandSeries: Sendable {
     public var demand: [Double]
     /// Capacity scale per tick (1 = ShopService's nominal 2,000 requests/s).
     public var capacity: [Double]
+    /// Unix seconds at which each flash sale starts (its surge's first tick), in order: the
+    /// schedule a shop announces, for `[schedule] sales`. Empty for the World Cup.
+    public var saleStarts: [Double] = []
 
     /// The World Cup 1998 site's requests per minute (`minute_utc,requests`), spread over
     /// ticks by linear interpolation. Missing minutes stay missing (NaN), not invented. The
@@ -74,11 +77,13 @@ public struct DemandSeries: Sendable {
             base[tick] = 300 * (1 + 0.5 * sin(2 * Double.pi * (hour - 14) / 24))
         }
         var demand = base
+        var saleStarts: [Double] = []
         var tick = 0
         while true {
             // Gaps between sales: exponential with the chosen rate.
             tick += Int(-log(max(Double(random.nextUnitFloat()), 1e-6)) * 86400 / salesPerDay / tickSeconds)
             guard tick < ticks else { break }
+            saleStarts.append(start + Double(tick) * tickSeconds)
             let warmup = Int((600 + Double(random.nextUnitFloat()) * 1200) / tickSeconds)
             let peak = 2 + 6 * Double(random.nextUnitFloat())
             // Bigger sales draw more visitors ahead of the start (announcements, countdowns).
@@ -101,7 +106,7 @@ public struct DemandSeries: Sendable {
             tick += warmup
         }
         return DemandSeries(start: start, tickSeconds: tickSeconds, demand: demand,
-                            capacity: [Double](repeating: 1, count: ticks))
+                            capacity: [Double](repeating: 1, count: ticks), saleStarts: saleStarts)
     }
 
     /// The metric trace of the shop serving this demand.

@@ -21,7 +21,7 @@ struct ReplaySummary {
         let horizon = config.model.horizonTicks, gap = config.alert.resolveAfter
         let ours = EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
                                       horizon: horizon, mergeGap: gap)
-        rows = [("surgewatch", "model, \(config.alert.firing)", ours, nil)]
+        rows = [("surgewatch", "model, \(config.alert.firing)\(config.schedule.firing)", ours, nil)]
         for baseline in Baselines.all(trace: trace, labels: result.labels, overload: config.overload, horizon: horizon,
                                       fireAfter: config.alert.fireAfter, resolveAfter: gap, tuning: tuning) {
             rows.append((baseline.name, baseline.detail, baseline.score, baseline.chosenOn))

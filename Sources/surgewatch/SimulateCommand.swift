@@ -43,12 +43,18 @@ struct SimulateCommand: ParsableCommand {
                                discussion: "Fewer workers make a shop whose bottleneck is its workers, not its CPU: it overflows its listen queue while CPU pressure stays moderate (a host unlike the built-in model's training shops)."))
     var workers = ShopService.Settings().workers
 
+    @Option(help: ArgumentHelp("Flash sales: also write each sale's start here, one RFC 3339 time a line.",
+                               discussion: "The schedule a shop announces, for a config's [schedule] sales."))
+    var salesOutput: String?
+
     func run() throws {
         try reportingFailures {
             guard workers >= 1 && workers <= 1_000_000 else { throw ToolFailure("--workers must be in [1, 1000000]") }
             var shop = ShopService.Settings()
             shop.workers = workers
             let trace: Trace
+            var saleStarts: [Double]?
+            guard salesOutput == nil || demand == .flashSale else { throw ToolFailure("--sales-output needs --demand flash-sale") }
             switch demand {
             case .worldcup:
                 guard let input else { throw ToolFailure("--demand worldcup needs --input (the requests_per_minute CSV)") }
@@ -57,7 +63,9 @@ struct SimulateCommand: ParsableCommand {
                 trace = try DemandSeries.worldCup(FileAccess.read(input), path: input, from: start, to: end).simulate(seed: seed, settings: shop)
             case .flashSale:
                 guard days > 0 && days <= 3650 else { throw ToolFailure("--days must be in (0, 3650]") }
-                trace = DemandSeries.flashSales(days: days, seed: seed).simulate(seed: seed, settings: shop)
+                let series = DemandSeries.flashSales(days: days, seed: seed)
+                trace = series.simulate(seed: seed, settings: shop)
+                saleStarts = series.saleStarts
             case .alibaba:
                 guard let input else { throw ToolFailure("--demand alibaba needs --input (day files, comma-separated)") }
                 guard workers == ShopService.Settings().workers else { throw ToolFailure("--workers: the Alibaba trace has no shop model") }
@@ -70,6 +78,10 @@ struct SimulateCommand: ParsableCommand {
             }
             try FileAccess.write(trace.csv(), to: output)
             print("\(output): \(trace.count) ticks of \(Int(trace.tickSeconds)) s, \(trace.schema.count) metrics")
+            if let salesOutput, let saleStarts {
+                try FileAccess.write(Array(saleStarts.map { TraceTime.rfc3339($0) + "\n" }.joined().utf8), to: salesOutput)
+                print("\(salesOutput): \(saleStarts.count) sale starts")
+            }
         }
     }
 

@@ -36,6 +36,13 @@ import Testing
             "3:28: alert.fire_at_once_probability: must be at or above alert.fire_probability (0.9); got 0.85"],
         "leap-not-above-resolve.toml": [
             "3:28: alert.fire_on_leap_probability: must be above alert.resolve_probability (0.3), where a leap starts, or 1 for none; got 0.25"],
+        "schedule-bad-sale.toml": [
+            #"3:10: schedule.sales[1]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "daily 8pm""#,
+            #"4:10: schedule.sales[2]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "2026-12-12 25:00""#],
+        "schedule-lead-too-long.toml": [
+            "3:8: schedule.lead: 3h is out of range: expected 0s to 2h"],
+        "schedule-threshold-not-above-resolve.toml": [
+            "6:20: schedule.fire_probability: must be above alert.resolve_probability (0.3), or an alert fired before a sale would resolve at once; got 0.3"],
         "features-not-array.toml": [
             #"2:12: model.features: expected an array of strings, got string "cpu_busy""#],
         "timeout-not-below-interval.toml": [

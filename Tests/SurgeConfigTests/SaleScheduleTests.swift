@@ -1,0 +1,94 @@
+import Glibc
+import Testing
+@testable import SurgeConfig
+
+/// `[schedule]`: announced sales and the windows before them.
+@Suite struct SaleScheduleTests {
+    static let twelfth = 1_765_540_800.0  // 2025-12-12T12:00:00Z = 20:00 at +08:00
+
+    @Test func salesAreMomentsOrDailyTimes() throws {
+        let config = try ConfigLoader.parse("""
+            [schedule]
+            sales = ["2025-12-12T20:00:00+08:00", "daily 10:00", "daily 20:00+08:00", "daily 09:30-05:00"]
+            lead = "5m"
+            fire_probability = 0.6
+            """, file: "schedule.toml")
+        #expect(config.schedule.sales == [
+            .once(unixSeconds: Self.twelfth),
+            .daily(hour: 10, minute: 0, utcOffsetSeconds: nil),
+            .daily(hour: 20, minute: 0, utcOffsetSeconds: 8 * 3600),
+            .daily(hour: 9, minute: 30, utcOffsetSeconds: -5 * 3600),
+        ])
+        #expect(config.schedule.lead == .seconds(300))
+        #expect(config.schedule.fireProbability == 0.6)
+        #expect(config.schedule.sales.map(\.description)
+            == ["2025-12-12T12:00:00Z", "daily 10:00", "daily 20:00+08:00", "daily 09:30-05:00"])
+        #expect(SurgeConfig().schedule.sales.isEmpty, "no sale is announced unless the operator writes one")
+    }
+
+    @Test func aWindowOpensLeadBeforeTheStartAndClosesOneTickAfter() {
+        let schedule = SurgeConfig.Schedule(sales: [.once(unixSeconds: Self.twelfth)], lead: .seconds(600))
+        #expect(schedule.saleStart(at: Self.twelfth - 601, interval: 10) == nil)
+        #expect(schedule.saleStart(at: Self.twelfth - 600, interval: 10) == Self.twelfth)
+        #expect(schedule.saleStart(at: Self.twelfth, interval: 10) == Self.twelfth)
+        // A tick 7 s after the start is the first to sample the sale's crowd.
+        #expect(schedule.saleStart(at: Self.twelfth + 7, interval: 10) == Self.twelfth)
+        #expect(schedule.saleStart(at: Self.twelfth + 10, interval: 10) == nil)
+        #expect(SurgeConfig.Schedule(sales: [.once(unixSeconds: Self.twelfth)], lead: .zero)
+            .saleStart(at: Self.twelfth - 1, interval: 10) == nil)
+    }
+
+    @Test func ofTwoWindowsTheNearerStartIsNamed() {
+        let later = Self.twelfth + 300
+        let schedule = SurgeConfig.Schedule(sales: [.once(unixSeconds: later), .once(unixSeconds: Self.twelfth)], lead: .seconds(600))
+        #expect(schedule.saleStart(at: Self.twelfth - 10, interval: 10) == Self.twelfth)
+        #expect(schedule.saleStart(at: Self.twelfth + 5, interval: 10) == Self.twelfth)
+        #expect(schedule.saleStart(at: Self.twelfth + 200, interval: 10) == later)
+    }
+
+    @Test func aDailySaleAtAFixedOffsetRecursEveryDay() {
+        let schedule = SurgeConfig.Schedule(sales: [.daily(hour: 20, minute: 0, utcOffsetSeconds: 8 * 3600)], lead: .seconds(600))
+        for day in [-400.0, -1, 0, 1, 31, 365] {
+            let start = Self.twelfth + day * 86400
+            #expect(schedule.saleStart(at: start - 30, interval: 10) == start)
+            #expect(schedule.saleStart(at: start - 3600, interval: 10) == nil)
+        }
+        // Just after local midnight the day's sale is today's, not yesterday's.
+        #expect(schedule.nextStart(after: Self.twelfth - 20 * 3600 + 60) == Self.twelfth)
+        #expect(schedule.nextStart(after: Self.twelfth + 1) == Self.twelfth + 86400)
+    }
+
+    @Test func aDailySaleInTheHostsZoneStartsAtThatWallClockTime() throws {
+        let schedule = SurgeConfig.Schedule(sales: [.daily(hour: 20, minute: 15, utcOffsetSeconds: nil)], lead: .seconds(600))
+        var starts: [Double] = []
+        var time = Self.twelfth
+        for _ in 0..<3 {
+            let start = try #require(schedule.nextStart(after: time))
+            var seconds = time_t(start)
+            var parts = tm()
+            _ = localtime_r(&seconds, &parts)
+            #expect(parts.tm_hour == 20 && parts.tm_min == 15 && parts.tm_sec == 0, "in the zone TZ or /etc/localtime names")
+            #expect(schedule.saleStart(at: start - 60, interval: 10) == start)
+            starts.append(start)
+            time = start
+        }
+        #expect(starts[1] - starts[0] >= 23 * 3600 && starts[1] - starts[0] <= 25 * 3600)
+    }
+
+    @Test func theLogAndTheSummaryNameWhatWasAnnounced() {
+        let schedule = SurgeConfig.Schedule(sales: [.once(unixSeconds: Self.twelfth), .once(unixSeconds: Self.twelfth + 86400)],
+                                            lead: .seconds(600), fireProbability: 0.7)
+        #expect(schedule.summary(now: Self.twelfth + 1)
+            == "2 announced sales, the next at 2025-12-13T12:00:00Z: a predicted alert fires at p >= 0.7 in the 10m before each")
+        #expect(schedule.summary(now: Self.twelfth + 86401)?.contains("none still to come") == true)
+        #expect(schedule.firing == ", or 0.7 in the 10m before each of 2 announced sales")
+        #expect(SurgeConfig.Schedule().summary(now: 0) == nil)
+        #expect(SurgeConfig.Schedule().firing == "")
+    }
+
+    @Test(arguments: [0.0, 1_514_764_800, 951_782_400, 1_767_225_599, 4_102_444_800])
+    func rfc3339FormatsWhatItParses(seconds: Double) throws {
+        let text = RFC3339.format(seconds)
+        #expect(RFC3339.parse(ArraySlice(text.utf8)) == seconds, "\(text)")
+    }
+}

@@ -1,0 +1,62 @@
+import Testing
+import SurgeConfig
+@testable import SurgeDetection
+
+/// `[schedule]` in the state machine: in an announced sale's window a predicted alert fires at
+/// once at the schedule's lower p; outside every window nothing changes.
+@Suite struct AnnouncedSaleAlertTests {
+    let start = 2_000.0
+    var policy: AlertPolicy {
+        AlertPolicy(fireProbability: 0.8, resolveProbability: 0.2, fireAfter: 2, resolveAfter: 3, horizonSeconds: 30,
+                    fireAtOnceProbability: 0.95, saleFireProbability: 0.7)
+    }
+
+    /// One tick per p, 10 s apart from t = 1,000; the ticks in `window` carry the sale's start.
+    func events(_ policy: AlertPolicy, _ ps: [Double], window: Range<Int>) -> [(tick: Int, event: AlertEvent)] {
+        let clock = TraceClock(unixSeconds: 1_000)
+        var machine = AlertStateMachine(policy: policy, clock: clock, makeID: { "alert" })
+        var out: [(Int, AlertEvent)] = []
+        for (tick, p) in ps.enumerated() {
+            clock.set(unixSeconds: 1_000 + Double(tick) * 10)
+            let observation = AlertObservation(probability: p, ruleHolds: false, saleStart: window.contains(tick) ? start : nil)
+            out += machine.observe(observation).map { (tick, $0) }
+        }
+        return out
+    }
+
+    @Test func inTheWindowTheLowerThresholdFiresAtOnce() {
+        let ps = [0.1, 0.1, 0.72, 0.75, 0.1, 0.1, 0.1, 0.1]
+        let fired = events(policy, ps, window: 2..<4)
+        #expect(fired.map(\.tick) == [2, 6], "fired on the first tick at 0.7 or more, resolved after three calm ticks")
+        #expect(fired.first?.event.kind == .predicted)
+        #expect(fired.first?.event.saleStart == start)
+        #expect(fired.last?.event.event == .resolved)
+        #expect(fired.last?.event.saleStart == nil, "the sale is named where the alert fired")
+    }
+
+    @Test func outsideTheWindowTheSameProbabilitiesFireNothing() {
+        let ps = [0.1, 0.1, 0.72, 0.75, 0.1, 0.1, 0.1, 0.1]
+        #expect(events(policy, ps, window: 0..<0).isEmpty)
+        #expect(events(policy, ps, window: 4..<8).isEmpty, "the window has passed before p rises")
+    }
+
+    @Test func withoutASchedulePolicyTheWindowChangesNothing() {
+        var plain = policy
+        plain.saleFireProbability = 1
+        #expect(events(plain, [0.1, 0.72, 0.75, 0.76, 0.1], window: 0..<5).isEmpty)
+    }
+
+    @Test func afterTheWindowTheUsualPolicyDecidesAndNamesNoSale() {
+        // 0.6 in the window is under the sale's 0.7; after it, 0.85 twice fires by [alert].
+        let fired = events(policy, [0.1, 0.6, 0.85, 0.85], window: 0..<2)
+        #expect(fired.map(\.tick) == [3])
+        #expect(fired.first?.event.saleStart == nil)
+    }
+
+    @Test func aConfigWithoutSalesLeavesThePolicyAsItWas() throws {
+        let none = AlertPolicy(SurgeConfig().alert, schedule: SurgeConfig.Schedule())
+        #expect(none.saleFireProbability == 1)
+        let announced = AlertPolicy(SurgeConfig().alert, schedule: SurgeConfig.Schedule(sales: [.once(unixSeconds: 0)], fireProbability: 0.65))
+        #expect(announced.saleFireProbability == 0.65)
+    }
+}
