@@ -56,6 +56,9 @@ struct TestAlertCommand: ParsableCommand {
         var predicted = event(.fired, .predicted, 0, 0.9)
         let stored = try? Reliability.stored(in: store.path, config: loaded)
         predicted.pastOutcome = stored.flatMap { RunningReliability(horizon: loaded.model.horizonTicks, table: $0).outcome(of: 0.9) }
+        // With sales announced, it names the next one as a predicted alert in its window would
+        // (SURGE_SALE_START), so the schedule's part of the message can be seen too.
+        predicted.saleStart = loaded.schedule.nextStart(after: start)
         var failures: [AlertFanOut.Failure] = []
         for step in [predicted, event(.fired, .breached, 0, 0.95), event(.resolved, .breached, 0, 0.1)] {
             failures += fanOut.deliver(step)

@@ -83,6 +83,19 @@ struct JournalEndToEndTests {
         #expect(breached["SURGE_P_BAND"] == nil)
     }
 
+    /// With sales announced, the predicted entry names the next one, as an alert fired in a
+    /// sale's window does (`[schedule]`).
+    @Test func aPredictedAlertNamesTheAnnouncedSale() throws {
+        let scratch = try Scratch(config: config() + "[schedule]\nsales = [\"2000-01-01T00:00:00Z\", \"2999-12-12T12:00:00Z\"]\n")
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
+        #expect(run.status == 0, "\(run.stderr)")
+        let predicted = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "predicted" })
+        #expect(predicted["SURGE_SALE_START"] == "2999-12-12T12:00:00Z", "the next sale, not the past one")
+        #expect(predicted["MESSAGE"]?.contains("(p=0.90; sale at 2999-12-12T12:00:00Z)") == true, "\(predicted["MESSAGE"] ?? "")")
+        let breached = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "breached" })
+        #expect(breached["SURGE_SALE_START"] == nil)
+    }
+
     @Test func daemonLogsAreStructuredJournalEntries() throws {
         let scratch = try Scratch(config: config())
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,

@@ -65,6 +65,33 @@ import Testing
         }
     }
 
+    /// A sale whose first surge tick reads p ≈ 0.84 and the next ≈ 0.66 (Fixtures/replay/README.md):
+    /// the default policy alerts on the breach; announced in `[schedule]`, two ticks before it.
+    @Test func anAnnouncedSaleIsWarnedOfOnItsFirstTick() throws {
+        let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale", ofType: "csv"))
+        let announced = directory + "/announced.toml"
+        try (String(contentsOfFile: Self.config, encoding: .utf8) + "\n[schedule]\nsales = [\"2026-01-09T20:57:00Z\"]\n")
+            .write(toFile: announced, atomically: true, encoding: .utf8)
+        func firstAlertAndBreach(_ config: String) throws -> (alert: Int?, breach: Int?, summary: String) {
+            let output = directory + "/\(UUID().uuidString).csv"
+            let (code, out, err) = try DaemonProcess.run(["replay", "--config", config, "--input", trace, "--output", output, "--no-learn"],
+                                                         timeout: .seconds(120))
+            #expect(code == 0, "\(err)")
+            let predicted = try rows(output).dropFirst()
+            return (predicted.firstIndex { $0[2] == "1" }, predicted.firstIndex { $0[3] == "1" }, out)
+        }
+        let plain = try firstAlertAndBreach(Self.config), sale = try firstAlertAndBreach(announced)
+        let breach = try #require(plain.breach)
+        #expect(sale.breach == breach)
+        #expect(plain.alert == breach, "without the schedule the first alert is the breach's")
+        #expect(sale.alert == breach - 2, "announced, it opens on the sale's first tick")
+        let start = try #require(try rows(trace).firstIndex { $0[0] == "1767992220" })
+        #expect(sale.alert == start, "the row of 2026-01-09T20:57:00Z")
+        #expect(sale.summary.contains("or 0.7 in the 10m before the announced sale)"), "\(sale.summary)")
+        #expect(plain.summary.contains("surgewatch     1        1       0"), "\(plain.summary)")
+        #expect(sale.summary.contains("surgewatch     1        1       1"), "\(sale.summary)")
+    }
+
     /// Baselines chosen on an earlier trace: here the same trace, so each choice and its figures
     /// repeat the hindsight row's; a trace without the rule's metrics is refused before any output.
     @Test func baselinesChosenOnAnotherTrace() throws {

@@ -40,4 +40,37 @@ import Testing
                                                               "--output", directory + "/x.csv"])
         #expect(alibaba != 0 && alibabaErr.contains("--workers: the Alibaba trace has no shop model"), "\(alibabaErr)")
     }
+
+    /// `--sales-output`: each sale's start, one RFC 3339 time a line, ready for `[schedule] sales`;
+    /// each start is where the shop's requests leap (the surge's first tick).
+    @Test func theSalesScheduleNamesEachSurgesFirstTick() throws {
+        let trace = directory + "/flash.csv", sales = directory + "/sales.txt"
+        let (code, out, err) = try DaemonProcess.run(["simulate", "--demand", "flash-sale", "--days", "3", "--seed", "202",
+                                                      "--output", trace, "--sales-output", sales], timeout: .seconds(60))
+        #expect(code == 0, "\(err)")
+        let starts = try String(contentsOfFile: sales, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(out.contains("\(sales): \(starts.count) sale starts"), "\(out)")
+        #expect(starts.count >= 3 && starts.count <= 12, "about two sales a day: \(starts)")
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        let rps = try #require(lines.first?.split(separator: ",").firstIndex { $0 == "http_rps" })
+        var requests: [Int: Double] = [:]
+        for line in lines.dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            requests[Int(cells[0])!] = Double(cells[rps])
+        }
+        let formatter = ISO8601DateFormatter()
+        for start in starts {
+            let seconds = Int(try #require(formatter.date(from: start)).timeIntervalSince1970)
+            let before = try #require(requests[seconds - 10]), now = try #require(requests[seconds])
+            #expect(now > 1.1 * before, "requests leap at \(start): \(before) -> \(now)")
+        }
+        let config = directory + "/announced.toml"
+        try "[schedule]\nsales = [\(starts.map { "\"\($0)\"" }.joined(separator: ", "))]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let (valid, _, invalid) = try DaemonProcess.run(["check-config", config])
+        #expect(valid == 0, "the list goes into a config as it is: \(invalid)")
+
+        let (worldcup, _, worldcupErr) = try DaemonProcess.run(["simulate", "--demand", "alibaba", "--input", "day_1.csv",
+                                                                "--output", trace, "--sales-output", sales])
+        #expect(worldcup != 0 && worldcupErr.contains("--sales-output needs --demand flash-sale"), "\(worldcupErr)")
+    }
 }
