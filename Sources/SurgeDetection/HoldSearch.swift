@@ -34,7 +34,7 @@ public enum HoldSearch {
     /// Over several series (the daemon's runs), their figures added up. A series without a
     /// metric's column counts that metric as never holding.
     public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
-        let row = PolicyTable.Row(name: "", series: series, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
+        let row = PolicyTable.Row(name: "", series: series.map { $0.announcing(config.schedule) }, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
         let score: @Sendable (AlertPolicy, [OverloadCondition]) -> EpisodeScore = { policy, conditions in
             PolicyTable.score(policy, on: row) { part in
                 conditions.isEmpty ? nil : (0..<part.timestamps.count).map { tick in
@@ -55,7 +55,7 @@ public enum HoldSearch {
         func netsMost(_ policies: [(text: String, score: EpisodeScore)]) -> (text: String, score: EpisodeScore)? {
             policies.max { better($1.score, than: $0.score) }
         }
-        let policy = AlertPolicy(config.alert)
+        let policy = AlertPolicy(config.alert, schedule: config.schedule)
         let none = score(policy, [])
         guard none.episodes > 0 else { return [] }
         var lines = ["the config's policy with no hold:  \(PolicyGrid.describe(none))"]

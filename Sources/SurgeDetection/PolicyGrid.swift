@@ -14,12 +14,27 @@ public enum PolicyGrid {
         /// Metric values per tick (NaN where missing), for the hold search (`HoldSearch`):
         /// the trace's columns, or the stored samples of the same ticks.
         public var columns: [String: [Double]]
+        /// Per tick, the start of the announced sale whose window holds it (`[schedule]`), or
+        /// empty when no sale is announced.
+        public var saleStarts: [Double?]
 
-        public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:]) {
+        public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:],
+                    saleStarts: [Double?] = []) {
             self.timestamps = timestamps
             self.labels = labels
             self.probabilities = probabilities
             self.columns = columns
+            self.saleStarts = saleStarts
+        }
+
+        /// The same ticks with `schedule`'s sales marked, as the pipeline marks them (each
+        /// window closing one tick, the series' own spacing, after its start).
+        public func announcing(_ schedule: SurgeConfig.Schedule) -> Series {
+            guard !schedule.sales.isEmpty else { return self }
+            var copy = self
+            let tick = timestamps.count > 1 ? timestamps[1] - timestamps[0] : 10
+            copy.saleStarts = timestamps.map { schedule.saleStart(at: $0, interval: tick) }
+            return copy
         }
     }
 
@@ -29,9 +44,10 @@ public enum PolicyGrid {
 
     /// The same over several series, their figures added up.
     public static func report(series: [Series], config: SurgeConfig) -> [String] {
-        let row = PolicyTable.Row(name: "", series: series, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
+        let row = PolicyTable.Row(name: "", series: series.map { $0.announcing(config.schedule) }, horizon: config.model.horizonTicks,
+                                  mergeGap: config.alert.resolveAfter)
         let score: @Sendable (AlertPolicy) -> EpisodeScore = { PolicyTable.score($0, on: row) }
-        let own = AlertPolicy(config.alert)
+        let own = AlertPolicy(config.alert, schedule: config.schedule)
         let ownScore = score(own)
         // The stored history holds p and the rule's verdicts, not the metrics a hold reads.
         let ownName = config.alert.hold.isEmpty ? "the config's policy" : "the config's policy without its [alert] hold"
@@ -75,6 +91,8 @@ public enum PolicyGrid {
         // The grid's policies never fire on a leap; where the config does, each line says so,
         // so that a line copied into [alert] is the policy scored.
         let noLeap = config.alert.fireOnLeapProbability < 1 ? ", fire_on_leap_probability = 1" : ""
+        // [schedule] is not [alert]'s: announced sales keep their threshold in every policy.
+        let sale = AlertPolicy(config.alert, schedule: config.schedule).saleFireProbability
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
                 // The resolve threshold tied to the fire threshold, then wider bands: a wide band
@@ -84,7 +102,8 @@ public enum PolicyGrid {
                 let tied = min(0.5, fire * 0.6)
                 for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
-                                             fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1)
+                                             fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1,
+                                             saleFireProbability: sale > resolve ? sale : 1)
                     grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)\(noLeap)",
                                  policy))
                 }

@@ -82,7 +82,8 @@ public struct PolicyTable: Sendable {
         for part in row.series where !part.timestamps.isEmpty {
             total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
                                          alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
-                                                               policy: policy, holding: holding(part)),
+                                                               policy: policy, holding: holding(part),
+                                                               saleStarts: part.saleStarts.isEmpty ? nil : part.saleStarts),
                                          horizon: row.horizon, mergeGap: row.mergeGap))
         }
         return total
@@ -91,7 +92,9 @@ public struct PolicyTable: Sendable {
     /// The fire policies a default config could ship, all expressible in `[alert]` with the
     /// config's resolve band and run: fire threshold × ticks in a row (1-4) × at-once level
     /// (never below the fire threshold) × leap level (from below the resolve threshold).
-    public static func fireGrid(_ alert: SurgeConfig.Alert) -> [(text: String, policy: AlertPolicy)] {
+    /// `saleFireProbability`: each policy's threshold in an announced sale's window (`[schedule]`,
+    /// not a key of `[alert]`), for rows whose series mark them.
+    public static func fireGrid(_ alert: SurgeConfig.Alert, saleFireProbability: Double = 1) -> [(text: String, policy: AlertPolicy)] {
         var grid: [(text: String, policy: AlertPolicy)] = []
         for fire in [0.7, 0.8, 0.85, 0.9, 0.95] where fire > alert.resolveProbability {
             for after in 1...4 {
@@ -99,7 +102,8 @@ public struct PolicyTable: Sendable {
                     for leap in [1, 0.5, 0.6, 0.7, 0.8, 0.9] where leap >= 1 || leap > alert.resolveProbability {
                         let policy = AlertPolicy(fireProbability: fire, resolveProbability: alert.resolveProbability,
                                                  fireAfter: after, resolveAfter: alert.resolveAfter,
-                                                 fireAtOnceProbability: atOnce, fireOnLeapProbability: leap)
+                                                 fireAtOnceProbability: atOnce, fireOnLeapProbability: leap,
+                                                 saleFireProbability: saleFireProbability)
                         grid.append((text(of: policy), policy))
                     }
                 }

@@ -30,6 +30,10 @@ struct PolicyTableBench: ParsableCommand {
     @Option(help: "Show this many of the grid's policies with the best net.")
     var top = 5
 
+    @Flag(help: ArgumentHelp("Score the flash rows without their sales announced.",
+                             discussion: "By default a flash row's trace in a directory with flash-sales.txt (scripts/evaluate writes it) has those sales announced, with the [schedule] lead and fire_probability of --config, as replay had them."))
+    var noSchedule = false
+
     @Flag(help: "Instead of the report, a CSV of every policy of the grid on every row, to filter (e.g. fire_after = 2 only).")
     var csv = false
 
@@ -51,11 +55,18 @@ struct PolicyTableBench: ParsableCommand {
             guard !paths.isEmpty else {
                 throw OracleFailure(description: "no \(name)-\(learning).pred.csv in \(directories.joined(separator: ", "))")
             }
-            table.append(PolicyTable.Row(name: name, series: try paths.map(PredictionCSV.series),
-                                         horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter))
+            let series = try paths.map { path in
+                let series = try PredictionCSV.series(path)
+                guard !noSchedule, name.contains("flash") else { return series }
+                let directory = String(path.prefix(upTo: path.lastIndex(of: "/") ?? path.startIndex))
+                return try PredictionCSV.sales(in: directory, like: host.schedule).map(series.announcing) ?? series
+            }
+            table.append(PolicyTable.Row(name: name, series: series, horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter))
         }
-        let own = AlertPolicy(host.alert)
-        let grid = PolicyTable.fireGrid(host.alert)
+        var own = AlertPolicy(host.alert)
+        // Where a row's series mark sales (above); nowhere else.
+        own.saleFireProbability = host.schedule.fireProbability
+        let grid = PolicyTable.fireGrid(host.alert, saleFireProbability: own.saleFireProbability)
         let scored = PolicyTable(rows: table, own: (PolicyTable.text(of: own), own), grid: grid)
         if csv {
             printCSV(scored)

@@ -1,3 +1,4 @@
+import SurgeConfig
 import SurgeDetection
 #if canImport(Glibc)
 import Glibc
@@ -22,4 +23,19 @@ enum PredictionCSV {
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The sales `simulate --sales-output` listed in DIR/flash-sales.txt (one RFC 3339 time a
+    /// line), with `schedule`'s lead and threshold; nil when the directory has no such file.
+    static func sales(in directory: String, like schedule: SurgeConfig.Schedule) throws -> SurgeConfig.Schedule? {
+        let path = directory + "/flash-sales.txt"
+        guard exists(path) else { return nil }
+        var announced = schedule
+        announced.sales = try String(decoding: OracleBench.read(path), as: UTF8.self).split(separator: "\n").enumerated().map { line, text in
+            guard let sale = SaleTime.parse(String(text)) else {
+                throw OracleFailure(description: "\(path):\(line + 1): expected an RFC 3339 time, got \"\(text)\"")
+            }
+            return sale
+        }
+        return announced
+    }
 }

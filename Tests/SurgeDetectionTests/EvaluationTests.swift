@@ -68,25 +68,30 @@ import SurgeSampling
             // A leap depends on the tick before, skipped or not.
             AlertPolicy(fireProbability: 0.9, resolveProbability: 0.2, fireAfter: 2, resolveAfter: 3, horizonSeconds: 0,
                         fireAtOnceProbability: 0.95, fireOnLeapProbability: 0.35),
+            // Announced sales: in their windows a lower p fires, so those ticks are not idle.
+            AlertPolicy(fireProbability: 0.9, resolveProbability: 0.2, fireAfter: 3, resolveAfter: 3, horizonSeconds: 0,
+                        fireAtOnceProbability: 1, saleFireProbability: 0.3),
         ]
         for policy in policies {
             for _ in 0..<20 {
                 // Runs of calm, hovering and high p, so that alerts open, hold and resolve.
-                var probabilities: [Double?] = [], labels: [Bool?] = []
+                var probabilities: [Double?] = [], labels: [Bool?] = [], sales: [Double?] = []
                 while probabilities.count < 600 {
                     let level = [0.05, 0.4, 0.85, 0.99][Int(draw() * 4) % 4]
+                    let sale: Double? = draw() < 0.2 ? Double(probabilities.count) : nil
                     for _ in 0..<(1 + Int(draw() * 8)) {
                         let u = draw()
                         probabilities.append(u < 0.05 ? nil : min(1, max(0, level + (draw() - 0.5) * 0.2)))
                         labels.append(u > 0.97 ? nil : (level > 0.9 && draw() < 0.5))
+                        sales.append(sale)
                     }
                 }
                 var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
                 let everyTick = probabilities.indices.map { index -> Bool in
-                    _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index]))
+                    _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index], saleStart: sales[index]))
                     return machine.open != nil
                 }
-                let series = alertSeries(probabilities: probabilities, labels: labels, policy: policy)
+                let series = alertSeries(probabilities: probabilities, labels: labels, policy: policy, saleStarts: sales)
                 #expect(series == everyTick, "\(policy)")
                 #expect(series.contains(true) && series.contains(false))
             }

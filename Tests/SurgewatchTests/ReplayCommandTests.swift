@@ -70,7 +70,9 @@ import Testing
     @Test func anAnnouncedSaleIsWarnedOfOnItsFirstTick() throws {
         let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale", ofType: "csv"))
         let announced = directory + "/announced.toml"
-        try (String(contentsOfFile: Self.config, encoding: .utf8) + "\n[schedule]\nsales = [\"2026-01-09T20:57:00Z\"]\n")
+        let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
+        #expect(shipped.contains("\nsales = []"), "the shipped config's [schedule] announces none")
+        try shipped.replacingOccurrences(of: "\nsales = []", with: "\nsales = [\"2026-01-09T20:57:00Z\"]")
             .write(toFile: announced, atomically: true, encoding: .utf8)
         func firstAlertAndBreach(_ config: String) throws -> (alert: Int?, breach: Int?, summary: String) {
             let output = directory + "/\(UUID().uuidString).csv"
@@ -90,6 +92,12 @@ import Testing
         #expect(sale.summary.contains("or 0.7 in the 10m before the announced sale)"), "\(sale.summary)")
         #expect(plain.summary.contains("surgewatch     1        1       0"), "\(plain.summary)")
         #expect(sale.summary.contains("surgewatch     1        1       1"), "\(sale.summary)")
+
+        // The policy grid scores the config's policy with the sale announced too, as replay did.
+        let (code, grid, err) = try DaemonProcess.run(["replay", "--config", announced, "--input", trace, "--output", directory + "/grid.csv",
+                                                       "--no-learn", "--policy-grid"], timeout: .seconds(120))
+        #expect(code == 0, "\(err)")
+        #expect(grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(grid)")
     }
 
     /// Baselines chosen on an earlier trace: here the same trace, so each choice and its figures
