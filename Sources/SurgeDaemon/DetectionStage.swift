@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import SurgeConfig
 import SurgeDetection
@@ -108,7 +109,8 @@ final class DetectionStage {
         servingAtCheckpoint = pipeline.referee?.serving
         refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
-        if let sales = config.schedule.summary(now: clock.unixSeconds(clock.now)) { logger.notice("\(sales)") }
+        // The clock is set at each tick; none has run yet, so the wall clock says when "next" is.
+        if let sales = config.schedule.summary(now: Double(time(nil))) { logger.notice("\(sales)") }
         if let caution = ModelCatalog.tickCaution(model, tickSeconds: settings.tickSeconds, here: "sampling.interval is") {
             logger.warning("\(caution)")
         }

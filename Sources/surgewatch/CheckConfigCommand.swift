@@ -42,6 +42,7 @@ struct CheckConfigCommand: ParsableCommand {
                          + "as on \(HostSampler.pressureAbsentReason). The model would read its training mean for a missing feature, and "
                          + "the [overload] rule be unknown where it needs them; \(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
+            if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
             if config.learning.online {
                 let memory = LearningMemory(config: config)
                 print("online learning holds \(memory.description)")

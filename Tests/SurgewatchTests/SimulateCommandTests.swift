@@ -66,8 +66,10 @@ import Testing
         }
         let config = directory + "/announced.toml"
         try "[schedule]\nsales = [\(starts.map { "\"\($0)\"" }.joined(separator: ", "))]\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let (valid, _, invalid) = try DaemonProcess.run(["check-config", config])
+        let (valid, said, invalid) = try DaemonProcess.run(["check-config", config])
         #expect(valid == 0, "the list goes into a config as it is: \(invalid)")
+        #expect(said.contains("schedule: \(starts.count) announced sales, none still to come: a predicted alert fires at p >= 0.7 in the 10m before each"),
+                "the sales of 2026-01 are past: \(said)")
 
         let (worldcup, _, worldcupErr) = try DaemonProcess.run(["simulate", "--demand", "alibaba", "--input", "day_1.csv",
                                                                 "--output", trace, "--sales-output", sales])

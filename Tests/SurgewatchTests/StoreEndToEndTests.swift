@@ -33,6 +33,16 @@ import SurgeJournal
         #expect(lines.dropFirst().compactMap { $0.split(separator: ",").first.flatMap { Double($0) } } == stored)
     }
 
+    /// The log says which sales are announced and when the next starts (`[schedule]`).
+    @Test func theDaemonSaysWhichSalesAreAnnounced() throws {
+        let scratch = try Scratch(config: Self.config + "[schedule]\nsales = [\"2000-01-01T00:00:00Z\", \"2999-12-12T12:00:00Z\"]\nlead = \"5m\"\n")
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "1",
+                                        "--tick-interval", "10ms", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("2 announced sales, the next at 2999-12-12T12:00:00Z: a predicted alert fires at p >= 0.7 in the 5m before each"),
+                "\(daemon.stderr)")
+    }
+
     @Test func predictionsStartWithTheFirstFullWindowFromTheBuiltInModel() throws {
         let scratch = try Scratch(config: Self.config)
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "33",
