@@ -88,8 +88,10 @@ public struct SurgeConfig: Equatable, Sendable {
     }
 
     public struct Alert: Equatable, Sendable {
-        /// `fire_probability`: p(overload) at or above which a predicted alert may fire.
-        public var fireProbability = 0.8
+        /// `fire_probability`: p(overload) at or above which a predicted alert may fire. 0.9
+        /// since session 34: with flash sales announced (`[schedule]`), the best of the
+        /// `fire_after = 2` policies on the validation traces (BENCHMARKS.md, "Announced sales").
+        public var fireProbability = 0.9
         /// `resolve_probability`: p(overload) below which an alert may resolve. A wide band:
         /// p dips between the bursts of a hot spell, and an alert resolving at 0.5 closed in
         /// each dip and fired again, a false alarm whenever no breach followed. 0.2 was chosen
@@ -112,7 +114,7 @@ public struct SurgeConfig: Equatable, Sendable {
         /// chosen on its history like a threshold (BENCHMARKS.md, session 13).
         public var hold: [OverloadCondition] = []
 
-        /// When a predicted alert fires, in words: "fire at p >= 0.8 for 2 ticks or 0.95 once",
+        /// When a predicted alert fires, in words: "fire at p >= 0.9 for 2 ticks or 0.95 once",
         /// and ", held while cpu_busy >= 0.75" with a hold.
         public var firing: String {
             let atOnce = fireAtOnceProbability < 1 ? " or \(fireAtOnceProbability) once" : ""

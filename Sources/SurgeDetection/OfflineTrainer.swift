@@ -30,6 +30,11 @@ public struct OfflineTrainer {
         /// The ranking's alerts resolve once p falls below this, or below the config's
         /// `resolve_probability` if that is higher (see `rankingConfig`).
         public var rankingResolveProbability = 0.5
+        /// With `.episodes`, the ranking's alerts fire at this p (for `fire_after` ticks, or
+        /// at once at the config's level if higher); nil: the config's `fire_probability`.
+        /// A recipe pins it so that the model it trains does not move when the daemon's
+        /// default policy does (scripts/train-default-model).
+        public var rankingFireProbability: Double?
         public init() {}
     }
 
@@ -44,6 +49,12 @@ public struct OfflineTrainer {
     public var rankingConfig: SurgeConfig {
         var config = self.config
         config.learning.online = false
+        // Announced sales are the operator's, at their times; the training traces' are not.
+        config.schedule.sales = []
+        if let fire = options.rankingFireProbability {
+            config.alert.fireProbability = fire
+            config.alert.fireAtOnceProbability = max(config.alert.fireAtOnceProbability, fire)
+        }
         let floor = options.rankingResolveProbability
         if floor < config.alert.fireProbability {
             config.alert.resolveProbability = max(floor, config.alert.resolveProbability)

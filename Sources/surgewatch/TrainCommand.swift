@@ -39,6 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --select episodes, the ranking's alerts resolve below this p, or below the config's resolve_probability if higher: each episode's warning then counts on its own, and the daemon's band does not change which epoch is kept.")
     var rankResolveProbability = OfflineTrainer.Options().rankingResolveProbability
 
+    @Option(help: "With --select episodes, the ranking's alerts fire at this p (default: the config's fire_probability): a recipe that pins it trains the same model whatever the daemon's default policy.")
+    var rankFireProbability: Double?
+
     func run() throws {
         try reportingFailures {
             guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
@@ -69,6 +72,10 @@ struct TrainCommand: ParsableCommand {
             options.selection = selection
             guard rankResolveProbability > 0 && rankResolveProbability < 1 else { throw ToolFailure("--rank-resolve-probability must be in (0, 1)") }
             options.rankingResolveProbability = rankResolveProbability
+            if let rankFireProbability {
+                guard rankFireProbability > 0 && rankFireProbability <= 1 else { throw ToolFailure("--rank-fire-probability must be in (0, 1]") }
+                options.rankingFireProbability = rankFireProbability
+            }
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1
             writeAll("training on \(traces.map(\.count).reduce(0, +)) ticks of \(input.joined(separator: ", ")) (features \(loaded.model.features.joined(separator: ", ")); horizon \(loaded.model.horizonTicks) ticks)\n", to: STDERR_FILENO)

@@ -39,7 +39,7 @@ import SurgeSampling
     @Test func reportsSayWhetherTheHoldIsIn() throws {
         var config = SurgeConfig()
         config.alert.hold = [try OverloadCondition.parse("h >= 0.5").get()]
-        #expect(config.alert.firing == "fire at p >= 0.8 for 2 ticks or 0.95 once, held while h >= 0.5")
+        #expect(config.alert.firing == "fire at p >= 0.9 for 2 ticks or 0.95 once, held while h >= 0.5")
         var labels = [Bool?](repeating: false, count: 100), probabilities = [Double?](repeating: 0.05, count: 100)
         for tick in 50..<53 { labels[tick] = true; probabilities[tick - 3] = 0.97 }
         let lines = PolicyGrid.report(timestamps: (0..<100).map { Double($0) * 10 }, labels: labels, probabilities: probabilities, config: config)
@@ -51,6 +51,9 @@ import SurgeSampling
         var config = SurgeConfig()
         config.model.features = ["cpu_busy"]
         config.alert.hold = hold
+        // The policy these histories were written around (the default before session 34):
+        // their p of 0.85 fire it after two ticks.
+        config.alert.fireProbability = 0.8
         var trace = Trace(schema: MetricSchema(["cpu_busy"]))
         for tick in 0..<ticks { trace.append(timestamp: Double(tick) * 10, row: [cpu(tick)]) }
         return HoldSearch.report(trace: trace, labels: (0..<ticks).map(breach), probabilities: (0..<ticks).map(p), config: config)

@@ -51,7 +51,7 @@ import SurgeSampling
         #expect(PolicyGrid.candidates(config).allSatisfy { !$0.text.contains("leap") && $0.policy.fireOnLeapProbability == 1 })
         config.alert.fireOnLeapProbability = 0.8
         #expect(PolicyGrid.candidates(config).allSatisfy { $0.text.hasSuffix(", fire_on_leap_probability = 1") && $0.policy.fireOnLeapProbability == 1 })
-        #expect(config.alert.firing == "fire at p >= 0.8 for 2 ticks or 0.95 once or 0.8 straight after p < 0.2")
+        #expect(config.alert.firing == "fire at p >= 0.9 for 2 ticks or 0.95 once or 0.8 straight after p < 0.2")
         #expect(AlertPolicy(config.alert).fireOnLeapProbability == 0.8)
     }
 

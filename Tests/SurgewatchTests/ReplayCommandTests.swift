@@ -167,7 +167,7 @@ import Testing
         let table = try runTool(bench, ["policies", "--rows", "flash", "--config", Self.config, directory])
         #expect(table.status == 0, "\(table.output)")
         #expect(table.output.contains("online learning off, flash 1 traces; 480 policies, each resolving below 0.2 for 3 ticks"), "\(table.output)")
-        #expect(table.output.contains("the config's policy: net 1  [fire_probability = 0.8, fire_after = 2, fire_at_once_probability = 0.95, "
+        #expect(table.output.contains("the config's policy: net 1  [fire_probability = 0.9, fire_after = 2, fire_at_once_probability = 0.95, "
                                       + "fire_on_leap_probability = 1.0]\n  flash  1/1 warned (100 %), 1 early, 0 false alarms = 0.00/day, net 1"),
                 "\(table.output)")
         let csv = try runTool(bench, ["policies", "--csv", "--rows", "flash", "--config", Self.config, directory])
@@ -240,7 +240,7 @@ import Testing
                                                           "--epochs", "2", "--seed", seed], timeout: .seconds(120))
             #expect(code == 0, "\(err)")
             #expect(err.contains("epoch 2/2"), "progress per epoch on stderr")
-            #expect(err.contains("epochs ranked by validation episodes warned early minus false alarms; alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"),
+            #expect(err.contains("epochs ranked by validation episodes warned early minus false alarms; alerts fire at p >= 0.9 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"),
                     "the ranking's band, 0.5 whatever the config's: \(err)")
             #expect(out.contains("model for 5 features, window 30, horizon 3, ticks of 10s"), "\(out)")
             #expect(err.contains("overload episodes in the validation parts: ") && err.contains(" in \(Self.trace)"),
