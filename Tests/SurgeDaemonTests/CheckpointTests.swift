@@ -230,7 +230,7 @@ import Testing
         #expect(logged("the referee's record resumes with 400 ticks up to "))
 
         var stricter = learnSoon
-        stricter.alert.fireProbability = 0.9
+        stricter.alert.fireProbability = 0.95  // not the default's
         let third = try start(stricter)
         #expect(third.pipeline.referee?.recordCount == 0)
         #expect(logged("was kept under other trained weights, SLO rule or alert policy; it starts anew"))
