@@ -19,6 +19,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     var labeller: WindowLabeller
     /// `[alert] hold` on this tick's values (a missing metric does not hold).
     private let holdRule: OverloadRule?
+    /// `[schedule]`'s sales near the tick's time.
+    private var announced: AnnouncedStarts
     /// Present when learning online; it owns the live weights then.
     public let learner: OnlineLearner?
     private var frozenModel: LSTMClassifier
@@ -131,6 +133,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
         // Any of the conditions, this tick: a rule without all-clauses or for_ticks.
         holdRule = settings.hold.isEmpty ? nil : OverloadRule(SurgeConfig.Overload(any: settings.hold), schema: schema)
+        announced = AnnouncedStarts(settings.schedule)
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
         // The rule's `for_ticks` run goes on through a SIGHUP or a resumed restart: counted
@@ -216,8 +219,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let holding = holdRule?.holdsNow(sample) == true
-        let saleStart = settings.schedule.sales.isEmpty ? nil
-            : settings.schedule.saleStart(at: sample.timestamp, interval: settings.tickSeconds)
+        let saleStart = announced.saleStart(at: sample.timestamp, interval: settings.tickSeconds)
         let servingChange = both.flatMap { referee?.observe(timestamp: sample.timestamp, trained: $0.trained, learned: $0.learned,
                                                             label: label, holding: holding, saleStart: saleStart) }
         let started = learner?.tick()

@@ -33,7 +33,8 @@ public enum PolicyGrid {
             guard !schedule.sales.isEmpty else { return self }
             var copy = self
             let tick = timestamps.count > 1 ? timestamps[1] - timestamps[0] : 10
-            copy.saleStarts = timestamps.map { schedule.saleStart(at: $0, interval: tick) }
+            var announced = AnnouncedStarts(schedule)
+            copy.saleStarts = timestamps.map { announced.saleStart(at: $0, interval: tick) }
             return copy
         }
     }

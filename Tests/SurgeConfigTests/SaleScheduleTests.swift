@@ -86,6 +86,25 @@ import Testing
         #expect(SurgeConfig.Schedule().firing == "")
     }
 
+    /// The hourly cache gives what the schedule gives, tick by tick over three days (with a
+    /// step back in time), for single, daily-local and daily-offset sales and the longest lead.
+    @Test func theCachedStartsAnswerAsTheScheduleDoes() {
+        let schedule = SurgeConfig.Schedule(sales: [.once(unixSeconds: Self.twelfth + 7_000), .daily(hour: 0, minute: 5, utcOffsetSeconds: nil),
+                                                    .daily(hour: 23, minute: 59, utcOffsetSeconds: 3 * 3600)], lead: .seconds(7200))
+        var cached = AnnouncedStarts(schedule)
+        var times = Array(stride(from: Self.twelfth, to: Self.twelfth + 3 * 86400, by: 10.0))
+        times.insert(contentsOf: [Self.twelfth + 100, Self.twelfth - 50_000], at: 5_000)
+        var inWindow = 0
+        for time in times {
+            let expected = schedule.saleStart(at: time, interval: 10)
+            #expect(cached.saleStart(at: time, interval: 10) == expected, "at \(time)")
+            if expected != nil { inWindow += 1 }
+        }
+        #expect(inWindow > 3 * 2 * 720, "two daily windows of 2 h a day, and the single one")
+        var none = AnnouncedStarts(SurgeConfig.Schedule())
+        #expect(none.saleStart(at: Self.twelfth, interval: 10) == nil)
+    }
+
     @Test(arguments: [0.0, 1_514_764_800, 951_782_400, 1_767_225_599, 4_102_444_800])
     func rfc3339FormatsWhatItParses(seconds: Double) throws {
         let text = RFC3339.format(seconds)
