@@ -113,7 +113,7 @@ extension SurgeConfig.Schedule {
 }
 
 /// `Schedule.saleStart(at:interval:)` tick after tick: a daily sale in the host's zone costs a
-/// localtime_r and three mktime calls (with a stat of /etc/localtime each) per tick, which
+/// localtime_r and three mktime calls per tick, which
 /// halved replay's speed with two such sales. The starts around a time hold every start
 /// within a day of it, and a window reaches at most `lead` (2 h) plus a tick from its start,
 /// so they serve the hour after; then, or when time steps back, they are drawn again.
