@@ -72,7 +72,7 @@ public struct AlertObservation: Sendable, Equatable {
     /// A condition of `[alert] hold` holds this tick: an open alert is not calm.
     public var holding: Bool
     /// The start (Unix seconds) of the announced sale whose window holds this tick
-    /// (`SurgeConfig.Schedule.saleStart(at:interval:)`); nil outside every window.
+    /// (`AnnouncedStarts.saleStart(at:interval:)`); nil outside every window.
     public var saleStart: Double?
 
     public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false,
