@@ -21,7 +21,15 @@ enum FileAccess {
 
     /// The same, for output made piece by piece: `produce` hands each piece to `emit`, which
     /// writes it to the temporary file at once, so a long output never sits in memory whole.
+    /// A path that is there and not a regular file (/dev/null, a FIFO, a symbolic link) is
+    /// written through as it is: a rename would put a regular file in its place (a
+    /// `replay --output /dev/null` once replaced the machine's /dev/null).
     static func write(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
+        var info = stat()
+        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            try writeThrough(to: path, produce)
+            return
+        }
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ToolFailure("\(temporary): \(String(cString: strerror(errno)))") }
@@ -40,6 +48,17 @@ enum FileAccess {
             let code = errno
             unlink(temporary)
             throw ToolFailure("\(path): \(String(cString: strerror(code)))")
+        }
+    }
+}
+
+extension FileAccess {
+    private static func writeThrough(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ToolFailure("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try produce { piece in
+            if let failure = writeAll(piece, to: fd) { throw ToolFailure("\(path): \(String(cString: strerror(failure)))") }
         }
     }
 }

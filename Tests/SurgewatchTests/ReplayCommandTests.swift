@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// `surgewatch replay` and `train`, the real binary, on a short committed trace: a simulated
@@ -98,6 +99,44 @@ import Testing
                                                        "--no-learn", "--policy-grid"], timeout: .seconds(120))
         #expect(code == 0, "\(err)")
         #expect(grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(grid)")
+    }
+
+    /// An output path that is not a regular file is written through, not replaced by a rename:
+    /// a FIFO stays a FIFO and gets the CSV, a symbolic link stays a link and its target gets it
+    /// (`replay --output /dev/null` once replaced the machine's /dev/null with a file).
+    @Test func outputThroughAFIFOOrALinkLeavesThemAsTheyWere() throws {
+        let regular = directory + "/regular.csv"
+        #expect(try replay(["--no-learn"], output: regular).0 == 0)
+        let expected = try Data(contentsOf: URL(fileURLWithPath: regular))
+
+        let fifo = directory + "/out.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let received = Mutex<Data?>(nil)
+        let reader = Thread {
+            // Opening blocks until replay opens its end; reading ends when replay closes it.
+            let fd = open(fifo, O_RDONLY)
+            var data = Data(), buffer = [UInt8](repeating: 0, count: 65536)
+            while fd >= 0 {
+                let count = read(fd, &buffer, buffer.count)
+                if count <= 0 { break }
+                data.append(contentsOf: buffer[..<count])
+            }
+            if fd >= 0 { close(fd) }
+            received.withLock { $0 = data }
+        }
+        reader.start()
+        let (code, _, err) = try replay(["--no-learn"], output: fifo)
+        #expect(code == 0, "\(err)")
+        for _ in 0..<200 where received.withLock({ $0 == nil }) { usleep(10_000) }
+        #expect(received.withLock { $0 } == expected, "the FIFO's reader got the whole CSV")
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "still a FIFO")
+
+        let target = directory + "/target.csv", link = directory + "/link.csv"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(try replay(["--no-learn"], output: link).0 == 0)
+        #expect(lstat(link, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "still a link")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == expected)
     }
 
     /// Baselines chosen on an earlier trace: here the same trace, so each choice and its figures
