@@ -256,13 +256,14 @@ final class DetectionStage {
     }
 
     /// What a referee's record was kept under: the trained weights (ModelFile.weightsChecksum),
-    /// the horizon, the SLO rule and the alert policy. A record kept under others is not
+    /// the horizon, the SLO rule and the alert policy, announced sales included. A record kept under others is not
     /// used: its alerts are not the ones these would have raised.
     static func refereeContext(trained: ModelFile, config: SurgeConfig) -> String {
         let checksum = String(trained.weightsChecksum, radix: 16)
         func conditions(_ list: [OverloadCondition]) -> String { "[" + list.map(\.description).joined(separator: ", ") + "]" }
         let rule = "any \(conditions(config.overload.any)) all \(conditions(config.overload.all)) for \(config.overload.forTicks) ticks"
-        let alert = "\(config.alert.firing), resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks"
+        // Announced sales fire alerts too (none announced adds nothing, so older records still match).
+        let alert = "\(config.alert.firing)\(config.schedule.firing), resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks"
         return "trained weights crc32 \(checksum); horizon \(config.model.horizonTicks) ticks; rule \(rule); \(alert)"
     }
 

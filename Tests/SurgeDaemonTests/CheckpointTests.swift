@@ -229,6 +229,14 @@ import Testing
         #expect(resumed.scores() == referee.scores())
         #expect(logged("the referee's record resumes with 400 ticks up to "))
 
+        // Announced sales change which alerts the record's weights would have raised; none
+        // announced leaves the context as it was.
+        let model = ModelCatalog.fresh(learnSoon, seed: 1)
+        var announcing = learnSoon
+        #expect(DetectionStage.refereeContext(trained: model, config: announcing) == DetectionStage.refereeContext(trained: model, config: learnSoon))
+        announcing.schedule.sales = [.daily(hour: 20, minute: 0, utcOffsetSeconds: nil)]
+        #expect(DetectionStage.refereeContext(trained: model, config: announcing) != DetectionStage.refereeContext(trained: model, config: learnSoon))
+
         var stricter = learnSoon
         stricter.alert.fireProbability = 0.95  // not the default's
         let third = try start(stricter)
