@@ -30,7 +30,9 @@ enum PredictionCSV {
         let path = directory + "/flash-sales.txt"
         guard exists(path) else { return nil }
         var announced = schedule
-        announced.sales = try String(decoding: OracleBench.read(path), as: UTF8.self).split(separator: "\n").enumerated().map { line, text in
+        // Blank lines are skipped, not dropped before counting, so an error names the file's own line.
+        let lines = String(decoding: try OracleBench.read(path), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        announced.sales = try lines.enumerated().filter { !$0.element.isEmpty }.map { line, text in
             guard let sale = SaleTime.parse(String(text)) else {
                 throw OracleFailure(description: "\(path):\(line + 1): expected an RFC 3339 time, got \"\(text)\"")
             }

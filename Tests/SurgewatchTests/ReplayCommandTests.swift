@@ -215,6 +215,10 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("0.8,2,0.95,1.0,flash,1,1,1,0,") }, "the default policy's line: \(csv.output.prefix(500))")
         let missing = try runTool(bench, ["policies", "--rows", "flash,worldcup", "--config", Self.config, directory])
         #expect(missing.status != 0 && missing.output.contains("no worldcup-off.pred.csv in \(directory)"), "\(missing.output)")
+        // A sales list beside the predictions is announced; a bad line is named by its own number.
+        try "2026-01-09T20:57:00Z\n\nsoon\n".write(toFile: directory + "/flash-sales.txt", atomically: true, encoding: .utf8)
+        let bad = try runTool(bench, ["policies", "--rows", "flash", "--config", Self.config, directory])
+        #expect(bad.status != 0 && bad.output.contains("\(directory)/flash-sales.txt:3: expected an RFC 3339 time, got \"soon\""), "\(bad.output)")
     }
 
     /// The prediction CSV repeats the trace's timestamps exactly, fractions of a second too (a
