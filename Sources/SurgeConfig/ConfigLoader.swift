@@ -13,7 +13,7 @@ public enum ConfigLoader {
         switch readText(path) {
         case .success(let contents): text = contents
         case .failure(let reason):
-            throw ConfigErrors([ConfigError(file: path, position: nil, key: nil, message: "cannot read the file: \(reason)")])
+            throw ConfigErrors([ConfigError(file: path, position: reason.position, key: nil, message: "cannot read the file: \(reason)")])
         }
         return try parse(text, file: path, metrics: metrics)
     }
@@ -32,15 +32,39 @@ public enum ConfigLoader {
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return .failure(ReadFailure(message: "not valid UTF-8"))
+            return .failure(ReadFailure(message: "not valid UTF-8", position: firstInvalidUTF8(bytes)))
         }
         return .success(text)
     }
 
+    /// Where the first byte that is not UTF-8 sits, counted as the TOML parser counts (a column
+    /// per character), so an operator's editor finds the stray Latin-1 byte or binary paste.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> SourcePosition? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var position = SourcePosition(line: 1, column: 1)
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                if encoded.count == 1 && encoded.first == UInt8(ascii: "\n") {
+                    position = SourcePosition(line: position.line + 1, column: 1)
+                } else {
+                    position.column += 1
+                }
+            case .error: return position
+            case .emptyInput: return nil
+            }
+        }
+    }
+
     struct ReadFailure: Error, CustomStringConvertible {
         let description: String
+        var position: SourcePosition?
         init(errno code: Int32) { description = String(cString: strerror(code)) }
-        init(message: String) { description = message }
+        init(message: String, position: SourcePosition? = nil) {
+            description = message
+            self.position = position
+        }
     }
 
     public static func parse(_ text: String, file: String, metrics: MetricsOrigin? = nil) throws(ConfigErrors) -> SurgeConfig {

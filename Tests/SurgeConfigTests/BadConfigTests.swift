@@ -67,6 +67,8 @@ import Testing
             #"6:47: sources.prometheus[0].metrics.http_errors: invalid regular expression "5..(" for label 'code': expected ')', in 'rate(http_requests_total{code=~"5..("})'"#,
             "7:14: sources.prometheus[0].metrics.app_queue: unknown function 'avg'; expected rate, gauge, ratio or histogram_quantile, in 'avg(app_queue_length)'",
             "8:51: sources.prometheus[0].metrics.http_ok: expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got the end, in 'rate(http_requests_total{code=\"200\"}) +'"],
+        "not-utf8.toml": [
+            "3:10: cannot read the file: not valid UTF-8"],
         "several-errors.toml": [
             "3:1: sampling.surprise: unknown key 'surprise' (known here: interval, proc_root, cgroup_root)",
             "6:9: window.ticks: 0 is out of range: expected 2 to 2880",
