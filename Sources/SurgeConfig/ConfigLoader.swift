@@ -37,8 +37,8 @@ public enum ConfigLoader {
         return .success(text)
     }
 
-    /// Where the first byte that is not UTF-8 sits, counted as the TOML parser counts (a column
-    /// per character), so an operator's editor finds the stray Latin-1 byte or binary paste.
+    /// Where the first byte that is not UTF-8 sits, counted as TOMLParser counts (a column
+    /// per Unicode scalar), so an operator's editor finds the stray Latin-1 byte or binary paste.
     static func firstInvalidUTF8(_ bytes: [UInt8]) -> SourcePosition? {
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
