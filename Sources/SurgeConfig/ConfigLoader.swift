@@ -150,6 +150,7 @@ public enum ConfigLoader {
             }
             config.schedule.lead = t.duration("lead", default: defaults.schedule.lead, range: .zero...(.seconds(7200)))
             config.schedule.fireProbability = t.double("fire_probability", default: defaults.schedule.fireProbability, range: 0...1)
+            config.schedule.fireWhen = conditions(t, "fire_when")
             t.finish()
         }
         if let t = root.table("store") {
@@ -342,7 +343,8 @@ public enum ConfigLoader {
         if config.overload.any.isEmpty && config.overload.all.isEmpty {
             context.fail("overload", "the SLO rule needs at least one condition in 'any' or 'all'")
         }
-        for (key, list) in [("overload.any", config.overload.any), ("overload.all", config.overload.all), ("alert.hold", config.alert.hold)] {
+        for (key, list) in [("overload.any", config.overload.any), ("overload.all", config.overload.all), ("alert.hold", config.alert.hold),
+                            ("schedule.fire_when", config.schedule.fireWhen)] {
             for (i, condition) in list.enumerated() where !providedSet.contains(condition.metric) {
                 context.fail("\(key)[\(i)]", unknownMetricMessage(condition.metric))
             }

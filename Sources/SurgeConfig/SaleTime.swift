@@ -78,8 +78,12 @@ extension SurgeConfig.Schedule {
     public var firing: String {
         guard !sales.isEmpty else { return "" }
         let count = sales.count == 1 ? "the announced sale" : "each of \(sales.count) announced sales"
-        return ", or \(fireProbability) in the \(DurationText.format(lead)) before \(count)"
+        let level = fireWhen.isEmpty ? "" : ", or on the tick before \(sales.count == 1 ? "it" : "each") while \(levelText)"
+        return ", or \(fireProbability) in the \(DurationText.format(lead)) before \(count)" + level
     }
+
+    /// `fire_when` in words: "cpu_busy >= 0.3 or load1 > 4".
+    var levelText: String { fireWhen.map(\.description).joined(separator: " or ") }
 
     /// The first announced start after `time`, if any is still to come.
     public func nextStart(after time: Double) -> Double? {
@@ -92,7 +96,8 @@ extension SurgeConfig.Schedule {
         guard !sales.isEmpty else { return nil }
         let next = nextStart(after: now).map { "the next at " + RFC3339.format($0) } ?? "none still to come"
         let count = sales.count == 1 ? "1 announced sale" : "\(sales.count) announced sales"
-        return "\(count), \(next): a predicted alert fires at p >= \(fireProbability) in the \(DurationText.format(lead)) before each"
+        let level = fireWhen.isEmpty ? "" : ", and on the tick before each while \(levelText)"
+        return "\(count), \(next): a predicted alert fires at p >= \(fireProbability) in the \(DurationText.format(lead)) before each" + level
     }
 
     /// The announced start whose warning window holds a tick at `time`: a window opens `lead`
@@ -101,6 +106,15 @@ extension SurgeConfig.Schedule {
     /// after tick, `AnnouncedStarts` gives the same answer for less.
     public func saleStart(at time: Double, interval: Double) -> Double? {
         Self.nearest(in: sales.flatMap { $0.starts(around: time) }, at: time, lead: lead.seconds, interval: interval)
+    }
+
+    /// Whether `[schedule] fire_when` is asked at a tick at `time` whose window is the sale
+    /// starting at `saleStart`: on the last tick before the start only. The level there is the
+    /// headroom the sale will meet; earlier in the window a quieter hour may still be ending,
+    /// and from the first tick on the surge itself moves the level (p speaks for that tick).
+    public static func asksLevel(at time: Double, saleStart: Double?, interval: Double) -> Bool {
+        guard let saleStart else { return false }
+        return saleStart > time && saleStart - time <= interval
     }
 
     static func nearest(in starts: [Double], at time: Double, lead: Double, interval: Double) -> Double? {

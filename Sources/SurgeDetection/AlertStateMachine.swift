@@ -74,14 +74,18 @@ public struct AlertObservation: Sendable, Equatable {
     /// The start (Unix seconds) of the announced sale whose window holds this tick
     /// (`AnnouncedStarts.saleStart(at:interval:)`); nil outside every window.
     public var saleStart: Double?
+    /// A condition of `[schedule] fire_when` holds on this tick of a sale's window: a predicted
+    /// alert fires at once, and an open alert is not calm.
+    public var saleLevel: Bool
 
     public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false,
-                saleStart: Double? = nil) {
+                saleStart: Double? = nil, saleLevel: Bool = false) {
         self.probability = probability
         self.ruleHolds = ruleHolds
         self.topFeatures = topFeatures
         self.holding = holding
         self.saleStart = saleStart
+        self.saleLevel = saleLevel && saleStart != nil
     }
 }
 
@@ -145,7 +149,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         }
         highStreak = (p ?? 0) >= policy.fireProbability ? highStreak + 1 : 0
         let known = p != nil || observation.ruleHolds != nil
-        let calm = known && observation.ruleHolds != true && !observation.holding && (p.map { $0 < policy.resolveProbability } ?? true)
+        let calm = known && observation.ruleHolds != true && !observation.holding && !observation.saleLevel && (p.map { $0 < policy.resolveProbability } ?? true)
         calmStreak = calm ? calmStreak + 1 : 0
 
         if observation.ruleHolds == true {
@@ -161,7 +165,8 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         let certain = policy.fireAtOnceProbability < 1 && (p ?? 0) >= policy.fireAtOnceProbability
         let leapt = policy.fireOnLeapProbability < 1 && (p ?? 0) >= policy.fireOnLeapProbability
             && (previousProbability.map { $0 < policy.resolveProbability } ?? false)
-        let announced = policy.saleFireProbability < 1 && observation.saleStart != nil && (p ?? 0) >= policy.saleFireProbability
+        let announced = observation.saleLevel
+            || policy.saleFireProbability < 1 && observation.saleStart != nil && (p ?? 0) >= policy.saleFireProbability
         if open == nil, highStreak >= policy.fireAfter || certain || leapt || announced {
             var event = fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)
             event.saleStart = observation.saleStart

@@ -19,6 +19,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     var labeller: WindowLabeller
     /// `[alert] hold` on this tick's values (a missing metric does not hold).
     private let holdRule: OverloadRule?
+    /// `[schedule] fire_when` on this tick's values, asked only in a sale's window.
+    private let saleLevelRule: OverloadRule?
     /// `[schedule]`'s sales near the tick's time.
     private var announced: AnnouncedStarts
     /// Present when learning online; it owns the live weights then.
@@ -134,6 +136,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         // Any of the conditions, this tick: a rule without all-clauses or for_ticks.
         holdRule = settings.hold.isEmpty ? nil : OverloadRule(SurgeConfig.Overload(any: settings.hold), schema: schema)
         announced = AnnouncedStarts(settings.schedule)
+        saleLevelRule = settings.schedule.fireWhen.isEmpty || settings.schedule.sales.isEmpty ? nil
+            : OverloadRule(SurgeConfig.Overload(any: settings.schedule.fireWhen), schema: schema)
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
         // The rule's `for_ticks` run goes on through a SIGHUP or a resumed restart: counted
@@ -220,16 +224,18 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let holding = holdRule?.holdsNow(sample) == true
         let saleStart = announced.saleStart(at: sample.timestamp, interval: settings.tickSeconds)
+        let saleLevel = SurgeConfig.Schedule.asksLevel(at: sample.timestamp, saleStart: saleStart, interval: settings.tickSeconds)
+            && saleLevelRule?.holdsNow(sample) == true
         let servingChange = both.flatMap { referee?.observe(timestamp: sample.timestamp, trained: $0.trained, learned: $0.learned,
-                                                            label: label, holding: holding, saleStart: saleStart) }
+                                                            label: label, holding: holding, saleStart: saleStart, saleLevel: saleLevel) }
         let started = learner?.tick()
         let learning = collected ?? started
         let degraded = inputs.imputedRows > 0
 
-        let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil
+        let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil || saleLevel
         let observation = AlertObservation(probability: probability, ruleHolds: label,
                                            topFeatures: mayAlert ? topFeatures() : [],
-                                           holding: holding, saleStart: saleStart)
+                                           holding: holding, saleStart: saleStart, saleLevel: saleLevel)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
         for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {

@@ -130,21 +130,22 @@ public func alertSeries(warn: [Bool], hold: [Bool]? = nil, labels: [Bool?], fire
 /// machine where the tick before left it (closed, no run of high p), so the series is the
 /// same as when it sees every tick (tested). With `fireOnLeapProbability` on, every tick is
 /// shown: a leap depends on the tick before. `saleStarts`: per tick, the announced sale whose
-/// window holds it (`AlertObservation.saleStart`), where the sale's threshold counts too.
+/// window holds it (`AlertObservation.saleStart`), where the sale's threshold counts too;
+/// `saleLevels`: per tick, whether `[schedule] fire_when` holds there (`AlertObservation.saleLevel`).
 public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy, holding: [Bool]? = nil,
-                        saleStarts: [Double?]? = nil) -> [Bool] {
+                        saleStarts: [Double?]? = nil, saleLevels: [Bool]? = nil) -> [Bool] {
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
     let atOnce = policy.fireAtOnceProbability < 1 ? policy.fireAtOnceProbability : Double.infinity
     let lowest = min(policy.fireProbability, atOnce)
     let inSale = policy.saleFireProbability < 1 ? min(lowest, policy.saleFireProbability) : lowest
     var idle = false
     return probabilities.indices.map { index in
-        let saleStart = saleStarts?[index] ?? nil
-        let quiet = (probabilities[index] ?? 0) < (saleStart == nil ? lowest : inSale) && labels[index] != true
+        let saleStart = saleStarts?[index] ?? nil, saleLevel = saleLevels?[index] ?? false
+        let quiet = (probabilities[index] ?? 0) < (saleStart == nil ? lowest : inSale) && labels[index] != true && !saleLevel
         // A leap needs the tick before's p, which a skipped tick would not leave in the machine.
         if idle && quiet && policy.fireOnLeapProbability >= 1 { return false }
         _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index],
-                                             holding: holding?[index] ?? false, saleStart: saleStart))
+                                             holding: holding?[index] ?? false, saleStart: saleStart, saleLevel: saleLevel))
         idle = quiet && machine.open == nil
         return machine.open != nil
     }

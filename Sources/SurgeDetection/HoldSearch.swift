@@ -25,10 +25,11 @@ public enum HoldSearch {
     }
 
     /// The metrics a search reads: the model's features, where levels are tried, and those of
-    /// the config's own hold, which is scored beside them.
+    /// the config's own hold and `[schedule] fire_when`, which are scored beside them.
     public static func metrics(_ config: SurgeConfig) -> [String] {
         var seen = Set<String>()
-        return (config.model.features + config.alert.hold.map(\.metric)).filter { seen.insert($0).inserted }
+        return (config.model.features + config.alert.hold.map(\.metric) + config.schedule.fireWhen.map(\.metric))
+            .filter { seen.insert($0).inserted }
     }
 
     /// Over several series (the daemon's runs), their figures added up. A series without a

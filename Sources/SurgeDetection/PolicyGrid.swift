@@ -17,14 +17,19 @@ public enum PolicyGrid {
         /// Per tick, the start of the announced sale whose window holds it (`[schedule]`), or
         /// empty when no sale is announced.
         public var saleStarts: [Double?]
+        /// Per tick, whether a condition of `[schedule] fire_when` holds on the last tick before
+        /// a start (`AlertObservation.saleLevel`); empty when none is set or the metrics are
+        /// not in `columns`.
+        public var saleLevels: [Bool]
 
         public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:],
-                    saleStarts: [Double?] = []) {
+                    saleStarts: [Double?] = [], saleLevels: [Bool] = []) {
             self.timestamps = timestamps
             self.labels = labels
             self.probabilities = probabilities
             self.columns = columns
             self.saleStarts = saleStarts
+            self.saleLevels = saleLevels
         }
 
         /// The same ticks with `schedule`'s sales marked, as the pipeline marks them (each
@@ -35,6 +40,12 @@ public enum PolicyGrid {
             let tick = timestamps.count > 1 ? timestamps[1] - timestamps[0] : 10
             var announced = AnnouncedStarts(schedule)
             copy.saleStarts = timestamps.map { announced.saleStart(at: $0, interval: tick) }
+            let levels = schedule.fireWhen.compactMap { condition in columns[condition.metric].map { (condition, $0) } }
+            guard !levels.isEmpty, levels.count == schedule.fireWhen.count else { return copy }
+            copy.saleLevels = timestamps.indices.map { index in
+                SurgeConfig.Schedule.asksLevel(at: timestamps[index], saleStart: copy.saleStarts[index], interval: tick)
+                    && levels.contains { condition, values in condition.comparison.holds(values[index], condition.threshold) }
+            }
             return copy
         }
     }
@@ -45,13 +56,18 @@ public enum PolicyGrid {
 
     /// The same over several series, their figures added up.
     public static func report(series: [Series], config: SurgeConfig) -> [String] {
-        let row = PolicyTable.Row(name: "", series: series.map { $0.announcing(config.schedule) }, horizon: config.model.horizonTicks,
+        let announced = series.map { $0.announcing(config.schedule) }
+        let row = PolicyTable.Row(name: "", series: announced, horizon: config.model.horizonTicks,
                                   mergeGap: config.alert.resolveAfter)
         let score: @Sendable (AlertPolicy) -> EpisodeScore = { PolicyTable.score($0, on: row) }
         let own = AlertPolicy(config.alert, schedule: config.schedule)
         let ownScore = score(own)
         // The stored history holds p and the rule's verdicts, not the metrics a hold reads.
-        let ownName = config.alert.hold.isEmpty ? "the config's policy" : "the config's policy without its [alert] hold"
+        var missing: [String] = []
+        if !config.alert.hold.isEmpty { missing.append("[alert] hold") }
+        let levelsRead = announced.allSatisfy { !$0.saleLevels.isEmpty || $0.saleStarts.isEmpty }
+        if !config.schedule.fireWhen.isEmpty && !config.schedule.sales.isEmpty && !levelsRead { missing.append("[schedule] fire_when") }
+        let ownName = missing.isEmpty ? "the config's policy" : "the config's policy without its " + missing.joined(separator: " and ")
         var lines = ["\(ownName):  \(describe(ownScore))"]
         // Without an episode every policy ties, and a "best" would be an arbitrary pick.
         guard ownScore.episodes > 0 else { return lines + ["no overload episode in these ticks: nothing to choose a policy by"] }

@@ -83,7 +83,8 @@ public struct PolicyTable: Sendable {
             total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
                                          alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
                                                                policy: policy, holding: holding(part),
-                                                               saleStarts: part.saleStarts.isEmpty ? nil : part.saleStarts),
+                                                               saleStarts: part.saleStarts.isEmpty ? nil : part.saleStarts,
+                                                               saleLevels: part.saleLevels.isEmpty ? nil : part.saleLevels),
                                          horizon: row.horizon, mergeGap: row.mergeGap))
         }
         return total

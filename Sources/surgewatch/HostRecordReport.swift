@@ -19,8 +19,9 @@ struct HostRecordReport {
         self.config = config
         referee = try RefereeStanding(path: path, config: config)
         if policyGrid {
-            self.policyGrid = PolicyGrid.report(series: record.series, config: config)
+            // The stored samples of the metrics the search and `[schedule] fire_when` read.
             let series = try PolicyGrid.Series.withStoredColumns(record.series, metrics: HoldSearch.metrics(config), path: path, since: since)
+            self.policyGrid = PolicyGrid.report(series: series, config: config)
             holdSearch = HoldSearch.report(series: series, config: config)
         } else {
             (self.policyGrid, holdSearch) = (nil, nil)

@@ -82,8 +82,13 @@ struct ReplayCommand: ParsableCommand {
             print(summary.text(input: input))
             if policyGrid {
                 print("surgewatch under other alert policies (chosen on this trace, in hindsight):")
-                let lines = PolicyGrid.report(timestamps: trace.timestamps, labels: result.labels,
-                                              probabilities: result.probabilities, config: settingsConfig)
+                // The trace's columns that `[schedule] fire_when` reads, so the config's own
+                // policy is scored as replay ran it.
+                var columns: [String: [Double]] = [:]
+                for condition in settingsConfig.schedule.fireWhen { columns[condition.metric] = trace.column(condition.metric) }
+                let series = PolicyGrid.Series(timestamps: trace.timestamps, labels: result.labels,
+                                               probabilities: result.probabilities, columns: columns)
+                let lines = PolicyGrid.report(series: [series], config: settingsConfig)
                 for line in lines { print("  " + line) }
                 let holds = HoldSearch.report(trace: trace, labels: result.labels, probabilities: result.probabilities, config: settingsConfig)
                 if !holds.isEmpty {

@@ -31,6 +31,12 @@ import Testing
         #expect(SurgeConfig().alert.hold.isEmpty, "no hold unless the operator sets one")
     }
 
+    @Test func scheduleLevelsUseTheRulesSyntax() throws {
+        let config = try ConfigLoader.parse("[schedule]\nsales = [\"daily 20:00\"]\nfire_when = [\"cpu_busy >= 0.3\"]\n", file: "level.toml")
+        #expect(config.schedule.fireWhen == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.3)])
+        #expect(SurgeConfig().schedule.fireWhen.isEmpty, "no level unless the operator sets one")
+    }
+
     @Test func fullConfigWithEverySource() throws {
         let path = Bundle.module.resourcePath! + "/Fixtures/good/all-sources.toml"
         let config = try ConfigLoader.load(path: path)

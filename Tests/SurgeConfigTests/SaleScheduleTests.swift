@@ -38,6 +38,18 @@ import Testing
             .saleStart(at: Self.twelfth - 1, interval: 10) == nil)
     }
 
+    /// `fire_when` is asked on the last tick before a start alone: not earlier in the window,
+    /// not on the sale's first tick, not outside a window.
+    @Test func aLevelIsAskedOnTheLastTickBeforeTheStart() {
+        let start = 1_000.0
+        #expect(SurgeConfig.Schedule.asksLevel(at: 990, saleStart: start, interval: 10))
+        #expect(SurgeConfig.Schedule.asksLevel(at: 993, saleStart: start, interval: 10), "a tick late on its cadence")
+        #expect(!SurgeConfig.Schedule.asksLevel(at: 980, saleStart: start, interval: 10))
+        #expect(!SurgeConfig.Schedule.asksLevel(at: 1_000, saleStart: start, interval: 10), "the surge's first tick")
+        #expect(!SurgeConfig.Schedule.asksLevel(at: 990, saleStart: nil, interval: 10))
+        #expect(SurgeConfig.Schedule.asksLevel(at: 950, saleStart: start, interval: 60), "the tick's own length")
+    }
+
     @Test func ofTwoWindowsTheNearerStartIsNamed() {
         let later = Self.twelfth + 300
         let schedule = SurgeConfig.Schedule(sales: [.once(unixSeconds: later), .once(unixSeconds: Self.twelfth)], lead: .seconds(600))
@@ -84,6 +96,10 @@ import Testing
         #expect(schedule.firing == ", or 0.7 in the 10m before each of 2 announced sales")
         #expect(SurgeConfig.Schedule().summary(now: 0) == nil)
         #expect(SurgeConfig.Schedule().firing == "")
+        var level = schedule
+        level.fireWhen = [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.3)]
+        #expect(level.firing == ", or 0.7 in the 10m before each of 2 announced sales, or on the tick before each while cpu_busy >= 0.3")
+        #expect(level.summary(now: Self.twelfth + 1)?.hasSuffix("before each, and on the tick before each while cpu_busy >= 0.3") == true)
     }
 
     /// The hourly cache gives what the schedule gives, tick by tick over three days (with a

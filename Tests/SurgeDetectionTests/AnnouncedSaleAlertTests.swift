@@ -53,6 +53,39 @@ import SurgeConfig
         #expect(fired.first?.event.saleStart == nil)
     }
 
+    /// `[schedule] fire_when` on the tick before the start: the alert fires there at any p, and
+    /// stays open while the level holds in the window; then [alert]'s calm ticks resolve it.
+    @Test func aLevelBeforeTheStartFiresAtAnyProbabilityAndHoldsTheAlert() {
+        let clock = TraceClock(unixSeconds: 1_000)
+        var machine = AlertStateMachine(policy: policy, clock: clock, makeID: { "alert" })
+        // Ticks 0-1 outside the window (a level there means nothing), 2-4 in it with the level
+        // on 2 and 3, then calm ticks.
+        var fired: [(Int, AlertEvent)] = []
+        for tick in 0..<9 {
+            clock.set(unixSeconds: 1_000 + Double(tick) * 10)
+            let inWindow = (2...4).contains(tick)
+            let observation = AlertObservation(probability: 0.05, ruleHolds: false, saleStart: inWindow ? start : nil,
+                                               saleLevel: tick <= 3)
+            fired += machine.observe(observation).map { (tick, $0) }
+        }
+        #expect(fired.map(\.0) == [2, 6], "fired on the level's first tick in the window, calm from tick 4, resolved on the third")
+        #expect(fired.first?.1.kind == .predicted)
+        #expect(fired.first?.1.saleStart == start)
+        #expect(AlertObservation(probability: 0.05, ruleHolds: false, saleLevel: true).saleLevel == false,
+                "outside every window a level is no level")
+    }
+
+    /// The grid's fast path scores the level as the machine does: it must not skip a tick
+    /// whose level holds as idle.
+    @Test func theGridSeriesAgreesWithTheMachineOnALevel() {
+        let ps: [Double?] = [0.05, 0.05, 0.05, 0.05, 0.3, 0.05, 0.05, 0.05, 0.05]
+        let starts: [Double?] = [nil, nil, start, start, start, nil, nil, nil, nil]
+        let levels = [false, false, false, true, false, false, false, false, false]
+        let series = alertSeries(probabilities: ps, labels: ps.map { _ in false }, policy: policy, saleStarts: starts, saleLevels: levels)
+        #expect(series == [false, false, false, true, true, true, true, false, false], "p 0.3 on tick 4 is not calm")
+        #expect(!alertSeries(probabilities: ps, labels: ps.map { _ in false }, policy: policy, saleStarts: starts).contains(true))
+    }
+
     @Test func aConfigWithoutSalesLeavesThePolicyAsItWas() throws {
         let none = AlertPolicy(SurgeConfig().alert, schedule: SurgeConfig.Schedule())
         #expect(none.saleFireProbability == 1)

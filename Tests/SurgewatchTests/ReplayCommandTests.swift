@@ -101,6 +101,38 @@ import Testing
         #expect(grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(grid)")
     }
 
+    /// `[schedule] fire_when`: the CPU on the tick before the start is 0.32 (the fixture), so a
+    /// level of 0.3 opens the alert there, a tick before the sale, with the sale's p threshold
+    /// off; the policy grid scores the config's policy with the level as replay ran it.
+    @Test func aLevelOnTheTickBeforeAnAnnouncedSaleWarnsOfIt() throws {
+        let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale", ofType: "csv"))
+        let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
+        #expect(shipped.contains("\nfire_probability = 0.7 "), "the shipped [schedule] threshold")
+        func config(level: String) throws -> String {
+            let path = directory + "/level-\(UUID().uuidString).toml"
+            try shipped.replacingOccurrences(of: "\nsales = []", with: "\nsales = [\"2026-01-09T20:57:00Z\"]\nfire_when = [\(level)]")
+                .replacingOccurrences(of: "\nfire_probability = 0.7 ", with: "\nfire_probability = 1   ")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        func replayed(_ config: String) throws -> (alert: Int?, breach: Int?, grid: String) {
+            let output = directory + "/\(UUID().uuidString).csv"
+            let (code, out, err) = try DaemonProcess.run(["replay", "--config", config, "--input", trace, "--output", output, "--no-learn",
+                                                          "--policy-grid"], timeout: .seconds(120))
+            #expect(code == 0, "\(err)")
+            let predicted = try rows(output).dropFirst()
+            return (predicted.firstIndex { $0[2] == "1" }, predicted.firstIndex { $0[3] == "1" }, out)
+        }
+        let start = try #require(try rows(trace).firstIndex { $0[0] == "1767992220" })
+        let level = try replayed(try config(level: "\"cpu_busy >= 0.3\""))
+        #expect(level.alert == start - 1, "the tick before the start, 0.32 >= 0.3")
+        #expect(try #require(level.breach) > start)
+        #expect(level.grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(level.grid)")
+        let above = try replayed(try config(level: "\"cpu_busy >= 0.35\""))
+        #expect(above.alert == above.breach, "0.32 is under 0.35, and p alone waits for the breach")
+        #expect(above.grid.contains("the config's policy:  1 episodes, 0 early (0 %)"), "\(above.grid)")
+    }
+
     /// An output path that is not a regular file is written through, not replaced by a rename:
     /// a FIFO stays a FIFO and gets the CSV, a symbolic link stays a link and its target gets it
     /// (`replay --output /dev/null` once replaced the machine's /dev/null with a file).
