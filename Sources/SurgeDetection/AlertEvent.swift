@@ -53,6 +53,9 @@ public struct AlertEvent: Sendable, Equatable {
     /// On a predicted alert's `fired` event on a tick in an announced sale's window
     /// (`[schedule]`): when that sale starts, Unix seconds.
     public var saleStart: Double?
+    /// The `[schedule] fire_when` condition that held on the tick before the sale when the alert
+    /// fired ("cpu_busy >= 0.3"): why it fired at a low p.
+    public var saleLevel: String?
 
     /// Of the ticks before a breach with p in [from, to), how many were followed by overload
     /// within the horizon.

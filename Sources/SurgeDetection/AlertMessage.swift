@@ -33,9 +33,11 @@ public enum AlertMessage {
         return "; here p \(fixed(past.from, 2))-\(fixed(past.to, 2)) came true \(fixed(100 * past.share, 0)) % of \(past.ticks) times"
     }
 
-    /// "; sale at 2026-12-12T12:00:00Z": the announced sale the alert came before (or on).
+    /// "; sale at 2026-12-12T12:00:00Z": the announced sale the alert came before (or on), and
+    /// ", host past cpu_busy >= 0.3" when `[schedule] fire_when` fired it.
     static func sale(_ event: AlertEvent) -> String {
-        event.saleStart.map { "; sale at " + RFC3339.format($0) } ?? ""
+        guard let start = event.saleStart else { return "" }
+        return "; sale at " + RFC3339.format(start) + (event.saleLevel.map { ", host past " + $0 } ?? "")
     }
 
     static func changes(_ features: [AlertEvent.FeatureChange]) -> String {

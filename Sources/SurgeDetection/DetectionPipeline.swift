@@ -19,8 +19,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     var labeller: WindowLabeller
     /// `[alert] hold` on this tick's values (a missing metric does not hold).
     private let holdRule: OverloadRule?
-    /// `[schedule] fire_when` on this tick's values, asked only in a sale's window.
-    private let saleLevelRule: OverloadRule?
+    /// `[schedule] fire_when`, a rule per condition so that an alert can name the one that
+    /// held; asked on the last tick before a start only.
+    private let saleLevelRules: [(condition: OverloadCondition, rule: OverloadRule)]
     /// `[schedule]`'s sales near the tick's time.
     private var announced: AnnouncedStarts
     /// Present when learning online; it owns the live weights then.
@@ -136,8 +137,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         // Any of the conditions, this tick: a rule without all-clauses or for_ticks.
         holdRule = settings.hold.isEmpty ? nil : OverloadRule(SurgeConfig.Overload(any: settings.hold), schema: schema)
         announced = AnnouncedStarts(settings.schedule)
-        saleLevelRule = settings.schedule.fireWhen.isEmpty || settings.schedule.sales.isEmpty ? nil
-            : OverloadRule(SurgeConfig.Overload(any: settings.schedule.fireWhen), schema: schema)
+        saleLevelRules = settings.schedule.sales.isEmpty ? []
+            : settings.schedule.fireWhen.map { ($0, OverloadRule(SurgeConfig.Overload(any: [$0]), schema: schema)) }
         labeller = WindowLabeller(settings.overload, schema: schema, horizon: settings.horizonTicks,
                                   windowSize: settings.windowTicks * settings.features.count)
         // The rule's `for_ticks` run goes on through a SIGHUP or a resumed restart: counted
@@ -224,8 +225,10 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let holding = holdRule?.holdsNow(sample) == true
         let saleStart = announced.saleStart(at: sample.timestamp, interval: settings.tickSeconds)
-        let saleLevel = SurgeConfig.Schedule.asksLevel(at: sample.timestamp, saleStart: saleStart, interval: settings.tickSeconds)
-            && saleLevelRule?.holdsNow(sample) == true
+        let levelsHeld = saleLevelRules.isEmpty
+            || !SurgeConfig.Schedule.asksLevel(at: sample.timestamp, saleStart: saleStart, interval: settings.tickSeconds)
+            ? [] : saleLevelRules.filter { $0.rule.holdsNow(sample) == true }.map(\.condition.description)
+        let saleLevel = !levelsHeld.isEmpty
         let servingChange = both.flatMap { referee?.observe(timestamp: sample.timestamp, trained: $0.trained, learned: $0.learned,
                                                             label: label, holding: holding, saleStart: saleStart, saleLevel: saleLevel) }
         let started = learner?.tick()
@@ -240,6 +243,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         var events = alerts.observe(observation)
         for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {
             events[index].pastOutcome = events[index].probability.flatMap(reliability.outcome(of:))
+            if saleLevel { events[index].saleLevel = levelsHeld.joined(separator: " or ") }
         }
         let state: String
         switch alerts.open?.kind {

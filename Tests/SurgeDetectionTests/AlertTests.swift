@@ -24,6 +24,11 @@ import Testing
         var quoted = event(.fired, .predicted)
         quoted.pastOutcome = AlertEvent.PastOutcome(from: 0.8, to: 0.95, ticks: 248, cameTrue: 103)
         #expect(AlertMessage.text(for: quoted) == "overload predicted within 30s (p=0.91; here p 0.80-0.95 came true 42 % of 248 times)")
+        var beforeSale = event(.fired, .predicted)
+        beforeSale.saleStart = 1_260
+        beforeSale.saleLevel = "cpu_busy >= 0.3"
+        #expect(AlertMessage.text(for: beforeSale)
+            == "overload predicted within 30s (p=0.91; sale at 1970-01-01T00:21:00Z, host past cpu_busy >= 0.3)")
         var test = event(.fired, .predicted)
         test.isTest = true
         #expect(AlertMessage.text(for: test).hasPrefix("TEST (no overload): overload predicted"))

@@ -1,5 +1,6 @@
 import Testing
 import SurgeConfig
+import SurgeSampling
 @testable import SurgeDetection
 
 /// `[schedule]` in the state machine: in an announced sale's window a predicted alert fires at
@@ -84,6 +85,33 @@ import SurgeConfig
         let series = alertSeries(probabilities: ps, labels: ps.map { _ in false }, policy: policy, saleStarts: starts, saleLevels: levels)
         #expect(series == [false, false, false, true, true, true, true, false, false], "p 0.3 on tick 4 is not calm")
         #expect(!alertSeries(probabilities: ps, labels: ps.map { _ in false }, policy: policy, saleStarts: starts).contains(true))
+    }
+
+    /// The pipeline asks `fire_when` on the last tick before the start alone (x is past the
+    /// level on an earlier tick of the window too), and the alert names the condition.
+    @Test func thePipelineFiresOnTheLevelOfTheTickBeforeTheStart() throws {
+        var config = PipelineLearningTests().config()  // a small model over x, rule y > 0.5
+        config.learning.online = false
+        config.alert.fireProbability = 0.999
+        config.alert.fireAtOnceProbability = 1
+        config.schedule.sales = [.once(unixSeconds: 200)]
+        config.schedule.fireProbability = 1  // p alone never fires in the window
+        config.schedule.fireWhen = [OverloadCondition(metric: "x", comparison: .greaterOrEqual, threshold: 5)]
+        let clock = TraceClock(unixSeconds: 0)
+        let schema = MetricSchema(["x", "y"])
+        let pipeline = try DetectionPipeline(settings: .init(config: config, tickSeconds: 10, untrained: false), schema: schema,
+                                             model: ModelCatalog.fresh(config), clock: clock)
+        var fired: [AlertEvent] = []
+        for tick in 0..<30 {
+            clock.set(unixSeconds: Double(tick) * 10)
+            let x: Double = tick == 15 || tick == 19 ? 6 : 1
+            fired += pipeline.ingest(Sample(timestamp: Double(tick) * 10, tick: tick + 1, schema: schema, values: [x, 0])).events
+                .filter { $0.event == .fired }
+        }
+        #expect(fired.map(\.at) == [190], "the tick before the start at 200; not tick 15, earlier in the window")
+        #expect(fired.first?.kind == .predicted)
+        #expect(fired.first?.saleStart == 200)
+        #expect(fired.first?.saleLevel == "x >= 5")
     }
 
     @Test func aConfigWithoutSalesLeavesThePolicyAsItWas() throws {
