@@ -293,6 +293,10 @@ public enum ConfigLoader {
             context.fail("schedule.fire_probability",
                 "must be above alert.resolve_probability (\(config.alert.resolveProbability)), or an alert fired before a sale would resolve at once; got \(config.schedule.fireProbability)")
         }
+        if !config.schedule.fireWhen.isEmpty && config.schedule.lead < config.sampling.interval {
+            context.fail("schedule.fire_when",
+                "is asked on the last tick before each start, which schedule.lead (\(DurationText.format(config.schedule.lead))) does not reach: set lead to at least sampling.interval (\(DurationText.format(config.sampling.interval)))")
+        }
         if config.model.horizonTicks >= config.window.ticks {
             context.fail("model.horizon_ticks", "must be shorter than window.ticks (\(config.window.ticks)); got \(config.model.horizonTicks)")
         }

@@ -136,9 +136,10 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `fire_probability`: within a sale's window a predicted alert fires at once at p at
         /// or above this (chosen on validation traces, BENCHMARKS.md).
         public var fireProbability = 0.7
-        /// `fire_when`: conditions in the rule's syntax ("cpu_busy >= 0.3"); within a sale's
-        /// window a predicted alert fires at once when any of them holds, whatever p, and does
-        /// not resolve while one holds there. Empty by default: the level is the host's own.
+        /// `fire_when`: conditions in the rule's syntax ("cpu_busy >= 0.3"); on the last tick
+        /// before each start (inside the window, so `lead` must reach a tick back) a predicted
+        /// alert fires at once when any of them holds, whatever p. Empty by default: the level
+        /// is the host's own (BENCHMARKS.md, session 36).
         public var fireWhen: [OverloadCondition] = []
 
         public init(sales: [SaleTime] = [], lead: Duration = .seconds(600), fireProbability: Double = 0.7,

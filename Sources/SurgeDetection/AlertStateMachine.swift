@@ -74,8 +74,9 @@ public struct AlertObservation: Sendable, Equatable {
     /// The start (Unix seconds) of the announced sale whose window holds this tick
     /// (`AnnouncedStarts.saleStart(at:interval:)`); nil outside every window.
     public var saleStart: Double?
-    /// A condition of `[schedule] fire_when` holds on this tick of a sale's window: a predicted
-    /// alert fires at once, and an open alert is not calm.
+    /// A condition of `[schedule] fire_when` holds on this tick, the last before a sale's start
+    /// (`SurgeConfig.Schedule.asksLevel`): a predicted alert fires at once, and an open alert is
+    /// not calm. Set outside every window, it is ignored.
     public var saleLevel: Bool
 
     public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false,

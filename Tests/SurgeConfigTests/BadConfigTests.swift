@@ -41,6 +41,8 @@ import Testing
             #"4:10: schedule.sales[2]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "2026-12-12 25:00""#],
         "schedule-level-unknown-metric.toml": [
             "3:33: schedule.fire_when[1]: no enabled source provides metric 'load_1'; did you mean 'load1'?"],
+        "schedule-level-lead-too-short.toml": [
+            "4:13: schedule.fire_when: is asked on the last tick before each start, which schedule.lead (0s) does not reach: set lead to at least sampling.interval (10s)"],
         "schedule-lead-too-long.toml": [
             "3:8: schedule.lead: 3h is out of range: expected 0s to 2h"],
         "schedule-threshold-not-above-resolve.toml": [
