@@ -18,10 +18,15 @@ public enum HoldSearch {
     static let mostTicksAHoldMayCover = 0.25
 
     public static func report(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> [String] {
+        report(series: [series(trace: trace, labels: labels, probabilities: probabilities, config: config)], config: config)
+    }
+
+    /// A replayed trace as a series with the columns of `metrics(config)`, for this search and
+    /// for `PolicyGrid.report` (which reads those of `[schedule] fire_when`).
+    public static func series(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> PolicyGrid.Series {
         var columns: [String: [Double]] = [:]
         for metric in metrics(config) { columns[metric] = trace.column(metric) }
-        return report(series: [PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns)],
-                      config: config)
+        return PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns)
     }
 
     /// The metrics a search reads: the model's features, where levels are tried, and those of

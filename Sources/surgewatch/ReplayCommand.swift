@@ -82,15 +82,12 @@ struct ReplayCommand: ParsableCommand {
             print(summary.text(input: input))
             if policyGrid {
                 print("surgewatch under other alert policies (chosen on this trace, in hindsight):")
-                // The trace's columns that `[schedule] fire_when` reads, so the config's own
-                // policy is scored as replay ran it.
-                var columns: [String: [Double]] = [:]
-                for condition in settingsConfig.schedule.fireWhen { columns[condition.metric] = trace.column(condition.metric) }
-                let series = PolicyGrid.Series(timestamps: trace.timestamps, labels: result.labels,
-                                               probabilities: result.probabilities, columns: columns)
+                // With the trace's columns that the hold search and `[schedule] fire_when` read,
+                // so the config's own policy is scored as replay ran it.
+                let series = HoldSearch.series(trace: trace, labels: result.labels, probabilities: result.probabilities, config: settingsConfig)
                 let lines = PolicyGrid.report(series: [series], config: settingsConfig)
                 for line in lines { print("  " + line) }
-                let holds = HoldSearch.report(trace: trace, labels: result.labels, probabilities: result.probabilities, config: settingsConfig)
+                let holds = HoldSearch.report(series: [series], config: settingsConfig)
                 if !holds.isEmpty {
                     print("[alert] hold levels at this trace's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight; choose on an earlier trace):")
                     for line in holds { print("  " + line) }
