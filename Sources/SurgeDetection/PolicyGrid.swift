@@ -40,11 +40,29 @@ public enum PolicyGrid {
             let tick = timestamps.count > 1 ? timestamps[1] - timestamps[0] : 10
             var announced = AnnouncedStarts(schedule)
             copy.saleStarts = timestamps.map { announced.saleStart(at: $0, interval: tick) }
-            let levels = schedule.fireWhen.compactMap { condition in columns[condition.metric].map { (condition, $0) } }
-            guard !levels.isEmpty, levels.count == schedule.fireWhen.count else { return copy }
-            copy.saleLevels = timestamps.indices.map { index in
-                SurgeConfig.Schedule.asksLevel(at: timestamps[index], saleStart: copy.saleStarts[index], interval: tick)
-                    && levels.contains { condition, values in condition.comparison.holds(values[index], condition.threshold) }
+            return copy.markingLevels(schedule.fireWhen)
+        }
+
+        /// The ticks that ask `[schedule] fire_when` (the last before each start): where the
+        /// level is read, and where `SaleLevelSearch` reads the values it tries as levels.
+        var levelTicks: [Int] {
+            let tick = timestamps.count > 1 ? timestamps[1] - timestamps[0] : 10
+            return timestamps.indices.filter { index in
+                saleStarts.indices.contains(index)
+                    && SurgeConfig.Schedule.asksLevel(at: timestamps[index], saleStart: saleStarts[index], interval: tick)
+            }
+        }
+
+        /// The same ticks with `conditions` as `[schedule] fire_when` (sales already marked):
+        /// no levels when there are none or a condition's metric has no column.
+        func markingLevels(_ conditions: [OverloadCondition]) -> Series {
+            var copy = self
+            copy.saleLevels = []
+            let levels = conditions.compactMap { condition in columns[condition.metric].map { (condition, $0) } }
+            guard !levels.isEmpty, levels.count == conditions.count else { return copy }
+            copy.saleLevels = Array(repeating: false, count: timestamps.count)
+            for index in levelTicks where levels.contains(where: { condition, values in condition.comparison.holds(values[index], condition.threshold) }) {
+                copy.saleLevels[index] = true
             }
             return copy
         }

@@ -11,6 +11,8 @@ struct HostRecordReport {
     let policyGrid: [String]?
     /// HoldSearch's lines on the stored p, verdicts and samples (`--policy-grid`).
     let holdSearch: [String]?
+    /// SaleLevelSearch's lines on the same, when the config announces sales (`--policy-grid`).
+    let saleLevelSearch: [String]?
     /// Which weights serve and the referee's record, when the daemon keeps one.
     let referee: RefereeStanding?
 
@@ -23,8 +25,9 @@ struct HostRecordReport {
             let series = try PolicyGrid.Series.withStoredColumns(record.series, metrics: HoldSearch.metrics(config), path: path, since: since)
             self.policyGrid = PolicyGrid.report(series: series, config: config)
             holdSearch = HoldSearch.report(series: series, config: config)
+            saleLevelSearch = SaleLevelSearch.report(series: series, config: config)
         } else {
-            (self.policyGrid, holdSearch) = (nil, nil)
+            (self.policyGrid, holdSearch, saleLevelSearch) = (nil, nil, nil)
         }
     }
 
@@ -64,6 +67,10 @@ struct HostRecordReport {
             lines.append("[alert] hold levels at this host's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight, on the stored samples):")
             lines += holdSearch.map { "  " + $0 }
         }
+        if let saleLevelSearch, !saleLevelSearch.isEmpty {
+            lines.append("[schedule] fire_when levels between each feature's values on the tick before each announced sale, with the config's policy (in hindsight, on the stored samples):")
+            lines += saleLevelSearch.map { "  " + $0 }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -76,6 +83,7 @@ struct HostRecordReport {
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
-            + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
+            + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
+            + (saleLevelSearch.map { ",\"sale_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
     }
 }

@@ -92,6 +92,11 @@ struct ReplayCommand: ParsableCommand {
                     print("[alert] hold levels at this trace's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight; choose on an earlier trace):")
                     for line in holds { print("  " + line) }
                 }
+                let levels = SaleLevelSearch.report(series: [series], config: settingsConfig)
+                if !levels.isEmpty {
+                    print("[schedule] fire_when levels between each feature's values on the tick before each announced sale, with the config's policy (in hindsight; choose on an earlier trace):")
+                    for line in levels { print("  " + line) }
+                }
             }
             if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }
         }

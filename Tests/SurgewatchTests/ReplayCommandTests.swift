@@ -129,6 +129,8 @@ import Testing
         #expect(try #require(level.breach) > start)
         #expect(level.grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(level.grid)")
         #expect(level.grid.contains(", or on the tick before it while cpu_busy >= 0.3)"), "the summary names the level\n\(level.grid)")
+        #expect(level.grid.contains("with the config's level:  1 episodes, 1 early (100 %)"), "\(level.grid)")
+        #expect(level.grid.contains("1 announced sale in these ticks: too few to choose a level by (10 or more)"), "\(level.grid)")
         let above = try replayed(try config(level: "\"cpu_busy >= 0.35\""))
         #expect(above.alert == above.breach, "0.32 is under 0.35, and p alone waits for the breach")
         #expect(above.grid.contains("the config's policy:  1 episodes, 0 early (0 %)"), "\(above.grid)")

@@ -1,0 +1,83 @@
+import SurgeConfig
+
+/// Which `[schedule] fire_when` level would have served a history of announced sales best with
+/// the config's policy: for each model feature, levels between the values it had on the ticks
+/// that ask the level (the last tick before each start), scored like the policy grid. The
+/// level is the host's headroom before a sale (BENCHMARKS.md, "A level on the tick before an
+/// announced sale"), so it is chosen on the host's past sales (`replay --policy-grid` on an
+/// earlier trace, `alerts --record --policy-grid` on the stored ticks) and set for the sales
+/// to come.
+public enum SaleLevelSearch {
+    /// Fewer announced sales than this in the history choose no level: with a handful, the
+    /// level that nets most is whichever splits those few sales, and says nothing of the next.
+    static let fewestSales = 10
+    /// How many more episodes warned less false alarms a level must net than none before it is
+    /// suggested: one sale more is what a level anywhere between two sales' values wins by luck.
+    static let leastGain = 2
+
+    public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
+        guard !config.schedule.sales.isEmpty else { return [] }
+        var schedule = config.schedule
+        schedule.fireWhen = []
+        let announced = series.map { $0.announcing(schedule) }
+        let sales = announced.reduce(0) { $0 + $1.levelTicks.count }
+        let policy = AlertPolicy(config.alert, schedule: config.schedule)
+        let hold = config.alert.hold
+        let score: @Sendable ([PolicyGrid.Series]) -> EpisodeScore = { marked in
+            PolicyTable.score(policy, on: PolicyTable.Row(name: "", series: marked, horizon: config.model.horizonTicks,
+                                                          mergeGap: config.alert.resolveAfter)) { part in
+                hold.isEmpty ? nil : (0..<part.timestamps.count).map { tick in
+                    hold.contains { condition in
+                        guard let value = part.columns[condition.metric]?[tick], value.isFinite else { return false }
+                        return condition.comparison.holds(value, condition.threshold)
+                    }
+                }
+            }
+        }
+        let none = score(announced)
+        guard none.episodes > 0 else { return [] }
+        var lines = ["the config's policy with no level:  \(PolicyGrid.describe(none))"]
+        let own = config.schedule.fireWhen
+        let ownMarked = announced.map { $0.markingLevels(own) }
+        if !own.isEmpty, ownMarked.allSatisfy({ !$0.saleLevels.isEmpty }) {
+            lines.append("with the config's level:  \(PolicyGrid.describe(score(ownMarked)))  [\(line(own, as: \.description))]")
+        }
+        guard sales >= fewestSales else {
+            return lines + ["\(sales) announced sale\(sales == 1 ? "" : "s") in these ticks: too few to choose a level by (\(fewestSales) or more)"]
+        }
+        let candidates = config.model.features.flatMap { feature in levels(of: feature, in: announced).map {
+            OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: $0)
+        } }
+        let scores = SideBySide.map(candidates) { condition in score(announced.map { $0.markingLevels([condition]) }) }
+        func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
+        // Ties go to fewer false alarms, then to the candidate first in the features' order and
+        // the lowest level: the one that warns most of the sales it ties on.
+        let best = zip(candidates, scores).reduce(nil as (OverloadCondition, EpisodeScore)?) { best, next in
+            guard let best else { return next }
+            return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
+        }
+        if let best, net(best.1) >= net(none) + leastGain {
+            lines.append("suggested for [schedule] on these \(sales) sales:  \(PolicyGrid.describe(best.1))  [\(line([best.0]))]")
+        } else {
+            lines.append("no level on the tick before a sale nets \(leastGain) more than none on these \(sales) sales")
+        }
+        return lines
+    }
+
+    /// The levels tried for `feature`: halfway between each two of the values it had on the
+    /// ticks that ask the level, rounded to two decimals as the line prints them, so each
+    /// splits the sales in one more place.
+    static func levels(of feature: String, in series: [PolicyGrid.Series]) -> [Double] {
+        let values = Set(series.flatMap { part in
+            part.levelTicks.compactMap { part.columns[feature]?[$0] }.filter(\.isFinite)
+        }).sorted()
+        var seen = Set<Double>()
+        return zip(values, values.dropFirst()).map { (($0 + $1) / 2 * 100).rounded() / 100 }.filter { seen.insert($0).inserted }
+    }
+
+    /// `fire_when = [...]` in the config's own words, a level the search found to two decimals.
+    static func line(_ conditions: [OverloadCondition],
+                     as text: (OverloadCondition) -> String = { "\($0.metric) \($0.comparison.rawValue) \($0.threshold.formatted2)" }) -> String {
+        "fire_when = [" + conditions.map { "\"\(text($0))\"" }.joined(separator: ", ") + "]"
+    }
+}

@@ -1,0 +1,87 @@
+import Testing
+import SurgeConfig
+@testable import SurgeDetection
+
+/// `SaleLevelSearch`: the `[schedule] fire_when` level a history of announced sales names, from
+/// the values each feature had on the last tick before each start.
+@Suite struct SaleLevelSearchTests {
+    /// A sale every 100 ticks (10 s apart) from tick 50; p never warns, so only a level can.
+    /// `busy(sale)`: the CPU on the tick before that sale's start (0.1 elsewhere); `breaches`:
+    /// the sales that break the rule 2-4 ticks after their start. `load1` is noise that says
+    /// nothing of which sale breaches.
+    static func history(sales: Int, busy: (Int) -> Double, breaches: (Int) -> Bool,
+                        level: [OverloadCondition] = []) -> (series: PolicyGrid.Series, config: SurgeConfig) {
+        let ticks = sales * 100 + 50
+        let start = { (sale: Int) in 50 + sale * 100 }
+        var cpu = Array(repeating: 0.1, count: ticks), load = Array(repeating: 0.0, count: ticks)
+        var labels: [Bool?] = Array(repeating: false, count: ticks)
+        for sale in 0..<sales {
+            cpu[start(sale) - 1] = busy(sale)
+            load[start(sale) - 1] = Double((sale * 7) % 5)
+            if breaches(sale) { for tick in start(sale) + 2...start(sale) + 4 { labels[tick] = true } }
+        }
+        var config = SurgeConfig()
+        config.model.features = ["cpu_busy", "load1"]
+        config.model.horizonTicks = 3
+        config.schedule.sales = (0..<sales).map { .once(unixSeconds: Double(start($0)) * 10) }
+        config.schedule.fireProbability = 1  // p alone never fires in a sale's window
+        config.schedule.fireWhen = level
+        let series = PolicyGrid.Series(timestamps: (0..<ticks).map { Double($0) * 10 }, labels: labels,
+                                       probabilities: Array(repeating: 0.05, count: ticks),
+                                       columns: ["cpu_busy": cpu, "load1": load])
+        return (series, config)
+    }
+
+    /// Twelve sales, the odd ones on a busy host (0.6 before the start) and breaching: the
+    /// level halfway between the two kinds warns all six with no false alarm.
+    @Test func theLevelBetweenTheSalesThatBreachAndTheOnesAbsorbedIsSuggested() {
+        let (series, config) = Self.history(sales: 12, busy: { $0 % 2 == 1 ? 0.6 : 0.2 }, breaches: { $0 % 2 == 1 })
+        let lines = SaleLevelSearch.report(series: [series], config: config)
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first == "the config's policy with no level:  6 episodes, 0 early (0 %), 0.0 false alarms/day, median lead 0 s", "\(lines)")
+        #expect(lines.last?.hasPrefix("suggested for [schedule] on these 12 sales:  6 episodes, 6 early (100 %), 0.0 false alarms/day") == true, "\(lines)")
+        #expect(lines.last?.hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]") == true, "\(lines)")
+    }
+
+    /// A level under every sale's value fires before each: the absorbed ones are false alarms.
+    /// The config's own level is scored beside the search's.
+    @Test func theConfigsOwnLevelIsScoredBeside() throws {
+        let own = try OverloadCondition.parse("cpu_busy >= 0.15").get()
+        let (series, config) = Self.history(sales: 12, busy: { $0 % 2 == 1 ? 0.6 : 0.2 }, breaches: { $0 % 2 == 1 }, level: [own])
+        let lines = SaleLevelSearch.report(series: [series], config: config)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines[1].hasPrefix("with the config's level:  6 episodes, 6 early (100 %)"), "\(lines)")
+        #expect(!lines[1].contains(" 0.0 false alarms/day"), "the six absorbed sales alarm: \(lines)")
+        #expect(lines[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.15\"]]"), "as the config writes it: \(lines)")
+        #expect(lines[2].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(lines)")
+    }
+
+    /// When the CPU before a sale says nothing of whether it breaches, no level is suggested:
+    /// every level warns as many breaches as it raises false alarms, or nearly.
+    @Test func aLevelThatSaysNothingIsNotSuggested() {
+        let (series, config) = Self.history(sales: 12, busy: { [0.3, 0.5, 0.7][$0 % 3] }, breaches: { $0 % 2 == 1 })
+        let lines = SaleLevelSearch.report(series: [series], config: config)
+        #expect(lines.last == "no level on the tick before a sale nets 2 more than none on these 12 sales", "\(lines)")
+    }
+
+    /// Nine sales split as cleanly are too few to choose by.
+    @Test func tooFewSalesChooseNoLevel() {
+        let (series, config) = Self.history(sales: 9, busy: { $0 % 2 == 1 ? 0.6 : 0.2 }, breaches: { $0 % 2 == 1 })
+        let lines = SaleLevelSearch.report(series: [series], config: config)
+        #expect(lines.last == "9 announced sales in these ticks: too few to choose a level by (10 or more)", "\(lines)")
+        var none = config
+        none.schedule.sales = []
+        #expect(SaleLevelSearch.report(series: [series], config: none).isEmpty, "no sales announced, no search")
+    }
+
+    /// The levels tried lie halfway between the values seen before the starts, as printed.
+    @Test func levelsLieHalfwayBetweenTheValuesSeen() {
+        let (series, config) = Self.history(sales: 4, busy: { [0.3, 0.31, 0.5, 0.3][$0] }, breaches: { _ in false })
+        var schedule = config.schedule
+        schedule.fireWhen = []
+        let announced = series.announcing(schedule)
+        #expect(announced.levelTicks == [49, 149, 249, 349])
+        #expect(SaleLevelSearch.levels(of: "cpu_busy", in: [announced]) == [0.31, 0.41])
+        #expect(SaleLevelSearch.levels(of: "no_such_metric", in: [announced]).isEmpty)
+    }
+}
