@@ -48,6 +48,7 @@ public final class JournalAlertSink: AlertSink {
         if let note = event.note { fields.append(("SURGE_NOTE", note)) }
         if event.isTest { fields.append(("SURGE_TEST", "1")) }
         if let start = event.saleStart { fields.append(("SURGE_SALE_START", TraceTime.rfc3339(start))) }
+        if let level = event.saleLevel { fields.append(("SURGE_SALE_LEVEL", level)) }
         if let past = event.pastOutcome {
             fields.append(("SURGE_P_BAND", "\(AlertMessage.fixed(past.from, 2))-\(AlertMessage.fixed(past.to, 2))"))
             fields.append(("SURGE_P_BAND_TICKS", String(past.ticks)))

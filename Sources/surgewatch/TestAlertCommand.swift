@@ -59,6 +59,11 @@ struct TestAlertCommand: ParsableCommand {
         // With sales announced, it names the next one as a predicted alert in its window would
         // (SURGE_SALE_START), so the schedule's part of the message can be seen too.
         predicted.saleStart = loaded.schedule.nextStart(after: start)
+        // And the `fire_when` levels, as an alert that a level fired names those that held
+        // (SURGE_SALE_LEVEL).
+        if predicted.saleStart != nil, !loaded.schedule.fireWhen.isEmpty {
+            predicted.saleLevel = loaded.schedule.fireWhen.map(\.description).joined(separator: " or ")
+        }
         var failures: [AlertFanOut.Failure] = []
         for step in [predicted, event(.fired, .breached, 0, 0.95), event(.resolved, .breached, 0, 0.1)] {
             failures += fanOut.deliver(step)

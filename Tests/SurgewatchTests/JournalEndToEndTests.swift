@@ -94,6 +94,22 @@ struct JournalEndToEndTests {
         #expect(predicted["MESSAGE"]?.contains("(p=0.90; sale at 2999-12-12T12:00:00Z)") == true, "\(predicted["MESSAGE"] ?? "")")
         let breached = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "breached" })
         #expect(breached["SURGE_SALE_START"] == nil)
+        #expect(predicted["SURGE_SALE_LEVEL"] == nil, "no fire_when in this config")
+    }
+
+    /// With `[schedule] fire_when`, the predicted entry names the levels too, as an alert that
+    /// a level fired on the tick before a start names the one that held.
+    @Test func aPredictedAlertNamesTheSaleLevel() throws {
+        let scratch = try Scratch(config: config() + "[schedule]\nsales = [\"2999-12-12T12:00:00Z\"]\n"
+                                  + "fire_when = [\"cpu_busy >= 0.3\", \"load1 > 4\"]\n")
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
+        #expect(run.status == 0, "\(run.stderr)")
+        let predicted = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "predicted" })
+        #expect(predicted["SURGE_SALE_LEVEL"] == "cpu_busy >= 0.3 or load1 > 4")
+        #expect(predicted["MESSAGE"]?.contains("(p=0.90; sale at 2999-12-12T12:00:00Z, host past cpu_busy >= 0.3 or load1 > 4)") == true,
+                "\(predicted["MESSAGE"] ?? "")")
+        let breached = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "breached" })
+        #expect(breached["SURGE_SALE_LEVEL"] == nil)
     }
 
     @Test func daemonLogsAreStructuredJournalEntries() throws {
