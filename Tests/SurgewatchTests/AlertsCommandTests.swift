@@ -228,6 +228,45 @@ import SurgeStore
         #expect(holds[2].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]; the config's fire and resolve settings]"), "\(holds)")
     }
 
+    /// The `[schedule] fire_when` search on the host's own history: twelve past sales listed in
+    /// the config, the odd ones on a host already busy on the tick before their start (0.6
+    /// against 0.2) and breaching two ticks after it, while p never rose. The stored samples
+    /// name the level between the two kinds.
+    @Test func policyGridNamesASaleLevelFromThePastSales() throws {
+        let scratch = try Scratch(config: "")
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let store = try SurgeStore(path: scratch.state + "/surgewatch.db")
+        let schema = MetricSchema(["cpu_busy", "load1"])
+        let start = (Double(time(nil)) - 20000).rounded(.down)
+        let saleTicks = (0..<12).map { 50 + $0 * 100 }
+        for tick in 0..<1_250 {
+            let sale = saleTicks.firstIndex(of: tick + 1)
+            let breach = saleTicks.indices.contains { $0 % 2 == 1 && ((saleTicks[$0] + 2)...(saleTicks[$0] + 4)).contains(tick) }
+            let time = start + Double(tick) * 10
+            store.stage(Sample(timestamp: time, tick: tick + 1, schema: schema, values: [sale.map { $0 % 2 == 1 ? 0.6 : 0.2 } ?? 0.1, 1]))
+            store.stage(PredictionRecord(timestamp: time, tick: tick + 1, probability: 0.05, state: breach ? "breached" : "normal", label: breach))
+            if tick % 100 == 99 { try store.commit() }  // the store stages a bounded number of rows between commits
+        }
+        try store.commit()
+        let sales = saleTicks.map { "\"" + RFC3339.format(start + Double($0) * 10) + "\"" }.joined(separator: ", ")
+        try scratch.write(config: "[schedule]\nsales = [\(sales)]\n")
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
+                                                      "--record", "--policy-grid", "--since", "1d"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        let heading = try #require(lines.firstIndex { $0.hasPrefix("[schedule] fire_when levels between each feature's values") }, "\(out)")
+        #expect(lines[heading + 1].hasPrefix("  the config's policy with no level:  6 episodes, 0 early (0 %)"), "\(out)")
+        #expect(lines[heading + 2].hasPrefix("  suggested for [schedule] on these 12 sales:  6 episodes, 6 early (100 %), 0.0 false alarms/day"), "\(out)")
+        #expect(lines[heading + 2].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(out)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
+                                                  "--record", "--policy-grid", "--json", "--since", "1d"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let levels = try #require(record["sale_level_search"] as? [String])
+        #expect(levels.count == 2 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
+    }
+
     @Test func badArgumentsAndMissingFilesAreClear() throws {
         let (both, _, bothErr) = try DaemonProcess.run(["alerts", "--db", database, "--config", "/etc/x.toml"])
         #expect(both != 0 && bothErr.contains("give --config or --db, not both"))
