@@ -34,6 +34,10 @@ struct PolicyTableBench: ParsableCommand {
                              discussion: "By default a flash row's trace in a directory with flash-sales.txt (scripts/evaluate writes it) has those sales announced, with the [schedule] lead and fire_probability of --config, as replay had them."))
     var noSchedule = false
 
+    @Flag(help: ArgumentHelp("Score the flash rows without the [schedule] fire_when level replay had.",
+                             discussion: "By default, where a row's replayed config (DIR/ROW-LEARNING.toml, which scripts/evaluate writes) sets fire_when, its metrics are read from the row's trace (DIR/TRACE-eval.csv) and the level is scored as replay scored it."))
+    var noSaleLevel = false
+
     @Flag(help: "Instead of the report, a CSV of every policy of the grid on every row, to filter (e.g. fire_after = 2 only).")
     var csv = false
 
@@ -59,7 +63,10 @@ struct PolicyTableBench: ParsableCommand {
                 let series = try PredictionCSV.series(path)
                 guard !noSchedule, name.contains("flash") else { return series }
                 let directory = String(path.prefix(upTo: path.lastIndex(of: "/") ?? path.startIndex))
-                return try PredictionCSV.sales(in: directory, like: host.schedule).map(series.announcing) ?? series
+                guard var schedule = try PredictionCSV.sales(in: directory, like: host.schedule) else { return series }
+                schedule.fireWhen = noSaleLevel ? [] : try PredictionCSV.saleLevel(in: directory, row: name, learning: learning)
+                return try PredictionCSV.withColumns(series, of: schedule.fireWhen.map(\.metric), directory: directory, row: name)
+                    .announcing(schedule)
             }
             table.append(PolicyTable.Row(name: name, series: series, horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter))
         }

@@ -24,6 +24,40 @@ enum PredictionCSV {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The `[schedule] fire_when` of the config a row was replayed with (DIR/ROW-LEARNING.toml,
+    /// which scripts/evaluate writes beside the prediction CSV); none where there is no such file.
+    static func saleLevel(in directory: String, row: String, learning: String) throws -> [OverloadCondition] {
+        let path = "\(directory)/\(row)-\(learning).toml"
+        guard exists(path) else { return [] }
+        do {
+            return try ConfigLoader.load(path: path).schedule.fireWhen
+        } catch {
+            throw OracleFailure(description: "\(error)")
+        }
+    }
+
+    /// `series` with the columns `metrics` of the row's trace (DIR/TRACE-eval.csv, the row's name
+    /// without "shop-slo-"), row for row, for the level's ticks.
+    static func withColumns(_ series: PolicyGrid.Series, of metrics: [String], directory: String, row: String) throws -> PolicyGrid.Series {
+        guard !metrics.isEmpty else { return series }
+        let path = "\(directory)/\(row.hasPrefix("shop-slo-") ? String(row.dropFirst("shop-slo-".count)) : row)-eval.csv"
+        let trace: Trace
+        do {
+            trace = try TraceCSV.parse(OracleBench.read(path), path: path)
+        } catch let error as TraceError {
+            throw OracleFailure(description: error.description)
+        }
+        guard trace.timestamps == series.timestamps else {
+            throw OracleFailure(description: "\(path): its timestamps are not those of the row's prediction CSV")
+        }
+        var copy = series
+        for metric in metrics {
+            guard let column = trace.column(metric) else { throw OracleFailure(description: "\(path): no column '\(metric)', which fire_when reads") }
+            copy.columns[metric] = column
+        }
+        return copy
+    }
+
     /// The sales `simulate --sales-output` listed in DIR/flash-sales.txt (one RFC 3339 time a
     /// line), with `schedule`'s lead and threshold; nil when the directory has no such file.
     static func sales(in directory: String, like schedule: SurgeConfig.Schedule) throws -> SurgeConfig.Schedule? {

@@ -124,7 +124,8 @@ import Testing
             return (predicted.firstIndex { $0[2] == "1" }, predicted.firstIndex { $0[3] == "1" }, out)
         }
         let start = try #require(try rows(trace).firstIndex { $0[0] == "1767992220" })
-        let level = try replayed(try config(level: "\"cpu_busy >= 0.3\""))
+        let levelConfig = try config(level: "\"cpu_busy >= 0.3\"")
+        let level = try replayed(levelConfig)
         #expect(level.alert == start - 1, "the tick before the start, 0.32 >= 0.3")
         #expect(try #require(level.breach) > start)
         #expect(level.grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(level.grid)")
@@ -134,6 +135,25 @@ import Testing
         let above = try replayed(try config(level: "\"cpu_busy >= 0.35\""))
         #expect(above.alert == above.breach, "0.32 is under 0.35, and p alone waits for the breach")
         #expect(above.grid.contains("the config's policy:  1 episodes, 0 early (0 %)"), "\(above.grid)")
+
+        // `surgewatch-bench policies` on scripts/evaluate's layout scores the level as replay
+        // did: the row's replayed config beside its prediction CSV, the trace's column read.
+        let row = directory + "/row-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: row, withIntermediateDirectories: true)
+        let (code, _, err) = try DaemonProcess.run(["replay", "--config", levelConfig, "--input", trace, "--output", row + "/flash-off.pred.csv",
+                                                    "--no-learn"], timeout: .seconds(120))
+        #expect(code == 0, "\(err)")
+        try FileManager.default.copyItem(atPath: levelConfig, toPath: row + "/flash-off.toml")
+        try FileManager.default.copyItem(atPath: trace, toPath: row + "/flash-eval.csv")
+        try "2026-01-09T20:57:00Z\n".write(toFile: row + "/flash-sales.txt", atomically: true, encoding: .utf8)
+        let bench = LSTMAllocationTests.bench
+        let table = try runTool(bench, ["policies", "--rows", "flash", "--config", levelConfig, row])
+        #expect(table.status == 0 && table.output.contains("  flash  1/1 warned (100 %), 1 early, 0 false alarms"), "\(table.output)")
+        let without = try runTool(bench, ["policies", "--rows", "flash", "--config", levelConfig, "--no-sale-level", row])
+        #expect(without.status == 0 && without.output.contains("  flash  0/1 warned (0 %), 0 early"), "\(without.output)")
+        try FileManager.default.removeItem(atPath: row + "/flash-eval.csv")
+        let noTrace = try runTool(bench, ["policies", "--rows", "flash", "--config", levelConfig, row])
+        #expect(noTrace.status != 0 && noTrace.output.contains("\(row)/flash-eval.csv"), "\(noTrace.output)")
     }
 
     /// An output path that is not a regular file is written through, not replaced by a rename:
