@@ -42,14 +42,7 @@ public enum HoldSearch {
     public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
         let row = PolicyTable.Row(name: "", series: series.map { $0.announcing(config.schedule) }, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
         let score: @Sendable (AlertPolicy, [OverloadCondition]) -> EpisodeScore = { policy, conditions in
-            PolicyTable.score(policy, on: row) { part in
-                conditions.isEmpty ? nil : (0..<part.timestamps.count).map { tick in
-                    conditions.contains { condition in
-                        guard let value = part.columns[condition.metric]?[tick], value.isFinite else { return false }
-                        return condition.comparison.holds(value, condition.threshold)
-                    }
-                }
-            }
+            PolicyTable.score(policy, on: row, holding: holding(conditions))
         }
         // By warned episodes minus false alarms: a hold turns fresh warnings into continuing
         // ones by design, so the strict count would never pick one.
@@ -121,6 +114,19 @@ public enum HoldSearch {
         lines.append("suggested for [alert] on this history:  \(PolicyGrid.describe(suggestion.score))  [\(hold); "
                      + (suggestion.policy ?? "the config's fire and resolve settings") + "]")
         return lines
+    }
+
+    /// Per series, the ticks on which `hold` holds (a tick without the metric's value does not),
+    /// or nil for no hold: `PolicyTable.score`'s `holding`.
+    static func holding(_ hold: [OverloadCondition]) -> @Sendable (PolicyGrid.Series) -> [Bool]? {
+        { part in
+            hold.isEmpty ? nil : (0..<part.timestamps.count).map { tick in
+                hold.contains { condition in
+                    guard let value = part.columns[condition.metric]?[tick], value.isFinite else { return false }
+                    return condition.comparison.holds(value, condition.threshold)
+                }
+            }
+        }
     }
 
     /// False alarms a day an operator is asked to accept (the target): a suggestion

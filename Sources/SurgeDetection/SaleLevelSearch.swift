@@ -22,17 +22,10 @@ public enum SaleLevelSearch {
         let announced = series.map { $0.announcing(schedule) }
         let sales = announced.reduce(0) { $0 + $1.levelTicks.count }
         let policy = AlertPolicy(config.alert, schedule: config.schedule)
-        let hold = config.alert.hold
+        let holding = HoldSearch.holding(config.alert.hold)
         let score: @Sendable ([PolicyGrid.Series]) -> EpisodeScore = { marked in
             PolicyTable.score(policy, on: PolicyTable.Row(name: "", series: marked, horizon: config.model.horizonTicks,
-                                                          mergeGap: config.alert.resolveAfter)) { part in
-                hold.isEmpty ? nil : (0..<part.timestamps.count).map { tick in
-                    hold.contains { condition in
-                        guard let value = part.columns[condition.metric]?[tick], value.isFinite else { return false }
-                        return condition.comparison.holds(value, condition.threshold)
-                    }
-                }
-            }
+                                                          mergeGap: config.alert.resolveAfter), holding: holding)
         }
         let none = score(announced)
         guard none.episodes > 0 else { return [] }
