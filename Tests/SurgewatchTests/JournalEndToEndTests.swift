@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeConfig
 import SurgeDetection
 import SurgeJournal
 import SurgeStore
@@ -110,6 +111,29 @@ struct JournalEndToEndTests {
                 "\(predicted["MESSAGE"] ?? "")")
         let breached = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "breached" })
         #expect(breached["SURGE_SALE_LEVEL"] == nil)
+    }
+
+    /// The daemon itself: on the last tick before an announced sale, with the host past a
+    /// `fire_when` level (the fixture's load1 is 1.02), a predicted alert fires whatever p (no
+    /// p yet here: the window is still filling) and journald gets the level in its own field.
+    @Test func theDaemonFiresOnASaleLevelAndNamesItInTheJournal() throws {
+        let start = (Double(time(nil)) + 5).rounded(.up)  // room for a slow start on a busy machine
+        let scratch = try Scratch(config: config() + "[schedule]\nsales = [\"\(RFC3339.format(start))\"]\n"
+                                  + "fire_when = [\"load1 >= 1\", \"load1 >= 50\"]\n")
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "9", "--tick-output", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fired = run.entries.filter { $0["SURGE_EVENT"] == "fired" }
+        #expect(fired.count == 1, "\(fired)")
+        let predicted = try #require(fired.first)
+        #expect(predicted["SURGE_KIND"] == "predicted")
+        #expect(predicted["SURGE_SALE_LEVEL"] == "load1 >= 1", "the condition that held, not the one that did not")
+        #expect(predicted["SURGE_SALE_START"] == RFC3339.format(start))
+        #expect(predicted["SURGE_PROBABILITY"] == nil, "fired before the model had a window to predict from")
+        #expect(predicted["MESSAGE"]?.contains("sale at \(RFC3339.format(start)), host past load1 >= 1)") == true,
+                "\(predicted["MESSAGE"] ?? "")")
+        let stored = try #require(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).first)
+        #expect(stored.kind == .predicted && stored.message.contains("host past load1 >= 1"), "\(stored)")
     }
 
     @Test func daemonLogsAreStructuredJournalEntries() throws {
