@@ -264,7 +264,7 @@ import SurgeStore
                                                   "--record", "--policy-grid", "--json", "--since", "1d"])
         let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let levels = try #require(record["sale_level_search"] as? [String])
-        #expect(levels.count == 2 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
+        #expect(levels.count == 3 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
     }
 
     @Test func badArgumentsAndMissingFilesAreClear() throws {
