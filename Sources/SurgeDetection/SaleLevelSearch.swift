@@ -51,22 +51,24 @@ public enum SaleLevelSearch {
         }
         if let best, net(best.1) >= net(none) + leastGain {
             lines.append("suggested for [schedule] on these \(sales) sales:  \(PolicyGrid.describe(best.1))  [\(line([best.0]))]")
-            // How sharp the choice is: the run of the feature's levels around it (in order) that
-            // net within 1 of it. A wide band says the exact level matters little; a narrow
-            // one, that it splits few sales.
-            let feature = zip(candidates, scores).filter { $0.0.metric == best.0.metric }
-            if let at = feature.firstIndex(where: { $0.0 == best.0 }) {
-                let close = { (index: Int) in net(feature[index].1) >= net(best.1) - 1 }
-                var (low, high) = (at, at)
-                while low > 0, close(low - 1) { low -= 1 }
-                while high < feature.count - 1, close(high + 1) { high += 1 }
-                lines.append("levels of \(best.0.metric) that net within 1 of it: "
-                             + "\(feature[low].0.threshold.formatted2) to \(feature[high].0.threshold.formatted2)")
-            }
+            let (low, high) = band(around: best.0, in: zip(candidates, scores.map(net)).filter { $0.0.metric == best.0.metric })
+            lines.append("levels of \(best.0.metric) that net within 1 of it: \(low.formatted2) to \(high.formatted2)")
         } else {
             lines.append("no level on the tick before a sale nets \(leastGain) more than none on these \(sales) sales")
         }
         return lines
+    }
+
+    /// How sharp a choice is: the run of a feature's levels (in order, with what each nets)
+    /// around `chosen` that net within 1 of it. A wide band says the exact level matters
+    /// little; a narrow one, that it splits few sales.
+    static func band(around chosen: OverloadCondition, in levels: [(OverloadCondition, Int)]) -> (low: Double, high: Double) {
+        guard let at = levels.firstIndex(where: { $0.0 == chosen }) else { return (chosen.threshold, chosen.threshold) }
+        let close = { (index: Int) in levels[index].1 >= levels[at].1 - 1 }
+        var (low, high) = (at, at)
+        while low > 0, close(low - 1) { low -= 1 }
+        while high < levels.count - 1, close(high + 1) { high += 1 }
+        return (levels[low].0.threshold, levels[high].0.threshold)
     }
 
     /// The levels tried for `feature`: halfway between each two of the values it had on the
