@@ -138,10 +138,11 @@ public enum HoldSearch {
     /// 10 % and 20 % suggested the same on every evaluation row (BENCHMARKS.md).
     static let policyMargin = 0.1
 
-    /// `hold = [...]` in the config's own words: the config's conditions as written, a level
-    /// the search found as it rounds it, to two decimals ("cpu_busy >= 0.90").
-    static func holdLine(_ conditions: [OverloadCondition],
+    /// `hold = [...]` (or another `key` that takes conditions, such as `[schedule] fire_when`)
+    /// in the config's own words: the config's conditions as written, a level the search found
+    /// as it rounds it, to two decimals ("cpu_busy >= 0.90").
+    static func holdLine(_ conditions: [OverloadCondition], key: String = "hold",
                          as text: (OverloadCondition) -> String = { "\($0.metric) \($0.comparison.rawValue) \($0.threshold.formatted2)" }) -> String {
-        "hold = [" + conditions.map { "\"\(text($0))\"" }.joined(separator: ", ") + "]"
+        "\(key) = [" + conditions.map { "\"\(text($0))\"" }.joined(separator: ", ") + "]"
     }
 }

@@ -33,7 +33,7 @@ public enum SaleLevelSearch {
         let own = config.schedule.fireWhen
         let ownMarked = announced.map { $0.markingLevels(own) }
         if !own.isEmpty, ownMarked.allSatisfy({ !$0.saleLevels.isEmpty }) {
-            lines.append("with the config's level:  \(PolicyGrid.describe(score(ownMarked)))  [\(line(own, as: \.description))]")
+            lines.append("with the config's level:  \(PolicyGrid.describe(score(ownMarked)))  [\(HoldSearch.holdLine(own, key: "fire_when", as: \.description))]")
         }
         guard sales >= fewestSales else {
             return lines + ["\(sales) announced sale\(sales == 1 ? "" : "s") in these ticks: too few to choose a level by (\(fewestSales) or more)"]
@@ -50,7 +50,7 @@ public enum SaleLevelSearch {
             return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
         }
         if let best, net(best.1) >= net(none) + leastGain {
-            lines.append("suggested for [schedule] on these \(sales) sales:  \(PolicyGrid.describe(best.1))  [\(line([best.0]))]")
+            lines.append("suggested for [schedule] on these \(sales) sales:  \(PolicyGrid.describe(best.1))  [\(HoldSearch.holdLine([best.0], key: "fire_when"))]")
             let (low, high) = band(around: best.0, in: zip(candidates, scores.map(net)).filter { $0.0.metric == best.0.metric })
             lines.append("levels of \(best.0.metric) that net within 1 of it: \(low.formatted2) to \(high.formatted2)")
         } else {
@@ -80,11 +80,5 @@ public enum SaleLevelSearch {
         }).sorted()
         var seen = Set<Double>()
         return zip(values, values.dropFirst()).map { (($0 + $1) / 2 * 100).rounded() / 100 }.filter { seen.insert($0).inserted }
-    }
-
-    /// `fire_when = [...]` in the config's own words, a level the search found to two decimals.
-    static func line(_ conditions: [OverloadCondition],
-                     as text: (OverloadCondition) -> String = { "\($0.metric) \($0.comparison.rawValue) \($0.threshold.formatted2)" }) -> String {
-        "fire_when = [" + conditions.map { "\"\(text($0))\"" }.joined(separator: ", ") + "]"
     }
 }
