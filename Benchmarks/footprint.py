@@ -97,8 +97,17 @@ def run_daemon(ticks, milestones):
     return {"cpu_s": usage.ru_utime + usage.ru_stime, "rss_kib": rss, "hwm_kib": hwm, "elapsed_s": elapsed}
 
 
-def run_node_exporter(scrapes, collectors):
+def node_exporter_binary():
+    """The peer's binary; exits with how to install it, so a run does not spend its minutes on
+    surgewatch and then fail at the peer."""
     binary = shutil.which("prometheus-node-exporter") or "/usr/bin/prometheus-node-exporter"
+    if not os.access(binary, os.X_OK):
+        sys.exit("the peer, prometheus-node-exporter, is not installed: apt-get install -y prometheus-node-exporter")
+    return binary
+
+
+def run_node_exporter(scrapes, collectors):
+    binary = node_exporter_binary()
     port = 19100
     cmd = [binary, f"--web.listen-address=127.0.0.1:{port}"]
     if collectors:
@@ -128,6 +137,7 @@ def main():
     parser.add_argument("--scrapes", type=int, default=300)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    node_exporter_binary()
 
     for product in ("surgewatch", "surgewatch-bench"):
         subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product],

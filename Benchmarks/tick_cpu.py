@@ -28,7 +28,7 @@ Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
-from footprint import run_node_exporter
+from footprint import node_exporter_binary, run_node_exporter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILT = os.path.join(ROOT, ".build/release/surgewatch")
@@ -112,6 +112,7 @@ def main():
     parser.add_argument("--compare", metavar="BINARY", help="another surgewatch build, measured in the same rounds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    node_exporter_binary()
     flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
     subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "surgewatch"] + flags,
                    cwd=ROOT, check=True, capture_output=True)
