@@ -137,6 +137,8 @@ public enum ConfigLoader {
                 default: max(defaults.alert.fireAtOnceProbability, config.alert.fireProbability), range: 0...1)
             config.alert.fireOnLeapProbability = t.double("fire_on_leap_probability",
                 default: defaults.alert.fireOnLeapProbability, range: 0...1)
+            config.alert.firePendingProbability = t.double("fire_on_pending_probability",
+                default: defaults.alert.firePendingProbability, range: 0...1)
             config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
             config.alert.hold = conditions(t, "hold")
             t.finish()
@@ -288,6 +290,10 @@ public enum ConfigLoader {
         if config.alert.fireOnLeapProbability < 1 && config.alert.fireOnLeapProbability <= config.alert.resolveProbability {
             context.fail("alert.fire_on_leap_probability",
                 "must be above alert.resolve_probability (\(config.alert.resolveProbability)), where a leap starts, or 1 for none; got \(config.alert.fireOnLeapProbability)")
+        }
+        if config.alert.firePendingProbability < 1 && config.overload.forTicks < 2 {
+            context.fail("alert.fire_on_pending_probability",
+                "fires a tick before the rule has held overload.for_ticks ticks in a row, so it needs for_ticks >= 2 (it is \(config.overload.forTicks)); set it, or leave this key out")
         }
         if !config.schedule.sales.isEmpty && config.schedule.fireProbability <= config.alert.resolveProbability {
             context.fail("schedule.fire_probability",

@@ -107,6 +107,11 @@ public struct SurgeConfig: Equatable, Sendable {
         /// surge makes p leap in one tick where a growing crowd makes it climb. 1 turns it off
         /// (the default; BENCHMARKS.md, session 19, for what it costs and buys).
         public var fireOnLeapProbability = 1.0
+        /// `fire_on_pending_probability`: with `[overload] for_ticks` ≥ 2, p(overload) at or
+        /// above which a predicted alert fires on a tick where the rule's condition has held
+        /// `for_ticks` − 1 ticks in a row: the SLO breaks on the next tick if the condition holds
+        /// once more, and the model says whether it will. 1 turns it off (the default).
+        public var firePendingProbability = 1.0
         /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
         public var resolveAfter = 3
         /// `hold`: conditions in the rule's syntax ("cpu_busy >= 0.75"); an open alert does
@@ -119,8 +124,9 @@ public struct SurgeConfig: Equatable, Sendable {
         public var firing: String {
             let atOnce = fireAtOnceProbability < 1 ? " or \(fireAtOnceProbability) once" : ""
             let leap = fireOnLeapProbability < 1 ? " or \(fireOnLeapProbability) straight after p < \(resolveProbability)" : ""
+            let pending = firePendingProbability < 1 ? " or \(firePendingProbability) a tick before the rule holds" : ""
             let held = hold.isEmpty ? "" : ", held while " + hold.map(\.description).joined(separator: " or ")
-            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(leap)\(held)"
+            return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(leap)\(pending)\(held)"
         }
     }
 

@@ -56,6 +56,10 @@ public struct AlertEvent: Sendable, Equatable {
     /// The `[schedule] fire_when` condition that held on the tick before the sale when the alert
     /// fired ("cpu_busy >= 0.3"): why it fired at a low p.
     public var saleLevel: String?
+    /// On a predicted alert's `fired` event on a tick where the SLO rule was one tick from
+    /// holding (`[alert] fire_on_pending_probability`): the rule and its run, "cpu_busy > 0.6
+    /// held 2 of 3 ticks".
+    public var rulePending: String?
 
     /// Of the ticks before a breach with p in [from, to), how many were followed by overload
     /// within the horizon.

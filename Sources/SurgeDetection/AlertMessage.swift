@@ -13,7 +13,8 @@ public enum AlertMessage {
         let p = event.probability.map { "p=" + fixed($0, 2) } ?? "no prediction yet"
         switch (event.event, event.kind) {
         case (.fired, .predicted):
-            return "overload predicted within \(duration(event.horizonSeconds)) (\(p)\(pastOutcome(event))\(sale(event)))" + changes(event.topFeatures)
+            return "overload predicted within \(duration(event.horizonSeconds)) (\(p)\(pastOutcome(event))\(sale(event))\(pending(event)))"
+                + changes(event.topFeatures)
         case (.fired, .breached):
             let lead = event.escalatedFrom == .predicted ? "predicted overload arrived: SLO breached" : "overload: SLO breached"
             return "\(lead) (\(p))" + changes(event.topFeatures)
@@ -38,6 +39,12 @@ public enum AlertMessage {
     static func sale(_ event: AlertEvent) -> String {
         guard let start = event.saleStart else { return "" }
         return "; sale at " + RFC3339.format(start) + (event.saleLevel.map { ", host past " + $0 } ?? "")
+    }
+
+    /// "; SLO rule cpu_busy > 0.6 held 2 of 3 ticks": the alert fired a tick before the rule
+    /// would hold (`[alert] fire_on_pending_probability`).
+    static func pending(_ event: AlertEvent) -> String {
+        event.rulePending.map { "; SLO rule " + $0 } ?? ""
     }
 
     static func changes(_ features: [AlertEvent.FeatureChange]) -> String {

@@ -25,10 +25,13 @@ public struct AlertPolicy: Sendable, Equatable {
     /// p(overload) at or above which a predicted alert fires at once on a tick in an announced
     /// sale's window (`[schedule]`, `AlertObservation.saleStart`); 1 (or more): never.
     public var saleFireProbability: Double
+    /// p(overload) at or above which a predicted alert fires on a tick where the SLO rule is
+    /// one tick from holding (`AlertObservation.rulePending`); 1 (or more): never.
+    public var firePendingProbability: Double
 
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
                 resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil,
-                fireOnLeapProbability: Double = 1, saleFireProbability: Double = 1) {
+                fireOnLeapProbability: Double = 1, saleFireProbability: Double = 1, firePendingProbability: Double = 1) {
         // Left out, it follows the config's default and never sits below fireProbability.
         let fireAtOnceProbability = fireAtOnceProbability ?? max(SurgeConfig().alert.fireAtOnceProbability, fireProbability)
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
@@ -43,6 +46,7 @@ public struct AlertPolicy: Sendable, Equatable {
         self.resolveAfter = resolveAfter
         self.horizonSeconds = horizonSeconds
         self.saleFireProbability = saleFireProbability
+        self.firePendingProbability = firePendingProbability
     }
 
     /// The policy of a config's `[alert]` table, and of its `[schedule]` where sales are announced.
@@ -50,7 +54,8 @@ public struct AlertPolicy: Sendable, Equatable {
         self.init(fireProbability: alert.fireProbability, resolveProbability: alert.resolveProbability, fireAfter: alert.fireAfter,
                   resolveAfter: alert.resolveAfter, horizonSeconds: horizonSeconds, fireAtOnceProbability: alert.fireAtOnceProbability,
                   fireOnLeapProbability: alert.fireOnLeapProbability,
-                  saleFireProbability: schedule.sales.isEmpty ? 1 : schedule.fireProbability)
+                  saleFireProbability: schedule.sales.isEmpty ? 1 : schedule.fireProbability,
+                  firePendingProbability: alert.firePendingProbability)
     }
 }
 
@@ -78,15 +83,19 @@ public struct AlertObservation: Sendable, Equatable {
     /// (`SurgeConfig.Schedule.asksLevel`): a predicted alert fires at once, and an open alert is
     /// not calm. Set outside every window, it is ignored.
     public var saleLevel: Bool
+    /// The SLO rule's condition has held `for_ticks` − 1 ticks in a row
+    /// (`OverloadRule.isPending`): the next tick breaches if it holds once more.
+    public var rulePending: Bool
 
     public init(probability: Double?, ruleHolds: Bool?, topFeatures: [AlertEvent.FeatureChange] = [], holding: Bool = false,
-                saleStart: Double? = nil, saleLevel: Bool = false) {
+                saleStart: Double? = nil, saleLevel: Bool = false, rulePending: Bool = false) {
         self.probability = probability
         self.ruleHolds = ruleHolds
         self.topFeatures = topFeatures
         self.holding = holding
         self.saleStart = saleStart
         self.saleLevel = saleLevel && saleStart != nil
+        self.rulePending = rulePending
     }
 }
 
@@ -97,7 +106,8 @@ public struct AlertObservation: Sendable, Equatable {
 /// - predicted fires after `fireAfter` ticks in a row with p ≥ fireProbability, or at once
 ///   when p ≥ fireAtOnceProbability (below 1), or when p ≥ fireOnLeapProbability (below 1)
 ///   right after a tick with p below resolveProbability, or at once when p ≥ saleFireProbability
-///   (below 1) on a tick in an announced sale's window;
+///   (below 1) on a tick in an announced sale's window, or when p ≥ firePendingProbability
+///   (below 1) on a tick where the rule is one tick from holding;
 /// - breached fires the first tick the rule holds; an open predicted alert *escalates* instead:
 ///   the same alert id, a `fired` event of kind breached with `escalatedFrom = predicted`;
 /// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
@@ -168,7 +178,8 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
             && (previousProbability.map { $0 < policy.resolveProbability } ?? false)
         let announced = observation.saleLevel
             || policy.saleFireProbability < 1 && observation.saleStart != nil && (p ?? 0) >= policy.saleFireProbability
-        if open == nil, highStreak >= policy.fireAfter || certain || leapt || announced {
+        let pending = policy.firePendingProbability < 1 && observation.rulePending && (p ?? 0) >= policy.firePendingProbability
+        if open == nil, highStreak >= policy.fireAfter || certain || leapt || announced || pending {
             var event = fire(.predicted, at: now, p: p, observation, escalatedFrom: nil)
             event.saleStart = observation.saleStart
             return [event]

@@ -224,26 +224,30 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         let label = labeller.advance(sample, inputs: predictor.inputs, window: &predictor.windowInput,
                                      labelled: learner.map { learner in { learner.offer($0, label: $1) } })
         let holding = holdRule?.holdsNow(sample) == true
+        let rulePending = settings.alert.firePendingProbability < 1 && labeller.rulePending
         let saleStart = announced.saleStart(at: sample.timestamp, interval: settings.tickSeconds)
         let levelsHeld = saleLevelRules.isEmpty
             || !SurgeConfig.Schedule.asksLevel(at: sample.timestamp, saleStart: saleStart, interval: settings.tickSeconds)
             ? [] : saleLevelRules.filter { $0.rule.holdsNow(sample) == true }.map(\.condition.description)
         let saleLevel = !levelsHeld.isEmpty
         let servingChange = both.flatMap { referee?.observe(timestamp: sample.timestamp, trained: $0.trained, learned: $0.learned,
-                                                            label: label, holding: holding, saleStart: saleStart, saleLevel: saleLevel) }
+                                                            label: label, holding: holding, saleStart: saleStart, saleLevel: saleLevel,
+                                                            rulePending: rulePending) }
         let started = learner?.tick()
         let learning = collected ?? started
         let degraded = inputs.imputedRows > 0
 
         let mayAlert = (probability ?? 0) >= settings.alert.resolveProbability || label == true || alerts.open != nil || saleLevel
+            || rulePending
         let observation = AlertObservation(probability: probability, ruleHolds: label,
                                            topFeatures: mayAlert ? topFeatures() : [],
-                                           holding: holding, saleStart: saleStart, saleLevel: saleLevel)
+                                           holding: holding, saleStart: saleStart, saleLevel: saleLevel, rulePending: rulePending)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
         for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {
             events[index].pastOutcome = events[index].probability.flatMap(reliability.outcome(of:))
             if saleLevel { events[index].saleLevel = levelsHeld.joined(separator: " or ") }
+            if rulePending { events[index].rulePending = labeller.pendingDescription }
         }
         let state: String
         switch alerts.open?.kind {

@@ -131,9 +131,10 @@ public func alertSeries(warn: [Bool], hold: [Bool]? = nil, labels: [Bool?], fire
 /// same as when it sees every tick (tested). With `fireOnLeapProbability` on, every tick is
 /// shown: a leap depends on the tick before. `saleStarts`: per tick, the announced sale whose
 /// window holds it (`AlertObservation.saleStart`), where the sale's threshold counts too;
-/// `saleLevels`: per tick, whether `[schedule] fire_when` holds there (`AlertObservation.saleLevel`).
+/// `saleLevels`: per tick, whether `[schedule] fire_when` holds there (`AlertObservation.saleLevel`);
+/// `rulePending`: per tick, whether the rule is one tick from holding (`AlertObservation.rulePending`).
 public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: AlertPolicy, holding: [Bool]? = nil,
-                        saleStarts: [Double?]? = nil, saleLevels: [Bool]? = nil) -> [Bool] {
+                        saleStarts: [Double?]? = nil, saleLevels: [Bool]? = nil, rulePending: [Bool]? = nil) -> [Bool] {
     var machine = AlertStateMachine(policy: policy, clock: TraceClock(), makeID: { "" })
     let atOnce = policy.fireAtOnceProbability < 1 ? policy.fireAtOnceProbability : Double.infinity
     let lowest = min(policy.fireProbability, atOnce)
@@ -141,11 +142,13 @@ public func alertSeries(probabilities: [Double?], labels: [Bool?], policy: Alert
     var idle = false
     return probabilities.indices.map { index in
         let saleStart = saleStarts?[index] ?? nil, saleLevel = saleLevels?[index] ?? false
-        let quiet = (probabilities[index] ?? 0) < (saleStart == nil ? lowest : inSale) && labels[index] != true && !saleLevel
+        let pending = policy.firePendingProbability < 1 && rulePending?[index] == true
+        let quiet = (probabilities[index] ?? 0) < (saleStart == nil ? lowest : inSale) && labels[index] != true && !saleLevel && !pending
         // A leap needs the tick before's p, which a skipped tick would not leave in the machine.
         if idle && quiet && policy.fireOnLeapProbability >= 1 { return false }
         _ = machine.observe(AlertObservation(probability: probabilities[index], ruleHolds: labels[index],
-                                             holding: holding?[index] ?? false, saleStart: saleStart, saleLevel: saleLevel))
+                                             holding: holding?[index] ?? false, saleStart: saleStart, saleLevel: saleLevel,
+                                             rulePending: pending))
         idle = quiet && machine.open == nil
         return machine.open != nil
     }

@@ -26,7 +26,19 @@ public enum HoldSearch {
     public static func series(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> PolicyGrid.Series {
         var columns: [String: [Double]] = [:]
         for metric in metrics(config) { columns[metric] = trace.column(metric) }
-        return PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns)
+        return PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns,
+                                 rulePending: pendingTicks(trace: trace, config: config))
+    }
+
+    /// Per tick of `trace`, whether the SLO rule is one tick from holding, as the pipeline
+    /// sees it; empty when `[alert] fire_on_pending_probability` is off.
+    static func pendingTicks(trace: Trace, config: SurgeConfig) -> [Bool] {
+        guard config.alert.firePendingProbability < 1 else { return [] }
+        var rule = OverloadRule(config.overload, schema: trace.schema)
+        return (0..<trace.count).map { row in
+            _ = rule.label(trace.sample(row))
+            return rule.isPending
+        }
     }
 
     /// The metrics a search reads: the model's features, where levels are tried, and those of

@@ -43,6 +43,20 @@ public struct OverloadRule: Sendable {
         return streak >= forTicks
     }
 
+    /// After `label(_:)`: the condition has held `for_ticks` − 1 ticks in a row, so the tick
+    /// after this one is overload if it holds once more. Never with `for_ticks` = 1, which
+    /// has no tick of warning to give.
+    public var isPending: Bool {
+        forTicks >= 2 && streak == forTicks - 1
+    }
+
+    /// "cpu_busy > 0.6 held 2 of 3 ticks", for a predicted alert fired on a pending rule.
+    public var pendingDescription: String {
+        let conditions = (any.map(\.description) + (all.isEmpty ? [] : [all.map(\.description).joined(separator: " and ")]))
+            .joined(separator: " or ")
+        return "\(conditions) held \(forTicks - 1) of \(forTicks) ticks"
+    }
+
     private static func verdict(_ condition: OverloadCondition, _ column: Int?, _ sample: Sample) -> Bool? {
         guard let column else { return nil }
         let value = sample.values[column]

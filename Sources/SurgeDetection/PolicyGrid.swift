@@ -21,15 +21,19 @@ public enum PolicyGrid {
         /// a start (`AlertObservation.saleLevel`); empty when none is set or the metrics are
         /// not in `columns`.
         public var saleLevels: [Bool]
+        /// Per tick, whether the SLO rule is one tick from holding (`AlertObservation.rulePending`);
+        /// empty when not read (the stored history keeps the rule's verdicts, not its run).
+        public var rulePending: [Bool]
 
         public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:],
-                    saleStarts: [Double?] = [], saleLevels: [Bool] = []) {
+                    saleStarts: [Double?] = [], saleLevels: [Bool] = [], rulePending: [Bool] = []) {
             self.timestamps = timestamps
             self.labels = labels
             self.probabilities = probabilities
             self.columns = columns
             self.saleStarts = saleStarts
             self.saleLevels = saleLevels
+            self.rulePending = rulePending
         }
 
         /// The same ticks with `schedule`'s sales marked, as the pipeline marks them (each
@@ -83,6 +87,9 @@ public enum PolicyGrid {
         // The stored history holds p and the rule's verdicts, not the metrics a hold reads.
         var missing: [String] = []
         if !config.alert.hold.isEmpty { missing.append("[alert] hold") }
+        if config.alert.firePendingProbability < 1 && announced.contains(where: { $0.rulePending.isEmpty }) {
+            missing.append("[alert] fire_on_pending_probability")
+        }
         let levelsRead = announced.allSatisfy { !$0.saleLevels.isEmpty || $0.saleStarts.isEmpty }
         if !config.schedule.fireWhen.isEmpty && !config.schedule.sales.isEmpty && !levelsRead { missing.append("[schedule] fire_when") }
         let ownName = missing.isEmpty ? "the config's policy" : "the config's policy without its " + missing.joined(separator: " and ")
@@ -126,7 +133,8 @@ public enum PolicyGrid {
         // The grid's policies never fire on a leap; where the config does, each line says so,
         // so that a line copied into [alert] is the policy scored.
         let noLeap = config.alert.fireOnLeapProbability < 1 ? ", fire_on_leap_probability = 1" : ""
-        // [schedule] is not [alert]'s: announced sales keep their threshold in every policy.
+        // [schedule] is not [alert]'s: announced sales keep their threshold in every policy;
+        // so does fire_on_pending_probability, which each line leaves as the config has it.
         let sale = AlertPolicy(config.alert, schedule: config.schedule).saleFireProbability
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
@@ -138,7 +146,8 @@ public enum PolicyGrid {
                 for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
                                              fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1,
-                                             saleFireProbability: sale > resolve ? sale : 1)
+                                             saleFireProbability: sale > resolve ? sale : 1,
+                                             firePendingProbability: config.alert.firePendingProbability)
                     grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)\(noLeap)",
                                  policy))
                 }

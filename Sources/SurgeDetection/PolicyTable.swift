@@ -84,7 +84,8 @@ public struct PolicyTable: Sendable {
                                          alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
                                                                policy: policy, holding: holding(part),
                                                                saleStarts: part.saleStarts.isEmpty ? nil : part.saleStarts,
-                                                               saleLevels: part.saleLevels.isEmpty ? nil : part.saleLevels),
+                                                               saleLevels: part.saleLevels.isEmpty ? nil : part.saleLevels,
+                                                               rulePending: part.rulePending.isEmpty ? nil : part.rulePending),
                                          horizon: row.horizon, mergeGap: row.mergeGap))
         }
         return total

@@ -61,11 +61,11 @@ public struct WeightsReferee: Sendable {
     /// One tick: each weights' p, the rule's label and whether `[alert] hold` holds. Returns
     /// a verdict when the serving weights change.
     public mutating func observe(timestamp: Double, trained: Double?, learned: Double?, label: Bool?, holding: Bool,
-                                 saleStart: Double? = nil, saleLevel: Bool = false) -> Verdict? {
+                                 saleStart: Double? = nil, saleLevel: Bool = false, rulePending: Bool = false) -> Verdict? {
         _ = trainedAlerts.observe(AlertObservation(probability: trained, ruleHolds: label, holding: holding, saleStart: saleStart,
-                                                   saleLevel: saleLevel))
+                                                   saleLevel: saleLevel, rulePending: rulePending))
         _ = learnedAlerts.observe(AlertObservation(probability: learned, ruleHolds: label, holding: holding, saleStart: saleStart,
-                                                   saleLevel: saleLevel))
+                                                   saleLevel: saleLevel, rulePending: rulePending))
         record.append(timestamp: timestamp, label: label, trained: trainedAlerts.open != nil, learned: learnedAlerts.open != nil)
         observed += 1
         ticksSinceCheck += 1

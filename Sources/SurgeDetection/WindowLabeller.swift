@@ -14,6 +14,12 @@ struct WindowLabeller: Sendable {
         pending = PendingTargets(horizon: horizon, windowSize: windowSize)
     }
 
+    /// The rule is one tick from holding (`OverloadRule.isPending`), after `advance`.
+    var rulePending: Bool { rule.isPending }
+
+    /// The rule's conditions and run, in words (`OverloadRule.pendingDescription`).
+    var pendingDescription: String { rule.pendingDescription }
+
     /// A tick from before this labeller existed (the window a pipeline takes over): only the
     /// rule's run of ticks goes on, so that `for_ticks` counts across the handover.
     mutating func resume(_ sample: Sample) {

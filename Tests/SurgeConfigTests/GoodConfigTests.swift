@@ -31,6 +31,15 @@ import Testing
         #expect(SurgeConfig().alert.hold.isEmpty, "no hold unless the operator sets one")
     }
 
+    @Test func aPendingRuleFiresOnlyWhenAsked() throws {
+        let config = try ConfigLoader.parse("[overload]\nany = [\"cpu_busy > 0.6\"]\nfor_ticks = 3\n[alert]\nfire_on_pending_probability = 0.7\n",
+                                            file: "pending.toml")
+        #expect(config.alert.firePendingProbability == 0.7)
+        #expect(config.alert.firing.hasSuffix(" or 0.7 a tick before the rule holds"), "\(config.alert.firing)")
+        #expect(SurgeConfig().alert.firePendingProbability == 1, "off unless the operator sets it")
+        #expect(!SurgeConfig().alert.firing.contains("rule holds"))
+    }
+
     @Test func scheduleLevelsUseTheRulesSyntax() throws {
         let config = try ConfigLoader.parse("[schedule]\nsales = [\"daily 20:00\"]\nfire_when = [\"cpu_busy >= 0.3\"]\n", file: "level.toml")
         #expect(config.schedule.fireWhen == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.3)])

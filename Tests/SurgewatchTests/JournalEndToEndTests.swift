@@ -136,6 +136,26 @@ struct JournalEndToEndTests {
         #expect(stored.kind == .predicted && stored.message.contains("host past load1 >= 1"), "\(stored)")
     }
 
+    /// The daemon with a rule held for 3 ticks (the fixture's load1 is 1.02 at every tick) and
+    /// `fire_on_pending_probability = 0`: a predicted alert on the second tick names the rule
+    /// in its own field, and the breach on the third escalates it.
+    @Test func theDaemonFiresOnAPendingRuleAndNamesItInTheJournal() throws {
+        let scratch = try Scratch(config: config() + "[overload]\nany = [\"load1 > 1\"]\nfor_ticks = 3\n"
+                                  + "[alert]\nfire_on_pending_probability = 0\n")
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "4", "--tick-output", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fired = run.entries.filter { $0["SURGE_EVENT"] == "fired" }
+        #expect(fired.map { $0["SURGE_KIND"] } == ["predicted", "breached"], "\(fired)")
+        let predicted = try #require(fired.first)
+        #expect(predicted["SURGE_RULE_PENDING"] == "load1 > 1 held 2 of 3 ticks")
+        #expect(predicted["MESSAGE"]?.contains("; SLO rule load1 > 1 held 2 of 3 ticks)") == true, "\(predicted["MESSAGE"] ?? "")")
+        #expect(fired.last?["SURGE_RULE_PENDING"] == nil)
+        #expect(fired.last?["SURGE_ALERT_ID"] == predicted["SURGE_ALERT_ID"], "one alert, escalated")
+        let stored = try #require(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).first)
+        #expect(stored.message.contains("SLO rule load1 > 1 held 2 of 3 ticks"), "\(stored)")
+    }
+
     @Test func daemonLogsAreStructuredJournalEntries() throws {
         let scratch = try Scratch(config: config())
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
