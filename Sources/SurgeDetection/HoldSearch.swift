@@ -31,9 +31,10 @@ public enum HoldSearch {
     }
 
     /// Per tick of `trace`, whether the SLO rule is one tick from holding, as the pipeline
-    /// sees it; empty when `[alert] fire_on_pending_probability` is off.
+    /// sees it (for `[alert] fire_on_pending_probability` and `PendingLevelSearch`); empty
+    /// when the rule holds from its first tick (`for_ticks` = 1).
     static func pendingTicks(trace: Trace, config: SurgeConfig) -> [Bool] {
-        guard config.alert.firePendingProbability < 1 else { return [] }
+        guard config.overload.forTicks >= 2 else { return [] }
         var rule = OverloadRule(config.overload, schema: trace.schema)
         return (0..<trace.count).map { row in
             _ = rule.label(trace.sample(row))

@@ -121,6 +121,42 @@ import SurgeSampling
         let nothing: [Double?] = ys.map { _ in nil }
         let series = HoldSearch.series(trace: trace, labels: nothing.map { _ in nil }, probabilities: nothing, config: pendingConfig(0))
         #expect(series.rulePending.enumerated().filter(\.element).map(\.offset) == [5])
-        #expect(HoldSearch.series(trace: trace, labels: [], probabilities: [], config: pendingConfig(1)).rulePending.isEmpty)
+        #expect(HoldSearch.series(trace: trace, labels: [], probabilities: [], config: pendingConfig(1)).rulePending == series.rulePending,
+                "read with the level off too, for PendingLevelSearch")
+        var holdsAtOnce = pendingConfig(1)
+        holdsAtOnce.overload.forTicks = 1
+        #expect(HoldSearch.series(trace: trace, labels: [], probabilities: [], config: holdsAtOnce).rulePending.isEmpty)
+    }
+
+    /// Three breaches each announced by a pending tick at p 0.75, three fall-backs at p 0.4:
+    /// levels up to 0.4 warn of every breach and raise a false alarm at each fall-back, 0.5 to
+    /// 0.7 warn of the breaches alone, 0.8 and above of none. The lowest of the best is named.
+    @Test func theSearchNamesTheLevelThatSeparatesBreachesFromFallBacks() {
+        var timestamps: [Double] = [], labels: [Bool?] = [], ps: [Double?] = [], pending: [Bool] = []
+        for unit in 0..<6 {
+            let breaks = unit % 2 == 0
+            for tick in 0..<40 {
+                timestamps.append(Double(timestamps.count) * 10)
+                labels.append(breaks && (tick == 11 || tick == 12))
+                ps.append(tick == 10 ? (breaks ? 0.75 : 0.4) : 0.05)
+                pending.append(tick == 10)
+            }
+        }
+        let series = PolicyGrid.Series(timestamps: timestamps, labels: labels, probabilities: ps, rulePending: pending)
+        var config = pendingConfig(1)
+        let lines = PendingLevelSearch.report(series: [series], config: config)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.first?.hasPrefix("the config's policy firing on no pending tick:  3 episodes, 0 early (0 %)") == true, "\(lines)")
+        #expect(lines.dropFirst().first?.hasPrefix("suggested for [alert] a tick before the rule holds:  3 episodes, 3 early (100 %), 0.0 false alarms/day") == true, "\(lines)")
+        #expect(lines.dropFirst().first?.hasSuffix("[fire_on_pending_probability = 0.50]") == true, "\(lines)")
+        #expect(lines.last == "levels that net within 1 of it: 0.50, 0.60, 0.70")
+        config.alert.firePendingProbability = 0.3
+        let own = PendingLevelSearch.report(series: [series], config: config)
+        #expect(own.dropFirst().first?.hasPrefix("with the config's level:  3 episodes, 3 early (100 %), 108.0 false alarms/day") == true,
+                "three false alarms in 240 ticks: \(own)")
+        config.overload.forTicks = 1
+        #expect(PendingLevelSearch.report(series: [series], config: config).isEmpty, "no run to wait for")
+        let unread = PolicyGrid.Series(timestamps: timestamps, labels: labels, probabilities: ps)
+        #expect(PendingLevelSearch.report(series: [unread], config: pendingConfig(1)).isEmpty, "the stored history says nothing of the run")
     }
 }

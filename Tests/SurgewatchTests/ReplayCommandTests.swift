@@ -101,6 +101,41 @@ import Testing
         #expect(grid.contains("the config's policy:  1 episodes, 1 early (100 %)"), "\(grid)")
     }
 
+    /// `[alert] fire_on_pending_probability` with the rule held for 3 ticks: at level 0 the
+    /// alert opens on the tick before the first breached one, whatever p; the policy grid
+    /// scores that as replay ran it and searches the level.
+    @Test func aPendingRuleOpensTheAlertOnTheTickBeforeTheBreach() throws {
+        let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
+        #expect(shipped.contains("\nfor_ticks = 1 ") && shipped.contains("\n# fire_on_pending_probability = 0.7 ")
+                && shipped.contains("\nfire_probability = 0.9 ") && shipped.contains("\nfire_at_once_probability = 0.95 "))
+        func replayed(level: String) throws -> (alert: Int?, breach: Int?, out: String) {
+            let config = directory + "/pending-\(level).toml"
+            try shipped.replacingOccurrences(of: "\nfor_ticks = 1 ", with: "\nfor_ticks = 3 ")
+                .replacingOccurrences(of: "\n# fire_on_pending_probability = 0.7 ", with: "\nfire_on_pending_probability = \(level) ")
+                // p alone fires nothing here, so that the pending tick is what opens the alert.
+                .replacingOccurrences(of: "\nfire_probability = 0.9 ", with: "\nfire_probability = 0.9999 ")
+                .replacingOccurrences(of: "\nfire_at_once_probability = 0.95 ", with: "\nfire_at_once_probability = 1 ")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let output = directory + "/pending-\(level).csv"
+            let (code, out, err) = try DaemonProcess.run(["replay", "--config", config, "--input", Self.trace, "--output", output,
+                                                          "--no-learn", "--policy-grid"], timeout: .seconds(120))
+            #expect(code == 0, "\(err)")
+            let predicted = try rows(output).dropFirst()
+            return (predicted.firstIndex { $0[2] == "1" }, predicted.firstIndex { $0[3] == "1" }, out)
+        }
+        let atOnce = try replayed(level: "0.0")
+        let breach = try #require(atOnce.breach)
+        #expect(atOnce.alert == breach - 1, "the second tick of three")
+        #expect(atOnce.out.contains("or 0.0 a tick before the rule holds)"), "\(atOnce.out)")
+        #expect(atOnce.out.contains("  the config's policy:  1 episodes, 1 early (100 %)"), "the grid as replay ran it\n\(atOnce.out)")
+        #expect(atOnce.out.contains("[alert] fire_on_pending_probability: p on the tick before the rule holds"), "\(atOnce.out)")
+        #expect(atOnce.out.contains("  with the config's level:  1 episodes, 1 early (100 %)"), "\(atOnce.out)")
+        let never = try replayed(level: "1.0")
+        #expect(never.breach == breach && never.alert == breach, "off: the breach opens it")
+        #expect(!never.out.contains("with the config's level:"), "off: the search scores no level of the config's")
+        #expect(never.out.contains("the config's policy firing on no pending tick:  1 episodes"), "\(never.out)")
+    }
+
     /// `[schedule] fire_when`: the CPU on the tick before the start is 0.32 (the fixture), so a
     /// level of 0.3 opens the alert there, a tick before the sale, with the sale's p threshold
     /// off; the policy grid scores the config's policy with the level as replay ran it.
