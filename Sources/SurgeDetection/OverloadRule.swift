@@ -50,11 +50,12 @@ public struct OverloadRule: Sendable {
         forTicks >= 2 && streak == forTicks - 1
     }
 
-    /// "cpu_busy > 0.6 held 2 of 3 ticks", for a predicted alert fired on a pending rule.
+    /// "cpu_busy > 0.6 held 2 of 3 ticks", for a predicted alert fired on a pending rule; the
+    /// `all` group in parentheses beside `any` conditions.
     public var pendingDescription: String {
-        let conditions = (any.map(\.description) + (all.isEmpty ? [] : [all.map(\.description).joined(separator: " and ")]))
-            .joined(separator: " or ")
-        return "\(conditions) held \(forTicks - 1) of \(forTicks) ticks"
+        let conjunction = all.map(\.description).joined(separator: " and ")
+        let group = all.isEmpty ? [] : [any.isEmpty || all.count == 1 ? conjunction : "(\(conjunction))"]
+        return (any.map(\.description) + group).joined(separator: " or ") + " held \(forTicks - 1) of \(forTicks) ticks"
     }
 
     private static func verdict(_ condition: OverloadCondition, _ column: Int?, _ sample: Sample) -> Bool? {

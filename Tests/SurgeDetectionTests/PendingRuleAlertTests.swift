@@ -30,6 +30,9 @@ import SurgeSampling
         #expect(three.map(\.label) == [false, false, false, true, true, false, false, false, false, false, nil, false, false])
         #expect(!verdicts(rule(forTicks: 1), ys).contains { $0.pending }, "a rule that holds at once gives no tick of warning")
         #expect(rule(forTicks: 3).pendingDescription == "y > 0.5 held 2 of 3 ticks")
+        let both = SurgeConfig.Overload(any: [try! OverloadCondition.parse("y > 0.5").get()],
+                                        all: [try! OverloadCondition.parse("x > 1").get(), try! OverloadCondition.parse("x < 9").get()], forTicks: 4)
+        #expect(OverloadRule(both, schema: schema).pendingDescription == "y > 0.5 or (x > 1 and x < 9) held 3 of 4 ticks")
     }
 
     func policy(pending: Double) -> AlertPolicy {
