@@ -113,17 +113,22 @@ struct JournalEndToEndTests {
         #expect(breached["SURGE_SALE_LEVEL"] == nil)
     }
 
+    /// The journal's `fired` entries of `surgewatch run` for `ticks` ticks under `config`.
+    func firedByTheDaemon(_ config: String, ticks: Int) throws -> (Scratch, [[String: String]]) {
+        let scratch = try Scratch(config: config)
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "\(ticks)", "--tick-output", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return (scratch, run.entries.filter { $0["SURGE_EVENT"] == "fired" })
+    }
+
     /// The daemon itself: on the last tick before an announced sale, with the host past a
     /// `fire_when` level (the fixture's load1 is 1.02), a predicted alert fires whatever p (no
     /// p yet here: the window is still filling) and journald gets the level in its own field.
     @Test func theDaemonFiresOnASaleLevelAndNamesItInTheJournal() throws {
         let start = (Double(time(nil)) + 5).rounded(.up)  // room for a slow start on a busy machine
-        let scratch = try Scratch(config: config() + "[schedule]\nsales = [\"\(RFC3339.format(start))\"]\n"
-                                  + "fire_when = [\"load1 >= 1\", \"load1 >= 50\"]\n")
-        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
-                                          "--max-ticks", "9", "--tick-output", "none"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let fired = run.entries.filter { $0["SURGE_EVENT"] == "fired" }
+        let (scratch, fired) = try firedByTheDaemon(config() + "[schedule]\nsales = [\"\(RFC3339.format(start))\"]\n"
+                                                    + "fire_when = [\"load1 >= 1\", \"load1 >= 50\"]\n", ticks: 9)
         #expect(fired.count == 1, "\(fired)")
         let predicted = try #require(fired.first)
         #expect(predicted["SURGE_KIND"] == "predicted")
@@ -140,12 +145,8 @@ struct JournalEndToEndTests {
     /// `fire_on_pending_probability = 0`: a predicted alert on the second tick names the rule
     /// in its own field, and the breach on the third escalates it.
     @Test func theDaemonFiresOnAPendingRuleAndNamesItInTheJournal() throws {
-        let scratch = try Scratch(config: config() + "[overload]\nany = [\"load1 > 1\"]\nfor_ticks = 3\n"
-                                  + "[alert]\nfire_on_pending_probability = 0\n")
-        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
-                                          "--max-ticks", "4", "--tick-output", "none"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let fired = run.entries.filter { $0["SURGE_EVENT"] == "fired" }
+        let (scratch, fired) = try firedByTheDaemon(config() + "[overload]\nany = [\"load1 > 1\"]\nfor_ticks = 3\n"
+                                                    + "[alert]\nfire_on_pending_probability = 0\n", ticks: 4)
         #expect(fired.map { $0["SURGE_KIND"] } == ["predicted", "breached"], "\(fired)")
         let predicted = try #require(fired.first)
         #expect(predicted["SURGE_RULE_PENDING"] == "load1 > 1 held 2 of 3 ticks")
