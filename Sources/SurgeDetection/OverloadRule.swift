@@ -53,9 +53,15 @@ public struct OverloadRule: Sendable {
     /// "cpu_busy > 0.6 held 2 of 3 ticks", for a predicted alert fired on a pending rule; the
     /// `all` group in parentheses beside `any` conditions.
     public var pendingDescription: String {
-        let conjunction = all.map(\.description).joined(separator: " and ")
-        let group = all.isEmpty ? [] : [any.isEmpty || all.count == 1 ? conjunction : "(\(conjunction))"]
-        return (any.map(\.description) + group).joined(separator: " or ") + " held \(forTicks - 1) of \(forTicks) ticks"
+        Self.pendingDescription(of: SurgeConfig.Overload(any: any, all: all, forTicks: forTicks))
+    }
+
+    /// The same from the config's `[overload]` alone (`surgewatch test-alert`).
+    public static func pendingDescription(of overload: SurgeConfig.Overload) -> String {
+        let conjunction = overload.all.map(\.description).joined(separator: " and ")
+        let group = overload.all.isEmpty ? [] : [overload.any.isEmpty || overload.all.count == 1 ? conjunction : "(\(conjunction))"]
+        return (overload.any.map(\.description) + group).joined(separator: " or ")
+            + " held \(overload.forTicks - 1) of \(overload.forTicks) ticks"
     }
 
     private static func verdict(_ condition: OverloadCondition, _ column: Int?, _ sample: Sample) -> Bool? {

@@ -64,6 +64,11 @@ struct TestAlertCommand: ParsableCommand {
         if predicted.saleStart != nil, !loaded.schedule.fireWhen.isEmpty {
             predicted.saleLevel = loaded.schedule.fireWhen.map(\.description).joined(separator: " or ")
         }
+        // And the rule one tick from holding, as an alert fired on a pending rule names it
+        // (SURGE_RULE_PENDING), when the config fires there.
+        if loaded.alert.firePendingProbability < 1 {
+            predicted.rulePending = OverloadRule.pendingDescription(of: loaded.overload)
+        }
         var failures: [AlertFanOut.Failure] = []
         for step in [predicted, event(.fired, .breached, 0, 0.95), event(.resolved, .breached, 0, 0.1)] {
             failures += fanOut.deliver(step)

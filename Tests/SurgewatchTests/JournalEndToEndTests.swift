@@ -113,6 +113,22 @@ struct JournalEndToEndTests {
         #expect(breached["SURGE_SALE_LEVEL"] == nil)
     }
 
+    /// With `[alert] fire_on_pending_probability`, the predicted test entry names the rule as an
+    /// alert fired on a pending rule would.
+    @Test func aPredictedTestAlertNamesThePendingRule() throws {
+        let scratch = try Scratch(config: config() + "[overload]\nany = [\"load1 > 4\"]\nfor_ticks = 6\n"
+                                  + "[alert]\nfire_on_pending_probability = 0.6\n")
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
+        #expect(run.status == 0, "\(run.stderr)")
+        let predicted = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "predicted" })
+        #expect(predicted["SURGE_RULE_PENDING"] == "load1 > 4 held 5 of 6 ticks")
+        #expect(predicted["MESSAGE"]?.contains("; SLO rule load1 > 4 held 5 of 6 ticks)") == true, "\(predicted["MESSAGE"] ?? "")")
+        let breached = try #require(run.entries.first { $0["SURGE_TEST"] == "1" && $0["SURGE_KIND"] == "breached" })
+        #expect(breached["SURGE_RULE_PENDING"] == nil)
+        let plain = try PrivateJournal.run(["test-alert", "--config", try Scratch(config: config()).config, "--state-dir", scratch.state])
+        #expect(plain.entries.allSatisfy { $0["SURGE_RULE_PENDING"] == nil }, "not set: not named")
+    }
+
     /// The journal's `fired` entries of `surgewatch run` for `ticks` ticks under `config`.
     func firedByTheDaemon(_ config: String, ticks: Int) throws -> (Scratch, [[String: String]]) {
         let scratch = try Scratch(config: config)
