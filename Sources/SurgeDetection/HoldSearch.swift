@@ -26,27 +26,17 @@ public enum HoldSearch {
     public static func series(trace: Trace, labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> PolicyGrid.Series {
         var columns: [String: [Double]] = [:]
         for metric in metrics(config) { columns[metric] = trace.column(metric) }
-        return PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns,
-                                 rulePending: pendingTicks(trace: trace, config: config))
-    }
-
-    /// Per tick of `trace`, whether the SLO rule is one tick from holding, as the pipeline
-    /// sees it (for `[alert] fire_on_pending_probability` and `PendingLevelSearch`); empty
-    /// when the rule holds from its first tick (`for_ticks` = 1).
-    static func pendingTicks(trace: Trace, config: SurgeConfig) -> [Bool] {
-        guard config.overload.forTicks >= 2 else { return [] }
-        var rule = OverloadRule(config.overload, schema: trace.schema)
-        return (0..<trace.count).map { row in
-            _ = rule.label(trace.sample(row))
-            return rule.isPending
-        }
+        return PolicyGrid.Series(timestamps: trace.timestamps, labels: labels, probabilities: probabilities, columns: columns)
+            .markingPending(config.overload)
     }
 
     /// The metrics a search reads: the model's features, where levels are tried, and those of
-    /// the config's own hold and `[schedule] fire_when`, which are scored beside them.
+    /// the config's own hold and `[schedule] fire_when`, which are scored beside them, and of
+    /// the SLO rule where it waits (`for_ticks` ≥ 2), whose run `PendingLevelSearch` reads.
     public static func metrics(_ config: SurgeConfig) -> [String] {
         var seen = Set<String>()
-        return (config.model.features + config.alert.hold.map(\.metric) + config.schedule.fireWhen.map(\.metric))
+        let rule = config.overload.forTicks >= 2 ? (config.overload.any + config.overload.all).map(\.metric) : []
+        return (config.model.features + config.alert.hold.map(\.metric) + config.schedule.fireWhen.map(\.metric) + rule)
             .filter { seen.insert($0).inserted }
     }
 

@@ -1,4 +1,5 @@
 import SurgeConfig
+import SurgeSampling
 
 /// Per-tick probabilities scored like `replay`: under the config's alert policy, and under the
 /// best policies of a grid (fire threshold × ticks in a row × resolve band), so predictors with differently
@@ -45,6 +46,25 @@ public enum PolicyGrid {
             var announced = AnnouncedStarts(schedule)
             copy.saleStarts = timestamps.map { announced.saleStart(at: $0, interval: tick) }
             return copy.markingLevels(schedule.fireWhen)
+        }
+
+        /// The same ticks with `rulePending` read from `columns` as the pipeline's labeller
+        /// reads the rule: empty when it holds from its first tick (`for_ticks` = 1) or a
+        /// metric it reads has no column. A series starts the rule's run afresh, where the
+        /// daemon after a restart counts the ticks of its resumed window too.
+        public func markingPending(_ overload: SurgeConfig.Overload) -> Series {
+            var copy = self
+            copy.rulePending = []
+            let metrics = Array(Set((overload.any + overload.all).map(\.metric))).sorted()
+            let values = metrics.compactMap { columns[$0] }
+            guard overload.forTicks >= 2, values.count == metrics.count else { return copy }
+            let schema = MetricSchema(metrics)
+            var rule = OverloadRule(overload, schema: schema)
+            copy.rulePending = timestamps.indices.map { tick in
+                _ = rule.label(Sample(timestamp: timestamps[tick], tick: tick + 1, schema: schema, values: values.map { $0[tick] }))
+                return rule.isPending
+            }
+            return copy
         }
 
         /// The ticks that ask `[schedule] fire_when` (the last before each start): where the

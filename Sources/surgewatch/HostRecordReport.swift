@@ -13,6 +13,8 @@ struct HostRecordReport {
     let holdSearch: [String]?
     /// SaleLevelSearch's lines on the same, when the config announces sales (`--policy-grid`).
     let saleLevelSearch: [String]?
+    /// PendingLevelSearch's lines on the same, when the SLO rule waits (`--policy-grid`).
+    let pendingLevelSearch: [String]?
     /// Which weights serve and the referee's record, when the daemon keeps one.
     let referee: RefereeStanding?
 
@@ -21,13 +23,16 @@ struct HostRecordReport {
         self.config = config
         referee = try RefereeStanding(path: path, config: config)
         if policyGrid {
-            // The stored samples of the metrics the search and `[schedule] fire_when` read.
+            // The stored samples of the metrics the searches, `[schedule] fire_when` and a rule
+            // that waits read, and the rule's pending ticks from them.
             let series = try PolicyGrid.Series.withStoredColumns(record.series, metrics: HoldSearch.metrics(config), path: path, since: since)
+                .map { $0.markingPending(config.overload) }
             self.policyGrid = PolicyGrid.report(series: series, config: config)
             holdSearch = HoldSearch.report(series: series, config: config)
             saleLevelSearch = SaleLevelSearch.report(series: series, config: config)
+            pendingLevelSearch = PendingLevelSearch.report(series: series, config: config)
         } else {
-            (self.policyGrid, holdSearch, saleLevelSearch) = (nil, nil, nil)
+            (self.policyGrid, holdSearch, saleLevelSearch, pendingLevelSearch) = (nil, nil, nil, nil)
         }
     }
 
@@ -71,6 +76,10 @@ struct HostRecordReport {
             lines.append("[schedule] fire_when levels between each feature's values on the tick before each announced sale, with the config's policy (in hindsight, on the stored samples):")
             lines += saleLevelSearch.map { "  " + $0 }
         }
+        if let pendingLevelSearch, !pendingLevelSearch.isEmpty {
+            lines.append("[alert] fire_on_pending_probability: p on the tick before the rule holds (for_ticks - 1 ticks held), with the config's policy otherwise (in hindsight, on the stored samples):")
+            lines += pendingLevelSearch.map { "  " + $0 }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -84,6 +93,7 @@ struct HostRecordReport {
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
-            + (saleLevelSearch.map { ",\"sale_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
+            + (saleLevelSearch.map { ",\"sale_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
+            + (pendingLevelSearch.map { ",\"pending_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
     }
 }

@@ -267,6 +267,45 @@ import SurgeStore
         #expect(levels.count == 3 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
     }
 
+    /// The `[alert] fire_on_pending_probability` search on the host's own history, with a rule
+    /// that waits 3 ticks: six spells of load1 above 1, the even ones going on to breach with
+    /// p 0.75 on their second tick, the odd ones falling back after two ticks with p 0.4
+    /// there. The rule's run is read from the stored samples; 0.5 tells the two kinds apart.
+    @Test func policyGridNamesAPendingLevelFromTheStoredSamples() throws {
+        let scratch = try Scratch(config: "[overload]\nany = [\"load1 > 1\"]\nfor_ticks = 3\n")
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let store = try SurgeStore(path: scratch.state + "/surgewatch.db")
+        let schema = MetricSchema(["cpu_busy", "load1"])
+        let start = (Double(time(nil)) - 20000).rounded(.down)
+        for tick in 0..<650 {
+            let spell = (0..<6).first { (50 + $0 * 100..<50 + $0 * 100 + ($0 % 2 == 0 ? 5 : 2)).contains(tick) }
+            let offset = spell.map { tick - (50 + $0 * 100) }
+            let breach = spell.map { $0 % 2 == 0 } == true && offset! >= 2
+            let p = offset == 1 ? (spell! % 2 == 0 ? 0.75 : 0.4) : 0.05
+            let time = start + Double(tick) * 10
+            store.stage(Sample(timestamp: time, tick: tick + 1, schema: schema, values: [0.3, spell == nil ? 0.5 : 2]))
+            store.stage(PredictionRecord(timestamp: time, tick: tick + 1, probability: p, state: breach ? "breached" : "normal", label: breach))
+            if tick % 100 == 99 { try store.commit() }
+        }
+        try store.commit()
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
+                                                      "--record", "--policy-grid", "--since", "1d"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        let heading = try #require(lines.firstIndex { $0.hasPrefix("[alert] fire_on_pending_probability: p on the tick before the rule holds") }, "\(out)")
+        #expect(lines[heading + 1].hasPrefix("  the config's policy firing on no pending tick:  3 episodes, 0 early (0 %)"), "\(out)")
+        #expect(lines[heading + 2].hasPrefix("  suggested for [alert] a tick before the rule holds:  3 episodes, 3 early (100 %), 0.0 false alarms/day"), "\(out)")
+        #expect(lines[heading + 2].hasSuffix("[fire_on_pending_probability = 0.50]"), "\(out)")
+        #expect(lines[heading + 3] == "  levels that net within 1 of it: 0.50, 0.60, 0.70", "\(out)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
+                                                  "--record", "--policy-grid", "--json", "--since", "1d"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let levels = try #require(record["pending_level_search"] as? [String])
+        #expect(levels.count == 3 && levels[1].hasSuffix("[fire_on_pending_probability = 0.50]"), "\(levels)")
+    }
+
     @Test func badArgumentsAndMissingFilesAreClear() throws {
         let (both, _, bothErr) = try DaemonProcess.run(["alerts", "--db", database, "--config", "/etc/x.toml"])
         #expect(both != 0 && bothErr.contains("give --config or --db, not both"))
