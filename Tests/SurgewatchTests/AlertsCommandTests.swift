@@ -228,6 +228,21 @@ import SurgeStore
         #expect(holds[2].hasSuffix("[hold = [\"cpu_busy >= 0.90\"]; the config's fire and resolve settings]"), "\(holds)")
     }
 
+    /// `surgewatch alerts --record --policy-grid` over the last day of the scratch's state.
+    func recordGrid(_ scratch: Scratch, json: Bool = false) throws -> String {
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
+                                                      "--record", "--policy-grid", "--since", "1d"] + (json ? ["--json"] : []))
+        #expect(code == 0, "\(err)")
+        return out
+    }
+
+    /// The lines of `out` after the first that starts with `heading`.
+    func section(of out: String, under heading: String) throws -> [String] {
+        let lines = out.split(separator: "\n").map(String.init)
+        let at = try #require(lines.firstIndex { $0.hasPrefix(heading) }, "\(out)")
+        return Array(lines[(at + 1)...])
+    }
+
     /// The `[schedule] fire_when` search on the host's own history: twelve past sales listed in
     /// the config, the odd ones on a host already busy on the tick before their start (0.6
     /// against 0.2) and breaching two ticks after it, while p never rose. The stored samples
@@ -251,18 +266,13 @@ import SurgeStore
         let sales = saleTicks.map { "\"" + RFC3339.format(start + Double($0) * 10) + "\"" }.joined(separator: ", ")
         try scratch.write(config: "[schedule]\nsales = [\(sales)]\n")
 
-        let (code, out, err) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
-                                                      "--record", "--policy-grid", "--since", "1d"])
-        #expect(code == 0, "\(err)")
-        let lines = out.split(separator: "\n").map(String.init)
-        let heading = try #require(lines.firstIndex { $0.hasPrefix("[schedule] fire_when levels between each feature's values") }, "\(out)")
-        #expect(lines[heading + 1].hasPrefix("  the config's policy with no level:  6 episodes, 0 early (0 %)"), "\(out)")
-        #expect(lines[heading + 2].hasPrefix("  suggested for [schedule] on these 12 sales:  6 episodes, 6 early (100 %), 0.0 false alarms/day"), "\(out)")
-        #expect(lines[heading + 2].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(out)")
+        let out = try recordGrid(scratch)
+        let lines = try section(of: out, under: "[schedule] fire_when levels between each feature's values")
+        #expect(lines[0].hasPrefix("  the config's policy with no level:  6 episodes, 0 early (0 %)"), "\(out)")
+        #expect(lines[1].hasPrefix("  suggested for [schedule] on these 12 sales:  6 episodes, 6 early (100 %), 0.0 false alarms/day"), "\(out)")
+        #expect(lines[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(out)")
 
-        let (_, json, _) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
-                                                  "--record", "--policy-grid", "--json", "--since", "1d"])
-        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(try recordGrid(scratch, json: true).utf8)) as? [String: Any])
         let levels = try #require(record["sale_level_search"] as? [String])
         #expect(levels.count == 3 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
     }
@@ -289,19 +299,14 @@ import SurgeStore
         }
         try store.commit()
 
-        let (code, out, err) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
-                                                      "--record", "--policy-grid", "--since", "1d"])
-        #expect(code == 0, "\(err)")
-        let lines = out.split(separator: "\n").map(String.init)
-        let heading = try #require(lines.firstIndex { $0.hasPrefix("[alert] fire_on_pending_probability: p on the tick before the rule holds") }, "\(out)")
-        #expect(lines[heading + 1].hasPrefix("  the config's policy firing on no pending tick:  3 episodes, 0 early (0 %)"), "\(out)")
-        #expect(lines[heading + 2].hasPrefix("  suggested for [alert] a tick before the rule holds:  3 episodes, 3 early (100 %), 0.0 false alarms/day"), "\(out)")
-        #expect(lines[heading + 2].hasSuffix("[fire_on_pending_probability = 0.50]"), "\(out)")
-        #expect(lines[heading + 3] == "  levels that net within 1 of it: 0.50, 0.60, 0.70", "\(out)")
+        let out = try recordGrid(scratch)
+        let lines = try section(of: out, under: "[alert] fire_on_pending_probability: p on the tick before the rule holds")
+        #expect(lines[0].hasPrefix("  the config's policy firing on no pending tick:  3 episodes, 0 early (0 %)"), "\(out)")
+        #expect(lines[1].hasPrefix("  suggested for [alert] a tick before the rule holds:  3 episodes, 3 early (100 %), 0.0 false alarms/day"), "\(out)")
+        #expect(lines[1].hasSuffix("[fire_on_pending_probability = 0.50]"), "\(out)")
+        #expect(lines[2] == "  levels that net within 1 of it: 0.50, 0.60, 0.70", "\(out)")
 
-        let (_, json, _) = try DaemonProcess.run(["alerts", "--config", scratch.config, "--state-dir", scratch.state,
-                                                  "--record", "--policy-grid", "--json", "--since", "1d"])
-        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(try recordGrid(scratch, json: true).utf8)) as? [String: Any])
         let levels = try #require(record["pending_level_search"] as? [String])
         #expect(levels.count == 3 && levels[1].hasSuffix("[fire_on_pending_probability = 0.50]"), "\(levels)")
     }
