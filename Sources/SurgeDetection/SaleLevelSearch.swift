@@ -49,12 +49,51 @@ public enum SaleLevelSearch {
             guard let best else { return next }
             return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
         }
+        var level = own
         if let best, net(best.1) >= net(none) + leastGain {
             lines.append("suggested for [schedule] on these \(sales) sales:  \(PolicyGrid.describe(best.1))  [\(HoldSearch.holdLine([best.0], key: "fire_when"))]")
             let (low, high) = band(around: best.0, in: zip(candidates, scores.map(net)).filter { $0.0.metric == best.0.metric })
             lines.append("levels of \(best.0.metric) that net within 1 of it: \(low.formatted2) to \(high.formatted2)")
+            level = [best.0]
         } else {
             lines.append("no level on the tick before a sale nets \(leastGain) more than none on these \(sales) sales")
+        }
+        let marked = announced.map { $0.markingLevels(level) }
+        if !level.isEmpty, marked.allSatisfy({ !$0.saleLevels.isEmpty }) {
+            lines += windowLines(level: level, marked: marked, config: config, holding: holding)
+        }
+        return lines
+    }
+
+    /// The window's thresholds (`[schedule] fire_probability`) tried with a level: once the
+    /// level warns of the sales that start on a busy host, a lowered threshold in the window
+    /// mostly fires on the first tick of sales the shop absorbs (BENCHMARKS.md, "The sale
+    /// window's threshold with a level"), so it is chosen with the level.
+    static let windowThresholds = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1]
+
+    static func windowLines(level: [OverloadCondition], marked: [PolicyGrid.Series], config: SurgeConfig,
+                            holding: @escaping @Sendable (PolicyGrid.Series) -> [Bool]?) -> [String] {
+        let row = PolicyTable.Row(name: "", series: marked, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
+        let thresholds = windowThresholds.filter { $0 > config.alert.resolveProbability }
+        let scores = SideBySide.map(thresholds) { threshold in
+            var schedule = config.schedule
+            schedule.fireWhen = level
+            schedule.fireProbability = threshold
+            return PolicyTable.score(AlertPolicy(config.alert, schedule: schedule), on: row, holding: holding)
+        }
+        func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
+        let nets = zip(thresholds, scores).map { "\($0.formatted2) nets \(net($1))" }.joined(separator: ", ")
+        var lines = ["the window's fire_probability with \(HoldSearch.holdLine(level, key: "fire_when", as: \.description)): " + nets]
+        // Ties go to fewer false alarms, then to the lower threshold, as for the level.
+        let best = zip(thresholds, scores).reduce(nil as (Double, EpisodeScore)?) { best, next in
+            guard let best else { return next }
+            return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
+        }
+        let own = zip(thresholds, scores).first { $0.0 == config.schedule.fireProbability }.map { net($0.1) }
+        if let best, own.map({ net(best.1) > $0 }) ?? true {
+            lines.append("suggested with it:  \(PolicyGrid.describe(best.1))  [fire_probability = \(best.0.formatted2)]")
+        } else {
+            lines.append("the config's fire_probability (\(config.schedule.fireProbability.formatted2)) nets as much as any with it")
         }
         return lines
     }

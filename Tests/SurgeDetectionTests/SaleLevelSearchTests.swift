@@ -37,11 +37,14 @@ import SurgeConfig
     @Test func theLevelBetweenTheSalesThatBreachAndTheOnesAbsorbedIsSuggested() {
         let (series, config) = Self.history(sales: 12, busy: { $0 % 2 == 1 ? 0.6 : 0.2 }, breaches: { $0 % 2 == 1 })
         let lines = SaleLevelSearch.report(series: [series], config: config)
-        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.count == 5, "\(lines)")
         #expect(lines.first == "the config's policy with no level:  6 episodes, 0 early (0 %), 0.0 false alarms/day, median lead 0 s", "\(lines)")
         #expect(lines[1].hasPrefix("suggested for [schedule] on these 12 sales:  6 episodes, 6 early (100 %), 0.0 false alarms/day"), "\(lines)")
         #expect(lines[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(lines)")
-        #expect(lines.last == "levels of cpu_busy that net within 1 of it: 0.40 to 0.40", "one level splits the two kinds: \(lines)")
+        #expect(lines[2] == "levels of cpu_busy that net within 1 of it: 0.40 to 0.40", "one level splits the two kinds: \(lines)")
+        #expect(lines[3] == "the window's fire_probability with fire_when = [\"cpu_busy >= 0.4\"]: 0.50 nets 6, 0.60 nets 6, 0.70 nets 6, "
+                + "0.80 nets 6, 0.90 nets 6, 0.95 nets 6, 1.00 nets 6", "p never rises, so the threshold does nothing: \(lines)")
+        #expect(lines.last == "the config's fire_probability (1.00) nets as much as any with it", "\(lines)")
     }
 
     /// A level under every sale's value fires before each: the absorbed ones are false alarms.
@@ -50,7 +53,7 @@ import SurgeConfig
         let own = try OverloadCondition.parse("cpu_busy >= 0.15").get()
         let (series, config) = Self.history(sales: 12, busy: { $0 % 2 == 1 ? 0.6 : 0.2 }, breaches: { $0 % 2 == 1 }, level: [own])
         let lines = SaleLevelSearch.report(series: [series], config: config)
-        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.count == 6, "\(lines)")
         #expect(lines[1].hasPrefix("with the config's level:  6 episodes, 6 early (100 %)"), "\(lines)")
         #expect(!lines[1].contains(" 0.0 false alarms/day"), "the six absorbed sales alarm: \(lines)")
         #expect(lines[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.15\"]]"), "as the config writes it: \(lines)")
@@ -74,7 +77,25 @@ import SurgeConfig
         let (series, config) = Self.history(sales: 12, busy: busy, breaches: { $0 % 2 == 1 })
         let lines = SaleLevelSearch.report(series: [series], config: config)
         #expect(lines[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.47\"]]"), "\(lines)")
-        #expect(lines.last == "levels of cpu_busy that net within 1 of it: 0.32 to 0.47", "\(lines)")
+        #expect(lines[2] == "levels of cpu_busy that net within 1 of it: 0.32 to 0.47", "\(lines)")
+    }
+
+    /// With the level set, a window threshold of 0.7 fires on the first tick of the six absorbed
+    /// sales, where p reads 0.75: six false alarms. 0.8 and above warn the same breaches, from
+    /// the level, with none; the lowest of them is suggested.
+    @Test func theWindowsThresholdIsChosenWithTheLevel() throws {
+        let own = try OverloadCondition.parse("cpu_busy >= 0.4").get()
+        var (series, config) = Self.history(sales: 12, busy: { $0 % 2 == 1 ? 0.6 : 0.2 }, breaches: { $0 % 2 == 1 }, level: [own])
+        for sale in stride(from: 0, to: 12, by: 2) { series.probabilities[50 + sale * 100] = 0.75 }
+        config.schedule.fireProbability = 0.7
+        let lines = SaleLevelSearch.report(series: [series], config: config)
+        let window = try #require(lines.firstIndex { $0.hasPrefix("the window's fire_probability with") }, "\(lines)")
+        #expect(lines[window] == "the window's fire_probability with fire_when = [\"cpu_busy >= 0.4\"]: 0.50 nets 0, 0.60 nets 0, 0.70 nets 0, "
+                + "0.80 nets 6, 0.90 nets 6, 0.95 nets 6, 1.00 nets 6", "\(lines)")
+        #expect(lines[window + 1].hasPrefix("suggested with it:  6 episodes, 6 early (100 %), 0.0 false alarms/day"), "\(lines)")
+        #expect(lines[window + 1].hasSuffix("[fire_probability = 0.80]"), "\(lines)")
+        config.schedule.fireProbability = 0.9
+        #expect(SaleLevelSearch.report(series: [series], config: config).last == "the config's fire_probability (0.90) nets as much as any with it")
     }
 
     /// Nine sales split as cleanly are too few to choose by.

@@ -274,7 +274,8 @@ import SurgeStore
 
         let record = try #require(try JSONSerialization.jsonObject(with: Data(try recordGrid(scratch, json: true).utf8)) as? [String: Any])
         let levels = try #require(record["sale_level_search"] as? [String])
-        #expect(levels.count == 3 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
+        #expect(levels.count == 5 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
+        #expect(levels.last == "the config's fire_probability (0.70) nets as much as any with it", "p never rose: \(levels)")
     }
 
     /// The `[alert] fire_on_pending_probability` search on the host's own history, with a rule
