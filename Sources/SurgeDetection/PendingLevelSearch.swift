@@ -5,13 +5,14 @@ import SurgeConfig
 /// alert fires on the tick the rule is one short of holding, scored like the policy grid at
 /// each of a few levels and off. Whether the model's word is worth a warning one tick ahead
 /// depends on how often this host's rule falls back on its last tick, so the level is chosen
-/// on the host's history (`replay --policy-grid` on an earlier trace) and set for what comes
-/// after (BENCHMARKS.md, "A tick before the rule holds").
+/// on the host's history (`replay --policy-grid` on an earlier trace, `alerts --record
+/// --policy-grid` on the stored samples) and set for what comes after (BENCHMARKS.md, "A tick
+/// before the rule holds").
 public enum PendingLevelSearch {
     static let levels = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
 
     /// No lines without a run to wait for (`for_ticks` = 1) or where the series do not say
-    /// which ticks were pending (the stored history keeps the rule's verdicts, not its run).
+    /// which ticks were pending (`PolicyGrid.Series.markingPending` found no column to read).
     public static func report(series: [PolicyGrid.Series], config: SurgeConfig) -> [String] {
         guard config.overload.forTicks >= 2, !series.isEmpty, series.allSatisfy({ !$0.rulePending.isEmpty }) else { return [] }
         let row = PolicyTable.Row(name: "", series: series.map { $0.announcing(config.schedule) }, horizon: config.model.horizonTicks,

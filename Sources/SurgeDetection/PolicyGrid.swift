@@ -23,7 +23,8 @@ public enum PolicyGrid {
         /// not in `columns`.
         public var saleLevels: [Bool]
         /// Per tick, whether the SLO rule is one tick from holding (`AlertObservation.rulePending`);
-        /// empty when not read (the stored history keeps the rule's verdicts, not its run).
+        /// empty when not read (`markingPending`: the rule holds from its first tick, or a
+        /// metric it reads has no column).
         public var rulePending: [Bool]
 
         public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:],

@@ -75,13 +75,16 @@ public enum SaleLevelSearch {
                             holding: @escaping @Sendable (PolicyGrid.Series) -> [Bool]?) -> [String] {
         let row = PolicyTable.Row(name: "", series: marked, horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
         let thresholds = windowThresholds.filter { $0 > config.alert.resolveProbability }
-        let scores = SideBySide.map(thresholds) { threshold in
+        // The config's own threshold is scored too where the grid does not hold it.
+        let own = config.schedule.fireProbability
+        let scores = SideBySide.map(thresholds + (thresholds.contains(own) ? [] : [own])) { threshold in
             var schedule = config.schedule
             schedule.fireWhen = level
             schedule.fireProbability = threshold
             return PolicyTable.score(AlertPolicy(config.alert, schedule: schedule), on: row, holding: holding)
         }
         func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
+        let ownNet = net(scores[thresholds.firstIndex(of: own) ?? thresholds.count])
         let nets = zip(thresholds, scores).map { "\($0.formatted2) nets \(net($1))" }.joined(separator: ", ")
         var lines = ["the window's fire_probability with \(HoldSearch.holdLine(level, key: "fire_when", as: \.description)): " + nets]
         // Ties go to fewer false alarms, then to the lower threshold, as for the level.
@@ -89,8 +92,7 @@ public enum SaleLevelSearch {
             guard let best else { return next }
             return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
         }
-        let own = zip(thresholds, scores).first { $0.0 == config.schedule.fireProbability }.map { net($0.1) }
-        if let best, own.map({ net(best.1) > $0 }) ?? true {
+        if let best, net(best.1) > ownNet {
             lines.append("suggested with it:  \(PolicyGrid.describe(best.1))  [fire_probability = \(best.0.formatted2)]")
         } else {
             lines.append("the config's fire_probability (\(config.schedule.fireProbability.formatted2)) nets as much as any with it")

@@ -96,6 +96,10 @@ import SurgeConfig
         #expect(lines[window + 1].hasSuffix("[fire_probability = 0.80]"), "\(lines)")
         config.schedule.fireProbability = 0.9
         #expect(SaleLevelSearch.report(series: [series], config: config).last == "the config's fire_probability (0.90) nets as much as any with it")
+        config.schedule.fireProbability = 0.75  // not one the search tries: scored all the same
+        #expect(SaleLevelSearch.report(series: [series], config: config).last?.hasSuffix("[fire_probability = 0.80]") == true)
+        config.schedule.fireProbability = 0.85
+        #expect(SaleLevelSearch.report(series: [series], config: config).last == "the config's fire_probability (0.85) nets as much as any with it")
     }
 
     /// Nine sales split as cleanly are too few to choose by.
