@@ -111,6 +111,19 @@ public struct EpisodeScore: Sendable, Equatable {
     }
 }
 
+extension EpisodeScore {
+    /// Warned episodes less false alarms: what the searches of a host's history rank settings by.
+    var net: Int { warned - falseAlarms }
+
+    /// Of `candidates`, the one that nets most; ties go to fewer false alarms, then to the first.
+    static func nettingMost<T>(_ candidates: [(T, EpisodeScore)]) -> (T, EpisodeScore)? {
+        candidates.reduce(nil as (T, EpisodeScore)?) { best, next in
+            guard let best else { return next }
+            return (next.1.net, -next.1.falseAlarms) > (best.1.net, -best.1.falseAlarms) ? next : best
+        }
+    }
+}
+
 /// An alert series from a per-tick "warn" signal, through the pipeline's own
 /// AlertStateMachine (a warning tick is p = 1, a holding one p = 0.5, any other p = 0): open
 /// after `fireAfter` warning ticks in a row or at once when the rule holds (every deployment

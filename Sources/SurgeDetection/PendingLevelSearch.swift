@@ -30,17 +30,12 @@ public enum PendingLevelSearch {
             lines.append("with the config's level:  \(PolicyGrid.describe(score(config.alert.firePendingProbability)))  [\(line(config.alert.firePendingProbability))]")
         }
         let scores = SideBySide.map(levels, score)
-        func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
         // Ties go to fewer false alarms, then to the lowest level: the one that warns most.
-        let best = zip(levels, scores).reduce(nil as (Double, EpisodeScore)?) { best, next in
-            guard let best else { return next }
-            return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
-        }
-        guard let best, net(best.1) > net(off) else {
+        guard let best = EpisodeScore.nettingMost(Array(zip(levels, scores))), best.1.net > off.net else {
             return lines + ["no level of p on the tick before the rule holds nets more than firing on none"]
         }
         lines.append("suggested for [alert] a tick before the rule holds:  \(PolicyGrid.describe(best.1))  [\(line(best.0))]")
-        let close = zip(levels, scores).filter { net($0.1) >= net(best.1) - 1 }.map(\.0)
+        let close = zip(levels, scores).filter { $0.1.net >= best.1.net - 1 }.map(\.0)
         lines.append("levels that net within 1 of it: \(close.map(\.formatted2).joined(separator: ", "))")
         return lines
     }

@@ -42,17 +42,13 @@ public enum SaleLevelSearch {
             OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: $0)
         } }
         let scores = SideBySide.map(candidates) { condition in score(announced.map { $0.markingLevels([condition]) }) }
-        func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
         // Ties go to fewer false alarms, then to the candidate first in the features' order and
         // the lowest level: the one that warns most of the sales it ties on.
-        let best = zip(candidates, scores).reduce(nil as (OverloadCondition, EpisodeScore)?) { best, next in
-            guard let best else { return next }
-            return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
-        }
+        let best = EpisodeScore.nettingMost(Array(zip(candidates, scores)))
         var level = own
-        if let best, net(best.1) >= net(none) + leastGain {
+        if let best, best.1.net >= none.net + leastGain {
             lines.append("suggested for [schedule] on these \(sales) sales:  \(PolicyGrid.describe(best.1))  [\(HoldSearch.holdLine([best.0], key: "fire_when"))]")
-            let (low, high) = band(around: best.0, in: zip(candidates, scores.map(net)).filter { $0.0.metric == best.0.metric })
+            let (low, high) = band(around: best.0, in: zip(candidates, scores.map(\.net)).filter { $0.0.metric == best.0.metric })
             lines.append("levels of \(best.0.metric) that net within 1 of it: \(low.formatted2) to \(high.formatted2)")
             level = [best.0]
         } else {
@@ -83,16 +79,11 @@ public enum SaleLevelSearch {
             schedule.fireProbability = threshold
             return PolicyTable.score(AlertPolicy(config.alert, schedule: schedule), on: row, holding: holding)
         }
-        func net(_ s: EpisodeScore) -> Int { s.warned - s.falseAlarms }
-        let ownNet = net(scores[thresholds.firstIndex(of: own) ?? thresholds.count])
-        let nets = zip(thresholds, scores).map { "\($0.formatted2) nets \(net($1))" }.joined(separator: ", ")
+        let ownNet = scores[thresholds.firstIndex(of: own) ?? thresholds.count].net
+        let nets = zip(thresholds, scores).map { "\($0.formatted2) nets \($1.net)" }.joined(separator: ", ")
         var lines = ["the window's fire_probability with \(HoldSearch.holdLine(level, key: "fire_when", as: \.description)): " + nets]
         // Ties go to fewer false alarms, then to the lower threshold, as for the level.
-        let best = zip(thresholds, scores).reduce(nil as (Double, EpisodeScore)?) { best, next in
-            guard let best else { return next }
-            return (net(next.1), -next.1.falseAlarms) > (net(best.1), -best.1.falseAlarms) ? next : best
-        }
-        if let best, net(best.1) > ownNet {
+        if let best = EpisodeScore.nettingMost(Array(zip(thresholds, scores))), best.1.net > ownNet {
             lines.append("suggested with it:  \(PolicyGrid.describe(best.1))  [fire_probability = \(best.0.formatted2)]")
         } else {
             lines.append("the config's fire_probability (\(config.schedule.fireProbability.formatted2)) nets as much as any with it")
