@@ -25,14 +25,16 @@ final class DaemonProcess: Sendable {
         process.standardOutput = out
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { [stdoutText] handle in
-            let data = handle.availableData
-            stdoutText.append(data)
+            stdoutText.append(handle.availableData, from: handle)
         }
         err.fileHandleForReading.readabilityHandler = { [stderrText] handle in
-            let data = handle.availableData
-            stderrText.append(data)
+            stderrText.append(handle.availableData, from: handle)
         }
         try process.run()
+        // Foundation keeps the parent's copy of each pipe's write end open: closed here, the
+        // pipes reach their end when the child exits, which `waitForExit` waits for.
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
     }
 
     var stdout: String { stdoutText.text }
@@ -63,7 +65,10 @@ final class DaemonProcess: Sendable {
             return nil
         }
         process.waitUntilExit()
-        usleep(50_000)  // let the pipe handlers drain
+        // The handlers run on another thread: an exited child's last lines may still be in the
+        // pipes, so wait for both to reach their end (a fixed pause lost them under load).
+        let drained = ContinuousClock.now + .seconds(5)
+        while !(stdoutText.ended && stderrText.ended) && ContinuousClock.now < drained { usleep(2_000) }
         return process.terminationStatus
     }
 
@@ -112,11 +117,18 @@ func runScriptLeavingServers(_ path: String, _ arguments: [String]) throws -> (s
     return (process.terminationStatus, try String(contentsOfFile: log, encoding: .utf8))
 }
 
-/// Text collected from a pipe on another thread.
+/// Text collected from a pipe on another thread, and whether the pipe has reached its end.
 final class OutputBuffer: Sendable {
-    private let content = Mutex("")
-    func append(_ data: Data) { content.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-    var text: String { content.withLock { $0 } }
+    private let content = Mutex((text: "", ended: false))
+    /// Empty data is the pipe's end: the handler is then removed, or it would be called again and again.
+    func append(_ data: Data, from handle: FileHandle) {
+        if data.isEmpty { handle.readabilityHandler = nil }
+        content.withLock {
+            if data.isEmpty { $0.ended = true } else { $0.text += String(decoding: data, as: UTF8.self) }
+        }
+    }
+    var text: String { content.withLock { $0.text } }
+    var ended: Bool { content.withLock { $0.ended } }
 }
 
 /// A scratch directory with a config file the test can rewrite.
