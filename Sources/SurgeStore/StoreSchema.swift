@@ -94,7 +94,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .newerSchema(let path, let version, let supported):
             return "\(path): database schema version \(version) is newer than this surgewatch knows (\(supported)); it was not changed"
         case .notADatabase(let path, let reason):
-            return "\(path): not a surgewatch database: \(reason)"
+            // The file may be someone's data: it is never overwritten, so say how to go on.
+            return "\(path): not a surgewatch database: \(reason); it was not changed (move it away, or set [store] path to another file)"
         case .unavailable(_, let reason):
             return "not open: \(reason)"
         case .missing(let path):

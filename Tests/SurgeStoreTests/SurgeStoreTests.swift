@@ -75,14 +75,16 @@ import SurgeSampling
         #expect(try SQLiteDatabase(path: path).userVersion() == StoreSchema.latestVersion + 1)
     }
 
-    @Test func aFileThatIsNotADatabaseIsNamed() throws {
-        try String(repeating: "not sqlite at all\n", count: 100).write(toFile: path, atomically: true, encoding: .utf8)
+    @Test func aFileThatIsNotADatabaseIsNamedAndLeftAsItWas() throws {
+        let text = String(repeating: "not sqlite at all\n", count: 100)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
         do {
             _ = try SurgeStore(path: path)
             Issue.record("opened a text file")
         } catch let error as StoreError {
-            #expect(error.description.hasPrefix("\(path): not a surgewatch database: file is not a database"))
+            #expect(error.description == "\(path): not a surgewatch database: file is not a database; it was not changed (move it away, or set [store] path to another file)")
         }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
     }
 
     /// A state directory that is not there yet (not mounted, a full disk): the store starts
