@@ -20,7 +20,7 @@ struct AlertsCommand: ParsableCommand {
     var json = false
 
     @Flag(help: ArgumentHelp("How the alerts served this host: overload episodes warned early, missed, false alarms, from what the daemon stored each tick.",
-                             discussion: "Scored as replay scores a trace, with the config's horizon and resolve_after (the built-in defaults with --db)."))
+                             discussion: "Scored as replay scores a trace, with the config's tick length, horizon and resolve_after (with --db: the tick length the stored ticks show, the horizon the newest alert names, the built-in defaults otherwise)."))
     var record = false
 
     @Flag(help: ArgumentHelp("With --record: replay a grid of [alert] policies on the stored probabilities and print the best ones for this host.",
@@ -39,7 +39,10 @@ struct AlertsCommand: ParsableCommand {
         if record {
             let report: HostRecordReport
             do {
-                report = try HostRecordReport(path: path, since: cutoff, config: config, policyGrid: policyGrid)
+                // With --db there is no config: the tick length and horizon come from the database.
+                let stored = try database.db.map { _ in try StoredSettings.config(forStoreAt: path) }
+                report = try HostRecordReport(path: path, since: cutoff, config: stored?.config ?? config, policyGrid: policyGrid,
+                                              assumed: stored?.note)
             } catch {
                 writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
                 throw ExitCode(1)

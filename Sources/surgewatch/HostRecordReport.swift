@@ -17,10 +17,13 @@ struct HostRecordReport {
     let pendingLevelSearch: [String]?
     /// Which weights serve and the referee's record, when the daemon keeps one.
     let referee: RefereeStanding?
+    /// What the figures assume where no config was given (`--db`: StoredSettings' note).
+    let assumed: String?
 
-    init(path: String, since: Double?, config: SurgeConfig, policyGrid: Bool = false) throws {
+    init(path: String, since: Double?, config: SurgeConfig, policyGrid: Bool = false, assumed: String? = nil) throws {
         record = try HostRecord.stored(in: path, since: since, config: config, keepingSeries: policyGrid)
         self.config = config
+        self.assumed = assumed
         referee = try RefereeStanding(path: path, config: config)
         if policyGrid {
             // The stored samples of the metrics the searches, `[schedule] fire_when` and a rule
@@ -55,6 +58,7 @@ struct HostRecordReport {
         let span = AlertMessage.duration(s.days * 86400)
         var lines = ["surgewatch's own record from \(TickLine.rfc3339(first)) to \(TickLine.rfc3339(last)): "
                      + "\(record.ticks) ticks covering \(span), in \(record.runs) run\(record.runs == 1 ? "" : "s") of the daemon"]
+        if let assumed { lines.append(assumed) }
         for (name, count, note) in rows {
             let padded = name.padded(to: 18) + count.padded(to: 6, left: true)
             lines.append(note.isEmpty ? padded : padded + "   " + note)
@@ -90,7 +94,8 @@ struct HostRecordReport {
             + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
-            + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null")"
+            + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null"),"
+            + "\"assumed\":\(assumed.map(JSONText.string) ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (saleLevelSearch.map { ",\"sale_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")

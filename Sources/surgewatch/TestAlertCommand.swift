@@ -11,8 +11,9 @@ struct TestAlertCommand: ParsableCommand {
         commandName: "test-alert",
         abstract: "Send a test alert (fired, escalated, resolved) to journald and the database.",
         discussion: """
-            Every entry says TEST and carries SURGE_TEST=1, so filters and dashboards can be
-            checked end to end: journalctl -t surgewatch SURGE_TEST=1 -o json
+            Every entry says TEST and carries SURGE_TEST=1, so filters and dashboards can be \
+            checked end to end:
+              journalctl -t surgewatch SURGE_TEST=1 -o json
             """)
 
     @Option(help: "The config file (journal.identifier, store.path).")

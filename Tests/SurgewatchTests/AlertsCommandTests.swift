@@ -95,6 +95,39 @@ import SurgeStore
         #expect(recent == "no predictions stored in that time\n")
     }
 
+    /// A host ticking every minute with a horizon of 5 ticks, read with `--db` (no config): the
+    /// tick length and horizon come from the database. With the built-in 10 s, every 60 s gap
+    /// would end a run (a stall is three intervals without a tick), so no episode could be
+    /// warned, and the horizon would read 30 s.
+    @Test func recordWithoutAConfigTakesTheTickAndHorizonFromTheDatabase() throws {
+        let path = directory + "/minutes.db"
+        let store = try SurgeStore(path: path)
+        let start = Double(time(nil)) - 7200
+        let sink = SQLiteAlertSink(store: store)
+        try sink.deliver(AlertEvent(alertID: "m", event: .fired, kind: .predicted, at: start + 240, probability: 0.9,
+                                    peakProbability: 0.9, horizonSeconds: 300))
+        for (index, (state, label)) in zip("....ppbbbb..........", "......xxx...........").enumerated() {
+            let name = state == "p" ? "predicted" : state == "b" ? "breached" : "normal"
+            store.stage(PredictionRecord(timestamp: start + Double(index) * 60, tick: index + 1,
+                                         probability: state == "." ? 0.1 : 0.9, state: name, label: label == "x"))
+        }
+        try store.commit()
+
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasSuffix(": 20 ticks covering 20m, in 1 run of the daemon") == true, "\(out)")
+        #expect(lines.count > 1 && lines[1] == "no config (--db): scored with ticks of 1m as stored, a horizon of 5 ticks as the newest alert names it, "
+                + "the built-in defaults otherwise (resolve_after 3); --config scores with the host's own", "\(out)")
+        #expect(lines.contains("warned early           1   an alert at most 3h old was open the tick before; median lead 2m"), "\(out)")
+        #expect(lines.contains { $0.hasSuffix("the share followed by overload within 5m):") }, "\(out)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(record["runs"] as? Int == 1 && record["caught_early"] as? Int == 1 && record["median_lead_seconds"] as? Int == 120)
+        #expect((record["assumed"] as? String)?.hasPrefix("no config (--db): scored with ticks of 1m as stored") == true, "\(json)")
+    }
+
     /// The referee's record as the daemon saves it, and the newest checkpoint's serving weights:
     /// `alerts --record` says which weights serve and the record that decided it.
     @Test func recordSaysWhichWeightsServeAndWhy() throws {
