@@ -36,6 +36,24 @@ public struct SampleHistory {
         try stream(statement, skippingStepsBack: false, body)
     }
 
+    /// The tick length the samples at or after `since` show: the median time between
+    /// consecutive rows over the first `pairs` of them (as `TraceCSV.tickSeconds` reads a
+    /// trace); nil with fewer than two rows.
+    public func medianSpacing(since: Double?, pairs: Int = 1000) throws -> Double? {
+        let statement = try database.prepare("SELECT ts FROM samples WHERE ts >= ?1 ORDER BY id LIMIT ?2")
+        try statement.bind([.real(since ?? -Double.greatestFiniteMagnitude), .integer(Int64(pairs + 1))])
+        var gaps: [Double] = []
+        var previous: Double?
+        while try statement.step() {
+            guard let time = statement.value(0).double else { continue }
+            if let previous, time > previous { gaps.append(time - previous) }
+            previous = time
+        }
+        guard !gaps.isEmpty else { return nil }
+        gaps.sort()
+        return gaps[gaps.count / 2]
+    }
+
     private var selectedColumns: String { (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ") }
 
     @discardableResult

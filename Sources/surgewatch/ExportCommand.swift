@@ -38,9 +38,17 @@ struct ExportCommand: ParsableCommand {
             }
             var rows = 0
             var steps = ClockStepsBack()
+            var gaps = TraceGaps(tickSeconds: try history.medianSpacing(since: cutoff) ?? 0)
+            let empty = [Double](repeating: .nan, count: history.metrics.count)
             try FileAccess.write(to: output) { emit in
                 var out = TraceCSV.header(history.metrics)
+                var previous: Double?
                 steps = try history.forEach(since: cutoff) { time, values in
+                    // An outage becomes the ticks it cost, with every value missing.
+                    for missing in previous.map({ gaps.missingTicks(from: $0, to: time) }) ?? [] {
+                        TraceCSV.appendRow(to: &out, timestamp: missing, values: empty, number: NumberText.exact)
+                    }
+                    previous = time
                     TraceCSV.appendRow(to: &out, timestamp: time, values: values, number: NumberText.exact)
                     rows += 1
                     // Out in pieces of about 64 KiB: a month of ticks never sits in memory whole.
@@ -52,6 +60,11 @@ struct ExportCommand: ParsableCommand {
                 try emit(out)
             }
             writeAll("\(output): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
+            if gaps.outages > 0 {
+                writeAll("note: \(gaps.ticks) empty rows where no tick was stored, over \(gaps.outages) outage\(gaps.outages == 1 ? "" : "s") "
+                         + "(the longest \(DurationText.format(seconds: gaps.longest))): the daemon was stopped or stalled; "
+                         + "replay and train read them as missing values, as the daemon had them, not the ticks either side as neighbours\n", to: STDERR_FILENO)
+            }
             if let first = steps.first {
                 writeAll("note: \(steps.skipped) samples left out where the wall clock had been set back (the first at \(TickLine.rfc3339(first.skipped)), after one of \(TickLine.rfc3339(first.kept))): a trace's rows must be in time order\n", to: STDERR_FILENO)
             }

@@ -92,6 +92,44 @@ import SurgeSampling
         #expect(!FileManager.default.fileExists(atPath: directory + "/x.csv"))
     }
 
+    /// The daemon stopped for an hour between two runs of 40 ticks: the export has the hour as
+    /// the 359 ticks it cost, every value empty, so replay does not take the ticks either side
+    /// for neighbours; a tick that came 3 s late is not an outage.
+    @Test func anOutageIsExportedAsTheTicksItCostWithNothingInThem() throws {
+        let store = try SurgeStore(path: database)
+        let schema = MetricSchema(["cpu_busy", "load1", "psi_cpu_some_avg10", "tcp_established", "tcp_listen_queue_ratio",
+                                   "tcp_listen_overflows_per_s"])
+        let base = 1_700_000_000.0
+        let first = (0..<40).map { base + Double($0) * 10 + ($0 == 20 ? 3 : 0) }
+        let second = (0..<40).map { base + 390 + 3600 + Double($0) * 10 }
+        for (run, times) in [first, second].enumerated() {
+            for (index, time) in times.enumerated() {
+                store.stage(Sample(timestamp: time, tick: index + 1, schema: schema,
+                                   values: [0.2 + 0.1 * Double(run), 1, 2, 40, 0, 0]))
+            }
+            try store.commit()
+        }
+        let exported = directory + "/outage.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", exported])
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("\(exported): 80 samples, 6 metrics\n"), "\(err)")
+        #expect(err.contains("note: 359 empty rows where no tick was stored, over 1 outage (the longest 1h): the daemon was stopped or stalled"), "\(err)")
+        let trace = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: exported))), path: exported)
+        #expect(trace.count == 80 + 359)
+        #expect(Array(trace.timestamps[40..<399]) == (1...359).map { first[39] + Double($0) * 10 })
+        #expect(trace.column("cpu_busy")![40..<399].allSatisfy(\.isNaN) && trace.column("load1")![40..<399].allSatisfy(\.isNaN))
+        #expect(trace.column("cpu_busy")![399] == 0.2 + 0.1 && trace.timestamps[399] == second[0])
+
+        // Replay reads the hour as ticks with nothing known: no prediction there.
+        let predictions = directory + "/outage.pred.csv"
+        let (replayed, _, replayErr) = try DaemonProcess.run(["replay", "--config", DaemonProcess.repository + "/config/surgewatch.toml",
+                                                              "--input", exported, "--output", predictions, "--no-learn"])
+        #expect(replayed == 0, "\(replayErr)")
+        let rows = try lines(predictions).dropFirst().filter { !$0.isEmpty }.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.count == 439)
+        #expect(rows[45..<399].allSatisfy { $0[1].isEmpty }, "no p while every feature is missing")
+    }
+
     /// The wall clock set back 55 s while the daemon ran (ticks 10 s apart): sorted by time, the
     /// two stretches would interleave, and a tick stamped like an earlier one gives a trace
     /// that replay refuses. The rows come out in the order they were written, those not later
