@@ -50,6 +50,17 @@ import SurgeStore
         #expect((list.first?["top_features"] as? [[String: Any]])?.first?["recent"] as? Int == 61)
     }
 
+    /// One run of the daemon's prediction rows, a tick every `every` seconds from `start`:
+    /// `states` has `p` (predicted), `b` (breached) or `.` (normal) after each tick, with p 0.9
+    /// under an alert and 0.1 otherwise; `labels` has `x` where the SLO rule held.
+    static func stageRun(_ store: SurgeStore, from start: Double, every: Double, states: String, labels: String) {
+        for (index, (state, label)) in zip(states, labels).enumerated() {
+            let name = state == "p" ? "predicted" : state == "b" ? "breached" : "normal"
+            store.stage(PredictionRecord(timestamp: start + Double(index) * every, tick: index + 1,
+                                         probability: state == "." ? 0.1 : 0.9, state: name, label: label == "x"))
+        }
+    }
+
     /// `alerts --record` over predictions written by the daemon's store: a run that warned of
     /// its breach 20 s ahead, a restart, a run that caught a breach only as it came and raised
     /// a false alarm. Ticks of 10 s, as in the built-in defaults `--db` scores with.
@@ -57,14 +68,8 @@ import SurgeStore
         let path = directory + "/record.db"
         let store = try SurgeStore(path: path)
         let start = Double(time(nil)) - 7200
-        for (runStart, states, labels) in [(start, "....ppbbbb..........", "......xxx..........."),
-                                           (start + 1000, "...bb.......ppp.....", "...xx...............")] {
-            for (index, (state, label)) in zip(states, labels).enumerated() {
-                let name = state == "p" ? "predicted" : state == "b" ? "breached" : "normal"
-                store.stage(PredictionRecord(timestamp: runStart + Double(index) * 10, tick: index + 1,
-                                             probability: state == "." ? 0.1 : 0.9, state: name, label: label == "x"))
-            }
-        }
+        Self.stageRun(store, from: start, every: 10, states: "....ppbbbb..........", labels: "......xxx...........")
+        Self.stageRun(store, from: start + 1000, every: 10, states: "...bb.......ppp.....", labels: "...xx...............")
         try store.commit()
 
         let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
@@ -106,11 +111,7 @@ import SurgeStore
         let sink = SQLiteAlertSink(store: store)
         try sink.deliver(AlertEvent(alertID: "m", event: .fired, kind: .predicted, at: start + 240, probability: 0.9,
                                     peakProbability: 0.9, horizonSeconds: 300))
-        for (index, (state, label)) in zip("....ppbbbb..........", "......xxx...........").enumerated() {
-            let name = state == "p" ? "predicted" : state == "b" ? "breached" : "normal"
-            store.stage(PredictionRecord(timestamp: start + Double(index) * 60, tick: index + 1,
-                                         probability: state == "." ? 0.1 : 0.9, state: name, label: label == "x"))
-        }
+        Self.stageRun(store, from: start, every: 60, states: "....ppbbbb..........", labels: "......xxx...........")
         try store.commit()
 
         let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
