@@ -39,8 +39,6 @@ public struct PredictionHistory {
             if let previous, tick == previous.tick + 1, time > previous.time { gaps.append(time - previous.time) }
             previous = (time, tick)
         }
-        guard !gaps.isEmpty else { return nil }
-        gaps.sort()
-        return gaps[gaps.count / 2]
+        return StoredTicks.median(gaps)
     }
 }

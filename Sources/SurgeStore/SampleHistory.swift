@@ -49,9 +49,7 @@ public struct SampleHistory {
             if let previous, time > previous { gaps.append(time - previous) }
             previous = time
         }
-        guard !gaps.isEmpty else { return nil }
-        gaps.sort()
-        return gaps[gaps.count / 2]
+        return StoredTicks.median(gaps)
     }
 
     private var selectedColumns: String { (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ") }
