@@ -1,3 +1,4 @@
+import SurgeConfig
 import SurgeModel
 
 /// The built-in model for the default config (default features, window, horizon and sizes),
@@ -16,6 +17,9 @@ public enum DefaultModel {
     /// default features but CPU pressure, trained by `scripts/train-default-model
     /// --without-psi` for that config's rule, listen overflows alone.
     public static let withoutPSIModel: ModelFile? = decode(DefaultModelWithoutPSIData.base64)
+    /// The rule it was trained for (config/without-psi.toml's; a test keeps the two the same).
+    public static let withoutPSIRule = SurgeConfig.Overload(
+        any: [OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0)])
 
     private static func decode(_ text: String) -> ModelFile? {
         guard let bytes = Base64.decode(text) else { return nil }

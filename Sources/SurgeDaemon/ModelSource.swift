@@ -12,6 +12,28 @@ public struct ModelSource: Sendable {
     public var origin: String
     /// A fresh model with random weights (see DetectionPipeline.Settings.untrained).
     public var untrained = false
+    /// The `[overload]` rule a built-in model learned to predict; nil for a model file (which
+    /// does not record its rule) and a fresh model.
+    public var trainedRule: SurgeConfig.Overload?
+
+    /// Said at start and by `check-config` when a built-in model meets a config with another
+    /// rule (a shop's SLO, say): it predicts the rule it was trained for until online learning
+    /// has fitted it to this one, which the operator would otherwise not know.
+    public func ruleCaution(_ config: SurgeConfig) -> String? {
+        guard let trainedRule, trainedRule != config.overload else { return nil }
+        let fitting = config.learning.online
+            ? "online learning fits it to this config's rule from the host's own verdicts, and the learned weights serve once their alerts net more on the host's record"
+            : "with online learning off it goes on predicting that rule"
+        return "the built-in model was trained to predict the rule \(Self.describe(trainedRule)), not this config's \(Self.describe(config.overload)): "
+            + fitting + "; a model trained on this host's exported history (surgewatch export, then train) fits it from the start"
+    }
+
+    static func describe(_ rule: SurgeConfig.Overload) -> String {
+        var parts: [String] = []
+        if !rule.any.isEmpty { parts.append("any [" + rule.any.map(\.description).joined(separator: ", ") + "]") }
+        if !rule.all.isEmpty { parts.append("all [" + rule.all.map(\.description).joined(separator: ", ") + "]") }
+        return parts.joined(separator: " or ") + (rule.forTicks > 1 ? " held \(rule.forTicks) ticks" : "")
+    }
 
     public static func choose(config: SurgeConfig, explicitPath: String?, stateDirectory: String) throws -> ModelSource {
         if let explicitPath {
@@ -25,17 +47,18 @@ public struct ModelSource: Sendable {
             }
         }
         if let older = DefaultModel.fourFeatureModel, ModelCatalog.mismatch(older, config) == nil {
-            return ModelSource(model: older, origin: "the built-in four-feature model (the default features before tcp_listen_queue_ratio; add it to [model] features for the current built-in model, which warns a worker-bound host earlier)")
+            return ModelSource(model: older, origin: "the built-in four-feature model (the default features before tcp_listen_queue_ratio; add it to [model] features for the current built-in model, which warns a worker-bound host earlier)",
+                               trainedRule: SurgeConfig.Overload())
         }
         if let withoutPSI = DefaultModel.withoutPSIModel, ModelCatalog.mismatch(withoutPSI, config) == nil {
-            return ModelSource(model: withoutPSI, origin: "the built-in model for hosts without PSI")
+            return ModelSource(model: withoutPSI, origin: "the built-in model for hosts without PSI", trainedRule: DefaultModel.withoutPSIRule)
         }
         if let builtIn = DefaultModel.model {
             if let reason = ModelCatalog.mismatch(builtIn, config) {
                 return ModelSource(model: ModelCatalog.fresh(config),
                                    origin: "a fresh model (the built-in one does not fit: \(reason)); it learns online", untrained: true)
             }
-            return ModelSource(model: builtIn, origin: "the built-in default model")
+            return ModelSource(model: builtIn, origin: "the built-in default model", trainedRule: SurgeConfig.Overload())
         }
         return ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model; it learns online", untrained: true)
     }

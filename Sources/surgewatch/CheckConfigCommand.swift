@@ -26,6 +26,7 @@ struct CheckConfigCommand: ParsableCommand {
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
             let tick = model.file.tickSeconds.map { "ticks of \(DurationText.format(seconds: $0))" } ?? "tick length not recorded"
             print("model: \(model.origin) (window \(model.file.windowTicks) ticks, horizon \(model.file.horizonTicks), \(tick))")
+            if let caution = model.ruleCaution { print("note: \(caution)") }
             if let caution = ModelCatalog.tickCaution(model.file, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }
@@ -70,11 +71,12 @@ struct CheckConfigCommand: ParsableCommand {
 
     /// Chooses the model as `run` will, so a model file that cannot serve is found here rather
     /// than by a daemon that refuses to start (or a reload that is ignored).
-    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors) -> (origin: String, file: ModelFile, configuredPath: String?) {
+    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors)
+        -> (origin: String, file: ModelFile, configuredPath: String?, ruleCaution: String?) {
         let directory = StateDirectory.resolve(override: stateDir)
         do {
             let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: directory)
-            return (source.origin, source.model, config.model.path.map { StateDirectory.file($0, in: directory) })
+            return (source.origin, source.model, config.model.path.map { StateDirectory.file($0, in: directory) }, source.ruleCaution(config))
         } catch {
             throw ConfigErrors([ConfigError(file: path, position: ConfigLoader.valuePosition(of: ["model", "path"], inFile: path),
                                             key: "model.path", message: "\(error)")])

@@ -42,6 +42,36 @@ import SurgeDetection
         #expect(config.overloadMetrics == ["tcp_listen_overflows_per_s"])
     }
 
+    /// A built-in model under another rule (a shop's SLO) predicts the rule it was trained for
+    /// until learning fits it: said, with both rules; under its own rule nothing is said.
+    @Test func aBuiltInModelUnderAnotherRuleSaysSo() throws {
+        let shipped = try ModelSource.choose(config: SurgeConfig(), explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(shipped.ruleCaution(SurgeConfig()) == nil)
+
+        var config = SurgeConfig()
+        config.overload = SurgeConfig.Overload(any: [OverloadCondition(metric: "http_p99_ms", comparison: .greater, threshold: 1000)],
+                                               forTicks: 2)
+        let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        let caution = try #require(source.ruleCaution(config))
+        #expect(caution.hasPrefix("the built-in model was trained to predict the rule any [tcp_listen_overflows_per_s > 0, psi_cpu_some_avg10 > 50], "
+                                  + "not this config's any [http_p99_ms > 1000] held 2 ticks: online learning fits it to this config's rule"), "\(caution)")
+        config.learning.online = false
+        #expect(source.ruleCaution(config)?.contains("with online learning off it goes on predicting that rule") == true)
+
+        // A fresh model learns this config's rule from the start: nothing to say.
+        config.model.features = ["cpu_busy", "load1"]
+        let fresh = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(fresh.ruleCaution(config) == nil)
+    }
+
+    /// The rule the without-PSI model was trained for is its config's, so that config gets no note.
+    @Test func theWithoutPSIRuleIsItsConfigs() throws {
+        let config = try ConfigLoader.load(path: Self.repository + "/config/without-psi.toml")
+        #expect(config.overload == DefaultModel.withoutPSIRule)
+        let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(source.ruleCaution(config) == nil)
+    }
+
     @Test func otherFeaturesStartFromAFreshModel() throws {
         var config = SurgeConfig()
         config.model.features = ["cpu_busy", "load1"]

@@ -16,6 +16,20 @@ import Testing
         try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state] + extra, environment: environment)
     }
 
+    /// The built-in model under another rule predicts the rule it learned until online learning
+    /// fits it: the start says so, with both rules; under the shipped rule it says nothing.
+    @Test func theBuiltInModelUnderAnotherRuleIsSaidAtStart() throws {
+        let note = "the built-in model was trained to predict the rule any [tcp_listen_overflows_per_s > 0, psi_cpu_some_avg10 > 50], "
+        let shop = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2") + "[overload]\nany = [\"load1 > 4\"]\n")
+        let daemon = try run(shop, ["--max-ticks", "1", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains(note + "not this config's any [load1 > 4]: online learning fits it"), "\(daemon.stderr)")
+        let shipped = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let plain = try run(shipped, ["--max-ticks", "1", "--tick-output", "none"])
+        #expect(plain.waitForExit(.seconds(15)) == 0, "\(plain.stderr)")
+        #expect(plain.stderr.contains("predicting from the built-in default model") && !plain.stderr.contains(note), "\(plain.stderr)")
+    }
+
     @Test func ticksOverFixtureProcMatchGoldenFile() throws {
         let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
         let daemon = try run(scratch, ["--max-ticks", "3", "--tick-output", "json"])

@@ -11,6 +11,9 @@ import Testing
         let (code, out, err) = try DaemonProcess.run(["check-config", DaemonProcess.repository + "/config/shop-example.toml"])
         #expect(code == 0, "\(err)")
         #expect(out.contains("\nmodel: the built-in default model (window 30 ticks, horizon 3, ticks of 10s)\n"), "\(out)")
+        // The shop's SLO is not the rule the built-in model learned: check-config says so.
+        #expect(out.contains("\nnote: the built-in model was trained to predict the rule any [tcp_listen_overflows_per_s > 0, psi_cpu_some_avg10 > 50], "
+                             + "not this config's any [http_p99_ms > 1000, http_error_ratio > 0.01]: online learning fits it"), "\(out)")
         #expect(out.contains("\nschedule: 2 announced sales, the next at "), "\(out)")
         #expect(err.isEmpty, "no warning for the example: \(err)")
     }
