@@ -24,7 +24,10 @@ with this one's, so both meet the same machine: it is shared, and its speed move
 --interval sets the tick interval (100ms by default): the slower the ticks, the colder the
 caches each one meets and the more it costs, so the shipped 10 s is the dearest per tick.
 
-Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--skip-learning] [--compare BINARY] [--json]
+--textfile also runs each calm round with `[prometheus] textfile` set (a file in the run's
+directory, rewritten after every tick), alternated with the plain calm run: what the file costs.
+
+Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--skip-learning] [--textfile] [--compare BINARY] [--json]
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
@@ -67,7 +70,7 @@ def run_daemon(binary, config_text, ticks, interval):
     try:
         config = os.path.join(work, "bench.toml")
         with open(config, "w") as f:
-            f.write(config_text)
+            f.write(config_text.replace("@WORK@", work))
         environment = dict(os.environ, NOTIFY_SOCKET=os.path.join(work, "notify"), WATCHDOG_USEC="60000000")
         process = subprocess.Popen([binary, "run", "--config", config, "--state-dir", os.path.join(work, "state"),
                                     "--tick-interval", interval, "--max-ticks", str(ticks), "--tick-output", "json",
@@ -110,6 +113,7 @@ def main():
     parser.add_argument("--interval", default="100ms", help="the tick interval (the daemon's --tick-interval): 100ms, 1s, 10s")
     parser.add_argument("--skip-learning", action="store_true", help="only the calm rounds (long intervals make the learning run long)")
     parser.add_argument("--compare", metavar="BINARY", help="another surgewatch build, measured in the same rounds")
+    parser.add_argument("--textfile", action="store_true", help="each calm round also with [prometheus] textfile set")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     node_exporter_binary()
@@ -125,10 +129,16 @@ def main():
     if busy == shipped:
         raise SystemExit("the shipped config's [overload] rule is not the one this script replaces")
 
+    textfile = shipped.replace('textfile = ""', 'textfile = "@WORK@/surgewatch.prom"')
+    if args.textfile and textfile == shipped:
+        raise SystemExit("the shipped config has no [prometheus] textfile line for this script to set")
+
     results = []
     for round in range(1, args.rounds + 1):
         for build, binary in binaries.items():
             results.append(dict(measure(binary, "calm", shipped, args.ticks, args.interval), build=build, round=round))
+            if args.textfile:
+                results.append(dict(measure(binary, "calm, textfile", textfile, args.ticks, args.interval), build=build, round=round))
     if not args.skip_learning:
         stop = multiprocessing.Event()
         burner = multiprocessing.Process(target=burn, args=(stop, 15.0))
@@ -149,8 +159,10 @@ def main():
               f"CPU per tick median {r['cpu_us_median']} µs, p90 {r['cpu_us_p90']}, p99 {r['cpu_us_p99']}, max {r['cpu_us_max']}, "
               f"mean {r['cpu_us_mean']:.0f} µs (the kernel's wait4 less start-up: {r['kernel_cpu_us_per_tick']:.0f} µs a tick)")
     for build in binaries:
-        medians = [r["cpu_us_median"] for r in results if r["build"] == build and r["run"] == "calm"]
-        print(f"{build}, calm: median of the rounds' medians {statistics.median(medians)} µs ({', '.join(map(str, medians))})")
+        for run in ["calm", "calm, textfile"]:
+            medians = [r["cpu_us_median"] for r in results if r["build"] == build and r["run"] == run]
+            if medians:
+                print(f"{build}, {run}: median of the rounds' medians {statistics.median(medians)} µs ({', '.join(map(str, medians))})")
     print(f"node_exporter, equivalent collectors: {peer['cpu_us_per_scrape']:.0f} µs CPU per scrape ({args.ticks} scrapes)")
 
 

@@ -172,6 +172,18 @@ public enum ConfigLoader {
             }
             t.finish()
         }
+        if let t = root.table("prometheus") {
+            if let path = t.string("textfile"), !path.isEmpty {
+                if !path.hasPrefix("/") {
+                    t.fail("textfile", "expected an absolute path such as \"/run/surgewatch/surgewatch.prom\", got \"\(path)\"")
+                } else if !path.hasSuffix(".prom") || path.hasSuffix("/.prom") {
+                    t.fail("textfile", "node_exporter's textfile collector reads only files named *.prom, got \"\(path)\"")
+                } else {
+                    config.prometheus.textfile = path
+                }
+            }
+            t.finish()
+        }
         root.finish()
         return config
     }

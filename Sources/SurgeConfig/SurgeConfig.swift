@@ -14,6 +14,7 @@ public struct SurgeConfig: Equatable, Sendable {
     public var store = Store()
     public var sources = Sources()
     public var journal = Journal()
+    public var prometheus = PrometheusOutput()
 
     public init() {}
 
@@ -211,6 +212,14 @@ public struct SurgeConfig: Equatable, Sendable {
     public struct Journal: Equatable, Sendable {
         /// `identifier`: SYSLOG_IDENTIFIER of alert entries.
         public var identifier = "surgewatch"
+    }
+
+    /// `[prometheus]`: what the daemon gives Prometheus (not `[[sources.prometheus]]`, what it reads).
+    public struct PrometheusOutput: Equatable, Sendable {
+        /// `textfile`: the `.prom` file the daemon rewrites after each tick with its state
+        /// (p, open alert, SLO verdict, ...) for node_exporter's textfile collector; nil (the
+        /// key empty or absent): none.
+        public var textfile: String?
     }
 }
 

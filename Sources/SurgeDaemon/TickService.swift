@@ -120,6 +120,7 @@ final class TickService: Service {
         var dailyRecord = dailyRecordSchedule(config: config, lastStored: resumed?.newestStored)
         var missingMetrics = MissingMetricsWatch(config: config, schema: collector.schema)
         var ownCost = OwnCost(wallSeconds: 0)
+        var textfile = TextfileTarget()
         logger.notice("sampling \(collector.schema.count) metrics from \(collector.sourceList) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
 
         while !Task.isCancelled {
@@ -150,7 +151,7 @@ final class TickService: Service {
                     detection = reloaded
                     collector = newCollector
                     // A source the reload removed has not recovered; its outage is not reported.
-                    problems.forget(sourcesOtherThan: Set(collector.sources.map(\.id) + ["database"]))
+                    problems.forget(sourcesOtherThan: Set(collector.sources.map(\.id) + ["database", TextfileTarget.source]))
                     readingStage = "reading " + collector.sourceList
                     let kept = sameInterval ? "\(detection.pipeline.window.count) kept"
                         : "none kept: taken every \(DurationText.format(schedule.interval)) before"
@@ -209,6 +210,14 @@ final class TickService: Service {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
                                 source: "database", atSeconds: monotonic, logger: logger)
             }
+            let shown = PrometheusTextfile.State(
+                timestamp: collected.sample.timestamp, tick: tick, probability: result.probability, state: result.state, label: result.label,
+                horizonSeconds: Double(config.model.horizonTicks) * interval(of: config).seconds, missingFeatures: outcome.missingFeatures,
+                sourceFailures: problems.totalFailures, learning: detection.pipeline.learner.map { ($0.steps, $0.rollbacks) })
+            if let failure = textfile.show(shown, at: config.prometheus.textfile) {
+                problems.record([SourceProblem(kind: .failure, location: config.prometheus.textfile ?? "", message: failure)],
+                                source: TextfileTarget.source, atSeconds: monotonic, logger: logger)
+            }
             problems.endTick(atSeconds: monotonic, logger: logger) { source in
                 guard source == "database" else { return nil }
                 let dropped = store.droppedSamples - droppedSamplesSeen
@@ -231,6 +240,7 @@ final class TickService: Service {
             }
             deadline = next.deadline
         }
+        textfile.stop()
         // What this run cost since the last daily record: a restart or stop says it too.
         if ownCost.ticks > 0 { logger.notice("\(ownCost.report(memory: OwnCost.memory()))") }
         return tick

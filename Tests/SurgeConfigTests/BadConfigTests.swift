@@ -73,6 +73,10 @@ import Testing
             #"6:47: sources.prometheus[0].metrics.http_errors: invalid regular expression "5..(" for label 'code': expected ')', in 'rate(http_requests_total{code=~"5..("})'"#,
             "7:14: sources.prometheus[0].metrics.app_queue: unknown function 'avg'; expected rate, gauge, ratio or histogram_quantile, in 'avg(app_queue_length)'",
             "8:51: sources.prometheus[0].metrics.http_ok: expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got the end, in 'rate(http_requests_total{code=\"200\"}) +'"],
+        "prometheus-textfile-relative.toml": [
+            #"3:12: prometheus.textfile: expected an absolute path such as "/run/surgewatch/surgewatch.prom", got "surgewatch.prom""#],
+        "prometheus-textfile-not-prom.toml": [
+            #"2:12: prometheus.textfile: node_exporter's textfile collector reads only files named *.prom, got "/run/surgewatch/surgewatch.txt""#],
         "not-utf8.toml": [
             "3:10: cannot read the file: not valid UTF-8"],
         "several-errors.toml": [

@@ -40,6 +40,13 @@ import Testing
         #expect(!SurgeConfig().alert.firing.contains("rule holds"))
     }
 
+    @Test func aPrometheusTextfileOnlyWhenNamed() throws {
+        let config = try ConfigLoader.parse("[prometheus]\ntextfile = \"/run/surgewatch/surgewatch.prom\"\n", file: "textfile.toml")
+        #expect(config.prometheus.textfile == "/run/surgewatch/surgewatch.prom")
+        #expect(try ConfigLoader.parse("[prometheus]\ntextfile = \"\"\n", file: "off.toml").prometheus.textfile == nil)
+        #expect(SurgeConfig().prometheus.textfile == nil, "no file unless the operator names one")
+    }
+
     @Test func scheduleLevelsUseTheRulesSyntax() throws {
         let config = try ConfigLoader.parse("[schedule]\nsales = [\"daily 20:00\"]\nfire_when = [\"cpu_busy >= 0.3\"]\n", file: "level.toml")
         #expect(config.schedule.fireWhen == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.3)])

@@ -12,8 +12,9 @@ final class DaemonProcess: Sendable {
     private let stdoutText = OutputBuffer()
     private let stderrText = OutputBuffer()
 
-    init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+    /// `executable`: another program to start (a shell that sets up the daemon's process first).
+    init(_ arguments: [String], environment extra: [String: String] = [:], executable: String = DaemonProcess.binary) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")

@@ -1,0 +1,121 @@
+import Glibc
+import SurgeDetection
+import SurgeJournal
+
+/// The daemon's state after each tick as a file for node_exporter's textfile collector
+/// (`[prometheus] textfile`), so a shop that already runs Prometheus and Alertmanager can graph
+/// p(overload) and route surgewatch's alerts through the rules it has: a file, not a listening
+/// port, so the hardened unit needs no new address family and the daemon no HTTP server.
+public enum PrometheusTextfile {
+    /// What one tick leaves to be seen.
+    public struct State: Equatable, Sendable {
+        public var timestamp: Double
+        /// The run's tick count.
+        public var tick: Int
+        /// p(overload within the horizon); nil while warming up or blind.
+        public var probability: Double?
+        /// normal | warming_up | no_data | predicted | breached (`predictions.state`).
+        public var state: String
+        /// The SLO rule's verdict; nil when a metric it reads is missing.
+        public var label: Bool?
+        public var horizonSeconds: Double
+        public var missingFeatures: Int
+        public var sourceFailures: Int
+        /// Online learning's steps and rollbacks; nil when it is off.
+        public var learning: (steps: Int, rollbacks: Int)?
+
+        public init(timestamp: Double, tick: Int, probability: Double?, state: String, label: Bool?, horizonSeconds: Double,
+                    missingFeatures: Int, sourceFailures: Int, learning: (steps: Int, rollbacks: Int)?) {
+            (self.timestamp, self.tick, self.probability, self.state, self.label) = (timestamp, tick, probability, state, label)
+            (self.horizonSeconds, self.missingFeatures, self.sourceFailures, self.learning) = (horizonSeconds, missingFeatures, sourceFailures, learning)
+        }
+
+        public static func == (a: State, b: State) -> Bool {
+            a.timestamp == b.timestamp && a.tick == b.tick && a.probability == b.probability && a.state == b.state && a.label == b.label
+                && a.horizonSeconds == b.horizonSeconds && a.missingFeatures == b.missingFeatures && a.sourceFailures == b.sourceFailures
+                && a.learning?.steps == b.learning?.steps && a.learning?.rollbacks == b.learning?.rollbacks
+        }
+    }
+
+    /// The text exposition format (0.0.4). A value that is not known (p while warming up, the
+    /// rule's verdict with a metric missing) is left out rather than written as 0, as the
+    /// daemon's own sources treat missing values; `absent()` in a rule sees it.
+    public static func render(_ s: State) -> String {
+        var text = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples { text += "\(name)\(sample.labels) \(NumberText.exact(sample.value))\n" }
+        }
+        metric("surgewatch_overload_probability", "gauge", "p(overload within the horizon) after the last tick; absent while the window fills or every feature is missing.",
+               s.probability.map { [("", $0)] } ?? [])
+        metric("surgewatch_alert_open", "gauge", "1 while an alert of this kind is open after the last tick (a predicted alert that escalates becomes breached).",
+               [("{kind=\"predicted\"}", s.state == "predicted" ? 1 : 0), ("{kind=\"breached\"}", s.state == "breached" ? 1 : 0)])
+        metric("surgewatch_slo_breached", "gauge", "The [overload] rule's verdict at the last tick; absent when a metric it reads is missing.",
+               s.label.map { [("", $0 ? 1 : 0)] } ?? [])
+        metric("surgewatch_horizon_seconds", "gauge", "How far ahead surgewatch_overload_probability looks.", [("", s.horizonSeconds)])
+        metric("surgewatch_last_tick_timestamp_seconds", "gauge", "When the last tick was taken (Unix seconds).", [("", s.timestamp)])
+        metric("surgewatch_ticks_total", "counter", "Ticks this run of the daemon has taken.", [("", Double(s.tick))])
+        metric("surgewatch_features_missing", "gauge", "Model features missing at the last tick.", [("", Double(s.missingFeatures))])
+        metric("surgewatch_source_failures_total", "counter", "Failed reads of the daemon's sources (and writes of its database and this file) this run.",
+               [("", Double(s.sourceFailures))])
+        if let learning = s.learning {
+            metric("surgewatch_learning_steps_total", "counter", "Online learning's steps on this host, counted on from the last checkpoint.", [("", Double(learning.steps))])
+            metric("surgewatch_learning_rollbacks_total", "counter", "Online learning's rollbacks to the last good weights this run.", [("", Double(learning.rollbacks))])
+        }
+        return text
+    }
+
+    /// Writes `text` to `path` through a temporary file beside it and a rename, so the
+    /// collector never reads half a file (its name does not end in .prom, so it is not read).
+    /// Returns what went wrong, or nil.
+    public static func write(_ text: String, to path: String) -> String? {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return "\(temporary): \(String(cString: strerror(errno)))" }
+        // Readable by the collector's user: the unit's UMask=0077 would make it 0600.
+        fchmod(fd, 0o644)
+        if let failure = writeAll(Array(text.utf8), to: fd) {
+            close(fd)
+            unlink(temporary)
+            return "\(temporary): \(String(cString: strerror(failure)))"
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            return "\(path): \(String(cString: strerror(code)))"
+        }
+        return nil
+    }
+
+    /// Removes the file when the daemon stops or the key is turned off: its gauges describe a
+    /// running daemon, and a stale file would say an alert is open long after.
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+}
+
+/// Where the tick loop's textfile is, across reloads: a reload that moves or drops
+/// `[prometheus] textfile` removes the file it left, and a stop removes the last.
+struct TextfileTarget {
+    /// The name failures are logged and counted under, as a source's are.
+    static let source = "prometheus textfile"
+    private(set) var written: String?
+
+    /// Writes `state` to `path` (nil: none); what went wrong, or nil.
+    mutating func show(_ state: PrometheusTextfile.State, at path: String?) -> String? {
+        if let written, written != path {
+            PrometheusTextfile.remove(written)
+            self.written = nil
+        }
+        guard let path else { return nil }
+        if let failure = PrometheusTextfile.write(PrometheusTextfile.render(state), to: path) { return failure }
+        written = path
+        return nil
+    }
+
+    mutating func stop() {
+        if let written { PrometheusTextfile.remove(written) }
+        written = nil
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `[prometheus] textfile` with a real node_exporter (Debian's prometheus-node-exporter, which
+/// scripts/test installs): the daemon, under the unit's UMask=0077, writes a file the textfile
+/// collector reads and serves, and removes it at stop, so the series go with the daemon.
+@Suite struct PrometheusTextfileEndToEndTests {
+    static let exporter = "/usr/bin/prometheus-node-exporter"
+
+    @Test func nodeExporterServesTheDaemonsStateWhileItRuns() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.exporter) else {
+            Issue.record("needs \(Self.exporter): apt-get install prometheus-node-exporter (scripts/test installs it)")
+            return
+        }
+        let scratch = try Scratch(config: "")
+        let directory = scratch.directory + "/textfile"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let file = directory + "/surgewatch.prom"
+        try scratch.write(config: DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2")
+                          + "[prometheus]\ntextfile = \"\(file)\"\n")
+
+        let port = try Self.freePort()
+        let exporter = Process()
+        exporter.executableURL = URL(fileURLWithPath: Self.exporter)
+        exporter.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
+                              "--collector.textfile.directory=\(directory)"]
+        exporter.standardOutput = FileHandle.nullDevice
+        exporter.standardError = FileHandle.nullDevice
+        try exporter.run()
+        defer { exporter.terminate(); exporter.waitUntilExit() }
+
+        // The unit's UMask=0077, which would make the file unreadable by the collector's user.
+        let daemon = try DaemonProcess(["-c", "umask 077; exec \"$0\" \"$@\"", DaemonProcess.binary, "run",
+                                        "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "none"],
+                                       executable: "/bin/sh")
+        #expect(daemon.waitFor(.seconds(20)) { _ in FileManager.default.fileExists(atPath: file) }, "\(daemon.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o644, "readable by the collector's user: \(String(mode ?? 0, radix: 8))")
+
+        var scrape = ""
+        let served = daemon.waitFor(.seconds(20)) { _ in
+            scrape = (try? runTool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).output) ?? ""
+            return scrape.contains("surgewatch_ticks_total")
+        }
+        #expect(served, "\(scrape.suffix(2000))")
+        #expect(scrape.contains("\nsurgewatch_alert_open{kind=\"predicted\"} 0\n"), "\(scrape.suffix(2000))")
+        #expect(scrape.contains("\nsurgewatch_horizon_seconds 3\n"), "3 ticks of 1 s: \(scrape.suffix(2000))")
+        #expect(scrape.contains("\nnode_textfile_scrape_error 0\n"), "the collector read the file cleanly: \(scrape.suffix(2000))")
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(10)) == 0, "\(daemon.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: file), "removed at stop")
+        let after = try runTool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).output
+        #expect(after.contains("node_textfile_scrape_error 0") && !after.contains("surgewatch_"), "\(after.suffix(2000))")
+    }
+
+    /// A port nothing listens on: bound, then closed again, for the exporter to take.
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0,
+                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                guard bind(socket, $0, length) == 0, getsockname(socket, $0, &length) == 0 else { throw POSIXError(.EADDRINUSE) }
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
