@@ -24,10 +24,14 @@ with this one's, so both meet the same machine: it is shared, and its speed move
 --interval sets the tick interval (100ms by default): the slower the ticks, the colder the
 caches each one meets and the more it costs, so the shipped 10 s is the dearest per tick.
 
---textfile also runs each calm round with `[prometheus] textfile` set (a file in the run's
-directory, rewritten after every tick), alternated with the plain calm run: what the file costs.
+--textfile also runs each calm round with `[prometheus] textfile` set (a file rewritten after
+every tick), alternated with the plain calm run: what the file costs. It goes in the run's
+directory (under /tmp), or in --textfile-dir: /dev/shm is tmpfs, as /run is on a systemd host
+where the unit's /run/surgewatch holds it (on a disk file system each create and rename costs
+more).
 
-Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--skip-learning] [--textfile] [--compare BINARY] [--json]
+Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--skip-learning]
+       [--textfile [--textfile-dir DIR]] [--compare BINARY] [--json]
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
@@ -114,6 +118,7 @@ def main():
     parser.add_argument("--skip-learning", action="store_true", help="only the calm rounds (long intervals make the learning run long)")
     parser.add_argument("--compare", metavar="BINARY", help="another surgewatch build, measured in the same rounds")
     parser.add_argument("--textfile", action="store_true", help="each calm round also with [prometheus] textfile set")
+    parser.add_argument("--textfile-dir", help="where the textfile goes (default: the run's directory)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     node_exporter_binary()
@@ -129,7 +134,8 @@ def main():
     if busy == shipped:
         raise SystemExit("the shipped config's [overload] rule is not the one this script replaces")
 
-    textfile = shipped.replace('textfile = ""', 'textfile = "@WORK@/surgewatch.prom"')
+    where = os.path.abspath(args.textfile_dir) if args.textfile_dir else "@WORK@"
+    textfile = shipped.replace('textfile = ""', f'textfile = "{where}/surgewatch-tick-cpu.prom"')
     if args.textfile and textfile == shipped:
         raise SystemExit("the shipped config has no [prometheus] textfile line for this script to set")
 

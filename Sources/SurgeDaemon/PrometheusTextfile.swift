@@ -9,6 +9,12 @@ import SurgeJournal
 public enum PrometheusTextfile {
     /// What one tick leaves to be seen.
     public struct State: Equatable, Sendable {
+        public struct Learning: Equatable, Sendable {
+            public var steps: Int
+            public var rollbacks: Int
+            public init(steps: Int, rollbacks: Int) { (self.steps, self.rollbacks) = (steps, rollbacks) }
+        }
+
         public var timestamp: Double
         /// The run's tick count.
         public var tick: Int
@@ -21,46 +27,58 @@ public enum PrometheusTextfile {
         public var horizonSeconds: Double
         public var missingFeatures: Int
         public var sourceFailures: Int
-        /// Online learning's steps and rollbacks; nil when it is off.
-        public var learning: (steps: Int, rollbacks: Int)?
+        /// Online learning's figures; nil when it is off.
+        public var learning: Learning?
 
         public init(timestamp: Double, tick: Int, probability: Double?, state: String, label: Bool?, horizonSeconds: Double,
-                    missingFeatures: Int, sourceFailures: Int, learning: (steps: Int, rollbacks: Int)?) {
+                    missingFeatures: Int, sourceFailures: Int, learning: Learning?) {
             (self.timestamp, self.tick, self.probability, self.state, self.label) = (timestamp, tick, probability, state, label)
             (self.horizonSeconds, self.missingFeatures, self.sourceFailures, self.learning) = (horizonSeconds, missingFeatures, sourceFailures, learning)
         }
-
-        public static func == (a: State, b: State) -> Bool {
-            a.timestamp == b.timestamp && a.tick == b.tick && a.probability == b.probability && a.state == b.state && a.label == b.label
-                && a.horizonSeconds == b.horizonSeconds && a.missingFeatures == b.missingFeatures && a.sourceFailures == b.sourceFailures
-                && a.learning?.steps == b.learning?.steps && a.learning?.rollbacks == b.learning?.rollbacks
-        }
     }
+
+    /// Each metric's `# HELP` and `# TYPE` lines, made once: only the values change by the tick.
+    private static func header(_ name: String, _ type: String, _ help: String) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+    private static let probabilityHeader = header("surgewatch_overload_probability", "gauge",
+        "p(overload within the horizon) after the last tick; absent while the window fills or every feature is missing.")
+    private static let alertHeader = header("surgewatch_alert_open", "gauge",
+        "1 while an alert of this kind is open after the last tick (a predicted alert that escalates becomes breached).")
+    private static let breachedHeader = header("surgewatch_slo_breached", "gauge",
+        "The [overload] rule's verdict at the last tick; absent when a metric it reads is missing.")
+    private static let horizonHeader = header("surgewatch_horizon_seconds", "gauge", "How far ahead surgewatch_overload_probability looks.")
+    private static let timestampHeader = header("surgewatch_last_tick_timestamp_seconds", "gauge", "When the last tick was taken (Unix seconds).")
+    private static let ticksHeader = header("surgewatch_ticks_total", "counter", "Ticks this run of the daemon has taken.")
+    private static let missingHeader = header("surgewatch_features_missing", "gauge", "Model features missing at the last tick.")
+    private static let failuresHeader = header("surgewatch_source_failures_total", "counter",
+        "Failed reads of the daemon's sources (and writes of its database and this file) this run.")
+    private static let stepsHeader = header("surgewatch_learning_steps_total", "counter",
+        "Online learning's steps on this host, counted on from the last checkpoint.")
+    private static let rollbacksHeader = header("surgewatch_learning_rollbacks_total", "counter",
+        "Online learning's rollbacks to the last good weights this run.")
 
     /// The text exposition format (0.0.4). A value that is not known (p while warming up, the
     /// rule's verdict with a metric missing) is left out rather than written as 0, as the
     /// daemon's own sources treat missing values; `absent()` in a rule sees it.
     public static func render(_ s: State) -> String {
         var text = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples { text += "\(name)\(sample.labels) \(NumberText.exact(sample.value))\n" }
-        }
-        metric("surgewatch_overload_probability", "gauge", "p(overload within the horizon) after the last tick; absent while the window fills or every feature is missing.",
-               s.probability.map { [("", $0)] } ?? [])
-        metric("surgewatch_alert_open", "gauge", "1 while an alert of this kind is open after the last tick (a predicted alert that escalates becomes breached).",
-               [("{kind=\"predicted\"}", s.state == "predicted" ? 1 : 0), ("{kind=\"breached\"}", s.state == "breached" ? 1 : 0)])
-        metric("surgewatch_slo_breached", "gauge", "The [overload] rule's verdict at the last tick; absent when a metric it reads is missing.",
-               s.label.map { [("", $0 ? 1 : 0)] } ?? [])
-        metric("surgewatch_horizon_seconds", "gauge", "How far ahead surgewatch_overload_probability looks.", [("", s.horizonSeconds)])
-        metric("surgewatch_last_tick_timestamp_seconds", "gauge", "When the last tick was taken (Unix seconds).", [("", s.timestamp)])
-        metric("surgewatch_ticks_total", "counter", "Ticks this run of the daemon has taken.", [("", Double(s.tick))])
-        metric("surgewatch_features_missing", "gauge", "Model features missing at the last tick.", [("", Double(s.missingFeatures))])
-        metric("surgewatch_source_failures_total", "counter", "Failed reads of the daemon's sources (and writes of its database and this file) this run.",
-               [("", Double(s.sourceFailures))])
+        text.reserveCapacity(2048)
+        text += probabilityHeader
+        if let p = s.probability { text += "surgewatch_overload_probability \(NumberText.exact(p))\n" }
+        text += alertHeader
+        text += "surgewatch_alert_open{kind=\"predicted\"} \(s.state == "predicted" ? 1 : 0)\n"
+        text += "surgewatch_alert_open{kind=\"breached\"} \(s.state == "breached" ? 1 : 0)\n"
+        text += breachedHeader
+        if let label = s.label { text += "surgewatch_slo_breached \(label ? 1 : 0)\n" }
+        text += horizonHeader + "surgewatch_horizon_seconds \(NumberText.exact(s.horizonSeconds))\n"
+        text += timestampHeader + "surgewatch_last_tick_timestamp_seconds \(NumberText.exact(s.timestamp))\n"
+        text += ticksHeader + "surgewatch_ticks_total \(s.tick)\n"
+        text += missingHeader + "surgewatch_features_missing \(s.missingFeatures)\n"
+        text += failuresHeader + "surgewatch_source_failures_total \(s.sourceFailures)\n"
         if let learning = s.learning {
-            metric("surgewatch_learning_steps_total", "counter", "Online learning's steps on this host, counted on from the last checkpoint.", [("", Double(learning.steps))])
-            metric("surgewatch_learning_rollbacks_total", "counter", "Online learning's rollbacks to the last good weights this run.", [("", Double(learning.rollbacks))])
+            text += stepsHeader + "surgewatch_learning_steps_total \(learning.steps)\n"
+            text += rollbacksHeader + "surgewatch_learning_rollbacks_total \(learning.rollbacks)\n"
         }
         return text
     }

@@ -213,7 +213,8 @@ final class TickService: Service {
             let shown = PrometheusTextfile.State(
                 timestamp: collected.sample.timestamp, tick: tick, probability: result.probability, state: result.state, label: result.label,
                 horizonSeconds: Double(config.model.horizonTicks) * interval(of: config).seconds, missingFeatures: outcome.missingFeatures,
-                sourceFailures: problems.totalFailures, learning: detection.pipeline.learner.map { ($0.steps, $0.rollbacks) })
+                sourceFailures: problems.totalFailures,
+                learning: detection.pipeline.learner.map { .init(steps: $0.steps, rollbacks: $0.rollbacks) })
             if let failure = textfile.show(shown, at: config.prometheus.textfile) {
                 problems.record([SourceProblem(kind: .failure, location: config.prometheus.textfile ?? "", message: failure)],
                                 source: TextfileTarget.source, atSeconds: monotonic, logger: logger)

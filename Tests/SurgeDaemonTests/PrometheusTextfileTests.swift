@@ -7,7 +7,7 @@ import Testing
 /// own exposition parser (the one its Prometheus source scrapes with, strict as Prometheus).
 @Suite struct PrometheusTextfileTests {
     static let predicted = PrometheusTextfile.State(timestamp: 1_764_900_000.5, tick: 42, probability: 0.93, state: "predicted", label: false,
-                                                    horizonSeconds: 30, missingFeatures: 1, sourceFailures: 3, learning: (steps: 120, rollbacks: 1))
+                                                    horizonSeconds: 30, missingFeatures: 1, sourceFailures: 3, learning: .init(steps: 120, rollbacks: 1))
 
     func samples(_ state: PrometheusTextfile.State) throws -> [String: Double] {
         let exposition = try PrometheusExposition.parse(Array(PrometheusTextfile.render(state).utf8))
