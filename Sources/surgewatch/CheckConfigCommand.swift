@@ -44,6 +44,9 @@ struct CheckConfigCommand: ParsableCommand {
                          + "the [overload] rule be unknown where it needs them; \(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
+            if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
+                writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
+            }
             if config.learning.online {
                 let memory = LearningMemory(config: config)
                 print("online learning holds \(memory.description)")
@@ -55,6 +58,18 @@ struct CheckConfigCommand: ParsableCommand {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
+    }
+
+    /// Where `[prometheus] textfile` cannot be written as things stand: its directory is not
+    /// there. The unit's own /run/surgewatch is made by systemd when the daemon starts, so it
+    /// is not expected before.
+    static func textfileCaution(_ textfile: String) -> String? {
+        let directory = String(textfile[..<(textfile.lastIndex(of: "/") ?? textfile.startIndex)])
+        guard !directory.isEmpty, directory != "/run/surgewatch" else { return nil }
+        var info = stat()
+        if stat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { return nil }
+        return "prometheus.textfile: \(directory) is not a directory here, so the daemon could not write \(textfile) "
+            + "(the unit's /run/surgewatch, which systemd makes at start, needs nothing)"
     }
 
     /// Features and rule metrics of /proc/pressure that this host's /proc lacks (the daemon

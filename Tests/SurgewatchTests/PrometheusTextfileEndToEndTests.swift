@@ -55,6 +55,21 @@ import Testing
         #expect(after.contains("node_textfile_scrape_error 0") && !after.contains("surgewatch_"), "\(after.suffix(2000))")
     }
 
+    /// check-config warns of a textfile whose directory is not there (exit 0: it may be made
+    /// before the start), but not of the unit's /run/surgewatch, which systemd makes at start.
+    @Test func checkConfigWarnsOfATextfileDirectoryThatIsNotThere() throws {
+        let scratch = try Scratch(config: "[prometheus]\ntextfile = \"/nonexistent-surgewatch/dir/surgewatch.prom\"\n")
+        let (code, _, err) = try DaemonProcess.run(["check-config", scratch.config])
+        #expect(code == 0)
+        #expect(err == "warning: \(scratch.config): prometheus.textfile: /nonexistent-surgewatch/dir is not a directory here, so the daemon "
+                + "could not write /nonexistent-surgewatch/dir/surgewatch.prom (the unit's /run/surgewatch, which systemd makes at start, needs nothing)\n")
+        for fine in ["/run/surgewatch/surgewatch.prom", scratch.directory + "/surgewatch.prom"] {
+            try scratch.write(config: "[prometheus]\ntextfile = \"\(fine)\"\n")
+            let (fineCode, _, fineErr) = try DaemonProcess.run(["check-config", scratch.config])
+            #expect(fineCode == 0 && !fineErr.contains("prometheus.textfile"), "\(fine): \(fineErr)")
+        }
+    }
+
     /// A port nothing listens on: bound, then closed again, for the exporter to take.
     static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
