@@ -70,6 +70,22 @@ import Testing
         }
     }
 
+    /// config/prometheus-alerts.yml, the rules the README offers for the textfile's series, is
+    /// valid and fires as its test says (`promtool test rules`: the predicted alert, its
+    /// escalation, a daemon that stops ticking). Debian's prometheus package has promtool;
+    /// scripts/test installs it.
+    @Test func theOfferedAlertRulesPassPromtool() throws {
+        let promtool = "/usr/bin/promtool"
+        guard FileManager.default.isExecutableFile(atPath: promtool) else {
+            Issue.record("needs \(promtool): apt-get install prometheus (scripts/test installs it)")
+            return
+        }
+        let checked = try runTool(promtool, ["check", "rules", DaemonProcess.repository + "/config/prometheus-alerts.yml"])
+        #expect(checked.status == 0 && checked.output.contains("SUCCESS: 3 rules found"), "\(checked.output)")
+        let tested = try runTool(promtool, ["test", "rules", DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/prometheus-alerts-test.yml"])
+        #expect(tested.status == 0 && tested.output.contains("SUCCESS"), "\(tested.output)")
+    }
+
     /// A port nothing listens on: bound, then closed again, for the exporter to take.
     static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -72,6 +72,7 @@ import Testing
         let files = ["/usr/local/bin/surgewatch", "/etc/systemd/system/surgewatch.service",
                      "/etc/surgewatch/surgewatch.toml", "/usr/local/share/doc/surgewatch/README.md", "/usr/local/share/doc/surgewatch/without-psi.toml",
                      "/usr/local/share/doc/surgewatch/OPERATING.md", "/usr/local/share/doc/surgewatch/shop-example.toml",
+                     "/usr/local/share/doc/surgewatch/prometheus-alerts.yml",
                      "/usr/local/lib/systemd/catalog/surgewatch.catalog"]
         for file in files {
             #expect(FileManager.default.fileExists(atPath: stage + file), "\(file) not installed")
