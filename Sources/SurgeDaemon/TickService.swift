@@ -210,14 +210,17 @@ final class TickService: Service {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
                                 source: "database", atSeconds: monotonic, logger: logger)
             }
-            let shown = PrometheusTextfile.State(
-                timestamp: collected.sample.timestamp, tick: tick, probability: result.probability, state: result.state, label: result.label,
-                horizonSeconds: Double(config.model.horizonTicks) * interval(of: config).seconds, missingFeatures: outcome.missingFeatures,
-                sourceFailures: problems.totalFailures,
-                learning: detection.pipeline.learner.map { .init(steps: $0.steps, rollbacks: $0.rollbacks) })
-            if let failure = textfile.show(shown, at: config.prometheus.textfile) {
-                problems.record([SourceProblem(kind: .failure, location: config.prometheus.textfile ?? "", message: failure)],
-                                source: TextfileTarget.source, atSeconds: monotonic, logger: logger)
+            // Off (and no file left from before a reload): nothing to build on the tick's path.
+            if config.prometheus.textfile != nil || textfile.written != nil {
+                let shown = PrometheusTextfile.State(
+                    timestamp: collected.sample.timestamp, tick: tick, probability: result.probability, state: result.state, label: result.label,
+                    horizonSeconds: Double(config.model.horizonTicks) * interval(of: config).seconds, missingFeatures: outcome.missingFeatures,
+                    sourceFailures: problems.totalFailures,
+                    learning: detection.pipeline.learner.map { .init(steps: $0.steps, rollbacks: $0.rollbacks) })
+                if let failure = textfile.show(shown, at: config.prometheus.textfile) {
+                    problems.record([SourceProblem(kind: .failure, location: config.prometheus.textfile ?? "", message: failure)],
+                                    source: TextfileTarget.source, atSeconds: monotonic, logger: logger)
+                }
             }
             problems.endTick(atSeconds: monotonic, logger: logger) { source in
                 guard source == "database" else { return nil }

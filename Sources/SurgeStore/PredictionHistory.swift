@@ -30,15 +30,6 @@ public struct PredictionHistory {
     /// The tick length the stored rows show: the median time between rows of one run of the
     /// daemon (tick numbers one apart), over the first `rows` rows; nil with no such pair.
     public func medianTickSeconds(rows: Int = 10_000) throws -> Double? {
-        let statement = try database.prepare("SELECT ts, tick FROM predictions ORDER BY id LIMIT ?1")
-        try statement.bind([.integer(Int64(rows))])
-        var gaps: [Double] = []
-        var previous: (time: Double, tick: Int64)?
-        while try statement.step() {
-            guard let time = statement.value(0).double, let tick = statement.value(1).integer else { continue }
-            if let previous, tick == previous.tick + 1, time > previous.time { gaps.append(time - previous.time) }
-            previous = (time, tick)
-        }
-        return StoredTicks.median(gaps)
+        try StoredTicks.medianSpacing(database, table: "predictions", since: nil, rows: rows)
     }
 }

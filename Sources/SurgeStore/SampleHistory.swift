@@ -36,20 +36,11 @@ public struct SampleHistory {
         try stream(statement, skippingStepsBack: false, body)
     }
 
-    /// The tick length the samples at or after `since` show: the median time between
-    /// consecutive rows over the first `pairs` of them (as `TraceCSV.tickSeconds` reads a
-    /// trace); nil with fewer than two rows.
+    /// The tick length the samples at or after `since` show: the median time between rows of
+    /// one run of the daemon (tick numbers one apart, so an outage does not count) over the
+    /// first `pairs` of them; nil with no such pair.
     public func medianSpacing(since: Double?, pairs: Int = 1000) throws -> Double? {
-        let statement = try database.prepare("SELECT ts FROM samples WHERE ts >= ?1 ORDER BY id LIMIT ?2")
-        try statement.bind([.real(since ?? -Double.greatestFiniteMagnitude), .integer(Int64(pairs + 1))])
-        var gaps: [Double] = []
-        var previous: Double?
-        while try statement.step() {
-            guard let time = statement.value(0).double else { continue }
-            if let previous, time > previous { gaps.append(time - previous) }
-            previous = time
-        }
-        return StoredTicks.median(gaps)
+        try StoredTicks.medianSpacing(database, table: "samples", since: since, rows: pairs + 1)
     }
 
     private var selectedColumns: String { (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ") }
