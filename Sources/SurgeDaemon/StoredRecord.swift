@@ -9,11 +9,19 @@ extension HostRecord {
     /// `--policy-grid`).
     public static func stored(in path: String, since: Double?, config: SurgeConfig, keepingSeries: Bool = false) throws -> HostRecord {
         var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
-                                intervalSeconds: config.sampling.interval.seconds, keepingSeries: keepingSeries)
+                                intervalSeconds: try storedRunInterval(in: path, config: config), keepingSeries: keepingSeries)
         try PredictionHistory(path: path).forEach(since: since) { time, tick, state, label, probability in
             record.add(timestamp: time, tick: tick, state: state, label: label, probability: probability)
         }
         return record
+    }
+
+    /// The interval a stall is measured in (three of them without a tick end a run): the
+    /// config's, or the stored ticks' own when they are longer. History kept at 1 m ticks and
+    /// scored after the config went to 10 s would otherwise be cut into a run per tick, and
+    /// score no episode at all.
+    static func storedRunInterval(in path: String, config: SurgeConfig) throws -> Double {
+        max(config.sampling.interval.seconds, try PredictionHistory(path: path).medianTickSeconds() ?? 0)
     }
 }
 
@@ -23,7 +31,7 @@ extension Reliability {
     /// are cut where HostRecord cuts them, so the table equals `alerts --record`'s.
     public static func stored(in path: String, config: SurgeConfig) throws -> Reliability {
         var running = RunningReliability(horizon: config.model.horizonTicks)
-        let interval = config.sampling.interval.seconds
+        let interval = try HostRecord.storedRunInterval(in: path, config: config)
         var previous: (time: Double, tick: Int)?
         try PredictionHistory(path: path).forEach(since: nil) { time, tick, _, label, probability in
             if let previous, HostRecord.breaksRun(after: previous, time: time, tick: tick, intervalSeconds: interval) { running.breakRun() }

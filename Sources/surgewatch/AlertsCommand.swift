@@ -20,7 +20,7 @@ struct AlertsCommand: ParsableCommand {
     var json = false
 
     @Flag(help: ArgumentHelp("How the alerts served this host: overload episodes warned early, missed, false alarms, from what the daemon stored each tick.",
-                             discussion: "Scored as replay scores a trace, with the config's tick length, horizon and resolve_after (with --db: the tick length the stored ticks show, the horizon the newest alert names, the built-in defaults otherwise)."))
+                             discussion: "Scored as replay scores a trace, with the config's tick length (the stored ticks' when longer), horizon and resolve_after (with --db: the tick length the stored ticks show, the horizon the newest alert names, the built-in defaults otherwise)."))
     var record = false
 
     @Flag(help: ArgumentHelp("With --record: replay a grid of [alert] policies on the stored probabilities and print the best ones for this host.",

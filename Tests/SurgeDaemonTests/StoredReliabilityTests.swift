@@ -70,4 +70,29 @@ import Testing
         #expect(rereadTable.horizon == 3 && rereadTable.table == storedAtThree)
         #expect(rereadTable.table != streamed, "counted at the new horizon")
     }
+
+    /// History kept at 1 m ticks, scored after the config's interval went to 10 s: the stored
+    /// ticks' own length measures a stall, so the record is one run, not one per tick.
+    @Test func historyAtALongerTickThanTheConfigsIsOneRun() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SurgeStore(path: path)
+        let start = 1_700_000_000.0
+        for tick in 1...300 {
+            let overload = tick % 50 >= 45  // six episodes of five ticks
+            store.stage(PredictionRecord(timestamp: start + Double(tick) * 60, tick: tick, probability: overload ? 0.9 : 0.1,
+                                         state: overload || tick % 50 == 44 ? "predicted" : "normal", label: overload))
+        }
+        try store.commit()
+
+        var config = CheckpointTests().config
+        config.model.horizonTicks = 1
+        config.sampling.interval = .seconds(60)
+        let asStored = try HostRecord.stored(in: path, since: nil, config: config)
+        config.sampling.interval = .seconds(10)
+        let afterTheChange = try HostRecord.stored(in: path, since: nil, config: config)
+        #expect(asStored.runs == 1 && afterTheChange.runs == 1)
+        #expect(afterTheChange.score == asStored.score)
+        #expect(afterTheChange.score.episodes == 6 && afterTheChange.score.caughtEarly == 6, "\(afterTheChange.score)")
+        #expect(try Reliability.stored(in: path, config: config) == afterTheChange.reliability)
+    }
 }
