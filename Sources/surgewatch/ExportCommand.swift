@@ -43,19 +43,23 @@ struct ExportCommand: ParsableCommand {
             try FileAccess.write(to: output) { emit in
                 var out = TraceCSV.header(history.metrics)
                 var previous: Double?
-                steps = try history.forEach(since: cutoff) { time, values in
-                    // An outage becomes the ticks it cost, with every value missing.
-                    for missing in previous.map({ gaps.missingTicks(from: $0, to: time) }) ?? [] {
-                        TraceCSV.appendRow(to: &out, timestamp: missing, values: empty, number: NumberText.exact)
-                    }
-                    previous = time
-                    TraceCSV.appendRow(to: &out, timestamp: time, values: values, number: NumberText.exact)
-                    rows += 1
-                    // Out in pieces of about 64 KiB: a month of ticks never sits in memory whole.
+                // Out in pieces of about 64 KiB: a month of ticks never sits in memory whole.
+                func emitWhenFull() throws {
                     if out.count >= 1 << 16 {
                         try emit(out)
                         out.removeAll(keepingCapacity: true)
                     }
+                }
+                steps = try history.forEach(since: cutoff) { time, values in
+                    // An outage becomes the ticks it cost, with every value missing.
+                    for missing in previous.map({ gaps.missingTicks(from: $0, to: time) }) ?? [] {
+                        TraceCSV.appendRow(to: &out, timestamp: missing, values: empty, number: NumberText.exact)
+                        try emitWhenFull()
+                    }
+                    previous = time
+                    TraceCSV.appendRow(to: &out, timestamp: time, values: values, number: NumberText.exact)
+                    rows += 1
+                    try emitWhenFull()
                 }
                 try emit(out)
             }
@@ -64,6 +68,10 @@ struct ExportCommand: ParsableCommand {
                 writeAll("note: \(gaps.ticks) empty rows where no tick was stored, over \(gaps.outages) outage\(gaps.outages == 1 ? "" : "s") "
                          + "(the longest \(DurationText.format(seconds: gaps.longest))): the daemon was stopped or stalled; "
                          + "replay and train read them as missing values, as the daemon had them, not the ticks either side as neighbours\n", to: STDERR_FILENO)
+            }
+            if gaps.shortened > 0 {
+                writeAll("note: \(gaps.shortened) outage\(gaps.shortened == 1 ? " was" : "s were") longer than \(TraceGaps.longestFill) ticks and "
+                         + "filled with the first \(TraceGaps.longestFill) only (more than any window or horizon reaches)\n", to: STDERR_FILENO)
             }
             if let first = steps.first {
                 writeAll("note: \(steps.skipped) samples left out where the wall clock had been set back (the first at \(TickLine.rfc3339(first.skipped)), after one of \(TickLine.rfc3339(first.kept))): a trace's rows must be in time order\n", to: STDERR_FILENO)

@@ -21,6 +21,17 @@ import SurgeDetection
         #expect(gaps.outages == 4 && gaps.ticks == 9 && gaps.longest == 44.5)
     }
 
+    /// A month's outage at 1 s ticks is filled with a day of 10 s ticks' worth of rows, not
+    /// 2.6 million; one just that long is filled whole.
+    @Test func aLongOutageIsFilledWithItsFirstTicksOnly() {
+        var gaps = TraceGaps(tickSeconds: 1)
+        let month = gaps.missingTicks(from: 0, to: 30 * 86_400)
+        #expect(month.count == TraceGaps.longestFill && month.first == 1 && month.last == Double(TraceGaps.longestFill))
+        #expect(gaps.shortened == 1 && gaps.ticks == TraceGaps.longestFill && gaps.longest == 30 * 86_400)
+        let justFits = gaps.missingTicks(from: 0, to: Double(TraceGaps.longestFill) + 1)
+        #expect(justFits.count == TraceGaps.longestFill && gaps.shortened == 1 && gaps.outages == 2)
+    }
+
     @Test func noTickLengthFillsNothing() {
         var gaps = TraceGaps(tickSeconds: 0)
         #expect(gaps.missingTicks(from: 0, to: 1000).isEmpty)

@@ -130,6 +130,37 @@ import SurgeSampling
         #expect(rows[45..<399].allSatisfy { $0[1].isEmpty }, "no p while every feature is missing")
     }
 
+    /// A month stopped, at 10 s ticks: the export fills the outage's first day of ticks only
+    /// (TraceGaps.longestFill), says so, and replay reads the file.
+    @Test func aMonthsOutageIsFilledWithItsFirstDayOfTicks() throws {
+        let store = try SurgeStore(path: database)
+        let schema = MetricSchema(["cpu_busy"])
+        let base = 1_700_000_000.0
+        for (run, start) in [base, base + 30 * 86_400].enumerated() {
+            for index in 0..<20 {
+                store.stage(Sample(timestamp: start + Double(index) * 10, tick: index + 1, schema: schema, values: [0.1 * Double(run + 1)]))
+            }
+            try store.commit()
+        }
+        let exported = directory + "/month.csv"
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", exported])
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("note: \(TraceGaps.longestFill) empty rows where no tick was stored, over 1 outage (the longest 29d23h56m50s)"), "\(err)")
+        #expect(err.contains("note: 1 outage was longer than \(TraceGaps.longestFill) ticks and filled with the first \(TraceGaps.longestFill) only"), "\(err)")
+        let trace = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: exported))), path: exported)
+        #expect(trace.count == 40 + TraceGaps.longestFill)
+        #expect(trace.timestamps[20 + TraceGaps.longestFill - 1] == base + 190 + Double(TraceGaps.longestFill) * 10)
+        #expect(trace.timestamps[20 + TraceGaps.longestFill] == base + 30 * 86_400 && trace.column("cpu_busy")!.last == 0.2)
+        let filled = trace.column("cpu_busy")![20..<(20 + TraceGaps.longestFill)]
+        #expect(filled.allSatisfy { $0.isNaN })
+
+        let config = directory + "/cpu.toml"
+        try "[model]\nfeatures = [\"cpu_busy\"]\n[overload]\nany = [\"cpu_busy > 0.9\"]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let (replayed, _, replayErr) = try DaemonProcess.run(["replay", "--config", config, "--input", exported,
+                                                              "--output", directory + "/month.pred.csv", "--no-learn"])
+        #expect(replayed == 0, "\(replayErr)")
+    }
+
     /// The wall clock set back 55 s while the daemon ran (ticks 10 s apart): sorted by time, the
     /// two stretches would interleave, and a tick stamped like an earlier one gives a trace
     /// that replay refuses. The rows come out in the order they were written, those not later
