@@ -8,9 +8,10 @@ extension HostRecord {
     /// daemon's daily log line and `surgewatch alerts --record` (`keepingSeries` for its
     /// `--policy-grid`).
     public static func stored(in path: String, since: Double?, config: SurgeConfig, keepingSeries: Bool = false) throws -> HostRecord {
+        let history = try PredictionHistory(path: path)
         var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
-                                intervalSeconds: try storedRunInterval(in: path, config: config), keepingSeries: keepingSeries)
-        try PredictionHistory(path: path).forEach(since: since) { time, tick, state, label, probability in
+                                intervalSeconds: try storedRunInterval(of: history, config: config), keepingSeries: keepingSeries)
+        try history.forEach(since: since) { time, tick, state, label, probability in
             record.add(timestamp: time, tick: tick, state: state, label: label, probability: probability)
         }
         return record
@@ -20,8 +21,8 @@ extension HostRecord {
     /// config's, or the stored ticks' own when they are longer. History kept at 1 m ticks and
     /// scored after the config went to 10 s would otherwise be cut into a run per tick, and
     /// score no episode at all.
-    static func storedRunInterval(in path: String, config: SurgeConfig) throws -> Double {
-        max(config.sampling.interval.seconds, try PredictionHistory(path: path).medianTickSeconds() ?? 0)
+    static func storedRunInterval(of history: PredictionHistory, config: SurgeConfig) throws -> Double {
+        max(config.sampling.interval.seconds, try history.medianTickSeconds() ?? 0)
     }
 }
 
@@ -31,9 +32,10 @@ extension Reliability {
     /// are cut where HostRecord cuts them, so the table equals `alerts --record`'s.
     public static func stored(in path: String, config: SurgeConfig) throws -> Reliability {
         var running = RunningReliability(horizon: config.model.horizonTicks)
-        let interval = try HostRecord.storedRunInterval(in: path, config: config)
+        let history = try PredictionHistory(path: path)
+        let interval = try HostRecord.storedRunInterval(of: history, config: config)
         var previous: (time: Double, tick: Int)?
-        try PredictionHistory(path: path).forEach(since: nil) { time, tick, _, label, probability in
+        try history.forEach(since: nil) { time, tick, _, label, probability in
             if let previous, HostRecord.breaksRun(after: previous, time: time, tick: tick, intervalSeconds: interval) { running.breakRun() }
             running.add(probability: probability, label: label)
             previous = (time, tick)
