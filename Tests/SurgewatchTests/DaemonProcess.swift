@@ -23,6 +23,14 @@ final class DaemonProcess: Sendable {
         environment.merge(extra) { $1 }
         process.environment = environment
         let out = Pipe(), err = Pipe()
+        // Close-on-exec on all four ends: a daemon another test starts meanwhile would inherit
+        // them otherwise and hold this child's pipes open past its exit. The child's own stdout
+        // and stderr are dup2 copies, which do not keep the flag.
+        for pipe in [out, err] {
+            for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+                _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            }
+        }
         process.standardOutput = out
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { [stdoutText] handle in
@@ -53,6 +61,12 @@ final class DaemonProcess: Sendable {
             usleep(20_000)
         }
         return condition(self)
+    }
+
+    /// How long the child took to exit, not counting the drain of its pipes; nil past `timeout`.
+    func timeToExit(_ timeout: Duration, since start: ContinuousClock.Instant) -> Duration? {
+        while process.isRunning && ContinuousClock.now < start + timeout { usleep(2_000) }
+        return process.isRunning ? nil : ContinuousClock.now - start
     }
 
     /// Waits for exit; nil when it did not exit in time (then it is killed).
