@@ -18,17 +18,32 @@ public enum DurationText {
             total += value * unit.seconds
         }
         guard total.isFinite else { return nil }
-        return .milliseconds(Int64((total * 1000).rounded()))
+        // Past Int64 milliseconds (292 million years) the value is held at that limit, so every
+        // range check says "out of range" rather than the conversion trapping.
+        return .milliseconds(saturatingMilliseconds(total))
     }
 
     /// `seconds` written as `format` writes a duration, to the millisecond: `10s`, `2m30s`.
+    /// A value no duration holds (negative, not finite, beyond Int64 milliseconds) is written
+    /// as the number of seconds, so a message about a broken trace can still name it.
     public static func format(seconds: Double) -> String {
-        format(.milliseconds(Int64((seconds * 1000).rounded())))
+        guard seconds.isFinite, seconds >= 0, seconds * 1000 < largestMilliseconds else { return "\(seconds)s" }
+        return format(.milliseconds(Int64((seconds * 1000).rounded())))
+    }
+
+    /// The largest millisecond count a Double converts to Int64 without trapping, with room.
+    private static let largestMilliseconds = 9.2e18
+
+    private static func saturatingMilliseconds(_ seconds: Double) -> Int64 {
+        let milliseconds = seconds * 1000
+        return milliseconds < largestMilliseconds ? Int64(milliseconds.rounded()) : Int64.max
     }
 
     /// The shortest way to write `duration` back: `10s`, `5m`, `1h30m`, `250ms`.
     public static func format(_ duration: Duration) -> String {
-        var milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let (whole, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow, duration >= .zero else { return "\(duration.seconds)s" }
+        var milliseconds = whole + duration.components.attoseconds / 1_000_000_000_000_000
         if milliseconds == 0 { return "0s" }
         var text = ""
         for (suffix, seconds) in units.reversed() {

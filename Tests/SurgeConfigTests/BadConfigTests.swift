@@ -18,6 +18,8 @@ import Testing
             #"3:13: store.retention: expected a duration such as "10s", "5m", "2h" or "30d", got "30 days""#],
         "interval-below-floor.toml": [
             "2:12: sampling.interval: 500ms is out of range: expected 1s to 5m"],
+        "interval-beyond-int64.toml": [
+            "3:12: sampling.interval: 1m177777777777777777777777777777m1s is out of range: expected 1s to 5m"],
         "unknown-table.toml": [
             "1:1: modle: unknown key 'modle'; did you mean 'model'?"],
         "bad-condition-operator.toml": [

@@ -94,4 +94,16 @@ import Testing
         #expect(DurationText.format(.milliseconds(250)) == "250ms")
         #expect(DurationText.format(.seconds(2_592_000)) == "30d")
     }
+
+    /// Found by fuzzing: past Int64 milliseconds the conversion trapped (check-config crashed).
+    @Test func durationsPastInt64MillisecondsSaturateAndFormatWithoutTrapping() {
+        #expect(DurationText.parse("1m177777777777777777777777777777m1s") == .milliseconds(Int64.max))
+        #expect(DurationText.parse("9223372036854775807s") == .milliseconds(Int64.max))
+        #expect(DurationText.parse("9000000000000000s") == .seconds(9_000_000_000_000_000))
+        #expect(DurationText.format(seconds: .infinity) == "infs")
+        #expect(DurationText.format(seconds: 1e300) == "1e+300s")
+        #expect(DurationText.format(seconds: -2) == "-2.0s")
+        #expect(DurationText.format(.seconds(Int64.max)) == "9.223372036854776e+18s")
+        #expect(DurationText.format(.milliseconds(Int64.max)).hasPrefix("106751991167d"))
+    }
 }
