@@ -128,9 +128,18 @@ extension PrometheusQuery {
 
 /// Recursive descent: expression := sum ('or' sum)*; sum := product (('+'|'-') product)*;
 /// product := primary (('*'|'/') primary)*; primary := number | call | '(' expression ')'.
+/// Nesting and size are bounded: the parser, the evaluator and the tree's release all recurse,
+/// and a query thousands of levels deep would overflow the stack instead of being refused.
 private struct QueryParser {
+    /// Parentheses and ratio(...) inside each other: no query anyone writes nests this deep.
+    static let deepestNesting = 32
+    /// Operators and functions in one query: each makes the evaluated tree one level deeper.
+    static let mostOperations = 256
+
     let bytes: [UInt8]
     var index = 0
+    var nesting = 0
+    var operations = 0
 
     init(_ text: String) { bytes = Array(text.utf8) }
 
@@ -159,11 +168,17 @@ private struct QueryParser {
     }
 
     mutating func expression() throws(PrometheusQueryError) -> PrometheusQuery {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Self.deepestNesting else {
+            throw fail("nested more than \(Self.deepestNesting) levels deep (parentheses and ratio)")
+        }
         var left = try sum()
         while true {
             skipBlanks()
             let save = index
             guard identifier() == "or" else { index = save; return left }
+            try count()
             left = .binary(.or, left, try sum())
         }
     }
@@ -171,8 +186,8 @@ private struct QueryParser {
     mutating func sum() throws(PrometheusQueryError) -> PrometheusQuery {
         var left = try product()
         while true {
-            if take("+") { left = .binary(.add, left, try product()) }
-            else if take("-") { left = .binary(.subtract, left, try product()) }
+            if take("+") { try count(); left = .binary(.add, left, try product()) }
+            else if take("-") { try count(); left = .binary(.subtract, left, try product()) }
             else { return left }
         }
     }
@@ -180,9 +195,17 @@ private struct QueryParser {
     mutating func product() throws(PrometheusQueryError) -> PrometheusQuery {
         var left = try primary()
         while true {
-            if take("*") { left = .binary(.multiply, left, try primary()) }
-            else if take("/") { left = .binary(.divide, left, try primary()) }
+            if take("*") { try count(); left = .binary(.multiply, left, try primary()) }
+            else if take("/") { try count(); left = .binary(.divide, left, try primary()) }
             else { return left }
+        }
+    }
+
+    /// One more operator or function, refused past `mostOperations`.
+    mutating func count() throws(PrometheusQueryError) {
+        operations += 1
+        guard operations <= Self.mostOperations else {
+            throw fail("more than \(Self.mostOperations) operators and functions in one query")
         }
     }
 
@@ -197,6 +220,7 @@ private struct QueryParser {
         if let number = number() { return .number(number) }
         let start = index
         let name = identifier()
+        if !name.isEmpty { try count() }
         switch name {
         case "rate", "gauge":
             try expect("(", "after '\(name)'")

@@ -59,6 +59,25 @@ import Testing
         }
     }
 
+    /// Found by fuzzing: thousands of '(' overflowed the parser's stack. Deep nesting and long
+    /// chains (whose tree the evaluator and the release walk recursively) are refused instead.
+    @Test func deepOrLongQueriesAreRefusedNotOverflowed() throws {
+        let deep = String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000)
+        #expect(throws: PrometheusQueryError(offset: 32, reason: "nested more than 32 levels deep (parentheses and ratio)")) {
+            try PrometheusQuery.parse(deep)
+        }
+        let ratios = String(repeating: "ratio(", count: 40) + "1" + String(repeating: ", 1)", count: 40)
+        #expect(throws: PrometheusQueryError.self) { try PrometheusQuery.parse(ratios) }
+        let long = "1" + String(repeating: " + rate(x)", count: 200_000)
+        #expect(throws: PrometheusQueryError(offset: 1_283, reason: "more than 256 operators and functions in one query")) {
+            try PrometheusQuery.parse(long)
+        }
+        // At the limits, still a query.
+        let nested = String(repeating: "(", count: 31) + "rate(x)" + String(repeating: ")", count: 31)
+        #expect(try PrometheusQuery.parse(nested) == .rate(SeriesSelector(name: "x")))
+        _ = try PrometheusQuery.parse("1" + String(repeating: " + 1", count: 256))
+    }
+
     @Test func badRegexIsRejected() {
         #expect(throws: PrometheusQueryError.self) { try PrometheusQuery.parse(#"rate(x{code=~"5..("})"#) }
     }
