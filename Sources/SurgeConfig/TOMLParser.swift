@@ -7,6 +7,12 @@ public struct TOMLParser {
     private var column = 1
     private let root = TOMLTable(origin: .header, position: SourcePosition(line: 1, column: 1))
     private var current: TOMLTable
+    /// Arrays and inline tables open around the value being read.
+    private var nesting = 0
+    /// How deep arrays and inline tables nest, and how many parts a dotted key has, at most.
+    /// The parser and the release of the tree recurse, so a file thousands of levels deep
+    /// would overflow the stack instead of being refused; no config comes near this.
+    static let deepestNesting = 32
 
     private init(_ string: String) {
         text = Array(string.unicodeScalars)
@@ -227,8 +233,19 @@ public struct TOMLParser {
             }
             skipSpaces()
             guard peek() == "." else { return segments }
+            guard segments.count < Self.deepestNesting else {
+                throw fail("a dotted key of more than \(Self.deepestNesting) parts")
+            }
             advance()
         }
+    }
+
+    /// Counts one more array or inline table around what is read next; `leave` undoes it.
+    private mutating func enter(_ what: String) throws(TOMLSyntaxError) {
+        guard nesting < Self.deepestNesting else {
+            throw fail("\(what) nested more than \(Self.deepestNesting) levels deep")
+        }
+        nesting += 1
     }
 
     private static func isBareKeyScalar(_ c: Unicode.Scalar) -> Bool {
@@ -266,6 +283,8 @@ public struct TOMLParser {
     }
 
     private mutating func array() throws(TOMLSyntaxError) -> TOMLArray {
+        try enter("arrays and inline tables")
+        defer { nesting -= 1 }
         let array = TOMLArray(isArrayOfTables: false)
         advance()
         while true {
@@ -283,6 +302,8 @@ public struct TOMLParser {
     }
 
     private mutating func inlineTable() throws(TOMLSyntaxError) -> TOMLTable {
+        try enter("arrays and inline tables")
+        defer { nesting -= 1 }
         let table = TOMLTable(origin: .dotted, position: position)
         advance()
         skipSpaces()

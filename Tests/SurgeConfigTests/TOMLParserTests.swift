@@ -125,6 +125,31 @@ import Testing
             #expect(error.description == expected)
         }
     }
+
+    /// Nesting thousands of levels deep overflowed the parser's stack (segfault in check-config):
+    /// it is refused where it goes past 32 levels, while 32 still parse.
+    @Test(arguments: [
+        ("a = " + String(repeating: "[", count: 100_000), "1:37: arrays and inline tables nested more than 32 levels deep"),
+        ("a = " + String(repeating: "{b=", count: 100_000), "1:101: arrays and inline tables nested more than 32 levels deep"),
+        (Array(repeating: "a", count: 100_000).joined(separator: ".") + " = 1", "1:64: a dotted key of more than 32 parts"),
+        ("[" + Array(repeating: "a", count: 100_000).joined(separator: ".") + "]", "1:65: a dotted key of more than 32 parts"),
+    ])
+    func deepNestingIsRefusedWhereItStarts(text: String, expected: String) {
+        do {
+            _ = try TOMLParser.parse(text)
+            Issue.record("accepted: \(text.prefix(40))")
+        } catch {
+            #expect(error.description == expected)
+        }
+    }
+
+    @Test func thirtyTwoLevelsStillParse() throws {
+        let arrays = "a = " + String(repeating: "[", count: 32) + "1" + String(repeating: "]", count: 32) + "\n"
+        let key = Array(repeating: "k", count: 32).joined(separator: ".") + " = 1\n"
+        let tables = "t = " + String(repeating: "{b=", count: 32) + "1" + String(repeating: "}", count: 32) + "\n"
+        let table = try TOMLParser.parse(arrays + key + tables)
+        #expect(table["a"] != nil && table["k"] != nil && table["t"] != nil)
+    }
 }
 
 extension TOMLTable {
