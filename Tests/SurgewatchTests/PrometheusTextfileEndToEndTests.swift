@@ -3,14 +3,14 @@ import Glibc
 import Testing
 
 /// `[prometheus] textfile` with a real node_exporter (Debian's prometheus-node-exporter, which
-/// scripts/test installs): the daemon, under the unit's UMask=0077, writes a file the textfile
+/// scripts/test unpacks beside the build when it is not installed): the daemon, under the unit's UMask=0077, writes a file the textfile
 /// collector reads and serves, and removes it at stop, so the series go with the daemon.
 @Suite struct PrometheusTextfileEndToEndTests {
-    static let exporter = "/usr/bin/prometheus-node-exporter"
+    static let exporter = TestTools.path("usr/bin/prometheus-node-exporter")
 
     @Test func nodeExporterServesTheDaemonsStateWhileItRuns() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.exporter) else {
-            Issue.record("needs \(Self.exporter): apt-get install prometheus-node-exporter (scripts/test installs it)")
+            Issue.record("needs \(Self.exporter): scripts/test-tools unpacks it")
             return
         }
         let scratch = try Scratch(config: "")
@@ -73,11 +73,11 @@ import Testing
     /// config/prometheus-alerts.yml, the rules the README offers for the textfile's series, is
     /// valid and fires as its test says (`promtool test rules`: the predicted alert, its
     /// escalation, a daemon that stops ticking). Debian's prometheus package has promtool;
-    /// scripts/test installs it.
+    /// scripts/test unpacks it when it is not installed.
     @Test func theOfferedAlertRulesPassPromtool() throws {
-        let promtool = "/usr/bin/promtool"
+        let promtool = TestTools.path("usr/bin/promtool")
         guard FileManager.default.isExecutableFile(atPath: promtool) else {
-            Issue.record("needs \(promtool): apt-get install prometheus (scripts/test installs it)")
+            Issue.record("needs \(promtool): scripts/test-tools unpacks it")
             return
         }
         let checked = try runTool(promtool, ["check", "rules", DaemonProcess.repository + "/config/prometheus-alerts.yml"])
