@@ -77,6 +77,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers the test targets share (they cannot import each other); not shipped.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "SurgeSamplingTests",
             dependencies: ["SurgeSampling"],
@@ -84,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SurgeSourcesTests",
-            dependencies: ["SurgeSources", "SurgeSampling"],
+            dependencies: ["SurgeSources", "SurgeSampling", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SurgeDetectionTests", dependencies: ["SurgeDetection"]),
@@ -104,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SurgewatchTests",
-            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeSampling"],
+            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeSampling", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],

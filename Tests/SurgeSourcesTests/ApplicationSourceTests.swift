@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SurgeSampling
 @testable import SurgeSources
 
@@ -30,7 +31,7 @@ import SurgeSampling
         #expect(slow.values[1] == 0)
         #expect(slow.problems.first?.kind == .failure)
 
-        let down = await ProbeSource(name: nil, url: "http://127.0.0.1:\(try! HTTPFetcherTests.closedPort())/", timeout: .seconds(1))
+        let down = await ProbeSource(name: nil, url: "http://127.0.0.1:\(try! LoopbackPort.unused())/", timeout: .seconds(1))
             .read(monotonicSeconds: 0)
         #expect(down.values[0].isNaN && down.values[1] == 0, "refused: nothing answered, no latency")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SurgeSampling
 import Testing
+import TestSupport
 @testable import SurgeSources
 
 /// libcurl behind `HTTPFetcher`, against a real server on 127.0.0.1 that answers slowly, with
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func refusedConnectionIsNamed() async throws {
-        let url = "http://127.0.0.1:\(try Self.closedPort())/metrics"
+        let url = "http://127.0.0.1:\(try LoopbackPort.unused())/metrics"
         let result = await HTTPFetcher(url: url, timeout: .seconds(1)).get()
         guard case .refused(let failedURL, let reason)? = result.failure else {
             Issue.record("expected a refused connection, got \(result)")
@@ -83,23 +84,6 @@ import Testing
         #expect(threads.count == 6)
         for thread in threads { pthread_join(thread, nil) }
         #expect(ContinuousClock.now - started < .seconds(4))
-    }
-
-    /// A port nothing listens on: bound, then closed again.
-    static func closedPort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0,
-                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                guard bind(socket, $0, length) == 0, getsockname(socket, $0, &length) == 0 else {
-                    throw POSIXError(.EADDRINUSE)
-                }
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `[prometheus] textfile` with a real node_exporter (Debian's prometheus-node-exporter, which
 /// scripts/test unpacks beside the build when it is not installed): the daemon, under the unit's UMask=0077, writes a file the textfile
@@ -20,7 +21,7 @@ import Testing
         try scratch.write(config: DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2")
                           + "[prometheus]\ntextfile = \"\(file)\"\n")
 
-        let port = try Self.freePort()
+        let port = try LoopbackPort.unused()
         let exporter = Process()
         exporter.executableURL = URL(fileURLWithPath: Self.exporter)
         exporter.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
@@ -84,20 +85,5 @@ import Testing
         #expect(checked.status == 0 && checked.output.contains("SUCCESS: 3 rules found"), "\(checked.output)")
         let tested = try runTool(promtool, ["test", "rules", DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/prometheus-alerts-test.yml"])
         #expect(tested.status == 0 && tested.output.contains("SUCCESS"), "\(tested.output)")
-    }
-
-    /// A port nothing listens on: bound, then closed again, for the exporter to take.
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0,
-                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                guard bind(socket, $0, length) == 0, getsockname(socket, $0, &length) == 0 else { throw POSIXError(.EADDRINUSE) }
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
