@@ -72,6 +72,8 @@ public enum AlertMessage {
     /// 412, 61, 8.5, 0.031: enough digits to read, no more.
     static func compact(_ value: Double) -> String {
         let magnitude = abs(value)
+        // An application's gauge can be any double: past Int64 (or NaN), printf's digits.
+        guard magnitude < 1e15 else { return NumberText.short(value) }
         if magnitude >= 100 || value == value.rounded() { return String(Int64(value.rounded())) }
         if magnitude >= 10 { return fixed(value, 1) }
         if magnitude >= 0.1 { return fixed(value, 2) }
@@ -83,6 +85,8 @@ public enum AlertMessage {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
+        // Past Int64 (or NaN): six significant digits, as 1e+300 (a fixed point would write 300).
+        guard scaled < 9e18 else { return NumberText.short(value) }
         let whole = Int64(scaled / scale)
         var fraction = String(Int64(scaled) - whole * Int64(scale))
         while fraction.count < digits { fraction = "0" + fraction }
@@ -91,6 +95,7 @@ public enum AlertMessage {
 
     /// 30s, 5m, 4m10s, 2h5m.
     public static func duration(_ seconds: Double) -> String {
+        guard seconds < 1e15 else { return NumberText.short(seconds) + "s" }
         var rest = Int64(seconds.rounded())
         if rest <= 0 { return "0s" }
         var parts = ""

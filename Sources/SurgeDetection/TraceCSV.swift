@@ -153,10 +153,20 @@ public enum TraceCSV {
         return value
     }
 
+    /// Unix seconds RFC 3339 can write, years 0000 to 9999 (a day's slack for zone offsets):
+    /// a timestamp like 1e300 is a broken file, and the ticks' lengths, the days and every
+    /// time written back must stay numbers a clock can hold.
+    static let timestamps: ClosedRange<Double> = -62_167_305_600 ... 253_402_387_199
+
     private static func timestamp(_ cell: ArraySlice<UInt8>, _ start: UnsafePointer<CChar>, path: String, line: Int) throws(TraceError) -> Double {
-        if let seconds = number(start, length: cell.count), seconds.isFinite { return seconds }
-        if let seconds = RFC3339.parse(cell) { return seconds }
-        throw TraceError(path: path, line: line, message: "timestamp '\(String(decoding: cell, as: UTF8.self))' is neither Unix seconds nor RFC 3339")
+        let text = String(decoding: cell, as: UTF8.self)
+        guard let seconds = number(start, length: cell.count).flatMap({ $0.isFinite ? $0 : nil }) ?? RFC3339.parse(cell) else {
+            throw TraceError(path: path, line: line, message: "timestamp '\(text)' is neither Unix seconds nor RFC 3339")
+        }
+        guard timestamps.contains(seconds) else {
+            throw TraceError(path: path, line: line, message: "timestamp '\(text)' is outside the years 0000 to 9999")
+        }
+        return seconds
     }
 }
 

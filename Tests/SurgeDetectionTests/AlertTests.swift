@@ -58,6 +58,18 @@ import Testing
         #expect(fanOut.failures == ["broken": 2])
     }
 
+    /// An application's gauge can be any double: past Int64 the conversion trapped, and the
+    /// daemon would have died on the alert that named it.
+    @Test func valuesPastInt64AreWrittenNotTrapped() {
+        let huge: [AlertEvent.FeatureChange] = [.init(name: "queue_bytes", baseline: 3, recent: 2.5e19),
+                                                .init(name: "cpu_busy", baseline: -1e300, recent: 1e17)]
+        #expect(AlertMessage.changes(huge) == ": queue_bytes 3 -> 2.5e+19, cpu_busy -1e+302% -> 1e+19%")
+        #expect(AlertMessage.fixed(1e300, 2) == "1e+300")
+        #expect(AlertMessage.fixed(.nan, 4) == "nan")
+        #expect(AlertMessage.fixed(9.5e13, 4) == "95000000000000.0000" && AlertMessage.fixed(9.5e14, 4) == "950000000000000")
+        #expect(AlertMessage.duration(1e300) == "1e+300s")
+    }
+
     @Test func idsAreFreshHex128() {
         let ids = (0..<100).map { _ in AlertEvent.newID() }
         #expect(Set(ids).count == 100)

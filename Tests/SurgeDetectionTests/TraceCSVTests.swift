@@ -56,6 +56,10 @@ import Testing
             ("timestamp,cpu_busy\n1,0.5\n2,inf\n", "t.csv:3: column 'cpu_busy': 'inf' is not a number"),
             ("timestamp,cpu_busy\n1,0.5\n2,0.5 0.6\n", "t.csv:3: column 'cpu_busy': '0.5 0.6' is not a number"),
             ("timestamp,cpu_busy\n1,0.5\nyesterday,0.5\n", "t.csv:3: timestamp 'yesterday' is neither Unix seconds nor RFC 3339"),
+            // Replay's summary trapped on ticks 1e300 s long (an Int of the days).
+            ("timestamp,cpu_busy\n1,0.5\n1e300,0.5\n", "t.csv:3: timestamp '1e300' is outside the years 0000 to 9999"),
+            ("timestamp,cpu_busy\n-1e300,0.5\n", "t.csv:2: timestamp '-1e300' is outside the years 0000 to 9999"),
+            ("timestamp,cpu_busy\nnan,0.5\n", "t.csv:2: timestamp 'nan' is neither Unix seconds nor RFC 3339"),
             ("timestamp,cpu_busy\n2,0.5\n1,0.5\n", "t.csv:3: timestamp 1.0 is not after the previous row's 2.0; rows must be in time order"),
             ("timestamp,cpu_busy\n1,0.5\n1,0.5\n", "t.csv:3: timestamp 1.0 is not after the previous row's 1.0; rows must be in time order"),
             ("timestamp,cpu_busy,load1\n1,0.5,1\n2,0.5\n", "t.csv:3: 2 cells where the header has 3"),
@@ -64,6 +68,12 @@ import Testing
         for (text, expected) in cases {
             #expect(refusal(text) == expected, "\(text.debugDescription)")
         }
+    }
+
+    @Test func timestampsAtTheEndsOfTheCalendarAreRead() throws {
+        let trace = try parse("timestamp,cpu_busy\n0000-01-01T00:00:00Z,1\n253402300799,2\n")
+        #expect(trace.timestamps == [-62_167_219_200, 253_402_300_799])
+        #expect(TraceTime.rfc3339(trace.timestamps[1]) == "9999-12-31T23:59:59Z" && TraceTime.rfc3339(trace.timestamps[0]) == "0000-01-01T00:00:00Z")
     }
 
     @Test func aHeaderAloneIsATraceOfNoRows() throws {
