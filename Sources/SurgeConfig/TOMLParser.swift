@@ -240,7 +240,8 @@ public struct TOMLParser {
         }
     }
 
-    /// Counts one more array or inline table around what is read next; `leave` undoes it.
+    /// Counts one more array or inline table around what is read next (the caller counts it
+    /// back down when the value is read).
     private mutating func enter(_ what: String) throws(TOMLSyntaxError) {
         guard nesting < Self.deepestNesting else {
             throw fail("\(what) nested more than \(Self.deepestNesting) levels deep")
