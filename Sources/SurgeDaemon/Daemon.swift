@@ -6,6 +6,7 @@ import SurgeConfig
 import SurgeDetection
 import SurgeJournal
 import SurgeStore
+import Synchronization
 
 /// What `surgewatch run` was asked to do.
 public struct DaemonOptions: Sendable {
@@ -101,11 +102,17 @@ public enum Daemon {
         // it, starting Dispatch's threads at every stop (and the refused nice -4 with them).
         groupConfig.maximumGracefulShutdownDuration = nil
         let group = ServiceGroup(configuration: groupConfig)
+        // A second stop signal (Ctrl-C twice; `timeout`, which signals the child and then its
+        // whole group) changes nothing: the log says so rather than "stopping" again.
+        let stopRequested = Atomic<Bool>(false)
         let waiting = DaemonSignals.startWaiting { signal in
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
             if signal == SIGHUP {
                 hangups.continuation.yield()
+            } else if stopRequested.exchange(true, ordering: .relaxed) {
+                logger.notice("\(name) again: already stopping")
             } else {
-                logger.notice("\(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
+                logger.notice("\(name): stopping")
                 Task { await group.triggerGracefulShutdown() }
             }
         }

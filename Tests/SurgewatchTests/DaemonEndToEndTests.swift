@@ -274,10 +274,15 @@ import Testing
         expectCleanStopWithinTwoSeconds(daemon)
     }
 
-    /// SIGTERM (or SIGINT, Ctrl-C in a terminal), then exit status 0 in under 2 s.
-    func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess, signal: Int32 = SIGTERM) {
+    /// SIGTERM (or SIGINT, Ctrl-C in a terminal), then exit status 0 in under 2 s. `againAfter`:
+    /// the same signal a second time once the daemon has logged this line.
+    func expectCleanStopWithinTwoSeconds(_ daemon: DaemonProcess, signal: Int32 = SIGTERM, againAfter line: String? = nil) {
         let start = ContinuousClock.now
         daemon.signal(signal)
+        if let line {
+            #expect(daemon.waitFor(.seconds(1)) { $0.stderr.contains(line) })
+            daemon.signal(signal)
+        }
         // The exit itself is timed: draining the pipes afterwards is the test's own business.
         let elapsed = daemon.timeToExit(.seconds(5), since: start)
         let code = daemon.waitForExit(.seconds(5))
@@ -309,8 +314,12 @@ import Testing
         #expect(daemon.waitFor { $0.stderr.contains("sampling 29 metrics") })
         usleep(300_000)
         #expect(daemon.stdoutLines.isEmpty, "the first tick is stuck")
-        expectCleanStopWithinTwoSeconds(daemon)
+        // A second stop signal while the stop waits (Ctrl-C twice; `timeout`, which signals the
+        // child and then its whole group) changes nothing, and the log says so.
+        expectCleanStopWithinTwoSeconds(daemon, againAfter: "SIGTERM: stopping")
         #expect(daemon.stderr.contains("tick 1 still running 1.8 s after the stop request (stuck in reading host)"), "\(daemon.stderr)")
+        #expect(daemon.stderr.components(separatedBy: "SIGTERM: stopping").count == 2, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("SIGTERM again: already stopping"), "\(daemon.stderr)")
     }
 
     @Test func badConfigAtStartExitsOneWithTheLocation() throws {
