@@ -201,13 +201,8 @@ private struct LineCursor {
             guard !atEnd, current == UInt8(ascii: "\"") else { throw fail("expected '\"' to open the value of label '\(name)'") }
             index += 1
             let value = try labelValue()
-            let repeated: Bool
-            if labels.count < 16 {
-                repeated = labels.contains { $0.name == name }
-            } else {
-                if seen.isEmpty { seen = Set(labels.map(\.name)) }
-                repeated = !seen.insert(name).inserted
-            }
+            if labels.count == 16 { seen = Set(labels.map(\.name)) }
+            let repeated = labels.count < 16 ? labels.contains { $0.name == name } : !seen.insert(name).inserted
             if repeated { throw fail("label '\(name)' appears twice", at: nameStart) }
             labels.append(PrometheusLabel(name, value))
             skipBlanks()

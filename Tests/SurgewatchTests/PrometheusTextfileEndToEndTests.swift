@@ -4,8 +4,9 @@ import Testing
 import TestSupport
 
 /// `[prometheus] textfile` with a real node_exporter (Debian's prometheus-node-exporter, which
-/// scripts/test unpacks beside the build when it is not installed): the daemon, under the unit's UMask=0077, writes a file the textfile
-/// collector reads and serves, and removes it at stop, so the series go with the daemon.
+/// scripts/test unpacks beside the build when it is not installed): the daemon, under the
+/// unit's UMask=0077, writes a file the textfile collector reads and serves, and removes it at
+/// stop, so the series go with the daemon.
 @Suite struct PrometheusTextfileEndToEndTests {
     static let exporter = TestTools.path("usr/bin/prometheus-node-exporter")
 
