@@ -94,7 +94,7 @@ import Testing
     }
 
     /// Many labels on one series: each name is still checked against all before it (past 16,
-    /// through a set: a scan per label made 50,000 labels cost 28 s).
+    /// through a set: a scan per label made 50,000 labels cost 28 s in the ASan fuzz build).
     @Test func aSeriesWithManyLabelsIsReadAndARepeatIsStillFound() throws {
         let labels = (0..<50_000).map { "l\($0)=\"v\"" }
         let scrape = try PrometheusExposition.parse(Array("x{\(labels.joined(separator: ","))} 1\n".utf8))
