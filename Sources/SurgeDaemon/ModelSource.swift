@@ -53,6 +53,9 @@ public struct ModelSource: Sendable {
         if let withoutPSI = DefaultModel.withoutPSIModel, ModelCatalog.mismatch(withoutPSI, config) == nil {
             return ModelSource(model: withoutPSI, origin: "the built-in model for hosts without PSI", trainedRule: DefaultModel.withoutPSIRule)
         }
+        if let shop = DefaultModel.shopSLOModel, ModelCatalog.mismatch(shop, config) == nil {
+            return ModelSource(model: shop, origin: "the built-in model for a shop's SLO", trainedRule: DefaultModel.shopSLORule)
+        }
         if let builtIn = DefaultModel.model {
             if let reason = ModelCatalog.mismatch(builtIn, config) {
                 return ModelSource(model: ModelCatalog.fresh(config),

@@ -72,6 +72,27 @@ import SurgeDetection
         #expect(source.ruleCaution(config) == nil)
     }
 
+    /// The guide's config gets the built-in model trained under its SLO, with nothing to
+    /// caution; the evaluation's shop config (eval/shop-slo.toml) is the same model's, so
+    /// `scripts/evaluate` scores what ships.
+    @Test func theShopExampleGetsTheBuiltInModelForItsSLO() throws {
+        let config = try ConfigLoader.load(path: Self.repository + "/config/shop-example.toml")
+        #expect(config.overload == DefaultModel.shopSLORule)
+        let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(source.origin == "the built-in model for a shop's SLO" && !source.untrained)
+        #expect(source.trainedRule == config.overload && source.ruleCaution(config) == nil)
+        #expect(source.model.tickSeconds == 10)
+        let evaluation = try ConfigLoader.load(path: Self.repository + "/eval/shop-slo.toml")
+        #expect(evaluation.overload == config.overload)
+        #expect(ModelCatalog.mismatch(source.model, evaluation) == nil)
+
+        // Another SLO on the same features keeps the model, and says which rule it learned.
+        var stricter = config
+        stricter.overload.any[0].threshold = 500
+        let caution = try #require(try ModelSource.choose(config: stricter, explicitPath: nil, stateDirectory: "/nonexistent").ruleCaution(stricter))
+        #expect(caution.hasPrefix("the built-in model was trained to predict the rule any [http_p99_ms > 1000, http_error_ratio > 0.01], "), "\(caution)")
+    }
+
     @Test func otherFeaturesStartFromAFreshModel() throws {
         var config = SurgeConfig()
         config.model.features = ["cpu_busy", "load1"]
@@ -87,6 +108,10 @@ import SurgeDetection
         #expect(current.tickSeconds == 10 && older.tickSeconds == 10)
         #expect(current.weightsChecksum == 0x37B3_95F0)
         #expect(older.weightsChecksum == 0xF6E7_8C87)
+        // Session 43's model for a shop's SLO: the bytes scripts/evaluate's recipe trained until then.
+        let shop = try #require(DefaultModel.shopSLOModel)
+        #expect(shop.tickSeconds == 10)
+        #expect(shop.weightsChecksum == 0x83DC_9300)
     }
 
     /// Another tick length keeps the model (it still predicts, and learns) with a warning that
