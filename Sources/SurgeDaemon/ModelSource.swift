@@ -46,15 +46,10 @@ public struct ModelSource: Sendable {
                 return ModelSource(model: try decode(bytes, path, config), origin: path)
             }
         }
-        if let older = DefaultModel.fourFeatureModel, ModelCatalog.mismatch(older, config) == nil {
-            return ModelSource(model: older, origin: "the built-in four-feature model (the default features before tcp_listen_queue_ratio; add it to [model] features for the current built-in model, which warns a worker-bound host earlier)",
-                               trainedRule: SurgeConfig.Overload())
-        }
-        if let withoutPSI = DefaultModel.withoutPSIModel, ModelCatalog.mismatch(withoutPSI, config) == nil {
-            return ModelSource(model: withoutPSI, origin: "the built-in model for hosts without PSI", trainedRule: DefaultModel.withoutPSIRule)
-        }
-        if let shop = DefaultModel.shopSLOModel, ModelCatalog.mismatch(shop, config) == nil {
-            return ModelSource(model: shop, origin: "the built-in model for a shop's SLO", trainedRule: DefaultModel.shopSLORule)
+        for other in otherBuiltIns {
+            if let model = other.model, ModelCatalog.mismatch(model, config) == nil {
+                return ModelSource(model: model, origin: other.origin, trainedRule: other.rule)
+            }
         }
         if let builtIn = DefaultModel.model {
             if let reason = ModelCatalog.mismatch(builtIn, config) {
@@ -65,6 +60,16 @@ public struct ModelSource: Sendable {
         }
         return ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model; it learns online", untrained: true)
     }
+
+    /// The built-in models other than the default one, each chosen by a config whose features
+    /// and sizes it fits, with what the log calls it and the rule it was trained for.
+    static let otherBuiltIns: [(model: ModelFile?, origin: String, rule: SurgeConfig.Overload)] = [
+        (DefaultModel.fourFeatureModel,
+         "the built-in four-feature model (the default features before tcp_listen_queue_ratio; add it to [model] features for the current built-in model, which warns a worker-bound host earlier)",
+         SurgeConfig.Overload()),
+        (DefaultModel.withoutPSIModel, "the built-in model for hosts without PSI", DefaultModel.withoutPSIRule),
+        (DefaultModel.shopSLOModel, "the built-in model for a shop's SLO", DefaultModel.shopSLORule),
+    ]
 
     public static func load(_ path: String, _ config: SurgeConfig) throws -> ModelFile {
         try decode(read(path), path, config)

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// docs/OPERATING.md stays true as the code moves: its example config is valid and predicts with
-/// the built-in model trained under its SLO, every `surgewatch` command in its shell blocks names a subcommand and flags
-/// the binary has, and every README section it points to is a heading there.
+/// the built-in model trained under its SLO, every `surgewatch` command in its shell blocks
+/// names a subcommand and flags the binary has, and every README section it points to is a
+/// heading there.
 @Suite struct OperatingGuideTests {
     static let guide = DaemonProcess.repository + "/docs/OPERATING.md"
 
