@@ -27,6 +27,10 @@ public struct ShopService {
         /// Mean days between slow-dependency episodes and between batch jobs.
         public var daysBetweenSlowdowns = 2.0
         public var daysBetweenBatchJobs = 1.0
+        /// The host's size against the nominal one: cores, workers, backlog and demand all ×
+        /// this, so utilisation, latency, pressure and queue ratios stay as they are while the
+        /// counts a model reads (load, connections, request rate) scale with the host.
+        public var hostSize = 1.0
         public init() {}
     }
 
@@ -68,10 +72,12 @@ public struct ShopService {
         advanceEvents(dt)
         guard rawDemand.isFinite else { return [Double](repeating: .nan, count: Self.metrics.count) }
         let s = settings
-        let cores = s.cores * capacityScale
-        let workers = s.workers * capacityScale
+        let cores = s.cores * s.hostSize * capacityScale
+        let workers = s.workers * s.hostSize * capacityScale
+        let backlogLimit = s.backlogLimit * s.hostSize
         // Arrivals: Poisson-like noise around the demand.
-        let demand = max(0, rawDemand * (1 + normal() / max(1, (rawDemand * dt).squareRoot())))
+        let sizedDemand = rawDemand * s.hostSize
+        let demand = max(0, sizedDemand * (1 + normal() / max(1, (sizedDemand * dt).squareRoot())))
         costDrift = 0.995 * costDrift + 0.02 * normal()
         let cpuCost = s.cpuSecondsPerRequest * exp(max(-0.35, min(0.35, costDrift)))
         let dependency = s.dependencySeconds + dependencyExtra()
@@ -86,9 +92,9 @@ public struct ShopService {
         let served = min(offered, limit)
         backlog = max(0, backlog + (demand - served) * dt)
         var overflow = 0.0
-        if backlog > s.backlogLimit {
-            overflow = (backlog - s.backlogLimit) / dt
-            backlog = s.backlogLimit
+        if backlog > backlogLimit {
+            overflow = (backlog - backlogLimit) / dt
+            backlog = backlogLimit
         }
         let utilisation = min(demand / limit, 0.999)
         let wait = backlog / max(limit, 1)
@@ -135,7 +141,7 @@ public struct ShopService {
         set(.tcpListenDropsPerS, overflow)
         // The backlog waits in the listen queue: it fills before it overflows.
         set(.tcpListenQueued, backlog.rounded())
-        set(.tcpListenQueueRatio, backlog / s.backlogLimit)
+        set(.tcpListenQueueRatio, backlog / backlogLimit)
         set(.diskBusyRatio, max(0, 0.03 + 0.01 * normal()))
         let app = HostMetric.names.count
         row[app] = served
@@ -167,7 +173,7 @@ public struct ShopService {
             current.remaining -= dt
             batch = current.remaining > 0 ? current : nil
         } else if uniform() < dt / (settings.daysBetweenBatchJobs * 86400) {
-            batch = (1800 + uniform() * 3600, settings.cores * capacityScale * (0.3 + 0.3 * uniform()))
+            batch = (1800 + uniform() * 3600, settings.cores * settings.hostSize * capacityScale * (0.3 + 0.3 * uniform()))
         }
     }
 }

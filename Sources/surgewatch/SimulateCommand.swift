@@ -43,6 +43,10 @@ struct SimulateCommand: ParsableCommand {
                                discussion: "Fewer workers make a shop whose bottleneck is its workers, not its CPU: it overflows its listen queue while CPU pressure stays moderate (a host unlike the built-in model's training shops)."))
     var workers = ShopService.Settings().workers
 
+    @Option(help: ArgumentHelp("The host's size against the nominal shop's (8 cores, 400 workers at nominal capacity).",
+                               discussion: "Cores, workers, listen backlog and demand all grow by this factor: the same utilisation, latency and pressure, with load, connection counts and request rates this many times the nominal shop's (a host of another size than the built-in models' training shops)."))
+    var hostSize = ShopService.Settings().hostSize
+
     @Option(help: ArgumentHelp("Flash sales: also write each sale's start here, one RFC 3339 time a line.",
                                discussion: "The schedule a shop announces, for a config's [schedule] sales."))
     var salesOutput: String?
@@ -50,8 +54,10 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             guard workers >= 1 && workers <= 1_000_000 else { throw ToolFailure("--workers must be in [1, 1000000]") }
+            guard hostSize >= 0.01 && hostSize <= 1000 else { throw ToolFailure("--host-size must be in [0.01, 1000]") }
             var shop = ShopService.Settings()
             shop.workers = workers
+            shop.hostSize = hostSize
             let trace: Trace
             var saleStarts: [Double]?
             guard salesOutput == nil || demand == .flashSale else { throw ToolFailure("--sales-output needs --demand flash-sale") }
@@ -69,6 +75,7 @@ struct SimulateCommand: ParsableCommand {
             case .alibaba:
                 guard let input else { throw ToolFailure("--demand alibaba needs --input (day files, comma-separated)") }
                 guard workers == ShopService.Settings().workers else { throw ToolFailure("--workers: the Alibaba trace has no shop model") }
+                guard hostSize == ShopService.Settings().hostSize else { throw ToolFailure("--host-size: the Alibaba trace has no shop model") }
                 var files: [(bytes: [UInt8], path: String, day: Int)] = []
                 for (index, path) in input.split(separator: ",").map(String.init).enumerated() {
                     let day = Self.dayNumber(in: path) ?? index + 1

@@ -37,6 +37,39 @@ import SurgeSampling
         #expect(busyNormal > 100, "normal ticks with the CPU above 80 %: \(busyNormal)")
     }
 
+    /// `hostSize`: a host k times the nominal one serves k times the demand alike. What is
+    /// relative to the host (CPU, pressure, the listen queue's fill, latency) stays where it was;
+    /// the counts and rates a model reads grow k-fold. Size 1 is the nominal shop, draw for draw.
+    @Test func aLargerHostScalesItsCountsButNotItsUtilisation() throws {
+        let series = DemandSeries.flashSales(days: 2, seed: 202)
+        let nominal = series.simulate(seed: 202)
+        var same = ShopService.Settings(), larger = ShopService.Settings()
+        same.hostSize = 1
+        larger.hostSize = 4
+        #expect(series.simulate(seed: 202, settings: same).values.elementsEqual(nominal.values) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        let big = series.simulate(seed: 202, settings: larger)
+        func median(_ trace: Trace, _ name: String) throws -> Double {
+            let values = try #require(trace.column(name)).filter(\.isFinite).sorted()
+            return values[values.count / 2]
+        }
+        func mean(_ trace: Trace, _ name: String) throws -> Double {
+            let values = try #require(trace.column(name)).filter(\.isFinite)
+            return values.reduce(0, +) / Double(values.count)
+        }
+        for name in ["cpu_busy", "http_p99_ms"] {
+            let ratio = try median(big, name) / median(nominal, name)
+            #expect(abs(ratio - 1) < 0.1, "\(name): median × \(ratio) on a host 4 times the size")
+        }
+        for name in ["psi_cpu_some_avg10", "tcp_listen_queue_ratio"] {
+            let (a, b) = (try mean(nominal, name), try mean(big, name))
+            #expect(abs(b - a) < 0.25 * a + 0.01, "\(name): mean \(a) -> \(b) on a host 4 times the size")
+        }
+        for name in ["load1", "tcp_established", "http_rps", "net_rx_bytes_per_s"] {
+            let ratio = try median(big, name) / median(nominal, name)
+            #expect(ratio > 3.5 && ratio < 4.5, "\(name): median × \(ratio) on a host 4 times the size")
+        }
+    }
+
     @Test func worldCupGapsStayMissingAndMinutesAreInterpolated() throws {
         let csv = """
             minute_utc,requests

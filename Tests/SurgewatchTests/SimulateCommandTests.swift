@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// `surgewatch simulate --workers`, the real binary: a shop whose bottleneck is its worker pool
-/// (the host unlike the built-in model's training shops in BENCHMARKS.md).
+/// `surgewatch simulate --workers` and `--host-size`, the real binary: a shop whose bottleneck is
+/// its worker pool, and a host of another size (hosts unlike the built-in model's training shops
+/// in BENCHMARKS.md).
 @Suite final class SimulateCommandTests {
     let directory = NSTemporaryDirectory() + "surgewatch-simulate-\(UUID().uuidString.prefix(8))"
 
@@ -39,6 +40,28 @@ import Testing
         let (alibaba, _, alibabaErr) = try DaemonProcess.run(["simulate", "--demand", "alibaba", "--input", "day_1.csv", "--workers", "60",
                                                               "--output", directory + "/x.csv"])
         #expect(alibaba != 0 && alibabaErr.contains("--workers: the Alibaba trace has no shop model"), "\(alibabaErr)")
+    }
+
+    /// `--host-size`: the same demand on a host four times the nominal one writes four times
+    /// the connections at the same CPU; sizes out of range and the Alibaba trace are refused.
+    @Test func aLargerHostWritesMoreConnectionsAtTheSameCPU() throws {
+        var established: [Int] = [], busy: [Int] = []
+        for size in ["1", "4"] {
+            let output = directory + "/flash-size-\(size).csv"
+            let (code, _, err) = try DaemonProcess.run(["simulate", "--demand", "flash-sale", "--days", "1", "--seed", "202",
+                                                        "--host-size", size, "--output", output], timeout: .seconds(60))
+            #expect(code == 0, "\(err)")
+            established.append(try ticks(over: 1000, in: "tcp_established", of: output))
+            busy.append(try ticks(over: 0.5, in: "cpu_busy", of: output))
+        }
+        #expect(established[0] < 500 && established[1] > 4000, "ticks above 1,000 connections, sizes 1 and 4: \(established)")
+        #expect(abs(busy[1] - busy[0]) < busy[0] / 10 + 20, "ticks above 50 % CPU, sizes 1 and 4: \(busy)")
+
+        let (zero, _, zeroErr) = try DaemonProcess.run(["simulate", "--demand", "flash-sale", "--host-size", "0", "--output", directory + "/x.csv"])
+        #expect(zero != 0 && zeroErr.contains("--host-size must be in [0.01, 1000]"), "\(zeroErr)")
+        let (alibaba, _, alibabaErr) = try DaemonProcess.run(["simulate", "--demand", "alibaba", "--input", "day_1.csv", "--host-size", "2",
+                                                              "--output", directory + "/x.csv"])
+        #expect(alibaba != 0 && alibabaErr.contains("--host-size: the Alibaba trace has no shop model"), "\(alibabaErr)")
     }
 
     /// `--sales-output`: each sale's start, one RFC 3339 time a line, ready for `[schedule] sales`;
