@@ -102,8 +102,13 @@ final class DetectionStage {
         // predictions are read again, since each tick's target spans the horizon.
         let reliability = carried.flatMap { $0.horizon == config.model.horizonTicks ? $0 : nil }
             ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
+        // A model that reads counts against the host's level takes that level from the stored ticks.
+        let stored = store.unavailable == nil
+            ? StoredHostLevels.read(store: store.path, model: model, before: history.flatMap { $0.count > 0 ? $0.timestamp(row: 0) : nil })
+            : (levels: nil, message: nil)
+        if let message = stored.message { logger.info("\(message)") }
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
-                                         history: history, reliability: reliability, learned: learned, serving: serving)
+                                         history: history, levels: stored.levels, reliability: reliability, learned: learned, serving: serving)
         pipeline.learner?.countSteps(from: resumedSteps)
         if !passedOver { stepsAtCheckpoint = resumedSteps }
         servingAtCheckpoint = pipeline.referee?.serving

@@ -121,8 +121,11 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// `learned`: weights this host learned before (a checkpoint), from which online learning
     /// goes on while `model` stays the trained weights the referee weighs them against;
     /// `serving`: which of the two served when that checkpoint was saved.
+    /// `levels`: the host's levels of a model's relative features (`HostLevels`) as of the
+    /// ticks before `history`, which are then read into them too (nil: they start at the
+    /// first tick; ignored when the model reads none or they were kept for another).
     public init(settings: Settings, schema: MetricSchema, model: ModelFile, clock: C,
-                restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil,
+                restoring open: AlertStateMachine<C>.OpenAlert? = nil, history: SampleWindow? = nil, levels: HostLevels? = nil,
                 reliability past: RunningReliability? = nil,
                 learned: LSTMParameters? = nil, serving: WeightsReferee.Choice = .trained,
                 makeID: @escaping @Sendable () -> String = AlertEvent.newID) throws(PipelineError) {
@@ -132,7 +135,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         self.settings = settings
         window = history?.rebuilt(schema: schema, capacity: settings.windowTicks) ?? SampleWindow(schema: schema, capacity: settings.windowTicks)
         predictor = WindowPredictor(features: model.features, schema: schema, windowTicks: settings.windowTicks,
-                                    shape: model.parameters.shape)
+                                    shape: model.parameters.shape, levels: levels)
         alerts = AlertStateMachine(policy: settings.alert, clock: clock, restoring: open, makeID: makeID)
         // Any of the conditions, this tick: a rule without all-clauses or for_ticks.
         holdRule = settings.hold.isEmpty ? nil : OverloadRule(SurgeConfig.Overload(any: settings.hold), schema: schema)

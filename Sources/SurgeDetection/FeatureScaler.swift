@@ -31,14 +31,20 @@ public struct FeatureScaler: Sendable, Equatable {
 
     /// Fits mean and deviation on `columns[i]` (the raw values of feature i; NaN = missing,
     /// skipped). A feature that never varies, or was never seen, gets deviation 1 so it scales
-    /// to a constant instead of dividing by zero.
-    public static func fit(names: [String], columns: [[Double]]) -> FeatureScaler {
+    /// to a constant instead of dividing by zero. Features named in `relative` (log1p ones) are
+    /// read against the host's level (`HostLevels`); their columns hold log1p(x) less that
+    /// level already, as `relativeLogs` makes them trace by trace.
+    public static func fit(names: [String], columns: [[Double]], relative: Set<String> = []) -> FeatureScaler {
         precondition(names.count == columns.count, "one column per feature")
         return FeatureScaler(zip(names, columns).map { name, values in
-            let transform = Self.transform(for: name)
+            var transform = Self.transform(for: name)
+            if relative.contains(name) {
+                precondition(transform == .log1p, "only log1p features are read against a level")
+                transform = .log1pRelative
+            }
             var count = 0.0, sum = 0.0, squares = 0.0
             for value in values where value.isFinite {
-                let x = Self.apply(transform, value)
+                let x = transform == .log1pRelative ? value : Self.apply(transform, value)
                 count += 1
                 sum += x
                 squares += x * x
@@ -51,28 +57,44 @@ public struct FeatureScaler: Sendable, Equatable {
         })
     }
 
-    static func apply(_ transform: Scaling.Transform, _ value: Double) -> Double {
-        switch transform {
-        case .identity: return value
-        case .log1p: return log1p(max(0, value))
+    /// Whether a feature is read against the host's level (`HostLevels`).
+    public var readsLevels: Bool { features.contains { $0.transform == .log1pRelative } }
+
+    /// A column of one trace (in tick order) as `fit` takes a relative feature's: each value's
+    /// log1p less the level of the ticks before it, as `HostLevels` keeps it live.
+    public static func relativeLogs(_ values: [Double]) -> [Double] {
+        var levels = HostLevels(FeatureScaler([Scaling(name: "x", transform: .log1pRelative, mean: 0, standardDeviation: 1)]))
+        return values.map { value in
+            guard value.isFinite else { return .nan }
+            let relative = log1p(max(0, value)) - levels.centre(0, for: value)
+            levels.observe([value])
+            return relative
         }
     }
 
-    /// The model input for raw `value` of feature `index` (finite values only).
+    static func apply(_ transform: Scaling.Transform, _ value: Double) -> Double {
+        switch transform {
+        case .identity: return value
+        case .log1p, .log1pRelative: return log1p(max(0, value))
+        }
+    }
+
+    /// The model input for raw `value` of feature `index` (finite values only); `centre` is
+    /// the host's level of a relative feature (`HostLevels.centre`), 0 for the others.
     @inline(__always)
-    public func scale(_ value: Double, feature index: Int) -> Float {
+    public func scale(_ value: Double, feature index: Int, centre: Double = 0) -> Float {
         let scaling = features[index]
-        let z = (Float(Self.apply(scaling.transform, value)) - scaling.mean) / scaling.standardDeviation
+        let z = (Float(Self.apply(scaling.transform, value) - centre) - scaling.mean) / scaling.standardDeviation
         return min(Self.clip, max(-Self.clip, z))
     }
 
-    /// Back from model units to the metric's own, for explanations.
-    public func unscale(_ z: Float, feature index: Int) -> Double {
+    /// Back from model units to the metric's own, for explanations (`centre` as for `scale`).
+    public func unscale(_ z: Float, feature index: Int, centre: Double = 0) -> Double {
         let scaling = features[index]
         let x = Double(z * scaling.standardDeviation + scaling.mean)
         switch scaling.transform {
         case .identity: return x
-        case .log1p: return expm1(x)
+        case .log1p, .log1pRelative: return expm1(x + centre)
         }
     }
 }

@@ -64,9 +64,10 @@ public struct LearningRecall {
     }
 
     /// A run's start: no rows, no windows waiting for their targets.
+    /// The host's levels go on (`HostLevels`): a gap in the ticks is not a new host.
     private static func emptyRun(_ overload: SurgeConfig.Overload, schema: MetricSchema, horizon: Int, windowTicks: Int,
-                                 features: Int) -> (ModelInputWindow, WindowLabeller) {
-        (ModelInputWindow(featureCount: features, capacity: windowTicks),
+                                 features: Int, levels: HostLevels? = nil) -> (ModelInputWindow, WindowLabeller) {
+        (ModelInputWindow(featureCount: features, capacity: windowTicks, levels: levels),
          WindowLabeller(overload, schema: schema, horizon: horizon, windowSize: windowTicks * features))
     }
 
@@ -91,7 +92,7 @@ public struct LearningRecall {
         ticks += 1
         if !(lastTime.map { TickRun.continues(gap: time - $0, intervalSeconds: intervalSeconds) } ?? false) {
             (inputs, labeller) = Self.emptyRun(overload, schema: schema, horizon: horizonTicks, windowTicks: windowTicks,
-                                               features: scaler.features.count)
+                                               features: scaler.features.count, levels: inputs.levels)
             runs += 1
         }
         lastTime = time

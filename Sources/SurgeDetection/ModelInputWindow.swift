@@ -20,11 +20,18 @@ public struct ModelInputWindow: Sendable {
     private var lastValue: [Float]
     /// Ticks since each feature was last seen (Int.max: never).
     private var age: [Int]
+    /// The host's level of each relative feature (nil: the scaler reads none), taken on from
+    /// `init(levels:)` or made at the first push; it goes on over gaps and new runs, as the
+    /// host's usual level does.
+    public private(set) var levels: HostLevels?
+    private var levelsKnown: Bool
 
     /// Ticks a feature's last value is carried over a gap unless said otherwise.
     public static let defaultCarryTicks = 3
 
-    public init(featureCount: Int, capacity: Int, carryTicks: Int = defaultCarryTicks) {
+    /// `levels`: the host levels to go on from (a window that replaces another over the same
+    /// host's ticks, a stretch of a trace read ahead); nil makes fresh ones at the first push.
+    public init(featureCount: Int, capacity: Int, carryTicks: Int = defaultCarryTicks, levels: HostLevels? = nil) {
         precondition(featureCount > 0 && capacity > 0 && carryTicks >= 0)
         self.featureCount = featureCount
         self.capacity = capacity
@@ -33,6 +40,8 @@ public struct ModelInputWindow: Sendable {
         imputed = [Bool](repeating: false, count: capacity)
         lastValue = [Float](repeating: 0, count: featureCount)
         age = [Int](repeating: .max, count: featureCount)
+        self.levels = levels
+        levelsKnown = levels != nil
     }
 
     public enum RowFill: Sendable, Equatable {
@@ -50,12 +59,16 @@ public struct ModelInputWindow: Sendable {
     public mutating func push(raw: [Double], scaler: FeatureScaler) -> RowFill {
         precondition(raw.count == featureCount, "one raw value per feature")
         if count == capacity, imputed[head] { imputedRows -= 1 }
+        if !levelsKnown {
+            levels = scaler.readsLevels ? HostLevels(scaler) : nil
+            levelsKnown = true
+        }
         var carried = 0, invented = 0
         let base = head * featureCount
         for feature in 0..<featureCount {
             let value = raw[feature]
             if value.isFinite {
-                let z = scaler.scale(value, feature: feature)
+                let z = scaler.scale(value, feature: feature, centre: levels?.centre(feature, for: value) ?? 0)
                 lastValue[feature] = z
                 age[feature] = 0
                 rows[base + feature] = z
@@ -70,6 +83,7 @@ public struct ModelInputWindow: Sendable {
                 }
             }
         }
+        levels?.observe(raw)
         imputed[head] = invented > 0
         if invented > 0 { imputedRows += 1 }
         head = (head + 1) % capacity

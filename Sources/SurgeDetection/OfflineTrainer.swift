@@ -35,6 +35,9 @@ public struct OfflineTrainer {
         /// A recipe pins it so that the model it trains does not move when the daemon's
         /// default policy does (scripts/train-default-model).
         public var rankingFireProbability: Double?
+        /// Features read against the host's own level (`HostLevels`) instead of the training
+        /// traces' (log1p ones: counts and rates that grow with the host's size).
+        public var relativeLevels: Set<String> = []
         public init() {}
     }
 
@@ -169,10 +172,13 @@ public struct OfflineTrainer {
         Int(Double(trace.count) * (1 - options.validationFraction))
     }
 
-    /// The labelled windows of `trace` under `scaler`, as the daemon would have formed them.
-    public func windows(of trace: Trace, scaler: FeatureScaler) -> Dataset {
+    /// The labelled windows of `trace` under `scaler`, as the daemon would have formed them;
+    /// `levels`, the host levels before the trace (`HostLevels`; nil: from its start), are
+    /// left as they are after it.
+    public func windows(of trace: Trace, scaler: FeatureScaler, levels: inout HostLevels?) -> Dataset {
         let T = config.window.ticks, F = config.model.features.count
-        var inputs = ModelInputWindow(featureCount: F, capacity: T)
+        var inputs = ModelInputWindow(featureCount: F, capacity: T, levels: levels)
+        defer { levels = inputs.levels }
         var labeller = WindowLabeller(config.overload, schema: trace.schema, horizon: config.model.horizonTicks, windowSize: T * F)
         let columns = config.model.features.map { trace.schema.index(of: $0) }
         var raw = [Double](repeating: .nan, count: F)
@@ -232,18 +238,26 @@ public struct OfflineTrainer {
             let split = trainingTicks(of: trace)
             return (trace.slice(0..<split), trace.slice(split..<trace.count))
         }
+        // A relative feature's values are read against its level, trace by trace from the start.
         let scaler = FeatureScaler.fit(names: config.model.features, columns: config.model.features.map { name in
-            parts.flatMap { $0.training.column(name) ?? [] }
-        })
+            parts.flatMap { part in
+                let values = part.training.column(name) ?? []
+                return options.relativeLevels.contains(name) ? FeatureScaler.relativeLogs(values) : values
+            }
+        }, relative: options.relativeLevels)
         var pooled = Dataset(), validationSet = Dataset()
+        // Each trace's host levels after its training part, where its validation part goes on.
+        var levelsAfterTraining: [HostLevels?] = []
         for part in parts {
-            let windows = self.windows(of: part.training, scaler: scaler)
+            var levels: HostLevels?
+            let windows = self.windows(of: part.training, scaler: scaler, levels: &levels)
+            levelsAfterTraining.append(levels)
             // Each trace's ticks after the last one's, far enough apart never to count as near.
             let offset = (pooled.ticks.last ?? 0) + options.keepNormalNear + 1
             pooled.windows += windows.windows
             pooled.labels += windows.labels
             pooled.ticks += windows.ticks.map { $0 + offset }
-            let held = self.windows(of: part.validation, scaler: scaler)
+            let held = self.windows(of: part.validation, scaler: scaler, levels: &levels)
             validationSet.windows += held.windows
             validationSet.labels += held.labels
         }
@@ -290,7 +304,9 @@ public struct OfflineTrainer {
             var report = EpochReport(epoch: epoch, trainLoss: batches > 0 ? lossSum / Float(batches) : .nan)
             if validationSet.count > 0 {
                 report.validationLoss = Self.loss(model, validationSet, weights: weights, workspace: workspace, size: size)
-                let scores = parts.map { $0.validation.count > 0 ? score(model: model, scaler: scaler, on: $0.validation) : nil }
+                let scores = zip(parts, levelsAfterTraining).map { part, levels in
+                    part.validation.count > 0 ? score(model: model, scaler: scaler, on: part.validation, levels: levels) : nil
+                }
                 if epoch == 1 { validationEpisodes = scores.map { $0?.episodes } }
                 report.validation = scores.compactMap { $0 }.reduce(nil) { total, next in
                     guard var total else { return next }
@@ -347,12 +363,12 @@ public struct OfflineTrainer {
     }
 
     /// Episode figures of the model over `trace` with learning off (the validation's replay).
-    func score(model: LSTMClassifier, scaler: FeatureScaler, on trace: Trace) -> EpisodeScore? {
+    func score(model: LSTMClassifier, scaler: FeatureScaler, on trace: Trace, levels: HostLevels? = nil) -> EpisodeScore? {
         let config = rankingConfig
         let file = ModelFile(parameters: model.parameters, horizonTicks: config.model.horizonTicks,
                              windowTicks: config.window.ticks, tickSeconds: trace.tickSeconds, features: scaler.features)
         let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: trace.tickSeconds, untrained: false)
-        guard let result = try? ReplayRunner.run(trace: trace, settings: settings, model: file) else { return nil }
+        guard let result = try? ReplayRunner.run(trace: trace, settings: settings, model: file, levels: levels) else { return nil }
         return EpisodeScore.score(timestamps: trace.timestamps, labels: result.labels, alerting: result.alerting,
                                   horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter)
     }

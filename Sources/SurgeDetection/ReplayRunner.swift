@@ -28,23 +28,25 @@ public struct ReplayResult: Sendable {
 }
 
 public enum ReplayRunner {
+    /// `levels`: the host's levels before the trace's first tick (`HostLevels`; a trace that
+    /// goes on from another, as a validation part from its training part), nil: from its start.
     public static func run(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile,
-                           seed: UInt64 = 1, parallel: Bool = true) throws(PipelineError) -> ReplayResult {
+                           seed: UInt64 = 1, parallel: Bool = true, levels: HostLevels? = nil) throws(PipelineError) -> ReplayResult {
         try run(trace: trace, settings: settings, model: model, seed: seed, parallel: parallel,
-                aheadChunkRows: PredictionsAhead.chunkRows)
+                aheadChunkRows: PredictionsAhead.chunkRows, levels: levels)
     }
 
     /// `aheadChunkRows`: the second thread's stretch of rows (tests use short ones so that a
     /// short trace has several).
     static func run(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile,
-                    seed: UInt64, parallel: Bool, aheadChunkRows: Int) throws(PipelineError) -> ReplayResult {
+                    seed: UInt64, parallel: Bool, aheadChunkRows: Int, levels: HostLevels? = nil) throws(PipelineError) -> ReplayResult {
         let clock = TraceClock(unixSeconds: trace.timestamps.first ?? 0)
         let ids = IDSequence(seed: seed)
         var settings = settings
         settings.learning.seed = seed
         settings.learning.halvesSideBySide = parallel
         let pipeline = try DetectionPipeline(settings: settings, schema: trace.schema, model: model, clock: clock,
-                                             makeID: { ids.next() })
+                                             levels: levels, makeID: { ids.next() })
         var result = ReplayResult(probabilities: [], alerting: [], labels: [], events: [], learningSteps: 0, rollbacks: 0,
                                   model: model, seconds: 0)
         result.probabilities.reserveCapacity(trace.count)
@@ -55,7 +57,7 @@ public enum ReplayRunner {
         // while this one runs the pipeline from the start, taking those predictions instead of
         // running the model again where they are made (see `PredictionsAhead`).
         let ahead = pipeline.learner == nil && parallel
-            ? PredictionsAhead(trace: trace, settings: settings, model: model, chunkRows: aheadChunkRows) : nil
+            ? PredictionsAhead(trace: trace, settings: settings, model: model, chunkRows: aheadChunkRows, levels: levels) : nil
         for row in 0..<trace.count {
             clock.set(unixSeconds: trace.timestamps[row])
             let tick = pipeline.ingest(trace.sample(row), predicted: ahead?.prediction(row: row))
@@ -89,6 +91,8 @@ final class IDSequence: @unchecked Sendable {
 /// fixed last 65 % of the rows, and the pipeline waited, spinning, wherever the machine made
 /// the thread the slower one.)
 ///
+/// A model that reads host levels (`HostLevels`, which remember every tick before) gets each
+/// stretch's levels from one quick pass over the trace first.
 /// Each stretch starts with a fresh `WindowPredictor` that first reads the ticks its window and
 /// gap-carrying reach back to, so each prediction equals the pipeline's own (a test compares
 /// whole replays).
@@ -114,7 +118,8 @@ final class PredictionsAhead: Sendable {
     nonisolated(unsafe) private(set) var rowsTaken = 0
     private let thread: Mutex<pthread_t?> = Mutex(nil)
 
-    init(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile, chunkRows: Int = PredictionsAhead.chunkRows) {
+    init(trace: Trace, settings: DetectionPipeline<TraceClock>.Settings, model: ModelFile, chunkRows: Int = PredictionsAhead.chunkRows,
+         levels: HostLevels? = nil) {
         // At least eight stretches, so that a trace shorter than eight full ones is shared too
         // (with one stretch, the thread would start at row 0 just behind the pipeline).
         self.chunkRows = max(1, min(chunkRows, (trace.count + 7) / 8))
@@ -124,6 +129,7 @@ final class PredictionsAhead: Sendable {
         doneFrom = Atomic(chunks)
         let warmUp = WindowPredictor.warmUpTicks(windowTicks: settings.windowTicks, carryTicks: ModelInputWindow.defaultCarryTicks)
         let windowTicks = settings.windowTicks, size = self.chunkRows
+        let startLevels = Self.levelsAtStretches(trace: trace, model: model, chunks: chunks, chunkRows: size, warmUp: warmUp, from: levels)
         let work: @Sendable () -> Void = { [self] in
             let classifier = LSTMClassifier(parameters: model.parameters)
             let width = trace.schema.count
@@ -131,7 +137,7 @@ final class PredictionsAhead: Sendable {
                 for chunk in stride(from: chunks - 1, through: 0, by: -1) {
                     let first = chunk * size, end = min(trace.count, first + size)
                     var predictor = WindowPredictor(features: model.features, schema: trace.schema, windowTicks: windowTicks,
-                                                    shape: model.parameters.shape)
+                                                    shape: model.parameters.shape, levels: startLevels[chunk])
                     for row in max(0, first - warmUp)..<end {
                         predictor.push { Float(values[row * width + $0]) }
                         guard row >= first else { continue }
@@ -147,6 +153,32 @@ final class PredictionsAhead: Sendable {
         if trace.count > 0, let handle = PlainThread.start(work) {
             thread.withLock { $0 = handle }
         }  // no thread: the pipeline predicts every row itself
+    }
+
+    /// The host levels before each stretch's first row read (its warm-up's), as the pipeline
+    /// has them there: every row before it taken in, as the window stores it (a Float). Nil
+    /// for each when the model reads no level.
+    static func levelsAtStretches(trace: Trace, model: ModelFile, chunks: Int, chunkRows: Int, warmUp: Int,
+                                  from start: HostLevels?) -> [HostLevels?] {
+        let scaler = FeatureScaler(model.features)
+        guard scaler.readsLevels else { return [HostLevels?](repeating: nil, count: chunks) }
+        var levels = start.flatMap { $0.fits(scaler) ? $0 : nil } ?? HostLevels(scaler)
+        let columns = model.features.map { trace.schema.index(of: $0.name) }
+        var raw = [Double](repeating: .nan, count: columns.count)
+        var result: [HostLevels?] = []
+        var row = 0
+        for chunk in 0..<chunks {
+            let first = max(0, chunk * chunkRows - warmUp)
+            while row < first {
+                for (index, column) in columns.enumerated() {
+                    raw[index] = column.map { Double(Float(trace.value(row: row, column: $0))) } ?? .nan
+                }
+                levels.observe(raw)
+                row += 1
+            }
+            result.append(levels)
+        }
+        return result
     }
 
     /// The prediction of `row` if the thread has made it, else nil (the pipeline predicts it

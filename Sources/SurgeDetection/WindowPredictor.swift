@@ -16,10 +16,14 @@ struct WindowPredictor {
     private let workspace: LSTMWorkspace
     private var raw: [Double]
 
-    init(features: [FeatureScaler.Scaling], schema: MetricSchema, windowTicks: Int, shape: LSTMShape) {
-        scaler = FeatureScaler(features)
+    /// `levels`: the host levels to go on from (`HostLevels`; nil: fresh ones, or none for a
+    /// model that reads no level).
+    init(features: [FeatureScaler.Scaling], schema: MetricSchema, windowTicks: Int, shape: LSTMShape, levels: HostLevels? = nil) {
+        let scaler = FeatureScaler(features)
+        self.scaler = scaler
         featureColumns = features.map { schema.index(of: $0.name) }
-        inputs = ModelInputWindow(featureCount: features.count, capacity: windowTicks)
+        inputs = ModelInputWindow(featureCount: features.count, capacity: windowTicks,
+                                  levels: levels.flatMap { $0.fits(scaler) ? $0 : nil })
         windowInput = [Float](repeating: 0, count: windowTicks * features.count)
         workspace = LSTMWorkspace(shape: shape, batch: 1, steps: windowTicks)
         raw = [Double](repeating: .nan, count: features.count)

@@ -9,7 +9,7 @@
 ///     36      4     tick length in milliseconds the model was trained at (0: not recorded)
 ///     40      4     feature count (= F), then per feature:
 ///                     2 + n  UTF-8 name (length-prefixed)
-///                     1      transform (0 identity, 1 log1p)
+///                     1      transform (0 identity, 1 log1p, 2 log1p less the host's running level)
 ///                     4 + 4  mean, standard deviation (Float32) of the transformed value
 ///     ...     4     parameter count N, then N Float32 in PyTorch's names, order and layout
 ///     end−4   4     CRC-32 (IEEE) of every byte before it
@@ -44,6 +44,9 @@ public struct ModelFile: Equatable, Sendable {
         public enum Transform: UInt8, Sendable {
             case identity = 0
             case log1p = 1
+            /// log1p of the value less its running level on the host (`HostLevels`): a count
+            /// read against the host's own usual, the same on a host of any size.
+            case log1pRelative = 2
         }
         public var name: String
         public var transform: Transform

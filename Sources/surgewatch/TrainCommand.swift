@@ -42,6 +42,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --select episodes, the ranking's alerts fire at this p (default: the config's fire_probability): a recipe that pins it trains the same model whatever the daemon's default policy.")
     var rankFireProbability: Double?
 
+    @Option(help: ArgumentHelp("Features to read against the host's own usual level (comma-separated): counts and rates that grow with the host's size, such as load1,tcp_established.",
+                               discussion: "The model then reads each as its log less its running level on the host (a day's half-life), the same on a host of any size; the model file records it (README, \"A host of another size\")."))
+    var relativeLevels: String?
+
     func run() throws {
         try reportingFailures {
             guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
@@ -75,6 +79,18 @@ struct TrainCommand: ParsableCommand {
             if let rankFireProbability {
                 guard rankFireProbability > 0 && rankFireProbability <= 1 else { throw ToolFailure("--rank-fire-probability must be in (0, 1]") }
                 options.rankingFireProbability = rankFireProbability
+            }
+            if let relativeLevels {
+                let names = relativeLevels.split(separator: ",").map { String($0.filter { $0 != " " }) }
+                for name in names {
+                    guard loaded.model.features.contains(name) else {
+                        throw ToolFailure("--relative-levels: \(name) is not one of the config's features (\(loaded.model.features.joined(separator: ", ")))")
+                    }
+                    guard FeatureScaler.transform(for: name) == .log1p else {
+                        throw ToolFailure("--relative-levels: \(name) is a bounded figure (a ratio, a percentage, up or down), the same on any host: only counts and rates are read against a level")
+                    }
+                }
+                options.relativeLevels = Set(names)
             }
             let trainer = OfflineTrainer(config: loaded, options: options)
             let interactive = isatty(STDERR_FILENO) == 1

@@ -50,8 +50,8 @@ import SurgeSampling
         return trace
     }
 
-    func replay(_ trace: Trace, parallel: Bool, learning: Bool = false,
-                referee: WeightsReferee.Policy? = nil, rate: Double? = nil, chunkRows: Int = Self.chunkRows) throws -> ReplayResult {
+    func replay(_ trace: Trace, parallel: Bool, learning: Bool = false, referee: WeightsReferee.Policy? = nil, rate: Double? = nil,
+                chunkRows: Int = Self.chunkRows, relative: Bool = false) throws -> ReplayResult {
         var config = config()
         config.learning.online = learning
         config.learning.minimumWindowsPerClass = 8
@@ -59,8 +59,28 @@ import SurgeSampling
         config.learning.rate = rate
         var settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
         settings.referee = referee
-        return try ReplayRunner.run(trace: trace, settings: settings, model: ModelCatalog.fresh(config), seed: 3, parallel: parallel,
+        var model = ModelCatalog.fresh(config)
+        // Two features read against the host's level, which remembers every tick before.
+        if relative { for index in 0..<2 { model.features[index].transform = .log1pRelative } }
+        return try ReplayRunner.run(trace: trace, settings: settings, model: model, seed: 3, parallel: parallel,
                                     aheadChunkRows: chunkRows)
+    }
+
+    /// A model that reads counts against the host's level: each of the second thread's
+    /// stretches starts from the levels the pipeline has there, not afresh.
+    @Test(arguments: [(2_000, Self.chunkRows), (40, 16), (5, 2)])
+    func predictingAheadChangesNothingWithHostLevels(ticks: Int, chunkRows: Int) throws {
+        let trace = trace(ticks: ticks)
+        let one = try replay(trace, parallel: false, chunkRows: chunkRows, relative: true)
+        let two = try replay(trace, parallel: true, chunkRows: chunkRows, relative: true)
+        #expect(one.probabilities == two.probabilities)
+        #expect(one.alerting == two.alerting)
+        #expect(one.events == two.events)
+        if ticks == 2_000 {
+            #expect(two.rowsPredictedAhead > 0, "the second thread's predictions were taken")
+            let absolute = try replay(trace, parallel: false, chunkRows: chunkRows)
+            #expect(absolute.probabilities != one.probabilities, "the levels change what the model reads")
+        }
     }
 
     @Test(arguments: [(2_000, Self.chunkRows), (2_000, PredictionsAhead.chunkRows), (40, 16), (40, Self.chunkRows), (20, Self.chunkRows), (5, 2)])
