@@ -384,6 +384,49 @@ import Testing
         #expect(models[0] != models[2], "another seed: another initialisation")
     }
 
+    /// `train --relative-levels`: a model that reads load and connections against the host's
+    /// own level predicts the same trace on a host four times the size (those columns × 4) as
+    /// on the nominal one, where a model trained without it moves; bounded or unknown
+    /// features are refused by name.
+    @Test func aModelReadingRelativeLevelsIsTheSameOnALargerHost() throws {
+        let lines = try String(contentsOfFile: Self.trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let scaled = ["load1", "tcp_established"].map { header.firstIndex(of: $0)! }
+        let larger = directory + "/larger.csv"
+        let rows = lines.dropFirst().map { line -> String in
+            var cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            for column in scaled { if let value = Double(cells[column]) { cells[column] = String(value * 4) } }
+            return cells.joined(separator: ",")
+        }
+        try ([lines[0]] + rows).joined(separator: "\n").appending("\n").write(toFile: larger, atomically: true, encoding: .utf8)
+        var spread: [Double] = []
+        for relative in [true, false] {
+            let model = directory + "/relative-\(relative).swm"
+            let (code, _, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", model, "--epochs", "2"]
+                                                       + (relative ? ["--relative-levels", "load1,tcp_established"] : []), timeout: .seconds(120))
+            #expect(code == 0, "\(err)")
+            var probabilities: [[Double]] = []
+            for input in [Self.trace, larger] {
+                let output = directory + "/p-\(relative)-\(probabilities.count).csv"
+                let (replayed, _, replayErr) = try DaemonProcess.run(["replay", "--config", Self.config, "--model", model, "--no-learn",
+                                                                      "--input", input, "--output", output], timeout: .seconds(120))
+                #expect(replayed == 0, "\(replayErr)")
+                probabilities.append(try self.rows(output).dropFirst().compactMap { Double($0[1]) })
+            }
+            #expect(probabilities[0].count > 100 && probabilities[0].count == probabilities[1].count)
+            spread.append(zip(probabilities[0], probabilities[1]).map { abs($0 - $1) }.max() ?? 0)
+        }
+        #expect(spread[0] < 0.02, "relative levels: p moves by at most \(spread[0]) on the larger host")
+        #expect(spread[1] > 5 * spread[0], "absolute levels: p moves by \(spread[1]) on the larger host")
+
+        for (names, complaint) in [("cpu_busy", "--relative-levels: cpu_busy is a bounded figure"),
+                                   ("http_rps", "--relative-levels: http_rps is not one of the config's features")] {
+            let (code, _, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", directory + "/x.swm",
+                                                        "--epochs", "1", "--relative-levels", names], timeout: .seconds(120))
+            #expect(code != 0 && err.contains(complaint), "\(err)")
+        }
+    }
+
     /// A trace too short for one window gives nothing to learn: `train` says why and writes no
     /// file, rather than an untrained model that would pass for a trained one. One tick more
     /// (window 30 + horizon 3 in the first 80 %) gives a window, and a warning that none is overload.

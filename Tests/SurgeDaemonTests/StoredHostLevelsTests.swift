@@ -1,0 +1,78 @@
+import Foundation
+import InMemoryLogging
+import Logging
+import SurgeConfig
+import SurgeDetection
+import SurgeModel
+import SurgeSampling
+import SurgeStore
+import Testing
+@testable import SurgeDaemon
+
+/// A model that reads counts against the host's level (`HostLevels`) gets that level back at a
+/// start from the ticks stored in a real SQLite file: the level a run that never stopped has.
+@Suite struct StoredHostLevelsTests {
+    let directory = NSTemporaryDirectory() + "surgewatch-levels-\(UUID().uuidString.prefix(8))"
+    let schema = MetricSchema(["connections", "y"])
+    let base = 1_700_000_000.0
+
+    var config: SurgeConfig {
+        var config = SurgeConfig()
+        config.model.features = ["connections"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.model.horizonTicks = 2
+        config.window.ticks = 6
+        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
+        config.overload.all = []
+        config.learning.online = false
+        return config
+    }
+
+    /// A trained model (not a fresh one) that reads `connections` against the host's level.
+    var source: ModelSource {
+        var model = ModelCatalog.fresh(config)
+        model.features[0].transform = .log1pRelative
+        return ModelSource(model: model, origin: "a model reading levels")
+    }
+
+    func stage(_ store: SurgeStore, history: SampleWindow? = nil, logger: Logger) throws -> DetectionStage {
+        try DetectionStage(config: config, schema: schema, source: source, store: store, alerts: AlertFanOut([]),
+                           history: history, logger: logger)
+    }
+
+    func connections(_ tick: Int) -> Double { 300 + 200 * sin(Double(tick) / 50) + 0.123456789 }
+
+    @Test func aStartTakesTheLevelsOfTheStoredTicks() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        let live = try stage(store, logger: logger)
+        #expect(handler.entries.contains { $0.message.description == "the host's usual levels start at this tick: no tick stored before it" })
+        var window = SampleWindow(schema: schema, capacity: config.window.ticks)
+        for tick in 1...2_000 {
+            let sample = Sample(timestamp: base + Double(tick) * 10, tick: tick, schema: schema, values: [connections(tick), 0])
+            _ = live.ingest(sample)
+            window.append(sample)
+            store.stage(sample)
+            try store.commit()
+        }
+        let held = try #require(live.pipeline.inputs.levels)
+
+        // A start that does not resume the window reads every stored tick into the levels.
+        let started = try stage(store, logger: logger)
+        #expect(started.pipeline.inputs.levels == held, "the levels of the run that never stopped")
+        #expect(handler.entries.contains { $0.message.description == "the host's usual levels taken from 2000 stored ticks" })
+        // One that resumes it reads the ticks before the window, then the window's own.
+        let resumed = try stage(store, history: window, logger: logger)
+        #expect(resumed.pipeline.inputs.levels == held)
+        #expect(handler.entries.contains { $0.message.description == "the host's usual levels taken from 1994 stored ticks" })
+
+        // Without them a start would read the same connections against a level of its own.
+        var fresh = HostLevels(started.pipeline.scaler)
+        fresh.observe([connections(2_000)])
+        #expect(fresh != held)
+    }
+}
