@@ -280,7 +280,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
             let recent = Double(window.value(row: window.count - 1, column: column))
             let baseline = seen > 0 ? sum / Double(seen) : Double.nan
             guard recent.isFinite, baseline.isFinite else { continue }
-            let score = abs(scaler.scale(recent, feature: index) - scaler.scale(baseline, feature: index))
+            // Both against the host's level now (a relative feature's): unclipped as the model reads them.
+            let centre = predictor.inputs.levels?.centre(index, for: recent) ?? 0
+            let score = abs(scaler.scale(recent, feature: index, centre: centre) - scaler.scale(baseline, feature: index, centre: centre))
             scored.append((score, AlertEvent.FeatureChange(name: settings.features[index], baseline: baseline, recent: recent)))
         }
         return scored.sorted { $0.score > $1.score }.prefix(limit).map(\.change)

@@ -91,6 +91,29 @@ import SurgeSampling
         #expect(FeatureScaler(decoded.features).readsLevels && !FeatureScaler(ModelCatalog.fresh(config).features).readsLevels)
     }
 
+    /// An alert's features that moved are scored against the host's level too: thousands of
+    /// connections, far above the training traces' scale, still show their surge.
+    @Test func theFeaturesThatMovedAreScoredAgainstTheLevel() throws {
+        var config = SurgeConfig()
+        config.model.features = ["tcp_established", "cpu_busy"]
+        config.model.hidden = 4
+        config.model.layers = 1
+        config.window.ticks = 8
+        config.learning.online = false
+        var model = ModelCatalog.fresh(config)
+        model.features = scaler.features
+        let schema = MetricSchema(["tcp_established", "cpu_busy", "tcp_listen_overflows_per_s", "psi_cpu_some_avg10"])
+        let settings = DetectionPipeline<TraceClock>.Settings(config: config, tickSeconds: 10, untrained: false)
+        let pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: TraceClock())
+        for tick in 0..<100 {
+            // 40,000 connections, doubling in the last ticks; the CPU creeps up a little.
+            let connections = tick < 96 ? 40_000.0 : 80_000
+            _ = pipeline.ingest(Sample(timestamp: 1_700_000_000 + Double(tick) * 10, tick: tick, schema: schema,
+                                       values: [connections, 0.4 + Double(tick) / 2_000, 0, 0]))
+        }
+        #expect(pipeline.topFeatures(limit: 1).first?.name == "tcp_established", "\(pipeline.topFeatures())")
+    }
+
     /// Levels kept for another model's features are not taken on.
     @Test func levelsFitOnlyTheScalerTheyWereKeptFor() {
         let levels = HostLevels(scaler)
