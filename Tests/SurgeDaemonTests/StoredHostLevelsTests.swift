@@ -17,14 +17,7 @@ import Testing
     let base = 1_700_000_000.0
 
     var config: SurgeConfig {
-        var config = SurgeConfig()
-        config.model.features = ["connections"]
-        config.model.hidden = 4
-        config.model.layers = 1
-        config.model.horizonTicks = 2
-        config.window.ticks = 6
-        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
+        var config = storedTicksConfig(feature: "connections")
         config.learning.online = false
         return config
     }

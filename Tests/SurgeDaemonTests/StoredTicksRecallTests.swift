@@ -18,17 +18,7 @@ import Testing
     let schema = MetricSchema(["x", "y"])
     let base = 1_700_000_000.0
 
-    var config: SurgeConfig {
-        var config = SurgeConfig()
-        config.model.features = ["x"]
-        config.model.hidden = 4
-        config.model.layers = 1
-        config.model.horizonTicks = 2
-        config.window.ticks = 6
-        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
-        return config
-    }
+    var config: SurgeConfig { storedTicksConfig(feature: "x") }
 
     /// x climbs before y, the rule's metric, says overload: 3 overload ticks in every 40.
     func values(_ tick: Int) -> (x: Double, y: Double) {

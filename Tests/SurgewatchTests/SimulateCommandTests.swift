@@ -22,13 +22,19 @@ import Testing
         }
     }
 
+    /// A flash-sale trace of `days` (seed 202) with `options`, written into the directory.
+    func flashSales(days: String, _ options: [String]) throws -> String {
+        let output = directory + "/flash\(options.joined()).csv"
+        let (code, _, err) = try DaemonProcess.run(["simulate", "--demand", "flash-sale", "--days", days, "--seed", "202", "--output", output]
+                                                   + options, timeout: .seconds(60))
+        #expect(code == 0, "\(err)")
+        return output
+    }
+
     @Test func fewerWorkersOverflowTheListenQueueWithoutCPUPressure() throws {
         var overflows: [Int] = [], pressure: [Int] = []
         for workers in ["400", "60"] {
-            let output = directory + "/flash-\(workers).csv"
-            let (code, _, err) = try DaemonProcess.run(["simulate", "--demand", "flash-sale", "--days", "7", "--seed", "202",
-                                                        "--workers", workers, "--output", output], timeout: .seconds(60))
-            #expect(code == 0, "\(err)")
+            let output = try flashSales(days: "7", ["--workers", workers])
             overflows.append(try ticks(over: 0, in: "tcp_listen_overflows_per_s", of: output))
             pressure.append(try ticks(over: 50, in: "psi_cpu_some_avg10", of: output))
         }
@@ -47,10 +53,7 @@ import Testing
     @Test func aLargerHostWritesMoreConnectionsAtTheSameCPU() throws {
         var established: [Int] = [], busy: [Int] = []
         for size in ["1", "4"] {
-            let output = directory + "/flash-size-\(size).csv"
-            let (code, _, err) = try DaemonProcess.run(["simulate", "--demand", "flash-sale", "--days", "1", "--seed", "202",
-                                                        "--host-size", size, "--output", output], timeout: .seconds(60))
-            #expect(code == 0, "\(err)")
+            let output = try flashSales(days: "1", ["--host-size", size])
             established.append(try ticks(over: 1000, in: "tcp_established", of: output))
             busy.append(try ticks(over: 0.5, in: "cpu_busy", of: output))
         }
