@@ -102,9 +102,11 @@ final class DetectionStage {
         // predictions are read again, since each tick's target spans the horizon.
         let reliability = carried.flatMap { $0.horizon == config.model.horizonTicks ? $0 : nil }
             ?? RunningReliability(horizon: config.model.horizonTicks, table: Self.storedReliability(store: store, config: config, logger: logger))
-        // A model that reads counts against the host's level takes that level from the stored ticks.
+        // A model that reads counts against the host's level takes that level from the stored
+        // ticks before those the pipeline re-reads: the newest window.ticks of `history`.
+        let reread = history.flatMap { $0.count > 0 ? $0.timestamp(row: max(0, $0.count - config.window.ticks)) : nil }
         let stored = store.unavailable == nil
-            ? StoredHostLevels.read(store: store.path, model: model, before: history.flatMap { $0.count > 0 ? $0.timestamp(row: 0) : nil })
+            ? StoredHostLevels.read(store: store.path, model: model, before: reread)
             : (levels: nil, message: nil)
         if let message = stored.message { logger.info("\(message)") }
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,

@@ -34,7 +34,11 @@ enum StoredHostLevels {
         } catch {
             return (nil, "the host's usual levels start again at this tick: the stored ticks cannot be read (\(error))")
         }
-        guard read > 0 else { return (nil, "the host's usual levels start at this tick: no tick stored before it") }
-        return (levels, "the host's usual levels taken from \(read) stored ticks")
+        let window = before == nil ? "" : ", then the resumed window's"
+        guard read > 0 else {
+            return (nil, before == nil ? "the host's usual levels start at this tick: no tick stored before it"
+                                       : "the host's usual levels start with the resumed window: no tick stored before it")
+        }
+        return (levels, "the host's usual levels taken from \(read) stored ticks\(window)")
     }
 }

@@ -61,7 +61,17 @@ import Testing
         // One that resumes it reads the ticks before the window, then the window's own.
         let resumed = try stage(store, history: window, logger: logger)
         #expect(resumed.pipeline.inputs.levels == held)
-        #expect(handler.entries.contains { $0.message.description == "the host's usual levels taken from 1994 stored ticks" })
+        #expect(handler.entries.contains { $0.message.description == "the host's usual levels taken from 1994 stored ticks, then the resumed window's" })
+        // A longer window (a reload that shortened window.ticks) is re-read only as far as the
+        // new length: the ticks before that come from the store.
+        var longer = SampleWindow(schema: schema, capacity: 3_000)
+        for tick in 1...2_000 { longer.append(Sample(timestamp: base + Double(tick) * 10, tick: tick, schema: schema, values: [connections(tick), 0])) }
+        let shortened = try stage(store, history: longer, logger: logger)
+        #expect(shortened.pipeline.inputs.levels == held)
+        // With nothing stored before the window, its ticks alone make the levels.
+        let empty = try SurgeStore(path: directory + "/empty.db")
+        _ = try stage(empty, history: window, logger: logger)
+        #expect(handler.entries.contains { $0.message.description == "the host's usual levels start with the resumed window: no tick stored before it" })
 
         // Without them a start would read the same connections against a level of its own.
         var fresh = HostLevels(started.pipeline.scaler)
