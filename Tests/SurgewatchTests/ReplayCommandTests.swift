@@ -414,6 +414,12 @@ import Testing
                 probabilities.append(try self.rows(output).dropFirst().compactMap { Double($0[1]) })
             }
             #expect(probabilities[0].count > 100 && probabilities[0].count == probabilities[1].count)
+            // check-config says which features the model reads against the host's level.
+            let config = directory + "/with-model-\(relative).toml"
+            try "[model]\npath = \"\(model)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let (checked, said, checkErr) = try DaemonProcess.run(["check-config", config])
+            #expect(checked == 0, "\(checkErr)")
+            #expect(said.contains("model: reads load1, tcp_established against this host's usual level") == relative, "\(said)")
             spread.append(zip(probabilities[0], probabilities[1]).map { abs($0 - $1) }.max() ?? 0)
         }
         #expect(spread[0] < 0.02, "relative levels: p moves by at most \(spread[0]) on the larger host")
