@@ -28,7 +28,7 @@ struct CheckConfigCommand: ParsableCommand {
             print("model: \(model.origin) (window \(model.file.windowTicks) ticks, horizon \(model.file.horizonTicks), \(tick))")
             let relative = model.file.features.filter { $0.transform == .log1pRelative }.map(\.name)
             if !relative.isEmpty {
-                print("model: reads \(relative.joined(separator: ", ")) against this host's usual level (its own mean at first, then followed with a day's half-life), so the host's size does not matter")
+                print("model: reads \(relative.joined(separator: ", ")) against this host's usual level (its own mean at first, then followed with a half-life of \(HostLevels.halfLifeTicks) ticks), so the host's size does not matter")
             }
             if let caution = model.ruleCaution { print("note: \(caution)") }
             if let caution = ModelCatalog.tickCaution(model.file, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {

@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     var rankFireProbability: Double?
 
     @Option(help: ArgumentHelp("Features to read against the host's own usual level (comma-separated): counts and rates that grow with the host's size, such as load1,tcp_established.",
-                               discussion: "The model then reads each as its log less its running level on the host (a day's half-life), the same on a host of any size; the model file records it (README, \"A host of another size\")."))
+                               discussion: "The model then reads each as its log less its running level on the host (a half-life of 8,640 ticks, a day at 10 s), the same on a host of any size; the model file records it (README, \"A host of another size\")."))
     var relativeLevels: String?
 
     func run() throws {
