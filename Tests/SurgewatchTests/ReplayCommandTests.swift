@@ -66,14 +66,14 @@ import Testing
         }
     }
 
-    /// A sale whose first surge tick reads p ≈ 0.84 and the next ≈ 0.66 (Fixtures/replay/README.md):
-    /// the default policy alerts on the breach; announced in `[schedule]`, two ticks before it.
+    /// A sale whose first tick reads p ≈ 0.77 and whose next tick breaches (Fixtures/replay/README.md):
+    /// the default policy alerts on the breach; announced in `[schedule]`, a tick before it.
     @Test func anAnnouncedSaleIsWarnedOfOnItsFirstTick() throws {
         let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale", ofType: "csv"))
         let announced = directory + "/announced.toml"
         let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
         #expect(shipped.contains("\nsales = []"), "the shipped config's [schedule] announces none")
-        try shipped.replacingOccurrences(of: "\nsales = []", with: "\nsales = [\"2026-01-09T20:57:00Z\"]")
+        try shipped.replacingOccurrences(of: "\nsales = []", with: "\nsales = [\"2026-01-05T18:12:20Z\"]")
             .write(toFile: announced, atomically: true, encoding: .utf8)
         func firstAlertAndBreach(_ config: String) throws -> (alert: Int?, breach: Int?, summary: String) {
             let output = directory + "/\(UUID().uuidString).csv"
@@ -87,9 +87,9 @@ import Testing
         let breach = try #require(plain.breach)
         #expect(sale.breach == breach)
         #expect(plain.alert == breach, "without the schedule the first alert is the breach's")
-        #expect(sale.alert == breach - 2, "announced, it opens on the sale's first tick")
-        let start = try #require(try rows(trace).firstIndex { $0[0] == "1767992220" })
-        #expect(sale.alert == start, "the row of 2026-01-09T20:57:00Z")
+        #expect(sale.alert == breach - 1, "announced, it opens on the sale's first tick")
+        let start = try #require(try rows(trace).firstIndex { $0[0] == "1767636740" })
+        #expect(sale.alert == start, "the row of 2026-01-05T18:12:20Z")
         #expect(sale.summary.contains("or 0.7 in the 10m before the announced sale)"), "\(sale.summary)")
         #expect(plain.summary.contains("surgewatch     1        1       0"), "\(plain.summary)")
         #expect(sale.summary.contains("surgewatch     1        1       1"), "\(sale.summary)")
@@ -140,7 +140,7 @@ import Testing
     /// level of 0.3 opens the alert there, a tick before the sale, with the sale's p threshold
     /// off; the policy grid scores the config's policy with the level as replay ran it.
     @Test func aLevelOnTheTickBeforeAnAnnouncedSaleWarnsOfIt() throws {
-        let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale", ofType: "csv"))
+        let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale-cpu-level", ofType: "csv"))
         let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
         #expect(shipped.contains("\nfire_probability = 0.7 "), "the shipped [schedule] threshold")
         func config(level: String) throws -> String {
