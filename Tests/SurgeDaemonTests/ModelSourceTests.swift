@@ -101,8 +101,9 @@ import SurgeDetection
         #expect(source.origin.hasPrefix("a fresh model (the built-in one does not fit: "))
     }
 
-    /// The built-in models say the tick they were trained at, and format 2 changed none of
-    /// their weights: their checksums are the ones their version-1 files stored.
+    /// The built-in models say the tick they were trained at, and their weights are the bytes
+    /// their recipes trained: the four-feature model's checksum is the one its version-1 file
+    /// stored (format 2 changed no weights), the host model's the one session 45's recipe gives.
     @Test func theBuiltInModelsRecordTheirTenSecondTick() throws {
         let current = try #require(DefaultModel.model), older = try #require(DefaultModel.fourFeatureModel)
         #expect(current.tickSeconds == 10 && older.tickSeconds == 10)
