@@ -100,7 +100,7 @@ public struct PolicyTable: Sendable {
         var grid: [(text: String, policy: AlertPolicy)] = []
         for fire in [0.7, 0.8, 0.85, 0.9, 0.95] where fire > alert.resolveProbability {
             for after in 1...4 {
-                for atOnce in [0.95, 0.97, 0.99, 1] where atOnce >= fire {
+                for atOnce in [0.95, 0.96, 0.97, 0.99, 1] where atOnce >= fire {
                     for leap in [1, 0.5, 0.6, 0.7, 0.8, 0.9] where leap >= 1 || leap > alert.resolveProbability {
                         let policy = AlertPolicy(fireProbability: fire, resolveProbability: alert.resolveProbability,
                                                  fireAfter: after, resolveAfter: alert.resolveAfter,

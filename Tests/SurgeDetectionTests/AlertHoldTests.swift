@@ -39,7 +39,7 @@ import SurgeSampling
     @Test func reportsSayWhetherTheHoldIsIn() throws {
         var config = SurgeConfig()
         config.alert.hold = [try OverloadCondition.parse("h >= 0.5").get()]
-        #expect(config.alert.firing == "fire at p >= 0.9 for 2 ticks or 0.95 once, held while h >= 0.5")
+        #expect(config.alert.firing == "fire at p >= 0.95 for 2 ticks or 0.96 once, held while h >= 0.5")
         var labels = [Bool?](repeating: false, count: 100), probabilities = [Double?](repeating: 0.05, count: 100)
         for tick in 50..<53 { labels[tick] = true; probabilities[tick - 3] = 0.97 }
         let lines = PolicyGrid.report(timestamps: (0..<100).map { Double($0) * 10 }, labels: labels, probabilities: probabilities, config: config)

@@ -7,7 +7,7 @@ import SurgeConfig
     @Test func everyPolicyReadsBackFromItsConfigLines() throws {
         let alert = SurgeConfig().alert
         let grid = PolicyTable.fireGrid(alert)
-        #expect(grid.count == 480, "5 fire levels × 1-4 ticks × 4 at-once levels × 6 leap levels")
+        #expect(grid.count == 600, "5 fire levels × 1-4 ticks × 5 at-once levels × 6 leap levels")
         #expect(grid.contains { $0.policy == AlertPolicy(alert) }, "the default policy is one of them")
         for (text, policy) in grid {
             let lines = "[alert]\n" + text.split(separator: ",").map { $0.trimmingPrefix(" ") }.joined(separator: "\n") + "\n"
@@ -38,7 +38,7 @@ import SurgeConfig
     @Test func scoresAddUpOverEachRowsTraces() throws {
         let rows = Self.rows(), own = AlertPolicy(SurgeConfig().alert)
         let table = PolicyTable(rows: rows, own: ("own", own), grid: PolicyTable.fireGrid(SurgeConfig().alert))
-        #expect(table.entries.count == 481 && table.own.text == "own")
+        #expect(table.entries.count == 601 && table.own.text == "own")
         let sudden = table.own.scores[0]
         #expect(sudden.episodes == 4 && sudden.caught == 4 && sudden.caughtEarly == 0, "waiting two ticks, the default warns none: \(sudden)")
         var bySeries = EpisodeScore()
