@@ -26,6 +26,9 @@ public enum PolicyGrid {
         /// empty when not read (`markingPending`: the rule holds from its first tick, or a
         /// metric it reads has no column).
         public var rulePending: [Bool]
+        /// The threshold in an announced sale's window (`[schedule] fire_probability`) this
+        /// trace was replayed with, where it differs from trace to trace; nil: the policy's own.
+        public var saleFireProbability: Double?
 
         public init(timestamps: [Double], labels: [Bool?], probabilities: [Double?], columns: [String: [Double]] = [:],
                     saleStarts: [Double?] = [], saleLevels: [Bool] = [], rulePending: [Bool] = []) {

@@ -80,6 +80,8 @@ public struct PolicyTable: Sendable {
                              holding: (PolicyGrid.Series) -> [Bool]? = { _ in nil }) -> EpisodeScore {
         var total = EpisodeScore()
         for part in row.series where !part.timestamps.isEmpty {
+            var policy = policy
+            if let sale = part.saleFireProbability, !part.saleStarts.isEmpty { policy.saleFireProbability = sale }
             total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
                                          alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
                                                                policy: policy, holding: holding(part),

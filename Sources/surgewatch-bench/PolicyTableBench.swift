@@ -31,7 +31,7 @@ struct PolicyTableBench: ParsableCommand {
     var top = 5
 
     @Flag(help: ArgumentHelp("Score the flash rows without their sales announced.",
-                             discussion: "By default a flash row's trace in a directory with flash-sales.txt (scripts/evaluate writes it) has those sales announced, with the [schedule] lead and fire_probability of --config, as replay had them."))
+                             discussion: "By default a flash row's trace in a directory with flash-sales.txt (scripts/evaluate writes it) has those sales announced, with the [schedule] lead of --config and the window's fire_probability of the row's replayed config (DIR/ROW-LEARNING.toml, which scripts/evaluate writes; else --config's), as replay had them."))
     var noSchedule = false
 
     @Flag(help: ArgumentHelp("Score the flash rows without the [schedule] fire_when level replay had.",
@@ -64,9 +64,13 @@ struct PolicyTableBench: ParsableCommand {
                 guard !noSchedule, name.contains("flash") else { return series }
                 let directory = String(path.prefix(upTo: path.lastIndex(of: "/") ?? path.startIndex))
                 guard var schedule = try PredictionCSV.sales(in: directory, like: host.schedule) else { return series }
-                schedule.fireWhen = noSaleLevel ? [] : try PredictionCSV.saleLevel(in: directory, row: name, learning: learning)
-                return try PredictionCSV.withColumns(series, of: schedule.fireWhen.map(\.metric), directory: directory, row: name)
+                let replayed = try PredictionCSV.replayedSchedule(in: directory, row: name, learning: learning)
+                schedule.fireWhen = noSaleLevel ? [] : replayed?.fireWhen ?? []
+                var marked = try PredictionCSV.withColumns(series, of: schedule.fireWhen.map(\.metric), directory: directory, row: name)
                     .announcing(schedule)
+                // The window's threshold replay had (scripts/evaluate's flash rows set their own).
+                marked.saleFireProbability = replayed?.fireProbability
+                return marked
             }
             table.append(PolicyTable.Row(name: name, series: series, horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter))
         }

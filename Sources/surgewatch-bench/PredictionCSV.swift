@@ -24,13 +24,14 @@ enum PredictionCSV {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    /// The `[schedule] fire_when` of the config a row was replayed with (DIR/ROW-LEARNING.toml,
-    /// which scripts/evaluate writes beside the prediction CSV); none where there is no such file.
-    static func saleLevel(in directory: String, row: String, learning: String) throws -> [OverloadCondition] {
+    /// The `[schedule]` of the config a row was replayed with (DIR/ROW-LEARNING.toml, which
+    /// scripts/evaluate writes beside the prediction CSV): its `fire_when` level and the
+    /// window's `fire_probability`; nil where there is no such file.
+    static func replayedSchedule(in directory: String, row: String, learning: String) throws -> SurgeConfig.Schedule? {
         let path = "\(directory)/\(row)-\(learning).toml"
-        guard exists(path) else { return [] }
+        guard exists(path) else { return nil }
         do {
-            return try ConfigLoader.load(path: path).schedule.fireWhen
+            return try ConfigLoader.load(path: path).schedule
         } catch {
             throw OracleFailure(description: "\(error)")
         }

@@ -191,6 +191,33 @@ import Testing
         #expect(noTrace.status != 0 && noTrace.output.contains("\(row)/flash-eval.csv"), "\(noTrace.output)")
     }
 
+    /// `surgewatch-bench policies` scores a flash row's sale window at the threshold replay had
+    /// (the row's replayed config beside its prediction CSV), not at --config's: the fixture's
+    /// sale starts at p 0.77 and breaches a tick later.
+    @Test func thePolicyTableScoresTheWindowAtTheReplayedThreshold() throws {
+        let trace = try #require(Bundle.module.path(forResource: "Fixtures/replay/announced-sale", ofType: "csv"))
+        let shipped = try String(contentsOfFile: Self.config, encoding: .utf8)
+        #expect(shipped.contains("\nsales = []") && shipped.contains("\nfire_probability = 0.7 "), "the shipped [schedule]")
+        let row = directory + "/window-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: row, withIntermediateDirectories: true)
+        let replayed = row + "/flash-off.toml"
+        try shipped.replacingOccurrences(of: "\nsales = []", with: "\nsales = [\"2026-01-05T18:12:20Z\"]")
+            .replacingOccurrences(of: "\nfire_probability = 0.7 ", with: "\nfire_probability = 1   ")
+            .write(toFile: replayed, atomically: true, encoding: .utf8)
+        let (code, out, err) = try DaemonProcess.run(["replay", "--config", replayed, "--input", trace, "--output", row + "/flash-off.pred.csv",
+                                                      "--no-learn"], timeout: .seconds(120))
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("surgewatch     1        1       0"), "the window off, the breach opens the alert: \(out)")
+        try "2026-01-05T18:12:20Z\n".write(toFile: row + "/flash-sales.txt", atomically: true, encoding: .utf8)
+        let bench = LSTMAllocationTests.bench
+        let table = try runTool(bench, ["policies", "--rows", "flash", "--config", Self.config, row])
+        #expect(table.status == 0 && table.output.contains("  flash  0/1 warned (0 %), 0 early"), "as replay: \(table.output)")
+        try FileManager.default.removeItem(atPath: replayed)
+        let unreplayed = try runTool(bench, ["policies", "--rows", "flash", "--config", Self.config, row])
+        #expect(unreplayed.status == 0 && unreplayed.output.contains("  flash  1/1 warned (100 %), 1 early"),
+                "no replayed config: --config's 0.7 opens the alert on the sale's first tick: \(unreplayed.output)")
+    }
+
     /// An output path that is not a regular file is written through, not replaced by a rename:
     /// a FIFO stays a FIFO and gets the CSV, a symbolic link stays a link and its target gets it
     /// (`replay --output /dev/null` once replaced the machine's /dev/null with a file).
