@@ -35,6 +35,10 @@ public struct OfflineTrainer {
         /// A recipe pins it so that the model it trains does not move when the daemon's
         /// default policy does (scripts/train-default-model).
         public var rankingFireProbability: Double?
+        /// With `.episodes`, the ranking's alerts also fire at once at this p (at least the
+        /// ranking's fire level); nil: the config's `fire_at_once_probability`. Pinned by the
+        /// same recipes, for the same reason (the default moved from 0.95 to 0.96 in session 46).
+        public var rankingFireAtOnceProbability: Double?
         /// Features read against the host's own level (`HostLevels`) instead of the training
         /// traces' (log1p ones: counts and rates that grow with the host's size).
         public var relativeLevels: Set<String> = []
@@ -57,6 +61,9 @@ public struct OfflineTrainer {
         if let fire = options.rankingFireProbability {
             config.alert.fireProbability = fire
             config.alert.fireAtOnceProbability = max(config.alert.fireAtOnceProbability, fire)
+        }
+        if let atOnce = options.rankingFireAtOnceProbability {
+            config.alert.fireAtOnceProbability = max(atOnce, config.alert.fireProbability)
         }
         let floor = options.rankingResolveProbability
         if floor < config.alert.fireProbability {

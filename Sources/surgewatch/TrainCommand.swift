@@ -42,6 +42,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --select episodes, the ranking's alerts fire at this p (default: the config's fire_probability): a recipe that pins it trains the same model whatever the daemon's default policy.")
     var rankFireProbability: Double?
 
+    @Option(help: "With --select episodes, the ranking's alerts also fire at once at this p (default: the config's fire_at_once_probability), at least at the ranking's fire level: pinned with --rank-fire-probability by the shipped models' recipes.")
+    var rankFireAtOnceProbability: Double?
+
     @Option(help: ArgumentHelp("Features to read against the host's own usual level (comma-separated): counts and rates that grow with the host's size, such as load1,tcp_established.",
                                discussion: "The model then reads each as its log less its running level on the host (a half-life of 8,640 ticks, a day at 10 s), the same on a host of any size; the model file records it (README, \"A host of another size\")."))
     var relativeLevels: String?
@@ -79,6 +82,12 @@ struct TrainCommand: ParsableCommand {
             if let rankFireProbability {
                 guard rankFireProbability > 0 && rankFireProbability <= 1 else { throw ToolFailure("--rank-fire-probability must be in (0, 1]") }
                 options.rankingFireProbability = rankFireProbability
+            }
+            if let rankFireAtOnceProbability {
+                guard rankFireAtOnceProbability > 0 && rankFireAtOnceProbability <= 1 else {
+                    throw ToolFailure("--rank-fire-at-once-probability must be in (0, 1]")
+                }
+                options.rankingFireAtOnceProbability = rankFireAtOnceProbability
             }
             if let relativeLevels {
                 let names = relativeLevels.split(separator: ",").map { String($0.filter { $0 != " " }) }

@@ -409,6 +409,18 @@ import Testing
         }
         #expect(models[0] == models[1], "same seed and trace: the same model file")
         #expect(models[0] != models[2], "another seed: another initialisation")
+
+        // A recipe pins the ranking's policy (scripts/train-default-model): the model is the
+        // one the same pins trained under any [alert] defaults.
+        let pinned = directory + "/pinned.swm"
+        let (code, _, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", pinned, "--epochs", "2",
+                                                    "--seed", "3", "--rank-fire-probability", "0.8", "--rank-fire-at-once-probability", "0.95"],
+                                                   timeout: .seconds(120))
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"), "\(err)")
+        let (refused, _, refusal) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", pinned,
+                                                           "--rank-fire-at-once-probability", "1.5"], timeout: .seconds(120))
+        #expect(refused != 0 && refusal.contains("--rank-fire-at-once-probability must be in (0, 1]"), "\(refusal)")
     }
 
     /// `train --relative-levels`: a model that reads load and connections against the host's
