@@ -12,12 +12,16 @@ public struct PolicyTable: Sendable {
         public var series: [PolicyGrid.Series]
         public var horizon: Int
         public var mergeGap: Int
+        /// The fire policy of the row's own config, where it sets one of its own: the table's
+        /// `own` entry scores the row under it (the row's config is what replay ran); nil: `own`.
+        public var ownPolicy: AlertPolicy?
 
-        public init(name: String, series: [PolicyGrid.Series], horizon: Int, mergeGap: Int) {
+        public init(name: String, series: [PolicyGrid.Series], horizon: Int, mergeGap: Int, ownPolicy: AlertPolicy? = nil) {
             self.name = name
             self.series = series
             self.horizon = horizon
             self.mergeGap = mergeGap
+            self.ownPolicy = ownPolicy
         }
     }
 
@@ -40,12 +44,14 @@ public struct PolicyTable: Sendable {
     /// The config's own policy first, then the grid's.
     public let entries: [Entry]
 
-    /// Scores `own` and every policy of `grid` on `rows`, side by side on every core.
+    /// Scores `own` (on a row with a policy of its own, that one) and every policy of `grid`
+    /// on `rows`, side by side on every core.
     public init(rows: [Row], own: (text: String, policy: AlertPolicy), grid: [(text: String, policy: AlertPolicy)]) {
         self.rows = rows
-        let policies = [own] + grid
-        let scores = SideBySide.map(policies.map(\.policy)) { policy in rows.map { Self.score(policy, on: $0) } }
-        entries = zip(policies, scores).map { Entry(text: $0.text, policy: $0.policy, scores: $1) }
+        let owned = rows.map { row in Self.score(row.ownPolicy ?? own.policy, on: row) }
+        let scores = SideBySide.map(grid.map(\.policy)) { policy in rows.map { Self.score(policy, on: $0) } }
+        entries = [Entry(text: own.text, policy: own.policy, scores: owned)]
+            + zip(grid, scores).map { Entry(text: $0.text, policy: $0.policy, scores: $1) }
     }
 
     /// The config's own policy.
@@ -81,7 +87,7 @@ public struct PolicyTable: Sendable {
         var total = EpisodeScore()
         for part in row.series where !part.timestamps.isEmpty {
             var policy = policy
-            if let sale = part.saleFireProbability, !part.saleStarts.isEmpty { policy.saleFireProbability = sale }
+            if let sale = part.saleFireProbability { policy.saleFireProbability = sale }
             total.add(EpisodeScore.score(timestamps: part.timestamps, labels: part.labels,
                                          alerting: alertSeries(probabilities: part.probabilities, labels: part.labels,
                                                                policy: policy, holding: holding(part),

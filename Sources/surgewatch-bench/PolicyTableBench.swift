@@ -72,7 +72,12 @@ struct PolicyTableBench: ParsableCommand {
                 marked.saleFireProbability = replayed?.fireProbability
                 return marked
             }
-            table.append(PolicyTable.Row(name: name, series: series, horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter))
+            // A row whose config sets another [alert] (the shop's SLO rows: the shop model's own)
+            // was replayed under it, and the config's line scores it so.
+            var ownPolicy = settings.alert == host.alert ? nil : AlertPolicy(settings.alert)
+            ownPolicy?.saleFireProbability = host.schedule.fireProbability
+            table.append(PolicyTable.Row(name: name, series: series, horizon: settings.model.horizonTicks, mergeGap: settings.alert.resolveAfter,
+                                         ownPolicy: ownPolicy))
         }
         var own = AlertPolicy(host.alert)
         // Where a row's series mark sales (above); nowhere else.

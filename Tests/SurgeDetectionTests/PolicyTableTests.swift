@@ -56,6 +56,21 @@ import SurgeConfig
         #expect(abs(leap.worstFalseAlarmsPerDay - 3 / (4_000.0 / 86_400)) < 1e-9)
     }
 
+    /// A row whose config sets a fire policy of its own (the shop's SLO rows) is scored under
+    /// it in the config's line; the grid's policies score every row alike.
+    @Test func aRowsOwnPolicyScoresItInTheConfigsLine() throws {
+        var rows = Self.rows()
+        var single = AlertPolicy(SurgeConfig().alert)
+        single.fireAfter = 1
+        single.fireProbability = 0.9
+        rows[0].ownPolicy = single
+        let table = PolicyTable(rows: rows, own: ("own", AlertPolicy(SurgeConfig().alert)), grid: PolicyTable.fireGrid(SurgeConfig().alert))
+        #expect(table.own.scores[0].caughtEarly == 4, "the row's own policy fires on the tick at 0.9: \(table.own.scores[0])")
+        #expect(table.own.scores[1].falseAlarms == 0, "the other row under the config's, which waits: \(table.own.scores[1])")
+        let plain = PolicyTable(rows: Self.rows(), own: ("own", AlertPolicy(SurgeConfig().alert)), grid: PolicyTable.fireGrid(SurgeConfig().alert))
+        #expect(table.entries.dropFirst().map(\.scores) == plain.entries.dropFirst().map(\.scores), "the grid does not see it")
+    }
+
     @Test func choosesByNetByTheWorstRowAndByTheTargets() throws {
         let table = PolicyTable(rows: Self.rows(), own: ("own", AlertPolicy(SurgeConfig().alert)), grid: PolicyTable.fireGrid(SurgeConfig().alert))
         // Best net: the first in the grid's order that fires on a single tick at 0.9.
