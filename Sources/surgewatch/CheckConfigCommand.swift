@@ -47,6 +47,8 @@ struct CheckConfigCommand: ParsableCommand {
                          + "as on \(HostSampler.pressureAbsentReason). The model would read its training mean for a missing feature, and "
                          + "the [overload] rule be unknown where it needs them; \(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
+            // The policy said in full: its defaults move between releases (session 46).
+            print("alerts: \(config.alert.firing); resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
             if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
