@@ -132,6 +132,12 @@ public struct SurgeConfig: Equatable, Sendable {
             let held = hold.isEmpty ? "" : ", held while " + hold.map(\.description).joined(separator: " or ")
             return "fire at p >= \(fireProbability) for \(fireAfter) ticks\(atOnce)\(leap)\(pending)\(held)"
         }
+
+        /// The whole policy in words, as `train`, `check-config` and the referee's record name
+        /// it: `firing`, then `alsoFiring` (an announced sale's window), then the resolve band.
+        public func described(alsoFiring: String = "") -> String {
+            "\(firing)\(alsoFiring), resolve below \(resolveProbability) for \(resolveAfter) ticks"
+        }
     }
 
     /// `[schedule]`: announced flash sales. A sale's crowd arrives on the minute it starts,

@@ -271,7 +271,7 @@ final class DetectionStage {
         func conditions(_ list: [OverloadCondition]) -> String { "[" + list.map(\.description).joined(separator: ", ") + "]" }
         let rule = "any \(conditions(config.overload.any)) all \(conditions(config.overload.all)) for \(config.overload.forTicks) ticks"
         // Announced sales fire alerts too (none announced adds nothing, so older records still match).
-        let alert = "\(config.alert.firing)\(config.schedule.firing), resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks"
+        let alert = config.alert.described(alsoFiring: config.schedule.firing)
         return "trained weights crc32 \(checksum); horizon \(config.model.horizonTicks) ticks; rule \(rule); \(alert)"
     }
 

@@ -48,7 +48,7 @@ struct CheckConfigCommand: ParsableCommand {
                          + "the [overload] rule be unknown where it needs them; \(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
             // The policy said in full: its defaults move between releases (session 46).
-            print("alerts: \(config.alert.firing); resolve below \(config.alert.resolveProbability) for \(config.alert.resolveAfter) ticks")
+            print("alerts: \(config.alert.described())")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
             if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)

@@ -110,7 +110,7 @@ struct TrainCommand: ParsableCommand {
             }
             if selection == .episodes {
                 let alert = trainer.rankingConfig.alert
-                writeAll("epochs ranked by validation episodes warned early minus false alarms; alerts \(alert.firing), resolve below \(alert.resolveProbability) for \(alert.resolveAfter) ticks\n", to: STDERR_FILENO)
+                writeAll("epochs ranked by validation episodes warned early minus false alarms; alerts \(alert.described())\n", to: STDERR_FILENO)
             }
             let result = trainer.train(traces) { report in
                 var line = "epoch \(report.epoch)/\(epochs)  loss \(Self.format(Double(report.trainLoss)))"
