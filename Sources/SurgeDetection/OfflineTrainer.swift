@@ -133,6 +133,9 @@ public struct OfflineTrainer {
         /// Windows each epoch passed over after thinning, and how many of them were overload.
         public var trainingWindows = 0
         public var overloadWindows = 0
+        /// Normal windows before `maximumNormalWindows` thinned them: more traces under the same
+        /// limit keep each trace's ordinary ticks sparser (BENCHMARKS.md, session 47).
+        public var normalWindowsBeforeThinning = 0
         /// Overload episodes in each trace's validation part, in the order the traces were given
         /// (nil: no validation part). A trace with few of them barely counts in the ranking.
         public var validationEpisodes: [Int?] = []
@@ -341,7 +344,7 @@ public struct OfflineTrainer {
         let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
                              windowTicks: T, tickSeconds: traces.first?.tickSeconds, features: scaler.features)
         return Result(model: file, choice: choice, trainingWindows: trainSet.count, overloadWindows: overload,
-                      validationEpisodes: validationEpisodes)
+                      normalWindowsBeforeThinning: pooled.count - pooled.labels.reduce(0, +), validationEpisodes: validationEpisodes)
     }
 
     /// Class-weighted cross-entropy over a whole dataset, in full batches plus one padded.

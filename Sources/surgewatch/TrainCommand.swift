@@ -120,7 +120,10 @@ struct TrainCommand: ParsableCommand {
                 }
                 writeAll((interactive ? "\u{1B}[2K\r" : "") + line + "\n", to: STDERR_FILENO)
             }
-            writeAll("\(result.trainingWindows) training windows per epoch, \(result.overloadWindows) of them overload\n", to: STDERR_FILENO)
+            let keptNormal = result.trainingWindows - result.overloadWindows
+            let thinning = keptNormal < result.normalWindowsBeforeThinning
+                ? "; normal windows thinned evenly to \(keptNormal) of \(result.normalWindowsBeforeThinning) (--max-normal-windows \(maxNormalWindows))" : ""
+            writeAll("\(result.trainingWindows) training windows per epoch, \(result.overloadWindows) of them overload\(thinning)\n", to: STDERR_FILENO)
             guard result.trainingWindows > 0 else {
                 // An untrained model written with exit 0 would pass for a trained one.
                 let needed = loaded.window.ticks + loaded.model.horizonTicks

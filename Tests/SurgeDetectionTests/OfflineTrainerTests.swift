@@ -148,16 +148,18 @@ import SurgeSampling
         options.epochs = 1
         options.validationFraction = 0
         let trace = Self.trace(ticks: 1000, burstsUntil: 1000)
-        var counts: [Int: (Int, Int)] = [:]
+        var counts: [Int: (Int, Int, Int)] = [:]
         for limit in [50, 100_000] {
             options.maximumNormalWindows = limit
             let result = OfflineTrainer(config: Self.config, options: options).train([trace]) { _ in }
-            counts[limit] = (result.trainingWindows, result.overloadWindows)
+            counts[limit] = (result.trainingWindows, result.overloadWindows, result.normalWindowsBeforeThinning)
         }
-        let (few, overload) = counts[50]!, (all, sameOverload) = counts[100_000]!
+        let (few, overload, normalBefore) = counts[50]!, (all, sameOverload, sameNormalBefore) = counts[100_000]!
         #expect(overload == sameOverload && overload > 150, "all overload windows in both")
         #expect(few - overload <= 50 && few - overload >= 45, "normal windows thinned to at most 50: \(few - overload)")
         #expect(all - overload > 700, "and not thinned under a high limit: \(all - overload)")
+        #expect(normalBefore == all - overload && sameNormalBefore == all - overload,
+                "the result counts the normal windows before thinning, thinned or not: \(normalBefore), \(sameNormalBefore)")
     }
 
     @Test func noValidationKeepsTheLastEpoch() {

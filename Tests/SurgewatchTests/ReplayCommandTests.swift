@@ -405,6 +405,7 @@ import Testing
             #expect(out.contains("model for 5 features, window 30, horizon 3, ticks of 10s"), "\(out)")
             #expect(err.contains("overload episodes in the validation parts: ") && err.contains(" in \(Self.trace)"),
                     "each trace's validation episodes named: \(err)")
+            #expect(!err.contains("thinned"), "a short trace is under the default limit: \(err)")
             models.append(try Data(contentsOf: URL(fileURLWithPath: model)))
         }
         #expect(models[0] == models[1], "same seed and trace: the same model file")
@@ -418,6 +419,13 @@ import Testing
                                                    timeout: .seconds(120))
         #expect(code == 0, "\(err)")
         #expect(err.contains("alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"), "\(err)")
+        // Thinning is said: more traces under one limit keep each one's ordinary ticks sparser.
+        let (thinnedCode, _, thinnedErr) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", pinned,
+                                                                  "--epochs", "1", "--max-normal-windows", "20"], timeout: .seconds(120))
+        #expect(thinnedCode == 0, "\(thinnedErr)")
+        let said = try #require(thinnedErr.firstMatch(of: #/of them overload; normal windows thinned evenly to (\d+) of (\d+) \(--max-normal-windows 20\)/#),
+                                "\(thinnedErr)")
+        #expect(Int(said.1)! <= 20 && Int(said.2)! > 20, "\(thinnedErr)")
         let (refused, _, refusal) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", pinned,
                                                            "--rank-fire-at-once-probability", "1.5"], timeout: .seconds(120))
         #expect(refused != 0 && refusal.contains("--rank-fire-at-once-probability must be in (0, 1]"), "\(refusal)")
