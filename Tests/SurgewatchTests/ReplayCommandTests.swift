@@ -419,16 +419,22 @@ import Testing
                                                    timeout: .seconds(120))
         #expect(code == 0, "\(err)")
         #expect(err.contains("alerts fire at p >= 0.8 for 2 ticks or 0.95 once, resolve below 0.5 for 3 ticks"), "\(err)")
-        // Thinning is said: more traces under one limit keep each one's ordinary ticks sparser.
-        let (thinnedCode, _, thinnedErr) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", pinned,
-                                                                  "--epochs", "1", "--max-normal-windows", "20"], timeout: .seconds(120))
-        #expect(thinnedCode == 0, "\(thinnedErr)")
-        let said = try #require(thinnedErr.firstMatch(of: #/of them overload; normal windows thinned evenly to (\d+) of (\d+) \(--max-normal-windows 20\)/#),
-                                "\(thinnedErr)")
-        #expect(Int(said.1)! <= 20 && Int(said.2)! > 20, "\(thinnedErr)")
         let (refused, _, refusal) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", pinned,
                                                            "--rank-fire-at-once-probability", "1.5"], timeout: .seconds(120))
         #expect(refused != 0 && refusal.contains("--rank-fire-at-once-probability must be in (0, 1]"), "\(refusal)")
+    }
+
+    /// `train` says when `--max-normal-windows` thins the normal windows, and how much: the
+    /// limit is shared by every trace given, so more traces keep each one's ordinary ticks
+    /// sparser (BENCHMARKS.md, session 47). trainIsDeterministicForASeed checks that a trace
+    /// under the limit gets no such line.
+    @Test func trainSaysWhenItThinsTheNormalWindows() throws {
+        let (code, _, err) = try DaemonProcess.run(["train", "--config", Self.config, "--input", Self.trace, "--output", directory + "/thinned.swm",
+                                                    "--epochs", "1", "--max-normal-windows", "20"], timeout: .seconds(120))
+        #expect(code == 0, "\(err)")
+        let said = try #require(err.firstMatch(of: #/of them overload; normal windows thinned evenly to (\d+) of (\d+) \(--max-normal-windows 20\)/#),
+                                "\(err)")
+        #expect(Int(said.1)! <= 20 && Int(said.2)! > 20, "\(err)")
     }
 
     /// `train --relative-levels`: a model that reads load and connections against the host's
