@@ -35,12 +35,16 @@ public struct ShopService {
     }
 
     public static var metrics: [String] {
-        HostMetric.names + ["http_rps", "http_p99_ms", "http_error_ratio", "probe_latency_ms", "probe_up"]
+        HostMetric.names + ["http_rps", "http_p99_ms", "http_error_ratio", "probe_latency_ms", "probe_up",
+                            "app_workers_busy_ratio"]
     }
 
     public let settings: Settings
     public let tickSeconds: Double
     private var random: SeededGenerator
+    /// The busy-worker gauge's sampling noise, drawn from a stream of its own so that adding the
+    /// gauge (session 48) left every other column of a seed's trace as it was.
+    private var gaugeRandom: SeededGenerator
     private var costDrift = 0.0           // log of the CPU cost multiplier, mean-reverting
     private var backlog = 0.0
     private var load1 = 0.5, load5 = 0.5
@@ -53,15 +57,24 @@ public struct ShopService {
         self.settings = settings
         self.tickSeconds = tickSeconds
         random = SeededGenerator(seed: seed)
+        gaugeRandom = Self.gaugeGenerator(seed)
     }
+
+    private static func gaugeGenerator(_ seed: UInt64) -> SeededGenerator { SeededGenerator(seed: seed ^ 0x9a0e_b5e5) }
 
     /// Draws the random future afresh from here on (the oracle's continuations); the state
     /// the shop is in stays as it is.
-    public mutating func reseed(_ seed: UInt64) { random = SeededGenerator(seed: seed) }
+    public mutating func reseed(_ seed: UInt64) {
+        random = SeededGenerator(seed: seed)
+        gaugeRandom = Self.gaugeGenerator(seed)
+    }
 
     mutating func uniform() -> Double { Double(random.nextUnitFloat()) }
-    mutating func normal() -> Double {
-        let u = max(uniform(), 1e-9), v = uniform()
+    mutating func normal() -> Double { Self.gaussian(&random) }
+
+    /// A standard normal draw (Box-Muller) from `generator`.
+    static func gaussian(_ generator: inout SeededGenerator) -> Double {
+        let u = max(Double(generator.nextUnitFloat()), 1e-9), v = Double(generator.nextUnitFloat())
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 
@@ -149,7 +162,17 @@ public struct ShopService {
         row[app + 2] = errorRatio
         row[app + 3] = (serviceTime + wait) * 1000 * (1 + 0.1 * abs(normal()))
         row[app + 4] = errorRatio > 0.5 ? 0 : 1
+        row[app + 5] = workersBusyRatio(busy: served * serviceTime, workers: workers)
         return row
+    }
+
+    /// The share of the worker pool busy at the scrape, as a shop's own gauge reports it (busy
+    /// threads or processes against the pool's size: php-fpm's active processes, Tomcat's busy
+    /// threads): the pool's saturation, which on a worker-bound shop comes before its latency.
+    /// An instant's count, so it scatters around the tick's mean like a binomial draw.
+    private mutating func workersBusyRatio(busy: Double, workers: Double) -> Double {
+        let spread = (busy * max(0, 1 - busy / workers)).squareRoot()
+        return max(0, min(1, (busy + spread * Self.gaussian(&gaugeRandom)) / workers))
     }
 
     /// Extra dependency latency now: rises over minutes, holds, then recovers.

@@ -70,6 +70,39 @@ import SurgeSampling
         }
     }
 
+    /// The worker pool's busy gauge (`app_workers_busy_ratio`) tells which resource runs out: a
+    /// worker-bound shop breaks its SLO with the pool full, and fills it only then, while a
+    /// CPU-bound shop at full CPU still has workers to spare.
+    @Test func theWorkerGaugeShowsWhichResourceRunsOut() throws {
+        let series = DemandSeries.flashSales(days: 7, seed: 202)
+        var workerBound = ShopService.Settings()
+        workerBound.workers = 60
+        for (settings, poolFull) in [(workerBound, true), (ShopService.Settings(), false)] {
+            let trace = series.simulate(seed: 202, settings: settings)
+            let gauge = try #require(trace.column("app_workers_busy_ratio"))
+            let p99 = try #require(trace.column("http_p99_ms")), cpu = try #require(trace.column("cpu_busy"))
+            var breached: [Double] = [], calmFull = 0, calm = 0, cpuBound: [Double] = []
+            for row in gauge.indices where gauge[row].isFinite {
+                #expect(gauge[row] >= 0 && gauge[row] <= 1)
+                if p99[row] > 1000 {
+                    breached.append(gauge[row])
+                    if cpu[row] > 0.95 { cpuBound.append(gauge[row]) }
+                } else {
+                    calm += 1
+                    if gauge[row] > 0.9 { calmFull += 1 }
+                }
+            }
+            let meanBreached = breached.reduce(0, +) / Double(max(1, breached.count))
+            #expect(breached.count > 100 && Double(calmFull) < 0.01 * Double(calm), "pool full on \(calmFull) of \(calm) calm ticks")
+            if poolFull {
+                #expect(meanBreached > 0.9, "a worker-bound shop breaks with its pool full: \(meanBreached)")
+            } else {
+                let meanCPUBound = cpuBound.reduce(0, +) / Double(max(1, cpuBound.count))
+                #expect(cpuBound.count > 50 && meanCPUBound < 0.4, "full CPU, workers to spare: \(meanCPUBound) over \(cpuBound.count) ticks")
+            }
+        }
+    }
+
     @Test func worldCupGapsStayMissingAndMinutesAreInterpolated() throws {
         let csv = """
             minute_utc,requests
