@@ -22,11 +22,17 @@ public enum DefaultModel {
         any: [OverloadCondition(metric: "tcp_listen_overflows_per_s", comparison: .greater, threshold: 0)])
 
     /// The built-in model for `config/shop-example.toml`, a shop whose SLO is its own: four host
-    /// features and the shop's request rate, p99 latency and error ratio, trained by
-    /// `scripts/train-default-model --shop-slo` under that SLO. The host rule's model, under
-    /// such a rule, reads nothing of what the rule reads and warned 71 % of World Cup and 43 %
-    /// of flash-sale overloads (BENCHMARKS.md, "The guide's shop").
+    /// features and the shop's request rate, p99 latency, error ratio and worker pool gauge,
+    /// trained by `scripts/train-default-model --shop-slo` under that SLO on a CPU-bound and a
+    /// worker-bound shop. The host rule's model, under such a rule, reads nothing of what the
+    /// rule reads and warned 71 % of World Cup and 43 % of flash-sale overloads (BENCHMARKS.md,
+    /// "The guide's shop").
     public static let shopSLOModel: ModelFile? = decode(DefaultModelShopSLOData.base64)
+
+    /// The model for a shop's SLO from session 43 to 47, for the same features but the worker
+    /// gauge: a shop that exports no such gauge, or an upgraded host whose config (never
+    /// overwritten by `scripts/install`) still names the seven, keeps a trained model.
+    public static let shopSLOSevenFeatureModel: ModelFile? = decode(DefaultModelShopSLOSevenFeatureData.base64)
     /// The rule it was trained for (config/shop-example.toml's; a test keeps the two the same).
     public static let shopSLORule = SurgeConfig.Overload(
         any: [OverloadCondition(metric: "http_p99_ms", comparison: .greater, threshold: 1000),

@@ -69,6 +69,9 @@ public struct ModelSource: Sendable {
          SurgeConfig.Overload()),
         (DefaultModel.withoutPSIModel, "the built-in model for hosts without PSI", DefaultModel.withoutPSIRule),
         (DefaultModel.shopSLOModel, "the built-in model for a shop's SLO", DefaultModel.shopSLORule),
+        (DefaultModel.shopSLOSevenFeatureModel,
+         "the built-in model for a shop's SLO without a worker gauge (add app_workers_busy_ratio to [model] features, from the shop's busy and available workers, for the current one, which warns a worker-bound shop earlier)",
+         DefaultModel.shopSLORule),
     ]
 
     public static func load(_ path: String, _ config: SurgeConfig) throws -> ModelFile {

@@ -93,6 +93,18 @@ import SurgeDetection
         #expect(caution.hasPrefix("the built-in model was trained to predict the rule any [http_p99_ms > 1000, http_error_ratio > 0.01], "), "\(caution)")
     }
 
+    /// A shop config without the worker gauge (the guide's before session 48) keeps the model
+    /// trained for its seven features, under the same SLO, and the log says how to get the newer.
+    @Test func aShopWithoutAWorkerGaugeKeepsTheSevenFeatureModel() throws {
+        var config = try ConfigLoader.load(path: Self.repository + "/config/shop-example.toml")
+        config.model.features.removeAll { $0 == "app_workers_busy_ratio" }
+        #expect(config.model.features.count == 7)
+        let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: "/nonexistent")
+        #expect(!source.untrained && source.model.weightsChecksum == DefaultModel.shopSLOSevenFeatureModel?.weightsChecksum)
+        #expect(source.origin.hasPrefix("the built-in model for a shop's SLO without a worker gauge (add app_workers_busy_ratio"))
+        #expect(source.trainedRule == config.overload && source.ruleCaution(config) == nil)
+    }
+
     @Test func otherFeaturesStartFromAFreshModel() throws {
         var config = SurgeConfig()
         config.model.features = ["cpu_busy", "load1"]
@@ -114,10 +126,14 @@ import SurgeDetection
             #expect(model.features.filter { $0.transform == .log1pRelative }.map(\.name) == ["load1", "tcp_established"])
         }
         #expect(older.weightsChecksum == 0xF6E7_8C87)
-        // Session 43's model for a shop's SLO: the bytes scripts/evaluate's recipe trained until then.
+        // Session 43's model for a shop's SLO, seven features: the bytes scripts/evaluate's recipe
+        // trained until then; session 48's adds the worker gauge.
+        let sevenFeatureShop = try #require(DefaultModel.shopSLOSevenFeatureModel)
+        #expect(sevenFeatureShop.tickSeconds == 10 && sevenFeatureShop.features.count == 7)
+        #expect(sevenFeatureShop.weightsChecksum == 0x83DC_9300)
         let shop = try #require(DefaultModel.shopSLOModel)
-        #expect(shop.tickSeconds == 10)
-        #expect(shop.weightsChecksum == 0x83DC_9300)
+        #expect(shop.tickSeconds == 10 && shop.features.last?.name == "app_workers_busy_ratio")
+        #expect(shop.weightsChecksum == 0x89F4_CB79)
     }
 
     /// Another tick length keeps the model (it still predicts, and learns) with a warning that
