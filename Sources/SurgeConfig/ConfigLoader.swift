@@ -140,6 +140,11 @@ public enum ConfigLoader {
             config.alert.firePendingProbability = t.double("fire_on_pending_probability",
                 default: defaults.alert.firePendingProbability, range: 0...1)
             config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
+            config.alert.settleProbability = t.double("settle_probability", default: defaults.alert.settleProbability, range: 0...1)
+            config.alert.settleAfter = t.int("settle_after", default: defaults.alert.settleAfter, range: 1...10_000)
+            if t.contains("settle_after") && config.alert.settleProbability == 0 {
+                t.fail("settle_after", "does nothing without alert.settle_probability (the p an alert settles below); set that too, or leave this key out")
+            }
             config.alert.hold = conditions(t, "hold")
             t.finish()
         }
@@ -302,6 +307,15 @@ public enum ConfigLoader {
         if config.alert.fireOnLeapProbability < 1 && config.alert.fireOnLeapProbability <= config.alert.resolveProbability {
             context.fail("alert.fire_on_leap_probability",
                 "must be above alert.resolve_probability (\(config.alert.resolveProbability)), where a leap starts, or 1 for none; got \(config.alert.fireOnLeapProbability)")
+        }
+        if config.alert.settleProbability > 0 {
+            if config.alert.settleProbability <= config.alert.resolveProbability || config.alert.settleProbability >= config.alert.fireProbability {
+                context.fail("alert.settle_probability",
+                    "must lie between alert.resolve_probability (\(config.alert.resolveProbability)) and alert.fire_probability (\(config.alert.fireProbability)), or 0 for none; got \(config.alert.settleProbability)")
+            } else if config.alert.settleAfter <= config.alert.resolveAfter {
+                context.fail("alert.settle_after",
+                    "must be more than alert.resolve_after (\(config.alert.resolveAfter)): a settle as quick as the resolve is a higher resolve_probability; got \(config.alert.settleAfter)")
+            }
         }
         if config.alert.firePendingProbability < 1 && config.overload.forTicks < 2 {
             context.fail("alert.fire_on_pending_probability",

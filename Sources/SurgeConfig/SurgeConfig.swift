@@ -118,6 +118,14 @@ public struct SurgeConfig: Equatable, Sendable {
         public var firePendingProbability = 1.0
         /// `resolve_after`: ticks p must stay below resolve_probability, 1 ... 1000.
         public var resolveAfter = 3
+        /// `settle_probability`: an open alert also resolves once p has stayed below this for
+        /// `settle_after` ticks in a row (and the rule has not held): the wide band keeps one
+        /// alert through a hot spell, and this closes it when the spell has passed but p still
+        /// hovers above resolve_probability, as a shop model's p does for hours under heavy
+        /// but served load. 0 turns it off (the default; BENCHMARKS.md, "A long alert settles").
+        public var settleProbability = 0.0
+        /// `settle_after`: ticks p must stay below settle_probability, more than resolve_after.
+        public var settleAfter = 60
         /// `hold`: conditions in the rule's syntax ("cpu_busy >= 0.75"); an open alert does
         /// not resolve while any of them holds. Empty by default: the level is the host's own,
         /// chosen on its history like a threshold (BENCHMARKS.md, session 13).
@@ -136,7 +144,8 @@ public struct SurgeConfig: Equatable, Sendable {
         /// The whole policy in words, as `train`, `check-config` and the referee's record name
         /// it: `firing`, then `alsoFiring` (an announced sale's window), then the resolve band.
         public func described(alsoFiring: String = "") -> String {
-            "\(firing)\(alsoFiring), resolve below \(resolveProbability) for \(resolveAfter) ticks"
+            let settle = settleProbability > 0 ? " or below \(settleProbability) for \(settleAfter)" : ""
+            return "\(firing)\(alsoFiring), resolve below \(resolveProbability) for \(resolveAfter) ticks\(settle)"
         }
     }
 

@@ -20,6 +20,11 @@ public struct AlertPolicy: Sendable, Equatable {
     /// Ticks in a row that are calm (p < resolveProbability and the rule not holding) before an
     /// open alert resolves.
     public var resolveAfter: Int
+    /// p(overload) below which an open alert also resolves after `settleAfter` ticks in a row
+    /// (otherwise calm as for `resolveAfter`); 0: never (`[alert] settle_probability`).
+    public var settleProbability: Double
+    /// Ticks in a row below settleProbability before an open alert settles.
+    public var settleAfter: Int
     /// How far ahead the model looks, for the events (`SURGE_HORIZON_SECONDS`).
     public var horizonSeconds: Double
     /// p(overload) at or above which a predicted alert fires at once on a tick in an announced
@@ -31,13 +36,15 @@ public struct AlertPolicy: Sendable, Equatable {
 
     public init(fireProbability: Double = 0.8, resolveProbability: Double = 0.5, fireAfter: Int = 2,
                 resolveAfter: Int = 3, horizonSeconds: Double = 30, fireAtOnceProbability: Double? = nil,
-                fireOnLeapProbability: Double = 1, saleFireProbability: Double = 1, firePendingProbability: Double = 1) {
+                fireOnLeapProbability: Double = 1, saleFireProbability: Double = 1, firePendingProbability: Double = 1,
+                settleProbability: Double = 0, settleAfter: Int = 60) {
         // Left out, it follows the config's default and never sits below fireProbability.
         let fireAtOnceProbability = fireAtOnceProbability ?? max(SurgeConfig().alert.fireAtOnceProbability, fireProbability)
         precondition(resolveProbability < fireProbability && fireAfter >= 1 && resolveAfter >= 1)
         precondition(fireAtOnceProbability >= fireProbability)
         precondition(fireOnLeapProbability >= 1 || fireOnLeapProbability > resolveProbability)
         precondition(saleFireProbability >= 1 || saleFireProbability > resolveProbability)
+        precondition(settleAfter >= 1)
         self.fireProbability = fireProbability
         self.resolveProbability = resolveProbability
         self.fireAfter = fireAfter
@@ -47,6 +54,8 @@ public struct AlertPolicy: Sendable, Equatable {
         self.horizonSeconds = horizonSeconds
         self.saleFireProbability = saleFireProbability
         self.firePendingProbability = firePendingProbability
+        self.settleProbability = settleProbability
+        self.settleAfter = settleAfter
     }
 
     /// The policy of a config's `[alert]` table, and of its `[schedule]` where sales are announced.
@@ -55,7 +64,8 @@ public struct AlertPolicy: Sendable, Equatable {
                   resolveAfter: alert.resolveAfter, horizonSeconds: horizonSeconds, fireAtOnceProbability: alert.fireAtOnceProbability,
                   fireOnLeapProbability: alert.fireOnLeapProbability,
                   saleFireProbability: schedule.sales.isEmpty ? 1 : schedule.fireProbability,
-                  firePendingProbability: alert.firePendingProbability)
+                  firePendingProbability: alert.firePendingProbability,
+                  settleProbability: alert.settleProbability, settleAfter: alert.settleAfter)
     }
 }
 
@@ -113,7 +123,10 @@ public struct AlertObservation: Sendable, Equatable {
 /// - an open alert resolves after `resolveAfter` calm ticks in a row, calm meaning p below
 ///   resolveProbability (or unknown) and the rule not holding (or unknown), not both unknown,
 ///   and no condition of `[alert] hold` holding (`AlertObservation.holding`).
-///   Between the two thresholds nothing changes: that band is what stops flapping.
+///   Between the two thresholds nothing changes: that band is what stops flapping;
+/// - it also resolves (settles) after `settleAfter` ticks in a row that are calm the same way
+///   but measured against settleProbability, when that is set: a long alert whose p hovers in
+///   the band after the hot spell has passed.
 public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
     /// The alert that is open now.
     public struct OpenAlert: Sendable, Equatable {
@@ -135,6 +148,8 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
     public private(set) var open: OpenAlert?
     private var highStreak = 0
     private var calmStreak = 0
+    /// Calm ticks in a row against settleProbability (counted only when it is set).
+    private var settleStreak = 0
     /// The last tick's p (nil: unknown, or no tick yet): a leap starts only from a known calm p.
     private var previousProbability: Double?
     private let makeID: @Sendable () -> String
@@ -160,8 +175,9 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         }
         highStreak = (p ?? 0) >= policy.fireProbability ? highStreak + 1 : 0
         let known = p != nil || observation.ruleHolds != nil
-        let calm = known && observation.ruleHolds != true && !observation.holding && !observation.saleLevel && (p.map { $0 < policy.resolveProbability } ?? true)
-        calmStreak = calm ? calmStreak + 1 : 0
+        let quiet = known && observation.ruleHolds != true && !observation.holding && !observation.saleLevel
+        calmStreak = quiet && (p.map { $0 < policy.resolveProbability } ?? true) ? calmStreak + 1 : 0
+        settleStreak = policy.settleProbability > 0 && quiet && (p.map { $0 < policy.settleProbability } ?? true) ? settleStreak + 1 : 0
 
         if observation.ruleHolds == true {
             switch open?.kind {
@@ -184,7 +200,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
             event.saleStart = observation.saleStart
             return [event]
         }
-        if let alert = open, calmStreak >= policy.resolveAfter {
+        if let alert = open, calmStreak >= policy.resolveAfter || settleStreak >= policy.settleAfter {
             open = nil
             highStreak = 0
             return [AlertEvent(alertID: alert.id, event: .resolved, kind: alert.kind, at: now, probability: p,
@@ -201,6 +217,7 @@ public struct AlertStateMachine<C: AlertClock>: Sendable where C: Sendable {
         let peak = max(open?.peakProbability ?? 0, p ?? 0)
         open = OpenAlert(id: id, kind: kind, firedAt: firedAt, peakProbability: peak)
         calmStreak = 0
+        settleStreak = 0
         return AlertEvent(alertID: id, event: .fired, kind: kind, at: now, probability: p, peakProbability: peak,
                           horizonSeconds: policy.horizonSeconds, topFeatures: observation.topFeatures,
                           escalatedFrom: escalatedFrom, firedAt: escalatedFrom == nil ? nil : firedAt)

@@ -58,6 +58,9 @@ public struct OfflineTrainer {
         config.learning.online = false
         // Announced sales are the operator's, at their times; the training traces' are not.
         config.schedule.sales = []
+        // Like the fire levels a recipe pins: when a long alert settles is the daemon's choice,
+        // made after training, and does not change which epoch a recipe keeps.
+        config.alert.settleProbability = 0
         if let fire = options.rankingFireProbability {
             config.alert.fireProbability = fire
             config.alert.fireAtOnceProbability = max(config.alert.fireAtOnceProbability, fire)

@@ -158,7 +158,7 @@ public enum PolicyGrid {
         // so that a line copied into [alert] is the policy scored.
         let noLeap = config.alert.fireOnLeapProbability < 1 ? ", fire_on_leap_probability = 1" : ""
         // [schedule] is not [alert]'s: announced sales keep their threshold in every policy;
-        // so does fire_on_pending_probability, which each line leaves as the config has it.
+        // so do fire_on_pending_probability and the settle, which each line leaves as the config has them.
         let sale = AlertPolicy(config.alert, schedule: config.schedule).saleFireProbability
         for fire in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99] {
             for after in 1...3 {
@@ -171,7 +171,9 @@ public enum PolicyGrid {
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
                                              fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1,
                                              saleFireProbability: sale > resolve ? sale : 1,
-                                             firePendingProbability: config.alert.firePendingProbability)
+                                             firePendingProbability: config.alert.firePendingProbability,
+                                             settleProbability: config.alert.settleProbability > resolve ? config.alert.settleProbability : 0,
+                                             settleAfter: config.alert.settleAfter)
                     grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)\(noLeap)",
                                  policy))
                 }
