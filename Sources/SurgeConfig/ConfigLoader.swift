@@ -142,9 +142,6 @@ public enum ConfigLoader {
             config.alert.resolveAfter = t.int("resolve_after", default: defaults.alert.resolveAfter, range: 1...1000)
             config.alert.settleProbability = t.double("settle_probability", default: defaults.alert.settleProbability, range: 0...1)
             config.alert.settleAfter = t.int("settle_after", default: defaults.alert.settleAfter, range: 1...10_000)
-            if t.contains("settle_after") && config.alert.settleProbability == 0 {
-                t.fail("settle_after", "does nothing without alert.settle_probability (the p an alert settles below); set that too, or leave this key out")
-            }
             config.alert.hold = conditions(t, "hold")
             t.finish()
         }

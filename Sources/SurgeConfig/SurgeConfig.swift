@@ -124,7 +124,8 @@ public struct SurgeConfig: Equatable, Sendable {
         /// hovers above resolve_probability, as a shop model's p does for hours under heavy
         /// but served load. 0 turns it off (the default; BENCHMARKS.md, "A long alert settles").
         public var settleProbability = 0.0
-        /// `settle_after`: ticks p must stay below settle_probability, more than resolve_after.
+        /// `settle_after`: ticks p must stay below settle_probability, more than resolve_after
+        /// (read only when settle_probability is set, so that setting that to 0 turns it off).
         public var settleAfter = 60
         /// `hold`: conditions in the rule's syntax ("cpu_busy >= 0.75"); an open alert does
         /// not resolve while any of them holds. Empty by default: the level is the host's own,

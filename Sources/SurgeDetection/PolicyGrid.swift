@@ -168,13 +168,16 @@ public enum PolicyGrid {
                 // The grid is the same whatever the config's band, which line one scores.
                 let tied = min(0.5, fire * 0.6)
                 for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
+                    // The config's settle where it fits inside this line's band; where it does
+                    // not, the line says it is off, as [alert] would refuse it there.
+                    let fits = config.alert.settleProbability > resolve && config.alert.settleProbability < fire
+                    let noSettle = config.alert.settleProbability > 0 && !fits ? ", settle_probability = 0" : ""
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
                                              fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1,
                                              saleFireProbability: sale > resolve ? sale : 1,
                                              firePendingProbability: config.alert.firePendingProbability,
-                                             settleProbability: config.alert.settleProbability > resolve ? config.alert.settleProbability : 0,
-                                             settleAfter: config.alert.settleAfter)
-                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)\(noLeap)",
+                                             settleProbability: fits ? config.alert.settleProbability : 0, settleAfter: config.alert.settleAfter)
+                    grid.append(("fire_probability = \(fire), fire_after = \(after), fire_at_once_probability = 1, resolve_probability = \(resolve.formatted2)\(noLeap)\(noSettle)",
                                  policy))
                 }
             }

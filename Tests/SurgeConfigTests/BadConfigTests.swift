@@ -40,6 +40,10 @@ import Testing
             "3:28: alert.fire_on_leap_probability: must be above alert.resolve_probability (0.3), where a leap starts, or 1 for none; got 0.25"],
         "pending-without-for-ticks.toml": [
             "3:31: alert.fire_on_pending_probability: fires a tick before the rule has held overload.for_ticks ticks in a row, so it needs for_ticks >= 2 (it is 1); set it, or leave this key out"],
+        "settle-not-above-resolve.toml": [
+            "3:22: alert.settle_probability: must lie between alert.resolve_probability (0.2) and alert.fire_probability (0.95), or 0 for none; got 0.2"],
+        "settle-too-quick.toml": [
+            "4:16: alert.settle_after: must be more than alert.resolve_after (3): a settle as quick as the resolve is a higher resolve_probability; got 3"],
         "schedule-bad-sale.toml": [
             #"3:10: schedule.sales[1]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "daily 8pm""#,
             #"4:10: schedule.sales[2]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "2026-12-12 25:00""#],
