@@ -145,7 +145,7 @@ public struct SurgeConfig: Equatable, Sendable {
         /// The whole policy in words, as `train`, `check-config` and the referee's record name
         /// it: `firing`, then `alsoFiring` (an announced sale's window), then the resolve band.
         public func described(alsoFiring: String = "") -> String {
-            let settle = settleProbability > 0 ? " or below \(settleProbability) for \(settleAfter)" : ""
+            let settle = settleProbability > 0 ? " or below \(settleProbability) for \(settleAfter) ticks" : ""
             return "\(firing)\(alsoFiring), resolve below \(resolveProbability) for \(resolveAfter) ticks\(settle)"
         }
     }

@@ -43,7 +43,7 @@ import Testing
     @Test func aLongAlertSettlesOnlyWhenAsked() throws {
         let config = try ConfigLoader.parse("[alert]\nfire_probability = 0.75\nsettle_probability = 0.4\nsettle_after = 60\n", file: "settle.toml")
         #expect(config.alert.settleProbability == 0.4 && config.alert.settleAfter == 60)
-        #expect(config.alert.described().hasSuffix("resolve below 0.2 for 3 ticks or below 0.4 for 60"), "\(config.alert.described())")
+        #expect(config.alert.described().hasSuffix("resolve below 0.2 for 3 ticks or below 0.4 for 60 ticks"), "\(config.alert.described())")
         #expect(SurgeConfig().alert.settleProbability == 0, "off unless the operator sets it")
         #expect(!SurgeConfig().alert.described().contains(" or below "))
     }
