@@ -306,7 +306,7 @@ public enum ConfigLoader {
                 "must be above alert.resolve_probability (\(config.alert.resolveProbability)), where a leap starts, or 1 for none; got \(config.alert.fireOnLeapProbability)")
         }
         if config.alert.settleProbability > 0 {
-            if config.alert.settleProbability <= config.alert.resolveProbability || config.alert.settleProbability >= config.alert.fireProbability {
+            if !config.alert.settleFits(resolve: config.alert.resolveProbability, fire: config.alert.fireProbability) {
                 context.fail("alert.settle_probability",
                     "must lie between alert.resolve_probability (\(config.alert.resolveProbability)) and alert.fire_probability (\(config.alert.fireProbability)), or 0 for none; got \(config.alert.settleProbability)")
             } else if config.alert.settleAfter <= config.alert.resolveAfter {

@@ -127,6 +127,13 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `settle_after`: ticks p must stay below settle_probability, more than resolve_after
         /// (read only when settle_probability is set, so that setting that to 0 turns it off).
         public var settleAfter = 60
+
+        /// Whether `settle_probability` lies inside the band from `resolve` up to `fire`, the
+        /// only place it can close an alert the band holds open (`check-config` asks it of the
+        /// config's own band, the policy grids of each band they score).
+        public func settleFits(resolve: Double, fire: Double) -> Bool {
+            settleProbability > resolve && settleProbability < fire
+        }
         /// `hold`: conditions in the rule's syntax ("cpu_busy >= 0.75"); an open alert does
         /// not resolve while any of them holds. Empty by default: the level is the host's own,
         /// chosen on its history like a threshold (BENCHMARKS.md, session 13).

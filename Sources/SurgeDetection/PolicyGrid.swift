@@ -170,7 +170,7 @@ public enum PolicyGrid {
                 for resolve in [tied] + [0.3, 0.2, 0.1].filter({ $0 < tied }) {
                     // The config's settle where it fits inside this line's band; where it does
                     // not, the line says it is off, as [alert] would refuse it there.
-                    let fits = config.alert.settleProbability > resolve && config.alert.settleProbability < fire
+                    let fits = config.alert.settleFits(resolve: resolve, fire: fire)
                     let noSettle = config.alert.settleProbability > 0 && !fits ? ", settle_probability = 0" : ""
                     let policy = AlertPolicy(fireProbability: fire, resolveProbability: resolve,
                                              fireAfter: after, resolveAfter: config.alert.resolveAfter, fireAtOnceProbability: 1,

@@ -114,7 +114,8 @@ public struct PolicyTable: Sendable {
                                                  fireAfter: after, resolveAfter: alert.resolveAfter,
                                                  fireAtOnceProbability: atOnce, fireOnLeapProbability: leap,
                                                  saleFireProbability: saleFireProbability,
-                                                 settleProbability: fire > alert.settleProbability ? alert.settleProbability : 0,
+                                                 settleProbability: alert.settleFits(resolve: alert.resolveProbability, fire: fire)
+                                                     ? alert.settleProbability : 0,
                                                  settleAfter: alert.settleAfter)
                         grid.append((text(of: policy), policy))
                     }
