@@ -14,9 +14,14 @@
 ///   episode is neither a fresh warning nor a miss. A policy that resolved and fired again
 ///   between them would flap, and would score them as early. *Warned* = early + continuing:
 ///   the episodes the operator was alerted to before they began.
-/// - *False alarms*: every alert is cut into pieces of `staleAfter` ticks; a piece during
-///   which, and within `horizon` ticks after which, no tick is overload is one false alarm. A
-///   short wrong alert counts once; an alert left open all day counts many times.
+/// - *False alarms*: a tick of an alert is *quiet* when neither it nor any of the `horizon`
+///   ticks after it is overload. An alert whose ticks are all quiet warned of nothing: it
+///   counts one false alarm for each `staleAfter` ticks begun (a short wrong alert counts once,
+///   one left open all day many times). In an alert that does cover overload, each unbroken run
+///   of quiet ticks counts one for each full `staleAfter` ticks: opening half an hour early, or
+///   lingering half an hour after the breach, is a false alarm; closing a few ticks after it is
+///   not. (Until session 50 such an alert was cut into `staleAfter` pieces counted from its
+///   opening, so a short tail after the breach counted or not by where the cut fell.)
 ///   Reported per day of trace.
 public struct EpisodeScore: Sendable, Equatable {
     public var episodes = 0
@@ -98,14 +103,24 @@ public struct EpisodeScore: Sendable, Equatable {
                 score.continuing += 1
             }
         }
+        func overloadWithinHorizon(from start: Int, to last: Int) -> Bool {
+            overloadPrefix[min(n - 1, last + horizon) + 1] - overloadPrefix[start] > 0
+        }
         for alert in alerts {
-            var pieceStart = alert.open
-            while pieceStart <= alert.close {
-                let pieceEnd = min(alert.close, pieceStart + staleAfter - 1)
-                let end = min(n - 1, pieceEnd + horizon)
-                if overloadPrefix[end + 1] - overloadPrefix[pieceStart] == 0 { score.falseAlarms += 1 }
-                pieceStart = pieceEnd + 1
+            guard overloadWithinHorizon(from: alert.open, to: alert.close) else {
+                score.falseAlarms += (alert.close - alert.open + staleAfter) / staleAfter
+                continue
             }
+            var quietRun = 0
+            for tick in alert.open...alert.close {
+                if overloadWithinHorizon(from: tick, to: tick) {
+                    score.falseAlarms += quietRun / staleAfter
+                    quietRun = 0
+                } else {
+                    quietRun += 1
+                }
+            }
+            score.falseAlarms += quietRun / staleAfter
         }
         return score
     }

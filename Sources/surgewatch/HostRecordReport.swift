@@ -53,7 +53,8 @@ struct HostRecordReport {
             ("continuing", "\(s.continuing)", "began inside an alert still open from an earlier breach"),
             ("not warned", "\(missed)", missed == 0 ? "" : "\(s.caught - s.warned) of them alerted once breached"),
             ("false alarms", "\(s.falseAlarms)",
-             "\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day: each \(stale) of an alert with no overload in it or \(horizon) after"),
+             "\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day: an alert with no overload in it or \(horizon) after, once per \(stale) begun; "
+             + "in one that covered overload, each full \(stale) with none"),
         ]
         let span = AlertMessage.duration(s.days * 86400)
         var lines = ["surgewatch's own record from \(TickLine.rfc3339(first)) to \(TickLine.rfc3339(last)): "

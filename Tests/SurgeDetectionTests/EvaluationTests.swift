@@ -32,6 +32,36 @@ import SurgeSampling
         #expect(s.continuing == 0 && s.warned == 0, "no earlier overload under that alert: it warned of nothing")
     }
 
+    /// An alert that covered a breach and closed a few ticks after it is not a false alarm,
+    /// wherever it opened; one that lingers a full `staleAfter` after the breach is, once per
+    /// full `staleAfter`. (Cut into pieces from its opening, as until session 50, the alert
+    /// opened 2 ticks ahead and closed 5 after counted one: its last piece held no overload.)
+    @Test func aTailAfterTheBreachCountsOnlyWhenItLingersAFullStaleAfter() {
+        let labels = String(repeating: ".", count: 20) + "xxxxx" + String(repeating: ".", count: 60)
+        for lead in 1...9 {
+            for tail in 0...25 {
+                let alerts = String(repeating: ".", count: 20 - lead) + String(repeating: "a", count: lead + 5 + tail)
+                    + String(repeating: ".", count: 60 - tail)
+                let s = score(labels, alerts, staleAfter: 10)
+                #expect(s.caughtEarly == 1 && s.alerts == 1)
+                #expect(s.falseAlarms == tail / 10, "lead \(lead), tail \(tail)")
+            }
+        }
+    }
+
+    /// Between two breaches one alert covers, the quiet run counts once per full
+    /// `staleAfter`; an alert that warned of nothing counts once per `staleAfter` begun.
+    @Test func quietRunsInsideAnAlertAndWrongAlertsCountByTheirLength() {
+        // Breaches at 5-6 and 32-33: ticks 7-30 are quiet (31 is within the horizon of 32).
+        let held = score(".....xx" + String(repeating: ".", count: 25) + "xx....",
+                         "...aaaa" + String(repeating: "a", count: 25) + "aaa...", staleAfter: 10)
+        #expect(held.episodes == 2 && held.warned == 2)
+        #expect(held.falseAlarms == 2, "24 quiet ticks: two full runs of 10")
+        let wrong = score(String(repeating: ".", count: 40), ".." + String(repeating: "a", count: 25) + String(repeating: ".", count: 13),
+                          staleAfter: 10)
+        #expect(wrong.falseAlarms == 3, "25 ticks that warned of nothing: 10, 10 and 5 begun")
+    }
+
     /// One alert held open through a hot spell: the second breach is neither early (the alert
     /// is 13 ticks old, stale after 10) nor missed; a flapping alert would have scored it early.
     @Test func aBreachInsideAnAlertStillOpenFromAnEarlierOneIsContinuing() {
@@ -170,13 +200,14 @@ import SurgeSampling
                 + "[fire_probability = 0.95, fire_after = 1, fire_at_once_probability = 1, resolve_probability = 0.30]", "\(lines)")
     }
 
-    /// A hot spell: warned once, then one alert holds through a second breach 250 ticks later.
-    /// No policy warns 70 % early by the strict count; by early + continuing every one that
-    /// fires on the warning does.
+    /// A hot spell: warned once, then one alert holds through a second breach 185 ticks later
+    /// (past the 180 after which an alert no longer warns, yet under 180 ticks without overload
+    /// between the two, so no false alarm). No policy warns 70 % early by the strict count; by
+    /// early + continuing every one that fires on the warning does.
     @Test func theGridAlsoChoosesByWarnedEpisodes() {
         var labels = [Bool?](repeating: false, count: 600), probabilities = [Double?](repeating: 0.05, count: 600)
-        for tick in Array(100..<105) + Array(350..<355) { labels[tick] = true }
-        for tick in 97..<360 { probabilities[tick] = 0.97 }
+        for tick in Array(100..<105) + Array(285..<290) { labels[tick] = true }
+        for tick in 97..<295 { probabilities[tick] = 0.97 }
         let lines = PolicyGrid.report(timestamps: (0..<600).map { Double($0) * 10 }, labels: labels, probabilities: probabilities,
                                       config: SurgeConfig())
         #expect(lines[2] == "no policy of the grid warns 70 % of episodes early", "\(lines)")
