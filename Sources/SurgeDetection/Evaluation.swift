@@ -31,6 +31,10 @@ public struct EpisodeScore: Sendable, Equatable {
     public var leadSeconds: [Double] = []
     public var alerts = 0
     public var falseAlarms = 0
+    /// Per alert that covered overload and closed before the trace ended: how long it stayed
+    /// open after its last overload tick. False alarms forgive a tail under `staleAfter`; this
+    /// shows what such tails cost the operator.
+    public var afterBreachSeconds: [Double] = []
     public var days = 0.0
 
     /// Adds another trace's figures (episodes, alarms and days add up).
@@ -42,6 +46,7 @@ public struct EpisodeScore: Sendable, Equatable {
         leadSeconds += other.leadSeconds
         alerts += other.alerts
         falseAlarms += other.falseAlarms
+        afterBreachSeconds += other.afterBreachSeconds
         days += other.days
     }
 
@@ -50,9 +55,12 @@ public struct EpisodeScore: Sendable, Equatable {
     public var warned: Int { caughtEarly + continuing }
     public var warnedFraction: Double { episodes > 0 ? Double(warned) / Double(episodes) : 1 }
     public var falseAlarmsPerDay: Double { days > 0 ? Double(falseAlarms) / days : 0 }
-    public var medianLeadSeconds: Double? {
-        guard !leadSeconds.isEmpty else { return nil }
-        let sorted = leadSeconds.sorted()
+    public var medianLeadSeconds: Double? { Self.median(leadSeconds) }
+    public var medianAfterBreachSeconds: Double? { Self.median(afterBreachSeconds) }
+
+    private static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
@@ -111,8 +119,9 @@ public struct EpisodeScore: Sendable, Equatable {
                 score.falseAlarms += (alert.close - alert.open + staleAfter) / staleAfter
                 continue
             }
-            var quietRun = 0
+            var quietRun = 0, lastOverload: Int?
             for tick in alert.open...alert.close {
+                if labels[tick] == true { lastOverload = tick }
                 if overloadWithinHorizon(from: tick, to: tick) {
                     score.falseAlarms += quietRun / staleAfter
                     quietRun = 0
@@ -121,6 +130,9 @@ public struct EpisodeScore: Sendable, Equatable {
                 }
             }
             score.falseAlarms += quietRun / staleAfter
+            if let lastOverload, alert.close < n - 1 {
+                score.afterBreachSeconds.append(timestamps[alert.close] - timestamps[lastOverload])
+            }
         }
         return score
     }

@@ -42,11 +42,12 @@ struct ReplaySummary {
                      + (servingAtEnd.map { "; serving weights changed \(servingChanges) times, \($0.rawValue) ones at the end" } ?? "")]
         // The last figure is what the baselines' hindsight choices maximise, so rows compare on it.
         lines.append(pad("", 15) + pad("episodes", 9) + pad("caught", 8) + pad("early", 7) + pad("continuing", 12) + pad("lead (median)", 15)
-                     + pad("false alarms/day", 18) + "early - false alarms")
+                     + pad("open after breach (median)", 28) + pad("false alarms/day", 18) + "early - false alarms")
         for row in rows {
             let s = row.score
             lines.append(pad(row.name, 15) + pad("\(s.episodes)", 9) + pad("\(s.caught)", 8) + pad("\(s.caughtEarly)", 7)
-                         + pad("\(s.continuing)", 12) + pad(s.medianLeadSeconds.map { "\(Int($0)) s" } ?? "-", 15) + pad(format(s.falseAlarmsPerDay), 18)
+                         + pad("\(s.continuing)", 12) + pad(s.medianLeadSeconds.map { "\(Int($0)) s" } ?? "-", 15)
+                         + pad(s.medianAfterBreachSeconds.map { "\(Int($0)) s" } ?? "-", 28) + pad(format(s.falseAlarmsPerDay), 18)
                          + pad("\(s.caughtEarly - s.falseAlarms)", 6) + "(\(row.detail))")
         }
         lines += reliability.lines(horizon: AlertMessage.duration(horizonSeconds))
@@ -56,7 +57,7 @@ struct ReplaySummary {
     func json() -> String {
         let entries = rows.map { row -> String in
             let s = row.score
-            return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"continuing\":\(s.continuing),\"warned_fraction\":\(format(s.warnedFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
+            return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"continuing\":\(s.continuing),\"warned_fraction\":\(format(s.warnedFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
         }
         return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"serving_changes\":\(servingChanges),\"serving_at_end\":\(servingAtEnd.map { JSONText.string($0.rawValue) } ?? "null"),\"results\":[\(entries.joined(separator: ","))],\"reliability\":\(reliability.json)}\n"
     }

@@ -30,6 +30,7 @@ import SurgeSampling
         #expect(s.caughtEarly == 0, "open for 40 ticks before the episode: not a warning")
         #expect(s.falseAlarms == 3, "pieces 0-9, 10-19, 20-29 had no overload within the horizon")
         #expect(s.continuing == 0 && s.warned == 0, "no earlier overload under that alert: it warned of nothing")
+        #expect(s.afterBreachSeconds.isEmpty, "still open when the trace ends: no time after the breach to tell")
     }
 
     /// An alert that covered a breach and closed a few ticks after it is not a false alarm,
@@ -45,6 +46,7 @@ import SurgeSampling
                 let s = score(labels, alerts, staleAfter: 10)
                 #expect(s.caughtEarly == 1 && s.alerts == 1)
                 #expect(s.falseAlarms == tail / 10, "lead \(lead), tail \(tail)")
+                #expect(s.afterBreachSeconds == [Double(tail) * 10], "open \(tail) ticks of 10 s after the breach")
             }
         }
     }
@@ -57,6 +59,7 @@ import SurgeSampling
                          "...aaaa" + String(repeating: "a", count: 25) + "aaa...", staleAfter: 10)
         #expect(held.episodes == 2 && held.warned == 2)
         #expect(held.falseAlarms == 2, "24 quiet ticks: two full runs of 10")
+        #expect(held.afterBreachSeconds == [10], "closed the tick after the last breached one")
         let wrong = score(String(repeating: ".", count: 40), ".." + String(repeating: "a", count: 25) + String(repeating: ".", count: 13),
                           staleAfter: 10)
         #expect(wrong.falseAlarms == 3, "25 ticks that warned of nothing: 10, 10 and 5 begun")

@@ -33,7 +33,7 @@ import Testing
         #expect(predicted.count == input.count, "one row per input row")
         let header = input[0]
         let overflow = header.firstIndex(of: "tcp_listen_overflows_per_s")!, psi = header.firstIndex(of: "psi_cpu_some_avg10")!
-        var firstBreach: Int?, firstAlert: Int?, lastAlert: Int?
+        var firstBreach: Int?, lastBreach: Int?, firstAlert: Int?, lastAlert: Int?
         for row in 1..<input.count {
             #expect(Double(predicted[row][0]) == Double(input[row][0]), "same timestamps, same order (row \(row))")
             let probability = predicted[row][1]
@@ -48,6 +48,7 @@ import Testing
             let rule = Double(input[row][overflow])! > 0 || Double(input[row][psi])! > 50
             #expect(predicted[row][3] == (rule ? "1" : "0"), "label of row \(row)")
             if rule && firstBreach == nil { firstBreach = row }
+            if rule { lastBreach = row }
             if predicted[row][2] == "1" {
                 if firstAlert == nil { firstAlert = row }
                 lastAlert = row
@@ -61,6 +62,14 @@ import Testing
         let ours = out.split(separator: "\n").first { $0.hasPrefix("surgewatch ") }.map(String.init) ?? ""
         #expect(out.contains("false alarms/day  early - false alarms"), "\(out)")
         #expect(ours.contains("           0                 1     (model"), "no false alarm, 1 early - 0 = 1: \(ours)")
+        // How long the alert stayed open after the breach, as the prediction CSV shows it.
+        let summaryHeader = try #require(out.split(separator: "\n").first { $0.contains("open after breach (median)") })
+        let column = try #require(summaryHeader.range(of: "open after breach (median)")).lowerBound
+        let afterBreach = Int(Double(input[try #require(lastAlert)][0])! - Double(input[try #require(lastBreach)][0])!)
+        #expect(afterBreach > 0)
+        #expect(ours.count > summaryHeader.distance(from: summaryHeader.startIndex, to: column) + 28, "\(ours)")
+        let cell = ours.dropFirst(summaryHeader.distance(from: summaryHeader.startIndex, to: column)).prefix(28)
+        #expect(cell.trimmingCharacters(in: .whitespaces) == "\(afterBreach) s", "\(ours)")
         for baseline in ["reactive rule", "cpu threshold", "listen queue", "warning level", "holt forecast"] {
             #expect(out.contains("\n\(baseline) "), "the summary compares with \(baseline)\n\(out)")
         }
