@@ -52,6 +52,8 @@ struct HostRecordReport {
             ("warned early", "\(s.caughtEarly)", "an alert at most \(stale) old was open the tick before\(lead)"),
             ("continuing", "\(s.continuing)", "began inside an alert still open from an earlier breach"),
             ("not warned", "\(missed)", missed == 0 ? "" : "\(s.caught - s.warned) of them alerted once breached"),
+            ("resolved", "\(s.afterBreachSeconds.count)",
+             s.medianAfterBreachSeconds.map { "alerts that covered a breach and closed; open a median \(AlertMessage.duration($0)) after it" } ?? ""),
             ("false alarms", "\(s.falseAlarms)",
              "\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day: an alert with no overload in it or \(horizon) after, once per \(stale) begun; "
              + "in one that covered overload, each full \(stale) with none"),
@@ -94,6 +96,8 @@ struct HostRecordReport {
         return "{\"from\":\(time(record.first)),\"to\":\(time(record.last)),\"ticks\":\(record.ticks),\"runs\":\(record.runs),"
             + "\"days\":\(JSONText.number(s.days)),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),"
             + "\"continuing\":\(s.continuing),\"median_lead_seconds\":\(s.medianLeadSeconds.map(JSONText.number) ?? "null"),"
+            + "\"resolved_after_breach\":\(s.afterBreachSeconds.count),"
+            + "\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null"),"
             + "\"assumed\":\(assumed.map(JSONText.string) ?? "null")"

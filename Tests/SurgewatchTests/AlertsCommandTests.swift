@@ -79,6 +79,8 @@ import SurgeStore
         #expect(lines.contains("overload episodes      2   runs of ticks where the [overload] rule held"), "\(out)")
         #expect(lines.contains("warned early           1   an alert at most 30m old was open the tick before; median lead 20s"), "\(out)")
         #expect(lines.contains("not warned             1   1 of them alerted once breached"), "\(out)")
+        // The first run's alert closed a tick after its breach, the second's on its last tick.
+        #expect(lines.contains("resolved               2   alerts that covered a breach and closed; open a median 5s after it"), "\(out)")
         #expect(lines.contains { $0.hasPrefix("false alarms           1   ") }, "\(out)")
         // p was stored as 0.1 on calm ticks and 0.9 under an alert. Before a breach, 23 and 6
         // ticks have a known target (overload within 30 s); 4 and 2 of them were followed by it.
@@ -90,6 +92,7 @@ import SurgeStore
         #expect(record["episodes"] as? Int == 2 && record["caught_early"] as? Int == 1 && record["continuing"] as? Int == 0)
         #expect(record["false_alarms"] as? Int == 1 && record["runs"] as? Int == 2 && record["ticks"] as? Int == 40)
         #expect(record["median_lead_seconds"] as? Int == 20)
+        #expect(record["resolved_after_breach"] as? Int == 2 && record["median_after_breach_seconds"] as? Int == 5)
         let bands = try #require(record["reliability"] as? [[String: Any]])
         #expect(bands.map { $0["ticks"] as? Int } == [0, 23, 0, 6, 0])
         #expect(bands.map { $0["overload_within_horizon"] as? Int } == [0, 4, 0, 2, 0])
