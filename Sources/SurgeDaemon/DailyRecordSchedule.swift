@@ -14,10 +14,15 @@ struct DailyRecordSchedule {
         /// `dayOf`: the local calendar day of a wall-clock time in seconds, as a number that
         /// grows by day.
         case calendarDay(last: Int?, dayOf: (Double) -> Int)
-        case ticks(perDay: Int)
+        /// `dayStart`: the time of the current day's first tick.
+        case ticks(perDay: Int, dayStart: Double?)
     }
 
     private var rule: Rule
+    /// Since when the record that `isDue` last called due reads the stored ticks: the last 24
+    /// hours, or under a day counted in ticks that day's first tick, since the wall clock's last
+    /// 24 hours hold every tick of an accelerated run.
+    private(set) var recordSince: Double = 0
 
     /// Due at the first tick of each day of `dayOf`; `lastStored` is the newest tick stored
     /// before this start.
@@ -27,19 +32,24 @@ struct DailyRecordSchedule {
 
     /// Due every `ticksPerDay` ticks counted from the start.
     init(ticksPerDay: Int) {
-        rule = .ticks(perDay: max(1, ticksPerDay))
+        rule = .ticks(perDay: max(1, ticksPerDay), dayStart: nil)
     }
 
     /// Whether the record is due at the tick numbered `tick` (from 1) taken at `time`.
     mutating func isDue(tick: Int, at time: Double) -> Bool {
         switch rule {
-        case .ticks(let perDay):
-            return tick % perDay == 0
+        case .ticks(let perDay, let start):
+            let dayStart = start ?? time
+            let due = tick % perDay == 0
+            rule = .ticks(perDay: perDay, dayStart: due ? nil : dayStart)
+            if due { recordSince = dayStart }
+            return due
         case .calendarDay(let last, let dayOf):
             let day = dayOf(time)
             // A clock set back to the day before moves the mark back with it, so the next
             // midnight is still due (that day's record is then logged twice, as the clock says).
             rule = .calendarDay(last: day, dayOf: dayOf)
+            recordSince = time - 86400
             return last.map { day > $0 } ?? false
         }
     }

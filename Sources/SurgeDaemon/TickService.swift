@@ -202,7 +202,7 @@ final class TickService: Service {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
                 }
                 if dailyRecord.isDue(tick: tick, at: collected.sample.timestamp) {
-                    logRecord(config: config, now: collected.sample.timestamp)
+                    logRecord(config: config, since: dailyRecord.recordSince)
                     if let standing = detection.refereeStanding { logger.notice("\(standing)") }
                     logger.notice("\(ownCost.report(memory: OwnCost.memory()))")
                 }
@@ -259,10 +259,10 @@ final class TickService: Service {
 
     /// Once a day, the daemon's own record over the last day in the log: what
     /// `surgewatch alerts --record --since 1d` shows, from the rows just committed.
-    private func logRecord(config: SurgeConfig, now: Double) {
+    private func logRecord(config: SurgeConfig, since: Double) {
         let record: HostRecord
         do {
-            record = try HostRecord.stored(in: store.path, since: now - 86400, config: config)
+            record = try HostRecord.stored(in: store.path, since: since, config: config)
         } catch {
             logger.warning("could not read the last day's predictions for the daily record: \(error)")
             return

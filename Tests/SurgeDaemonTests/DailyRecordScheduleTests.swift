@@ -67,8 +67,21 @@ import Testing
     @Test func withAnotherPaceADayIsCountedInTicks() {
         var schedule = DailyRecordSchedule(ticksPerDay: 288)
         var due: [Int] = []
-        for tick in 1...600 where schedule.isDue(tick: tick, at: Self.midnight + Double(tick) * 0.001) { due.append(tick) }
+        var since: [Double] = []
+        for tick in 1...600 where schedule.isDue(tick: tick, at: Self.midnight + Double(tick) * 0.001) {
+            due.append(tick)
+            since.append(schedule.recordSince)
+        }
         #expect(due == [288, 576])
+        // Each record reads its own day's ticks: from the first tick of that day of ticks.
+        #expect(since == [Self.midnight + 1 * 0.001, Self.midnight + 289 * 0.001])
+    }
+
+    @Test func atItsRealPaceTheRecordReadsTheLast24Hours() {
+        var schedule = DailyRecordSchedule(lastStored: Self.midnight - 10, dayOf: Self.beijingDay)
+        let due = schedule.isDue(tick: 1, at: Self.midnight + 5)
+        #expect(due)
+        #expect(schedule.recordSince == Self.midnight + 5 - 86400)
     }
 
     @Test func theLocalDayChangesAtMidnightOfTheSystemsZone() {
