@@ -100,9 +100,10 @@ def run_daemon(ticks, milestones):
 def node_exporter_binary():
     """The peer's binary; exits with how to install it, so a run does not spend its minutes on
     surgewatch and then fail at the peer."""
-    binary = shutil.which("prometheus-node-exporter") or "/usr/bin/prometheus-node-exporter"
+    unpacked = f"{ROOT}/.build/test-tools/usr/bin/prometheus-node-exporter"  # scripts/test-tools, not installed
+    binary = shutil.which("prometheus-node-exporter") or (unpacked if os.access(unpacked, os.X_OK) else "/usr/bin/prometheus-node-exporter")
     if not os.access(binary, os.X_OK):
-        sys.exit("the peer, prometheus-node-exporter, is not installed: apt-get install -y prometheus-node-exporter")
+        sys.exit("the peer, prometheus-node-exporter, is missing: scripts/test-tools unpacks it, or apt-get install -y prometheus-node-exporter")
     return binary
 
 
