@@ -25,9 +25,14 @@ large the 30 days that retention keeps are. The daily record, counted in ticks u
 Peer, after the daemon: prometheus-node-exporter with the collectors that read what surgewatch
 reads, scraped a tenth as many times (--peer-scrapes), its RSS at the same 20 milestones.
 
-Usage: Benchmarks/soak.py [--ticks 259200] [--interval 2ms] [--cycle 720] [--peer-scrapes N] [--json]
+With --reloads N the script sends N SIGHUPs spread over the run, each after rewriting the config
+between two versions whose probe timeouts differ, so every reload builds a new pipeline, recalls
+online learning's memory from the stored ticks and rebuilds the sources, as `systemctl reload`
+does: what an operator's config management costs over a month.
+
+Usage: Benchmarks/soak.py [--ticks 259200] [--interval 2ms] [--cycle 720] [--reloads N] [--peer-scrapes N] [--json]
 """
-import argparse, http.server, json, os, re, shutil, socket, sqlite3, statistics, subprocess, tempfile, threading, time, urllib.request
+import argparse, http.server, json, os, re, shutil, signal, socket, sqlite3, statistics, subprocess, tempfile, threading, time, urllib.request
 
 from benchproc import wait_for
 from footprint import node_exporter_binary
@@ -137,14 +142,26 @@ def database_bytes(state):
                if name.startswith("surgewatch.db"))
 
 
-def run(ticks, interval, cycle, keep):
+def reloaded_variant(text):
+    """The config with the probe's timeout set: a reload to it rebuilds the sources too."""
+    probe = re.search(r"^url = \"http://127.0.0.1:\d+/health\"$", text, re.M)
+    if not probe:
+        raise SystemExit("no probe url line to add a timeout after")
+    return text[:probe.end()] + '\ntimeout = "1s"' + text[probe.end():]
+
+
+def run(ticks, interval, cycle, keep, reloads):
     work = tempfile.mkdtemp(prefix="surgewatch-soak.")
     shop = Shop(cycle)
     server = serve(shop)
     state = os.path.join(work, "state")
     config = os.path.join(work, "shop.toml")
+    variants = [config_text(server.server_address[1])]
+    variants.append(reloaded_variant(variants[0]))
     with open(config, "w") as f:
-        f.write(config_text(server.server_address[1]))
+        f.write(variants[0])
+    reload_at = [ticks * i // (reloads + 1) for i in range(1, reloads + 1)]
+    signalled = []
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(os.path.join(work, "notify"))
     notify.settimeout(0.5)
@@ -169,6 +186,13 @@ def run(ticks, interval, cycle, keep):
         except socket.timeout:
             continue
         match = re.search(r"STATUS=tick (\d+)", message)
+        if match and reload_at and int(match.group(1)) >= reload_at[0]:
+            reload_at.pop(0)
+            with open(config + ".new", "w") as f:
+                f.write(variants[(len(signalled) + 1) % 2])
+            os.replace(config + ".new", config)
+            process.send_signal(signal.SIGHUP)
+            signalled.append(int(match.group(1)))
         if match and int(match.group(1)) >= milestones[0]:
             tick = int(match.group(1))
             while milestones and tick >= milestones[0]:
@@ -199,6 +223,8 @@ def run(ticks, interval, cycle, keep):
     stored = database.execute("SELECT count(*) FROM samples").fetchone()[0]
     database.close()
     steps = [int(m) for m in re.findall(r"checkpoint saved after (\d+) learning steps", log)]
+    # A reload applies before the next tick that finds it; its CPU is in that tick's cpu_us.
+    reload_cpu = [max(cpu[t:t + 20]) for t in signalled if t < len(cpu)]
     fifths = [statistics.median(cpu[1 + i * (len(cpu) - 1) // 5:1 + (i + 1) * (len(cpu) - 1) // 5]) for i in range(5)]
     result = {"ticks": len(cpu), "interval": interval, "seconds": round(elapsed, 1), "scrapes": shop.scrapes,
               "learning_steps": max(steps, default=0), "rollbacks": len(re.findall(r"rolled back", log)),
@@ -210,6 +236,10 @@ def run(ticks, interval, cycle, keep):
               "overruns": len(re.findall(r"overran the", log)),
               "warnings": [line for line in log.splitlines() if re.search(r" (warning|error|critical) ", line)
                            and "overran the" not in line and "journald is not listening" not in line],
+              "reloads_signalled": len(signalled),
+              "reloads_applied": len(re.findall(r"configuration reloaded: .*sources rebuilt", log)),
+              "reload_cpu_us_median": statistics.median(reload_cpu) if reload_cpu else None,
+              "reload_cpu_us_max": max(reload_cpu, default=None),
               "cpu_us_median_by_fifth": fifths, "readings": readings}
     if keep:
         result["work"] = work
@@ -247,6 +277,8 @@ def main():
     parser.add_argument("--ticks", type=int, default=259200, help="default: 30 days of 10 s ticks")
     parser.add_argument("--interval", default="2ms", help="the daemon's --tick-interval")
     parser.add_argument("--cycle", type=int, default=720, help="scrapes from one breach to the next (720: two hours of 10 s ticks)")
+    parser.add_argument("--reloads", type=int, default=0,
+                        help="SIGHUPs spread over the run, each to a config whose sources differ from the last (default 0)")
     parser.add_argument("--peer-scrapes", type=int, help="scrapes of the peer, node_exporter (default: a tenth of the ticks; 0: none)")
     parser.add_argument("--no-build", action="store_true", help="use the release binary already built")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (config, state, log)")
@@ -258,7 +290,7 @@ def main():
                        cwd=ROOT, check=True, capture_output=True)
     if args.peer_scrapes != 0:
         node_exporter_binary()  # before the daemon's minutes, not after
-    result = run(args.ticks, args.interval, args.cycle, args.keep)
+    result = run(args.ticks, args.interval, args.cycle, args.keep, args.reloads)
     peer_scrapes = args.ticks // 10 if args.peer_scrapes is None else args.peer_scrapes
     result["peer"] = run_peer(peer_scrapes) if peer_scrapes > 0 else []
     if args.json:
@@ -271,6 +303,9 @@ def main():
           f"{result['overruns']} overruns of the accelerated interval, {len(result['warnings'])} other log lines at warning or above")
     for line in result["warnings"][:10]:
         print("  " + line)
+    if result["reloads_signalled"]:
+        print(f"{result['reloads_signalled']} reloads signalled, {result['reloads_applied']} applied with their sources rebuilt; "
+              f"CPU of the tick that applied one: median {result['reload_cpu_us_median']} µs, at most {result['reload_cpu_us_max']} µs")
     print("CPU per tick, median by fifth of the run (µs): " + ", ".join(f"{v:.0f}" for v in result["cpu_us_median_by_fifth"]))
     print(f"{'tick':>8} {'seconds':>8} {'RSS KiB':>8} {'peak KiB':>8} {'threads':>7} {'fds':>4} {'database bytes':>15}")
     for r in result["readings"]:
