@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "SurgeSampling", dependencies: ["CSampling"]),
         // The Swift runtime's hooks that send global-executor jobs to the daemon's own thread.
         .target(name: "CGlobalJobs"),
+        // glibc's malloc_trim (a header only; it is in libc).
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "SurgeDaemon",
             dependencies: [
-                "SurgeSampling", "SurgeSources", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel", "CGlobalJobs",
+                "SurgeSampling", "SurgeSources", "SurgeDetection", "SurgeConfig", "SurgeJournal", "SurgeStore", "SurgeModel", "CGlobalJobs", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

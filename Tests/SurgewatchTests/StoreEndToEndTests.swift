@@ -254,6 +254,21 @@ import SurgeJournal
         #expect(figures[3] > 0 && figures[3] <= 200 && figures[4] > 1 && figures[4] <= figures[5], "\(cost)")
     }
 
+    /// A reload in the middle of a day of ticks (under `--tick-interval`) does not cut that
+    /// day's record short: it began counting the day again, so the record read only the ticks
+    /// after the reload.
+    @Test func aReloadMidDayKeepsTheDaysRecordWhole() throws {
+        let scratch = try Scratch(config: "[sampling]\ninterval = \"5m\"\nproc_root = \"\(DaemonEndToEndTests.fixtures)/t2\"\n")
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "576",
+                                        "--tick-interval", "5ms", "--tick-output", "text"])
+        #expect(daemon.waitFor(.seconds(30)) { $0.stdoutLines.count >= 100 }, "\(daemon.stderr)")
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForExit(.seconds(60)) == 0, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("configuration reloaded"), "\(daemon.stderr)")
+        let lines = daemon.stderr.split(separator: "\n").filter { $0.contains("record over the last day") }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.contains("record over the last day (288 ticks)") }, "\(daemon.stderr)")
+    }
+
     /// At its real pace the daemon logs the record at the first tick of each local day, also
     /// when it was stopped over midnight: a zone (`TZ`) whose midnight falls between two runs
     /// makes the second run's first tick the day's first. A daemon restarted more often than
