@@ -1,8 +1,16 @@
-"""What the benchmark scripts share: a process's CPU time from /proc, and waiting for a local
-HTTP endpoint to answer before measuring it."""
-import os, time, urllib.request
+"""What the benchmark scripts share: the release build, a process's CPU time from /proc, and
+waiting for a local HTTP endpoint to answer before measuring it."""
+import os, subprocess, time, urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build_release(product="surgewatch"):
+    """The release build that scripts/install ships: static Swift runtime, this CPU's flags."""
+    flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product] + flags,
+                   cwd=ROOT, check=True, capture_output=True)
 
 
 def cpu_seconds(pid):

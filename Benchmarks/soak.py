@@ -34,7 +34,7 @@ Usage: Benchmarks/soak.py [--ticks 259200] [--interval 2ms] [--cycle 720] [--rel
 """
 import argparse, http.server, json, os, re, shutil, signal, socket, sqlite3, statistics, subprocess, tempfile, threading, time, urllib.request
 
-from benchproc import wait_for
+from benchproc import build_release, wait_for
 from footprint import node_exporter_binary
 from tick_cpu import EQUIVALENT
 
@@ -285,9 +285,7 @@ def main():
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not args.no_build:
-        flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
-        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "surgewatch"] + flags,
-                       cwd=ROOT, check=True, capture_output=True)
+        build_release()
     if args.peer_scrapes != 0:
         node_exporter_binary()  # before the daemon's minutes, not after
     result = run(args.ticks, args.interval, args.cycle, args.keep, args.reloads)

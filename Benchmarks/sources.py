@@ -16,7 +16,7 @@ Usage: Benchmarks/sources.py [--ticks 1000] [--rounds 3]
 """
 import argparse, os, shutil, socket, statistics, subprocess, tempfile, urllib.request
 
-from benchproc import cpu_seconds, wait_for
+from benchproc import build_release, cpu_seconds, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,9 +47,7 @@ def main():
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
-    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "surgewatch"]
-                   + subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True).stdout.split(),
-                   cwd=ROOT, check=True, capture_output=True)
+    build_release()
     binary = os.path.join(ROOT, ".build/release/surgewatch")
     work = tempfile.mkdtemp(prefix="surgewatch-sources-bench.")
     children = []

@@ -35,6 +35,7 @@ Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
+from benchproc import build_release
 from footprint import node_exporter_binary, run_node_exporter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -122,9 +123,7 @@ def main():
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     node_exporter_binary()
-    flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
-    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "surgewatch"] + flags,
-                   cwd=ROOT, check=True, capture_output=True)
+    build_release()
     binaries = {"this build": BUILT}
     if args.compare:
         binaries["compared"] = os.path.abspath(args.compare)
