@@ -1,9 +1,12 @@
-"""What the benchmark scripts share: the release build, a process's CPU time from /proc, and
-waiting for a local HTTP endpoint to answer before measuring it."""
-import os, subprocess, time, urllib.request
+"""What the benchmark scripts share: the release build, a process's CPU time and memory from
+/proc, waiting for a local HTTP endpoint to answer before measuring it, and the peer
+(prometheus-node-exporter) started on a free loopback port."""
+import contextlib, os, shutil, socket, subprocess, time, urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# node_exporter's collectors that read what surgewatch's host sampling reads: the fair peer.
+EQUIVALENT = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
 
 
 def build_release(product="surgewatch"):
@@ -18,6 +21,48 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_status(pid):
+    """/proc/PID/status as numbers where a field has one (VmRSS and VmHWM in KiB, Threads)."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            words = value.split()
+            if words and words[0].isdigit():
+                fields[key] = int(words[0])
+    return fields
+
+
+def node_exporter_binary():
+    """The peer's binary; exits with how to install it, so a run does not spend its minutes on
+    surgewatch and then fail at the peer."""
+    unpacked = f"{ROOT}/.build/test-tools/usr/bin/prometheus-node-exporter"  # scripts/test-tools, not installed
+    binary = shutil.which("prometheus-node-exporter") or (unpacked if os.access(unpacked, os.X_OK) else "/usr/bin/prometheus-node-exporter")
+    if not os.access(binary, os.X_OK):
+        raise SystemExit("the peer, prometheus-node-exporter, is missing: scripts/test-tools unpacks it, or apt-get install -y prometheus-node-exporter")
+    return binary
+
+
+@contextlib.contextmanager
+def node_exporter(collectors=None):
+    """node_exporter on a free loopback port, with only `collectors` when given; yields its
+    process and metrics URL once it answers, and stops it after."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{port}"]
+    if collectors:
+        command += ["--collector.disable-defaults"] + [f"--collector.{c}" for c in collectors]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        wait_for(url, pause=0.05, timeout=2)
+        yield process, url
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def wait_for(url, attempts=100, pause=0.1, timeout=1):

@@ -18,17 +18,9 @@ Usage: Benchmarks/footprint.py [--ticks 10000] [--scrapes 300] [--json]
 """
 import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
-from benchproc import cpu_seconds, wait_for
+from benchproc import EQUIVALENT, build_release, cpu_seconds, node_exporter, node_exporter_binary, proc_status
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def status_kib(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return None
 
 
 def run_daemon(ticks, milestones):
@@ -69,14 +61,14 @@ def run_daemon(ticks, milestones):
                 tick = int(line.split()[1])
                 while pending and tick >= pending[0]:
                     try:
-                        rss[pending.pop(0)] = status_kib(proc.pid, "VmRSS")
+                        rss[pending.pop(0)] = proc_status(proc.pid).get("VmRSS")
                     except FileNotFoundError:
                         pending.clear()
     hwm = None
     sock.setblocking(False)
     while not exited():
         try:
-            hwm = status_kib(proc.pid, "VmHWM") or hwm
+            hwm = proc_status(proc.pid).get("VmHWM") or hwm
         except FileNotFoundError:
             break
         # Keep draining: sd_notify blocks once the listener's datagram queue is full.
@@ -97,39 +89,18 @@ def run_daemon(ticks, milestones):
     return {"cpu_s": usage.ru_utime + usage.ru_stime, "rss_kib": rss, "hwm_kib": hwm, "elapsed_s": elapsed}
 
 
-def node_exporter_binary():
-    """The peer's binary; exits with how to install it, so a run does not spend its minutes on
-    surgewatch and then fail at the peer."""
-    unpacked = f"{ROOT}/.build/test-tools/usr/bin/prometheus-node-exporter"  # scripts/test-tools, not installed
-    binary = shutil.which("prometheus-node-exporter") or (unpacked if os.access(unpacked, os.X_OK) else "/usr/bin/prometheus-node-exporter")
-    if not os.access(binary, os.X_OK):
-        sys.exit("the peer, prometheus-node-exporter, is missing: scripts/test-tools unpacks it, or apt-get install -y prometheus-node-exporter")
-    return binary
-
-
 def run_node_exporter(scrapes, collectors):
-    binary = node_exporter_binary()
-    port = 19100
-    cmd = [binary, f"--web.listen-address=127.0.0.1:{port}"]
-    if collectors:
-        cmd += ["--collector.disable-defaults"] + [f"--collector.{c}" for c in collectors]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/metrics"
-    try:
-        wait_for(url, pause=0.05, timeout=2)
+    with node_exporter(collectors) as (process, url):
         for _ in range(5):
             urllib.request.urlopen(url, timeout=5).read()
-        before = cpu_seconds(proc.pid)
+        before = cpu_seconds(process.pid)
         size = 0
         for _ in range(scrapes):
             size = len(urllib.request.urlopen(url, timeout=5).read())
-        after = cpu_seconds(proc.pid)
+        after = cpu_seconds(process.pid)
+        status = proc_status(process.pid)
         return {"cpu_us_per_scrape": (after - before) / scrapes * 1e6,
-                "rss_kib": status_kib(proc.pid, "VmRSS"), "hwm_kib": status_kib(proc.pid, "VmHWM"),
-                "bytes_per_scrape": size}
-    finally:
-        proc.terminate()
-        proc.wait()
+                "rss_kib": status.get("VmRSS"), "hwm_kib": status.get("VmHWM"), "bytes_per_scrape": size}
 
 
 def main():
@@ -141,17 +112,15 @@ def main():
     node_exporter_binary()
 
     for product in ("surgewatch", "surgewatch-bench"):
-        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        build_release(product)
     sampling = json.loads(subprocess.run([f"{ROOT}/.build/release/surgewatch-bench", "host", "--json"],
                                          check=True, capture_output=True, text=True).stdout)
     milestones = [m for m in (100, 1000, 2500, 5000, 7500, 10000, 20000, 30000, 50000) if m <= args.ticks]
     baseline = run_daemon(1, [1])
     daemon = run_daemon(args.ticks, milestones)
     per_tick_us = (daemon["cpu_s"] - baseline["cpu_s"]) / (args.ticks - 1) * 1e6
-    equivalent = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
     node_default = run_node_exporter(args.scrapes, None)
-    node_equivalent = run_node_exporter(args.scrapes, equivalent)
+    node_equivalent = run_node_exporter(args.scrapes, EQUIVALENT)
     result = {
         "sampling_tick": {k: sampling[k] for k in ("cpu_us_median", "cpu_us_p10", "cpu_us_p99", "metrics")},
         "surgewatch": {"ticks": args.ticks, "cpu_us_per_tick": round(per_tick_us, 1),

@@ -34,9 +34,7 @@ Usage: Benchmarks/soak.py [--ticks 259200] [--interval 2ms] [--cycle 720] [--rel
 """
 import argparse, http.server, json, os, re, shutil, signal, socket, sqlite3, statistics, subprocess, tempfile, threading, time, urllib.request
 
-from benchproc import build_release, wait_for
-from footprint import node_exporter_binary
-from tick_cpu import EQUIVALENT
+from benchproc import EQUIVALENT, build_release, node_exporter, node_exporter_binary, proc_status
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, ".build/release/surgewatch")
@@ -127,12 +125,8 @@ def config_text(port):
 
 
 def status_fields(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "Threads"):
-                fields[key] = int(value.split()[0])
+    status = proc_status(pid)
+    fields = {key: status.get(key) for key in ("VmRSS", "VmHWM", "Threads")}
     fields["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
     return fields
 
@@ -251,15 +245,7 @@ def run(ticks, interval, cycle, keep, reloads):
 def run_peer(scrapes):
     """prometheus-node-exporter with the collectors that read what surgewatch reads, scraped
     `scrapes` times over loopback: its RSS at 20 milestones, as the daemon's."""
-    binary = node_exporter_binary()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults"]
-                               + [f"--collector.{c}" for c in EQUIVALENT], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/metrics"
-    try:
-        wait_for(url, pause=0.05, timeout=2)
+    with node_exporter(EQUIVALENT) as (process, url):
         milestones = {scrapes * i // 20 for i in range(1, 21)}
         readings, started = [], time.monotonic()
         for scrape in range(1, scrapes + 1):
@@ -267,9 +253,6 @@ def run_peer(scrapes):
             if scrape in milestones:
                 readings.append(dict(status_fields(process.pid), scrape=scrape, seconds=round(time.monotonic() - started, 1)))
         return readings
-    finally:
-        process.terminate()
-        process.wait()
 
 
 def main():

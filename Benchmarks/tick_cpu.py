@@ -35,12 +35,11 @@ Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
-from benchproc import build_release
-from footprint import node_exporter_binary, run_node_exporter
+from benchproc import EQUIVALENT, build_release, node_exporter_binary
+from footprint import run_node_exporter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILT = os.path.join(ROOT, ".build/release/surgewatch")
-EQUIVALENT = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
 
 
 def burn(stop, period):

@@ -20,6 +20,11 @@ struct PipelineBench: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    func validate() throws {
+        // The referee's figures need its whole record (3 days) filled by the trace.
+        guard days >= 3.5 else { throw ValidationError("--days must be at least 3.5: the referee's record holds 3 days") }
+    }
+
     func run() throws {
         let trace = DemandSeries.flashSales(days: days, seed: 5).simulate(seed: 5)
         var config = SurgeConfig()
