@@ -1,3 +1,4 @@
+import CMalloc
 import FoundationEssentials
 import Glibc
 import Logging
@@ -35,6 +36,12 @@ public enum Daemon {
     public static func run(_ options: DaemonOptions, config loaded: Result<SurgeConfig, ConfigErrors>, logger: Logger) async -> Int32 {
         // Before any thread of the daemon starts: they all inherit the mask (DaemonSignals).
         DaemonSignals.block()
+        // glibc raises its mmap threshold after the first large buffer is freed, and then serves
+        // later large buffers (a reload's recall of stored ticks, the learner's batches) from a
+        // heap that keeps their pages; with the threshold held at 128 KiB they are mapped and
+        // unmapped, and a daemon that reloads stays at the RSS of one that never did
+        // (Benchmarks/soak.py --reloads, BENCHMARKS.md).
+        _ = mallopt(M_MMAP_THRESHOLD, 128 * 1024)
         let config: SurgeConfig
         switch loaded {
         case .success(let value):
