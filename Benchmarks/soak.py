@@ -9,7 +9,8 @@ this script serves on 127.0.0.1. The shop is calm most of the time and breaks it
 classes arrive, online learning takes its steps, and alerts open and resolve all along.
 
 At each of 20 milestones (from the daemon's STATUS= on a real NOTIFY_SOCKET) the script reads
-the daemon's RSS, threads and open descriptors from /proc/PID, and the database's size on disk.
+the daemon's RSS (split into its own anonymous memory and the file pages of the program and its
+libraries), threads and open descriptors from /proc/PID, and the database's size on disk.
 A daemon that leaks shows it as a climb over the second half of the run, when the window, the
 learner's replay buffer and SQLite's page cache are long full. Per-tick CPU (`cpu_us` of
 `--tick-output json`) is reported per fifth of the run: a cost that grows with the stored
@@ -126,7 +127,7 @@ def config_text(port):
 
 def status_fields(pid):
     status = proc_status(pid)
-    fields = {key: status.get(key) for key in ("VmRSS", "VmHWM", "Threads")}
+    fields = {key: status.get(key) for key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads")}
     fields["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
     return fields
 
@@ -288,12 +289,14 @@ def main():
         print(f"{result['reloads_signalled']} reloads signalled, {result['reloads_applied']} applied with their sources rebuilt; "
               f"CPU of the tick that applied one: median {result['reload_cpu_us_median']} µs, at most {result['reload_cpu_us_max']} µs")
     print("CPU per tick, median by fifth of the run (µs): " + ", ".join(f"{v:.0f}" for v in result["cpu_us_median_by_fifth"]))
-    print(f"{'tick':>8} {'seconds':>8} {'RSS KiB':>8} {'peak KiB':>8} {'threads':>7} {'fds':>4} {'database bytes':>15}")
+    # RSS = anonymous (the process's own memory) + file pages (the program and its libraries,
+    # clean: shared with the page cache, dropped and read again under memory pressure).
+    print(f"{'tick':>8} {'seconds':>8} {'RSS KiB':>8} {'anon KiB':>8} {'file KiB':>8} {'peak KiB':>8} {'threads':>7} {'fds':>4} {'database bytes':>15}")
     for r in result["readings"]:
-        print(f"{r['tick']:>8} {r['seconds']:>8} {r['VmRSS']:>8} {r['VmHWM']:>8} {r['Threads']:>7} {r['fds']:>4} {r['db_bytes']:>15}")
+        print(f"{r['tick']:>8} {r['seconds']:>8} {r['VmRSS']:>8} {r['RssAnon']:>8} {r['RssFile']:>8} {r['VmHWM']:>8} {r['Threads']:>7} {r['fds']:>4} {r['db_bytes']:>15}")
     if result["peer"]:
         print("node_exporter, equivalent collectors: RSS KiB at scrape " +
-              ", ".join(f"{r['scrape']}: {r['VmRSS']}" for r in result["peer"][::4] + result["peer"][-1:]) +
+              ", ".join(f"{r['scrape']}: {r['VmRSS']} ({r['RssAnon']} anon)" for r in result["peer"][::4] + result["peer"][-1:]) +
               f"; peak {result['peer'][-1]['VmHWM']} KiB, threads {result['peer'][-1]['Threads']}")
     half = [r for r in result["readings"] if r["tick"] >= result["ticks"] // 2]
     if len(half) >= 2:
