@@ -35,14 +35,18 @@ struct OwnCost {
     var ticks: Int { histogram.count }
 
     /// "own cost over the last 8640 ticks: CPU per tick median 0.31 ms, p99 2.1 ms, at most 14 ms;
-    /// 0.004 % of a core; RSS 26.4 MiB (peak 27.1 MiB)". Then the count starts again.
-    mutating func report(memory: (rssKiB: Int, peakKiB: Int)?) -> String {
+    /// 0.004 % of a core; RSS 26.4 MiB (7.1 MiB anonymous; peak 27.1 MiB)". Then the count starts
+    /// again.
+    mutating func report(memory: Memory?) -> String {
         var line = "own cost over the last \(histogram.count) ticks: CPU per tick median \(Self.milliseconds(histogram.quantile(0.5))), "
             + "p99 \(Self.milliseconds(histogram.quantile(0.99))), at most \(Self.milliseconds(histogram.maximum))"
         let wall = lastWall - since
         if wall > 0 { line += "; \(Self.twoDigits(100 * totalSeconds / wall)) % of a core" }
         if let memory {
-            line += "; RSS \(NumberText.fixed(Double(memory.rssKiB) / 1024, decimals: 1)) MiB (peak \(NumberText.fixed(Double(memory.peakKiB) / 1024, decimals: 1)) MiB)"
+            // The anonymous pages are the daemon's own memory; the rest of RSS is its program's
+            // and libraries' file pages, shared with the page cache (BENCHMARKS.md).
+            let anonymous = memory.anonymousKiB.map { "\(Self.mebibytes($0)) MiB anonymous; " } ?? ""
+            line += "; RSS \(Self.mebibytes(memory.rssKiB)) MiB (\(anonymous)peak \(Self.mebibytes(memory.peakKiB)) MiB)"
         }
         histogram = LogHistogram()
         totalSeconds = 0
@@ -56,12 +60,19 @@ struct OwnCost {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
-    /// VmRSS and VmHWM of this process, from the real /proc (not the config's `proc_root`, which
-    /// may be a fixture tree): nil where it cannot be read.
-    static func memory(status path: String = "/proc/self/status") -> (rssKiB: Int, peakKiB: Int)? {
+    struct Memory: Equatable {
+        var rssKiB: Int
+        /// RssAnon (Linux 4.5 and later); nil where the kernel does not say it.
+        var anonymousKiB: Int?
+        var peakKiB: Int
+    }
+
+    /// VmRSS, RssAnon and VmHWM of this process, from the real /proc (not the config's
+    /// `proc_root`, which may be a fixture tree): nil where RSS or its peak cannot be read.
+    static func memory(status path: String = "/proc/self/status") -> Memory? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
-        var rss: Int?, peak: Int?
+        var rss: Int?, anonymous: Int?, peak: Int?
         var buffer = [CChar](repeating: 0, count: 256)
         while fgets(&buffer, Int32(buffer.count), file) != nil {
             let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -69,9 +80,14 @@ struct OwnCost {
             guard fields.count >= 2, let kib = Int(fields[1]) else { continue }
             if fields[0] == "VmRSS:" { rss = kib }
             if fields[0] == "VmHWM:" { peak = kib }
+            if fields[0] == "RssAnon:" { anonymous = kib }
         }
         guard let rss, let peak else { return nil }
-        return (rss, peak)
+        return Memory(rssKiB: rss, anonymousKiB: anonymous, peakKiB: peak)
+    }
+
+    static func mebibytes(_ kib: Int) -> String {
+        NumberText.fixed(Double(kib) / 1024, decimals: 1)
     }
 
     /// "0.31 ms", "14 ms", "1.2 s".

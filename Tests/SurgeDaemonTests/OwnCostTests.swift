@@ -37,11 +37,15 @@ import Testing
         }
         #expect(cost.ticks == 10)
         // 5.1 ms over 100 s.
-        #expect(cost.report(memory: (rssKiB: 27_034, peakKiB: 27_750))
-                == "own cost over the last 10 ticks: CPU per tick median 0.30 ms, p99 2.4 ms, at most 2.4 ms; 0.0051 % of a core; RSS 26.4 MiB (peak 27.1 MiB)")
+        #expect(cost.report(memory: .init(rssKiB: 27_034, anonymousKiB: 7_270, peakKiB: 27_750))
+                == "own cost over the last 10 ticks: CPU per tick median 0.30 ms, p99 2.4 ms, at most 2.4 ms; 0.0051 % of a core; RSS 26.4 MiB (7.1 MiB anonymous; peak 27.1 MiB)")
         #expect(cost.ticks == 0)
         _ = cost.tick(cpuSeconds: cpu + 0.012, wallSeconds: 210)
         #expect(cost.report(memory: nil) == "own cost over the last 1 ticks: CPU per tick median 12 ms, p99 12 ms, at most 12 ms; 0.12 % of a core")
+        _ = cost.tick(cpuSeconds: cpu + 0.024, wallSeconds: 220)
+        // A kernel before 4.5 has no RssAnon.
+        #expect(cost.report(memory: .init(rssKiB: 27_034, anonymousKiB: nil, peakKiB: 27_750))
+                == "own cost over the last 1 ticks: CPU per tick median 12 ms, p99 12 ms, at most 12 ms; 0.12 % of a core; RSS 26.4 MiB (peak 27.1 MiB)")
     }
 
     @Test func aClockThatSeemsToGoBackCountsNothing() {
@@ -51,13 +55,13 @@ import Testing
 
     @Test func memoryIsReadFromAStatusFileAndFromThisProcess() throws {
         let path = NSTemporaryDirectory() + "surgewatch-status-\(UUID().uuidString.prefix(8))"
-        try "Name:\tsurgewatch\nVmPeak:\t  300000 kB\nVmHWM:\t   27750 kB\nVmRSS:\t   27034 kB\nThreads:\t5\n"
+        try "Name:\tsurgewatch\nVmPeak:\t  300000 kB\nVmHWM:\t   27750 kB\nVmRSS:\t   27034 kB\nRssAnon:\t    7270 kB\nRssFile:\t   19764 kB\nThreads:\t5\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let memory = try #require(OwnCost.memory(status: path))
-        #expect(memory.rssKiB == 27_034 && memory.peakKiB == 27_750)
+        #expect(OwnCost.memory(status: path) == .init(rssKiB: 27_034, anonymousKiB: 7_270, peakKiB: 27_750))
         let own = try #require(OwnCost.memory())
-        #expect(own.rssKiB > 1000 && own.peakKiB >= own.rssKiB)
+        let anonymous = try #require(own.anonymousKiB)
+        #expect(own.rssKiB > 1000 && own.peakKiB >= own.rssKiB && anonymous > 0 && anonymous < own.rssKiB)
         #expect(OwnCost.memory(status: path + ".absent") == nil)
     }
 
