@@ -37,10 +37,11 @@ public enum Daemon {
         // Before any thread of the daemon starts: they all inherit the mask (DaemonSignals).
         DaemonSignals.block()
         // glibc raises its mmap threshold after the first large buffer is freed, and then serves
-        // later large buffers (a reload's recall of stored ticks, the learner's batches) from a
-        // heap that keeps their pages; with the threshold held at 128 KiB they are mapped and
-        // unmapped, and a daemon that reloads stays at the RSS of one that never did
-        // (Benchmarks/soak.py --reloads, BENCHMARKS.md).
+        // later large buffers (a reload's recall of stored ticks, the new pipeline's window and
+        // replay buffer) from a heap that keeps their pages; with the threshold held at 128 KiB
+        // they are mapped and unmapped whole, and a daemon that reloads stays within 2 MiB of
+        // one that never did (Benchmarks/soak.py --reloads, BENCHMARKS.md). Ticks and learning
+        // steps allocate no such buffers, so they cost the same.
         _ = mallopt(M_MMAP_THRESHOLD, 128 * 1024)
         let config: SurgeConfig
         switch loaded {
