@@ -9,11 +9,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EQUIVALENT = ["cpu", "stat", "loadavg", "meminfo", "pressure", "netdev", "sockstat", "netstat", "diskstats"]
 
 
+def release_binary(product="surgewatch"):
+    """Where `build_release` leaves `product`."""
+    return os.path.join(ROOT, ".build/release", product)
+
+
 def build_release(product="surgewatch"):
-    """The release build that scripts/install ships: static Swift runtime, this CPU's flags."""
+    """The release build that scripts/install ships: static Swift runtime, this CPU's flags.
+    Every script builds so, or one script's build would replace the binary another measures.
+    Returns the binary's path."""
     flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True, check=True).stdout.split()
     subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product] + flags,
                    cwd=ROOT, check=True, capture_output=True)
+    return release_binary(product)
 
 
 def cpu_seconds(pid):
@@ -24,7 +32,8 @@ def cpu_seconds(pid):
 
 
 def proc_status(pid):
-    """/proc/PID/status as numbers where a field has one (VmRSS and VmHWM in KiB, Threads)."""
+    """/proc/PID/status as numbers where a field has one (VmRSS, RssAnon, RssFile and VmHWM in
+    KiB, Threads)."""
     fields = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -18,9 +18,7 @@ Usage: Benchmarks/footprint.py [--ticks 10000] [--scrapes 300] [--json]
 """
 import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
-from benchproc import EQUIVALENT, build_release, cpu_seconds, node_exporter, node_exporter_binary, proc_status
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchproc import EQUIVALENT, ROOT, build_release, cpu_seconds, node_exporter, node_exporter_binary, proc_status, release_binary
 
 
 def run_daemon(ticks, milestones):
@@ -32,7 +30,7 @@ def run_daemon(ticks, milestones):
     sock.bind(sock_path)
     sock.settimeout(0.5)
     env = dict(os.environ, NOTIFY_SOCKET=sock_path)
-    cmd = [f"{ROOT}/.build/release/surgewatch", "run", "--config", f"{ROOT}/config/surgewatch.toml",
+    cmd = [release_binary(), "run", "--config", f"{ROOT}/config/surgewatch.toml",
            "--state-dir", state, "--tick-interval", "1ms", "--max-ticks", str(ticks),
            "--tick-output", "none", "--log-level", "warning"]
     start = time.monotonic()
@@ -113,7 +111,7 @@ def main():
 
     for product in ("surgewatch", "surgewatch-bench"):
         build_release(product)
-    sampling = json.loads(subprocess.run([f"{ROOT}/.build/release/surgewatch-bench", "host", "--json"],
+    sampling = json.loads(subprocess.run([release_binary("surgewatch-bench"), "host", "--json"],
                                          check=True, capture_output=True, text=True).stdout)
     milestones = [m for m in (100, 1000, 2500, 5000, 7500, 10000, 20000, 30000, 50000) if m <= args.ticks]
     baseline = run_daemon(1, [1])

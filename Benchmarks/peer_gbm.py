@@ -23,7 +23,7 @@ import argparse, csv, os, subprocess
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchproc import ROOT, build_release
 COLUMNS = ["psi_cpu_some_avg10", "tcp_established", "cpu_busy", "load1", "tcp_listen_overflows_per_s",
            "tcp_listen_queue_ratio"]
 LAGS = [0, 1, 2, 3, 4, 5, 10, 20, 29]
@@ -79,10 +79,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--seeds", type=int, default=3)
     options = parser.parse_args()
-    flags = subprocess.run([f"{ROOT}/scripts/swift-cpu-flags"], capture_output=True, text=True).stdout.split()
-    subprocess.run(["swift", "build", "-c", "release", "--product", "surgewatch-bench"] + flags, cwd=ROOT, check=True,
-                   capture_output=True)
-    bench = os.path.join(ROOT, ".build/release/surgewatch-bench")
+    bench = build_release("surgewatch-bench")
 
     inputs, targets = [], []
     for name in ["worldcup-train.csv", "flash-train.csv"]:

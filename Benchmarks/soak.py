@@ -35,10 +35,9 @@ Usage: Benchmarks/soak.py [--ticks 259200] [--interval 2ms] [--cycle 720] [--rel
 """
 import argparse, http.server, json, os, re, shutil, signal, socket, sqlite3, statistics, subprocess, tempfile, threading, time, urllib.request
 
-from benchproc import EQUIVALENT, build_release, node_exporter, node_exporter_binary, proc_status
+from benchproc import EQUIVALENT, ROOT, build_release, node_exporter, node_exporter_binary, proc_status, release_binary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build/release/surgewatch")
+BINARY = release_binary()
 BUCKETS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5]
 
 

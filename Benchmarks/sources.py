@@ -16,9 +16,7 @@ Usage: Benchmarks/sources.py [--ticks 1000] [--rounds 3]
 """
 import argparse, os, shutil, socket, statistics, subprocess, tempfile, urllib.request
 
-from benchproc import build_release, cpu_seconds, wait_for
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchproc import ROOT, build_release, cpu_seconds, wait_for
 
 
 def free_port():
@@ -47,8 +45,7 @@ def main():
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
-    build_release()
-    binary = os.path.join(ROOT, ".build/release/surgewatch")
+    binary = build_release()
     work = tempfile.mkdtemp(prefix="surgewatch-sources-bench.")
     children = []
     try:

@@ -35,11 +35,10 @@ Usage: Benchmarks/tick_cpu.py [--ticks 1000] [--rounds 3] [--interval 100ms] [--
 """
 import argparse, json, multiprocessing, os, re, shutil, socket, statistics, subprocess, tempfile, threading, time
 
-from benchproc import EQUIVALENT, build_release, node_exporter_binary
+from benchproc import EQUIVALENT, ROOT, build_release, node_exporter_binary, release_binary
 from footprint import run_node_exporter
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILT = os.path.join(ROOT, ".build/release/surgewatch")
+BUILT = release_binary()
 
 
 def burn(stop, period):
