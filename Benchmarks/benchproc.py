@@ -44,14 +44,19 @@ def proc_status(pid):
     return fields
 
 
-def node_exporter_binary():
-    """The peer's binary; exits with how to install it, so a run does not spend its minutes on
-    surgewatch and then fail at the peer."""
-    unpacked = f"{ROOT}/.build/test-tools/usr/bin/prometheus-node-exporter"  # scripts/test-tools, not installed
-    binary = shutil.which("prometheus-node-exporter") or (unpacked if os.access(unpacked, os.X_OK) else "/usr/bin/prometheus-node-exporter")
+def test_tool(relative, package):
+    """A program scripts/test-tools provides (`relative` as usr/sbin/nginx): on PATH or
+    installed, else where that script unpacked it; exits with how to get it, so a run does not
+    spend its minutes on surgewatch and then fail at the peer."""
+    unpacked = f"{ROOT}/.build/test-tools/{relative}"
+    binary = shutil.which(os.path.basename(relative)) or (unpacked if os.access(unpacked, os.X_OK) else f"/{relative}")
     if not os.access(binary, os.X_OK):
-        raise SystemExit("the peer, prometheus-node-exporter, is missing: scripts/test-tools unpacks it, or apt-get install -y prometheus-node-exporter")
+        raise SystemExit(f"{package} is missing: scripts/test-tools unpacks it, or apt-get install -y {package}")
     return binary
+
+
+def node_exporter_binary():
+    return test_tool("usr/bin/prometheus-node-exporter", "prometheus-node-exporter")
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ Usage: Benchmarks/sources.py [--ticks 1000] [--rounds 3]
 """
 import argparse, os, shutil, socket, statistics, subprocess, tempfile, urllib.request
 
-from benchproc import ROOT, build_release, cpu_seconds, wait_for
+from benchproc import ROOT, build_release, cpu_seconds, test_tool, wait_for
 
 
 def free_port():
@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
+    nginx = test_tool("usr/sbin/nginx", "nginx")
     binary = build_release()
     work = tempfile.mkdtemp(prefix="surgewatch-sources-bench.")
     children = []
@@ -55,7 +56,7 @@ def main():
             conf = f.read().replace("@WORK@", work).replace("@NGINX_PORT@", str(web)).replace("@BACKEND_PORT@", str(backend))
         with open(f"{work}/nginx.conf", "w") as f:
             f.write(conf)
-        subprocess.run(["nginx", "-c", f"{work}/nginx.conf"], check=True)
+        subprocess.run([nginx, "-c", f"{work}/nginx.conf"], check=True)
         wait_for(f"http://127.0.0.1:{web}/nginx_status")
         wait_for(f"http://127.0.0.1:{backend}/metrics")
         host_only = '[sampling]\ninterval = "1s"\n'
