@@ -13,6 +13,8 @@ struct HostRecordReport {
     let holdSearch: [String]?
     /// SaleLevelSearch's lines on the same, when the config announces sales (`--policy-grid`).
     let saleLevelSearch: [String]?
+    /// AtOnceLevelSearch's lines on the same (`--policy-grid`).
+    let atOnceLevelSearch: [String]?
     /// PendingLevelSearch's lines on the same, when the SLO rule waits (`--policy-grid`).
     let pendingLevelSearch: [String]?
     /// Which weights serve and the referee's record, when the daemon keeps one.
@@ -33,9 +35,10 @@ struct HostRecordReport {
             self.policyGrid = PolicyGrid.report(series: series, config: config)
             holdSearch = HoldSearch.report(series: series, config: config)
             saleLevelSearch = SaleLevelSearch.report(series: series, config: config)
+            atOnceLevelSearch = AtOnceLevelSearch.report(series: series, config: config)
             pendingLevelSearch = PendingLevelSearch.report(series: series, config: config)
         } else {
-            (self.policyGrid, holdSearch, saleLevelSearch, pendingLevelSearch) = (nil, nil, nil, nil)
+            (self.policyGrid, holdSearch, saleLevelSearch, atOnceLevelSearch, pendingLevelSearch) = (nil, nil, nil, nil, nil)
         }
     }
 
@@ -83,6 +86,10 @@ struct HostRecordReport {
             lines.append("[schedule] fire_when levels between each feature's values on the tick before each announced sale, with the config's policy (in hindsight, on the stored samples):")
             lines += saleLevelSearch.map { "  " + $0 }
         }
+        if let atOnceLevelSearch, !atOnceLevelSearch.isEmpty {
+            lines.append("[alert] fire_at_once_probability: p on one tick that fires without waiting for fire_after ticks, with the config's policy otherwise (in hindsight, on the stored samples):")
+            lines += atOnceLevelSearch.map { "  " + $0 }
+        }
         if let pendingLevelSearch, !pendingLevelSearch.isEmpty {
             lines.append("[alert] fire_on_pending_probability: p on the tick before the rule holds (for_ticks - 1 ticks held), with the config's policy otherwise (in hindsight, on the stored samples):")
             lines += pendingLevelSearch.map { "  " + $0 }
@@ -104,6 +111,7 @@ struct HostRecordReport {
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (saleLevelSearch.map { ",\"sale_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
+            + (atOnceLevelSearch.map { ",\"at_once_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (pendingLevelSearch.map { ",\"pending_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "") + "}\n"
     }
 }

@@ -92,6 +92,11 @@ struct ReplayCommand: ParsableCommand {
                     print("[alert] hold levels at this trace's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight; choose on an earlier trace):")
                     for line in holds { print("  " + line) }
                 }
+                let atOnce = AtOnceLevelSearch.report(series: [series], config: settingsConfig)
+                if !atOnce.isEmpty {
+                    print("[alert] fire_at_once_probability: p on one tick that fires without waiting for fire_after ticks, with the config's policy otherwise (in hindsight; choose on an earlier trace):")
+                    for line in atOnce { print("  " + line) }
+                }
                 let pending = PendingLevelSearch.report(series: [series], config: settingsConfig)
                 if !pending.isEmpty {
                     print("[alert] fire_on_pending_probability: p on the tick before the rule holds (for_ticks - 1 ticks held), with the config's policy otherwise (in hindsight; choose on an earlier trace):")

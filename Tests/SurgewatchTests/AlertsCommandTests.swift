@@ -347,6 +347,14 @@ import SurgeStore
         let record = try #require(try JSONSerialization.jsonObject(with: Data(try recordGrid(scratch, json: true).utf8)) as? [String: Any])
         let levels = try #require(record["pending_level_search"] as? [String])
         #expect(levels.count == 3 && levels[1].hasSuffix("[fire_on_pending_probability = 0.50]"), "\(levels)")
+
+        // p never reaches the default at-once level (0.96): it changes nothing here, so the
+        // search does not offer to turn it off.
+        let atOnce = try section(of: out, under: "[alert] fire_at_once_probability: p on one tick that fires without waiting")
+        #expect(atOnce[0].hasPrefix("  the config's policy firing only after fire_after ticks:  3 episodes, 0 early (0 %)"), "\(out)")
+        #expect(atOnce[1].hasPrefix("  with the config's level:  3 episodes, 0 early (0 %)") && atOnce[1].hasSuffix("[fire_at_once_probability = 0.96]"), "\(out)")
+        #expect(atOnce[2] == "  no level of p on one tick nets more than waiting for fire_after ticks", "\(out)")
+        #expect(record["at_once_level_search"] as? [String] == atOnce.prefix(3).map { String($0.dropFirst(2)) })
     }
 
     @Test func badArgumentsAndMissingFilesAreClear() throws {

@@ -312,6 +312,11 @@ import Testing
                              + "  the config's policy:  1 episodes, 1 early (100 %), 0.0 false alarms/day"), "\(out)")
         #expect(out.contains("  best early - false alarms:  1 episodes, 1 early (100 %)"), "\(out)")
         #expect(out.contains("[fire_probability = "), "\(out)")
+        // The grid fires at once on no tick; the shipped config's at-once level is scored apart.
+        #expect(out.contains("[alert] fire_at_once_probability: p on one tick that fires without waiting for fire_after ticks, "
+                             + "with the config's policy otherwise (in hindsight; choose on an earlier trace):\n"
+                             + "  the config's policy firing only after fire_after ticks:  1 episodes"), "\(out)")
+        #expect(out.contains("  with the config's level:  1 episodes, 1 early (100 %)") && out.contains("[fire_at_once_probability = 0.96]"), "\(out)")
         let bench = LSTMAllocationTests.bench
         let scored = try runTool(bench, ["score", "--config", Self.config, "--predictions", output])
         #expect(scored.status == 0, "\(scored.output)")
