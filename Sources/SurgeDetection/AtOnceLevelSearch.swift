@@ -10,6 +10,9 @@ import SurgeConfig
 /// BENCHMARKS.md, "The at-once level named on a host's history (session 53)").
 public enum AtOnceLevelSearch {
     static let levels = [0.8, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.99]
+    /// The section's heading in `replay` and `alerts --record`, before what the history is.
+    public static let heading =
+        "[alert] fire_at_once_probability: p on one tick that fires without waiting for fire_after ticks, with the config's policy otherwise"
 
     /// No lines where one tick already fires (`fire_after` = 1) or no level is left at or above
     /// `fire_probability`.

@@ -9,6 +9,9 @@ import SurgeConfig
 /// --policy-grid` on the stored samples) and set for what comes after (BENCHMARKS.md, "A tick
 /// before the rule holds").
 public enum PendingLevelSearch {
+    /// The section's heading in `replay` and `alerts --record`, before what the history is.
+    public static let heading =
+        "[alert] fire_on_pending_probability: p on the tick before the rule holds (for_ticks - 1 ticks held), with the config's policy otherwise"
     static let search = AlertLevelSearch(
         key: "fire_on_pending_probability", levels: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
         offName: "the config's policy firing on no pending tick", suggestionName: "suggested for [alert] a tick before the rule holds",

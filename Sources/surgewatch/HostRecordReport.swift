@@ -87,11 +87,11 @@ struct HostRecordReport {
             lines += saleLevelSearch.map { "  " + $0 }
         }
         if let atOnceLevelSearch, !atOnceLevelSearch.isEmpty {
-            lines.append("[alert] fire_at_once_probability: p on one tick that fires without waiting for fire_after ticks, with the config's policy otherwise (in hindsight, on the stored samples):")
+            lines.append(AtOnceLevelSearch.heading + " (in hindsight, on the stored samples):")
             lines += atOnceLevelSearch.map { "  " + $0 }
         }
         if let pendingLevelSearch, !pendingLevelSearch.isEmpty {
-            lines.append("[alert] fire_on_pending_probability: p on the tick before the rule holds (for_ticks - 1 ticks held), with the config's policy otherwise (in hindsight, on the stored samples):")
+            lines.append(PendingLevelSearch.heading + " (in hindsight, on the stored samples):")
             lines += pendingLevelSearch.map { "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -94,12 +94,12 @@ struct ReplayCommand: ParsableCommand {
                 }
                 let atOnce = AtOnceLevelSearch.report(series: [series], config: settingsConfig)
                 if !atOnce.isEmpty {
-                    print("[alert] fire_at_once_probability: p on one tick that fires without waiting for fire_after ticks, with the config's policy otherwise (in hindsight; choose on an earlier trace):")
+                    print(AtOnceLevelSearch.heading + " (in hindsight; choose on an earlier trace):")
                     for line in atOnce { print("  " + line) }
                 }
                 let pending = PendingLevelSearch.report(series: [series], config: settingsConfig)
                 if !pending.isEmpty {
-                    print("[alert] fire_on_pending_probability: p on the tick before the rule holds (for_ticks - 1 ticks held), with the config's policy otherwise (in hindsight; choose on an earlier trace):")
+                    print(PendingLevelSearch.heading + " (in hindsight; choose on an earlier trace):")
                     for line in pending { print("  " + line) }
                 }
                 let levels = SaleLevelSearch.report(series: [series], config: settingsConfig)
