@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeStore
 
 /// The built binary, run for real: fixture /proc trees, a real NOTIFY_SOCKET, real signals.
 @Suite(.serialized) struct DaemonEndToEndTests {
@@ -381,6 +382,26 @@ import Testing
         #expect(badCode == 1)
         #expect(badOut.isEmpty)
         #expect(badErr == "\(scratch.config):2:10: model.hidden: 0 is out of range: expected 1 to 512\n")
+    }
+
+    /// `run` with a damaged `model.path` refuses to start, as check-config refuses the file: exit
+    /// 1 naming the file and what is wrong, no READY=1, and the ticks an earlier run stored are
+    /// all still there.
+    @Test func runRefusesADamagedModelFileAndKeepsTheStoredTicks() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let earlier = try run(scratch, ["--max-ticks", "3", "--tick-output", "none"])
+        #expect(earlier.waitForExit(.seconds(30)) == 0, "\(earlier.stderr)")
+        try "not a model".write(toFile: scratch.state + "/damaged.swm", atomically: true, encoding: .utf8)
+        try scratch.write(config: Self.config(procRoot: Self.fixtures + "/t2") + "[model]\npath = \"damaged.swm\"\n")
+
+        let socket = try NotifySocket()
+        let daemon = try run(scratch, ["--tick-output", "text"], environment: ["NOTIFY_SOCKET": socket.path])
+        #expect(daemon.waitForExit(.seconds(30)) == 1, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("cannot load the model: \(scratch.state)/damaged.swm: "), "\(daemon.stderr)")
+        #expect(daemon.stdoutLines.isEmpty, "no tick: \(daemon.stdoutLines)")
+        #expect(!socket.messages.contains { $0.hasPrefix("READY=1") }, "\(socket.messages)")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("SELECT count(*), min(tick), max(tick) FROM samples") == [[.integer(3), .integer(1), .integer(3)]])
     }
 
     /// `model.path` names a file the daemon must be able to serve from: check-config chooses the

@@ -57,6 +57,33 @@ import TestSupport
         #expect(after.contains("node_textfile_scrape_error 0") && !after.contains("surgewatch_"), "\(after.suffix(2000))")
     }
 
+    /// A textfile that cannot be written (its directory is not there yet) is a failing
+    /// source: logged and counted, while the ticks go on. Once the directory is made the file
+    /// appears, counts the failures, and the log says the target works again.
+    @Test func aTextfileThatCannotBeWrittenIsLoggedAndTheTicksGoOn() throws {
+        let scratch = try Scratch(config: "")
+        let directory = scratch.directory + "/later"
+        let file = directory + "/surgewatch.prom"
+        try scratch.write(config: DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2")
+                          + "[prometheus]\ntextfile = \"\(file)\"\n")
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "text"])
+        #expect(daemon.waitFor(.seconds(20)) { $0.stderr.contains("source prometheus textfile failed: \(file).tmp: No such file or directory") },
+                "\(daemon.stderr)")
+        let ticks = daemon.stdoutLines.count
+        #expect(daemon.waitFor(.seconds(20)) { $0.stdoutLines.count >= ticks + 2 }, "ticks go on: \(daemon.stderr)")
+
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        #expect(daemon.waitFor(.seconds(20)) { _ in FileManager.default.fileExists(atPath: file) }, "\(daemon.stderr)")
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let counted = text.split(separator: "\n").first { $0.hasPrefix("surgewatch_source_failures_total ") }
+        #expect((counted.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= 1, "the failures are counted: \(text)")
+        #expect(daemon.waitFor(.seconds(10)) { $0.stderr.contains("source prometheus textfile works again after failing in ") }, "\(daemon.stderr)")
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(10)) == 0, "\(daemon.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: file), "removed at stop")
+    }
+
     /// check-config warns of a textfile whose directory is not there (exit 0: it may be made
     /// before the start), but not of the unit's /run/surgewatch, which systemd makes at start.
     @Test func checkConfigWarnsOfATextfileDirectoryThatIsNotThere() throws {
