@@ -106,6 +106,27 @@ import Testing
         #expect(handler.entries.contains { $0.message.description.contains("the last checkpoint does not fit this config") })
     }
 
+    /// A damaged checkpoint (its bytes cut short, as a disk fault might leave them) is passed
+    /// over with an error in the log: the stage starts from the model it was given and ticks,
+    /// and the row stays in the database for a look.
+    @Test func aDamagedCheckpointIsPassedOverAndSaid() throws {
+        let (store, handler, logger) = try openStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
+        let whole = fresh.model.encoded()
+        try store.saveCheckpoint(version: Int(ModelFile.version), model: Array(whole.prefix(whole.count / 2)), metricsJSON: "{}", at: 100)
+        let stage = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(stage.pipeline.model.parameters == fresh.model.parameters)
+        let said = handler.entries.filter { $0.message.description.hasPrefix("the last checkpoint is unusable, not used: ") }
+        #expect(said.count == 1 && said.first?.level == .error, "\(handler.entries.map(\.message.description))")
+        for tick in 1...6 {
+            _ = stage.ingest(Sample(timestamp: 100 + Double(tick) * 10, tick: tick, schema: schema, values: [0.1, 0]))
+        }
+        #expect(stage.pipeline.window.count == 5, "it ticks")
+        #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]])
+    }
+
     /// A model used at another tick than it learned at still serves, and the log says once, as
     /// a warning, what its horizon and window mean here.
     @Test func aModelOfAnotherTickIsWarnedOf() throws {
