@@ -85,6 +85,40 @@ import Testing
             #"2:12: prometheus.textfile: node_exporter's textfile collector reads only files named *.prom, got "/run/surgewatch/surgewatch.txt""#],
         "not-utf8.toml": [
             "3:10: cannot read the file: not valid UTF-8"],
+        "cgroup-bad-unit.toml": [
+            #"2:8: sources.cgroup[0].unit: expected a systemd unit name such as "shop.service", got "shop service""#],
+        "feature-twice.toml": [
+            "2:34: model.features[2]: 'cpu_busy' is listed twice"],
+        "features-empty.toml": [
+            "2:12: model.features: needs at least one metric"],
+        "number-wrong-type.toml": [
+            #"2:20: alert.fire_probability: expected a number, got string "high""#],
+        "overload-without-conditions.toml": [
+            "1:1: overload: the SLO rule needs at least one condition in 'any' or 'all'"],
+        "probability-out-of-range.toml": [
+            "2:20: alert.fire_probability: 1.5 is out of range: expected 0.0 to 1.0"],
+        "probe-bad-name.toml": [
+            "2:8: sources.probe[0].name: 'Shop-1' cannot prefix metric names: use lower-case letters, digits and _"],
+        "prometheus-metric-not-string.toml": [
+            "4:12: sources.prometheus[0].metrics.http_rps: expected an expression string such as 'rate(http_requests_total)', got integer 5"],
+        "prometheus-without-metrics.toml": [
+            "1:1: sources.prometheus[0]: [[sources.prometheus]] needs a [sources.prometheus.metrics] table naming the series to use"],
+        "table-wrong-type.toml": [
+            "1:11: journal: expected a table [journal], got integer 5"],
+        "tables-element-wrong-type.toml": [
+            "2:10: sources.probe[0]: expected a table, got integer 1"],
+        "tables-wrong-type.toml": [
+            "2:9: sources.probe: expected an array of tables [[sources.probe]], got integer 5"],
+        "toml-dotted-onto-value.toml": [
+            #"3:1: TOML syntax: 'interval' is already string "10s" defined elsewhere; dotted keys cannot add to it"#],
+        "toml-integer-too-big.toml": [
+            "2:9: TOML syntax: integer 99999999999999999999 does not fit in 64 bits"],
+        "toml-multiline-key.toml": [
+            "2:1: TOML syntax: a key cannot be a multi-line string"],
+        "toml-surrogate-escape.toml": [
+            #"2:15: TOML syntax: \UD800ABCD is not a Unicode scalar value"#],
+        "toml-table-redefined.toml": [
+            #"3:1: TOML syntax: [store.path]: 'path' is already string "x.db", not a table"#],
         "several-errors.toml": [
             "3:1: sampling.surprise: unknown key 'surprise' (known here: interval, proc_root, cgroup_root)",
             "6:9: window.ticks: 0 is out of range: expected 2 to 2880",
