@@ -384,6 +384,19 @@ import SurgeStore
         #expect(badErr == "\(scratch.config):2:10: model.hidden: 0 is out of range: expected 1 to 512\n")
     }
 
+    /// A state directory that cannot be made (a file stands where it goes) stops the start with
+    /// the path and the reason, before anything is opened.
+    @Test func runRefusesAStateDirectoryItCannotMake() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        try FileManager.default.createDirectory(atPath: scratch.directory, withIntermediateDirectories: true)
+        let file = scratch.directory + "/not-a-directory"
+        try "".write(toFile: file, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", file + "/state", "--tick-output", "text"])
+        #expect(daemon.waitForExit(.seconds(30)) == 1, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("state directory \(file)/state: cannot create it: \(file) exists and is not a directory"), "\(daemon.stderr)")
+        #expect(daemon.stdoutLines.isEmpty)
+    }
+
     /// `run` with a damaged `model.path` refuses to start, as check-config refuses the file: exit
     /// 1 naming the file and what is wrong, no READY=1, and the ticks an earlier run stored are
     /// all still there.
