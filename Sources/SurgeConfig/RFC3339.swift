@@ -15,11 +15,13 @@ public enum RFC3339 {
         guard text.count >= 19, let year = digits(0, 4), text[4] == 45, let month = digits(5, 2), text[7] == 45,
               let day = digits(8, 2), text[10] == 84 || text[10] == 116 || text[10] == 32,
               let hour = digits(11, 2), text[13] == 58, let minute = digits(14, 2), text[16] == 58, let second = digits(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+              (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var index = 19
         var fraction = 0.0
         if index < text.count, text[index] == 46 {
             index += 1
+            // RFC 3339's time-secfrac: a dot with at least one digit.
+            guard index < text.count, text[index] >= 48, text[index] <= 57 else { return nil }
             var scale = 0.1
             while index < text.count, text[index] >= 48, text[index] <= 57 {
                 fraction += Double(text[index] - 48) * scale
@@ -48,6 +50,16 @@ public enum RFC3339 {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146097 + dayOfEra - 719468
         return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+    }
+
+    /// Days in `month` (1-12) of `year`, Gregorian leap years: so a "2026-02-30" in a trace is
+    /// refused rather than read as 2 March.
+    static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Unix seconds (whole seconds, rounded down) as RFC 3339 in UTC: "2026-01-01T20:00:00Z".

@@ -121,6 +121,22 @@ import Testing
         #expect(none.saleStart(at: Self.twelfth, interval: 10) == nil)
     }
 
+    /// Fractions of a second, zones, leap days; and what RFC 3339 does not allow is refused,
+    /// not read as a neighbouring time.
+    @Test func rfc3339ReadsFractionsAndRefusesImpossibleDates() {
+        func parse(_ text: String) -> Double? { RFC3339.parse(ArraySlice(text.utf8)) }
+        #expect(parse("2026-01-01T00:00:00.25Z") == 1_767_225_600.25)
+        #expect(parse("2026-01-01 08:00:00.5+08:00") == 1_767_225_600.5)
+        #expect(parse("2026-01-01T00:00:00.125") == 1_767_225_600.125, "no zone: UTC")
+        #expect(parse("2024-02-29T00:00:00Z") == 1_709_164_800, "a leap day")
+        #expect(parse("2000-02-29T00:00:00Z") == 951_782_400, "every 400 years a leap year")
+        for impossible in ["2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-02-30T00:00:00Z",
+                           "2026-13-01T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:00.Z",
+                           "2026-01-01T00:00:00.", "2026-01-01T00:00:00+0800", "2026-01-01T00:00:00Zx", "2026-01-01"] {
+            #expect(parse(impossible) == nil, "\(impossible)")
+        }
+    }
+
     @Test(arguments: [0.0, 1_514_764_800, 951_782_400, 1_767_225_599, 4_102_444_800])
     func rfc3339FormatsWhatItParses(seconds: Double) throws {
         let text = RFC3339.format(seconds)
