@@ -397,6 +397,22 @@ import SurgeStore
         #expect(daemon.stdoutLines.isEmpty)
     }
 
+    /// A file in the database's place that is not a SQLite database stops the start with the
+    /// path, the reason and what to do, and is left byte for byte as it was.
+    @Test func runRefusesAFileThatIsNotItsDatabaseAndLeavesItAlone() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let path = scratch.state + "/surgewatch.db"
+        let foreign = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) })
+        try foreign.write(to: URL(fileURLWithPath: path))
+        let daemon = try run(scratch, ["--tick-output", "text"])
+        #expect(daemon.waitForExit(.seconds(30)) == 1, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("cannot open the database: \(path): not a surgewatch database: file is not a database; it was not changed (move it away, or set [store] path to another file)"),
+                "\(daemon.stderr)")
+        #expect(daemon.stdoutLines.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == foreign)
+    }
+
     /// `run` with a damaged `model.path` refuses to start, as check-config refuses the file: exit
     /// 1 naming the file and what is wrong, no READY=1, and the ticks an earlier run stored are
     /// all still there.
