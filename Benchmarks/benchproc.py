@@ -55,6 +55,13 @@ def test_tool(relative, package):
     return binary
 
 
+def free_port():
+    """A loopback port nothing listens on now, for a server the script starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def node_exporter_binary():
     return test_tool("usr/bin/prometheus-node-exporter", "prometheus-node-exporter")
 
@@ -63,9 +70,7 @@ def node_exporter_binary():
 def node_exporter(collectors=None):
     """node_exporter on a free loopback port, with only `collectors` when given; yields its
     process and metrics URL once it answers, and stops it after."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [node_exporter_binary(), f"--web.listen-address=127.0.0.1:{port}"]
     if collectors:
         command += ["--collector.disable-defaults"] + [f"--collector.{c}" for c in collectors]

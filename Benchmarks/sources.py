@@ -14,15 +14,9 @@ one of the four endpoints surgewatch reads.
 
 Usage: Benchmarks/sources.py [--ticks 1000] [--rounds 3]
 """
-import argparse, os, shutil, socket, statistics, subprocess, tempfile, urllib.request
+import argparse, os, shutil, statistics, subprocess, tempfile, urllib.request
 
-from benchproc import ROOT, build_release, cpu_seconds, test_tool, wait_for
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchproc import ROOT, build_release, cpu_seconds, free_port, test_tool, wait_for
 
 
 def run_daemon(binary, work, config_text, ticks):
