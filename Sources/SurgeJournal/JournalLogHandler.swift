@@ -1,19 +1,23 @@
 import Glibc
 import Logging
+import Synchronization
 
 /// A swift-log handler that writes structured journal entries: PRIORITY from the level,
-/// CODE_FILE/CODE_LINE/CODE_FUNC from the call site, metadata as upper-case fields. Falls back
-/// to a plain line on stderr when journald refuses an entry.
+/// CODE_FILE/CODE_LINE/CODE_FUNC from the call site, metadata as upper-case fields. When
+/// journald is not there (no socket) or refuses an entry, the line goes to stderr instead, with
+/// one warning.
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
     let identifier: String
     let label: String
+    let socketPath: String
 
-    public init(label: String, identifier: String) {
+    public init(label: String, identifier: String, socketPath: String = JournalEntry.socketPath) {
         self.label = label
         self.identifier = identifier
+        self.socketPath = socketPath
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -49,11 +53,21 @@ public struct JournalLogHandler: LogHandler {
             fields.append(("SURGE_" + JournalEntry.fieldName(key), "\(value)"))
         }
         do {
+            // sd_journal_sendv reports success when the socket is missing, which would drop
+            // every line unseen (`--log-target journal` on a host without journald).
+            guard JournalEntry.isAvailable(socket: socketPath) else { throw JournalError.unavailable(socket: socketPath) }
             try JournalEntry.send(fields)
         } catch {
-            writeAll("\(event.level) \(label): \(event.message)\n", to: STDERR_FILENO)
+            if !Self.fallbackWarned.exchange(true, ordering: .relaxed) {
+                writeAll("\(identifier): warning: \(error); log lines are written to stderr instead\n", to: STDERR_FILENO)
+            }
+            let extra = merged.sorted(by: { $0.key < $1.key }).map { " \($0.key)=\($0.value)" }.joined()
+            writeAll("\(event.level) \(label): \(event.message)\(extra)\n", to: STDERR_FILENO)
         }
     }
+
+    /// One warning per process however many handlers fall back, as the alert sink gives.
+    private static let fallbackWarned = Atomic<Bool>(false)
 
 }
 

@@ -224,6 +224,22 @@ struct JournalEndToEndTests {
         #expect(lines.contains { $0.contains("SURGE_EVENT=resolved") && $0.contains("SURGE_ALERT_ID=") })
         #expect(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).count == 1, "SQLite still got it")
     }
+
+    @Test func withoutAJournalSocketLogLinesGoToStderrAndTheRunGoesOn() throws {
+        let scratch = try Scratch(config: config())
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], journald: false)
+        #expect(run.status == 0, "logging that journald refuses stops nothing: \(run.stderr)")
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.contains("warning: journald is not listening") && $0.hasSuffix("log lines are written to stderr instead") }.count == 1,
+                "one warning, not one per line: \(lines)")
+        // Each entry that found no journald is one plain line, its level first, none lost or doubled.
+        #expect(lines.filter { $0.hasPrefix("notice ") && $0.contains(": sampling 29 metrics") }.count == 1, "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("notice ") && $0.hasSuffix(": stopped after 2 ticks") }.count == 1, "\(lines)")
+        #expect(!lines.contains { $0.contains("MESSAGE=") || $0.contains("CODE_FILE=") }, "plain lines, not journal fields")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("SELECT tick FROM samples ORDER BY id") == [[.integer(1)], [.integer(2)]], "the ticks were stored")
+    }
 }
 
 /// Runs the built binary inside scripts/with-private-journald.
