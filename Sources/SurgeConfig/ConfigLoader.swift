@@ -146,12 +146,7 @@ public enum ConfigLoader {
             t.finish()
         }
         if let t = root.table("schedule") {
-            config.schedule.sales = t.strings("sales", default: []).enumerated().compactMap { offset, text in
-                if let sale = SaleTime.parse(text) { return sale }
-                t.context.fail("\(t.keyPath("sales"))[\(offset)]",
-                    "expected an RFC 3339 time such as \"2026-12-12T20:00:00+08:00\", or \"daily HH:MM\" (local time) or \"daily HH:MM+08:00\"; got \"\(text)\"")
-                return nil
-            }
+            config.schedule.sales = saleTimes(t)
             config.schedule.lead = t.duration("lead", default: defaults.schedule.lead, range: .zero...(.seconds(7200)))
             config.schedule.fireProbability = t.double("fire_probability", default: defaults.schedule.fireProbability, range: 0...1)
             config.schedule.fireWhen = conditions(t, "fire_when")

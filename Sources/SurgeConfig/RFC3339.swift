@@ -1,6 +1,12 @@
 /// `2026-11-26T10:00:00Z`, `2026-11-26 10:00:00.5+08:00`: to Unix seconds; no zone means UTC.
 public enum RFC3339 {
     public static func parse(_ cell: ArraySlice<UInt8>) -> Double? {
+        parseWithZone(cell)?.seconds
+    }
+
+    /// As `parse`, and whether the text named its offset from UTC (`Z` or `±HH:MM`): a trace's
+    /// timestamps without one are UTC by convention, a sale's time without one is ambiguous.
+    public static func parseWithZone(_ cell: ArraySlice<UInt8>) -> (seconds: Double, hasZone: Bool)? {
         let text = Array(cell)
         func digits(_ at: Int, _ count: Int) -> Int? {
             guard at + count <= text.count else { return nil }
@@ -30,6 +36,7 @@ public enum RFC3339 {
             }
         }
         var offset = 0
+        let zoneStart = index
         if index == text.count {
             // No zone: taken as UTC (datasets such as the World Cup minutes are written so).
         } else if text[index] == 90 || text[index] == 122 {
@@ -42,6 +49,7 @@ public enum RFC3339 {
             return nil
         }
         guard index == text.count else { return nil }
+        let hasZone = index > zoneStart
         // Days from 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
@@ -49,7 +57,7 @@ public enum RFC3339 {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146097 + dayOfEra - 719468
-        return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+        return (Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction, hasZone)
     }
 
     /// Days in `month` (1-12) of `year`, Gregorian leap years: so a "2026-02-30" in a trace is

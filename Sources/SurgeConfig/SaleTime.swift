@@ -8,9 +8,11 @@ public enum SaleTime: Equatable, Sendable, CustomStringConvertible {
     /// `utcOffsetSeconds` nil: the system's zone (TZ, else /etc/localtime), daylight saving included.
     case daily(hour: Int, minute: Int, utcOffsetSeconds: Int?)
 
-    /// The text as a config writes it, or nil.
+    /// The text as a config writes it, or nil. A single moment needs its offset from UTC.
     public static func parse(_ text: String) -> SaleTime? {
-        if let seconds = RFC3339.parse(ArraySlice(text.utf8)) { return .once(unixSeconds: seconds) }
+        if let moment = RFC3339.parseWithZone(ArraySlice(text.utf8)) {
+            return moment.hasZone ? .once(unixSeconds: moment.seconds) : nil
+        }
         let bytes = Array(text.utf8)
         let prefix = Array("daily ".utf8)
         guard bytes.count >= prefix.count + 5, Array(bytes[..<prefix.count]) == prefix else { return nil }
@@ -26,6 +28,12 @@ public enum SaleTime: Equatable, Sendable, CustomStringConvertible {
               offsetHours <= 14, offsetMinutes < 60 else { return nil }
         let offset = (offsetHours * 3600 + offsetMinutes * 60) * (clock[5] == UInt8(ascii: "+") ? 1 : -1)
         return .daily(hour: hour, minute: minute, utcOffsetSeconds: offset)
+    }
+
+    /// A date and time that would be a sale but for its missing offset ("2026-12-12T20:00:00"):
+    /// read as UTC it would open the window hours off for a shop elsewhere, so it is refused.
+    public static func lacksZone(_ text: String) -> Bool {
+        RFC3339.parseWithZone(ArraySlice(text.utf8)).map { !$0.hasZone } ?? false
     }
 
     public var description: String {

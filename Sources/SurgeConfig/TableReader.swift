@@ -158,7 +158,7 @@ final class TableReader {
 
     /// The elements of the array under `key`, each with its key path and its position recorded
     /// for later messages; nil when the key is absent or (reported) holds no array.
-    private func elements(_ key: String, expected: String) -> [(path: String, node: TOMLNode)]? {
+    func elements(_ key: String, expected: String) -> [(path: String, node: TOMLNode)]? {
         guard let node = raw(key) else { return nil }
         guard case .array(let array) = node.value else {
             wrongType(key, expected: expected, got: node)

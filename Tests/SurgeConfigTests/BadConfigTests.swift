@@ -47,6 +47,11 @@ import Testing
         "schedule-bad-sale.toml": [
             #"3:10: schedule.sales[1]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "daily 8pm""#,
             #"4:10: schedule.sales[2]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got "2026-12-12 25:00""#],
+        "schedule-sale-without-offset.toml": [
+            "2:10: schedule.sales[0]: date-time 2026-12-12T20:00:00 has no offset from UTC, so it is a different moment in each time zone; write the shop's offset, such as 2026-12-12T20:00:00+08:00, or 2026-12-12T20:00:00Z for UTC",
+            #"2:31: schedule.sales[1]: "2026-12-12T20:00:00" has no offset from UTC, so it is a different moment in each time zone; write the shop's offset, such as 2026-12-12T20:00:00+08:00, or 2026-12-12T20:00:00Z for UTC"#,
+            #"3:10: schedule.sales[2]: expected an RFC 3339 time such as "2026-12-12T20:00:00+08:00", or "daily HH:MM" (local time) or "daily HH:MM+08:00"; got date-time 2026-12-12"#,
+            #"3:22: schedule.sales[3]: expected a sale time such as "2026-12-12T20:00:00+08:00" or "daily 20:00", got integer 3"#],
         "schedule-level-unknown-metric.toml": [
             "3:33: schedule.fire_when[1]: no enabled source provides metric 'load_1'; did you mean 'load1'?"],
         "schedule-level-lead-too-short.toml": [

@@ -26,6 +26,21 @@ import Testing
         #expect(SurgeConfig().schedule.sales.isEmpty, "no sale is announced unless the operator writes one")
     }
 
+    /// TOML's own offset date-times, written bare, are the same sales as the strings.
+    @Test func salesMayBeTOMLDateTimes() throws {
+        let config = try ConfigLoader.parse("""
+            [schedule]
+            sales = [2025-12-12T20:00:00+08:00, 2025-12-12 12:00:00Z, 2025-12-12T12:00:00.5z, "daily 20:00"]
+            """, file: "schedule.toml")
+        #expect(config.schedule.sales == [
+            .once(unixSeconds: Self.twelfth), .once(unixSeconds: Self.twelfth), .once(unixSeconds: Self.twelfth + 0.5),
+            .daily(hour: 20, minute: 0, utcOffsetSeconds: nil),
+        ])
+        #expect(SaleTime.parse("2025-12-12T20:00:00") == nil, "a moment without its offset is no sale time")
+        #expect(SaleTime.lacksZone("2025-12-12T20:00:00") && SaleTime.lacksZone("2025-12-12 20:00:00.5"))
+        #expect(!SaleTime.lacksZone("2025-12-12T20:00:00Z") && !SaleTime.lacksZone("daily 20:00") && !SaleTime.lacksZone("2025-12-32T20:00:00"))
+    }
+
     @Test func aWindowOpensLeadBeforeTheStartAndClosesOneTickAfter() {
         let schedule = SurgeConfig.Schedule(sales: [.once(unixSeconds: Self.twelfth)], lead: .seconds(600))
         #expect(schedule.saleStart(at: Self.twelfth - 601, interval: 10) == nil)
