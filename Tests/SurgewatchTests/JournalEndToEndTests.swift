@@ -225,6 +225,23 @@ struct JournalEndToEndTests {
         #expect(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).count == 1, "SQLite still got it")
     }
 
+    @Test func aJournalSocketNobodyReadsRefusesAndEverythingGoesToStderr() throws {
+        let scratch = try Scratch(config: config())
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], listener: .dead)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasSuffix("warning: journald refused the entry: Connection refused; log lines are written to stderr instead") }.count == 1,
+                "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("notice ") && $0.hasSuffix(": stopped after 2 ticks") }.count == 1, "\(lines)")
+        let alert = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state], listener: .dead)
+        #expect(alert.status == 0, "\(alert.stderr)")
+        let alertLines = alert.stderr.split(separator: "\n")
+        #expect(alertLines.filter { $0.hasSuffix("warning: journald refused the entry: Connection refused; alerts are written to stderr instead") }.count == 1,
+                "\(alertLines)")
+        #expect(alertLines.filter { $0.hasPrefix("shop-surge: alert: TEST (no overload)") }.count == 3)
+    }
+
     @Test func withoutAJournalSocketLogLinesGoToStderrAndTheRunGoesOn() throws {
         let scratch = try Scratch(config: config())
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
@@ -256,14 +273,23 @@ enum PrivateJournal {
         var entries: [[String: String]]
     }
 
+    /// What listens at journald's socket: journald, nothing (no socket file), or a socket file
+    /// that nothing reads (a journald that died), which refuses every entry.
+    enum Listener { case journald, none, dead }
+
     static func run(_ arguments: [String], journald: Bool = true) throws -> Run {
+        try run(arguments, listener: journald ? .journald : .none)
+    }
+
+    static func run(_ arguments: [String], listener: Listener) throws -> Run {
+        let journald = listener == .journald
         let output = NSTemporaryDirectory() + "surgewatch-journal-\(UUID().uuidString.prefix(8)).json"
         defer { try? FileManager.default.removeItem(atPath: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script)
         process.arguments = [output, DaemonProcess.binary] + arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["SW_NO_JOURNALD"] = journald ? "0" : "1"
+        environment["SW_NO_JOURNALD"] = switch listener { case .journald: "0"; case .none: "1"; case .dead: "dead" }
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.removeValue(forKey: "JOURNAL_STREAM")
         process.environment = environment
