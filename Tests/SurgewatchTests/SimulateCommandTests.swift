@@ -101,4 +101,34 @@ import Testing
                                                                 "--output", trace, "--sales-output", sales])
         #expect(worldcup != 0 && worldcupErr.contains("--sales-output needs --demand flash-sale"), "\(worldcupErr)")
     }
+
+    /// `--demand worldcup` with `--from`/`--to` (whole UTC days) and `--demand alibaba`, whose
+    /// day comes from the file's name, on the datasets the repository ships.
+    @Test func realDemandIsCutToItsDaysAndAlibabaKeepsItsDayFromTheFileName() throws {
+        let worldCup = DaemonProcess.repository + "/datasets/worldcup98/requests_per_minute_1998-04-30_to_06-21.csv"
+        let output = directory + "/wc.csv"
+        let (code, out, err) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--input", worldCup,
+                                                      "--from", "1998-06-11", "--to", "1998-06-11", "--output", output], timeout: .seconds(60))
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("8640 ticks of 10 s"), "\(out)")
+        let stamps = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").dropFirst()
+            .compactMap { $0.split(separator: ",").first.flatMap { Double($0) } }
+        #expect(stamps.first == 897_523_200 && stamps.last == 897_523_200 + 86_400 - 10, "1998-06-11, 00:00:00 to 23:59:50 UTC")
+
+        let (badDay, _, badDayErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--input", worldCup,
+                                                            "--from", "1998-06-31", "--output", directory + "/x.csv"])
+        #expect(badDay == 1 && badDayErr.contains("--from: expected YYYY-MM-DD, got 1998-06-31"), "\(badDayErr)")
+        let (noInput, _, noInputErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--output", directory + "/x.csv"])
+        #expect(noInput == 1 && noInputErr.contains("--demand worldcup needs --input"), "\(noInputErr)")
+
+        // Day 2's file alone starts a day after day 1's start, 2018-01-02T00:00:00Z.
+        let dayTwo = DaemonProcess.repository + "/datasets/alibaba2018/machine_usage_day_2_grouped_10_seconds.csv"
+        let (alibaba, _, alibabaErr) = try DaemonProcess.run(["simulate", "--demand", "alibaba", "--input", dayTwo, "--output", output])
+        #expect(alibaba == 0, "\(alibabaErr)")
+        let rows = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "timestamp,cpu_busy,mem_used_ratio,net_rx_bytes_per_s,net_tx_bytes_per_s,disk_busy_ratio")
+        #expect(rows.dropFirst().first?.hasPrefix("1514851200,") == true, "\(rows.dropFirst().first ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/x.csv"), "a refused run writes nothing")
+    }
+
 }
