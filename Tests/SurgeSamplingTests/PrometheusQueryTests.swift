@@ -48,6 +48,8 @@ import Testing
         ("rate(x) rate(y)", 8, "unexpected 'rate(y)' after the expression"),
         ("ratio(rate(x))", 13, "expected ',' between ratio's two arguments, got ')'"),
         ("", 0, "expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got the end"),
+        (")", 0, "expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got ')'"),
+        ("rate(x{code!5})", 11, "expected '!=' or '!~' after label 'code'"),
     ])
     func errorsNameTheOffset(text: String, offset: Int, reason: String) {
         do {
@@ -121,6 +123,21 @@ import Testing
         #expect(values.second[0] == 1, "the new series x=3 has no baseline and is left out")
         #expect(values.second[1].isNaN, "b went backwards: reset, increase unknowable")
         #expect(values.second[2].isNaN, "c appeared only now")
+    }
+
+    /// A label value written with escapes in the config matches the same value escaped in the
+    /// exposition format (\" \\ \n), in either kind of quotes.
+    @Test func escapedLabelValuesMatchAcrossTheQueryAndTheScrape() throws {
+        let values = try Self.evaluate(
+            [#"gauge(x{path="a\"b\\c"})"#, #"gauge(x{path='a"b\\c'})"#, #"gauge(x{note="two\nlines"})"#, #"gauge(x{path="a\"b"})"#],
+            #"""
+            x{path="a\"b\\c"} 7
+            x{note="two\nlines"} 2
+            """#,
+            "")
+        #expect(values.first[0] == 7 && values.first[1] == 7, "\(values.first)")
+        #expect(values.first[2] == 2)
+        #expect(values.first[3].isNaN, "a\"b is not a\"b\\c: no series, no value")
     }
 
     @Test func gaugeSumsCurrentValuesAndSkipsNonFinite() throws {
