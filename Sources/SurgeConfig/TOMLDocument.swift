@@ -50,7 +50,8 @@ public enum TOMLValue {
     case integer(Int64)
     case float(Double)
     case boolean(Bool)
-    /// Offset/local date-times, dates and times, kept as written: surgewatch uses none.
+    /// Offset/local date-times, dates and times, kept as written: only `[schedule] sales` takes
+    /// one, an offset date-time, which it reads as the RFC 3339 text it is.
     case dateTime(String)
     case array(TOMLArray)
     case table(TOMLTable)
