@@ -109,6 +109,34 @@ def measure(binary, name, config_text, ticks, interval):
             "kernel_cpu_us_per_tick": (total_s - startup_s) / (ticks - 1) * 1e6}
 
 
+def without_table(text, table):
+    """`text` without its `[table]` and the lines up to the next table."""
+    start = text.find(f"\n[{table}]")
+    if start < 0:
+        return text
+    end = text.find("\n[", start + 1)
+    return text[:start] + (text[end:] if end >= 0 else "\n")
+
+
+def config_all_read(binaries, text):
+    """The shipped config as every build reads it. A build from before session 40 refuses the
+    [prometheus] table, which with `textfile = ""` does nothing: it is left out for all builds
+    alike, so they run the same config. Any other refusal stops the script with its message."""
+    def refusals(candidate):
+        with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
+            f.write(candidate)
+            f.flush()
+            checks = [subprocess.run([b, "check-config", f.name], capture_output=True, text=True) for b in binaries.values()]
+        return [c.stderr.strip() or c.stdout.strip() for c in checks if c.returncode != 0]
+    if not refusals(text):
+        return text
+    trimmed = without_table(text, "prometheus")
+    if 'textfile = ""' in text and not refusals(trimmed):
+        print("note: a compared build does not know [prometheus]; every build runs without it (textfile was off)")
+        return trimmed
+    raise SystemExit("a build refuses the config: " + "; ".join(refusals(text)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ticks", type=int, default=1000)
@@ -127,6 +155,8 @@ def main():
         binaries["compared"] = os.path.abspath(args.compare)
     with open(f"{ROOT}/config/surgewatch.toml") as f:
         shipped = f.read()
+    if args.compare and not args.textfile:
+        shipped = config_all_read(binaries, shipped)
     busy = shipped.replace('any = ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"]', 'any = ["cpu_busy > 0.3"]')
     if busy == shipped:
         raise SystemExit("the shipped config's [overload] rule is not the one this script replaces")
