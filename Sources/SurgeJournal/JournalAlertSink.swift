@@ -61,8 +61,7 @@ public final class JournalAlertSink: AlertSink {
     public func deliver(_ event: AlertEvent) throws {
         let fields = Self.fields(for: event, identifier: identifier)
         do {
-            guard JournalEntry.isAvailable(socket: socketPath) else { throw JournalError.unavailable(socket: socketPath) }
-            try JournalEntry.send(fields)
+            try JournalEntry.send(fields, socket: socketPath)
         } catch {
             if !fallbackWarned.exchange(true, ordering: .relaxed) {
                 writeAll("\(identifier): warning: \(error); alerts are written to stderr instead\n", to: STDERR_FILENO)

@@ -16,8 +16,10 @@ public enum JournalEntry {
         return (info.st_mode & S_IFMT) == S_IFSOCK
     }
 
-    /// Sends one entry; throws with the errno text when journald refused it.
-    public static func send(_ fields: [(name: String, value: String)]) throws(JournalError) {
+    /// Sends one entry; throws when no journald listens at `socket` (`sd_journal_sendv` would
+    /// report success and drop the entry) or with the errno text when journald refused it.
+    public static func send(_ fields: [(name: String, value: String)], socket: String = socketPath) throws(JournalError) {
+        guard isAvailable(socket: socket) else { throw .unavailable(socket: socket) }
         // Each field copied into its own buffer that outlives the call.
         var buffers: [UnsafeMutableRawBufferPointer] = []
         defer { buffers.forEach { $0.deallocate() } }

@@ -53,10 +53,7 @@ public struct JournalLogHandler: LogHandler {
             fields.append(("SURGE_" + JournalEntry.fieldName(key), "\(value)"))
         }
         do {
-            // sd_journal_sendv reports success when the socket is missing, which would drop
-            // every line unseen (`--log-target journal` on a host without journald).
-            guard JournalEntry.isAvailable(socket: socketPath) else { throw JournalError.unavailable(socket: socketPath) }
-            try JournalEntry.send(fields)
+            try JournalEntry.send(fields, socket: socketPath)
         } catch {
             if !Self.fallbackWarned.exchange(true, ordering: .relaxed) {
                 writeAll("\(identifier): warning: \(error); log lines are written to stderr instead\n", to: STDERR_FILENO)
