@@ -397,6 +397,32 @@ import SurgeJournal
         }
     }
 
+    /// The disk fills after tick 10 and stays full until the daemon stops: the last write fails,
+    /// and the log says how many rows it could not store and why; what was stored before the
+    /// disk filled is all there and whole.
+    @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
+    func aDiskStillFullAtStopSaysWhatWentUnstoredAndKeepsWhatWasStored() throws {
+        let scratch = try Scratch(config: Self.config)
+        let out = scratch.directory + "/out", ticks = 30
+        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/run-on-a-disk-that-fills"
+        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private",
+                                                               script, DaemonProcess.binary, scratch.config, scratch.state, out, "\(ticks)", "stays-full"])
+        #expect(status == 0, "\(output)")
+        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
+        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "a full disk at stop is no crash: \(stderr)")
+        let database = try SQLiteDatabase(path: out + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("PRAGMA integrity_check") == [[.text("ok")]])
+        let stored = try #require(try database.rows("SELECT count(*), min(tick), max(tick) FROM samples").first)
+        let count = try #require(stored[0].integer)
+        #expect(count >= 5 && count < Int64(ticks) && stored[1].integer == 1 && stored[2].integer == count, "ticks 1...n before the disk filled: \(stored)")
+        #expect(try database.rows("SELECT count(*) FROM predictions") == [[.integer(count)]])
+        // A sample and a prediction for each tick after the last stored one.
+        let lines = stderr.split(separator: "\n")
+        let unstored = lines.filter { $0.contains("final database write failed, \(2 * (Int64(ticks) - count)) rows not stored: ") }
+        #expect(unstored.count == 1 && unstored.first?.contains("database or disk is full") == true, "\(stderr)")
+        #expect(lines.last?.hasSuffix("stopped after \(ticks) ticks") == true, "\(stderr.suffix(300))")
+    }
+
     @Test func catalogCompilesAndNamesEveryMessageID() throws {
         let root = NSTemporaryDirectory() + "surgewatch-catalog-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
