@@ -216,7 +216,7 @@ struct JournalEndToEndTests {
 
     @Test func withoutAJournalSocketAlertsGoToStderrWithOneWarning() throws {
         let scratch = try Scratch(config: config())
-        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state], journald: false)
+        let run = try PrivateJournal.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state], listener: .absent)
         #expect(run.status == 0, "the alert path keeps going: \(run.stderr)")
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.filter { $0.contains("warning: journald is not listening") }.count == 1)
@@ -245,7 +245,7 @@ struct JournalEndToEndTests {
     @Test func withoutAJournalSocketLogLinesGoToStderrAndTheRunGoesOn() throws {
         let scratch = try Scratch(config: config())
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
-                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], journald: false)
+                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], listener: .absent)
         #expect(run.status == 0, "logging that journald refuses stops nothing: \(run.stderr)")
         let lines = run.stderr.split(separator: "\n").map(String.init)
         #expect(lines.filter { $0.contains("warning: journald is not listening") && $0.hasSuffix("log lines are written to stderr instead") }.count == 1,
@@ -275,13 +275,9 @@ enum PrivateJournal {
 
     /// What listens at journald's socket: journald, nothing (no socket file), or a socket file
     /// that nothing reads (a journald that died), which refuses every entry.
-    enum Listener { case journald, none, dead }
+    enum Listener { case journald, absent, dead }
 
-    static func run(_ arguments: [String], journald: Bool = true) throws -> Run {
-        try run(arguments, listener: journald ? .journald : .none)
-    }
-
-    static func run(_ arguments: [String], listener: Listener) throws -> Run {
+    static func run(_ arguments: [String], listener: Listener = .journald) throws -> Run {
         let journald = listener == .journald
         let output = NSTemporaryDirectory() + "surgewatch-journal-\(UUID().uuidString.prefix(8)).json"
         defer { try? FileManager.default.removeItem(atPath: output) }
@@ -289,7 +285,7 @@ enum PrivateJournal {
         process.executableURL = URL(fileURLWithPath: script)
         process.arguments = [output, DaemonProcess.binary] + arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["SW_NO_JOURNALD"] = switch listener { case .journald: "0"; case .none: "1"; case .dead: "dead" }
+        environment["SW_NO_JOURNALD"] = switch listener { case .journald: "0"; case .absent: "1"; case .dead: "dead" }
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.removeValue(forKey: "JOURNAL_STREAM")
         process.environment = environment
