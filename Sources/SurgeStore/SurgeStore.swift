@@ -131,6 +131,14 @@ public final class SurgeStore: Sendable {
     /// Predictions dropped for the same reason.
     public var droppedPredictions: Int { state.withLock { $0.droppedPredictions } }
     public var pendingCount: Int { state.withLock { $0.pendingSamples.count + $0.pendingPredictions.count + $0.pendingEvents.count } }
+    /// The first and last tick of the samples staged and not yet written, or nil when none is:
+    /// what an operator is told was lost when a last write fails.
+    public var pendingTicks: ClosedRange<Int>? {
+        state.withLock { state in
+            guard let first = state.pendingSamples.first?.tick, let last = state.pendingSamples.last?.tick else { return nil }
+            return first...last
+        }
+    }
 
     // MARK: commit
 

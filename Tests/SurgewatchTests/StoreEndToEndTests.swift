@@ -418,7 +418,9 @@ import SurgeJournal
         #expect(try database.rows("SELECT count(*) FROM predictions") == [[.integer(count)]])
         // A sample and a prediction for each tick after the last stored one.
         let lines = stderr.split(separator: "\n")
-        let unstored = lines.filter { $0.contains("final database write failed, \(2 * (Int64(ticks) - count)) rows not stored: ") }
+        let unstored = lines.filter {
+            $0.contains("final database write failed, \(2 * (Int64(ticks) - count)) rows (the samples of ticks \(count + 1)-\(ticks)) not stored: ")
+        }
         #expect(unstored.count == 1 && unstored.first?.contains("database or disk is full") == true, "\(stderr)")
         #expect(lines.last?.hasSuffix("stopped after \(ticks) ticks") == true, "\(stderr.suffix(300))")
     }
