@@ -225,12 +225,18 @@ struct JournalEndToEndTests {
         #expect(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).count == 1, "SQLite still got it")
     }
 
-    @Test func aJournalSocketNobodyReadsRefusesAndEverythingGoesToStderr() throws {
+    /// Two ticks of `run` logging to the journal, with `listener` at its socket: the scratch
+    /// directory and the lines the run wrote to stderr, once it exited 0.
+    func twoTicksLoggedToTheJournal(_ listener: PrivateJournal.Listener) throws -> (Scratch, [String]) {
         let scratch = try Scratch(config: config())
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
-                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], listener: .dead)
-        #expect(run.status == 0, "\(run.stderr)")
-        let lines = run.stderr.split(separator: "\n").map(String.init)
+                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], listener: listener)
+        #expect(run.status == 0, "logging that finds no journald stops nothing: \(run.stderr)")
+        return (scratch, run.stderr.split(separator: "\n").map(String.init))
+    }
+
+    @Test func aJournalSocketNobodyReadsRefusesAndEverythingGoesToStderr() throws {
+        let (scratch, lines) = try twoTicksLoggedToTheJournal(.dead)
         #expect(lines.filter { $0.hasSuffix("warning: journald refused the entry: Connection refused; log lines are written to stderr instead") }.count == 1,
                 "\(lines)")
         #expect(lines.filter { $0.hasPrefix("notice ") && $0.hasSuffix(": stopped after 2 ticks") }.count == 1, "\(lines)")
@@ -243,11 +249,7 @@ struct JournalEndToEndTests {
     }
 
     @Test func withoutAJournalSocketLogLinesGoToStderrAndTheRunGoesOn() throws {
-        let scratch = try Scratch(config: config())
-        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
-                                          "--max-ticks", "2", "--tick-output", "none", "--log-target", "journal"], listener: .absent)
-        #expect(run.status == 0, "logging that journald refuses stops nothing: \(run.stderr)")
-        let lines = run.stderr.split(separator: "\n").map(String.init)
+        let (scratch, lines) = try twoTicksLoggedToTheJournal(.absent)
         #expect(lines.filter { $0.contains("warning: journald is not listening") && $0.hasSuffix("log lines are written to stderr instead") }.count == 1,
                 "one warning, not one per line: \(lines)")
         // Each entry that found no journald is one plain line, its level first, none lost or doubled.
