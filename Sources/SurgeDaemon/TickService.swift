@@ -78,8 +78,8 @@ final class TickService: Service {
         do {
             try store.commit()
         } catch {
-            let ticks = store.pendingTicks.map { " (the samples of ticks \($0.lowerBound)-\($0.upperBound))" } ?? ""
-            logger.error("final database write failed, \(store.pendingCount) rows\(ticks) not stored: \(error)")
+            let unstored = store.pendingTicks.map { " (the samples of ticks \($0.lowerBound)-\($0.upperBound))" } ?? ""
+            logger.error("final database write failed, \(store.pendingCount) rows\(unstored) not stored: \(error)")
         }
         notifier.stopping(status: "stopped after \(ticks) ticks")
         logger.notice("stopped after \(ticks) ticks")
