@@ -207,6 +207,24 @@ import Testing
         #expect(value(reading, .tcpTimeWait) == 2)
     }
 
+    /// Root reads any file, so a directory where a file should be is how a read fails here:
+    /// open(2) succeeds and read(2) fails with EISDIR, the path the sampler reports as a failure.
+    @Test func aFileThatCannotBeReadIsReportedWithTheKernelsReasonAndTheRestIsRead() throws {
+        let tree = try FixtureTree.copy("t0")
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try FileManager.default.removeItem(atPath: tree + "/meminfo")
+        try FileManager.default.createDirectory(atPath: tree + "/meminfo", withIntermediateDirectories: false)
+        #expect(throws: ProcReadError.unreadable(path: tree + "/meminfo", errno: EISDIR)) {
+            try ProcFileReader().read(tree + "/meminfo")
+        }
+        var sampler = HostSampler(procRoot: tree)
+        let reading = sampler.read(monotonicSeconds: 1)
+        #expect(reading.problems.map(\.message) == ["\(tree)/meminfo: Is a directory"])
+        #expect(reading.problems.map(\.kind) == [.failure])
+        #expect(value(reading, .memUsedRatio).isNaN)
+        #expect(value(reading, .load1) == 0.33)
+    }
+
     @Test func readerCapsSizeAndReportsMissingFiles() throws {
         let reader = ProcFileReader(limit: 64)
         #expect(throws: ProcReadError.tooLarge(path: FixtureTree.path("t0", "net/netstat"), limit: 64)) {

@@ -50,6 +50,23 @@ import Testing
         #expect(reader.keptDescriptors.isEmpty)
     }
 
+    /// /proc/self/mem opens for root but its offset 0 is unmapped, so a read of it fails
+    /// (EIO): a procfs file that is kept open and then fails. The reader must not keep a
+    /// descriptor that failed, so the next read opens the file afresh.
+    @Test func aKeptFileWhoseReadFailsIsClosedAndForgotten() throws {
+        let reader = ProcFileReader(keepingProcFilesOpen: true)
+        for _ in 0..<2 {
+            #expect(throws: ProcReadError.unreadable(path: "/proc/self/mem", errno: EIO)) {
+                try reader.read("/proc/self/mem")
+            }
+            #expect(reader.keptDescriptors.isEmpty)
+        }
+        _ = try reader.read("/proc/stat")
+        let kept = try #require(reader.keptDescriptors["/proc/stat"])
+        #expect(reader.keptDescriptors.count == 1)
+        #expect(Self.target(of: kept) == "/proc/stat")
+    }
+
     /// Where descriptor `fd` of this process points, nil when it is closed.
     static func target(of fd: Int32) -> String? {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
