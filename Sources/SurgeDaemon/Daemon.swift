@@ -63,12 +63,14 @@ public enum Daemon {
         do {
             // A file that cannot be opened yet (a full disk) must not leave the host unwatched:
             // the daemon predicts and alerts to the journal, and the rows wait for the file.
-            store = try SurgeStore(path: storePath, waitingForTheFile: true)
+            // A damaged file is moved aside for a new one, as journald does with its own files.
+            store = try SurgeStore(path: storePath, waitingForTheFile: true, settingAsideDamage: true)
         } catch {
             logger.critical("cannot open the database: \(error)")
             return 1
         }
         logger.info("config \(options.configPath), database \(storePath)")
+        saySetAside(store, logger: logger)
         if let reason = store.unavailable {
             logger.critical("cannot open the database yet: \(reason); predicting and alerting to the journal meanwhile, the rows wait in memory (up to \(store.maxPendingTicks) ticks) and the file is tried again each tick")
         }
@@ -150,6 +152,12 @@ public enum Daemon {
     }
 
     /// Logs alerts closed at this start and sends their `resolved` entries to `deliver`.
+    /// Damaged database files the store moved aside since it was last asked: an error each, since
+    /// the history they hold is out of the daemon's reach until an operator recovers it.
+    static func saySetAside(_ store: SurgeStore, logger: Logger) {
+        for setAside in store.takeSetAside() { logger.error("\(setAside.message)") }
+    }
+
     static func sayClosed(_ closed: [AlertRecord], logger: Logger, deliver: (AlertEvent) -> Void) {
         for alert in closed {
             logger.warning("alert \(alert.id) (\(alert.kind.rawValue), fired \(TickLine.rfc3339(alert.firedAt))) was open when surgewatch last stopped; closed now")

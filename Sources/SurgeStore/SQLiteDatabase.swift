@@ -23,9 +23,11 @@ public final class SQLiteDatabase {
     public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 200) throws(SQLiteError) {
         self.path = path
         var connection: OpaquePointer?
-        let flags = mode == .readOnly
+        // URI: so that ATTACH can name a file read-only ("file:…?mode=ro"); a path not starting
+        // with "file:" is read as a path, as without it.
+        let flags = (mode == .readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
-            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX) | SQLITE_OPEN_URI
         let code = sqlite3_open_v2(path, &connection, flags, nil)
         guard code == SQLITE_OK, let connection else {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -131,6 +133,8 @@ public struct SQLiteError: Error, Equatable, CustomStringConvertible, Sendable {
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
     /// The disk or the file system is full.
     public var isFull: Bool { code & 0xFF == SQLITE_FULL }
+    /// The file's content is damaged ("database disk image is malformed"): it will not heal.
+    public var isDamaged: Bool { code & 0xFF == SQLITE_CORRUPT }
 }
 
 public enum SQLiteValue: Equatable, Sendable {

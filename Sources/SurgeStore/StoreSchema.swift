@@ -88,6 +88,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case unavailable(path: String, reason: String)
     /// A reader found no file at the path.
     case missing(path: String)
+    /// SQLite found the file's pages or records damaged; the daemon moves such a file aside.
+    case damaged(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -98,6 +100,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): not a surgewatch database: \(reason); it was not changed (move it away, or set [store] path to another file)"
         case .unavailable(_, let reason):
             return "not open: \(reason)"
+        case .damaged(let path, let reason):
+            return "\(path): the database is damaged: \(reason)"
         case .missing(let path):
             return "\(path): no database there; the daemon creates it when it starts (is surgewatch running, with this store.path and state directory?)"
         }

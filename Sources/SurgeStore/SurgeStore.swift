@@ -17,9 +17,13 @@ import SurgeSampling
 /// state directory not mounted yet) does not stop the daemon: the store starts closed, every
 /// call tries to open it again, and until then writes fail like any failed commit, so the rows
 /// wait. A file that is not a surgewatch database, or of a newer schema, is still refused.
+///
+/// With `settingAsideDamage`, a file SQLite finds damaged (at start, or when a write or the
+/// retention meets a bad page) is moved aside and a new one started (`SetAsideDatabase`).
 public final class SurgeStore: Sendable {
     public let path: String
     public let maxPendingTicks: Int
+    public let settingAsideDamage: Bool
     /// When this store was made (Unix seconds): the restart time alerts left open are closed at.
     public let startedAt: Double
     private let state: Mutex<State>
@@ -38,16 +42,19 @@ public final class SurgeStore: Sendable {
         var pendingEvents: [AlertEvent] = []
         var droppedSamples = 0
         var droppedPredictions = 0
+        /// Damaged files moved aside and not yet said.
+        var setAside: [SetAsideDatabase] = []
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
-    public init(path: String, maxPendingTicks: Int = 1000, waitingForTheFile: Bool = false) throws {
+    public init(path: String, maxPendingTicks: Int = 1000, waitingForTheFile: Bool = false, settingAsideDamage: Bool = false) throws {
         self.path = path
         self.maxPendingTicks = maxPendingTicks
+        self.settingAsideDamage = settingAsideDamage
         startedAt = Double(time(nil))
         do {
-            let (database, columns) = try Self.open(path)
-            state = Mutex(State(database: database, sampleColumns: columns))
+            let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: startedAt)
+            state = Mutex(State(database: database, sampleColumns: columns, setAside: setAside.map { [$0] } ?? []))
         } catch let error where waitingForTheFile && !(error is StoreError) {
             state = Mutex(State(database: nil, unavailable: "\(error)"))
         }
@@ -61,11 +68,63 @@ public final class SurgeStore: Sendable {
             // appends, so SQLite's 2 MiB default would only grow the RSS (BENCHMARKS.md).
             try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512")
             try StoreSchema.migrate(database)
+            try DamagedDatabase.check(database)
         } catch let error as SQLiteError where error.code & 0xFF == 26 /* SQLITE_NOTADB */ {
             throw StoreError.notADatabase(path: path, reason: error.message)
+        } catch let error as SQLiteError where error.isDamaged {
+            throw StoreError.damaged(path: path, reason: error.message)
         }
         let columns = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
         return (database, Set(columns))
+    }
+
+    /// `open`, and with `settingAsideDamage` a damaged file moved aside and a new one opened
+    /// in its place, with what the daemon needs carried over from the old.
+    private static func open(_ path: String, settingAsideDamage: Bool, at time: Double) throws -> (SQLiteDatabase, Set<String>, SetAsideDatabase?) {
+        do {
+            let (database, columns) = try open(path)
+            return (database, columns, nil)
+        } catch StoreError.damaged(_, let reason) where settingAsideDamage {
+            // `open` closed the damaged file as it threw: no connection to it is left to
+            // checkpoint into it, or to unlink a -wal by its old name, after the move.
+            return try replaceDamaged(path, reason: reason, at: time)
+        }
+    }
+
+    private static func replaceDamaged(_ path: String, reason: String, at time: Double) throws -> (SQLiteDatabase, Set<String>, SetAsideDatabase) {
+        let movedTo = try DamagedDatabase.moveAside(path, at: time)
+        let (database, columns) = try open(path)
+        let tables = DamagedDatabase.carryOver(from: movedTo, into: database)
+        // The samples table may have gained the damaged file's metrics.
+        let widened = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
+        return (database, columns.union(widened), SetAsideDatabase(path: path, movedTo: movedTo, reason: reason, tables: tables))
+    }
+
+    /// Runs `body` on the open connection. With `settingAsideDamage`, a damaged page met there
+    /// moves the file aside (its connection and statements closed first) and `body` runs once
+    /// more on the new file, so the rows staged go there.
+    private func onIntactFile<T>(_ state: inout State, _ body: (inout State, SQLiteDatabase) throws -> T) throws -> T {
+        do {
+            let database = try self.database(&state)
+            return try body(&state, database)
+        } catch let error as SQLiteError where error.isDamaged && settingAsideDamage {
+            state.insertSample = nil
+            state.insertPrediction = nil
+            state.database = nil
+            let (database, columns, setAside) = try Self.replaceDamaged(path, reason: error.message, at: Double(time(nil)))
+            state.database = database
+            state.sampleColumns = columns
+            state.setAside.append(setAside)
+            return try body(&state, database)
+        }
+    }
+
+    /// Damaged files moved aside since the last call, to be said once each.
+    public func takeSetAside() -> [SetAsideDatabase] {
+        state.withLock { state in
+            defer { state.setAside = [] }
+            return state.setAside
+        }
     }
 
     /// Why the file could not be opened yet; nil once it is open.
@@ -77,11 +136,12 @@ public final class SurgeStore: Sendable {
     private func database(_ state: inout State) throws -> SQLiteDatabase {
         if let database = state.database { return database }
         do {
-            let (database, columns) = try Self.open(path)
+            let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: startedAt)
             state.closedLate = try Self.closeDanglingAlerts(database, at: startedAt)
             state.database = database
             state.sampleColumns = columns
             state.unavailable = nil
+            if let setAside { state.setAside.append(setAside) }
             return database
         } catch {
             state.unavailable = "\(error)"
@@ -146,17 +206,18 @@ public final class SurgeStore: Sendable {
     public func commit() throws {
         try state.withLock { state in
             guard !state.pendingSamples.isEmpty || !state.pendingPredictions.isEmpty || !state.pendingEvents.isEmpty else { return }
-            let database = try self.database(&state)
-            do {
-                try Self.write(&state, to: database)
-            } catch {
-                // The rollback also took back any column the transaction added: forget what it
-                // added, or the next commit would insert into a column that is not there.
-                state.insertSample = nil
-                if let columns = try? database.rows("PRAGMA table_info(samples)").compactMap({ $0[1].text }) {
-                    state.sampleColumns = Set(columns)
+            try onIntactFile(&state) { state, database in
+                do {
+                    try Self.write(&state, to: database)
+                } catch {
+                    // The rollback also took back any column the transaction added: forget what it
+                    // added, or the next commit would insert into a column that is not there.
+                    state.insertSample = nil
+                    if let columns = try? database.rows("PRAGMA table_info(samples)").compactMap({ $0[1].text }) {
+                        state.sampleColumns = Set(columns)
+                    }
+                    throw error
                 }
-                throw error
             }
             state.pendingSamples.removeAll(keepingCapacity: true)
             state.pendingPredictions.removeAll(keepingCapacity: true)
@@ -237,8 +298,7 @@ public final class SurgeStore: Sendable {
     /// found through the id b-tree, and the delete walks an id range, not the table.
     @discardableResult
     public func prune(olderThan cutoff: Double, batch: Int = 500) throws -> Int {
-        try state.withLock { state in
-            let database = try self.database(&state)
+        try state.withLock { state in try onIntactFile(&state) { _, database in
             var deleted = 0
             for table in ["samples", "predictions"] {
                 guard let oldest = try database.rows("SELECT id, ts FROM \(table) ORDER BY id LIMIT 1").first,
@@ -258,7 +318,7 @@ public final class SurgeStore: Sendable {
                 """, [.real(cutoff)])
             deleted += database.changes
             return deleted
-        }
+        } }
     }
 
     /// Alerts left open by a crash or a kill are closed as resolved at `restartTime`, with a

@@ -99,6 +99,20 @@ struct StoreBench: ParsableCommand {
             recallTimes.append(wallMicroseconds() - began)
         }
         let recall = Summary(recallTimes)
+        // A start opens the file as the daemon does (its pragmas, the schema, and SQLite's check
+        // of every page that finds a damaged file), beside the store this run still holds open;
+        // and the check alone on a connection of its own, to say what share of the open it is.
+        var openTimes: [Double] = [], checkTimes: [Double] = []
+        for _ in 0..<5 {
+            var began = wallMicroseconds()
+            _ = try SurgeStore(path: path, waitingForTheFile: true, settingAsideDamage: true)
+            openTimes.append(wallMicroseconds() - began)
+            let database = try SQLiteDatabase(path: path, mode: .readOnly)
+            began = wallMicroseconds()
+            _ = try database.rows("PRAGMA quick_check(3)")
+            checkTimes.append(wallMicroseconds() - began)
+        }
+        let open = Summary(openTimes), check = Summary(checkTimes)
         // After the size: the record is one row whatever the days, not growth per day.
         let refereeSaves = try Self.refereeRecordSaves(store, at: start + Double(ticks) * 10)
         let tick = Summary(tickTimes), alertTick = Summary(alertTickTimes.isEmpty ? [0] : alertTickTimes)
@@ -110,6 +124,7 @@ struct StoreBench: ParsableCommand {
             "alert_tick_us_median":\(format(alertTick.median)),"alert_tick_us_p99":\(format(alertTick.p99)),\
             "journald_available":\(journalUp),"journald_us_median":\(format(journalSummary.median)),"journald_us_p99":\(format(journalSummary.p99)),\
             "resume_window_read_us_median":\(format(resume.median)),\
+            "open_ms_median":\(format(open.median / 1000)),"page_check_ms_median":\(format(check.median / 1000)),\
             "recall_ticks":\(recalled?.ticks ?? 0),"recall_ms_median":\(format(recall.median / 1000)),\
             "referee_record_bytes":\(refereeSaves.bytes),"referee_record_save_us_median":\(format(refereeSaves.times.median)),"referee_record_save_us_p99":\(format(refereeSaves.times.p99)),\
             "db_bytes":\(Int(bytes)),"mib_per_day":\(format(perDay / 1_048_576)),"mib_per_year":\(format(perDay * 365 / 1_048_576))}
@@ -120,6 +135,7 @@ struct StoreBench: ParsableCommand {
             print("  tick with an alert event (+ SQLite alert row\(journalUp ? " + journald entry" : "; journald not running")): median \(format(alertTick.median)) µs, p99 \(format(alertTick.p99)) µs")
             if journalUp { print("  journald entry alone: median \(format(journalSummary.median)) µs, p99 \(format(journalSummary.p99)) µs") }
             print("  a start reading the newest 30 ticks back (the resumed window): median \(format(resume.median)) µs of 21")
+            print("  a start opening the file (pragmas, schema, every page checked): median \(format(open.median / 1000)) ms of 5, the check alone \(format(check.median / 1000)) ms")
             print("  a start recalling online learning's memory from \(recalled?.ticks ?? 0) stored ticks: median \(format(recall.median / 1000)) ms of 5")
             print("  the weights referee's record (\(refereeSaves.bytes) bytes, saved hourly): median \(format(refereeSaves.times.median)) µs, p99 \(format(refereeSaves.times.p99)) µs")
             print("  database: \(Int(bytes)) bytes = \(format(perDay / 1_048_576)) MiB per day of 10 s ticks, \(format(perDay * 365 / 1_048_576)) MiB per year")

@@ -33,6 +33,47 @@ import SurgeJournal
         #expect(lines.dropFirst().compactMap { $0.split(separator: ",").first.flatMap { Double($0) } } == stored)
     }
 
+    /// A database found damaged at start (a page of samples overwritten, as a failing disk does)
+    /// does not stop the daemon nor make it wait: the file is moved aside byte for byte, every
+    /// row that can be read is copied into a new file, the log says what was kept and what
+    /// stayed on the damaged page, and the ticks go on into the new file.
+    @Test func aDamagedDatabaseIsMovedAsideAndTheDaemonGoesOnWithANewOne() throws {
+        let scratch = try Scratch(config: Self.config)
+        let path = scratch.state + "/surgewatch.db"
+        let first = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "200",
+                                       "--tick-interval", "10ms", "--tick-output", "none"])
+        #expect(first.waitForExit(.seconds(60)) == 0, "\(first.stderr)")
+        let pages = try SQLiteDatabase(path: path, mode: .readOnly)
+            .rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").compactMap { $0[0].integer }
+        let page = try #require(pages.dropFirst().first, "\(pages)")
+        let file = try #require(FileHandle(forUpdatingAtPath: path))
+        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
+        try file.close()
+        let damaged = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        let second = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "3",
+                                        "--tick-interval", "10ms", "--tick-output", "none"])
+        #expect(second.waitForExit(.seconds(30)) == 0, "\(second.stderr)")
+        let line = try #require(second.stderr.split(separator: "\n").first { $0.contains(" is damaged (") }, "\(second.stderr)")
+        #expect(line.contains(" error surgewatch: [SurgeDaemon] \(path) is damaged (On tree page \(page) cell "), "\(line)")
+        let fresh = try SQLiteDatabase(path: path, mode: .readOnly)
+        let ids = try fresh.rows("SELECT id FROM samples ORDER BY id").compactMap { $0[0].integer }
+        let lost = (1...200).filter { !ids.contains(Int64($0)) }
+        let (low, high) = (try #require(lost.first), try #require(lost.last))
+        #expect(lost == Array(low...high) && high < 200, "one stretch, the damaged page's: \(lost)")
+        #expect(ids == (1...200).filter { !lost.contains($0) }.map(Int64.init) + [201, 202, 203], "the rest, then this run's 3 ticks")
+        #expect(line.hasSuffix("a new database starts at \(path) with what could be read from it: the weights referee's record, "
+            + "\(200 - lost.count) ticks' samples, 200 predictions; unreadable on its damaged pages: samples ids \(low)-\(high)"), "\(line)")
+        let movedTo = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.state)
+            .first { $0.hasPrefix("surgewatch.db.damaged-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") })
+        #expect(line.contains("moved to \(scratch.state)/\(movedTo), nothing deleted"), "\(line)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.state + "/" + movedTo)) == damaged)
+        #expect(try fresh.rows("PRAGMA quick_check").first?.first == .text("ok"))
+        // The start read the copied ticks as it reads its own: the host's levels come from them.
+        #expect(second.stderr.contains("the host's usual levels taken from \(200 - lost.count) stored ticks"), "\(second.stderr)")
+    }
+
     /// The log says which sales are announced and when the next starts (`[schedule]`).
     @Test func theDaemonSaysWhichSalesAreAnnounced() throws {
         let scratch = try Scratch(config: Self.config + "[schedule]\nsales = [\"2000-01-01T00:00:00Z\", \"2999-12-12T12:00:00Z\"]\nlead = \"5m\"\n")
