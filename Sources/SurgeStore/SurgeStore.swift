@@ -85,8 +85,9 @@ public final class SurgeStore: Sendable {
             let (database, columns) = try open(path)
             return (database, columns, nil)
         } catch StoreError.damaged(_, let reason) where settingAsideDamage {
-            // `open` closed the damaged file as it threw: no connection to it is left to
-            // checkpoint into it, or to unlink a -wal by its old name, after the move.
+            // `open` closed the damaged file as it threw (that close checkpoints a crashed run's
+            // -wal into it where it can, as any close does): no connection to it is left to
+            // write into it, or to unlink a -wal by its old name, after the move.
             return try replaceDamaged(path, reason: reason, at: time)
         }
     }
