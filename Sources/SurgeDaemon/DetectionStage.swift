@@ -164,9 +164,25 @@ final class DetectionStage {
     static func latestFittingCheckpoint(store: SurgeStore, config: SurgeConfig, trainedWeights: String?, passedOver: inout Bool,
                                         logger: Logger) -> (model: ModelFile, createdAt: Double, serving: WeightsReferee.Choice, steps: Int)? {
         do {
-            guard let stored = try store.latestCheckpoint() else { return nil }
+            guard let newest = try store.checkpoint(before: nil) else { return nil }
             passedOver = true
-            let model = try ModelFile.decode(stored.model)
+            // A checkpoint that cannot be decoded (bytes a disk fault changed) is said, and the
+            // one saved before it serves: a few minutes' learning lost, not all of it.
+            var stored = newest
+            var model: ModelFile
+            while true {
+                do {
+                    model = try ModelFile.decode(stored.model)
+                    break
+                } catch {
+                    logger.error("\(stored.id == newest.id ? "the last checkpoint" : "an earlier checkpoint") (saved \(TickLine.rfc3339(stored.createdAt))) is unusable, not used: \(error)")
+                    guard let older = try store.checkpoint(before: stored.id) else { return nil }
+                    stored = older
+                }
+            }
+            if stored.id != newest.id {
+                logger.notice("resuming from the checkpoint saved \(TickLine.rfc3339(stored.createdAt)) instead, the newest that can be read")
+            }
             if let reason = ModelCatalog.mismatch(model, config) {
                 logger.notice("the last checkpoint does not fit this config (\(reason)); not used")
                 return nil
@@ -186,7 +202,7 @@ final class DetectionStage {
             logger.notice("no checkpoint resumed: the database is not open (its checkpoints serve from the next start after it opens)")
             return nil
         } catch {
-            logger.error("the last checkpoint is unusable, not used: \(error)")
+            logger.error("the stored checkpoints cannot be read, none resumed: \(error)")
             return nil
         }
     }

@@ -362,12 +362,20 @@ public final class SurgeStore: Sendable {
     }
 
     public func latestCheckpoint() throws -> (version: Int, model: [UInt8], createdAt: Double, metricsJSON: String)? {
+        try checkpoint(before: nil).map { ($0.version, $0.model, $0.createdAt, $0.metricsJSON) }
+    }
+
+    /// The newest checkpoint saved before the one with id `before` (nil: the newest of all), so
+    /// that a start whose newest checkpoint cannot be decoded can try the one before it.
+    public func checkpoint(before: Int64?) throws -> (id: Int64, version: Int, model: [UInt8], createdAt: Double, metricsJSON: String)? {
         try state.withLock { state in
-            guard let row = try self.database(&state).rows("SELECT version, model, created_at, metrics FROM checkpoints ORDER BY id DESC LIMIT 1").first,
-                  let version = row[0].integer, case .blob(let model) = row[1], let created = row[2].double else { return nil }
+            guard let row = try self.database(&state).rows(
+                "SELECT id, version, model, created_at, metrics FROM checkpoints WHERE id < ?1 ORDER BY id DESC LIMIT 1",
+                [.integer(before ?? .max)]).first,
+                  let id = row[0].integer, let version = row[1].integer, case .blob(let model) = row[2], let created = row[3].double else { return nil }
             let metrics: String
-            if case .text(let text) = row[3] { metrics = text } else { metrics = "{}" }
-            return (Int(version), model, created, metrics)
+            if case .text(let text) = row[4] { metrics = text } else { metrics = "{}" }
+            return (id, Int(version), model, created, metrics)
         }
     }
 

@@ -118,13 +118,36 @@ import Testing
         let stage = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                        history: nil, logger: logger)
         #expect(stage.pipeline.model.parameters == fresh.model.parameters)
-        let said = handler.entries.filter { $0.message.description.hasPrefix("the last checkpoint is unusable, not used: ") }
+        let said = handler.entries.filter { $0.message.description.hasPrefix("the last checkpoint (saved 1970-01-01T00:01:40Z) is unusable, not used: ") }
         #expect(said.count == 1 && said.first?.level == .error, "\(handler.entries.map(\.message.description))")
+        #expect(!handler.entries.contains { $0.message.description.hasPrefix("resuming from the checkpoint") })
         for tick in 1...6 {
             _ = stage.ingest(Sample(timestamp: 100 + Double(tick) * 10, tick: tick, schema: schema, values: [0.1, 0]))
         }
         #expect(stage.pipeline.window.count == 5, "it ticks")
         #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]])
+    }
+
+    /// A damaged newest checkpoint does not cost all the learning before it: the one saved
+    /// before it serves, and the log says which and why.
+    @Test func aDamagedNewestCheckpointGivesWayToTheOneBeforeIt() throws {
+        let (store, handler, logger) = try openStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
+        var learned = fresh.model
+        learned.parameters.values = learned.parameters.values.map { $0 + 0.25 }
+        try store.saveCheckpoint(version: Int(ModelFile.version), model: learned.encoded(), metricsJSON: "{}", at: 100)
+        var newer = learned.encoded()
+        newer[newer.count / 2] ^= 0xFF  // one byte changed: the checksum no longer matches
+        try store.saveCheckpoint(version: Int(ModelFile.version), model: newer, metricsJSON: "{}", at: 400)
+        let stage = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(stage.pipeline.model.parameters == learned.parameters, "the older checkpoint's weights serve")
+        let messages = handler.entries.map(\.message.description)
+        #expect(messages.contains { $0.hasPrefix("the last checkpoint (saved 1970-01-01T00:06:40Z) is unusable, not used: ") && $0.contains("checksum mismatch") },
+                "\(messages)")
+        #expect(messages.contains("resuming from the checkpoint saved 1970-01-01T00:01:40Z instead, the newest that can be read"), "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("predicting from the checkpoint of ") }, "\(messages)")
     }
 
     /// A model used at another tick than it learned at still serves, and the log says once, as
