@@ -59,6 +59,14 @@ public enum Daemon {
             return 1
         }
         let storePath = StateDirectory.file(config.store.path, in: stateDirectory)
+        let instanceLock: InstanceLock
+        do {
+            instanceLock = try InstanceLock(databasePath: storePath)
+        } catch {
+            logger.critical("\(error)")
+            return 1
+        }
+        defer { withExtendedLifetime(instanceLock) {} }  // held until the daemon's last write
         let store: SurgeStore
         do {
             // A file that cannot be opened yet (a full disk) must not leave the host unwatched:

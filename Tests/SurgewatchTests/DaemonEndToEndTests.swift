@@ -397,6 +397,27 @@ import SurgeStore
         #expect(daemon.stdoutLines.isEmpty)
     }
 
+    /// A second `run` on the same database (a copy started by hand beside the service) refuses
+    /// to start, naming the first's pid, and writes nothing; the first goes on untouched, and
+    /// once it has stopped a new start runs, however the lock file was left.
+    @Test func aSecondDaemonOnTheSameDatabaseRefusesToRun() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let first = try run(scratch, ["--tick-interval", "50ms", "--tick-output", "none"])
+        #expect(first.waitFor(.seconds(15)) { $0.stderr.contains("sampling ") }, "\(first.stderr)")
+        let second = try run(scratch, ["--max-ticks", "3", "--tick-interval", "50ms", "--tick-output", "none"])
+        #expect(second.waitForExit(.seconds(15)) == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("another surgewatch (pid \(first.process.processIdentifier)) is running on the database "
+            + "\(scratch.state)/surgewatch.db: stop it first (systemctl stop surgewatch), or give this one its own --state-dir"), "\(second.stderr)")
+        #expect(first.process.isRunning)
+        first.signal(SIGTERM)
+        #expect(first.waitForExit(.seconds(15)) == 0, "\(first.stderr)")
+        let database = try SQLiteDatabase(path: scratch.state + "/surgewatch.db", mode: .readOnly)
+        let ticks = try database.rows("SELECT tick FROM samples ORDER BY id").compactMap { $0[0].integer }
+        #expect(!ticks.isEmpty && ticks == Array(1...Int64(ticks.count)), "the first's ticks alone")
+        let third = try run(scratch, ["--max-ticks", "1", "--tick-output", "none"])
+        #expect(third.waitForExit(.seconds(15)) == 0, "\(third.stderr)")
+    }
+
     /// A file in the database's place that is not a SQLite database stops the start with the
     /// path, the reason and what to do, and is left byte for byte as it was.
     @Test func runRefusesAFileThatIsNotItsDatabaseAndLeavesItAlone() throws {

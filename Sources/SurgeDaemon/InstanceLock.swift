@@ -1,0 +1,65 @@
+import Glibc
+
+/// One daemon per database: a second `surgewatch run` on the same file (a hand-started copy
+/// beside the service, say) would interleave its ticks with the first's, take over and resolve
+/// its alerts, and count its learning twice. So a start holds an exclusive `flock` on
+/// `<database>.lock` for its whole life, and a start that cannot get it refuses to run,
+/// naming the process that holds it.
+///
+/// flock, not the database file itself: SQLite's own POSIX locks on the file come and go with
+/// each transaction, and a damaged file is moved aside while the daemon runs. The lock goes
+/// with the process, however it ends (kill -9 included); the file stays and is reused.
+final class InstanceLock {
+    private let descriptor: Int32
+
+    /// The lock for the database at `databasePath`, or why this start must not run.
+    init(databasePath: String) throws(InstanceLockError) {
+        let path = databasePath + ".lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            let holder = Self.pid(in: fd)
+            close(fd)
+            if code == EWOULDBLOCK { throw .held(database: databasePath, pid: holder) }
+            throw .cannotOpen(path: path, reason: String(cString: strerror(code)))
+        }
+        // The holder's pid, for the message a second start gives.
+        let text = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    private static func pid(in fd: Int32) -> Int32? {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: bytes[..<count], as: UTF8.self).trimmingSuffix(while: { $0 == "\n" }))
+    }
+}
+
+enum InstanceLockError: Error, CustomStringConvertible {
+    case held(database: String, pid: Int32?)
+    case cannotOpen(path: String, reason: String)
+
+    var description: String {
+        switch self {
+        case .held(let database, let pid):
+            return "another surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on the database \(database): "
+                + "stop it first (systemctl stop surgewatch), or give this one its own --state-dir"
+        case .cannotOpen(let path, let reason):
+            return "cannot take the lock \(path): \(reason)"
+        }
+    }
+}
+
+private extension String {
+    func trimmingSuffix(while drop: (Character) -> Bool) -> Substring {
+        var end = endIndex
+        while end > startIndex, drop(self[index(before: end)]) { end = index(before: end) }
+        return self[..<end]
+    }
+}
