@@ -59,12 +59,16 @@ public enum Daemon {
             return 1
         }
         let storePath = StateDirectory.file(config.store.path, in: stateDirectory)
-        let instanceLock: InstanceLock
+        var instanceLock: InstanceLock?
         do {
             instanceLock = try InstanceLock(databasePath: storePath)
-        } catch {
+        } catch let error where error.isHeld {
             logger.critical("\(error)")
             return 1
+        } catch {
+            // A database that cannot be opened yet (its directory not mounted) is waited for
+            // below; the start goes on without the guard rather than not at all.
+            logger.warning("\(error); a second daemon on this database would not be refused")
         }
         defer { withExtendedLifetime(instanceLock) {} }  // held until the daemon's last write
         let store: SurgeStore

@@ -45,6 +45,11 @@ enum InstanceLockError: Error, CustomStringConvertible {
     case held(database: String, pid: Int32?)
     case cannotOpen(path: String, reason: String)
 
+    var isHeld: Bool {
+        if case .held = self { return true }
+        return false
+    }
+
     var description: String {
         switch self {
         case .held(let database, let pid):

@@ -418,6 +418,19 @@ import SurgeStore
         #expect(third.waitForExit(.seconds(15)) == 0, "\(third.stderr)")
     }
 
+    /// A database whose directory is not there yet cannot have its lock file either: the start
+    /// says so and runs (the database itself is waited for), rather than not running at all.
+    @Test func aLockThatCannotBeMadeIsSaidAndTheDaemonRuns() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2") + "[store]\npath = \"not-mounted/surgewatch.db\"\n")
+        let daemon = try run(scratch, ["--max-ticks", "2", "--tick-interval", "50ms", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        let lock = scratch.state + "/not-mounted/surgewatch.db.lock"
+        #expect(daemon.stderr.contains("warning surgewatch: [SurgeDaemon] cannot take the lock \(lock): No such file or directory; "
+            + "a second daemon on this database would not be refused"), "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("cannot open the database yet: "), "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("stopped after 2 ticks"), "\(daemon.stderr)")
+    }
+
     /// A file in the database's place that is not a SQLite database stops the start with the
     /// path, the reason and what to do, and is left byte for byte as it was.
     @Test func runRefusesAFileThatIsNotItsDatabaseAndLeavesItAlone() throws {
