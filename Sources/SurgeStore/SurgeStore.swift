@@ -44,6 +44,8 @@ public final class SurgeStore: Sendable {
         var droppedPredictions = 0
         /// Damaged files moved aside and not yet said.
         var setAside: [SetAsideDatabase] = []
+        /// When a damaged file was last moved aside by this store (Unix seconds).
+        var lastSetAsideAt: Double?
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
@@ -54,7 +56,8 @@ public final class SurgeStore: Sendable {
         startedAt = Double(time(nil))
         do {
             let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: startedAt)
-            state = Mutex(State(database: database, sampleColumns: columns, setAside: setAside.map { [$0] } ?? []))
+            state = Mutex(State(database: database, sampleColumns: columns, setAside: setAside.map { [$0] } ?? [],
+                                lastSetAsideAt: setAside == nil ? nil : startedAt))
         } catch let error where waitingForTheFile && !(error is StoreError) {
             state = Mutex(State(database: nil, unavailable: "\(error)"))
         }
@@ -103,12 +106,17 @@ public final class SurgeStore: Sendable {
 
     /// Runs `body` on the open connection. With `settingAsideDamage`, a damaged page met there
     /// moves the file aside (its connection and statements closed first) and `body` runs once
-    /// more on the new file, so the rows staged go there.
+    /// more on the new file, so the rows staged go there. Once an hour at most: a disk that
+    /// damages the new file too would otherwise have every tick copy the whole history, so
+    /// meanwhile the damage fails the call like any fault, and the rows wait.
     private func onIntactFile<T>(_ state: inout State, _ body: (inout State, SQLiteDatabase) throws -> T) throws -> T {
         do {
             let database = try self.database(&state)
             return try body(&state, database)
         } catch let error as SQLiteError where error.isDamaged && settingAsideDamage {
+            let now = Double(time(nil))
+            if let last = state.lastSetAsideAt, now - last < 3600 { throw error }
+            state.lastSetAsideAt = now
             state.insertSample = nil
             state.insertPrediction = nil
             state.database = nil
@@ -142,7 +150,10 @@ public final class SurgeStore: Sendable {
             state.database = database
             state.sampleColumns = columns
             state.unavailable = nil
-            if let setAside { state.setAside.append(setAside) }
+            if let setAside {
+                state.setAside.append(setAside)
+                state.lastSetAsideAt = Double(time(nil))
+            }
             return database
         } catch {
             state.unavailable = "\(error)"

@@ -191,6 +191,16 @@ import SurgeSampling
         try store.commit()
         #expect(try tickIDs(store) == Array(secondLeafStart...601))
         #expect(try store.openAlerts().map(\.id) == ["a1"])
+
+        // The new file damaged within the hour (a failing disk): not moved again, which would
+        // copy the whole history at every tick; the call fails like any fault.
+        _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")  // the pages in the file, not the WAL
+        try damage(page: try samplePages()[0])
+        _ = try store.rows("PRAGMA shrink_memory")
+        #expect(throws: SQLiteError.self) { try store.prune(olderThan: 9000) }
+        #expect(store.takeSetAside().isEmpty)
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".damaged-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+        #expect(left.count == 1, "\(left)")
     }
 
     /// Two damaged files within one second (a restart loop) keep both.
