@@ -20,6 +20,26 @@ import SurgeSampling
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
+    /// A database damaged under the tool (the first page of samples overwritten) is named, with
+    /// what the daemon's next start does about it, and the tool exits 1.
+    @Test func aDamagedDatabaseIsSaidWithWhatTheDaemonDoesAboutIt() throws {
+        let store = try SurgeStore(path: database)
+        let schema = MetricSchema(["cpu_busy", "load1"])
+        for tick in 1...400 { store.stage(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema, values: [0.5, Double(tick)])) }
+        try store.commit()
+        _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
+        let page = try #require(try store.rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").first?.first?.integer)
+        let file = try #require(FileHandle(forUpdatingAtPath: database))
+        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
+        try file.close()
+        let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", directory + "/exported.csv"])
+        #expect(code == 1)
+        #expect(err.hasPrefix("surgewatch: \(database): "), "\(err)")
+        #expect(err.hasSuffix("database disk image is malformed (SQLite error 11); the file is damaged: the daemon moves it aside at its next start "
+            + "(systemctl restart surgewatch) and copies every row it can still read into a new one\n"), "\(err)")
+    }
+
     @Test func storedSamplesReplayLikeTheTraceTheyCameFrom() throws {
         let trace = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: ReplayCommandTests.trace))),
                                        path: ReplayCommandTests.trace)
