@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SurgeDetection
 import SurgeJournal
+import SurgeSampling
 @testable import SurgeStore
 
 /// The daemon's database as operators and crashes meet it.
@@ -193,6 +194,54 @@ import SurgeJournal
         let resolvedAt = try #require(alert[0].double)
         #expect(resolvedAt >= before.rounded(.down) && resolvedAt <= Date().timeIntervalSince1970, "closed at the start's time: \(resolvedAt)")
         #expect(alert[1] == .text(AlertRecord.restartNote))
+    }
+
+    /// The database a full disk kept closed at start turns out damaged when the disk is freed:
+    /// the tick that opens it moves it aside, copies what can be read, says so, closes the alert
+    /// the earlier run left open, and writes the ticks that waited, all into the new file.
+    @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
+    func aDamagedDatabaseFoundWhenItOpensLateIsSetAsideByTheTickThatOpensIt() throws {
+        let scratch = try Scratch(config: Self.config)
+        let seed = scratch.directory + "/seed.db", out = scratch.directory + "/out", ticks = 40
+        do {
+            let earlier = try SurgeStore(path: seed)
+            let schema = MetricSchema(["load1", "tcp_established"])
+            for tick in 1...300 { earlier.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [1, Double(tick)])) }
+            try SQLiteAlertSink(store: earlier).deliver(AlertEvent(alertID: "left-open", event: .fired, kind: .predicted, at: 1_700_000_000,
+                                                                   probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
+            try earlier.commit()
+        }
+        let pages = try SQLiteDatabase(path: seed, mode: .readOnly)
+            .rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").compactMap { $0[0].integer }
+        let page = try #require(pages.dropFirst().first, "\(pages)")
+        let file = try #require(FileHandle(forUpdatingAtPath: seed))
+        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
+        try file.close()
+
+        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
+        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
+                                                                scratch.config, scratch.state, out, "\(ticks)", seed])
+        #expect(status == 0, "\(output)")
+        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
+        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
+        let lines = stderr.split(separator: "\n").map(String.init)
+        let waiting = try #require(lines.firstIndex { $0.contains("cannot open the database yet: ") }, "\(stderr)")
+        let setAside = try #require(lines.firstIndex { $0.contains(" error surgewatch: [SurgeDaemon] \(scratch.state)/surgewatch.db is damaged (On tree page \(page) cell ") },
+                                    "\(stderr)")
+        #expect(waiting < setAside)
+        #expect(lines[setAside].contains("moved to \(scratch.state)/surgewatch.db.damaged-"), "\(lines[setAside])")
+        #expect(lines[setAside].contains(" ticks' samples; unreadable on its damaged pages: samples ids "), "\(lines[setAside])")
+        #expect(lines.contains { $0.contains("alert left-open (predicted, fired 2023-11-14T22:13:20Z) was open when surgewatch last stopped; closed now") },
+                "\(stderr)")
+        #expect(lines.contains { $0.contains("source database works again after failing in ") }, "\(stderr)")
+
+        let database = try SQLiteDatabase(path: out + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("PRAGMA quick_check").first?.first == .text("ok"))
+        let copied = try database.rows("SELECT count(*) FROM samples WHERE ts < 1700001000").first?.first?.integer ?? 0
+        #expect(copied > 200 && copied < 300, "the earlier run's rows but the damaged page's: \(copied)")
+        #expect(try database.rows("SELECT count(*) FROM samples WHERE ts > 1700001000").first?.first == .integer(Int64(ticks)), "every tick of this run")
+        #expect(try database.rows("SELECT note FROM alerts WHERE id = 'left-open'").first?.first == .text(AlertRecord.restartNote))
     }
 
     /// A /proc with nothing in it: past the carry-forward every feature is the training mean,
