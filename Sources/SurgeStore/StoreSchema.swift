@@ -101,7 +101,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unavailable(_, let reason):
             return "not open: \(reason)"
         case .damaged(let path, let reason):
-            return "\(path): the database is damaged: \(reason)"
+            // Only the tools see this: the daemon sets such a file aside (SetAsideDatabase).
+            return "\(path): the database is damaged: \(reason); the daemon moves it aside at its next start "
+                + "(systemctl restart surgewatch) and copies every row it can still read into a new one"
         case .missing(let path):
             return "\(path): no database there; the daemon creates it when it starts (is surgewatch running, with this store.path and state directory?)"
         }

@@ -81,8 +81,7 @@ func reportingFailures(_ body: () throws -> Void) throws {
         throw error
     } catch let error as SQLiteError where error.isDamaged {
         // A tool meets the damage the daemon would meet at its next start: say what that does.
-        writeAll("surgewatch: \(error.description); the file is damaged: the daemon moves it aside at its next start "
-                 + "(systemctl restart surgewatch) and copies every row it can still read into a new one\n", to: STDERR_FILENO)
+        writeAll("surgewatch: \(StoreError.damaged(path: error.context, reason: error.message).description)\n", to: STDERR_FILENO)
         throw ExitCode(1)
     } catch let error as CustomStringConvertible {
         writeAll("surgewatch: \(error.description)\n", to: STDERR_FILENO)

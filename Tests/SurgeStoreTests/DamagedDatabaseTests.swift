@@ -158,7 +158,8 @@ import SurgeSampling
         } catch let error as StoreError {
             guard case .damaged(let named, let reason) = error else { Issue.record("\(error)"); return }
             #expect(named == path)
-            #expect(error.description == "\(path): the database is damaged: \(reason)")
+            #expect(error.description == "\(path): the database is damaged: \(reason); the daemon moves it aside at its next start "
+                + "(systemctl restart surgewatch) and copies every row it can still read into a new one")
             #expect(reason.hasPrefix("On tree page \(pages[0]) cell "), "\(reason)")
         }
         #expect(try fileBytes(path) == damaged)
