@@ -81,8 +81,8 @@ public final class SurgeStore: Sendable {
         return (database, Set(columns))
     }
 
-    /// `open`, and with `settingAsideDamage` a damaged file moved aside and a new one opened
-    /// in its place, with what the daemon needs carried over from the old.
+    /// `open`, and with `settingAsideDamage` a damaged file moved aside (named for `time`) and
+    /// a new one opened in its place, holding every row that could be read from the old.
     private static func open(_ path: String, settingAsideDamage: Bool, at time: Double) throws -> (SQLiteDatabase, Set<String>, SetAsideDatabase?) {
         do {
             let (database, columns) = try open(path)
@@ -120,7 +120,7 @@ public final class SurgeStore: Sendable {
             state.insertSample = nil
             state.insertPrediction = nil
             state.database = nil
-            let (database, columns, setAside) = try Self.replaceDamaged(path, reason: error.message, at: Double(time(nil)))
+            let (database, columns, setAside) = try Self.replaceDamaged(path, reason: error.message, at: now)
             state.database = database
             state.sampleColumns = columns
             state.setAside.append(setAside)
@@ -145,14 +145,15 @@ public final class SurgeStore: Sendable {
     private func database(_ state: inout State) throws -> SQLiteDatabase {
         if let database = state.database { return database }
         do {
-            let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: startedAt)
+            let now = Double(time(nil))
+            let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: now)
             state.closedLate = try Self.closeDanglingAlerts(database, at: startedAt)
             state.database = database
             state.sampleColumns = columns
             state.unavailable = nil
             if let setAside {
                 state.setAside.append(setAside)
-                state.lastSetAsideAt = Double(time(nil))
+                state.lastSetAsideAt = now
             }
             return database
         } catch {
