@@ -165,7 +165,7 @@ public enum Daemon {
 
     /// Logs alerts closed at this start and sends their `resolved` entries to `deliver`.
     /// Damaged database files the store moved aside since it was last asked: an error each, since
-    /// the history they hold is out of the daemon's reach until an operator recovers it.
+    /// the rows on the damaged pages are lost to the daemon and the disk may be failing.
     static func saySetAside(_ store: SurgeStore, logger: Logger) {
         for setAside in store.takeSetAside() { logger.error("\(setAside.message)") }
     }
