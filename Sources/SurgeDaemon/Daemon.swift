@@ -167,7 +167,10 @@ public enum Daemon {
     /// Damaged database files the store moved aside since it was last asked: an error each, since
     /// the rows on the damaged pages are lost to the daemon and the disk may be failing.
     static func saySetAside(_ store: SurgeStore, logger: Logger) {
-        for setAside in store.takeSetAside() { logger.error("\(setAside.message)") }
+        for setAside in store.takeSetAside() {
+            logger.error("\(setAside.message)", metadata: [JournalLogHandler.MessageID.key: "\(JournalLogHandler.MessageID.databaseSetAside)",
+                                                           "moved_to": "\(setAside.movedTo)"])
+        }
     }
 
     static func sayClosed(_ closed: [AlertRecord], logger: Logger, deliver: (AlertEvent) -> Void) {

@@ -3,7 +3,8 @@ import Logging
 import Synchronization
 
 /// A swift-log handler that writes structured journal entries: PRIORITY from the level,
-/// CODE_FILE/CODE_LINE/CODE_FUNC from the call site, metadata as upper-case fields. When
+/// CODE_FILE/CODE_LINE/CODE_FUNC from the call site, metadata as upper-case SURGE_ fields but
+/// `message_id`, which is journald's MESSAGE_ID (its catalog's key, `journalctl -x`). When
 /// journald is not there (no socket) or refuses an entry, the line goes to stderr instead, with
 /// one warning.
 public struct JournalLogHandler: LogHandler {
@@ -18,6 +19,13 @@ public struct JournalLogHandler: LogHandler {
         self.label = label
         self.identifier = identifier
         self.socketPath = socketPath
+    }
+
+    /// Log lines with an entry in systemd/surgewatch.catalog, by the `message_id` metadata key.
+    public enum MessageID {
+        public static let key = "message_id"
+        /// A damaged database moved aside (SetAsideDatabase), with SURGE_MOVED_TO.
+        public static let databaseSetAside = "b6196c04e61442eab2710e3e2db39629"
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -50,7 +58,7 @@ public struct JournalLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            fields.append(("SURGE_" + JournalEntry.fieldName(key), "\(value)"))
+            fields.append((key == MessageID.key ? "MESSAGE_ID" : "SURGE_" + JournalEntry.fieldName(key), "\(value)"))
         }
         do {
             try JournalEntry.send(fields, socket: socketPath)

@@ -3,6 +3,7 @@ import Testing
 import SurgeConfig
 import SurgeDetection
 import SurgeJournal
+import SurgeSampling
 import SurgeStore
 
 /// A real systemd-journald, private to each test (see scripts/with-private-journald), read
@@ -187,6 +188,35 @@ struct JournalEndToEndTests {
         let stopped = try #require(run.entries.first { $0["MESSAGE"] == "stopped after 2 ticks" })
         #expect(stopped["PRIORITY"] == "5")
         #expect(run.stderr.isEmpty, "logs went to the journal, not stderr: \(run.stderr)")
+    }
+
+    /// A damaged database set aside at start is an error entry with its catalog's MESSAGE_ID
+    /// (`journalctl -x` explains it) and the moved file's path as a field of its own.
+    @Test func aDatabaseSetAsideIsAnErrorEntryTheCatalogExplains() throws {
+        let scratch = try Scratch(config: config())
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let path = scratch.state + "/surgewatch.db"
+        do {
+            let store = try SurgeStore(path: path)
+            let schema = MetricSchema(["load1"])
+            for tick in 1...300 { store.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [Double(tick)])) }
+            try store.commit()
+        }
+        let page = try #require(try SQLiteDatabase(path: path, mode: .readOnly)
+            .rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").dropFirst().first?.first?.integer)
+        let file = try #require(FileHandle(forUpdatingAtPath: path))
+        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
+        try file.close()
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "1", "--tick-output", "none", "--log-target", "journal"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let entry = try #require(run.entries.first { $0["MESSAGE_ID"] == JournalLogHandler.MessageID.databaseSetAside }, "\(run.entries.count) entries")
+        #expect(entry["PRIORITY"] == "3")
+        let movedTo = try #require(entry["SURGE_MOVED_TO"])
+        #expect(movedTo.hasPrefix(path + ".damaged-") && FileManager.default.fileExists(atPath: movedTo), "\(movedTo)")
+        #expect(entry["MESSAGE"]?.hasPrefix("\(path) is damaged (On tree page \(page) cell ") == true, "\(entry["MESSAGE"] ?? "")")
+        #expect(entry["SURGE_MESSAGE_ID"] == nil, "journald's own field, not a SURGE_ one")
     }
 
     @Test func anAlertLeftOpenByACrashIsResolvedInTheJournalAtRestart() throws {

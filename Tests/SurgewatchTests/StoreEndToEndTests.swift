@@ -57,7 +57,9 @@ import SurgeSampling
                                         "--tick-interval", "10ms", "--tick-output", "none"])
         #expect(second.waitForExit(.seconds(30)) == 0, "\(second.stderr)")
         let line = try #require(second.stderr.split(separator: "\n").first { $0.contains(" is damaged (") }, "\(second.stderr)")
-        #expect(line.contains(" error surgewatch: [SurgeDaemon] \(path) is damaged (On tree page \(page) cell "), "\(line)")
+        // An error, with the catalog's message id and the moved file as metadata (fields in the journal).
+        #expect(line.contains(" error surgewatch: message_id=\(JournalLogHandler.MessageID.databaseSetAside) moved_to=\(path).damaged-"), "\(line)")
+        #expect(line.contains(" [SurgeDaemon] \(path) is damaged (On tree page \(page) cell "), "\(line)")
         let fresh = try SQLiteDatabase(path: path, mode: .readOnly)
         let ids = try fresh.rows("SELECT id FROM samples ORDER BY id").compactMap { $0[0].integer }
         let lost = (1...200).filter { !ids.contains(Int64($0)) }
@@ -227,7 +229,8 @@ import SurgeSampling
         #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
         let lines = stderr.split(separator: "\n").map(String.init)
         let waiting = try #require(lines.firstIndex { $0.contains("cannot open the database yet: ") }, "\(stderr)")
-        let setAside = try #require(lines.firstIndex { $0.contains(" error surgewatch: [SurgeDaemon] \(scratch.state)/surgewatch.db is damaged (On tree page \(page) cell ") },
+        let setAside = try #require(lines.firstIndex { $0.contains(" error surgewatch: message_id=")
+                                        && $0.contains(" [SurgeDaemon] \(scratch.state)/surgewatch.db is damaged (On tree page \(page) cell ") },
                                     "\(stderr)")
         #expect(waiting < setAside)
         #expect(lines[setAside].contains("moved to \(scratch.state)/surgewatch.db.damaged-"), "\(lines[setAside])")
@@ -529,7 +532,8 @@ import SurgeSampling
         #expect(updated == 0, "\(updateOutput)")
         #expect(updateOutput.isEmpty, "journalctl complained: \(updateOutput)")
         let (_, listing) = try journalctl(["--list-catalog"])
-        for id in [JournalAlertSink.MessageID.predictedFired, JournalAlertSink.MessageID.breachedFired, JournalAlertSink.MessageID.resolved] {
+        for id in [JournalAlertSink.MessageID.predictedFired, JournalAlertSink.MessageID.breachedFired, JournalAlertSink.MessageID.resolved,
+                   JournalLogHandler.MessageID.databaseSetAside] {
             #expect(listing.contains("\(id) surgewatch: "), "catalog lacks \(id)")
         }
     }
