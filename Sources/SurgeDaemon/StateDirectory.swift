@@ -51,8 +51,12 @@ public enum StateDirectory {
         return nil
     }
 
-    private static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : join(FileManager.default.currentDirectoryPath, path)
+    /// Relative to the working directory, without "." components (`--state-dir ./state` reads
+    /// /srv/shop/state in every message, not /srv/shop/./state); ".." is kept, as a symlink
+    /// may stand before it.
+    static func absolute(_ path: String, from workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let whole = path.hasPrefix("/") ? path : join(workingDirectory, path)
+        return "/" + whole.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
     private static func join(_ directory: String, _ path: String) -> String {

@@ -7,6 +7,15 @@ import Testing
 @Suite struct StateDirectoryTests {
     let scratch = NSTemporaryDirectory() + "surgewatch-state-\(UUID().uuidString)"
 
+    @Test func aRelativeStateDirectoryIsMadeAbsoluteWithoutDotComponents() {
+        #expect(StateDirectory.absolute("./state", from: "/srv/shop") == "/srv/shop/state")
+        #expect(StateDirectory.absolute("state/./db/", from: "/srv/shop/") == "/srv/shop/state/db")
+        #expect(StateDirectory.absolute("../state", from: "/srv/shop") == "/srv/shop/../state", "a symlink may stand before ..")
+        #expect(StateDirectory.absolute("/var/lib//surgewatch/.", from: "/srv") == "/var/lib/surgewatch")
+        #expect(StateDirectory.resolve(override: "./state", environment: [:]).hasSuffix("/state"))
+        #expect(!StateDirectory.resolve(override: "./state", environment: [:]).contains("/./"))
+    }
+
     @Test func missingParentsAreMadeAndAnExistingDirectoryIsKept() throws {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try StateDirectory.prepare(scratch + "/a/b/c")
