@@ -28,11 +28,7 @@ import SurgeSampling
         for tick in 1...400 { store.stage(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema, values: [0.5, Double(tick)])) }
         try store.commit()
         _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
-        let page = try #require(try store.rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").first?.first?.integer)
-        let file = try #require(FileHandle(forUpdatingAtPath: database))
-        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
-        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
-        try file.close()
+        try damageSamplesPage(of: database, leaf: 0)
         let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", directory + "/exported.csv"])
         #expect(code == 1)
         #expect(err.hasPrefix("surgewatch: \(database): "), "\(err)")

@@ -202,12 +202,7 @@ struct JournalEndToEndTests {
             for tick in 1...300 { store.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [Double(tick)])) }
             try store.commit()
         }
-        let page = try #require(try SQLiteDatabase(path: path, mode: .readOnly)
-            .rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").dropFirst().first?.first?.integer)
-        let file = try #require(FileHandle(forUpdatingAtPath: path))
-        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
-        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
-        try file.close()
+        let page = try damageSamplesPage(of: path)
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
                                           "--max-ticks", "1", "--tick-output", "none", "--log-target", "journal"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -44,13 +44,7 @@ import SurgeSampling
         let first = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "200",
                                        "--tick-interval", "10ms", "--tick-output", "none"])
         #expect(first.waitForExit(.seconds(60)) == 0, "\(first.stderr)")
-        let pages = try SQLiteDatabase(path: path, mode: .readOnly)
-            .rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").compactMap { $0[0].integer }
-        let page = try #require(pages.dropFirst().first, "\(pages)")
-        let file = try #require(FileHandle(forUpdatingAtPath: path))
-        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
-        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
-        try file.close()
+        let page = try damageSamplesPage(of: path)
         let damaged = try Data(contentsOf: URL(fileURLWithPath: path))
 
         let second = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "3",
@@ -213,13 +207,7 @@ import SurgeSampling
                                                                    probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
             try earlier.commit()
         }
-        let pages = try SQLiteDatabase(path: seed, mode: .readOnly)
-            .rows("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno").compactMap { $0[0].integer }
-        let page = try #require(pages.dropFirst().first, "\(pages)")
-        let file = try #require(FileHandle(forUpdatingAtPath: seed))
-        try file.seek(toOffset: UInt64((page - 1) * 4096 + 8))
-        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
-        try file.close()
+        let page = try damageSamplesPage(of: seed)
 
         let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
         let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
