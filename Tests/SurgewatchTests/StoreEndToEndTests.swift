@@ -147,6 +147,33 @@ import SurgeSampling
         #expect(alert.id == "open-at-stop" && alert.resolvedAt != nil && alert.note == nil, "\(alert)")
     }
 
+    /// The database of an earlier run: `samples` ticks a second apart from 2023-11-14T22:13:20Z
+    /// and a predicted alert it left open then, "left-open".
+    static func writeEarlierRun(to path: String, samples: Int) throws {
+        let earlier = try SurgeStore(path: path)
+        let schema = MetricSchema(["load1", "tcp_established"])
+        for tick in stride(from: 1, through: samples, by: 1) {
+            earlier.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [1, Double(tick)]))
+        }
+        try SQLiteAlertSink(store: earlier).deliver(AlertEvent(alertID: "left-open", event: .fired, kind: .predicted, at: 1_700_000_000,
+                                                               probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
+        try earlier.commit()
+    }
+
+    /// Runs Fixtures/disk-full/start-on-a-full-disk: `ticks` ticks with the state directory on a
+    /// full tmpfs holding `seed`, freed after tick 10. Where it left its outputs, and the daemon's
+    /// stderr, once its exit status was checked to be 0.
+    static func startOnAFullDisk(_ scratch: Scratch, seed: String, ticks: Int) throws -> (out: String, stderr: String) {
+        let out = scratch.directory + "/out"
+        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
+        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
+                                                                scratch.config, scratch.state, out, "\(ticks)", seed])
+        #expect(status == 0, "\(output)")
+        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
+        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
+        return (out, stderr)
+    }
+
     /// A disk already full at start, holding the database of an earlier run with an alert it
     /// left open: the daemon starts all the same (the host is watched, alerts go out), the
     /// rows wait, and once the disk is freed the file opens, the old alert is closed at the
@@ -154,21 +181,11 @@ import SurgeSampling
     @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
     func aDatabaseThatCannotOpenAtStartOpensLaterAndLosesNoTick() throws {
         let scratch = try Scratch(config: Self.config)
-        let seed = scratch.directory + "/seed.db", out = scratch.directory + "/out", ticks = 40
-        do {
-            let earlier = try SurgeStore(path: seed)
-            try SQLiteAlertSink(store: earlier).deliver(AlertEvent(alertID: "left-open", event: .fired, kind: .predicted, at: 1_700_000_000,
-                                                                   probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
-            try earlier.commit()
-        }
-        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
+        let seed = scratch.directory + "/seed.db", ticks = 40
+        try Self.writeEarlierRun(to: seed, samples: 0)
         let before = Date().timeIntervalSince1970
-        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
-                                                                scratch.config, scratch.state, out, "\(ticks)", seed])
-        #expect(status == 0, "\(output)")
-        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
+        let (out, stderr) = try Self.startOnAFullDisk(scratch, seed: seed, ticks: ticks)
         let fill = (try? String(contentsOfFile: out + "/fill", encoding: .utf8)) ?? ""
-        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
         #expect(!fill.contains("freed at \(ticks) ticks"), "the daemon finished before the disk was freed: \(fill)")
         let lines = stderr.split(separator: "\n").map(String.init)
         #expect(lines.filter { $0.contains("cannot open the database yet: ") }.count == 1, "\(stderr)")
@@ -198,23 +215,10 @@ import SurgeSampling
     @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
     func aDamagedDatabaseFoundWhenItOpensLateIsSetAsideByTheTickThatOpensIt() throws {
         let scratch = try Scratch(config: Self.config)
-        let seed = scratch.directory + "/seed.db", out = scratch.directory + "/out", ticks = 40
-        do {
-            let earlier = try SurgeStore(path: seed)
-            let schema = MetricSchema(["load1", "tcp_established"])
-            for tick in 1...300 { earlier.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [1, Double(tick)])) }
-            try SQLiteAlertSink(store: earlier).deliver(AlertEvent(alertID: "left-open", event: .fired, kind: .predicted, at: 1_700_000_000,
-                                                                   probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
-            try earlier.commit()
-        }
+        let seed = scratch.directory + "/seed.db", ticks = 40
+        try Self.writeEarlierRun(to: seed, samples: 300)
         let page = try damageSamplesPage(of: seed)
-
-        let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
-        let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
-                                                                scratch.config, scratch.state, out, "\(ticks)", seed])
-        #expect(status == 0, "\(output)")
-        let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
-        #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
+        let (out, stderr) = try Self.startOnAFullDisk(scratch, seed: seed, ticks: ticks)
         let lines = stderr.split(separator: "\n").map(String.init)
         let waiting = try #require(lines.firstIndex { $0.contains("cannot open the database yet: ") }, "\(stderr)")
         let setAside = try #require(lines.firstIndex { $0.contains(" error surgewatch: message_id=")
