@@ -37,7 +37,7 @@ final class InstanceLock {
         var bytes = [UInt8](repeating: 0, count: 32)
         let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return nil }
-        return Int32(String(decoding: bytes[..<count], as: UTF8.self).trimmingSuffix(while: { $0 == "\n" }))
+        return String(decoding: bytes[..<count], as: UTF8.self).split(separator: "\n").first.flatMap { Int32($0) }
     }
 }
 
@@ -58,13 +58,5 @@ enum InstanceLockError: Error, CustomStringConvertible {
         case .cannotOpen(let path, let reason):
             return "cannot take the lock \(path): \(reason)"
         }
-    }
-}
-
-private extension String {
-    func trimmingSuffix(while drop: (Character) -> Bool) -> Substring {
-        var end = endIndex
-        while end > startIndex, drop(self[index(before: end)]) { end = index(before: end) }
-        return self[..<end]
     }
 }
