@@ -77,13 +77,69 @@ enum DamagedDatabase {
         return movedTo
     }
 
+    /// Where the readable rows are copied before the swap.
+    static func salvagePath(_ path: String) -> String { path + ".salvage" }
+
+    /// Copies what can be read of the damaged file at `path` into a new file beside it, then
+    /// moves the damaged one aside and the new one into its place; the moved file's name and
+    /// what was copied. In that order because the copy takes seconds on a long history: a
+    /// daemon killed during it finds the damaged file where it was at its next start, and does
+    /// it all again, rather than a new file holding part of the rows.
+    static func replace(_ path: String, at time: Double) throws -> (movedTo: String, tables: [TableSalvage]) {
+        let salvage = salvagePath(path)
+        // What a copy cut short left (with its rollback journal, which must not be replayed).
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(salvage + suffix) }
+        let tables: [TableSalvage]
+        do {
+            let copy = try SQLiteDatabase(path: salvage)
+            // A copy cut short is thrown away and made again, so it needs no journal on disk
+            // nor a sync per statement (the journal in memory still undoes a failed range):
+            // one fsync before the swap makes it durable.
+            try copy.execute("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF")
+            try StoreSchema.migrate(copy)
+            tables = carryOver(from: path, into: copy)
+        }  // closed here, before the swap
+        try sync(salvage)
+        let movedTo = try moveAside(path, at: time)
+        guard rename(salvage, path) == 0 else {
+            throw StoreError.unavailable(path: path, reason: "the rows copied from the damaged file are in \(salvage), which could not be moved to \(path): \(String(cString: strerror(errno)))")
+        }
+        // The renames themselves, so a power cut does not bring the damaged file back.
+        try sync(directory(of: path))
+        return (movedTo, tables)
+    }
+
+    /// The directory that holds `path`.
+    private static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// fsync(2) of a file or a directory.
+    private static func sync(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.unavailable(path: path, reason: "cannot open it to sync: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw StoreError.unavailable(path: path, reason: "fsync: \(String(cString: strerror(errno)))") }
+    }
+
+    /// A daemon killed between the two renames of `replace` left no file at `path` and the
+    /// finished copy beside it: the swap is finished now.
+    static func finishInterruptedSwap(_ path: String) throws {
+        let salvage = salvagePath(path)
+        guard access(path, F_OK) != 0, access(salvage, F_OK) == 0, access(salvage + "-journal", F_OK) != 0 else { return }
+        guard rename(salvage, path) == 0 else {
+            throw StoreError.unavailable(path: path, reason: "\(salvage) could not be moved to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// The tables copied from a damaged file, the model's first: the daemon needs them most.
     static let tables = ["checkpoints", "referee_record", "alerts", "samples", "predictions"]
 
-    /// Copies every row that can be read from the damaged file at `movedTo` into `database`
+    /// Copies every row that can be read from the damaged file at `damaged` into `database`
     /// (new, migrated), attached read-only so the damaged file is left byte for byte.
-    static func carryOver(from movedTo: String, into database: SQLiteDatabase) -> [TableSalvage] {
-        let uri = "file:" + movedTo.replacingPercentReserved() + "?mode=ro"
+    static func carryOver(from damaged: String, into database: SQLiteDatabase) -> [TableSalvage] {
+        let uri = "file:" + damaged.replacingPercentReserved() + "?mode=ro"
         do {
             try database.run("ATTACH DATABASE ?1 AS damaged", [.text(uri)])
             // Without it, a page whose cell offsets are garbage is read as rows of garbage (the

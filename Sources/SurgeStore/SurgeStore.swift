@@ -84,6 +84,7 @@ public final class SurgeStore: Sendable {
     /// `open`, and with `settingAsideDamage` a damaged file moved aside (named for `time`) and
     /// a new one opened in its place, holding every row that could be read from the old.
     private static func open(_ path: String, settingAsideDamage: Bool, at time: Double) throws -> (SQLiteDatabase, Set<String>, SetAsideDatabase?) {
+        if settingAsideDamage { try DamagedDatabase.finishInterruptedSwap(path) }
         do {
             let (database, columns) = try open(path)
             return (database, columns, nil)
@@ -96,12 +97,9 @@ public final class SurgeStore: Sendable {
     }
 
     private static func replaceDamaged(_ path: String, reason: String, at time: Double) throws -> (SQLiteDatabase, Set<String>, SetAsideDatabase) {
-        let movedTo = try DamagedDatabase.moveAside(path, at: time)
+        let (movedTo, tables) = try DamagedDatabase.replace(path, at: time)
         let (database, columns) = try open(path)
-        let tables = DamagedDatabase.carryOver(from: movedTo, into: database)
-        // The samples table may have gained the damaged file's metrics.
-        let widened = try database.rows("PRAGMA table_info(samples)").compactMap { $0[1].text }
-        return (database, columns.union(widened), SetAsideDatabase(path: path, movedTo: movedTo, reason: reason, tables: tables))
+        return (database, columns, SetAsideDatabase(path: path, movedTo: movedTo, reason: reason, tables: tables))
     }
 
     /// Runs `body` on the open connection. With `settingAsideDamage`, a damaged page met there

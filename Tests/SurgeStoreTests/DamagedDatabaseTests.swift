@@ -196,12 +196,44 @@ import SurgeSampling
         // The new file damaged within the hour (a failing disk): not moved again, which would
         // copy the whole history at every tick; the call fails like any fault.
         _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")  // the pages in the file, not the WAL
-        try damage(page: try samplePages()[0])
+        // The page retention reads first: the leaf with the smallest ids, wherever the copy put it.
+        let oldest = try #require(try samplePages().map { ($0, try firstID(onPage: $0)) }.min { $0.1 < $1.1 }?.0)
+        try damage(page: oldest)
         _ = try store.rows("PRAGMA shrink_memory")
         #expect(throws: SQLiteError.self) { try store.prune(olderThan: 9000) }
         #expect(store.takeSetAside().isEmpty)
         let left = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".damaged-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
         #expect(left.count == 1, "\(left)")
+    }
+
+    /// The rows are copied into a file beside the damaged one before the two are swapped, so a
+    /// daemon killed during the copy finds the damaged file in place at its next start and
+    /// copies again, over what the cut-short copy left (its rollback journal is not replayed).
+    @Test func aCopyCutShortIsDoneAgainAtTheNextStart() throws {
+        try writeHistory()
+        try damage(page: try samplePages()[1])
+        let salvage = path + ".salvage"
+        try Data(repeating: 0x5A, count: 10_000).write(to: URL(fileURLWithPath: salvage))
+        try Data(repeating: 0x5A, count: 512).write(to: URL(fileURLWithPath: salvage + "-journal"))
+        let store = try SurgeStore(path: path, settingAsideDamage: true)
+        let moved = try #require(store.takeSetAside().first)
+        #expect(moved.tables.map(\.copied) == [2, 1, 1, moved.tables[3].copied, 600])
+        let samples = moved.tables[3]
+        #expect(samples.unreadable.count == 1 && samples.copied + (samples.unreadable.first?.count ?? 0) == 600, "\(samples)")
+        #expect(try store.rows("PRAGMA quick_check").first?.first?.text == "ok")
+        #expect(!FileManager.default.fileExists(atPath: salvage) && !FileManager.default.fileExists(atPath: salvage + "-journal"))
+    }
+
+    /// Killed between the swap's two renames: no file at the path, the finished copy beside it.
+    /// The next start finishes the swap instead of starting an empty database.
+    @Test func aSwapCutShortBetweenItsRenamesIsFinishedAtTheNextStart() throws {
+        try writeHistory()
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".salvage")
+        let store = try SurgeStore(path: path, settingAsideDamage: true)
+        #expect(try tickIDs(store).count == 600)
+        #expect(try store.latestCheckpoint()?.model == [9, 8, 7, 6])
+        #expect(!FileManager.default.fileExists(atPath: path + ".salvage"))
+        #expect(store.takeSetAside().isEmpty)
     }
 
     /// Two damaged files within one second (a restart loop) keep both.
