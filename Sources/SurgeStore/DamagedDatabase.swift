@@ -8,10 +8,11 @@ import Glibc
 /// A damaged SQLite file does not heal: every read or write that touches a bad page fails again,
 /// so waiting for it (as for a full disk) would keep the host's rows in memory until they are
 /// dropped, and refusing to start would leave the shop unwatched. So, as systemd-journald does
-/// with a corrupted journal file, the daemon renames the file (its -wal beside it), starts a new
-/// one at the path, and copies into it every row that can still be read: the history, alerts,
-/// model checkpoints and the weights referee's record, so the window, online learning's memory
-/// and `surgewatch alerts` go on. Only the rows on damaged pages stay behind; nothing is deleted.
+/// with a corrupted journal file, the daemon puts a new file in its place holding every row that
+/// can still be read (the history, alerts, model checkpoints and the weights referee's record,
+/// so the window, online learning's memory and `surgewatch alerts` go on) and renames the
+/// damaged one (its -wal beside it). Only the rows on damaged pages stay behind; nothing is
+/// deleted.
 public struct SetAsideDatabase: Sendable, Equatable {
     /// Where the daemon's database lives (now the new file).
     public var path: String
