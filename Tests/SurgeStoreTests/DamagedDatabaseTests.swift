@@ -236,6 +236,25 @@ import SurgeSampling
         #expect(store.takeSetAside().isEmpty)
     }
 
+    /// A damaged first page (the schema's) leaves nothing SQLite can read: the file still goes
+    /// aside and a new one starts, and the message says in one phrase that no table was copied.
+    @Test func aDamagedSchemaPageLeavesNothingToCopyAndSaysSoOnce() throws {
+        try writeHistory()
+        let file = try #require(FileHandle(forUpdatingAtPath: path))
+        try file.seek(toOffset: 100 + 8)  // page 1's b-tree header follows the 100-byte file header
+        try file.write(contentsOf: Data(repeating: 0xFF, count: 64))
+        try file.close()
+        let store = try SurgeStore(path: path, settingAsideDamage: true)
+        let moved = try #require(store.takeSetAside().first)
+        #expect(moved.tables.allSatisfy { $0.copied == 0 && $0.failure != nil })
+        let reason = try #require(moved.tables.first?.failure)
+        #expect(moved.tables.allSatisfy { $0.failure == reason }, "\(moved.tables)")
+        #expect(moved.message.hasSuffix("a new database starts at \(path) with nothing that could be read from it; "
+            + "not copied: checkpoints, referee_record, alerts, samples, predictions (\(reason))"), "\(moved.message)")
+        #expect(try tickIDs(store).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: moved.movedTo))
+    }
+
     /// Two damaged files within one second (a restart loop) keep both.
     @Test func aSecondFileSetAsideInTheSameSecondDoesNotReplaceTheFirst() throws {
         try Data("first".utf8).write(to: URL(fileURLWithPath: path))
