@@ -107,8 +107,8 @@ final class DetectionStage {
         let reread = history.flatMap { $0.count > 0 ? $0.timestamp(row: max(0, $0.count - config.window.ticks)) : nil }
         let stored = store.unavailable == nil
             ? StoredHostLevels.read(store: store.path, model: model, before: reread)
-            : (levels: nil, message: nil)
-        if let message = stored.message { logger.info("\(message)") }
+            : (levels: nil, message: nil, unreadable: false)
+        if let message = stored.message { logger.log(level: stored.unreadable ? .warning : .info, "\(message)") }
         pipeline = try DetectionPipeline(settings: settings, schema: schema, model: model, clock: clock, restoring: openAlert,
                                          history: history, levels: stored.levels, reliability: reliability, learned: learned, serving: serving)
         pipeline.learner?.countSteps(from: resumedSteps)
@@ -125,7 +125,7 @@ final class DetectionStage {
         // A database not open yet was said at start; its ticks are recalled at the next one.
         if store.unavailable == nil,
            let recalled = StoredTicksRecall.run(pipeline: pipeline, store: store.path, intervalSeconds: tickInterval?.seconds ?? settings.tickSeconds) {
-            if recalled.ticks > 0 { logger.notice("\(recalled.message)") } else { logger.info("\(recalled.message)") }
+            logger.log(level: recalled.unreadable ? .warning : recalled.ticks > 0 ? .notice : .info, "\(recalled.message)")
         }
         // The record goes with the learned weights it scored: without them it is not used.
         if learned != nil { restoreRefereeRecord() }

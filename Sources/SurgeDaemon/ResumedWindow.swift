@@ -20,6 +20,8 @@ enum ResumedWindow {
         var message: String
         /// When the newest stored tick was taken, whether or not the window resumes.
         var newestStored: Double? = nil
+        /// The stored ticks could not be read: a fault to warn of, not a first start.
+        var unreadable = false
     }
 
     static func read(store path: String, schema: MetricSchema, capacity: Int, intervalSeconds: Double, now: Double,
@@ -31,7 +33,7 @@ enum ResumedWindow {
             stored = history.metrics
             rows = try history.newest(capacity)
         } catch {
-            return Outcome(window: nil, message: "the window starts empty: the stored ticks cannot be read (\(error))")
+            return Outcome(window: nil, message: "the window starts empty: the stored ticks cannot be read (\(error))", unreadable: true)
         }
         // The newest run of ticks an interval apart.
         var start = rows.count - 1

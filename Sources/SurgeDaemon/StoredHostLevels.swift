@@ -15,9 +15,10 @@ enum StoredHostLevels {
 
     /// Nil when the model reads no level, or none is stored (a first start): the levels then
     /// begin at the first tick. `before`: the first tick the pipeline re-reads (nil: none).
-    static func read(store path: String, model: ModelFile, before: Double?) -> (levels: HostLevels?, message: String?) {
+    /// `unreadable`: the stored ticks could not be read, a fault to warn of.
+    static func read(store path: String, model: ModelFile, before: Double?) -> (levels: HostLevels?, message: String?, unreadable: Bool) {
         let scaler = FeatureScaler(model.features)
-        guard scaler.readsLevels else { return (nil, nil) }
+        guard scaler.readsLevels else { return (nil, nil, false) }
         var levels = HostLevels(scaler)
         var read = 0
         do {
@@ -32,13 +33,13 @@ enum StoredHostLevels {
                 read += 1
             }
         } catch {
-            return (nil, "the host's usual levels start again at this tick: the stored ticks cannot be read (\(error))")
+            return (nil, "the host's usual levels start again at this tick: the stored ticks cannot be read (\(error))", true)
         }
         let window = before == nil ? "" : ", then the resumed window's"
         guard read > 0 else {
             return (nil, before == nil ? "the host's usual levels start at this tick: no tick stored before it"
-                                       : "the host's usual levels start with the resumed window: no tick stored before it")
+                                       : "the host's usual levels start with the resumed window: no tick stored before it", false)
         }
-        return (levels, "the host's usual levels taken from \(read) stored ticks\(window)")
+        return (levels, "the host's usual levels taken from \(read) stored ticks\(window)", false)
     }
 }

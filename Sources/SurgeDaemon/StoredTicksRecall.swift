@@ -10,6 +10,8 @@ public enum StoredTicksRecall {
         public var ticks = 0
         /// What the log says: the windows per target, what the memory holds, the time it took.
         public var message: String
+        /// The stored ticks could not be read: a fault to warn of, not a first start.
+        public var unreadable = false
     }
 
     /// Nil when `pipeline` does not learn online.
@@ -32,7 +34,7 @@ public enum StoredTicksRecall {
                 recall.recall(time: time, values: values)
             }
         } catch {
-            return Outcome(message: "online learning starts with an empty memory: the stored ticks cannot be read (\(error))")
+            return Outcome(message: "online learning starts with an empty memory: the stored ticks cannot be read (\(error))", unreadable: true)
         }
         let seconds = (clock.now - started).seconds
         let stored = recall.ticks, labelled = recall.labelled

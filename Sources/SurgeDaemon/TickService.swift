@@ -109,7 +109,7 @@ final class TickService: Service {
         defer { detection.saveState() }
         if let resumed {
             // Starting empty is the usual first start; resuming is worth a notice.
-            if resumed.window == nil { logger.info("\(resumed.message)") } else { logger.notice("\(resumed.message)") }
+            logger.log(level: resumed.unreadable ? .warning : resumed.window == nil ? .info : .notice, "\(resumed.message)")
         }
         var problems = ProblemLog()
         var droppedSamplesSeen = 0

@@ -83,7 +83,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let absent = read(now: base)
         #expect(absent.window == nil && absent.message.hasPrefix("the window starts empty: the stored ticks cannot be read ("), "\(absent.message)")
+        #expect(absent.unreadable, "a fault, which the start warns of")
         try store([])
-        #expect(read(now: base).message == "the window starts empty: no tick stored yet")
+        let empty = read(now: base)
+        #expect(empty.message == "the window starts empty: no tick stored yet")
+        #expect(!empty.unreadable)
     }
 }

@@ -82,12 +82,27 @@ import Testing
             "\(handler.entries.map(\.message.description))")
     }
 
+    /// Stored ticks that cannot be read (here the file gone from under the open store) are a
+    /// fault the start warns of, where a start with nothing stored only says so.
+    @Test func storedTicksThatCannotBeReadAreWarnedOf() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let handler = InMemoryLogHandler()
+        let store = try SurgeStore(path: directory + "/surgewatch.db")
+        try FileManager.default.removeItem(atPath: directory + "/surgewatch.db")
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
+        _ = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                               history: nil, logger: Logger(label: "test") { _ in handler })
+        let said = handler.entries.filter { $0.message.description.hasPrefix("online learning starts with an empty memory: the stored ticks cannot be read (") }
+        #expect(said.count == 1 && said.first?.level == .warning, "\(handler.entries.map(\.message.description))")
+    }
+
     @Test func aStartWithNothingStoredSaysSo() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let handler = InMemoryLogHandler()
         let (_, started) = try stage(directory + "/surgewatch.db", logger: Logger(label: "test") { _ in handler })
         #expect(started.pipeline.learner?.replay.counts == [0, 0])
-        #expect(handler.entries.contains { $0.message.description == "online learning starts with an empty memory: no tick stored yet" })
+        #expect(handler.entries.contains { $0.message.description == "online learning starts with an empty memory: no tick stored yet" && $0.level == .info })
     }
 }
