@@ -69,7 +69,10 @@ public final class SurgeStore: Sendable {
             // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a crash of
             // the process, only a power cut may lose the last ones. A small page cache: the daemon
             // appends, so SQLite's 2 MiB default would only grow the RSS (BENCHMARKS.md).
-            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512")
+            // cell_size_check: a damaged page fails as damaged when it is read; without it, cell
+            // offsets that point out of the page are masked into it and read as rows of garbage,
+            // or as none, and the damage goes unseen (DamagedDatabase).
+            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -512; PRAGMA cell_size_check = ON")
             try StoreSchema.migrate(database)
             try DamagedDatabase.check(database)
         } catch let error as SQLiteError where error.code & 0xFF == 26 /* SQLITE_NOTADB */ {
