@@ -39,11 +39,9 @@ import Testing
     /// Stored ticks that cannot be read (here the file gone from under the open store) are a
     /// fault the start warns of; a first start with nothing stored only says so (info, above).
     @Test func storedTicksThatCannotBeReadAreWarnedOf() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try storeWhoseFileIsGone(in: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let handler = InMemoryLogHandler()
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
-        try FileManager.default.removeItem(atPath: directory + "/surgewatch.db")
         _ = try stage(store, logger: Logger(label: "test") { _ in handler })
         let said = handler.entries.filter { $0.message.description.hasPrefix("the host's usual levels start again at this tick: the stored ticks cannot be read (") }
         #expect(said.count == 1 && said.first?.level == .warning, "\(handler.entries.map(\.message.description))")

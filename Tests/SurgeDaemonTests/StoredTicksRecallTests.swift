@@ -85,11 +85,9 @@ import Testing
     /// Stored ticks that cannot be read (here the file gone from under the open store) are a
     /// fault the start warns of, where a start with nothing stored only says so.
     @Test func storedTicksThatCannotBeReadAreWarnedOf() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try storeWhoseFileIsGone(in: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let handler = InMemoryLogHandler()
-        let store = try SurgeStore(path: directory + "/surgewatch.db")
-        try FileManager.default.removeItem(atPath: directory + "/surgewatch.db")
         let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
         _ = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                history: nil, logger: Logger(label: "test") { _ in handler })
