@@ -88,7 +88,7 @@ enum DamagedDatabase {
     /// it all again, rather than a new file holding part of the rows.
     static func replace(_ path: String, at time: Double) throws -> (movedTo: String, tables: [TableSalvage]) {
         let salvage = salvagePath(path)
-        // What a copy cut short left (with its rollback journal, which must not be replayed).
+        // What a copy cut short left, with any file SQLite keeps beside one.
         for suffix in ["", "-journal", "-wal", "-shm"] { unlink(salvage + suffix) }
         let tables: [TableSalvage]
         do {
@@ -128,7 +128,7 @@ enum DamagedDatabase {
     /// finished copy beside it: the swap is finished now.
     static func finishInterruptedSwap(_ path: String) throws {
         let salvage = salvagePath(path)
-        guard access(path, F_OK) != 0, access(salvage, F_OK) == 0, access(salvage + "-journal", F_OK) != 0 else { return }
+        guard access(path, F_OK) != 0, access(salvage, F_OK) == 0 else { return }
         guard rename(salvage, path) == 0 else {
             throw StoreError.unavailable(path: path, reason: "\(salvage) could not be moved to \(path): \(String(cString: strerror(errno)))")
         }
