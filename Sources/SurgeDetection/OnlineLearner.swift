@@ -176,8 +176,9 @@ public final class OnlineLearner {
     }
 
     /// Waits until a step running in the background is done, but leaves its weights for the
-    /// next `collect()` (tests: a step that finished within its tick).
-    func waitForRunningStep() { _ = running?.wait() }
+    /// next `collect()`, which then reports what its guard decided (tests: a step that
+    /// finished within its tick).
+    public func waitForRunningStep() { _ = running?.wait() }
 
     /// Called once per tick, after the tick's windows were offered: starts a mini-batch when
     /// one is due, the buffer is ready and no step is running. Inline, the step runs here and
