@@ -95,4 +95,21 @@ import Testing
         #expect(afterTheChange.score.episodes == 6 && afterTheChange.score.caughtEarly == 6, "\(afterTheChange.score)")
         #expect(try Reliability.stored(in: path, config: config) == afterTheChange.reliability)
     }
+
+    /// Stored predictions that cannot be read (a read fault: here the file is gone from under
+    /// the open store) cost only the quote in predicted alerts, and the start says so.
+    @Test func storedPredictionsThatCannotBeReadAreWarnedOf() throws {
+        let directory = NSTemporaryDirectory() + "surgewatch-reliability-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try storeWhoseFileIsGone(in: directory)
+        let handler = InMemoryLogHandler()
+        let config = CheckpointTests().config
+        let stage = try DetectionStage(config: config, schema: MetricSchema(["x", "y"]),
+                                       source: ModelSource(model: ModelCatalog.fresh(config), origin: "fresh"), store: store,
+                                       alerts: AlertFanOut([]), history: nil, logger: Logger(label: "test") { _ in handler })
+        #expect(stage.pipeline.reliability.table == Reliability())
+        let said = handler.entries.filter { $0.message.description.hasPrefix("could not read the stored predictions, so alerts will not say how p came true here until new ticks do: ") }
+        #expect(said.count == 1 && said.first?.level == .warning, "\(handler.entries.map(\.message.description))")
+        #expect(said.first?.message.description.contains("surgewatch.db") == true, "names the file: \(said)")
+    }
 }
