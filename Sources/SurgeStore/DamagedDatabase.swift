@@ -34,9 +34,16 @@ public struct SetAsideDatabase: Sendable, Equatable {
         var failed: [(reason: String, tables: [String])] = []
         for table in tables {
             guard let reason = table.failure else { continue }
-            if let index = failed.firstIndex(where: { $0.reason == reason }) { failed[index].tables.append(table.table) } else { failed.append((reason, [table.table])) }
+            if let index = failed.firstIndex(where: { $0.reason == reason }) {
+                failed[index].tables.append(table.notCopiedText)
+            } else {
+                failed.append((reason, [table.notCopiedText]))
+            }
         }
-        if !failed.isEmpty { text += "; not copied: " + failed.map { "\($0.tables.joined(separator: ", ")) (\($0.reason))" }.joined(separator: "; ") }
+        if !failed.isEmpty {
+            text += "; not copied: " + failed.map { "\($0.tables.joined(separator: ", ")) (\($0.reason))" }.joined(separator: "; ")
+            text += ", still in the moved file"
+        }
         return text
     }
 }

@@ -11,8 +11,13 @@ public struct TableSalvage: Sendable, Equatable {
     /// below (above) this one, the nearest copied, could not be read nor counted.
     public var unreadableBelow: Int64?
     public var unreadableAbove: Int64?
-    /// Why the table could not be copied at all (the file or both of its ends unreadable).
+    /// Why the table could not be copied, or not all of it (the file or both of its ends
+    /// unreadable; a disk that filled during the copy).
     public var failure: String?
+    /// When a failure stopped the copy partway: the ids past this one, the farthest copied,
+    /// were not copied (above it, or below it when the copy ran down from the table's end).
+    public var stoppedAfter: Int64?
+    public var stoppedGoingDown = false
 
     public init(table: String, failure: String? = nil) {
         self.table = table
@@ -28,6 +33,12 @@ public struct TableSalvage: Sendable, Equatable {
         case "checkpoints": return "\(copied) model checkpoint\(copied == 1 ? "" : "s")"
         default: return "\(copied) \(copied == 1 ? String(table.dropLast()) : table)"
         }
+    }
+
+    /// The table as the message's "not copied" names it: the ids a copy stopped short of.
+    var notCopiedText: String {
+        guard let stop = stoppedAfter else { return table }
+        return "\(table) ids \(stoppedGoingDown ? "below" : "above") \(stop)"
     }
 
     var unreadableText: String {
@@ -49,6 +60,7 @@ struct DamagedTableCopy {
 
     func run() -> TableSalvage {
         var salvage = TableSalvage(table: table)
+        var goingDown = false
         do throws(SQLiteError) {
             let insert = try prepareInsert()
             switch (end("min"), end("max")) {
@@ -64,12 +76,19 @@ struct DamagedTableCopy {
             case (.success(let first?), .failure):
                 salvage.unreadableAbove = try scan(from: first, upward: true, insert, &salvage)
             case (.failure, .success(let last?)):
+                goingDown = true
                 salvage.unreadableBelow = try scan(from: last, upward: false, insert, &salvage)
             case (.failure(let error), .failure):
                 throw error
             }
         } catch {
             salvage.failure = error.message
+            // Rows were copied before it failed (the disk filled): say where it stopped, since
+            // the message's count alone reads as the whole table.
+            if salvage.copied > 0 {
+                salvage.stoppedGoingDown = goingDown
+                salvage.stoppedAfter = try? database.rows("SELECT \(goingDown ? "min" : "max")(rowid) FROM main.\(table)").first?.first?.integer
+            }
         }
         salvage.unreadable = Self.merged(salvage.unreadable)
         return salvage

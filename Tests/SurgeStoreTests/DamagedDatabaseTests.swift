@@ -250,7 +250,7 @@ import SurgeSampling
         let reason = try #require(moved.tables.first?.failure)
         #expect(moved.tables.allSatisfy { $0.failure == reason }, "\(moved.tables)")
         #expect(moved.message.hasSuffix("a new database starts at \(path) with nothing that could be read from it; "
-            + "not copied: checkpoints, referee_record, alerts, samples, predictions (\(reason))"), "\(moved.message)")
+            + "not copied: checkpoints, referee_record, alerts, samples, predictions (\(reason)), still in the moved file"), "\(moved.message)")
         #expect(try tickIDs(store).isEmpty)
         #expect(FileManager.default.fileExists(atPath: moved.movedTo))
     }

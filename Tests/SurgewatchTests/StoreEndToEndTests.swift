@@ -154,6 +154,7 @@ import SurgeSampling
         let schema = MetricSchema(["load1", "tcp_established"])
         for tick in stride(from: 1, through: samples, by: 1) {
             earlier.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [1, Double(tick)]))
+            if tick % 1000 == 0 { try earlier.commit() }  // the store keeps at most 1,000 ticks waiting
         }
         try SQLiteAlertSink(store: earlier).deliver(AlertEvent(alertID: "left-open", event: .fired, kind: .predicted, at: 1_700_000_000,
                                                                probability: 0.9, peakProbability: 0.9, horizonSeconds: 30))
@@ -161,13 +162,13 @@ import SurgeSampling
     }
 
     /// Runs Fixtures/disk-full/start-on-a-full-disk: `ticks` ticks with the state directory on a
-    /// full tmpfs holding `seed`, freed after tick 10. Where it left its outputs, and the daemon's
-    /// stderr, once its exit status was checked to be 0.
-    static func startOnAFullDisk(_ scratch: Scratch, seed: String, ticks: Int) throws -> (out: String, stderr: String) {
+    /// full tmpfs (but `leavingKiB` free) holding `seed`, freed after tick 10. Where it left its
+    /// outputs, and the daemon's stderr, once its exit status was checked to be 0.
+    static func startOnAFullDisk(_ scratch: Scratch, seed: String, ticks: Int, leavingKiB: Int = 0) throws -> (out: String, stderr: String) {
         let out = scratch.directory + "/out"
         let script = DaemonProcess.repository + "/Tests/SurgewatchTests/Fixtures/disk-full/start-on-a-full-disk"
         let (status, output) = try runTool("/usr/bin/unshare", ["--mount", "--propagation", "private", script, DaemonProcess.binary,
-                                                                scratch.config, scratch.state, out, "\(ticks)", seed])
+                                                                scratch.config, scratch.state, out, "\(ticks)", seed, "\(leavingKiB)"])
         #expect(status == 0, "\(output)")
         let stderr = (try? String(contentsOfFile: out + "/stderr", encoding: .utf8)) ?? ""
         #expect((try? String(contentsOfFile: out + "/rc", encoding: .utf8)) == "0\n", "\(stderr)")
@@ -237,6 +238,39 @@ import SurgeSampling
         #expect(copied > 200 && copied < 300, "the earlier run's rows but the damaged page's: \(copied)")
         #expect(try database.rows("SELECT count(*) FROM samples WHERE ts > 1700001000").first?.first == .integer(Int64(ticks)), "every tick of this run")
         #expect(try database.rows("SELECT note FROM alerts WHERE id = 'left-open'").first?.first == .text(AlertRecord.restartNote))
+    }
+
+    /// Damage found at start on a disk with room to open the database but not to copy it: the
+    /// copy stops where the disk is full, the damaged file is moved aside all the same with
+    /// every row it had, the error says where the copy stopped and why, and once the disk is
+    /// freed every tick of this run is written to the new file.
+    @Test(.enabled(if: MountNamespace.available, "needs root and unshare"))
+    func damageFoundOnANearlyFullDiskSaysWhereTheCopyStoppedAndKeepsEveryRow() throws {
+        let scratch = try Scratch(config: Self.config)
+        let seed = scratch.directory + "/seed.db", ticks = 40, history = 40_000
+        try Self.writeEarlierRun(to: seed, samples: history)
+        let page = try damageSamplesPage(of: seed)
+        let (out, stderr) = try Self.startOnAFullDisk(scratch, seed: seed, ticks: ticks, leavingKiB: 256)
+        let lines = stderr.split(separator: "\n").map(String.init)
+        let setAside = try #require(lines.first { $0.contains(" [SurgeDaemon] \(scratch.state)/surgewatch.db is damaged (On tree page \(page) cell ") },
+                                    "\(stderr)")
+        let stop = try #require(setAside.firstMatch(of: /; not copied: samples ids above (\d+) \(database or disk is full\), still in the moved file$/),
+                                "\(setAside)").1
+        let copied = try #require(setAside.firstMatch(of: /\ (\d+) ticks' samples; unreadable on its damaged pages: samples ids (\d+)-(\d+);/), "\(setAside)")
+        let lastCopied = try #require(Int(stop)), unreadable = try #require(Int(copied.3)) - (try #require(Int(copied.2))) + 1
+        #expect(lastCopied < history / 2, "the disk filled early in the copy: \(setAside)")
+        #expect(Int(copied.1) == lastCopied - unreadable, "every id up to the stop but the damaged page's: \(setAside)")
+        #expect(lines.contains { $0.contains("source database works again after failing in ") }, "once the disk was freed: \(stderr)")
+
+        let movedName = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasPrefix("surgewatch.db.damaged-") && !$0.contains("-wal") && !$0.contains("-shm") })
+        let moved = try SQLiteDatabase(path: out + "/" + movedName, mode: .readOnly)
+        #expect(try moved.rows("SELECT count(*) FROM samples WHERE rowid > \(lastCopied)").first?.first == .integer(Int64(history - lastCopied)),
+                "the rows not copied are all in the moved file")
+        let database = try SQLiteDatabase(path: out + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("PRAGMA quick_check").first?.first == .text("ok"))
+        #expect(try database.rows("SELECT count(*), max(id) FROM samples WHERE ts < 1700100000")
+                == [[.integer(Int64(lastCopied - unreadable)), .integer(Int64(lastCopied))]], "the new file holds what was copied")
+        #expect(try database.rows("SELECT count(*) FROM samples WHERE ts > 1700100000").first?.first == .integer(Int64(ticks)), "and every tick of this run")
     }
 
     /// A /proc with nothing in it: past the carry-forward every feature is the training mean,
