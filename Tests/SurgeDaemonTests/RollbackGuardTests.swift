@@ -16,17 +16,10 @@ import Testing
 @Suite struct RollbackGuardTests {
     let schema = MetricSchema(["x", "y"])
 
-    /// x climbs over 20 ticks and falls back; overload (y, the rule's metric) comes as it tops
-    /// its climb. A fresh model, learning every tick at `rate`.
+    /// CheckpointTests' small model over x with the rule `y > 0.5`; a fresh model, learning
+    /// every tick at `rate`.
     func config(rate: Double?) -> SurgeConfig {
-        var config = SurgeConfig()
-        config.model.features = ["x"]
-        config.model.hidden = 4
-        config.model.layers = 1
-        config.model.horizonTicks = 1
-        config.window.ticks = 5
-        config.overload.any = [try! OverloadCondition.parse("y > 0.5").get()]
-        config.overload.all = []
+        var config = CheckpointTests().config
         config.learning.stepEveryTicks = 1
         config.learning.rate = rate
         return config
@@ -40,8 +33,9 @@ import Testing
         var rollbacks: [(serving: LSTMParameters, good: LSTMParameters)]
     }
 
-    /// 1,500 ticks 10 s apart, each learning step done before the next tick, which collects it
-    /// and logs what the guard decided, as in the daemon when a step takes less than a tick.
+    /// 1,500 ticks 10 s apart, x climbing over 20 ticks and falling back, y saying overload as
+    /// it tops its climb; each learning step done before the next tick, which collects it and
+    /// logs what the guard decided, as in the daemon when a step takes less than a tick.
     func run(rate: Double?) throws -> Run {
         let directory = NSTemporaryDirectory() + "surgewatch-rollback-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
