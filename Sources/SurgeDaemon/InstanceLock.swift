@@ -9,11 +9,11 @@ import Glibc
 /// flock, not the database file itself: SQLite's own POSIX locks on the file come and go with
 /// each transaction, and a damaged file is moved aside while the daemon runs. The lock goes
 /// with the process, however it ends (kill -9 included); the file stays and is reused.
-final class InstanceLock {
+public final class InstanceLock {
     private let descriptor: Int32
 
     /// The lock for the database at `databasePath`, or why this start must not run.
-    init(databasePath: String) throws(InstanceLockError) {
+    public init(databasePath: String) throws(InstanceLockError) {
         let path = databasePath + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
@@ -41,16 +41,16 @@ final class InstanceLock {
     }
 }
 
-enum InstanceLockError: Error, CustomStringConvertible {
+public enum InstanceLockError: Error, CustomStringConvertible {
     case held(database: String, pid: Int32?)
     case cannotOpen(path: String, reason: String)
 
-    var isHeld: Bool {
+    public var isHeld: Bool {
         if case .held = self { return true }
         return false
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .held(let database, let pid):
             return "another surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on the database \(database): "

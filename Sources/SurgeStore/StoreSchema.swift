@@ -114,9 +114,14 @@ extension StoreSchema {
     /// A read-only connection to a database the daemon may be writing (WAL: readers never make
     /// the writer wait), checked to hold surgewatch's tables in a version this build knows.
     static func openForReading(_ path: String) throws -> SQLiteDatabase {
+        try openExisting(path, mode: .readOnly)
+    }
+
+    /// The same, or read-write for a tool's own change to the file (`forget`), never creating it.
+    static func openExisting(_ path: String, mode: SQLiteDatabase.Mode) throws -> SQLiteDatabase {
         // SQLite's "unable to open database file" does not say that the file is simply not there.
         guard access(path, F_OK) == 0 else { throw StoreError.missing(path: path) }
-        let database = try SQLiteDatabase(path: path, mode: .readOnly, busyTimeoutMilliseconds: 2000)
+        let database = try SQLiteDatabase(path: path, mode: mode, busyTimeoutMilliseconds: 2000)
         let version = try database.userVersion()
         guard version >= 1 else { throw StoreError.notADatabase(path: path, reason: "no surgewatch tables (schema version 0)") }
         guard version <= latestVersion else {

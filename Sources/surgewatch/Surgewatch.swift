@@ -7,7 +7,7 @@ struct Surgewatch: AsyncParsableCommand {
         commandName: "surgewatch",
         abstract: "Predicts flash-sale overload before it breaks the shop's SLO.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, TrainCommand.self, SimulateCommand.self, AlertsCommand.self, ExportCommand.self, TestAlertCommand.self])
+        subcommands: [RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, TrainCommand.self, SimulateCommand.self, AlertsCommand.self, ExportCommand.self, TestAlertCommand.self, ForgetCommand.self])
 }
 
 /// The entry point. Synchronous, so that `surgewatch run` can keep the main thread for its own

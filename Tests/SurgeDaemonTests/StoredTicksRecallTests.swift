@@ -103,4 +103,34 @@ import Testing
         #expect(started.pipeline.learner?.replay.counts == [0, 0])
         #expect(handler.entries.contains { $0.message.description == "online learning starts with an empty memory: no tick stored yet" && $0.level == .info })
     }
+
+    /// Five hours of ticks whose rule metric was wrong (y says overload at every tick): a start
+    /// recalls them as overload windows, which crowd the overload half of the memory; once
+    /// `surgewatch forget` deleted them, the start recalls the ticks on either side only, in two
+    /// runs, with the overload windows of the true episodes.
+    @Test func aForgottenSpanIsNotRecalled() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/surgewatch.db"
+        let store = try SurgeStore(path: path)
+        let wrong = 1_001...2_800
+        for tick in 1...4_000 {
+            let (x, y) = values(tick)
+            store.stage(Sample(timestamp: base + Double(tick) * 10, tick: tick, schema: stored, values: [wrong.contains(tick) ? 1 : y, 5, x]))
+            if tick % 500 == 0 { try store.commit() }
+        }
+        func recalled() throws -> (counts: [Int], message: String) {
+            let handler = InMemoryLogHandler()
+            let (_, started) = try stage(path, logger: Logger(label: "test") { _ in handler })
+            let message = try #require(handler.entries.map(\.message.description).first { $0.hasPrefix("online learning recalls ") })
+            return (try #require(started.pipeline.learner?.replay).counts, message)
+        }
+        let before = try recalled()
+        let forgotten = try ForgottenSpan.forget(in: path, from: base + 1_001 * 10, to: base + 2_800 * 10)
+        #expect(forgotten.samples == wrong.count)
+        let after = try recalled()
+        #expect(before.counts[1] > 1_000, "the wrong span filled the overload memory: \(before.message)")
+        #expect(after.counts[1] < 300, "without it, the true episodes' windows: \(after.message)")
+        #expect(after.message.contains(" of the 2200 ticks stored since 2023-11-14T22:13:30Z, in 2 runs an interval apart"), "\(after.message)")
+    }
 }

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Glibc
+import SurgeConfig
+import SurgeDaemon
+import SurgeJournal
+import SurgeStore
+
+struct ForgetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Forget a span of ticks whose metrics or SLO labels were wrong, so online learning does not learn from them.",
+        discussion: """
+            Deletes the span's samples and predictions, and the checkpoints saved since it \
+            began, so that learning resumes from the weights of before it; alerts are kept. \
+            Without --yes it only says what it would delete. The daemon must be stopped:
+              systemctl stop surgewatch
+              surgewatch forget --from 2026-12-07T10:00:00Z --to 2026-12-07T13:00:00Z --yes
+              systemctl start surgewatch
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Where the span begins: a time (2026-12-07T10:00:00Z, or with an offset such as +08:00) or how long ago (3h).")
+    var from: String
+
+    @Option(help: "Where it ends, written the same way (default: now).")
+    var to: String?
+
+    @Flag(help: "Delete; without it, only say what would be deleted.")
+    var yes = false
+
+    func validate() throws {
+        _ = try Self.moment(from, option: "--from", now: 0)
+        _ = try to.map { try Self.moment($0, option: "--to", now: 0) }
+    }
+
+    func run() throws {
+        let path = try database.path()
+        // To the fraction: a tick stored this second is in a span that ends now.
+        var clock = timespec()
+        clock_gettime(CLOCK_REALTIME, &clock)
+        let now = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+        let start = try Self.moment(from, option: "--from", now: now)
+        let end = try to.map { try Self.moment($0, option: "--to", now: now) } ?? now
+        guard start < end else {
+            throw ValidationError("--to (\(RFC3339.format(end))) must be later than --from (\(RFC3339.format(start)))")
+        }
+        let span = "\(RFC3339.format(start)) to \(RFC3339.format(end))"
+        guard yes else {
+            let found = try orExit { try ForgottenSpan.find(in: path, from: start, to: end) }
+            print("\(path), \(span): would forget \(found.summary); \(Self.resumption(found)). Alerts are kept.")
+            print("Nothing was changed: stop the daemon (systemctl stop surgewatch) and run this again with --yes.")
+            return
+        }
+        // No daemon may write the file meanwhile: it would save its learned weights again.
+        let lockExisted = access(path + ".lock", F_OK) == 0
+        let lock: InstanceLock
+        do {
+            lock = try InstanceLock(databasePath: path)
+        } catch {
+            var reason = error.description
+            if case .held(_, let pid) = error {
+                reason = "surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on \(path): stop it first (systemctl stop surgewatch), then forget, then start it"
+            }
+            writeAll("surgewatch forget: \(reason); nothing was changed\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+        // A lock file made here by root belongs to the database's owner (the unit's dynamic
+        // user), or the daemon could not open it at its next start.
+        var owner = stat()
+        if !lockExisted, stat(path, &owner) == 0 { _ = chown(path + ".lock", owner.st_uid, owner.st_gid) }
+        let forgotten = try orExit { try ForgottenSpan.forget(in: path, from: start, to: end) }
+        withExtendedLifetime(lock) {}
+        print("\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept.")
+    }
+
+    /// What online learning starts from at the next start.
+    static func resumption(_ span: ForgottenSpan) -> String {
+        guard span.checkpoints > 0 else { return "no checkpoint was saved since it began" }
+        guard let resumes = span.resumesFrom else { return "learning starts from the model, as at a first start (no checkpoint before it)" }
+        return "learning resumes from the checkpoint saved \(RFC3339.format(resumes))"
+    }
+
+    /// An RFC 3339 time, or a duration meaning that long before `now`.
+    static func moment(_ text: String, option: String, now: Double) throws -> Double {
+        if let time = RFC3339.parseWithZone(Array(text.utf8)[...]) {
+            guard time.hasZone else { throw ValidationError("\(option): give the time's offset from UTC (Z or +08:00), got \(text)") }
+            return time.seconds
+        }
+        guard let duration = DurationText.parse(text) else {
+            throw ValidationError("\(option): expected a time such as 2026-12-07T10:00:00Z or a duration such as 3h, got \(text)")
+        }
+        return now - duration.seconds
+    }
+
+    private func orExit<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            writeAll("surgewatch forget: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import SurgeConfig
+import SurgeDetection
+import SurgeSampling
+import SurgeStore
+
+/// `surgewatch forget`, the real binary on a real database: a span of ticks whose metrics were
+/// wrong leaves the samples, predictions and learned weights, so online learning neither
+/// recalls nor keeps what it learned from them; alerts stay.
+@Suite final class ForgetCommandTests {
+    let directory = NSTemporaryDirectory() + "surgewatch-forget-\(UUID().uuidString.prefix(8))"
+    var database: String { directory + "/surgewatch.db" }
+    /// Ticks every 10 s from 1,000 s to 3,000 s; the span forgotten is 1,500-1,700 s.
+    static let from = 1500.0, to = 1700.0
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// 201 ticks, their predictions, a checkpoint every 300 s (1,200 to 2,700 s), an alert
+    /// fired inside the span and the weights referee's record saved at the end.
+    func writeHistory() throws {
+        let store = try SurgeStore(path: database)
+        let schema = MetricSchema(["cpu_busy", "http_p99_ms"])
+        for tick in 0...200 {
+            let time = 1000 + Double(tick) * 10
+            store.stage(Sample(timestamp: time, tick: tick + 1, schema: schema, values: [0.4, time >= Self.from && time <= Self.to ? 9000 : 80]))
+            store.stage(PredictionRecord(timestamp: time, tick: tick + 1, probability: 0.1, state: "normal", label: time >= Self.from && time <= Self.to))
+        }
+        store.stage(AlertEvent(alertID: "bogus", event: .fired, kind: .breached, at: 1510, probability: 0.2, peakProbability: 0.2, horizonSeconds: 30))
+        try store.commit()
+        for time in stride(from: 1200.0, through: 2700, by: 300) {
+            try store.saveCheckpoint(version: 2, model: [1, 2, 3], metricsJSON: "{}", at: time)
+        }
+        try store.saveRefereeRecord([0], ticks: 201, context: "{}", at: 3000)
+    }
+
+    func count(_ sql: String) throws -> Int64? {
+        try SQLiteDatabase(path: database, mode: .readOnly).rows(sql).first?.first?.integer
+    }
+
+    func forget(_ extra: [String]) throws -> (Int32?, String, String) {
+        try DaemonProcess.run(["forget", "--db", database, "--from", RFC3339.format(Self.from), "--to", RFC3339.format(Self.to)] + extra)
+    }
+
+    @Test func saysWhatItWouldForgetThenForgetsItWithYes() throws {
+        try writeHistory()
+        let (previewCode, preview, previewErr) = try forget([])
+        #expect(previewCode == 0, "\(previewErr)")
+        let span = "\(database), 1970-01-01T00:25:00Z to 1970-01-01T00:28:20Z"
+        #expect(preview == "\(span): would forget 21 ticks' samples, 21 predictions, 5 checkpoints, the weights referee's record; "
+                + "learning resumes from the checkpoint saved 1970-01-01T00:20:00Z. Alerts are kept.\n"
+                + "Nothing was changed: stop the daemon (systemctl stop surgewatch) and run this again with --yes.\n", "\(preview)")
+        #expect(try count("SELECT count(*) FROM samples") == 201 && count("SELECT count(*) FROM checkpoints") == 6, "the preview changes nothing")
+
+        // The database belongs to the unit's user; the tool runs as root and makes the lock file.
+        let owner: UInt32 = getuid() == 0 ? 65534 : getuid()
+        #expect(chown(database, owner, owner) == 0)
+        let (code, out, err) = try forget(["--yes"])
+        #expect(code == 0, "\(err)")
+        let lock = try FileManager.default.attributesOfItem(atPath: database + ".lock")
+        #expect((lock[.ownerAccountID] as? NSNumber)?.uint32Value == owner, "the lock file is the database owner's, for the daemon to open: \(lock)")
+        #expect(out == "\(span): forgot 21 ticks' samples, 21 predictions, 5 checkpoints, the weights referee's record; "
+                + "learning resumes from the checkpoint saved 1970-01-01T00:20:00Z. Alerts are kept.\n", "\(out)")
+        #expect(try count("SELECT count(*) FROM samples") == 180 && count("SELECT count(*) FROM predictions") == 180)
+        #expect(try count("SELECT count(*) FROM samples WHERE http_p99_ms > 1000") == 0, "the wrong values are gone")
+        #expect(try count("SELECT count(*) FROM samples WHERE ts < 1500 OR ts > 1700") == 180, "the ticks around them stay")
+        #expect(try SQLiteDatabase(path: database, mode: .readOnly).rows("SELECT created_at FROM checkpoints") == [[.real(1200)]],
+                "the checkpoint of before the span is what learning resumes from")
+        #expect(try count("SELECT count(*) FROM referee_record") == 0)
+        #expect(try count("SELECT count(*) FROM alerts WHERE id = 'bogus'") == 1, "alerts were sent: they stay")
+
+        let (againCode, again, _) = try forget(["--yes"])
+        #expect(againCode == 0 && again.contains("forgot 0 ticks' samples, 0 predictions, 0 checkpoints; no checkpoint was saved since it began."),
+                "\(again)")
+    }
+
+    /// With a daemon running on the database, nothing is deleted: it would save its learned
+    /// weights again at its next checkpoint.
+    @Test func refusesWhileTheDaemonRuns() throws {
+        let scratch = try Scratch(config: DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2"))
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-interval", "50ms", "--tick-output", "none"])
+        #expect(daemon.waitFor(.seconds(15)) { $0.stderr.contains("sampling ") }, "\(daemon.stderr)")
+        let path = scratch.state + "/surgewatch.db"
+        let (code, out, err) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
+        #expect(code == 1 && out.isEmpty)
+        #expect(err == "surgewatch forget: surgewatch (pid \(daemon.process.processIdentifier)) is running on \(path): stop it first "
+                + "(systemctl stop surgewatch), then forget, then start it; nothing was changed\n", "\(err)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        let ticks = try SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT count(*) FROM samples").first?.first?.integer ?? 0
+        #expect(ticks > 0)
+        // Stopped, the same command forgets them.
+        let (stoppedCode, stopped, stoppedErr) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
+        #expect(stoppedCode == 0 && stopped.contains(": forgot \(ticks) ticks' samples, "), "\(stopped)\(stoppedErr)")
+    }
+
+    @Test func badTimesAreNamed() throws {
+        try writeHistory()
+        for (arguments, message) in [
+            (["--from", "yesterday"], "--from: expected a time such as 2026-12-07T10:00:00Z or a duration such as 3h, got yesterday"),
+            (["--from", "2026-12-07T10:00:00"], "--from: give the time's offset from UTC (Z or +08:00), got 2026-12-07T10:00:00"),
+            (["--from", "2h", "--to", "3h"], "--to (")] {
+            let (code, _, err) = try DaemonProcess.run(["forget", "--db", database] + arguments)
+            #expect(code == 64, "\(arguments): \(err)")
+            #expect(err.contains(message), "\(arguments): \(err)")
+        }
+        #expect(try count("SELECT count(*) FROM samples") == 201)
+        let (code, _, err) = try DaemonProcess.run(["forget", "--db", directory + "/none.db", "--from", "1h"])
+        #expect(code == 1 && err.contains("no database there"), "\(err)")
+    }
+}
