@@ -46,32 +46,31 @@ struct ForgetCommand: ParsableCommand {
             throw ValidationError("--to (\(RFC3339.format(end))) must be later than --from (\(RFC3339.format(start)))")
         }
         let span = "\(RFC3339.format(start)) to \(RFC3339.format(end))"
-        guard yes else {
-            let found = try orExit { try ForgottenSpan.find(in: path, from: start, to: end) }
-            print("\(path), \(span): would forget \(found.summary); \(Self.resumption(found)). Alerts are kept.")
-            print("Nothing was changed: stop the daemon (systemctl stop surgewatch) and run this again with --yes.")
-            return
-        }
-        // No daemon may write the file meanwhile: it would save its learned weights again.
-        let lockExisted = access(path + ".lock", F_OK) == 0
-        let lock: InstanceLock
-        do {
-            lock = try InstanceLock(databasePath: path)
-        } catch {
-            var reason = error.description
-            if case .held(_, let pid) = error {
-                reason = "surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on \(path): stop it first (systemctl stop surgewatch), then forget, then start it"
+        try reportingFailures {
+            guard yes else {
+                let found = try ForgottenSpan.find(in: path, from: start, to: end)
+                print("\(path), \(span): would forget \(found.summary); \(Self.resumption(found)). Alerts are kept.")
+                print("Nothing was changed: stop the daemon (systemctl stop surgewatch) and run this again with --yes.")
+                return
             }
-            writeAll("surgewatch forget: \(reason); nothing was changed\n", to: STDERR_FILENO)
-            throw ExitCode(1)
+            // No daemon may write the file meanwhile: it would save its learned weights again.
+            let lockExisted = access(path + ".lock", F_OK) == 0
+            let lock: InstanceLock
+            do {
+                lock = try InstanceLock(databasePath: path)
+            } catch let error as InstanceLockError {
+                guard case .held(_, let pid) = error else { throw error }
+                throw ToolFailure("another surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on \(path): "
+                                  + "stop it first (systemctl stop surgewatch), then forget, then start it; nothing was changed")
+            }
+            // A lock file made here by root belongs to the database's owner (the unit's dynamic
+            // user, as SQLite does with its own -wal and -shm), or the daemon could not open it.
+            var owner = stat()
+            if !lockExisted, stat(path, &owner) == 0 { _ = chown(path + ".lock", owner.st_uid, owner.st_gid) }
+            let forgotten = try ForgottenSpan.forget(in: path, from: start, to: end)
+            withExtendedLifetime(lock) {}
+            print("\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept.")
         }
-        // A lock file made here by root belongs to the database's owner (the unit's dynamic
-        // user), or the daemon could not open it at its next start.
-        var owner = stat()
-        if !lockExisted, stat(path, &owner) == 0 { _ = chown(path + ".lock", owner.st_uid, owner.st_gid) }
-        let forgotten = try orExit { try ForgottenSpan.forget(in: path, from: start, to: end) }
-        withExtendedLifetime(lock) {}
-        print("\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept.")
     }
 
     /// What online learning starts from at the next start.
@@ -91,14 +90,5 @@ struct ForgetCommand: ParsableCommand {
             throw ValidationError("\(option): expected a time such as 2026-12-07T10:00:00Z or a duration such as 3h, got \(text)")
         }
         return now - duration.seconds
-    }
-
-    private func orExit<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            writeAll("surgewatch forget: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode(1)
-        }
     }
 }

@@ -87,7 +87,7 @@ import SurgeStore
         let path = scratch.state + "/surgewatch.db"
         let (code, out, err) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
         #expect(code == 1 && out.isEmpty)
-        #expect(err == "surgewatch forget: surgewatch (pid \(daemon.process.processIdentifier)) is running on \(path): stop it first "
+        #expect(err == "surgewatch: another surgewatch (pid \(daemon.process.processIdentifier)) is running on \(path): stop it first "
                 + "(systemctl stop surgewatch), then forget, then start it; nothing was changed\n", "\(err)")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
