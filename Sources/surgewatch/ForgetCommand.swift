@@ -2,7 +2,6 @@ import ArgumentParser
 import Glibc
 import SurgeConfig
 import SurgeDaemon
-import SurgeJournal
 import SurgeStore
 
 struct ForgetCommand: ParsableCommand {
