@@ -66,8 +66,7 @@ struct ForgetCommand: ParsableCommand {
             // user, as SQLite does with its own -wal and -shm), or the daemon could not open it.
             var owner = stat()
             if !lockExisted, stat(path, &owner) == 0 { _ = chown(path + ".lock", owner.st_uid, owner.st_gid) }
-            let forgotten = try ForgottenSpan.forget(in: path, from: start, to: end)
-            withExtendedLifetime(lock) {}
+            let forgotten = try withExtendedLifetime(lock) { try ForgottenSpan.forget(in: path, from: start, to: end) }
             print("\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept.")
         }
     }
