@@ -26,6 +26,8 @@ public struct JournalLogHandler: LogHandler {
         public static let key = "message_id"
         /// A damaged database moved aside (SetAsideDatabase), with SURGE_MOVED_TO.
         public static let databaseSetAside = "b6196c04e61442eab2710e3e2db39629"
+        /// A span of ticks deleted by `surgewatch forget`, with SURGE_FORGOT_FROM and _TO.
+        public static let spanForgotten = "b0bccefe11b3491598daa8453785a531"
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import SurgeConfig
 import SurgeDaemon
+import SurgeJournal
 import SurgeStore
 
 struct ForgetCommand: ParsableCommand {
@@ -34,7 +35,8 @@ struct ForgetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = try database.path()
+        let (path, config) = try database.resolve()
+        let identifier = config.journal.identifier
         // To the fraction: a tick stored this second is in a span that ends now.
         var clock = timespec()
         clock_gettime(CLOCK_REALTIME, &clock)
@@ -67,7 +69,15 @@ struct ForgetCommand: ParsableCommand {
             var owner = stat()
             if !lockExisted, stat(path, &owner) == 0 { _ = chown(path + ".lock", owner.st_uid, owner.st_gid) }
             let forgotten = try withExtendedLifetime(lock) { try ForgottenSpan.forget(in: path, from: start, to: end) }
-            print("\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept.")
+            let said = "\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept."
+            print(said)
+            // An operator's deletion of history belongs in the journal beside the daemon's lines.
+            try? JournalEntry.send([
+                ("MESSAGE", "surgewatch forget: " + said), ("PRIORITY", "5"), ("SYSLOG_IDENTIFIER", identifier),
+                ("MESSAGE_ID", JournalLogHandler.MessageID.spanForgotten), ("SURGE_DATABASE", path),
+                ("SURGE_FORGOT_FROM", RFC3339.format(start)), ("SURGE_FORGOT_TO", RFC3339.format(end)),
+                ("SURGE_FORGOT_SAMPLES", "\(forgotten.samples)"), ("SURGE_FORGOT_CHECKPOINTS", "\(forgotten.checkpoints)"),
+            ])
         }
     }
 

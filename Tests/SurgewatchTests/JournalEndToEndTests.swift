@@ -214,6 +214,29 @@ struct JournalEndToEndTests {
         #expect(entry["SURGE_MESSAGE_ID"] == nil, "journald's own field, not a SURGE_ one")
     }
 
+    /// `surgewatch forget` leaves a notice in the journal, under the config's identifier, that
+    /// the catalog explains: an operator's deletion of history is found beside the daemon's lines.
+    @Test func aForgottenSpanIsANoticeTheCatalogExplains() throws {
+        let scratch = try Scratch(config: config())
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let path = scratch.state + "/surgewatch.db"
+        do {
+            let store = try SurgeStore(path: path)
+            let schema = MetricSchema(["load1"])
+            for tick in 1...100 { store.stage(Sample(timestamp: 1_700_000_000 + Double(tick) * 10, tick: tick, schema: schema, values: [1])) }
+            try store.commit()
+        }
+        let run = try PrivateJournal.run(["forget", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--from", "2023-11-14T22:15:00Z", "--to", "2023-11-14T22:20:00Z", "--yes"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(": forgot 31 ticks' samples, "), "\(run.stdout)")
+        let entry = try #require(run.entries.first { $0["MESSAGE_ID"] == JournalLogHandler.MessageID.spanForgotten }, "\(run.entries)")
+        #expect(entry["PRIORITY"] == "5" && entry["SYSLOG_IDENTIFIER"] == "shop-surge")
+        #expect(entry["MESSAGE"] == "surgewatch forget: " + run.stdout.dropLast(), "\(entry)")
+        #expect(entry["SURGE_DATABASE"] == path && entry["SURGE_FORGOT_FROM"] == "2023-11-14T22:15:00Z"
+                && entry["SURGE_FORGOT_TO"] == "2023-11-14T22:20:00Z" && entry["SURGE_FORGOT_SAMPLES"] == "31", "\(entry)")
+    }
+
     @Test func anAlertLeftOpenByACrashIsResolvedInTheJournalAtRestart() throws {
         let scratch = try Scratch(config: config())
         try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)

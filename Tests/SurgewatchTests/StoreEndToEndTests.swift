@@ -559,7 +559,7 @@ import SurgeSampling
         #expect(updateOutput.isEmpty, "journalctl complained: \(updateOutput)")
         let (_, listing) = try journalctl(["--list-catalog"])
         for id in [JournalAlertSink.MessageID.predictedFired, JournalAlertSink.MessageID.breachedFired, JournalAlertSink.MessageID.resolved,
-                   JournalLogHandler.MessageID.databaseSetAside] {
+                   JournalLogHandler.MessageID.databaseSetAside, JournalLogHandler.MessageID.spanForgotten] {
             #expect(listing.contains("\(id) surgewatch: "), "catalog lacks \(id)")
         }
     }
