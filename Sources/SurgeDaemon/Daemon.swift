@@ -82,7 +82,7 @@ public enum Daemon {
             return 1
         }
         logger.info("config \(options.configPath), database \(storePath)")
-        saySetAside(store, logger: logger)
+        sayDatabaseFileChanges(store, logger: logger)
         if let reason = store.unavailable {
             logger.critical("cannot open the database yet: \(reason); predicting and alerting to the journal meanwhile, the rows wait in memory (up to \(store.maxPendingTicks) ticks) and the file is tried again each tick")
         }
@@ -163,16 +163,19 @@ public enum Daemon {
         }
     }
 
-    /// Logs alerts closed at this start and sends their `resolved` entries to `deliver`.
-    /// Damaged database files the store moved aside since it was last asked: an error each, since
-    /// the rows on the damaged pages are lost to the daemon and the disk may be failing.
-    static func saySetAside(_ store: SurgeStore, logger: Logger) {
+    /// What happened to the database file since the store was last asked. A file removed or
+    /// replaced under the daemon: a warning, since the rows written to it went with it. A
+    /// damaged file moved aside: an error, since the rows on the damaged pages are lost to the
+    /// daemon and the disk may be failing.
+    static func sayDatabaseFileChanges(_ store: SurgeStore, logger: Logger) {
+        for lost in store.takeLostFiles() { logger.warning("\(lost.message)") }
         for setAside in store.takeSetAside() {
             logger.error("\(setAside.message)", metadata: [JournalLogHandler.MessageID.key: "\(JournalLogHandler.MessageID.databaseSetAside)",
                                                            "moved_to": "\(setAside.movedTo)"])
         }
     }
 
+    /// Logs alerts closed at this start and sends their `resolved` entries to `deliver`.
     static func sayClosed(_ closed: [AlertRecord], logger: Logger, deliver: (AlertEvent) -> Void) {
         for alert in closed {
             logger.warning("alert \(alert.id) (\(alert.kind.rawValue), fired \(TickLine.rfc3339(alert.firedAt))) was open when surgewatch last stopped; closed now")

@@ -212,7 +212,7 @@ final class TickService: Service {
                 if tick % 60 == 1 {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
                 }
-                Daemon.saySetAside(store, logger: logger)
+                Daemon.sayDatabaseFileChanges(store, logger: logger)
                 if dailyRecord.isDue(tick: tick, at: collected.sample.timestamp) {
                     logRecord(config: config, since: dailyRecord.recordSince)
                     if let standing = detection.refereeStanding { logger.notice("\(standing)") }

@@ -46,6 +46,12 @@ public final class SurgeStore: Sendable {
         var setAside: [SetAsideDatabase] = []
         /// When a damaged file was last moved aside by this store (Unix seconds).
         var lastSetAsideAt: Double?
+        /// The file the connection has open, to notice it removed or replaced under it.
+        var identity: FileIdentity?
+        /// Files found removed or replaced under the open connection, not yet said.
+        var lostFiles: [LostDatabaseFile] = []
+        /// Why the path is not opened again in this run (forgetALostFile).
+        var notReopened: String?
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
@@ -57,7 +63,7 @@ public final class SurgeStore: Sendable {
         do {
             let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: startedAt)
             state = Mutex(State(database: database, sampleColumns: columns, setAside: setAside.map { [$0] } ?? [],
-                                lastSetAsideAt: setAside == nil ? nil : startedAt))
+                                lastSetAsideAt: setAside == nil ? nil : startedAt, identity: FileIdentity(of: path)))
         } catch let error where waitingForTheFile && !(error is StoreError) {
             state = Mutex(State(database: nil, unavailable: "\(error)"))
         }
@@ -111,6 +117,7 @@ public final class SurgeStore: Sendable {
     /// damages the new file too would otherwise have every tick copy the whole history, so
     /// meanwhile the damage fails the call like any fault, and the rows wait.
     private func onIntactFile<T>(_ state: inout State, _ body: (inout State, SQLiteDatabase) throws -> T) throws -> T {
+        forgetALostFile(&state)
         do {
             let database = try self.database(&state)
             return try body(&state, database)
@@ -123,9 +130,47 @@ public final class SurgeStore: Sendable {
             state.database = nil
             let (database, columns, setAside) = try Self.replaceDamaged(path, reason: error.message, at: now)
             state.database = database
+            state.identity = FileIdentity(of: path)
             state.sampleColumns = columns
             state.setAside.append(setAside)
             return try body(&state, database)
+        }
+    }
+
+    /// Before a write: the file at `path` is no longer the one the connection has open (an
+    /// operator removed it to start afresh, or moved another file there). Writing on would put
+    /// every row into a file no one can open, gone at the next stop; so the connection is
+    /// closed and the write opens the path anew: a new database, or the one moved there.
+    /// One stat(2) a commit.
+    ///
+    /// The old connection's -wal stays at `path`-wal when its file is gone (SQLite does not
+    /// checkpoint on close into an unlinked file), and the next connection at the path would
+    /// read its frames as the new file's pages, and write them into it at its checkpoint. So
+    /// it is emptied first, through the old connection. A new file needs that least (SQLite
+    /// deletes the -wal of a database file of 0 bytes); a file moved there is not opened at
+    /// all when it could not be emptied (a reader of the old file holding it): the rows wait,
+    /// said, until a restart.
+    private func forgetALostFile(_ state: inout State) {
+        guard let database = state.database, let known = state.identity else { return }
+        let now = FileIdentity(of: path)
+        guard now != known else { return }
+        let emptied = (try? database.rows("PRAGMA wal_checkpoint(TRUNCATE)").first?.first) == .integer(0)
+        state.insertSample = nil
+        state.insertPrediction = nil
+        state.database = nil
+        state.identity = nil
+        state.lostFiles.append(LostDatabaseFile(path: path, replaced: now != nil))
+        if now != nil && !emptied {
+            state.notReopened = "\(path) was replaced while open and the old file's -wal beside it could not be emptied "
+                + "(a reader held it): the file now there is not opened, so that -wal is not applied to it; restart surgewatch"
+        }
+    }
+
+    /// Files found removed or replaced since the last call, to be said once each.
+    public func takeLostFiles() -> [LostDatabaseFile] {
+        state.withLock { state in
+            defer { state.lostFiles = [] }
+            return state.lostFiles
         }
     }
 
@@ -145,11 +190,16 @@ public final class SurgeStore: Sendable {
     /// `startedAt` before any row of this run is written (`takeAlertsClosedLate`).
     private func database(_ state: inout State) throws -> SQLiteDatabase {
         if let database = state.database { return database }
+        if let reason = state.notReopened {
+            state.unavailable = reason
+            throw StoreError.unavailable(path: path, reason: reason)
+        }
         do {
             let now = Double(time(nil))
             let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: now)
             state.closedLate = try Self.closeDanglingAlerts(database, at: startedAt)
             state.database = database
+            state.identity = FileIdentity(of: path)
             state.sampleColumns = columns
             state.unavailable = nil
             if let setAside {
@@ -430,5 +480,34 @@ public struct PredictionRecord: Sendable, Equatable {
         self.probability = probability
         self.state = state
         self.label = label
+    }
+}
+
+/// Which file a path names (device and inode), to tell the file a connection opened from one
+/// that took its place.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    /// nil when nothing is at `path`.
+    init?(of path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+    }
+}
+
+/// The store's file removed or replaced while it had it open (`SurgeStore.takeLostFiles`).
+public struct LostDatabaseFile: Sendable, Equatable {
+    public var path: String
+    /// Another file was moved to the path (else nothing was there).
+    public var replaced: Bool
+
+    /// The warning for the log.
+    public var message: String {
+        replaced
+            ? "\(path) was replaced while surgewatch had it open (another file was moved there): the rows go to that file from this tick on"
+            : "\(path) was removed while surgewatch had it open: a new database starts there with this tick; what the removed file held is gone with it"
     }
 }

@@ -273,6 +273,26 @@ import SurgeSampling
         #expect(try database.rows("SELECT count(*) FROM samples WHERE ts > 1700100000").first?.first == .integer(Int64(ticks)), "and every tick of this run")
     }
 
+    /// The database removed while the daemon runs (an operator's `rm` to start afresh): the
+    /// next tick's write starts a new file at the path, said once as a warning, and the ticks
+    /// from then on are in it when the daemon stops, instead of in a file no one can open.
+    @Test func aDatabaseRemovedWhileRunningIsStartedAgain() throws {
+        let scratch = try Scratch(config: Self.config)
+        let path = scratch.state + "/surgewatch.db"
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "40",
+                                        "--tick-interval", "100ms", "--tick-output", "text"])
+        #expect(daemon.waitFor(.seconds(30)) { $0.stdoutLines.count >= 10 }, "\(daemon.stderr)")
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+        let removedAfter = daemon.stdoutLines.count
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        let warnings = daemon.stderr.split(separator: "\n").filter { $0.contains(" warning surgewatch: [SurgeDaemon] \(path) was removed while surgewatch had it open: a new database starts there with this tick") }
+        #expect(warnings.count == 1, "\(daemon.stderr)")
+        let ticks = try SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT tick FROM samples ORDER BY id").compactMap { $0[0].integer }
+        let first = try #require(ticks.first, "no tick stored after the removal")
+        #expect(first > 1 && Int(first) <= removedAfter + 2, "the new file starts at the tick after the removal: \(ticks)")
+        #expect(ticks == Array(first...40), "and holds every tick from then on: \(ticks)")
+    }
+
     /// A /proc with nothing in it: past the carry-forward every feature is the training mean,
     /// and the daemon says it cannot predict instead of calling the host normal; a reload to a
     /// /proc that has them brings the prediction back.
