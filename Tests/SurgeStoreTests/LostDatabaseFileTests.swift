@@ -54,14 +54,18 @@ import SurgeSampling
         #expect(try ticks(in: path) == [4])
     }
 
-    @Test func aFileMovedIntoPlaceTakesTheRowsFromThen() throws {
+    /// Another surgewatch database beside the store's (ticks 100-102), and the store with
+    /// ticks 1-3 written.
+    func backupBesideAnOpenStore() throws -> (backup: String, store: SurgeStore) {
         let backup = directory + "/backup.db"
-        do {
-            let earlier = try SurgeStore(path: backup)
-            try commit(earlier, ticks: 100...102)
-        }
+        try commit(try SurgeStore(path: backup), ticks: 100...102)
         let store = try SurgeStore(path: path)
         try commit(store, ticks: 1...3)
+        return (backup, store)
+    }
+
+    @Test func aFileMovedIntoPlaceTakesTheRowsFromThen() throws {
+        let (backup, store) = try backupBesideAnOpenStore()
         #expect(rename(backup, path) == 0)
         try commit(store, ticks: 4...5)
         #expect(try ticks(in: path) == [100, 101, 102, 4, 5], "the file moved there holds its own rows and the new ones")
@@ -85,13 +89,7 @@ import SurgeSampling
     /// A reader inside a transaction on the old file keeps its -wal from being emptied: the file
     /// moved there is then not opened (its bytes stay as they were), and the store says why.
     @Test func aFileMovedIntoPlaceIsNotOpenedWhileAReaderHoldsTheOldWal() throws {
-        let backup = directory + "/backup.db"
-        do {
-            let earlier = try SurgeStore(path: backup)
-            try commit(earlier, ticks: 100...102)
-        }
-        let store = try SurgeStore(path: path)
-        try commit(store, ticks: 1...3)
+        let (backup, store) = try backupBesideAnOpenStore()
         let reader = try SQLiteDatabase(path: path, mode: .readOnly)
         try reader.execute("BEGIN")
         _ = try reader.rows("SELECT count(*) FROM samples")

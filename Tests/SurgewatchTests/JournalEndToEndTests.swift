@@ -190,18 +190,23 @@ struct JournalEndToEndTests {
         #expect(run.stderr.isEmpty, "logs went to the journal, not stderr: \(run.stderr)")
     }
 
+    /// The database of an earlier run in the scratch state directory: `ticks` of load1 (the
+    /// tick number), `every` seconds apart from 2023-11-14T22:13:20Z. Its path.
+    static func storeTicks(_ ticks: ClosedRange<Int>, every seconds: Double, in scratch: Scratch) throws -> String {
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        let path = scratch.state + "/surgewatch.db"
+        let store = try SurgeStore(path: path)
+        let schema = MetricSchema(["load1"])
+        for tick in ticks { store.stage(Sample(timestamp: 1_700_000_000 + Double(tick) * seconds, tick: tick, schema: schema, values: [Double(tick)])) }
+        try store.commit()
+        return path
+    }
+
     /// A damaged database set aside at start is an error entry with its catalog's MESSAGE_ID
     /// (`journalctl -x` explains it) and the moved file's path as a field of its own.
     @Test func aDatabaseSetAsideIsAnErrorEntryTheCatalogExplains() throws {
         let scratch = try Scratch(config: config())
-        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
-        let path = scratch.state + "/surgewatch.db"
-        do {
-            let store = try SurgeStore(path: path)
-            let schema = MetricSchema(["load1"])
-            for tick in 1...300 { store.stage(Sample(timestamp: 1_700_000_000 + Double(tick), tick: tick, schema: schema, values: [Double(tick)])) }
-            try store.commit()
-        }
+        let path = try Self.storeTicks(1...300, every: 1, in: scratch)
         let page = try damageSamplesPage(of: path)
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
                                           "--max-ticks", "1", "--tick-output", "none", "--log-target", "journal"])
@@ -218,14 +223,7 @@ struct JournalEndToEndTests {
     /// the catalog explains: an operator's deletion of history is found beside the daemon's lines.
     @Test func aForgottenSpanIsANoticeTheCatalogExplains() throws {
         let scratch = try Scratch(config: config())
-        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
-        let path = scratch.state + "/surgewatch.db"
-        do {
-            let store = try SurgeStore(path: path)
-            let schema = MetricSchema(["load1"])
-            for tick in 1...100 { store.stage(Sample(timestamp: 1_700_000_000 + Double(tick) * 10, tick: tick, schema: schema, values: [1])) }
-            try store.commit()
-        }
+        let path = try Self.storeTicks(1...100, every: 10, in: scratch)
         let run = try PrivateJournal.run(["forget", "--config", scratch.config, "--state-dir", scratch.state,
                                           "--from", "2023-11-14T22:15:00Z", "--to", "2023-11-14T22:20:00Z", "--yes"])
         #expect(run.status == 0, "\(run.stderr)")
