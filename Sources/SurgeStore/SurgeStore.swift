@@ -50,8 +50,6 @@ public final class SurgeStore: Sendable {
         var identity: FileIdentity?
         /// Files found removed or replaced under the open connection, not yet said.
         var lostFiles: [LostDatabaseFile] = []
-        /// Why the path is not opened again in this run (forgetALostFile).
-        var notReopened: String?
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
@@ -117,7 +115,7 @@ public final class SurgeStore: Sendable {
     /// damages the new file too would otherwise have every tick copy the whole history, so
     /// meanwhile the damage fails the call like any fault, and the rows wait.
     private func onIntactFile<T>(_ state: inout State, _ body: (inout State, SQLiteDatabase) throws -> T) throws -> T {
-        forgetALostFile(&state)
+        try forgetALostFile(&state)
         do {
             let database = try self.database(&state)
             return try body(&state, database)
@@ -147,23 +145,25 @@ public final class SurgeStore: Sendable {
     /// checkpoint on close into an unlinked file), and the next connection at the path would
     /// read its frames as the new file's pages, and write them into it at its checkpoint. So
     /// it is emptied first, through the old connection. A new file needs that least (SQLite
-    /// deletes the -wal of a database file of 0 bytes); a file moved there is not opened at
-    /// all when it could not be emptied (a reader of the old file holding it): the rows wait,
-    /// said, until a restart.
-    private func forgetALostFile(_ state: inout State) {
+    /// deletes the -wal of a database file of 0 bytes); for a file moved there, while a reader
+    /// of the old file holds the -wal, the old connection stays open and this throws: the rows
+    /// wait, and the next commit tries again.
+    private func forgetALostFile(_ state: inout State) throws {
         guard let database = state.database, let known = state.identity else { return }
         let now = FileIdentity(of: path)
         guard now != known else { return }
         let emptied = (try? database.rows("PRAGMA wal_checkpoint(TRUNCATE)").first?.first) == .integer(0)
+        if now != nil && !emptied {
+            let reason = "\(path) was replaced while open, and a reader of the old file holds its -wal, which would be applied "
+                + "to the file now there: it is opened once the reader is done"
+            state.unavailable = reason
+            throw StoreError.unavailable(path: path, reason: reason)
+        }
         state.insertSample = nil
         state.insertPrediction = nil
         state.database = nil
         state.identity = nil
         state.lostFiles.append(LostDatabaseFile(path: path, replaced: now != nil))
-        if now != nil && !emptied {
-            state.notReopened = "\(path) was replaced while open and the old file's -wal beside it could not be emptied "
-                + "(a reader held it): the file now there is not opened, so that -wal is not applied to it; restart surgewatch"
-        }
     }
 
     /// Files found removed or replaced since the last call, to be said once each.
@@ -190,10 +190,6 @@ public final class SurgeStore: Sendable {
     /// `startedAt` before any row of this run is written (`takeAlertsClosedLate`).
     private func database(_ state: inout State) throws -> SQLiteDatabase {
         if let database = state.database { return database }
-        if let reason = state.notReopened {
-            state.unavailable = reason
-            throw StoreError.unavailable(path: path, reason: reason)
-        }
         do {
             let now = Double(time(nil))
             let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: now)
