@@ -53,6 +53,23 @@ import SurgeSampling
         #expect(try again.rows("PRAGMA user_version").first?.first?.integer == Int64(StoreSchema.latestVersion))
     }
 
+    /// `surgewatch forget` on a file an older surgewatch left at schema version 1 (no referee
+    /// record yet): counted and deleted all the same, the file left at its version.
+    @Test func aSpanIsForgottenInAFileOfTheFirstSchema() throws {
+        do {
+            let old = try SQLiteDatabase(path: path)
+            try StoreSchema.migrate(old, upTo: 1)
+            for tick in 1...10 { try old.run("INSERT INTO samples (ts, tick) VALUES (?1, ?2)", [.real(Double(tick) * 10), .integer(Int64(tick))]) }
+            try old.run("INSERT INTO checkpoints (created_at, version, model) VALUES (55, 2, x'00')")
+        }
+        let found = try ForgottenSpan.find(in: path, from: 30, to: 60)
+        #expect(found.samples == 4 && found.checkpoints == 1 && !found.refereeRecord && found.resumesFrom == nil, "\(found)")
+        #expect(try ForgottenSpan.forget(in: path, from: 30, to: 60) == found)
+        let left = try SQLiteDatabase(path: path, mode: .readOnly)
+        #expect(try left.rows("SELECT tick FROM samples ORDER BY id").compactMap { $0[0].integer } == [1, 2, 7, 8, 9, 10])
+        #expect(try left.userVersion() == 1 && left.rows("SELECT count(*) FROM checkpoints") == [[.integer(0)]])
+    }
+
     @Test func theRefereesRecordIsOneRowReplacedEachTime() throws {
         let store = try SurgeStore(path: path)
         #expect(try store.refereeRecord() == nil)
