@@ -45,7 +45,7 @@ public enum InstanceLockError: Error, CustomStringConvertible {
     case held(database: String, pid: Int32?)
     case cannotOpen(path: String, reason: String)
 
-    public var isHeld: Bool {
+    var isHeld: Bool {
         if case .held = self { return true }
         return false
     }

@@ -50,6 +50,14 @@ public final class SurgeStore: Sendable {
         var identity: FileIdentity?
         /// Files found removed or replaced under the open connection, not yet said.
         var lostFiles: [LostDatabaseFile] = []
+
+        /// A connection just opened at `path` becomes the one written to, with the file's
+        /// columns and identity taken together, so that no open forgets one of them.
+        mutating func use(_ opened: SQLiteDatabase, columns: Set<String>, at path: String) {
+            database = opened
+            sampleColumns = columns
+            identity = FileIdentity(of: path)
+        }
     }
 
     /// Opens (creating if needed) and migrates the file; WAL so readers never block the daemon.
@@ -60,8 +68,9 @@ public final class SurgeStore: Sendable {
         startedAt = Double(time(nil))
         do {
             let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: startedAt)
-            state = Mutex(State(database: database, sampleColumns: columns, setAside: setAside.map { [$0] } ?? [],
-                                lastSetAsideAt: setAside == nil ? nil : startedAt, identity: FileIdentity(of: path)))
+            var opened = State(setAside: setAside.map { [$0] } ?? [], lastSetAsideAt: setAside == nil ? nil : startedAt)
+            opened.use(database, columns: columns, at: path)
+            state = Mutex(opened)
         } catch let error where waitingForTheFile && !(error is StoreError) {
             state = Mutex(State(database: nil, unavailable: "\(error)"))
         }
@@ -127,9 +136,7 @@ public final class SurgeStore: Sendable {
             state.insertPrediction = nil
             state.database = nil
             let (database, columns, setAside) = try Self.replaceDamaged(path, reason: error.message, at: now)
-            state.database = database
-            state.identity = FileIdentity(of: path)
-            state.sampleColumns = columns
+            state.use(database, columns: columns, at: path)
             state.setAside.append(setAside)
             return try body(&state, database)
         }
@@ -194,9 +201,7 @@ public final class SurgeStore: Sendable {
             let now = Double(time(nil))
             let (database, columns, setAside) = try Self.open(path, settingAsideDamage: settingAsideDamage, at: now)
             state.closedLate = try Self.closeDanglingAlerts(database, at: startedAt)
-            state.database = database
-            state.identity = FileIdentity(of: path)
-            state.sampleColumns = columns
+            state.use(database, columns: columns, at: path)
             state.unavailable = nil
             if let setAside {
                 state.setAside.append(setAside)
