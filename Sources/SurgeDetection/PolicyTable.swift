@@ -130,6 +130,8 @@ public struct PolicyTable: Sendable {
         "fire_probability = \(policy.fireProbability), fire_after = \(policy.fireAfter), "
             + "fire_at_once_probability = \(policy.fireAtOnceProbability), "
             + "fire_on_leap_probability = \(policy.fireOnLeapProbability)"
+            // Named only where it fires: the grid leaves it as the config has it.
+            + (policy.firePendingProbability < 1 ? ", fire_on_pending_probability = \(policy.firePendingProbability)" : "")
     }
 
     /// The grid's policies among those `admitted`, each before those it is `better` than, ties

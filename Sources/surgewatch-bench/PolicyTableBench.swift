@@ -60,9 +60,9 @@ struct PolicyTableBench: ParsableCommand {
                 throw OracleFailure(description: "no \(name)-\(learning).pred.csv in \(directories.joined(separator: ", "))")
             }
             let series = try paths.map { path in
-                let series = try PredictionCSV.series(path)
-                guard !noSchedule, name.contains("flash") else { return series }
                 let directory = String(path.prefix(upTo: path.lastIndex(of: "/") ?? path.startIndex))
+                let series = try PredictionCSV.series(path, pendingUnder: settings, directory: directory, row: name)
+                guard !noSchedule, name.contains("flash") else { return series }
                 guard var schedule = try PredictionCSV.sales(in: directory, like: host.schedule) else { return series }
                 let replayed = try PredictionCSV.replayedSchedule(in: directory, row: name, learning: learning)
                 schedule.fireWhen = noSaleLevel ? [] : replayed?.fireWhen ?? []

@@ -27,6 +27,16 @@ enum PredictionCSV {
     /// The `[schedule]` of the config a row was replayed with (DIR/ROW-LEARNING.toml, which
     /// scripts/evaluate writes beside the prediction CSV): its `fire_when` level and the
     /// window's `fire_probability`; nil where there is no such file.
+    /// `series(path)`, with the ticks where the SLO rule was one tick from holding read from the
+    /// row's trace when `config` fires there (`[alert] fire_on_pending_probability`), so that
+    /// its policy is scored as `replay` scored it; without them that tier never fires.
+    static func series(_ path: String, pendingUnder config: SurgeConfig, directory: String, row: String) throws -> PolicyGrid.Series {
+        let plain = try series(path)
+        guard config.alert.firePendingProbability < 1 else { return plain }
+        let metrics = Array(Set((config.overload.any + config.overload.all).map(\.metric))).sorted()
+        return try withColumns(plain, of: metrics, directory: directory, row: row, readFor: "the [overload] rule").markingPending(config.overload)
+    }
+
     static func replayedSchedule(in directory: String, row: String, learning: String) throws -> SurgeConfig.Schedule? {
         let path = "\(directory)/\(row)-\(learning).toml"
         guard exists(path) else { return nil }
@@ -39,7 +49,8 @@ enum PredictionCSV {
 
     /// `series` with the columns `metrics` of the row's trace (DIR/TRACE-eval.csv, the row's name
     /// without "shop-slo-"), row for row, for the level's ticks.
-    static func withColumns(_ series: PolicyGrid.Series, of metrics: [String], directory: String, row: String) throws -> PolicyGrid.Series {
+    static func withColumns(_ series: PolicyGrid.Series, of metrics: [String], directory: String, row: String,
+                            readFor reader: String = "fire_when") throws -> PolicyGrid.Series {
         guard !metrics.isEmpty else { return series }
         let path = "\(directory)/\(row.hasPrefix("shop-slo-") ? String(row.dropFirst("shop-slo-".count)) : row)-eval.csv"
         let trace: Trace
@@ -53,7 +64,7 @@ enum PredictionCSV {
         }
         var copy = series
         for metric in metrics {
-            guard let column = trace.column(metric) else { throw OracleFailure(description: "\(path): no column '\(metric)', which fire_when reads") }
+            guard let column = trace.column(metric) else { throw OracleFailure(description: "\(path): no column '\(metric)', which \(reader) reads") }
             copy.columns[metric] = column
         }
         return copy

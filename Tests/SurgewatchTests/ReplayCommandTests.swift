@@ -135,6 +135,19 @@ import Testing
         let atOnce = try replayed(level: "0.0")
         let breach = try #require(atOnce.breach)
         #expect(atOnce.alert == breach - 1, "the second tick of three")
+        // `surgewatch-bench policies` reads the rule's pending ticks from the row's trace
+        // (scripts/evaluate's layout), so that its line for the config's policy is replay's.
+        let row = directory + "/pending-row"
+        try FileManager.default.createDirectory(atPath: row, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: directory + "/pending-0.0.csv", toPath: row + "/flash-off.pred.csv")
+        try FileManager.default.copyItem(atPath: Self.trace, toPath: row + "/flash-eval.csv")
+        let bench = LSTMAllocationTests.bench
+        let table = try runTool(bench, ["policies", "--rows", "flash", "--config", directory + "/pending-0.0.toml", row])
+        #expect(table.status == 0 && table.output.contains("fire_on_pending_probability = 0.0]\n  flash  1/1 warned (100 %), 1 early,"),
+                "\(table.output)")
+        try FileManager.default.removeItem(atPath: row + "/flash-eval.csv")
+        let noTrace = try runTool(bench, ["policies", "--rows", "flash", "--config", directory + "/pending-0.0.toml", row])
+        #expect(noTrace.status != 0 && noTrace.output.contains("\(row)/flash-eval.csv"), "\(noTrace.output)")
         #expect(atOnce.out.contains("or 0.0 a tick before the rule holds)"), "\(atOnce.out)")
         #expect(atOnce.out.contains("  the config's policy:  1 episodes, 1 early (100 %)"), "the grid as replay ran it\n\(atOnce.out)")
         #expect(atOnce.out.contains("[alert] fire_on_pending_probability: p on the tick before the rule holds"), "\(atOnce.out)")
