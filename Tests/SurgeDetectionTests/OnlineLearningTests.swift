@@ -66,6 +66,28 @@ import SurgeSampling
         #expect(p(learner.model, Self.window(1, 0)) < 0.5, "the poison wins when nothing guards against it")
     }
 
+    /// A batch whose loss or gradient is not finite leaves the weights as they were: the step
+    /// is skipped, said as such, and not counted. (The pipeline never offers such a window, as
+    /// a value that is not finite is missing before scaling; this is the step's own defence.)
+    @Test func aStepWhoseLossIsNotFiniteIsSkippedWithTheWeightsUntouched() {
+        var policy = Self.burstPolicy
+        policy.capacityPerClass = 8
+        policy.minimumPerClass = 8
+        let initial = LSTMParameters.initialized(Self.shape, seed: 3)
+        let learner = OnlineLearner(model: LSTMClassifier(parameters: initial), windowTicks: 4, policy: policy)
+        var events: [OnlineLearner.Event] = []
+        for tick in 0..<40 {
+            var window = Self.window(tick % 2, 0)
+            window[tick % 4] = tick % 3 == 0 ? .nan : .infinity
+            window.withUnsafeBufferPointer { learner.offer($0, label: tick % 2) }
+            if let event = learner.tick() { events.append(event) }
+        }
+        #expect(learner.finishedSteps > 10, "the steps ran")
+        #expect(events.count == learner.finishedSteps && events.allSatisfy { $0 == .skippedNonFinite }, "\(events)")
+        #expect(learner.steps == 0 && learner.lastLoss == nil)
+        #expect(learner.model.parameters == initial && learner.lastGood == initial, "no weight moved")
+    }
+
     @Test func learnsNothingBeforeBothClassesAreSeen() {
         var policy = LearningPolicy()
         policy.stepEvery = 1
