@@ -100,7 +100,7 @@ public struct PolicyTable: Sendable {
     }
 
     /// The fire policies a default config could ship, all expressible in `[alert]` with the
-    /// config's resolve band, run and settle: fire threshold × ticks in a row (1-4) × at-once level
+    /// config's resolve band, run, settle and level a tick before the rule holds: fire threshold × ticks in a row (1-4) × at-once level
     /// (never below the fire threshold) × leap level (from below the resolve threshold).
     /// `saleFireProbability`: each policy's threshold in an announced sale's window (`[schedule]`,
     /// not a key of `[alert]`), for rows whose series mark them.
@@ -114,6 +114,7 @@ public struct PolicyTable: Sendable {
                                                  fireAfter: after, resolveAfter: alert.resolveAfter,
                                                  fireAtOnceProbability: atOnce, fireOnLeapProbability: leap,
                                                  saleFireProbability: saleFireProbability,
+                                                 firePendingProbability: alert.firePendingProbability,
                                                  settleProbability: alert.settleFits(resolve: alert.resolveProbability, fire: fire)
                                                      ? alert.settleProbability : 0,
                                                  settleAfter: alert.settleAfter)

@@ -4,13 +4,20 @@ import SurgeConfig
 
 @Suite struct PolicyTableTests {
     /// Every policy of the grid is what its text sets when copied into `[alert]`.
-    @Test func everyPolicyReadsBackFromItsConfigLines() throws {
-        let alert = SurgeConfig().alert
+    /// A config that fires a tick before the rule holds (eval/alibaba.toml) keeps that level in
+    /// every policy of its grid, as `PolicyGrid` does, and the text names it.
+    @Test(arguments: [1.0, 0.7])
+    func everyPolicyReadsBackFromItsConfigLines(pendingLevel: Double) throws {
+        var alert = SurgeConfig().alert
+        alert.firePendingProbability = pendingLevel
         let grid = PolicyTable.fireGrid(alert)
         #expect(grid.count == 600, "5 fire levels × 1-4 ticks × 5 at-once levels × 6 leap levels")
         #expect(grid.contains { $0.policy == AlertPolicy(alert) }, "the default policy is one of them")
         for (text, policy) in grid {
-            let lines = "[alert]\n" + text.split(separator: ",").map { $0.trimmingPrefix(" ") }.joined(separator: "\n") + "\n"
+            #expect(text.contains("fire_on_pending_probability = 0.7") == (pendingLevel < 1), "\(text)")
+            // The level needs a rule held for two ticks or more (eval/alibaba.toml's is three).
+            let rule = pendingLevel < 1 ? "[overload]\nany = [\"cpu_busy > 0.6\"]\nfor_ticks = 3\n" : ""
+            let lines = rule + "[alert]\n" + text.split(separator: ",").map { $0.trimmingPrefix(" ") }.joined(separator: "\n") + "\n"
             let config = try ConfigLoader.parse(lines, file: "grid.toml")
             #expect(AlertPolicy(config.alert) == policy, "\(text)")
         }
