@@ -3,15 +3,17 @@ import SurgeDetection
 import SurgeStore
 
 extension HostRecord {
-    /// The record of the predictions stored in the database at `path` since `since` (Unix
-    /// seconds; nil: all), scored with `config`'s horizon, resolve_after and interval: the
-    /// daemon's daily log line and `surgewatch alerts --record` (`keepingSeries` for its
-    /// `--policy-grid`).
-    public static func stored(in path: String, since: Double?, config: SurgeConfig, keepingSeries: Bool = false) throws -> HostRecord {
+    /// The record of the predictions stored in the database at `path` since `since` and up to
+    /// `until` (Unix seconds; nil: all), scored with `config`'s horizon, resolve_after and
+    /// interval: the daemon's daily log line and `surgewatch alerts --record` (`keepingSeries`
+    /// for its `--policy-grid`).
+    public static func stored(in path: String, since: Double?, until: Double? = nil, config: SurgeConfig,
+                              keepingSeries: Bool = false) throws -> HostRecord {
         let history = try PredictionHistory(path: path)
         var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
                                 intervalSeconds: try storedRunInterval(of: history, config: config), keepingSeries: keepingSeries)
         try history.forEach(since: since) { time, tick, state, label, probability in
+            if let until, time > until { return }
             record.add(timestamp: time, tick: tick, state: state, label: label, probability: probability)
         }
         return record

@@ -120,6 +120,8 @@ final class TickService: Service {
         let watchdog = notifier.watchdogPeriod()
         var tick = 0
         var dailyRecord = dailyRecordSchedule(config: config, lastStored: resumed?.newestStored)
+        /// The span the day's record reads, from the tick it fell due until it is logged.
+        var recordDue: (since: Double, until: Double)?
         var missingMetrics = MissingMetricsWatch(config: config, schema: collector.schema)
         var ownCost = OwnCost(wallSeconds: 0)
         var textfile = TextfileTarget()
@@ -202,8 +204,10 @@ final class TickService: Service {
 
             progress.enter(tick: tick, stage: "writing the database")
             store.stage(collected.sample)
+            var committed = false
             do {
                 try store.commit()
+                committed = true
                 // A database that opened late did the restart's work first; say it now.
                 Daemon.sayClosed(store.takeAlertsClosedLate(), logger: logger) { event in
                     for failure in alerts.deliver(event) { logger.error("\(failure.description)") }
@@ -213,14 +217,24 @@ final class TickService: Service {
                     try store.prune(olderThan: collected.sample.timestamp - config.store.retention.seconds)
                 }
                 Daemon.sayDatabaseFileChanges(store, logger: logger)
-                if dailyRecord.isDue(tick: tick, at: collected.sample.timestamp) {
-                    logRecord(config: config, since: dailyRecord.recordSince)
-                    if let standing = detection.refereeStanding { logger.notice("\(standing)") }
-                    logger.notice("\(ownCost.report(memory: OwnCost.memory()))")
-                }
             } catch {
                 problems.record([SourceProblem(kind: .failure, location: store.path, message: "\(error); \(store.pendingCount) rows kept for the next tick")],
                                 source: "database", atSeconds: monotonic, logger: logger)
+            }
+            // The day's own cost and the referee's standing need no database; the record reads
+            // the day's rows, so while they cannot be written it waits for them (a failure at
+            // the due tick once lost the day's three lines).
+            let dayEnded = dailyRecord.isDue(tick: tick, at: collected.sample.timestamp)
+            if dayEnded { recordDue = (dailyRecord.recordSince, collected.sample.timestamp) }
+            if committed, let span = recordDue {
+                logRecord(config: config, since: span.since, until: span.until)
+                recordDue = nil
+            } else if dayEnded {
+                logger.notice("the record over the last day waits until the database is written again (\(store.pendingCount) rows waiting)")
+            }
+            if dayEnded {
+                if let standing = detection.refereeStanding { logger.notice("\(standing)") }
+                logger.notice("\(ownCost.report(memory: OwnCost.memory()))")
             }
             // Off (and no file left from before a reload): nothing to build on the tick's path.
             if config.prometheus.textfile != nil || textfile.written != nil {
@@ -271,10 +285,10 @@ final class TickService: Service {
 
     /// Once a day, the daemon's own record over the last day in the log: what
     /// `surgewatch alerts --record --since 1d` shows, from the rows just committed.
-    private func logRecord(config: SurgeConfig, since: Double) {
+    private func logRecord(config: SurgeConfig, since: Double, until: Double) {
         let record: HostRecord
         do {
-            record = try HostRecord.stored(in: store.path, since: since, config: config)
+            record = try HostRecord.stored(in: store.path, since: since, until: until, config: config)
         } catch {
             logger.warning("could not read the last day's predictions for the daily record: \(error)")
             return

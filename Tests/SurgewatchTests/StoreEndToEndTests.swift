@@ -394,6 +394,36 @@ import SurgeSampling
         #expect(figures[3] > 0 && figures[3] <= 200 && figures[4] > 1 && figures[5] > 0 && figures[5] < figures[4] && figures[4] <= figures[6], "\(cost)")
     }
 
+    /// The day's record reads the day's rows: while they cannot be written (the database's
+    /// directory appears only after the day's last tick) the day's own cost and the referee's
+    /// standing are logged at their tick, and the record once the rows are in, over that day
+    /// alone. A database failing at the due tick once lost all three lines.
+    @Test func theDaysRecordWaitsForItsRowsWhileTheDatabaseCannotBeWritten() throws {
+        let scratch = try Scratch(config: "")
+        let later = scratch.directory + "/later"
+        try scratch.write(config: "[sampling]\ninterval = \"5m\"\nproc_root = \"\(DaemonEndToEndTests.fixtures)/t2\"\n"
+                                  + "[store]\npath = \"\(later)/surgewatch.db\"\n")
+        let ticks = 500  // within the second day (576), and under the 1,000 ticks that wait in memory
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "\(ticks)",
+                                        "--tick-interval", "5ms", "--tick-output", "text"])
+        #expect(daemon.waitFor(.seconds(60)) { $0.stdoutLines.count >= 300 }, "\(daemon.stderr)")
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: false)
+        #expect(daemon.waitForExit(.seconds(60)) == 0, "\(daemon.stderr)")
+        let lines = daemon.stderr.split(separator: "\n").map(String.init)
+        func index(_ text: String) -> [Int] { lines.indices.filter { lines[$0].contains(text) } }
+        let waits = index("the record over the last day waits until the database is written again (576 rows waiting)")
+        let records = index("record over the last day (")
+        #expect(waits.count == 1 && records.count == 1, "\(daemon.stderr)")
+        #expect(records.first.map { lines[$0].hasSuffix("record over the last day (288 ticks): 0 overload episodes: 0 warned early, "
+                                                        + "0 continuing, 0 not warned; 0 false alarms (0.00 a day)") } == true,
+                "the day's ticks alone, though more were stored by then: \(daemon.stderr)")
+        #expect(index("own cost over the last 288 ticks").count == 1 && index("the trained weights serve; over the last ").count == 1,
+                "\(daemon.stderr)")
+        #expect((waits.first ?? .max) < (records.first ?? 0), "\(daemon.stderr)")
+        let database = try SQLiteDatabase(path: later + "/surgewatch.db", mode: .readOnly)
+        #expect(try database.rows("SELECT count(*), min(tick), max(tick) FROM samples") == [[.integer(Int64(ticks)), .integer(1), .integer(Int64(ticks))]])
+    }
+
     /// A reload in the middle of a day of ticks (under `--tick-interval`) does not cut that
     /// day's record short: it began counting the day again, so the record read only the ticks
     /// after the reload.
