@@ -125,6 +125,7 @@ final class TickService: Service {
         var missingMetrics = MissingMetricsWatch(config: config, schema: collector.schema)
         var ownCost = OwnCost(wallSeconds: 0)
         var textfile = TextfileTarget()
+        var overruns = OverrunLog()
         logger.notice("sampling \(collector.schema.count) metrics from \(collector.sourceList) every \(DurationText.format(schedule.interval)); window \(config.window.ticks) ticks")
 
         while !Task.isCancelled {
@@ -264,9 +265,11 @@ final class TickService: Service {
 
             progress.enter(tick: tick, stage: "idle")
             if let maxTicks = options.maxTicks, tick >= maxTicks { break }
-            let next = schedule.next(after: clock.now)
-            if next.skipped > 0 {
-                logger.warning("tick \(tick) overran the \(DurationText.format(schedule.interval)) interval; skipped \(next.skipped) tick(s) to stay aligned")
+            let now = clock.now
+            let next = schedule.next(after: now)
+            if next.skipped > 0, let warning = overruns.overran(tick: tick, ran: deadline.duration(to: now).seconds, skipped: next.skipped,
+                                                               interval: schedule.interval, atSeconds: start.duration(to: now).seconds) {
+                logger.warning("\(warning)")
             }
             deadline = next.deadline
         }
