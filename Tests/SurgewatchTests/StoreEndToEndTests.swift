@@ -424,6 +424,8 @@ import SurgeSampling
         #expect(index("own cost over the last 288 ticks").count == 1 && index("the trained weights serve; over the last ").count == 1,
                 "\(daemon.stderr)")
         #expect((waits.first ?? .max) < (records.first ?? 0), "\(daemon.stderr)")
+        #expect(index("no checkpoint resumed: the database is not open (its checkpoints serve from the next start after it opens)").count == 1,
+                "\(daemon.stderr)")
         let database = try SQLiteDatabase(path: later + "/surgewatch.db", mode: .readOnly)
         #expect(try database.rows("SELECT count(*), min(tick), max(tick) FROM samples") == [[.integer(Int64(ticks)), .integer(1), .integer(Int64(ticks))]])
     }
