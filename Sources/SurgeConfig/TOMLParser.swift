@@ -15,7 +15,12 @@ public struct TOMLParser {
     static let deepestNesting = 32
 
     private init(_ string: String) {
-        text = Array(string.unicodeScalars)
+        var scalars = Array(string.unicodeScalars)
+        // A byte order mark that an editor put first (Notepad on Windows) is no part of the
+        // document, as systemd's own parsers and most TOML readers take it; refused, it read
+        // as "found ''", naming a character no editor shows.
+        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
+        text = scalars
         current = root
     }
 
@@ -44,12 +49,21 @@ public struct TOMLParser {
         TOMLSyntaxError(position: where_ ?? position, message: message)
     }
 
+    /// A character as an error names it. Those an editor does not show, or shows as something
+    /// else, are named by code point: a non-breaking or full-width space (U+3000, which Chinese
+    /// input methods type) looks like a space, and a full-width '＝' like '='.
     private func shown(_ scalar: Unicode.Scalar?) -> String {
         guard let scalar else { return "the end of the file" }
+        let code = "U+" + String(scalar.value, radix: 16, uppercase: true)
         switch scalar {
         case "\n": return "a line break"
         case "\t": return "a tab"
-        default: return scalar.value < 0x20 ? "control character U+\(String(scalar.value, radix: 16, uppercase: true))" : "'\(scalar)'"
+        case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value): return "control character \(code)"
+        case _ where scalar.properties.isWhitespace: return "space character \(code) (only ' ' and tab separate here)"
+        case _ where scalar.properties.generalCategory == .format: return "invisible character \(code)"
+        case _ where (0xFF01...0xFF5E).contains(scalar.value):
+            return "'\(scalar)' (\(code), a full-width '\(Unicode.Scalar(scalar.value - 0xFEE0)!)')"
+        default: return "'\(scalar)'"
         }
     }
 

@@ -86,6 +86,14 @@ import Testing
         #expect(node(root, "b", "c", "d", "dotted", "inner")?.keyPosition == SourcePosition(line: 31, column: 1))
     }
 
+    /// A byte order mark first in the file (Notepad on Windows) is skipped, positions counted
+    /// after it; anywhere else it is an error (syntaxErrorsAreLocated).
+    @Test func aByteOrderMarkFirstIsSkipped() throws {
+        let root = try TOMLParser.parse("\u{FEFF}a = 1\r\nb = 2\r\n")
+        #expect(node(root, "a")?.keyPosition == SourcePosition(line: 1, column: 1))
+        #expect(node(root, "b")?.position == SourcePosition(line: 2, column: 5))
+    }
+
     @Test func crlfLineEndingsAndEmptyDocument() throws {
         let root = try TOMLParser.parse("a = 1\r\n[t]\r\nb = \"x\"\r\n")
         #expect(node(root, "t", "b")?.position == SourcePosition(line: 3, column: 5))
@@ -116,6 +124,11 @@ import Testing
         ("a = \"\"\"never closed\n", "2:1: this multi-line string is not closed"),
         ("a = \"\\u12\"\n", "1:6: \\u needs 4 hexadecimal digits"),
         ("a = 1 # bell \u{07}\n", "1:14: control character U+7 is not allowed in a comment"),
+        // What an editor does not show, or shows as ASCII, is named by code point.
+        ("a\u{3000}= 1\n", "1:2: expected '=' after the key 'a', found space character U+3000 (only ' ' and tab separate here)"),
+        ("a \u{FF1D} 1\n", "1:3: expected '=' after the key 'a', found '\u{FF1D}' (U+FF1D, a full-width '=')"),
+        ("a = 1\u{200B}\n", "1:6: expected the end of the line after the value, found invisible character U+200B"),
+        ("a = 1\n\u{FEFF}b = 2\n", "2:1: expected a key, found invisible character U+FEFF"),
     ])
     func syntaxErrorsAreLocated(text: String, expected: String) {
         #expect(refusal(text) == expected)
