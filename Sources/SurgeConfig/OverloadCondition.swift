@@ -23,13 +23,14 @@ public struct OverloadCondition: Equatable, Sendable, CustomStringConvertible {
         self.threshold = threshold
     }
 
-    /// Parses `"METRIC OP NUMBER"`; the error text says what part is wrong.
+    /// Parses `"METRIC OP NUMBER"`; the error text says what part is wrong. Spaces around the
+    /// operator may be left out (`cpu_busy>0.6`, as PromQL allows), and any space separates,
+    /// the full-width U+3000 that Chinese input methods type included, which looks like one.
     public static func parse(_ text: String) -> Result<OverloadCondition, ParseFailure> {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 3 else {
+        guard let parts = tokens(text) else {
             return .failure(ParseFailure("expected \"METRIC OP NUMBER\" such as \"http_p99_ms > 1000\", got \"\(text)\""))
         }
-        let metric = String(parts[0])
+        let metric = parts[0]
         guard MetricNameRule.isValid(metric) else {
             return .failure(ParseFailure("'\(metric)' is not a metric name (lower-case letters, digits and _)"))
         }
@@ -40,6 +41,28 @@ public struct OverloadCondition: Equatable, Sendable, CustomStringConvertible {
             return .failure(ParseFailure("'\(parts[2])' is not a number"))
         }
         return .success(OverloadCondition(metric: metric, comparison: comparison, threshold: threshold))
+    }
+
+    /// The metric, the operator and the number; nil unless the text is those three and no more.
+    private static func tokens(_ text: String) -> [String]? {
+        let scalars = Array(text.unicodeScalars)
+        var index = 0
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isWhitespace }
+        func isOperator(_ scalar: Unicode.Scalar) -> Bool { "<>=!".unicodeScalars.contains(scalar) }
+        func take(while accept: (Unicode.Scalar) -> Bool) -> String {
+            while index < scalars.count, isSpace(scalars[index]) { index += 1 }
+            let start = index
+            while index < scalars.count, accept(scalars[index]) { index += 1 }
+            return String(String.UnicodeScalarView(scalars[start..<index]))
+        }
+        let metric = take { !isSpace($0) && !isOperator($0) }
+        var comparison = take(while: isOperator)
+        // No operator character: the next word, for the error to name (a full-width '＞').
+        if comparison.isEmpty { comparison = take { !isSpace($0) } }
+        let number = take { !isSpace($0) }
+        let rest = take { _ in true }
+        guard !metric.isEmpty, !comparison.isEmpty, !number.isEmpty, rest.isEmpty else { return nil }
+        return [metric, comparison, number]
     }
 
     public var description: String {

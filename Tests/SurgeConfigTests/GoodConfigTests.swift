@@ -31,6 +31,28 @@ import Testing
         #expect(SurgeConfig().alert.hold.isEmpty, "no hold unless the operator sets one")
     }
 
+    /// Spaces around the operator may be left out, and any space separates (U+3000 from a
+    /// Chinese input method looks like one); what is not three parts, or not an operator, is
+    /// refused with what is wrong.
+    @Test func conditionsReadWithoutSpacesAndWithAnySpace() throws {
+        let expected = OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: -0.5)
+        for text in ["cpu_busy >= -0.5", "cpu_busy>=-0.5", " cpu_busy\t>=  -0.5 ", "cpu_busy\u{3000}>=\u{3000}-0.5", "cpu_busy >=-0.5"] {
+            #expect(try OverloadCondition.parse(text).get() == expected, "\(text)")
+        }
+        let refusals: [(String, String)] = [
+            ("cpu_busy > 1 2", #"expected "METRIC OP NUMBER" such as "http_p99_ms > 1000", got "cpu_busy > 1 2""#),
+            ("cpu_busy >", #"expected "METRIC OP NUMBER" such as "http_p99_ms > 1000", got "cpu_busy >""#),
+            (">= 1", #"expected "METRIC OP NUMBER" such as "http_p99_ms > 1000", got ">= 1""#),
+            ("cpu_busy => 1", "unknown operator '=>'; use one of > >= < <="),
+            ("cpu_busy \u{FF1E} 1", "unknown operator '\u{FF1E}'; use one of > >= < <="),
+            ("cpu_busy > high", "'high' is not a number"),
+            ("CPU > 1", "'CPU' is not a metric name (lower-case letters, digits and _)"),
+        ]
+        for (text, message) in refusals {
+            #expect(OverloadCondition.parse(text) == .failure(.init(message)), "\(text)")
+        }
+    }
+
     @Test func aPendingRuleFiresOnlyWhenAsked() throws {
         let config = try ConfigLoader.parse("[overload]\nany = [\"cpu_busy > 0.6\"]\nfor_ticks = 3\n[alert]\nfire_on_pending_probability = 0.7\n",
                                             file: "pending.toml")
