@@ -142,6 +142,9 @@ public struct OfflineTrainer {
         /// Overload episodes in each trace's validation part, in the order the traces were given
         /// (nil: no validation part). A trace with few of them barely counts in the ranking.
         public var validationEpisodes: [Int?] = []
+        /// Adam steps taken over all epochs: none when the windows fill no mini-batch (or no
+        /// batch's loss was finite), and the model is then its random initialisation.
+        public var learningSteps = 0
 
         /// Below this many overload episodes a trace's validation part is said to be too thin.
         public static let fewValidationEpisodes = 5
@@ -294,7 +297,11 @@ public struct OfflineTrainer {
         var best: (epoch: Int, parameters: LSTMParameters)?
         var validationEpisodes: [Int?] = []
 
-        for epoch in 1...max(1, options.epochs) {
+        var steps = 0
+        // Fewer windows than a mini-batch fill none (an epoch drops its last partial batch):
+        // no epoch runs, rather than epochs that print a loss of nan and learn nothing.
+        let epochsRun = trainSet.count >= B ? max(1, options.epochs) : 0
+        for epoch in stride(from: 1, through: epochsRun, by: 1) {
             order.shuffle(using: &generator)
             var lossSum: Float = 0, batches = 0
             var start = 0
@@ -309,6 +316,7 @@ public struct OfflineTrainer {
                 model.backward(labels: batchY, classWeights: weights, workspace: workspace, gradients: &gradients)
                 if loss.isFinite, gradients.clipNorm(options.clipNorm).isFinite {
                     optimizer.update(&model.parameters, gradients: gradients)
+                    steps += 1
                     lossSum += loss
                     batches += 1
                 }
@@ -347,7 +355,8 @@ public struct OfflineTrainer {
         let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,
                              windowTicks: T, tickSeconds: traces.first?.tickSeconds, features: scaler.features)
         return Result(model: file, choice: choice, trainingWindows: trainSet.count, overloadWindows: overload,
-                      normalWindowsBeforeThinning: pooled.count - pooled.labels.reduce(0, +), validationEpisodes: validationEpisodes)
+                      normalWindowsBeforeThinning: pooled.count - pooled.labels.reduce(0, +), validationEpisodes: validationEpisodes,
+                      learningSteps: steps)
     }
 
     /// Class-weighted cross-entropy over a whole dataset, in full batches plus one padded.

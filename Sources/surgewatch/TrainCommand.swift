@@ -124,11 +124,18 @@ struct TrainCommand: ParsableCommand {
             let thinning = keptNormal < result.normalWindowsBeforeThinning
                 ? "; normal windows thinned evenly to \(keptNormal) of \(result.normalWindowsBeforeThinning) (--max-normal-windows \(maxNormalWindows))" : ""
             writeAll("\(result.trainingWindows) training windows per epoch, \(result.overloadWindows) of them overload\(thinning)\n", to: STDERR_FILENO)
+            // An untrained model written with exit 0 would pass for a trained one.
             guard result.trainingWindows > 0 else {
-                // An untrained model written with exit 0 would pass for a trained one.
                 let needed = loaded.window.ticks + loaded.model.horizonTicks
                 let longest = traces.map(trainer.trainingTicks).max() ?? 0
                 throw ToolFailure("no window to learn from, nothing written: a trace's training part (its first \(Int(((1 - validation) * 100).rounded())) %) needs at least window.ticks + model.horizon_ticks = \(needed) ticks with the features present; the longest here has \(longest)")
+            }
+            guard result.trainingWindows >= options.batch else {
+                let needed = loaded.window.ticks + loaded.model.horizonTicks + options.batch - 1
+                throw ToolFailure("\(result.trainingWindows) training windows, fewer than one mini-batch of \(options.batch): nothing learned, nothing written; a trace's training part (its first \(Int(((1 - validation) * 100).rounded())) %) needs at least \(needed) ticks with the features present")
+            }
+            guard result.learningSteps > 0 else {
+                throw ToolFailure("no learning step was taken (no mini-batch had a finite loss and gradient): nothing written")
             }
             if result.overloadWindows == 0 {
                 writeAll("warning: no training window is overload (the [overload] rule never held within the horizon): the model learns only what normal looks like, and will not warn until online learning has seen overload\n", to: STDERR_FILENO)
