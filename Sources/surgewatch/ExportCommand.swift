@@ -19,7 +19,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Only samples taken within this long, e.g. 7d.")
     var since: String?
 
-    @Option(help: "The trace CSV to write.")
+    @Option(help: "The trace CSV to write; - writes standard output.")
     var output: String
 
     func validate() throws {
@@ -63,7 +63,7 @@ struct ExportCommand: ParsableCommand {
                 }
                 try emit(out)
             }
-            writeAll("\(output): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
+            writeAll("\(FileAccess.name(output, writing: true)): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
             if gaps.outages > 0 {
                 writeAll("note: \(gaps.ticks) empty rows where no tick was stored, over \(gaps.outages) outage\(gaps.outages == 1 ? "" : "s") "
                          + "(the longest \(DurationText.format(seconds: gaps.longest))): the daemon was stopped or stalled; "

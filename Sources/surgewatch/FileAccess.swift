@@ -4,9 +4,19 @@ import SurgeJournal
 import SurgeSampling
 import SurgeStore
 
-/// Whole-file reads and atomic writes for the offline tools (replay, train, simulate).
+/// Whole-file reads and atomic writes for the offline tools (replay, train, simulate). The
+/// path "-" is standard input for a read and standard output for a write, as Unix tools take
+/// it: `surgewatch export --output - | surgewatch replay --input - --output - | …`.
 enum FileAccess {
+    static let standardStream = "-"
+
+    /// How messages name `path`: "-" as the stream it stands for.
+    static func name(_ path: String, writing: Bool = false) -> String {
+        path == standardStream ? (writing ? "standard output" : "standard input") : path
+    }
+
     static func read(_ path: String) throws -> [UInt8] {
+        if path == standardStream { return try readStandardInput() }
         do {
             return try ProcFileReader(limit: 1 << 31).read(path).bytes
         } catch {
@@ -26,6 +36,12 @@ enum FileAccess {
     /// written through as it is: a rename would put a regular file in its place (a
     /// `replay --output /dev/null` once replaced the machine's /dev/null).
     static func write(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
+        if path == standardStream {
+            try produce { piece in
+                if let failure = writeAll(piece, to: STDOUT_FILENO) { throw ToolFailure("standard output: \(String(cString: strerror(failure)))") }
+            }
+            return
+        }
         var info = stat()
         if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
             try writeThrough(to: path, produce)
@@ -54,6 +70,21 @@ enum FileAccess {
 }
 
 extension FileAccess {
+    /// All of standard input, up to the 2 GiB a file may hold here.
+    private static func readStandardInput() throws -> [UInt8] {
+        var bytes: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = Glibc.read(STDIN_FILENO, &buffer, buffer.count)
+            if count == 0 { return bytes }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ToolFailure("standard input: \(String(cString: strerror(errno)))")
+            }
+            bytes += buffer[..<count]
+            guard bytes.count <= 1 << 31 else { throw ToolFailure("standard input: more than 2 GiB") }
+        }
+    }
+
     private static func writeThrough(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ToolFailure("\(path): \(String(cString: strerror(errno)))") }

@@ -14,10 +14,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "The config file (its features, rule, window, alert and learning settings).")
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "The trace CSV (timestamp, then one column per metric).")
+    @Option(help: "The trace CSV (timestamp, then one column per metric); - reads standard input.")
     var input: String
 
-    @Option(help: "The prediction CSV to write.")
+    @Option(help: "The prediction CSV to write; - writes standard output (the summary then goes to stderr).")
     var output: String
 
     @Option(help: "Start from this model file instead of the config's or the built-in one.")
@@ -47,11 +47,12 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             guard threads == 1 || threads == 2 else { throw ToolFailure("--threads must be 1 or 2, not \(threads)") }
-            let trace = try TraceCSV.parse(FileAccess.read(input), path: input)
+            let inputName = FileAccess.name(input)
+            let trace = try TraceCSV.parse(FileAccess.read(input), path: inputName)
             // An empty trace (an export of an empty database, a cut gone wrong) would "score" 0
             // episodes and choose baselines on nothing; say so instead.
-            guard trace.count > 0 else { throw ToolFailure("\(input): no rows after the header, nothing to replay") }
-            var settingsConfig = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(input)"))
+            guard trace.count > 0 else { throw ToolFailure("\(inputName): no rows after the header, nothing to replay") }
+            var settingsConfig = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(inputName)"))
             if noLearn { settingsConfig.learning.online = false }
             let tuning = try baselinesFrom.map { path in
                 let earlier = try TraceCSV.parse(FileAccess.read(path), path: path)
@@ -74,38 +75,40 @@ struct ReplayCommand: ParsableCommand {
             try FileAccess.write(PredictionCSV.render(trace: trace, result: result), to: output)
             if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
 
+            // The summary goes where the predictions do not: to stderr when they went to stdout.
+            let say: (String) -> Void = output == FileAccess.standardStream ? { writeAll($0 + "\n", to: STDERR_FILENO) } : { print($0) }
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
-            print("replay of \(input) with \(source.origin), online learning \(settings.onlineLearningText)")
+            say("replay of \(inputName) with \(source.origin), online learning \(settings.onlineLearningText)")
             if let caution = ModelCatalog.tickCaution(source.model, tickSeconds: trace.tickSeconds, here: "the trace's ticks are") {
                 writeAll("warning: \(caution)\n", to: STDERR_FILENO)
             }
-            print(summary.text(input: input))
+            say(summary.text(input: inputName))
             if policyGrid {
-                print("surgewatch under other alert policies (chosen on this trace, in hindsight):")
+                say("surgewatch under other alert policies (chosen on this trace, in hindsight):")
                 // With the trace's columns that the hold search and `[schedule] fire_when` read,
                 // so the config's own policy is scored as replay ran it.
                 let series = HoldSearch.series(trace: trace, labels: result.labels, probabilities: result.probabilities, config: settingsConfig)
                 let lines = PolicyGrid.report(series: [series], config: settingsConfig)
-                for line in lines { print("  " + line) }
+                for line in lines { say("  " + line) }
                 let holds = HoldSearch.report(series: [series], config: settingsConfig)
                 if !holds.isEmpty {
-                    print("[alert] hold levels at this trace's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight; choose on an earlier trace):")
-                    for line in holds { print("  " + line) }
+                    say("[alert] hold levels at this trace's quantiles of each feature with the config's policy, then the settings suggested for [alert] (in hindsight; choose on an earlier trace):")
+                    for line in holds { say("  " + line) }
                 }
                 let atOnce = AtOnceLevelSearch.report(series: [series], config: settingsConfig)
                 if !atOnce.isEmpty {
-                    print(AtOnceLevelSearch.heading + " (in hindsight; choose on an earlier trace):")
-                    for line in atOnce { print("  " + line) }
+                    say(AtOnceLevelSearch.heading + " (in hindsight; choose on an earlier trace):")
+                    for line in atOnce { say("  " + line) }
                 }
                 let pending = PendingLevelSearch.report(series: [series], config: settingsConfig)
                 if !pending.isEmpty {
-                    print(PendingLevelSearch.heading + " (in hindsight; choose on an earlier trace):")
-                    for line in pending { print("  " + line) }
+                    say(PendingLevelSearch.heading + " (in hindsight; choose on an earlier trace):")
+                    for line in pending { say("  " + line) }
                 }
                 let levels = SaleLevelSearch.report(series: [series], config: settingsConfig)
                 if !levels.isEmpty {
-                    print("[schedule] fire_when levels between each feature's values on the tick before each announced sale, with the config's policy (in hindsight; choose on an earlier trace):")
-                    for line in levels { print("  " + line) }
+                    say("[schedule] fire_when levels between each feature's values on the tick before each announced sale, with the config's policy (in hindsight; choose on an earlier trace):")
+                    for line in levels { say("  " + line) }
                 }
             }
             if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }

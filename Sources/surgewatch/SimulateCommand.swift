@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import SurgeDetection
+import SurgeJournal
 import SurgeSimulation
 
 struct SimulateCommand: ParsableCommand {
@@ -24,7 +25,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Source data (worldcup: one CSV; alibaba: comma-separated day files, in day order).")
     var input: String?
 
-    @Option(help: "The trace CSV to write.")
+    @Option(help: "The trace CSV to write; - writes standard output.")
     var output: String
 
     @Option(help: "Days of synthetic flash sales.")
@@ -84,7 +85,9 @@ struct SimulateCommand: ParsableCommand {
                 trace = try AlibabaTrace.convert(days: files)
             }
             try FileAccess.write(trace.csv(), to: output)
-            print("\(output): \(trace.count) ticks of \(Int(trace.tickSeconds)) s, \(trace.schema.count) metrics")
+            let written = "\(FileAccess.name(output, writing: true)): \(trace.count) ticks of \(Int(trace.tickSeconds)) s, \(trace.schema.count) metrics"
+            // On stderr when the trace itself went to stdout.
+            if output == FileAccess.standardStream { writeAll(written + "\n", to: STDERR_FILENO) } else { print(written) }
             if let salesOutput, let saleStarts {
                 try FileAccess.write(Array(saleStarts.map { TraceTime.rfc3339($0) + "\n" }.joined().utf8), to: salesOutput)
                 print("\(salesOutput): \(saleStarts.count) sale starts")

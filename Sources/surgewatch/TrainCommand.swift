@@ -12,10 +12,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The config file (features, rule, window, horizon, sizes).")
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "A trace CSV; repeat to train on several (each is cut into training and validation on its own).")
+    @Option(help: "A trace CSV (- reads standard input); repeat to train on several (each is cut into training and validation on its own).")
     var input: [String]
 
-    @Option(help: "The model file to write.")
+    @Option(help: "The model file to write; - writes standard output.")
     var output: String
 
     @Option(help: "Passes over the training windows.")
@@ -57,7 +57,7 @@ struct TrainCommand: ParsableCommand {
             var traces: [Trace] = []
             var loaded = SurgeConfig()
             for path in input {
-                let trace = try TraceCSV.parse(FileAccess.read(path), path: path)
+                let trace = try TraceCSV.parse(FileAccess.read(path), path: FileAccess.name(path))
                 loaded = try ConfigLoader.load(path: config, metrics: MetricsOrigin(names: trace.schema.names, place: "the trace \(path)"))
                 // The horizon and window are counted in ticks: one model cannot learn two tick lengths.
                 if let first = traces.first, !ModelCatalog.sameTick(first.tickSeconds, trace.tickSeconds) {
@@ -151,7 +151,9 @@ struct TrainCommand: ParsableCommand {
             }
             let model = result.model
             try FileAccess.write(model.encoded(), to: output)
-            print("\(output): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map { DurationText.format(seconds: $0) } ?? "?")")
+            let written = "\(FileAccess.name(output, writing: true)): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map { DurationText.format(seconds: $0) } ?? "?")"
+            // On stderr when the model itself went to stdout.
+            if output == FileAccess.standardStream { writeAll(written + "\n", to: STDERR_FILENO) } else { print(written) }
         }
     }
 
