@@ -100,8 +100,9 @@ public struct PolicyTable: Sendable {
     }
 
     /// The fire policies a default config could ship, all expressible in `[alert]` with the
-    /// config's resolve band, run, settle and level a tick before the rule holds: fire threshold × ticks in a row (1-4) × at-once level
-    /// (never below the fire threshold) × leap level (from below the resolve threshold).
+    /// config's resolve band, run, settle and level a tick before the rule holds: fire
+    /// threshold × ticks in a row (1-4) × at-once level (never below the fire threshold) × leap
+    /// level (from below the resolve threshold).
     /// `saleFireProbability`: each policy's threshold in an announced sale's window (`[schedule]`,
     /// not a key of `[alert]`), for rows whose series mark them.
     public static func fireGrid(_ alert: SurgeConfig.Alert, saleFireProbability: Double = 1) -> [(text: String, policy: AlertPolicy)] {
