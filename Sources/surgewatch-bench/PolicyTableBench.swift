@@ -6,7 +6,9 @@ import SurgeDetection
 /// `PolicyTable.fireGrid` scored at once on the rows of `scripts/evaluate`'s output, from the
 /// prediction CSVs `replay` wrote (ROW-off.pred.csv or ROW-on.pred.csv in each directory), with
 /// the product's state machine and EpisodeScore. Choose on validation directories, then score
-/// the chosen policy once on the evaluation's.
+/// the chosen policy once on the evaluation's. A row whose config fires a tick before its rule
+/// holds (eval/alibaba.toml) reads the rule's metrics from its trace beside the predictions
+/// (DIR/TRACE-eval.csv), as replay did.
 struct PolicyTableBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policies",
