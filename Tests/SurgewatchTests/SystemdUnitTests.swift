@@ -94,5 +94,21 @@ import Testing
         again.waitUntilExit()
         #expect(try String(contentsOfFile: stage + "/etc/surgewatch/surgewatch.toml", encoding: .utf8) == "# mine\n")
         #expect(FileManager.default.fileExists(atPath: stage + "/etc/surgewatch/surgewatch.toml.new"))
+
+        // --uninstall removes what the script installed and keeps, naming them, the operator's
+        // config and the host's history.
+        try FileManager.default.createDirectory(atPath: stage + "/var/lib/surgewatch", withIntermediateDirectories: true)
+        let (removed, said) = try runTool(DaemonProcess.repository + "/scripts/install", ["--destdir", stage, "--uninstall"])
+        #expect(removed == 0, "\(said)")
+        for file in files where file != "/etc/surgewatch/surgewatch.toml" {
+            #expect(!FileManager.default.fileExists(atPath: stage + file), "\(file) left behind")
+        }
+        #expect(!FileManager.default.fileExists(atPath: stage + "/usr/local/share/doc/surgewatch"))
+        #expect(!FileManager.default.fileExists(atPath: stage + "/etc/surgewatch/surgewatch.toml.new"))
+        #expect(try String(contentsOfFile: stage + "/etc/surgewatch/surgewatch.toml", encoding: .utf8) == "# mine\n")
+        #expect(said == "removed surgewatch from /usr/local and its unit and catalog\n"
+                + "kept \(stage)/etc/surgewatch (the config); remove it by hand if it is no longer wanted\n"
+                + "kept \(stage)/var/lib/surgewatch (the database and checkpoints: the host's history); remove it by hand if it is no longer wanted\n",
+                "\(said)")
     }
 }
