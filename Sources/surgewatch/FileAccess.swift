@@ -15,6 +15,12 @@ enum FileAccess {
         path == standardStream ? (writing ? "standard output" : "standard input") : path
     }
 
+    /// A tool's line about its work: on stdout, or on stderr when `output`, what the tool
+    /// writes, went to stdout itself.
+    static func report(_ line: String, besides output: String) {
+        if output == standardStream { writeAll(line + "\n", to: STDERR_FILENO) } else { print(line) }
+    }
+
     static func read(_ path: String) throws -> [UInt8] {
         if path == standardStream { return try readStandardInput() }
         do {

@@ -76,7 +76,7 @@ struct ReplayCommand: ParsableCommand {
             if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
 
             // The summary goes where the predictions do not: to stderr when they went to stdout.
-            let say: (String) -> Void = output == FileAccess.standardStream ? { writeAll($0 + "\n", to: STDERR_FILENO) } : { print($0) }
+            let say = { (line: String) in FileAccess.report(line, besides: output) }
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
             say("replay of \(inputName) with \(source.origin), online learning \(settings.onlineLearningText)")
             if let caution = ModelCatalog.tickCaution(source.model, tickSeconds: trace.tickSeconds, here: "the trace's ticks are") {

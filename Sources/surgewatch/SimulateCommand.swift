@@ -1,7 +1,6 @@
 import ArgumentParser
 import Glibc
 import SurgeDetection
-import SurgeJournal
 import SurgeSimulation
 
 struct SimulateCommand: ParsableCommand {
@@ -85,9 +84,8 @@ struct SimulateCommand: ParsableCommand {
                 trace = try AlibabaTrace.convert(days: files)
             }
             try FileAccess.write(trace.csv(), to: output)
-            let written = "\(FileAccess.name(output, writing: true)): \(trace.count) ticks of \(Int(trace.tickSeconds)) s, \(trace.schema.count) metrics"
-            // On stderr when the trace itself went to stdout.
-            if output == FileAccess.standardStream { writeAll(written + "\n", to: STDERR_FILENO) } else { print(written) }
+            FileAccess.report("\(FileAccess.name(output, writing: true)): \(trace.count) ticks of \(Int(trace.tickSeconds)) s, \(trace.schema.count) metrics",
+                              besides: output)
             if let salesOutput, let saleStarts {
                 try FileAccess.write(Array(saleStarts.map { TraceTime.rfc3339($0) + "\n" }.joined().utf8), to: salesOutput)
                 print("\(salesOutput): \(saleStarts.count) sale starts")

@@ -151,9 +151,8 @@ struct TrainCommand: ParsableCommand {
             }
             let model = result.model
             try FileAccess.write(model.encoded(), to: output)
-            let written = "\(FileAccess.name(output, writing: true)): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map { DurationText.format(seconds: $0) } ?? "?")"
-            // On stderr when the model itself went to stdout.
-            if output == FileAccess.standardStream { writeAll(written + "\n", to: STDERR_FILENO) } else { print(written) }
+            FileAccess.report("\(FileAccess.name(output, writing: true)): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map { DurationText.format(seconds: $0) } ?? "?")",
+                              besides: output)
         }
     }
 
