@@ -54,6 +54,10 @@ struct TrainCommand: ParsableCommand {
             guard epochs >= 1 && epochs <= 10_000 else { throw ToolFailure("--epochs must be 1 ... 10000") }
             guard validation >= 0 && validation < 0.9 else { throw ToolFailure("--validation must be in [0, 0.9)") }
             guard !input.isEmpty else { throw ToolFailure("--input: give at least one trace") }
+            // As gzip does: a model file is bytes, not text, and a terminal is no place for it.
+            guard output != FileAccess.standardStream || isatty(STDOUT_FILENO) == 0 else {
+                throw ToolFailure("--output -: standard output is a terminal, and a model file is binary; redirect it to a file or a pipe")
+            }
             var traces: [Trace] = []
             var loaded = SurgeConfig()
             for path in input {

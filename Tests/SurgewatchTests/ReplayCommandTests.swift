@@ -543,6 +543,18 @@ import Testing
         }
     }
 
+    /// `train --output -` writes the model to a pipe, not to a terminal (as gzip refuses to):
+    /// under a pseudo-terminal (`script`) it is refused before any training.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func trainWritesNoModelToATerminal() throws {
+        let command = "'\(DaemonProcess.binary)' train --config '\(Self.config)' --input '\(Self.trace)' --output - --epochs 1"
+        let (status, output) = try runTool("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("surgewatch: --output -: standard output is a terminal, and a model file is binary; redirect it to a file or a pipe"),
+                "\(output)")
+        #expect(!output.contains("training on"), "refused before training: \(output)")
+    }
+
     /// The horizon and window are counted in ticks: `train` records the traces' tick in the model
     /// and refuses traces of two tick lengths; `replay` warns when the trace's tick is not the
     /// model's, and says nothing when it is.
