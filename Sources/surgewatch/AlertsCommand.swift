@@ -13,8 +13,7 @@ struct AlertsCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Only alerts fired within this long, e.g. 2h or 30d.")
-    var since: String?
+    @OptionGroup var span: HistorySpan
 
     @Flag(help: "One JSON array instead of a table.")
     var json = false
@@ -28,20 +27,19 @@ struct AlertsCommand: ParsableCommand {
     var policyGrid = false
 
     func validate() throws {
-        _ = try DatabaseOptions.cutoff(since: since, now: 0)
         if policyGrid && !record { throw ValidationError("--policy-grid goes with --record") }
     }
 
     func run() throws {
         let (path, config) = try database.resolve()
-        let now = Double(time(nil))
-        let cutoff = try DatabaseOptions.cutoff(since: since, now: now)
+        let now = HistorySpan.now()
+        let (cutoff, end) = try span.bounds(now: now)
         if record {
             let report: HostRecordReport
             do {
                 // With --db there is no config: the tick length and horizon come from the database.
                 let stored = try database.db.map { _ in try StoredSettings.config(forStoreAt: path) }
-                report = try HostRecordReport(path: path, since: cutoff, config: stored?.config ?? config, policyGrid: policyGrid,
+                report = try HostRecordReport(path: path, since: cutoff, until: end, config: stored?.config ?? config, policyGrid: policyGrid,
                                               assumed: stored?.note)
             } catch {
                 writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
@@ -52,7 +50,7 @@ struct AlertsCommand: ParsableCommand {
         }
         let alerts: [AlertRecord]
         do {
-            alerts = try AlertHistory(path: path).alerts(since: cutoff)
+            alerts = try AlertHistory(path: path).alerts(since: cutoff).filter { alert in end.map { alert.firedAt <= $0 } ?? true }
         } catch {
             writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(1)

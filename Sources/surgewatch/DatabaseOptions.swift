@@ -41,13 +41,4 @@ struct DatabaseOptions: ParsableArguments {
             throw ExitCode(1)
         }
     }
-
-    /// The Unix time a `--since DURATION` option reaches back to from `now` (nil: no option).
-    static func cutoff(since: String?, now: Double) throws -> Double? {
-        guard let since else { return nil }
-        guard let duration = DurationText.parse(since) else {
-            throw ValidationError("--since: expected a duration such as 2h or 30d, got \(since)")
-        }
-        return now - duration.seconds
-    }
 }

@@ -16,19 +16,14 @@ struct ExportCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Only samples taken within this long, e.g. 7d.")
-    var since: String?
+    @OptionGroup var span: HistorySpan
 
     @Option(help: "The trace CSV to write; - writes standard output.")
     var output: String
 
-    func validate() throws {
-        _ = try DatabaseOptions.cutoff(since: since, now: 0)
-    }
-
     func run() throws {
         let path = try database.path()
-        let cutoff = try DatabaseOptions.cutoff(since: since, now: Double(time(nil)))
+        let (cutoff, end) = try span.bounds(now: HistorySpan.now())
         try reportingFailures {
             let history: SampleHistory
             do {
@@ -51,6 +46,7 @@ struct ExportCommand: ParsableCommand {
                     }
                 }
                 steps = try history.forEach(since: cutoff) { time, values in
+                    if let end, time > end { return }
                     // An outage becomes the ticks it cost, with every value missing.
                     for missing in previous.map({ gaps.missingTicks(from: $0, to: time) }) ?? [] {
                         TraceCSV.appendRow(to: &out, timestamp: missing, values: empty, number: NumberText.exact)

@@ -30,19 +30,16 @@ struct ForgetCommand: ParsableCommand {
     var yes = false
 
     func validate() throws {
-        _ = try Self.moment(from, option: "--from", now: 0)
-        _ = try to.map { try Self.moment($0, option: "--to", now: 0) }
+        _ = try HistorySpan.moment(from, option: "--from", now: 0)
+        _ = try to.map { try HistorySpan.moment($0, option: "--to", now: 0) }
     }
 
     func run() throws {
         let (path, config) = try database.resolve()
         let identifier = config.journal.identifier
-        // To the fraction: a tick stored this second is in a span that ends now.
-        var clock = timespec()
-        clock_gettime(CLOCK_REALTIME, &clock)
-        let now = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
-        let start = try Self.moment(from, option: "--from", now: now)
-        let end = try to.map { try Self.moment($0, option: "--to", now: now) } ?? now
+        let now = HistorySpan.now()
+        let start = try HistorySpan.moment(from, option: "--from", now: now)
+        let end = try to.map { try HistorySpan.moment($0, option: "--to", now: now) } ?? now
         guard start < end else {
             throw ValidationError("--to (\(RFC3339.format(end))) must be later than --from (\(RFC3339.format(start)))")
         }
@@ -86,17 +83,5 @@ struct ForgetCommand: ParsableCommand {
         guard span.checkpoints > 0 else { return "no checkpoint was saved since it began" }
         guard let resumes = span.resumesFrom else { return "learning starts from the model, as at a first start (no checkpoint before it)" }
         return "learning resumes from the checkpoint saved \(RFC3339.format(resumes))"
-    }
-
-    /// An RFC 3339 time, or a duration meaning that long before `now`.
-    static func moment(_ text: String, option: String, now: Double) throws -> Double {
-        if let time = RFC3339.parseWithZone(Array(text.utf8)[...]) {
-            guard time.hasZone else { throw ValidationError("\(option): give the time's offset from UTC (Z or +08:00), got \(text)") }
-            return time.seconds
-        }
-        guard let duration = DurationText.parse(text) else {
-            throw ValidationError("\(option): expected a time such as 2026-12-07T10:00:00Z or a duration such as 3h, got \(text)")
-        }
-        return now - duration.seconds
     }
 }

@@ -22,8 +22,8 @@ struct HostRecordReport {
     /// What the figures assume where no config was given (`--db`: StoredSettings' note).
     let assumed: String?
 
-    init(path: String, since: Double?, config: SurgeConfig, policyGrid: Bool = false, assumed: String? = nil) throws {
-        record = try HostRecord.stored(in: path, since: since, config: config, keepingSeries: policyGrid)
+    init(path: String, since: Double?, until: Double? = nil, config: SurgeConfig, policyGrid: Bool = false, assumed: String? = nil) throws {
+        record = try HostRecord.stored(in: path, since: since, until: until, config: config, keepingSeries: policyGrid)
         self.config = config
         self.assumed = assumed
         referee = try RefereeStanding(path: path, config: config)

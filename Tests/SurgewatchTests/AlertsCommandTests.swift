@@ -50,6 +50,21 @@ import SurgeStore
         #expect((list.first?["top_features"] as? [[String: Any]])?.first?["recent"] as? Int == 61)
     }
 
+    /// `--since` and `--until` take a duration before now or a time with its offset: the old
+    /// alert alone between 4 h and 1 h ago, written either way.
+    @Test func aSpanInThePastIsListedAlone() throws {
+        let now = Date().timeIntervalSince1970
+        let hoursAgo = { (hours: Double) in ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: now - hours * 3600)) }
+        for span in [["--since", "4h", "--until", "1h"], ["--since", hoursAgo(4), "--until", hoursAgo(1)]] {
+            let (code, out, err) = try DaemonProcess.run(["alerts", "--db", database, "--json"] + span)
+            #expect(code == 0, "\(span): \(err)")
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)")
+            #expect(list.map { $0["id"] as? String } == ["old"], "\(span)")
+        }
+        let (code, out, _) = try DaemonProcess.run(["alerts", "--db", database, "--json", "--until", "2h"])
+        #expect(code == 0 && out.contains("\"id\":\"old\"") && !out.contains("\"id\":\"new\""), "\(out)")
+    }
+
     /// One run of the daemon's prediction rows, a tick every `every` seconds from `start`:
     /// `states` has `p` (predicted), `b` (breached) or `.` (normal) after each tick, with p 0.9
     /// under an alert and 0.1 otherwise; `labels` has `x` where the SLO rule held.
@@ -101,6 +116,11 @@ import SurgeStore
 
         let (_, recent, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--since", "10m"])
         #expect(recent == "no predictions stored in that time\n")
+        // The first run alone: until a time between the runs (its 20 ticks end 200 s in).
+        let between = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: start + 500))
+        let (_, first, firstErr) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--until", between])
+        #expect(first.split(separator: "\n").first?.hasSuffix(": 20 ticks covering 3m20s, in 1 run of the daemon") == true, "\(first)\(firstErr)")
+        #expect(first.contains("warned early           1   "), "\(first)")
     }
 
     /// A host ticking every minute with a horizon of 5 ticks, read with `--db` (no config): the
@@ -361,7 +381,12 @@ import SurgeStore
         let (both, _, bothErr) = try DaemonProcess.run(["alerts", "--db", database, "--config", "/etc/x.toml"])
         #expect(both != 0 && bothErr.contains("give --config or --db, not both"))
         let (since, _, sinceErr) = try DaemonProcess.run(["alerts", "--db", database, "--since", "yesterday"])
-        #expect(since != 0 && sinceErr.contains("--since: expected a duration such as 2h or 30d, got yesterday"))
+        #expect(since != 0 && sinceErr.contains("--since: expected a time such as 2026-12-07T10:00:00Z or a duration such as 3h, got yesterday"),
+                "\(sinceErr)")
+        let (local, _, localErr) = try DaemonProcess.run(["alerts", "--db", database, "--until", "2026-12-06T20:00:00"])
+        #expect(local != 0 && localErr.contains("--until: give the time's offset from UTC (Z or +08:00), got 2026-12-06T20:00:00"), "\(localErr)")
+        let (reversed, _, reversedErr) = try DaemonProcess.run(["alerts", "--db", database, "--since", "1h", "--until", "2h"])
+        #expect(reversed != 0 && reversedErr.contains("--until (") && reversedErr.contains(") must be later than --since ("), "\(reversedErr)")
         let (missing, _, missingErr) = try DaemonProcess.run(["alerts", "--db", directory + "/nope.db"])
         #expect(missing == 1)
         #expect(missingErr.hasPrefix("surgewatch alerts: \(directory)/nope.db: no database there; the daemon creates it when it starts"), "\(missingErr)")

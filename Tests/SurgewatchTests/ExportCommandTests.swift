@@ -114,6 +114,13 @@ import SurgeSampling
         let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--since", "1h", "--output", exported])
         #expect(code == 0, "\(err)")
         #expect(try lines(exported) == ["timestamp,cpu_busy,load1", "\(NumberText.exact(now - 60.5)),,2.25", ""])
+        // A past hour alone, its ends as times with their offset: the first sample only.
+        let format = { (seconds: Double) in ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds)) }
+        let earlier = directory + "/earlier.csv"
+        let (cut, _, cutErr) = try DaemonProcess.run(["export", "--db", database, "--since", format(now - 7260), "--until", format(now - 3600),
+                                                      "--output", earlier])
+        #expect(cut == 0, "\(cutErr)")
+        #expect(try lines(earlier) == ["timestamp,cpu_busy,load1", "\(NumberText.exact(now - 7200)),0.5,1", ""])
 
         let (bad, _, badErr) = try DaemonProcess.run(["export", "--db", directory + "/absent.db", "--output", directory + "/x.csv"])
         #expect(bad == 1 && badErr.contains("absent.db"), "\(badErr)")
