@@ -76,19 +76,23 @@ enum AlertListing {
 
     static func table(_ alerts: [AlertRecord], now: Double) -> String {
         guard !alerts.isEmpty else { return "no alerts\n" }
-        let header = ["KIND", "FIRED (UTC)", "RESOLVED / DURATION", "PEAK P", "MESSAGE"]
-        let rows = alerts.map { alert -> [String] in
+        // In the host's zone, as the journal shows its lines; named in the header, or beside
+        // each time when the offsets differ (a daylight-saving change within the list).
+        let fired = alerts.map { LocalClockText.dateAndTime($0.firedAt) }
+        let oneZone = Set(fired.map(\.offset)).count == 1
+        let header = ["KIND", oneZone ? "FIRED (\(LocalClockText.zone(offset: fired[0].offset)))" : "FIRED", "RESOLVED / DURATION", "PEAK P", "MESSAGE"]
+        let rows = zip(alerts, fired).map { alert, fired -> [String] in
             let resolved: String
             if let end = alert.resolvedAt {
-                resolved = "\(TickLine.rfc3339(end).dropFirst(11).dropLast()) / \(AlertMessage.duration(end - alert.firedAt))"
+                resolved = "\(LocalClockText.dateAndTime(end).text.dropFirst(11)) / \(AlertMessage.duration(end - alert.firedAt))"
             } else {
                 resolved = "open for \(AlertMessage.duration(now - alert.firedAt))"
             }
             let kind = alert.escalatedAt != nil ? "predicted>breached" : alert.kind.rawValue
-            let fired = TickLine.rfc3339(alert.firedAt).replacingOccurrences("T", " ").dropLast()
+            let firedText = oneZone ? fired.text : fired.text + " " + LocalClockText.zone(offset: fired.offset)
             var message = alert.message
             if let note = alert.note { message += " [\(note)]" }
-            return [kind, String(fired), resolved, AlertMessage.fixed(alert.peakProbability, 2), message]
+            return [kind, firedText, resolved, AlertMessage.fixed(alert.peakProbability, 2), message]
         }
         var widths = header.map(\.count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
@@ -98,11 +102,5 @@ enum AlertListing {
             }.joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
-    }
-}
-
-extension String {
-    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
     }
 }

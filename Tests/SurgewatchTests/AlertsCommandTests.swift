@@ -28,8 +28,14 @@ import SurgeStore
         try store.commit()
     }
 
+    /// `alerts` with TZ set, as the journal would show its lines there.
+    func table(zone: String) throws -> (Int32?, String, String) {
+        let tool = try DaemonProcess(["alerts", "--db", database], environment: ["TZ": zone])
+        return (tool.waitForExit(.seconds(30)), tool.stdout, tool.stderr)
+    }
+
     @Test func tableNewestFirstWithDurations() throws {
-        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", database])
+        let (code, out, err) = try table(zone: "UTC0")
         #expect(code == 0, "\(err)")
         let lines = out.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
@@ -39,6 +45,26 @@ import SurgeStore
         #expect(lines[1].hasSuffix("0.88    overload predicted within 30s (p=0.86): psi_cpu_some_avg10 8% -> 61%"))
         #expect(lines[2].hasPrefix("breached   "))
         #expect(lines[2].contains(" / 10m "))
+    }
+
+    /// The table reads in the host's zone, named in the header (the journal shows its lines
+    /// there); JSON stays in UTC. "CST-8" is UTC+08:00 without a zone database.
+    @Test func theTableReadsInTheHostsZone() throws {
+        let (code, out, err) = try table(zone: "CST-8")
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("KIND       FIRED (UTC+08:00)    RESOLVED / DURATION  PEAK P  MESSAGE") == true, "\(out)")
+        let (_, utc, _) = try table(zone: "UTC0")
+        // The old alert fired 3 h ago: its date and time 8 h later than the UTC table's.
+        let firedUTC = try #require(utc.split(separator: "\n").last.map { String($0.dropFirst(11).prefix(19)) })
+        let firedHere = try #require(lines.last.map { String($0.dropFirst(11).prefix(19)) })
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        format.timeZone = TimeZone(identifier: "UTC")
+        let (a, b) = (try #require(format.date(from: firedUTC), "\(utc)"), try #require(format.date(from: firedHere), "\(out)"))
+        #expect(b.timeIntervalSince(a) == 8 * 3600, "\(firedUTC) against \(firedHere)")
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", database, "--json"])
+        #expect(json.contains("Z\""), "JSON in UTC: \(json)")
     }
 
     @Test func sinceFiltersAndJSONIsMachineReadable() throws {
