@@ -77,6 +77,8 @@ public struct SurgeConfig: Equatable, Sendable {
         ]
         /// `all`: ... or when all of these hold (if given).
         public var all: [OverloadCondition] = []
+        /// The metrics the rule reads, each once, in name order (the columns a trace must give it).
+        public var metrics: [String] { Array(Set((any + all).map(\.metric))).sorted() }
         /// `for_ticks`: the rule must hold this many ticks in a row, 1 ... 1000.
         public var forTicks = 1
 

@@ -174,7 +174,7 @@ public enum Baselines {
     /// Per tick: does the rule hold on the Holt forecast `horizon` ticks ahead? Missing values
     /// leave the forecast where it was.
     static func holtWarnings(trace: Trace, overload: SurgeConfig.Overload, horizon: Int, alpha: Double, beta: Double) -> [Bool] {
-        let metrics = Array(Set((overload.any + overload.all).map(\.metric))).sorted()
+        let metrics = overload.metrics
         let schema = MetricSchema(metrics)
         let rule = OverloadRule(overload, schema: schema)
         let columns = metrics.map { trace.schema.index(of: $0) }

@@ -59,7 +59,7 @@ public enum PolicyGrid {
         public func markingPending(_ overload: SurgeConfig.Overload) -> Series {
             var copy = self
             copy.rulePending = []
-            let metrics = Array(Set((overload.any + overload.all).map(\.metric))).sorted()
+            let metrics = overload.metrics
             let values = metrics.compactMap { columns[$0] }
             guard overload.forTicks >= 2, values.count == metrics.count else { return copy }
             let schema = MetricSchema(metrics)

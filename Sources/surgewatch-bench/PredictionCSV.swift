@@ -33,8 +33,7 @@ enum PredictionCSV {
     static func series(_ path: String, pendingUnder config: SurgeConfig, directory: String, row: String) throws -> PolicyGrid.Series {
         let plain = try series(path)
         guard config.alert.firePendingProbability < 1 else { return plain }
-        let metrics = Array(Set((config.overload.any + config.overload.all).map(\.metric))).sorted()
-        return try withColumns(plain, of: metrics, directory: directory, row: row, readFor: "the [overload] rule").markingPending(config.overload)
+        return try withColumns(plain, of: config.overload.metrics, directory: directory, row: row, readFor: "the [overload] rule").markingPending(config.overload)
     }
 
     static func replayedSchedule(in directory: String, row: String, learning: String) throws -> SurgeConfig.Schedule? {
