@@ -9,11 +9,10 @@ enum LocalClockText {
     static func dateAndTime(_ unixSeconds: Double) -> (text: String, offset: Int) {
         var seconds = time_t(unixSeconds.rounded(.down))
         var parts = tm()
-        guard localtime_r(&seconds, &parts) != nil else { return (RFC3339.format(unixSeconds), 0) }
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let text = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-        return (text, Int(parts.tm_gmtoff))
+        // The zone's offset from glibc; the date and time are RFC 3339's of the time moved by it.
+        let offset = localtime_r(&seconds, &parts) != nil ? Int(parts.tm_gmtoff) : 0
+        let utc = RFC3339.format(unixSeconds + Double(offset))
+        return (String(utc.dropLast().map { $0 == "T" ? " " : $0 }), offset)
     }
 
     /// "UTC", "UTC+08:00", "UTC-03:30".
