@@ -188,7 +188,11 @@ public enum ConfigLoader {
     static func conditions(_ table: TableReader, _ key: String) -> [OverloadCondition] {
         table.strings(key, default: []).enumerated().compactMap { offset, text in
             switch OverloadCondition.parse(text) {
-            case .success(let condition): return condition
+            case .success(let condition):
+                if let vacuity = MetricScale.vacuity(of: condition) {
+                    table.context.fail("\(table.keyPath(key))[\(offset)]", vacuity)
+                }
+                return condition
             case .failure(let failure):
                 table.context.fail("\(table.keyPath(key))[\(offset)]", failure.message)
                 return nil

@@ -38,7 +38,8 @@ public struct OverloadCondition: Equatable, Sendable, CustomStringConvertible {
             return .failure(ParseFailure("unknown operator '\(parts[1])'; use one of > >= < <="))
         }
         guard let threshold = Double(parts[2]), threshold.isFinite else {
-            return .failure(ParseFailure("'\(parts[2])' is not a number"))
+            let advice = MetricScale.unitAdvice(parts[2], for: metric).map { "; " + $0 } ?? ""
+            return .failure(ParseFailure("'\(parts[2])' is not a number\(advice)"))
         }
         return .success(OverloadCondition(metric: metric, comparison: comparison, threshold: threshold))
     }
@@ -66,8 +67,12 @@ public struct OverloadCondition: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let number = threshold == threshold.rounded() && abs(threshold) < 1e15 ? String(Int64(threshold)) : String(threshold)
-        return "\(metric) \(comparison.rawValue) \(number)"
+        "\(metric) \(comparison.rawValue) \(Self.written(threshold))"
+    }
+
+    /// 0.01, 1000, 0.25: the shortest text Double gives, without a trailing ".0".
+    static func written(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
     }
 
     public struct ParseFailure: Error, Equatable, Sendable {

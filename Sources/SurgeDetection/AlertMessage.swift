@@ -60,13 +60,13 @@ public enum AlertMessage {
     /// Units follow the metric's name: ratios as percent, PSI already in percent, rates per second.
     static func value(_ value: Double?, _ metric: String) -> String {
         guard let value, value.isFinite else { return "?" }
-        if metric.hasSuffix("_ratio") || metric == "cpu_busy" || metric == "cpu_iowait" || metric == "cpu_steal" {
-            return compact(value * 100) + "%"
+        switch MetricScale(of: metric) {
+        case .fraction: return compact(value * 100) + "%"
+        case .percent: return compact(value) + "%"
+        case .milliseconds: return compact(value) + "ms"
+        case .seconds: return compact(value) + "s"
+        case .flag, .other: return metric.hasSuffix("_per_s") ? compact(value) + "/s" : compact(value)
         }
-        if metric.hasPrefix("psi_") || metric.contains("_psi_") { return compact(value) + "%" }
-        if metric.hasSuffix("_per_s") { return compact(value) + "/s" }
-        if metric.hasSuffix("_ms") { return compact(value) + "ms" }
-        return compact(value)
     }
 
     /// 412, 61, 8.5, 0.031: enough digits to read, no more.

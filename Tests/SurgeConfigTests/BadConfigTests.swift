@@ -24,6 +24,13 @@ import Testing
             "1:1: modle: unknown key 'modle'; did you mean 'model'?"],
         "bad-condition-operator.toml": [
             "4:3: overload.any[1]: unknown operator '>>'; use one of > >= < <="],
+        // Percents and durations where the metric reads a fraction or milliseconds.
+        "condition-percent-as-fraction.toml": [
+            #"9:3: overload.any[0]: "cpu_busy > 60" can never hold: cpu_busy runs from 0 to 1; 60 % is 0.6"#,
+            "10:3: overload.any[1]: '1%' is not a number; http_error_ratio runs from 0 to 1: write 0.01 for 1%",
+            #"14:9: alert.hold[0]: "psi_cpu_some_avg10 >= 0" holds on every tick: psi_cpu_some_avg10 is a percent, from 0 to 100"#],
+        "condition-duration-threshold.toml": [
+            "6:8: overload.any[0]: '1.5s' is not a number; probe_latency_ms counts milliseconds: write 1500 for 1.5s"],
         "hold-unknown-metric.toml": [
             "2:29: alert.hold[1]: no enabled source provides metric 'cpu_bussy'; did you mean 'cpu_busy'?"],
         "unknown-feature.toml": [
