@@ -53,7 +53,7 @@ public enum Daemon {
         }
         let stateDirectory = StateDirectory.resolve(override: options.stateDirectory)
         do {
-            try StateDirectory.prepare(stateDirectory)
+            try StateDirectory.prepare(stateDirectory, holding: config.store.path)
         } catch {
             logger.critical("\(error)")
             return 1

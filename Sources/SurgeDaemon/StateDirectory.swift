@@ -22,6 +22,16 @@ public enum StateDirectory {
         path.hasPrefix("/") ? path : join(directory, path)
     }
 
+    /// Prepares the state directory when the database lives in it (`store.path` relative). An
+    /// absolute `store.path` elsewhere needs nothing of it (a relative `model.path` is only
+    /// read): a daemon or `test-alert` run by hand must not leave a root-owned
+    /// /var/lib/surgewatch where systemd's `DynamicUser=` would later find a directory it did not
+    /// make, nor fail on one that user cannot create.
+    public static func prepare(_ directory: String, holding storePath: String) throws {
+        guard !storePath.hasPrefix("/") else { return }
+        try prepare(directory)
+    }
+
     /// Creates the directory (and parents) if needed; throws a message naming the directory that
     /// could not be made and why, as the kernel says it ("Permission denied"), for the journal.
     public static func prepare(_ directory: String) throws {

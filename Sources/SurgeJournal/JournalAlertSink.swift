@@ -19,6 +19,9 @@ public final class JournalAlertSink: AlertSink {
         public static let resolved = "e2f42aee8f6d4cde98d42a246c2296e6"
     }
 
+    /// Whether some alert found no journald and went to stderr instead.
+    public var fellBackToStderr: Bool { fallbackWarned.load(ordering: .relaxed) }
+
     public init(identifier: String, socketPath: String = JournalEntry.socketPath) {
         self.identifier = identifier
         self.socketPath = socketPath

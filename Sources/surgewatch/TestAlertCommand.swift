@@ -33,13 +33,14 @@ struct TestAlertCommand: ParsableCommand {
         let directory = StateDirectory.resolve(override: stateDir)
         let store: SurgeStore
         do {
-            try StateDirectory.prepare(directory)
+            try StateDirectory.prepare(directory, holding: loaded.store.path)
             store = try SurgeStore(path: StateDirectory.file(loaded.store.path, in: directory))
         } catch {
             writeAll("surgewatch test-alert: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
-        let fanOut = AlertFanOut([JournalAlertSink(identifier: loaded.journal.identifier), SQLiteAlertSink(store: store)])
+        let journal = JournalAlertSink(identifier: loaded.journal.identifier)
+        let fanOut = AlertFanOut([journal, SQLiteAlertSink(store: store)])
         let id = AlertEvent.newID()
         let start = Double(time(nil))
         let horizon = Double(loaded.model.horizonTicks) * loaded.sampling.interval.seconds
@@ -81,6 +82,12 @@ struct TestAlertCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for failure in failures { writeAll("surgewatch test-alert: \(failure)\n", to: STDERR_FILENO) }
+        // The daemon goes on to stderr without journald; a test of the path it takes must not pass.
+        guard !journal.fellBackToStderr else {
+            writeAll("surgewatch test-alert: test alert \(id) is in the database, but journald did not get it (written to stderr above), "
+                     + "so journalctl and what forwards the journal will not show it\n", to: STDERR_FILENO)
+            throw ExitCode(1)
+        }
         print("sent test alert \(id): journalctl -t \(loaded.journal.identifier) SURGE_ALERT_ID=\(id)")
         if !failures.isEmpty { throw ExitCode(1) }
     }

@@ -397,6 +397,31 @@ import SurgeStore
         #expect(daemon.stdoutLines.isEmpty)
     }
 
+    /// With `store.path` absolute, the state directory holds nothing the daemon writes: `run` and
+    /// `test-alert` leave it unmade (by hand as root they made /var/lib/surgewatch, which
+    /// systemd's DynamicUser= then had to migrate), and write the database where it says.
+    @Test func anAbsoluteStorePathLeavesTheStateDirectoryUnmade() throws {
+        let scratch = try Scratch(config: "")
+        let database = scratch.directory + "/elsewhere/shop.db"
+        try FileManager.default.createDirectory(atPath: scratch.directory + "/elsewhere", withIntermediateDirectories: true)
+        try scratch.write(config: Self.config(procRoot: Self.fixtures + "/t2") + "[store]\npath = \"\(database)\"\n")
+        let daemon = try run(scratch, ["--max-ticks", "1", "--tick-output", "none"])
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        // Its exit status says whether a journald listened (JournalEndToEndTests); either way the
+        // alert is stored.
+        let (status, _, stderr) = try DaemonProcess.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
+        #expect(status != nil, "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.state), "the state directory was made")
+        let stored = try SQLiteDatabase(path: database, mode: .readOnly)
+        #expect(try stored.rows("SELECT COUNT(*) FROM samples") == [[.integer(1)]])
+        #expect(try stored.rows("SELECT COUNT(*) FROM alerts") == [[.integer(1)]], "test-alert's alert")
+        // A relative store.path still makes the directory it lives in.
+        try scratch.write(config: Self.config(procRoot: Self.fixtures + "/t2"))
+        let relative = try run(scratch, ["--max-ticks", "1", "--tick-output", "none"])
+        #expect(relative.waitForExit(.seconds(15)) == 0, "\(relative.stderr)")
+        #expect(FileManager.default.fileExists(atPath: scratch.state + "/surgewatch.db"))
+    }
+
     /// A second `run` on the same database (a copy started by hand beside the service) refuses
     /// to start, naming the first's pid, and writes nothing; the first goes on untouched, and
     /// once it has stopped a new start runs, however the lock file was left.
