@@ -173,7 +173,8 @@ public enum TraceCSV {
 extension TraceCSV {
     /// The header line: `timestamp`, then the metric names.
     public static func header(_ names: [String]) -> [UInt8] {
-        Array(("timestamp," + names.joined(separator: ",") + "\n").utf8)
+        // A database with no metric yet (only test-alert wrote to it) gives "timestamp" alone.
+        Array((["timestamp"] + names).joined(separator: ",").utf8) + [UInt8(ascii: "\n")]
     }
 
     /// Appends one row: the timestamp, then each value as `number` writes it, empty where it

@@ -81,4 +81,12 @@ import Testing
         #expect(trace.count == 0)
         #expect(trace.schema.names == ["cpu_busy"])
     }
+
+    /// What `export` writes from a database no tick has reached yet reads back as such.
+    @Test func theHeaderOfNoMetricsIsTimestampAlone() throws {
+        #expect(String(decoding: TraceCSV.header([]), as: UTF8.self) == "timestamp\n")
+        #expect(String(decoding: TraceCSV.header(["cpu_busy", "load1"]), as: UTF8.self) == "timestamp,cpu_busy,load1\n")
+        let trace = try parse(String(decoding: TraceCSV.header([]), as: UTF8.self))
+        #expect(trace.count == 0 && trace.schema.names.isEmpty)
+    }
 }
