@@ -189,7 +189,7 @@ public enum ConfigLoader {
         table.strings(key, default: []).enumerated().compactMap { offset, text in
             switch OverloadCondition.parse(text) {
             case .success(let condition):
-                if let vacuity = MetricScale.vacuity(of: condition) {
+                if MetricScale.isComputedHere(condition.metric), let vacuity = MetricScale.vacuity(of: condition) {
                     table.context.fail("\(table.keyPath(key))[\(offset)]", vacuity)
                 }
                 return condition

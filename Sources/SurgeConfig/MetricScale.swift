@@ -36,6 +36,15 @@ public enum MetricScale: Equatable, Sendable {
         }
     }
 
+    /// Whether the daemon computes the metric itself, so that its range is known rather than
+    /// read from a convention: the host's metrics, a probe's `probe_up`, a cgroup's PSI. A
+    /// Prometheus query's `_ratio` is named by whoever wrote it, who may mean CPU cores
+    /// (`rate(process_cpu_seconds_total)` runs past 1).
+    public static func isComputedHere(_ metric: String) -> Bool {
+        HostMetric(rawValue: metric) != nil
+            || (ApplicationMetric.probe + ApplicationMetric.cgroup).contains { metric == $0 || metric.hasSuffix("_" + $0) }
+    }
+
     /// What is wrong with a condition that cannot tell one tick from another: it holds on no
     /// value the metric can take, or on every one (`cpu_busy > 60`, meant as 60 %, never holds;
     /// no labels would ever come). Nil when it can go either way.
@@ -46,7 +55,10 @@ public enum MetricScale: Equatable, Sendable {
         let high = condition.comparison.holds(range.upperBound, condition.threshold)
         // Every comparison is monotonic, so the two ends decide the whole range.
         guard low == high else { return nil }
-        var problem = "\"\(condition)\" \(low ? "holds on every tick" : "can never hold"): \(condition.metric) \(scale.runs)"
+        let verdict = "\"\(condition)\" \(low ? "holds on every tick" : "can never hold")"
+        // A metric named by the config's author keeps to its name's range only by convention.
+        var problem = isComputedHere(condition.metric)
+            ? "\(verdict): \(condition.metric) \(scale.runs)" : "\(verdict) if \(condition.metric) \(scale.runs), as its name says"
         // A whole percent written where a fraction is read, the likeliest slip.
         if scale == .fraction, condition.threshold > 1, condition.threshold <= 100, condition.threshold == condition.threshold.rounded() {
             problem += "; \(OverloadCondition.written(condition.threshold)) % is \(OverloadCondition.written(condition.threshold / 100))"

@@ -269,6 +269,19 @@ extension SurgeConfig {
     public static let withoutPSIAdvice = "where PSI cannot be turned on, use without-psi.toml (config/ in the source, "
         + "share/doc/surgewatch/ when installed): the features and rule of a built-in model made for such hosts"
 
+    /// Conditions that hold on every tick or on none if their metric keeps to its name's
+    /// convention (a `_ratio` from 0 to 1), which a metric the daemon does not compute may not
+    /// do: said as warnings, where one the daemon computes is refused (`MetricScale`).
+    public var conditionCautions: [String] {
+        [("overload.any", overload.any), ("overload.all", overload.all), ("alert.hold", alert.hold), ("schedule.fire_when", schedule.fireWhen)]
+            .flatMap { key, conditions in
+                conditions.enumerated().compactMap { offset, condition -> String? in
+                    guard !MetricScale.isComputedHere(condition.metric), let vacuity = MetricScale.vacuity(of: condition) else { return nil }
+                    return "\(key)[\(offset)]: \(vacuity)"
+                }
+            }
+    }
+
     /// Metrics the SLO rule reads.
     public var overloadMetrics: [String] {
         (overload.any + overload.all).map(\.metric)

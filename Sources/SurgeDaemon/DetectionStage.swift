@@ -117,6 +117,7 @@ final class DetectionStage {
         refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
         if let caution = source.ruleCaution(config) { logger.notice("\(caution)") }
+        for caution in config.conditionCautions { logger.warning("\(caution)") }
         // The clock is set at each tick; none has run yet, so the wall clock says when "next" is.
         if let sales = config.schedule.summary(now: Double(time(nil))) { logger.notice("\(sales)") }
         if let caution = ModelCatalog.tickCaution(model, tickSeconds: settings.tickSeconds, here: "sampling.interval is") {

@@ -82,6 +82,7 @@ struct ReplayCommand: ParsableCommand {
             if let caution = ModelCatalog.tickCaution(source.model, tickSeconds: trace.tickSeconds, here: "the trace's ticks are") {
                 writeAll("warning: \(caution)\n", to: STDERR_FILENO)
             }
+            for caution in settingsConfig.conditionCautions { writeAll("warning: \(caution)\n", to: STDERR_FILENO) }
             say(summary.text(input: inputName))
             if policyGrid {
                 say("surgewatch under other alert policies (chosen on this trace, in hindsight):")

@@ -39,10 +39,42 @@ import Testing
 
     @Test func aWholePercentWhereAFractionIsReadIsNamed() throws {
         #expect(try vacuity("cpu_busy > 85") == "\"cpu_busy > 85\" can never hold: cpu_busy runs from 0 to 1; 85 % is 0.85")
-        #expect(try vacuity("http_error_ratio >= 100") == "\"http_error_ratio >= 100\" can never hold: http_error_ratio runs from 0 to 1; 100 % is 1")
+        #expect(try vacuity("http_error_ratio >= 100") == "\"http_error_ratio >= 100\" can never hold if http_error_ratio runs from 0 to 1, as its name says; 100 % is 1")
         // 1.5 is no likelier a percent than a slip of another kind; 250 is no percent at all.
         #expect(try vacuity("cpu_busy > 1.5") == "\"cpu_busy > 1.5\" can never hold: cpu_busy runs from 0 to 1")
         #expect(try vacuity("cpu_busy > 250") == "\"cpu_busy > 250\" can never hold: cpu_busy runs from 0 to 1")
+    }
+
+    @Test func theMetricsTheDaemonComputesAreKnownByName() {
+        for metric in ["cpu_busy", "tcp_listen_queue_ratio", "psi_io_some_avg10", "probe_up", "shop_probe_up", "probe_latency_ms",
+                       "web_cgroup_psi_cpu_some_avg10"] {
+            #expect(MetricScale.isComputedHere(metric), "\(metric)")
+        }
+        // Named in a [[sources.prometheus]] table by the config's author.
+        for metric in ["http_error_ratio", "cpu_ratio", "backend_up", "shop_cgroup_memory_bytes_ratio"] {
+            #expect(!MetricScale.isComputedHere(metric), "\(metric)")
+        }
+    }
+
+    /// A rule on an author-named `_ratio` past 1 is a warning, not a refusal: the query may
+    /// count CPU cores. One on the host's own is refused (BadConfigTests).
+    @Test func aConventionalRangeIsAWarning() throws {
+        let text = """
+            [[sources.prometheus]]
+            url = "http://127.0.0.1:9090/metrics"
+            metrics = { http_error_ratio = 'ratio(rate(errors_total), rate(requests_total))', cores_ratio = 'rate(process_cpu_seconds_total)' }
+            [overload]
+            any = ["http_error_ratio > 1", "cores_ratio > 2.5", "cpu_busy > 0.9"]
+            [alert]
+            hold = ["http_error_ratio >= 0"]
+            """
+        let config = try ConfigLoader.parse(text, file: "shop.toml")
+        #expect(config.conditionCautions == [
+            "overload.any[0]: \"http_error_ratio > 1\" can never hold if http_error_ratio runs from 0 to 1, as its name says",
+            "overload.any[1]: \"cores_ratio > 2.5\" can never hold if cores_ratio runs from 0 to 1, as its name says",
+            "alert.hold[0]: \"http_error_ratio >= 0\" holds on every tick if http_error_ratio runs from 0 to 1, as its name says",
+        ])
+        #expect(try ConfigLoader.parse("", file: "default.toml").conditionCautions.isEmpty)
     }
 
     private func parseFailure(_ text: String) -> String? {

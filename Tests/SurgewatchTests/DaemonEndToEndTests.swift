@@ -373,6 +373,17 @@ import SurgeStore
         #expect(fasterCode == 0)
         #expect(fasterErr == "warning: \(faster.config): the model was trained on ticks of 10s, sampling.interval is 5s: its horizon of 3 ticks looks 15s ahead here, not 30s, and its window of 30 ticks spans 2m30s, not 5m; it still serves (BENCHMARKS.md, session 23), and one trained on traces at this tick (surgewatch train) keeps the 30s horizon\n")
         #expect(okOut.contains("valid;") && !okOut.contains("warning"))
+        // A rule on a _ratio the config names itself, past 1: valid, with a warning.
+        let ratio = try Scratch(config: """
+            [[sources.prometheus]]
+            url = "http://127.0.0.1:9090/metrics"
+            metrics = { http_error_ratio = 'ratio(rate(errors_total), rate(requests_total))' }
+            [overload]
+            any = ["http_error_ratio > 5"]
+            """)
+        let (ratioCode, ratioOut, ratioErr) = try DaemonProcess.run(["check-config", ratio.config])
+        #expect(ratioCode == 0 && ratioOut.contains("valid;"))
+        #expect(ratioErr == "warning: \(ratio.config): overload.any[0]: \"http_error_ratio > 5\" can never hold if http_error_ratio runs from 0 to 1, as its name says; 5 % is 0.05\n")
         for other in ["eval/alibaba.toml", "eval/shop-slo.toml", "config/without-psi.toml"] {  // the drill's is a template (ports)
             let (code, _, err) = try DaemonProcess.run(["check-config", DaemonProcess.repository + "/" + other])
             #expect(code == 0, "\(other): \(err)")
