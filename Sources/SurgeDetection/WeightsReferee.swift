@@ -1,3 +1,5 @@
+import SurgeConfig
+
 /// Which weights serve when a model trained offline keeps learning online: the trained ones,
 /// or the ones learned on this host. Each tick both predict; each drives an alert state machine
 /// of its own that no one sees, and the host's SLO rule scores both over the last
@@ -89,10 +91,13 @@ public struct WeightsReferee: Sendable {
     /// false alarms, the trained ones warned of ...".
     public static func describe(trained: EpisodeScore, learned: EpisodeScore, ticks: Int? = nil) -> String {
         func figures(_ score: EpisodeScore) -> String {
-            "warned of \(score.warned) of \(score.episodes) overloads with \(score.falseAlarms) false alarms"
+            "warned of \(score.warned) of \(score.episodes) overload\(score.episodes == 1 ? "" : "s") "
+                + "with \(score.falseAlarms) false alarm\(score.falseAlarms == 1 ? "" : "s")"
         }
-        let days = NumberText.fixed(trained.days, decimals: 1)
-        let span = ticks.map { "over the last \(days) days (\($0) ticks)" } ?? "over the last \(days) days"
+        // Under a day, as a duration: "0.0 days" said nothing of a first hour's record.
+        let length = trained.days >= 1 ? "\(NumberText.fixed(trained.days, decimals: 1)) days"
+            : DurationText.format(seconds: (trained.days * 1440).rounded() * 60)
+        let span = ticks.map { "over the last \(length) (\($0) ticks)" } ?? "over the last \(length)"
         return "\(span) the learned weights \(figures(learned)), the trained ones \(figures(trained))"
     }
 

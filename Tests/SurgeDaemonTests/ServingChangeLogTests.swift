@@ -13,6 +13,15 @@ import Testing
         return score
     }
 
+    @Test func oneOfEachIsSingularAndUnderADayIsADuration() {
+        var learned = score(episodes: 1, warned: 1, falseAlarms: 1), trained = score(episodes: 1, warned: 0, falseAlarms: 0)
+        learned.days = 0.25
+        trained.days = 0.25
+        #expect(WeightsReferee.describe(trained: trained, learned: learned, ticks: 2160)
+                == "over the last 6h (2160 ticks) the learned weights warned of 1 of 1 overload with 1 false alarm, "
+                + "the trained ones warned of 0 of 1 overload with 0 false alarms")
+    }
+
     @Test func bothWaysNameTheRecord() {
         let learned = score(episodes: 44, warned: 41, falseAlarms: 2), trained = score(episodes: 44, warned: 37, falseAlarms: 3)
         #expect(DetectionStage.describe(WeightsReferee.Verdict(serving: .learned, trained: trained, learned: learned))

@@ -205,7 +205,7 @@ import SurgeStore
         let line = try #require(out.split(separator: "\n").map(String.init).first { $0.hasPrefix("which weights serve: ") }, "\(out)")
         #expect(line.hasPrefix("which weights serve: the learned ones (the checkpoint of "), "\(line)")
         #expect(line.contains("; on the referee's record saved "), "\(line)")
-        #expect(line.contains(", over the last 0.1 days (1000 ticks) the learned weights warned of 20 of 20 overloads with 0 false alarms, "
+        #expect(line.contains(", over the last 2h47m (1000 ticks) the learned weights warned of 20 of 20 overloads with 0 false alarms, "
                               + "the trained ones warned of 0 of 20 overloads with 0 false alarms; the learned ones serve once they net 2 more"),
                 "\(line)")
 

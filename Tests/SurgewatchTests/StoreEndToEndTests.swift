@@ -383,7 +383,7 @@ import SurgeSampling
         // The built-in model learns online, so a referee weighs its weights: its standing
         // follows the day's record in the log, and its record, saved at shutdown, is read back.
         let standing = daemon.stderr.split(separator: "\n").first { $0.contains("weights serve;") }.map(String.init) ?? ""
-        #expect(standing.contains("the trained weights serve; over the last ") && standing.contains(" days (288 ticks) the learned weights "
+        #expect(standing.contains("the trained weights serve; over the last ") && standing.contains(" (288 ticks) the learned weights "
                                   + "warned of 0 of 0 overloads with 0 false alarms, the trained ones warned of 0 of 0 overloads with 0 false alarms"),
                 "\(daemon.stderr)")
         let referee = try #require(record["referee"] as? [String: Any], "\(out)")
