@@ -38,7 +38,7 @@ struct OwnCost {
     /// 0.004 % of a core; RSS 26.4 MiB (7.1 MiB anonymous; peak 27.1 MiB)". Then the count starts
     /// again.
     mutating func report(memory: Memory?) -> String {
-        var line = "own cost over the last \(histogram.count) ticks: CPU per tick median \(Self.milliseconds(histogram.quantile(0.5))), "
+        var line = "own cost over the last \(NumberText.counted(histogram.count, "tick")): CPU per tick median \(Self.milliseconds(histogram.quantile(0.5))), "
             + "p99 \(Self.milliseconds(histogram.quantile(0.99))), at most \(Self.milliseconds(histogram.maximum))"
         let wall = lastWall - since
         if wall > 0 { line += "; \(Self.twoDigits(100 * totalSeconds / wall)) % of a core" }

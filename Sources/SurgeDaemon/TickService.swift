@@ -81,8 +81,8 @@ final class TickService: Service {
             let unstored = store.pendingTicks.map { " (the samples of ticks \($0.lowerBound)-\($0.upperBound))" } ?? ""
             logger.error("final database write failed, \(store.pendingCount) rows\(unstored) not stored: \(error)")
         }
-        notifier.stopping(status: "stopped after \(ticks) ticks")
-        logger.notice("stopped after \(ticks) ticks")
+        notifier.stopping(status: "stopped after \(NumberText.counted(ticks, "tick"))")
+        logger.notice("stopped after \(NumberText.counted(ticks, "tick"))")
     }
 
     /// Runs ticks until cancelled (graceful shutdown) or `maxTicks`; returns the tick count.

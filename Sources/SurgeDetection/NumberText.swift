@@ -19,6 +19,11 @@ public enum NumberText {
         return value.description
     }
 
+    /// "1 tick", "2 ticks": a count and its noun, in the plural unless the count is one.
+    public static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+
     /// A fixed number of decimals (0 ... 9), e.g. probabilities in the prediction CSV.
     public static func fixed(_ value: Double, decimals: Int) -> String {
         precondition((0...9).contains(decimals))

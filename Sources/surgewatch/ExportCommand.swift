@@ -59,7 +59,7 @@ struct ExportCommand: ParsableCommand {
                 }
                 try emit(out)
             }
-            writeAll("\(FileAccess.name(output, writing: true)): \(rows) samples, \(history.metrics.count) metrics\n", to: STDERR_FILENO)
+            writeAll("\(FileAccess.name(output, writing: true)): \(NumberText.counted(rows, "sample")), \(NumberText.counted(history.metrics.count, "metric"))\n", to: STDERR_FILENO)
             if gaps.outages > 0 {
                 writeAll("note: \(gaps.ticks) empty rows where no tick was stored, over \(gaps.outages) outage\(gaps.outages == 1 ? "" : "s") "
                          + "(the longest \(DurationText.format(seconds: gaps.longest))): the daemon was stopped or stalled; "

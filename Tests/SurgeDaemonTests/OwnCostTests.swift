@@ -41,11 +41,11 @@ import Testing
                 == "own cost over the last 10 ticks: CPU per tick median 0.30 ms, p99 2.4 ms, at most 2.4 ms; 0.0051 % of a core; RSS 26.4 MiB (7.1 MiB anonymous; peak 27.1 MiB)")
         #expect(cost.ticks == 0)
         _ = cost.tick(cpuSeconds: cpu + 0.012, wallSeconds: 210)
-        #expect(cost.report(memory: nil) == "own cost over the last 1 ticks: CPU per tick median 12 ms, p99 12 ms, at most 12 ms; 0.12 % of a core")
+        #expect(cost.report(memory: nil) == "own cost over the last 1 tick: CPU per tick median 12 ms, p99 12 ms, at most 12 ms; 0.12 % of a core")
         _ = cost.tick(cpuSeconds: cpu + 0.024, wallSeconds: 220)
         // A kernel before 4.5 has no RssAnon.
         #expect(cost.report(memory: .init(rssKiB: 27_034, anonymousKiB: nil, peakKiB: 27_750))
-                == "own cost over the last 1 ticks: CPU per tick median 12 ms, p99 12 ms, at most 12 ms; 0.12 % of a core; RSS 26.4 MiB (peak 27.1 MiB)")
+                == "own cost over the last 1 tick: CPU per tick median 12 ms, p99 12 ms, at most 12 ms; 0.12 % of a core; RSS 26.4 MiB (peak 27.1 MiB)")
     }
 
     @Test func aClockThatSeemsToGoBackCountsNothing() {

@@ -218,7 +218,7 @@ import SurgeSampling
         let exported = directory + "/stepped.csv"
         let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", exported])
         #expect(code == 0, "\(err)")
-        #expect(err.contains("\(exported): 15 samples, 1 metrics"), "\(err)")
+        #expect(err.contains("\(exported): 15 samples, 1 metric"), "\(err)")
         #expect(err.contains("note: 5 samples left out where the wall clock had been set back (the first at 2023-11-14T22:14:15Z, after one of 2023-11-14T22:15:00Z)"), "\(err)")
         let trace = try TraceCSV.parse(Array(try Data(contentsOf: URL(fileURLWithPath: exported))), path: exported)
         #expect(trace.timestamps == before + after.suffix(5))
