@@ -128,6 +128,28 @@ import Testing
         #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]])
     }
 
+    /// A checkpoints table that cannot be read at all (here a column another program renamed)
+    /// is said as an error, and the start goes on from the model as if none were stored.
+    @Test func anUnreadableCheckpointsTableIsSaidAndTheStartGoesOn() throws {
+        let (store, handler, logger) = try openStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
+        var learned = fresh.model
+        learned.parameters.values = learned.parameters.values.map { $0 + 0.25 }
+        try store.saveCheckpoint(version: Int(ModelFile.version), model: learned.encoded(), metricsJSON: "{}", at: 100)
+        try SQLiteDatabase(path: store.path).execute("ALTER TABLE checkpoints RENAME COLUMN metrics TO renamed")
+        let stage = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
+                                       history: nil, logger: logger)
+        #expect(stage.pipeline.model.parameters == fresh.model.parameters, "the model's own weights serve")
+        let said = handler.entries.filter { $0.message.description.hasPrefix("the stored checkpoints cannot be read, none resumed: ") }
+        #expect(said.count == 1 && said.first?.level == .error, "\(handler.entries.map(\.message.description))")
+        #expect(said.first?.message.description.contains("metrics") == true, "the error names what failed")
+        for tick in 1...6 {
+            _ = stage.ingest(Sample(timestamp: 100 + Double(tick) * 10, tick: tick, schema: schema, values: [0.1, 0]))
+        }
+        #expect(stage.pipeline.window.count == 5, "it ticks")
+    }
+
     /// A damaged newest checkpoint does not cost all the learning before it: the one saved
     /// before it serves, and the log says which and why.
     @Test func aDamagedNewestCheckpointGivesWayToTheOneBeforeIt() throws {
