@@ -29,7 +29,10 @@ public struct DemandSeries: Sendable {
             throw TraceError(path: path, line: 1, message: "expected the columns minute_utc,requests")
         }
         let first = max(minutes.timestamps[0], from), last = min(minutes.timestamps[minutes.count - 1], to)
-        guard last > first else { throw TraceError(path: path, line: 1, message: "no minutes in the chosen period") }
+        guard last > first else {
+            let held = "\(TraceTime.rfc3339(minutes.timestamps[0])) to \(TraceTime.rfc3339(minutes.timestamps[minutes.count - 1]))"
+            throw TraceError(path: path, line: 1, message: "no minutes in the chosen period: the file holds \(held)")
+        }
         var series = DemandSeries(start: first, tickSeconds: tickSeconds, demand: [], capacity: [])
         var row = 0
         var t = first

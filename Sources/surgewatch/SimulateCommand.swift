@@ -66,6 +66,7 @@ struct SimulateCommand: ParsableCommand {
                 guard let input else { throw ToolFailure("--demand worldcup needs --input (the requests_per_minute CSV)") }
                 let start = try from.map { try Self.day($0, "--from") } ?? -.infinity
                 let end = try to.map { try Self.day($0, "--to") + 86400 - 1 } ?? .infinity
+                if end < start, let from, let to { throw ToolFailure("--to \(to) is before --from \(from)") }
                 trace = try DemandSeries.worldCup(FileAccess.read(input), path: input, from: start, to: end).simulate(seed: seed, settings: shop)
             case .flashSale:
                 guard days > 0 && days <= 3650 else { throw ToolFailure("--days must be in (0, 3650]") }

@@ -118,6 +118,13 @@ import Testing
         let (badDay, _, badDayErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--input", worldCup,
                                                             "--from", "1998-06-31", "--output", directory + "/x.csv"])
         #expect(badDay == 1 && badDayErr.contains("--from: expected YYYY-MM-DD, got 1998-06-31"), "\(badDayErr)")
+        let (backwards, _, backwardsErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--input", worldCup,
+                                                                  "--from", "1998-06-10", "--to", "1998-06-01", "--output", directory + "/x.csv"])
+        #expect(backwards == 1 && backwardsErr == "surgewatch: --to 1998-06-01 is before --from 1998-06-10\n", "\(backwardsErr)")
+        let (outside, _, outsideErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--input", worldCup,
+                                                              "--from", "1998-07-01", "--output", directory + "/x.csv"])
+        #expect(outside == 1 && outsideErr.hasSuffix(":1: no minutes in the chosen period: the file holds 1998-04-30T21:30:00Z to 1998-06-21T23:59:00Z\n"),
+                "\(outsideErr)")
         let (noInput, _, noInputErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--output", directory + "/x.csv"])
         #expect(noInput == 1 && noInputErr.contains("--demand worldcup needs --input"), "\(noInputErr)")
 
