@@ -14,6 +14,17 @@ public struct HostSampler: Sendable {
     /// Which of the last-seen block devices are whole disks, kept while the device list stays
     /// the same (telling partitions from disks compares every name with every other).
     private var diskSelection: (names: [String], whole: [Bool])?
+    /// The virtual network interfaces, asked again whenever the interface list changes
+    /// (`VirtualInterfaces`); nil: every interface but the loopback counts.
+    private let virtualInterfaces: (@Sendable () -> Set<String>?)?
+    /// Which of the last-seen interfaces count toward the `net_*` rates, kept while the list
+    /// stays the same (containers come and go, the list with them).
+    private var interfaceSelection: (names: [String], counted: [Bool])?
+
+    /// The interfaces the last read summed (for tests).
+    var countedInterfaces: [String] {
+        interfaceSelection.map { zip($0.names, $0.counted).compactMap { $1 ? $0 : nil } } ?? []
+    }
 
     /// The live kernel's listening sockets, through a netlink socket of this reader's own.
     public static func kernelListenQueues(ports: [UInt16] = []) -> @Sendable () -> Result<ListenQueues, ListenQueueError> {
@@ -46,12 +57,18 @@ public struct HostSampler: Sendable {
         }
     }
 
+    /// `virtualInterfaces`: by default the live sysfs's when `procRoot` is /proc (a /proc tree
+    /// elsewhere has no sysfs beside it to ask), else none.
     public init(procRoot: String = "/proc", reader: ProcFileReader = ProcFileReader(keepingProcFilesOpen: true), listenPorts: [UInt16] = [],
-                listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil) {
+                listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)? = nil,
+                virtualInterfaces: (@Sendable () -> Set<String>?)? = nil) {
         self.procRoot = Self.normalized(procRoot)
         self.reader = reader
         paths = Paths(procRoot: self.procRoot)
-        self.listenQueues = listenQueues ?? (Self.readsListenQueues(procRoot: procRoot) ? Self.kernelListenQueues(ports: listenPorts) : nil)
+        let live = Self.readsListenQueues(procRoot: procRoot)
+        self.listenQueues = listenQueues ?? (live ? Self.kernelListenQueues(ports: listenPorts) : nil)
+        let fromSysfs: @Sendable () -> Set<String>? = { VirtualInterfaces.listed() }
+        self.virtualInterfaces = virtualInterfaces ?? (live ? fromSysfs : nil)
     }
 
     /// Why /proc/pressure can be absent and what turns it on, for every message that says so.
@@ -117,7 +134,11 @@ public struct HostSampler: Sendable {
             set(.psiIOFullAvg10, io.fullAvg10)
         }
         if let net = load(paths.netDev, NetDevStats.parse) {
-            let interfaces = net.interfaces.filter { $0.name != "lo" }
+            let names = net.interfaces.map(\.name)
+            if interfaceSelection?.names != names {
+                interfaceSelection = (names, VirtualInterfaces.counted(names, virtual: virtualInterfaces?()))
+            }
+            let interfaces = zip(net.interfaces, interfaceSelection!.counted).compactMap { $1 ? $0 : nil }
             current.net = interfaces
             if let old = before?.net {
                 let pairs = CounterPairs(old: old.map(\.name), new: interfaces.map(\.name))

@@ -167,6 +167,59 @@ import Testing
         #expect(value(still, .diskBusyRatio) == 0)
     }
 
+    /// A veth pair's chatter (captured beside a still eth0) is no traffic of the host's: the
+    /// net rates sum the physical interfaces; with no sysfs to ask, every one but lo, as before.
+    @Test func theNetRatesSumThePhysicalInterfaces() throws {
+        let veth = FixtureTree.root + "/veth"
+        let virtual = Set(try String(contentsOfFile: veth + "/virtual-net", encoding: .utf8).split(separator: "\n").map(String.init))
+        #expect(virtual == ["ifb0", "ifb1", "lo", "swtest0", "swtest1"])
+        func rates(virtual: Set<String>?) throws -> (rx: Double, packets: Double, counted: [String]) {
+            let first = try FixtureTree.copy("t0"), second = try FixtureTree.copy("t0")
+            defer { for tree in [first, second] { try? FileManager.default.removeItem(atPath: tree) } }
+            try FileManager.default.removeItem(atPath: first + "/net/dev")
+            try FileManager.default.copyItem(atPath: veth + "/net-dev-0", toPath: first + "/net/dev")
+            try FileManager.default.removeItem(atPath: second + "/net/dev")
+            try FileManager.default.copyItem(atPath: veth + "/net-dev-1", toPath: second + "/net/dev")
+            let root = SwitchableRoot()
+            try root.point(at: first)
+            var sampler = HostSampler(procRoot: root.link, virtualInterfaces: { virtual })
+            _ = sampler.read(monotonicSeconds: 100)
+            try root.point(at: second)
+            let reading = sampler.read(monotonicSeconds: 105)
+            return (value(reading, .netRxBytesPerS), value(reading, .netRxPacketsPerS), sampler.countedInterfaces)
+        }
+        let physical = try rates(virtual: virtual)
+        #expect(physical.counted == ["eth0"])
+        #expect(physical.rx == 0 && physical.packets == 0, "eth0 did not move")
+        // Without sysfs the veth's 70 bytes and one packet at each end in 5 s count.
+        let everyOne = try rates(virtual: nil)
+        #expect(everyOne.counted == ["ifb0", "ifb1", "eth0", "swtest1", "swtest0"])
+        #expect(everyOne.rx == 140.0 / 5 && everyOne.packets == 2.0 / 5)
+    }
+
+    @Test func whereNoInterfaceIsPhysicalEveryOneButTheLoopbackCounts() {
+        // A container: its eth0 is a veth, listed as virtual in its own sysfs.
+        #expect(VirtualInterfaces.counted(["lo", "eth0"], virtual: ["lo", "eth0"]) == [false, true])
+        #expect(VirtualInterfaces.counted(["lo", "bond0", "eth0", "eth1", "br0", "veth1a"], virtual: ["lo", "bond0", "br0", "veth1a"])
+                == [false, false, true, true, false, false], "a bond's slaves count, the bond does not")
+        #expect(VirtualInterfaces.counted(["eth0", "lo"], virtual: nil) == [true, false])
+        #expect(VirtualInterfaces.counted([], virtual: []) == [])
+    }
+
+    @Test func theLiveSysfsListsTheVirtualInterfaces() throws {
+        let live = try #require(VirtualInterfaces.listed())
+        #expect(live.contains("lo"), "\(live)")
+        #expect(!live.contains(".") && !live.contains(".."))
+        #expect(VirtualInterfaces.listed(in: "/nonexistent/virtual/net") == nil)
+        // The live /proc's sampler asks it: no interface it sums is listed there.
+        var sampler = HostSampler(procRoot: "/proc")
+        _ = sampler.read(monotonicSeconds: 100)
+        #expect(!sampler.countedInterfaces.isEmpty && !sampler.countedInterfaces.contains("lo"))
+        if sampler.countedInterfaces.contains(where: { !live.contains($0) }) {
+            #expect(sampler.countedInterfaces.allSatisfy { !live.contains($0) }, "physical ones only: \(sampler.countedInterfaces)")
+        }
+    }
+
     @Test func slotsAreThePlacesOfTheCases() {
         #expect(HostMetric.allCases.map(\.slot) == Array(HostMetric.allCases.indices))
         #expect(HostMetric.allCases.map { HostMetric.names[$0.slot] } == HostMetric.allCases.map(\.rawValue))
