@@ -9,6 +9,8 @@ public struct HostSampler: Sendable {
     public let procRoot: String
     private let reader: ProcFileReader
     private let listenQueues: (@Sendable () -> Result<ListenQueues, ListenQueueError>)?
+    /// `sources.listen_ports`: the shop's ports, whose listeners the queue metrics read.
+    private let listenPorts: [UInt16]
     private let paths: Paths
     private var previous: Counters?
     /// Which of the last-seen block devices are whole disks, kept while the device list stays
@@ -64,6 +66,7 @@ public struct HostSampler: Sendable {
                 virtualInterfaces: (@Sendable () -> Set<String>?)? = nil) {
         self.procRoot = Self.normalized(procRoot)
         self.reader = reader
+        self.listenPorts = listenPorts
         paths = Paths(procRoot: self.procRoot)
         let live = Self.readsListenQueues(procRoot: procRoot)
         self.listenQueues = listenQueues ?? (live ? Self.kernelListenQueues(ports: listenPorts) : nil)
@@ -177,6 +180,9 @@ public struct HostSampler: Sendable {
             }
         }
         switch listenQueues?() {
+        case .success(let queues)? where queues.listeners == 0 && !listenPorts.isEmpty:
+            // Not an empty queue: no queue to read. A 0 here would tell the model all is calm.
+            problems.append(SourceProblem(kind: .failure, location: "sources.listen_ports", message: Self.noListener(listenPorts)))
         case .success(let queues)?:
             set(.tcpListenQueued, Double(queues.queued))
             set(.tcpListenQueueRatio, queues.fullest)
@@ -202,6 +208,14 @@ public struct HostSampler: Sendable {
     static let tcpCounters: [StaticString] = ["CurrEstab", "ActiveOpens", "PassiveOpens", "RetransSegs"]
     /// The TcpExt counters read, in the order `Counters.tcpExt` holds them.
     static let tcpExtCounters: [StaticString] = ["ListenOverflows", "ListenDrops"]
+
+    /// What a tick of the shop's ports without a listener says.
+    static func noListener(_ ports: [UInt16]) -> String {
+        let named = ports.count == 1 ? "port \(ports[0])" : "ports " + ports.map(String.init).joined(separator: ", ")
+        return "no socket listens on \(named) (sources.listen_ports) in surgewatch's network namespace, so tcp_listen_queued and "
+            + "tcp_listen_queue_ratio stay missing: the shop is down, or listens in a namespace of its own, as in a container "
+            + "(OPERATING.md, \"A shop in containers\")"
+    }
 
     private static let absentPressure: @Sendable (String) -> SourceProblem? = { path in
         SourceProblem(kind: .absentFeature, location: path,

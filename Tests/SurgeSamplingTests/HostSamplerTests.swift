@@ -58,6 +58,32 @@ import Testing
         #expect(reading.problems.first?.message.contains("Permission denied") == true)
     }
 
+    /// The shop's ports with no listener (the shop down, or in a container's network namespace)
+    /// leave the queue metrics missing, said as the source's failure, not an empty queue's 0;
+    /// once a socket listens there they are read again. On the live kernel, with a real socket.
+    @Test func theShopsPortsWithoutAListenerLeaveTheQueueMissing() throws {
+        var server: LoopbackListener? = try LoopbackListener(family: AF_INET, backlog: 4)
+        let port = try #require(server?.port)
+        var sampler = HostSampler(procRoot: "/proc", listenPorts: [port])
+        var reading = sampler.read(monotonicSeconds: 100)
+        #expect(value(reading, .tcpListenQueued) == 0 && value(reading, .tcpListenQueueRatio) == 0)
+        #expect(!reading.problems.contains { $0.location == "sources.listen_ports" })
+        server = nil  // closed: nothing listens on the port
+        reading = sampler.read(monotonicSeconds: 110)
+        #expect(value(reading, .tcpListenQueued).isNaN && value(reading, .tcpListenQueueRatio).isNaN)
+        let problem = try #require(reading.problems.first { $0.location == "sources.listen_ports" })
+        #expect(problem.kind == .failure)
+        #expect(problem.message == "no socket listens on port \(port) (sources.listen_ports) in surgewatch's network namespace, so "
+                + "tcp_listen_queued and tcp_listen_queue_ratio stay missing: the shop is down, or listens in a namespace of its own, "
+                + "as in a container (OPERATING.md, \"A shop in containers\")")
+        #expect(value(reading, .load1) >= 0, "the rest of the host is still read")
+        // Every listener of the host counts when no port is named: none is no failure then.
+        var any = HostSampler(procRoot: FixtureTree.root + "/t0", listenQueues: { .success(ListenQueues(listeners: 0, queued: 0, fullest: 0)) })
+        reading = any.read(monotonicSeconds: 100)
+        #expect(reading.problems.isEmpty && value(reading, .tcpListenQueueRatio) == 0)
+        #expect(HostSampler.noListener([80, 443]).hasPrefix("no socket listens on ports 80, 443 (sources.listen_ports)"))
+    }
+
     @Test func aProcTreeOtherThanTheLiveOneHasNoListenQueues() throws {
         var sampler = HostSampler(procRoot: FixtureTree.root + "/t0")
         let reading = sampler.read(monotonicSeconds: 100)
