@@ -128,15 +128,23 @@ import Testing
         #expect(try store.rows("SELECT count(*) FROM checkpoints") == [[.integer(1)]])
     }
 
-    /// A checkpoints table that cannot be read at all (here a column another program renamed)
-    /// is said as an error, and the start goes on from the model as if none were stored.
-    @Test func anUnreadableCheckpointsTableIsSaidAndTheStartGoesOn() throws {
+    /// The test's database holding one checkpoint, saved at 100 s, of weights other than a
+    /// fresh model's (each 0.25 more), with that fresh model.
+    func storeWithALearnedCheckpoint() throws -> (store: SurgeStore, log: InMemoryLogHandler, logger: Logger,
+                                                  fresh: ModelSource, learned: ModelFile) {
         let (store, handler, logger) = try openStore()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
         var learned = fresh.model
         learned.parameters.values = learned.parameters.values.map { $0 + 0.25 }
         try store.saveCheckpoint(version: Int(ModelFile.version), model: learned.encoded(), metricsJSON: "{}", at: 100)
+        return (store, handler, logger, fresh, learned)
+    }
+
+    /// A checkpoints table that cannot be read at all (here a column another program renamed)
+    /// is said as an error, and the start goes on from the model as if none were stored.
+    @Test func anUnreadableCheckpointsTableIsSaidAndTheStartGoesOn() throws {
+        let (store, handler, logger, fresh, _) = try storeWithALearnedCheckpoint()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try SQLiteDatabase(path: store.path).execute("ALTER TABLE checkpoints RENAME COLUMN metrics TO renamed")
         let stage = try DetectionStage(config: config, schema: schema, source: fresh, store: store, alerts: AlertFanOut([]),
                                        history: nil, logger: logger)
@@ -153,12 +161,8 @@ import Testing
     /// A damaged newest checkpoint does not cost all the learning before it: the one saved
     /// before it serves, and the log says which and why.
     @Test func aDamagedNewestCheckpointGivesWayToTheOneBeforeIt() throws {
-        let (store, handler, logger) = try openStore()
+        let (store, handler, logger, fresh, learned) = try storeWithALearnedCheckpoint()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let fresh = ModelSource(model: ModelCatalog.fresh(config), origin: "a fresh model", untrained: true)
-        var learned = fresh.model
-        learned.parameters.values = learned.parameters.values.map { $0 + 0.25 }
-        try store.saveCheckpoint(version: Int(ModelFile.version), model: learned.encoded(), metricsJSON: "{}", at: 100)
         var newer = learned.encoded()
         newer[newer.count / 2] ^= 0xFF  // one byte changed: the checksum no longer matches
         try store.saveCheckpoint(version: Int(ModelFile.version), model: newer, metricsJSON: "{}", at: 400)
