@@ -140,6 +140,9 @@ public struct HostSampler: Sendable {
             let names = net.interfaces.map(\.name)
             if interfaceSelection?.names != names {
                 interfaceSelection = (names, VirtualInterfaces.counted(names, virtual: virtualInterfaces?()))
+                if listenPorts.isEmpty, virtualInterfaces != nil, let veth = names.first(where: { $0.hasPrefix("veth") }) {
+                    problems.append(SourceProblem(kind: .absentFeature, location: "containers", message: Self.containersSeen(veth)))
+                }
             }
             let interfaces = zip(net.interfaces, interfaceSelection!.counted).compactMap { $1 ? $0 : nil }
             current.net = interfaces
@@ -208,6 +211,14 @@ public struct HostSampler: Sendable {
     static let tcpCounters: [StaticString] = ["CurrEstab", "ActiveOpens", "PassiveOpens", "RetransSegs"]
     /// The TcpExt counters read, in the order `Counters.tcpExt` holds them.
     static let tcpExtCounters: [StaticString] = ["ListenOverflows", "ListenDrops"]
+
+    /// Said once (a notice) where containers' veth interfaces show and no `listen_ports` are
+    /// named: a shop in a container would be read as calm by the TCP metrics of this namespace.
+    static func containersSeen(_ veth: String) -> String {
+        "containers run here (\(veth) and maybe more): the TCP metrics and accept queues are of surgewatch's network namespace "
+            + "only; if the shop runs in a container with a namespace of its own, name its ports in sources.listen_ports, "
+            + "which says when none listens here, and see OPERATING.md, \"A shop in containers\""
+    }
 
     /// What a tick of the shop's ports without a listener says.
     static func noListener(_ ports: [UInt16]) -> String {

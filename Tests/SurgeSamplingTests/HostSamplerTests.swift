@@ -223,6 +223,32 @@ import Testing
         #expect(everyOne.rx == 140.0 / 5 && everyOne.packets == 2.0 / 5)
     }
 
+    /// Containers' veths beside no named shop port: said once, as a notice (an absent feature),
+    /// that the TCP metrics are this namespace's; not with `listen_ports`, which say themselves.
+    @Test func containersAreNoticedWhenNoShopPortIsNamed() throws {
+        let tree = try FixtureTree.copy("t0")
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try FileManager.default.removeItem(atPath: tree + "/net/dev")
+        try FileManager.default.copyItem(atPath: FixtureTree.root + "/veth/net-dev-0", toPath: tree + "/net/dev")
+        let virtual: Set<String> = ["ifb0", "ifb1", "lo", "swtest0", "swtest1"]
+        var renamed = try String(contentsOfFile: tree + "/net/dev", encoding: .utf8)
+        renamed = renamed.replacingOccurrences(of: "swtest1:", with: "veth1a2b:")
+        try renamed.write(toFile: tree + "/net/dev", atomically: true, encoding: .utf8)
+        var sampler = HostSampler(procRoot: tree, virtualInterfaces: { virtual.union(["veth1a2b"]) })
+        let first = sampler.read(monotonicSeconds: 100)
+        let notice = try #require(first.problems.first { $0.location == "containers" })
+        #expect(notice.kind == .absentFeature)
+        #expect(notice.message.hasPrefix("containers run here (veth1a2b and maybe more): the TCP metrics and accept queues are of "
+                                         + "surgewatch's network namespace only;"))
+        #expect(!sampler.read(monotonicSeconds: 110).problems.contains { $0.location == "containers" }, "once, while the list stays")
+        var named = HostSampler(procRoot: tree, listenPorts: [8080], listenQueues: { .success(ListenQueues(listeners: 1, queued: 0, fullest: 0)) },
+                                virtualInterfaces: { virtual.union(["veth1a2b"]) })
+        #expect(!named.read(monotonicSeconds: 100).problems.contains { $0.location == "containers" })
+        // The captured pair's own names (swtest) are no container's.
+        var plain = HostSampler(procRoot: FixtureTree.root + "/t0", virtualInterfaces: { virtual })
+        #expect(plain.read(monotonicSeconds: 100).problems.isEmpty)
+    }
+
     @Test func whereNoInterfaceIsPhysicalEveryOneButTheLoopbackCounts() {
         // A container: its eth0 is a veth, listed as virtual in its own sysfs.
         #expect(VirtualInterfaces.counted(["lo", "eth0"], virtual: ["lo", "eth0"]) == [false, true])
