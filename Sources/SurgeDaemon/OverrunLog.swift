@@ -1,4 +1,5 @@
 import SurgeConfig
+import SurgeDetection
 
 /// Says ticks that ran past their interval without flooding the journal. A host short of CPU
 /// or I/O, during the very sale it watches, can make a 1 s tick overrun tick after tick; a
@@ -25,8 +26,8 @@ struct OverrunLog {
         // To the millisecond: an overrun of a 1 s tick is a fraction of a second.
         let took = DurationText.format(.milliseconds(Int64((max(0, ran) * 1000).rounded())))
         var message = "tick \(tick) ran \(took), past the \(DurationText.format(interval)) interval; "
-            + "skipped \(skipped) tick\(skipped == 1 ? "" : "s") to stay aligned"
-        if unsaid > 0 { message += " (\(unsaid) more overrun\(unsaid == 1 ? "" : "s") since the last report)" }
+            + "skipped \(NumberText.counted(skipped, "tick")) to stay aligned"
+        if unsaid > 0 { message += " (\(NumberText.counted(unsaid, "more overrun")) since the last report)" }
         return message
     }
 }

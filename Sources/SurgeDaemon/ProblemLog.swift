@@ -1,5 +1,6 @@
 import Logging
 import SurgeConfig
+import SurgeDetection
 import SurgeSampling
 
 /// Logs and counts source problems without flooding the journal: the first failure at a place
@@ -51,7 +52,7 @@ public struct ProblemLog: Sendable {
     public mutating func endTick(atSeconds now: Double, logger: Logger, detail: (String) -> String? = { _ in nil }) {
         for (source, outage) in outages.sorted(by: { $0.key < $1.key }) where !failedThisTick.contains(source) {
             outages[source] = nil
-            var message = "source \(source) works again after failing in \(outage.failedTicks) tick\(outage.failedTicks == 1 ? "" : "s") over \(Self.span(now - outage.since))"
+            var message = "source \(source) works again after failing in \(NumberText.counted(outage.failedTicks, "tick")) over \(Self.span(now - outage.since))"
             if let detail = detail(source) { message += "; " + detail }
             logger.notice("\(message)", metadata: ["source": "\(source)", "failed_ticks": "\(outage.failedTicks)"])
         }

@@ -1,4 +1,5 @@
 import SurgeConfig
+import SurgeDetection
 import SurgeStore
 
 /// What `alerts --record --db` scores a database with, having no config to read the tick
@@ -21,7 +22,7 @@ public enum StoredSettings {
             let ticks = Int((horizon / interval).rounded())
             if ticks <= 1000 {
                 config.model.horizonTicks = ticks
-                taken.append("a horizon of \(ticks) tick\(ticks == 1 ? "" : "s") as the newest alert names it")
+                taken.append("a horizon of \(NumberText.counted(ticks, "tick")) as the newest alert names it")
             }
         }
         let defaults = "the built-in defaults otherwise (resolve_after \(config.alert.resolveAfter))"

@@ -45,7 +45,7 @@ public enum StoredTicksRecall {
         let waits = held.allSatisfy { $0 >= minimum } ? "" : "; learning waits for \(minimum) of each"
         let message = "online learning recalls the \(labelled[0] + labelled[1]) labelled windows "
             + "(\(labelled[1]) of overload) of the \(stored) ticks stored since \(TickLine.rfc3339(first)), "
-            + "in \(recall.runs) run\(recall.runs == 1 ? "" : "s") an interval apart: "
+            + "in \(NumberText.counted(recall.runs, "run")) an interval apart: "
             + "its memory holds \(held[0]) normal and \(held[1]) overload windows\(waits) "
             + "(read in \(NumberText.fixed(seconds, decimals: 2)) s)"
         return Outcome(ticks: stored, message: message)

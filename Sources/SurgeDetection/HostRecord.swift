@@ -85,8 +85,8 @@ public struct HostRecord: Sendable {
     public var summary: String {
         let s = score
         let lead = s.medianLeadSeconds.map { " (median lead \(AlertMessage.duration($0)))" } ?? ""
-        return "\(s.episodes) overload episode\(s.episodes == 1 ? "" : "s"): \(s.caughtEarly) warned early\(lead), "
-            + "\(s.continuing) continuing, \(s.episodes - s.warned) not warned; \(s.falseAlarms) false alarm\(s.falseAlarms == 1 ? "" : "s") "
+        return "\(NumberText.counted(s.episodes, "overload episode")): \(s.caughtEarly) warned early\(lead), "
+            + "\(s.continuing) continuing, \(s.episodes - s.warned) not warned; \(NumberText.counted(s.falseAlarms, "false alarm")) "
             + "(\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day)"
     }
 

@@ -36,7 +36,7 @@ public enum SaleLevelSearch {
             lines.append("with the config's level:  \(PolicyGrid.describe(score(ownMarked)))  [\(HoldSearch.holdLine(own, key: "fire_when", as: \.description))]")
         }
         guard sales >= fewestSales else {
-            return lines + ["\(sales) announced sale\(sales == 1 ? "" : "s") in these ticks: too few to choose a level by (\(fewestSales) or more)"]
+            return lines + ["\(NumberText.counted(sales, "announced sale")) in these ticks: too few to choose a level by (\(fewestSales) or more)"]
         }
         let candidates = config.model.features.flatMap { feature in levels(of: feature, in: announced).map {
             OverloadCondition(metric: feature, comparison: .greaterOrEqual, threshold: $0)

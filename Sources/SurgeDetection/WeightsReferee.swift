@@ -91,8 +91,8 @@ public struct WeightsReferee: Sendable {
     /// false alarms, the trained ones warned of ...".
     public static func describe(trained: EpisodeScore, learned: EpisodeScore, ticks: Int? = nil) -> String {
         func figures(_ score: EpisodeScore) -> String {
-            "warned of \(score.warned) of \(score.episodes) overload\(score.episodes == 1 ? "" : "s") "
-                + "with \(score.falseAlarms) false alarm\(score.falseAlarms == 1 ? "" : "s")"
+            "warned of \(score.warned) of \(NumberText.counted(score.episodes, "overload")) "
+                + "with \(NumberText.counted(score.falseAlarms, "false alarm"))"
         }
         // Under a day, as a duration: "0.0 days" said nothing of a first hour's record.
         let length = trained.days >= 1 ? "\(NumberText.fixed(trained.days, decimals: 1)) days"

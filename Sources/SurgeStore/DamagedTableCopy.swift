@@ -1,4 +1,5 @@
 import CSQLite
+import SurgeDetection
 
 /// One table's rows copied out of a damaged file.
 public struct TableSalvage: Sendable, Equatable {
@@ -30,7 +31,7 @@ public struct TableSalvage: Sendable, Equatable {
         switch table {
         case "samples": return "\(copied) ticks' samples"
         case "referee_record": return "the weights referee's record"
-        case "checkpoints": return "\(copied) model checkpoint\(copied == 1 ? "" : "s")"
+        case "checkpoints": return NumberText.counted(copied, "model checkpoint")
         default: return "\(copied) \(copied == 1 ? String(table.dropLast()) : table)"
         }
     }

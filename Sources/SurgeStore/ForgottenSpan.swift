@@ -1,3 +1,5 @@
+import SurgeDetection
+
 /// A span of ticks the operator wants forgotten: a metric that was wrong for a while (an
 /// exporter bug, a probe pointed at the wrong host) or a rule that misfired leaves samples whose
 /// labels are wrong, and online learning recalls them at every start for as long as retention
@@ -26,7 +28,7 @@ public struct ForgottenSpan: Sendable, Equatable {
     /// What it holds, or held: "1080 ticks' samples, 1080 predictions, 36 checkpoints, the
     /// weights referee's record".
     public var summary: String {
-        var parts = ["\(samples) ticks' samples", "\(predictions) predictions", "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s")"]
+        var parts = ["\(samples) ticks' samples", "\(predictions) predictions", "\(NumberText.counted(checkpoints, "checkpoint"))"]
         if refereeRecord { parts.append("the weights referee's record") }
         return parts.joined(separator: ", ")
     }

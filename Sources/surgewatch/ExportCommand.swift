@@ -61,7 +61,7 @@ struct ExportCommand: ParsableCommand {
             }
             writeAll("\(FileAccess.name(output, writing: true)): \(NumberText.counted(rows, "sample")), \(NumberText.counted(history.metrics.count, "metric"))\n", to: STDERR_FILENO)
             if gaps.outages > 0 {
-                writeAll("note: \(gaps.ticks) empty rows where no tick was stored, over \(gaps.outages) outage\(gaps.outages == 1 ? "" : "s") "
+                writeAll("note: \(gaps.ticks) empty rows where no tick was stored, over \(NumberText.counted(gaps.outages, "outage")) "
                          + "(the longest \(DurationText.format(seconds: gaps.longest))): the daemon was stopped or stalled; "
                          + "replay and train read them as missing values, as the daemon had them, not the ticks either side as neighbours\n", to: STDERR_FILENO)
             }

@@ -63,7 +63,7 @@ struct HostRecordReport {
         ]
         let span = AlertMessage.duration(s.days * 86400)
         var lines = ["surgewatch's own record from \(TickLine.rfc3339(first)) to \(TickLine.rfc3339(last)): "
-                     + "\(record.ticks) ticks covering \(span), in \(record.runs) run\(record.runs == 1 ? "" : "s") of the daemon"]
+                     + "\(record.ticks) ticks covering \(span), in \(NumberText.counted(record.runs, "run")) of the daemon"]
         if let assumed { lines.append(assumed) }
         for (name, count, note) in rows {
             let padded = name.padded(to: 18) + count.padded(to: 6, left: true)
