@@ -12,8 +12,7 @@ extension HostRecord {
         let history = try PredictionHistory(path: path)
         var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
                                 intervalSeconds: try storedRunInterval(of: history, config: config), keepingSeries: keepingSeries)
-        try history.forEach(since: since) { time, tick, state, label, probability in
-            if let until, time > until { return }
+        try history.forEach(since: since, until: until) { time, tick, state, label, probability in
             record.add(timestamp: time, tick: tick, state: state, label: label, probability: probability)
         }
         return record
@@ -60,7 +59,8 @@ extension PolicyGrid.Series {
         }
         let stored = metrics.map { history.metrics.firstIndex(of: $0) }
         var next = 0
-        try history.forEach(since: since) { time, values in
+        let last = positions.last.map { series[$0.0].timestamps[$0.1] }
+        try history.forEach(since: since, until: last) { time, values in
             while next < positions.count, series[positions[next].0].timestamps[positions[next].1] < time { next += 1 }
             guard next < positions.count else { return }
             let (part, row) = positions[next]

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SurgeModel
+import SurgeConfig
 
 /// Turns raw metric values into the model's inputs, with statistics stored in the model file so
 /// training, replay and the daemon scale alike.
@@ -22,11 +23,12 @@ public struct FeatureScaler: Sendable, Equatable {
 
     public var names: [String] { features.map(\.name) }
 
-    /// The transform a metric gets, decided by what its name says it measures.
+    /// The transform a metric gets, decided by what its name says it measures (`MetricScale`,
+    /// which the rule checks and the alert messages read too): a figure with a fixed range (a
+    /// fraction, a percent, up or down) as it is, anything else log-scaled. A model file stores
+    /// each feature's transform, so this decides only for models fitted from now on.
     public static func transform(for name: String) -> Scaling.Transform {
-        let bounded = name.hasSuffix("_ratio") || name.hasPrefix("psi_") || name.hasSuffix("_up")
-            || ["cpu_busy", "cpu_iowait", "cpu_steal"].contains(name)
-        return bounded ? .identity : .log1p
+        MetricScale(of: name).range != nil ? .identity : .log1p
     }
 
     /// Fits mean and deviation on `columns[i]` (the raw values of feature i; NaN = missing,

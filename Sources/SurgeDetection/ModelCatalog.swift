@@ -22,7 +22,7 @@ public enum ModelCatalog {
         let transform = FeatureScaler.transform(for: name)
         switch transform {
         case .log1p, .log1pRelative: return .init(name: name, transform: transform, mean: 2, standardDeviation: 2)
-        case .identity where name.hasPrefix("psi_"): return .init(name: name, transform: transform, mean: 5, standardDeviation: 15)
+        case .identity where MetricScale(of: name) == .percent: return .init(name: name, transform: transform, mean: 5, standardDeviation: 15)
         case .identity: return .init(name: name, transform: transform, mean: 0.3, standardDeviation: 0.3)
         }
     }

@@ -7,12 +7,13 @@ public struct PredictionHistory {
         database = try StoreSchema.openForReading(path)
     }
 
-    /// Every prediction row at or after `since` (Unix seconds), or all, in the order they were
-    /// written, read one at a time: its time, the run's tick number, the alert state after that
-    /// tick, the rule's verdict (nil when it could not be judged) and p(overload) (nil while
-    /// warming up). Rows the wall clock put out of order are skipped (ClockStepsBack).
+    /// Every prediction row at or after `since` and not after `until` (Unix seconds; nil: no
+    /// bound), in the order they were written, read one at a time: its time, the run's tick
+    /// number, the alert state after that tick, the rule's verdict (nil when it could not be
+    /// judged) and p(overload) (nil while warming up). Rows the wall clock put out of order are
+    /// skipped (ClockStepsBack), so the times rise and the reading stops after `until`.
     @discardableResult
-    public func forEach(since: Double?,
+    public func forEach(since: Double?, until: Double? = nil,
                         _ body: (_ time: Double, _ tick: Int, _ state: String, _ label: Bool?, _ probability: Double?) throws -> Void) throws
         -> ClockStepsBack {
         let statement = try database.prepare("SELECT ts, tick, state, label, probability FROM predictions WHERE ts >= ?1 ORDER BY id")
@@ -21,6 +22,7 @@ public struct PredictionHistory {
         while try statement.step() {
             let time = statement.value(0).double ?? .nan
             guard steps.admit(time) else { continue }
+            if let until, time > until { break }
             try body(time, Int(statement.value(1).integer ?? 0), statement.value(2).text ?? "",
                      statement.value(3).integer.map { $0 != 0 }, statement.value(4).double)
         }

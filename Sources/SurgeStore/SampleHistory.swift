@@ -13,16 +13,17 @@ public struct SampleHistory {
             .filter { !["id", "ts", "tick"].contains($0) && only?.contains($0) != false }
     }
 
-    /// Every sample at or after `since` (Unix seconds), or all, in the order they were written:
-    /// its time and its values in `metrics` order (NaN where the metric was missing). Rows are
-    /// read one at a time, so a month of ticks does not sit in memory twice. A row not later
-    /// than the one before it (the wall clock was set back) is skipped, and counted in the
-    /// result, so what comes out is one sequence in time order, as a trace must be.
+    /// Every sample at or after `since` and not after `until` (Unix seconds; nil: no bound), in
+    /// the order they were written: its time and its values in `metrics` order (NaN where the
+    /// metric was missing). Rows are read one at a time, so a month of ticks does not sit in
+    /// memory twice. A row not later than the one before it (the wall clock was set back) is
+    /// skipped, and counted in the result, so what comes out is one sequence in time order, as
+    /// a trace must be; which is also why the reading stops at the first row after `until`.
     @discardableResult
-    public func forEach(since: Double?, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
+    public func forEach(since: Double?, until: Double? = nil, _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
         let statement = try database.prepare("SELECT \(selectedColumns) FROM samples WHERE ts >= ?1 ORDER BY id")
         statement.bind(since ?? -Double.greatestFiniteMagnitude, at: 1)
-        return try stream(statement, skippingStepsBack: true, body)
+        return try stream(statement, skippingStepsBack: true, until: until, body)
     }
 
     /// The newest `count` samples in the order they were written, found by their ids, the
@@ -46,13 +47,14 @@ public struct SampleHistory {
     private var selectedColumns: String { (["ts"] + metrics.map { "\"\($0)\"" }).joined(separator: ", ") }
 
     @discardableResult
-    private func stream(_ statement: SQLiteStatement, skippingStepsBack: Bool,
+    private func stream(_ statement: SQLiteStatement, skippingStepsBack: Bool, until: Double? = nil,
                         _ body: (Double, [Double]) throws -> Void) throws -> ClockStepsBack {
         var values = [Double](repeating: .nan, count: metrics.count)
         var steps = ClockStepsBack()
         while try statement.step() {
             let time = statement.value(0).double ?? .nan
             guard steps.admit(time) || !skippingStepsBack else { continue }
+            if let until, time > until { break }
             for index in metrics.indices { values[index] = statement.value(index + 1).double ?? .nan }
             try body(time, values)
         }

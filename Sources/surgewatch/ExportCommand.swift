@@ -45,8 +45,7 @@ struct ExportCommand: ParsableCommand {
                         out.removeAll(keepingCapacity: true)
                     }
                 }
-                steps = try history.forEach(since: cutoff) { time, values in
-                    if let end, time > end { return }
+                steps = try history.forEach(since: cutoff, until: end) { time, values in
                     // An outage becomes the ticks it cost, with every value missing.
                     for missing in previous.map({ gaps.missingTicks(from: $0, to: time) }) ?? [] {
                         TraceCSV.appendRow(to: &out, timestamp: missing, values: empty, number: NumberText.exact)

@@ -13,6 +13,25 @@ import SurgeSampling
         #expect(FeatureScaler.transform(for: "tcp_established") == .log1p)
         #expect(FeatureScaler.transform(for: "net_rx_bytes_per_s") == .log1p)
         #expect(FeatureScaler.transform(for: "load1") == .log1p)
+        // A cgroup's PSI is a percent like the host's, under a source's name or not.
+        #expect(FeatureScaler.transform(for: "cgroup_psi_cpu_some_avg10") == .identity)
+        #expect(FeatureScaler.transform(for: "shop_cgroup_psi_mem_some_avg10") == .identity)
+        #expect(FeatureScaler.transform(for: "shop_cgroup_cpu_usage_cores") == .log1p)
+        #expect(FeatureScaler.transform(for: "http_p99_ms") == .log1p)
+    }
+
+    /// Models fitted before a cgroup's PSI was read as a percent took its log1p; their files say
+    /// so, and they keep scaling it that way.
+    @Test func aModelFileKeepsTheTransformItWasFittedWith() throws {
+        var config = SurgeConfig()
+        config.model.features = ["cgroup_psi_cpu_some_avg10", "cpu_busy"]
+        var model = ModelCatalog.fresh(config)
+        #expect(model.features.map(\.transform) == [.identity, .identity])
+        #expect(model.features[0].standardDeviation == 15, "a new model's prior for a percent, as for the host's PSI")
+        model.features[0] = .init(name: "cgroup_psi_cpu_some_avg10", transform: .log1p, mean: 1, standardDeviation: 2)
+        let scaler = FeatureScaler(try ModelFile.decode(model.encoded()).features)
+        // log1p(20) = 3.0445224, standardised with the stored mean 1 and deviation 2.
+        #expect(abs(scaler.scale(20, feature: 0) - Float((3.0445224 - 1) / 2)) < 1e-5)
     }
 
     @Test func fitStandardisesIgnoringMissingValues() {

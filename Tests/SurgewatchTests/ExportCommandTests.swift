@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeConfig
 import SurgeDetection
 import SurgeStore
 import SurgeSampling
@@ -228,5 +229,14 @@ import SurgeSampling
         let steps = try PredictionHistory(path: database).forEach(since: nil) { _, tick, _, _, _ in ticks.append(tick) }
         #expect(ticks == Array(1...10) + Array(16...20))
         #expect(steps.skipped == 5 && steps.first?.kept == base + 100 && steps.first?.skipped == base + 55)
+
+        // Up to tick 8: the step back came after the span, so nothing in it was left out.
+        let early = directory + "/early.csv"
+        let (earlyCode, _, earlyErr) = try DaemonProcess.run(["export", "--db", database, "--until", RFC3339.format(base + 80), "--output", early])
+        #expect(earlyCode == 0 && earlyErr.contains("\(early): 8 samples, 1 metric"), "\(earlyErr)")
+        #expect(!earlyErr.contains("left out"), "\(earlyErr)")
+        var earlyTicks: [Int] = []
+        let earlySteps = try PredictionHistory(path: database).forEach(since: nil, until: base + 80) { _, tick, _, _, _ in earlyTicks.append(tick) }
+        #expect(earlyTicks == Array(1...8) && earlySteps.skipped == 0)
     }
 }
