@@ -100,10 +100,14 @@ final class DaemonProcess: Sendable {
 }
 
 /// Runs a system tool to completion; its stdout and stderr together, and its exit status.
-func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// `environment`: variables set for it beside the test's own.
+func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

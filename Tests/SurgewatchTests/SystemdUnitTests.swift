@@ -6,10 +6,12 @@ import Testing
 @Suite struct SystemdUnitTests {
     static let unit = DaemonProcess.repository + "/systemd/surgewatch.service"
 
-    /// The unit with ExecStart pointing at the binary just built, in a scratch directory.
+    /// The unit with ExecStart pointing at the binary just built, in a scratch directory, with
+    /// the manual its Documentation= names in `directory/man` as installed (man8/surgewatch.8).
     func unitForBuiltBinary() throws -> (directory: String, path: String) {
         let directory = NSTemporaryDirectory() + "surgewatch-unit-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/man/man8", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: DaemonProcess.repository + "/docs/surgewatch.8", toPath: directory + "/man/man8/surgewatch.8")
         let text = try String(contentsOfFile: Self.unit, encoding: .utf8)
             .replacingOccurrences(of: "ExecStart=/usr/local/bin/surgewatch ", with: "ExecStart=\(DaemonProcess.binary) ")
         let path = directory + "/surgewatch.service"
@@ -17,16 +19,29 @@ import Testing
         return (directory, path)
     }
 
-    func systemdAnalyze(_ arguments: [String]) throws -> (Int32, String) {
-        try runTool("/usr/bin/systemd-analyze", arguments)
+    /// verify runs `man` on each man: page of Documentation= and says when one is not found;
+    /// `manPath` is where man looks.
+    func systemdAnalyze(_ arguments: [String], manPath: String? = nil) throws -> (Int32, String) {
+        try runTool("/usr/bin/systemd-analyze", arguments, environment: manPath.map { ["MANPATH": $0] } ?? [:])
     }
 
     @Test func verifyPrintsNothing() throws {
         let (directory, path) = try unitForBuiltBinary()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (code, output) = try systemdAnalyze(["verify", path])
+        let (code, output) = try systemdAnalyze(["verify", path], manPath: directory + "/man")
         #expect(code == 0)
         #expect(output.isEmpty, "systemd-analyze verify said:\n\(output)")
+    }
+
+    /// The unit names its manual (systemctl help surgewatch opens it), and verify checks it is
+    /// there: without the page it says so.
+    @Test func verifyLooksForTheManual() throws {
+        let (directory, path) = try unitForBuiltBinary()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("Documentation=man:surgewatch(8) "))
+        try FileManager.default.removeItem(atPath: directory + "/man/man8/surgewatch.8")
+        let (_, output) = try systemdAnalyze(["verify", path], manPath: directory + "/man")
+        #expect(output.contains("man surgewatch(8)"), "\(output)")
     }
 
     @Test func verifyCatchesAnUnknownKeyInThisSetup() throws {
@@ -37,7 +52,7 @@ import Testing
         let broken = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: "NoNewPrivileges=yes", with: "NoNewPrivilege=yes")
         try broken.write(toFile: path, atomically: true, encoding: .utf8)
-        let (_, output) = try systemdAnalyze(["verify", path])
+        let (_, output) = try systemdAnalyze(["verify", path], manPath: directory + "/man")
         #expect(output.contains("NoNewPrivilege"))
     }
 
@@ -73,7 +88,9 @@ import Testing
                      "/etc/surgewatch/surgewatch.toml", "/usr/local/share/doc/surgewatch/README.md", "/usr/local/share/doc/surgewatch/without-psi.toml",
                      "/usr/local/share/doc/surgewatch/OPERATING.md", "/usr/local/share/doc/surgewatch/shop-example.toml",
                      "/usr/local/share/doc/surgewatch/prometheus-alerts.yml",
-                     "/usr/local/lib/systemd/catalog/surgewatch.catalog"]
+                     "/usr/local/lib/systemd/catalog/surgewatch.catalog", "/usr/local/share/man/man8/surgewatch.8",
+                     "/usr/local/share/bash-completion/completions/surgewatch", "/usr/local/share/zsh/site-functions/_surgewatch",
+                     "/usr/local/share/fish/vendor_completions.d/surgewatch.fish"]
         for file in files {
             #expect(FileManager.default.fileExists(atPath: stage + file), "\(file) not installed")
         }
@@ -82,8 +99,22 @@ import Testing
         let staged = try String(contentsOfFile: stage + "/etc/systemd/system/surgewatch.service", encoding: .utf8)
             .replacingOccurrences(of: "ExecStart=/usr/local/bin/surgewatch ", with: "ExecStart=\(stage)/usr/local/bin/surgewatch ")
         try staged.write(toFile: stage + "/surgewatch.service", atomically: true, encoding: .utf8)
-        let (code, output) = try systemdAnalyze(["verify", stage + "/surgewatch.service"])
+        // verify finds the manual where the script put it (man looks there by default).
+        let (code, output) = try systemdAnalyze(["verify", stage + "/surgewatch.service"], manPath: stage + "/usr/local/share/man")
         #expect(code == 0 && output.isEmpty, "\(output)")
+        // The completions are the staged binary's own, for this shell and that.
+        let bash = try String(contentsOfFile: stage + "/usr/local/share/bash-completion/completions/surgewatch", encoding: .utf8)
+        #expect(bash.contains("complete -o filenames -F _surgewatch surgewatch") && bash.contains("--policy-grid"))
+        // What bash offers after "surgewatch al" and "surgewatch alerts --re", as a shell calls the function.
+        let (_, offered) = try runTool("/bin/bash", ["-c", """
+            shopt -s extglob; source "$0"
+            COMP_WORDS=(surgewatch al); COMP_CWORD=1; COMP_LINE="surgewatch al"; COMP_POINT=${#COMP_LINE}
+            _surgewatch surgewatch al surgewatch; echo "[${COMPREPLY[*]}]"
+            COMPREPLY=(); COMP_WORDS=(surgewatch alerts --re); COMP_CWORD=2; COMP_LINE="surgewatch alerts --re"; COMP_POINT=${#COMP_LINE}
+            _surgewatch surgewatch --re alerts; echo "[${COMPREPLY[*]}]"
+            """, stage + "/usr/local/share/bash-completion/completions/surgewatch"])
+        #expect(offered == "[alerts]\n[--record]\n", "\(offered)")
+        #expect(try String(contentsOfFile: stage + "/usr/local/share/zsh/site-functions/_surgewatch", encoding: .utf8).hasPrefix("#compdef surgewatch"))
         // A second install keeps the operator's config.
         try "# mine\n".write(toFile: stage + "/etc/surgewatch/surgewatch.toml", atomically: true, encoding: .utf8)
         let again = Process()
@@ -106,7 +137,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stage + "/usr/local/share/doc/surgewatch"))
         #expect(!FileManager.default.fileExists(atPath: stage + "/etc/surgewatch/surgewatch.toml.new"))
         #expect(try String(contentsOfFile: stage + "/etc/surgewatch/surgewatch.toml", encoding: .utf8) == "# mine\n")
-        #expect(said == "removed surgewatch from /usr/local and its unit and catalog\n"
+        #expect(said == "removed surgewatch from /usr/local and its unit, catalog, manual page and shell completions\n"
                 + "kept \(stage)/etc/surgewatch (the config); remove it by hand if it is no longer wanted\n"
                 + "kept \(stage)/var/lib/surgewatch (the database and checkpoints: the host's history); remove it by hand if it is no longer wanted\n",
                 "\(said)")
