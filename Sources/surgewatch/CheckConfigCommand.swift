@@ -12,10 +12,10 @@ struct CheckConfigCommand: ParsableCommand {
         commandName: "check-config",
         abstract: "Validate a config file: exit 0 if valid, else print FILE:LINE:COLUMN: KEY: problem and exit 1.")
 
-    @Argument(help: "The config file.")
+    @Argument(help: "The config file.", completion: .file())
     var path = ConfigLoader.defaultPath
 
-    @Option(help: "The state directory a relative model.path is read from (default: $STATE_DIRECTORY, else /var/lib/surgewatch), as `run` reads it.")
+    @Option(help: "The state directory a relative model.path is read from (default: $STATE_DIRECTORY, else /var/lib/surgewatch), as `run` reads it.", completion: .directory)
     var stateDir: String?
 
     func run() throws {

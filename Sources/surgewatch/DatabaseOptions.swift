@@ -7,13 +7,13 @@ import SurgeJournal
 /// Where the commands that read the daemon's database (`alerts`, `export`) find it: the file
 /// itself, or the config's store.path inside the state directory.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Find the database through this config file (its store.path).")
+    @Option(help: "Find the database through this config file (its store.path).", completion: .file())
     var config: String?
 
-    @Option(help: "The database file itself.")
+    @Option(help: "The database file itself.", completion: .file())
     var db: String?
 
-    @Option(help: "The state directory relative store paths live in (default: $STATE_DIRECTORY, else /var/lib/surgewatch).")
+    @Option(help: "The state directory relative store paths live in (default: $STATE_DIRECTORY, else /var/lib/surgewatch).", completion: .directory)
     var stateDir: String?
 
     func validate() throws {

@@ -18,7 +18,7 @@ struct ExportCommand: ParsableCommand {
 
     @OptionGroup var span: HistorySpan
 
-    @Option(help: "The trace CSV to write; - writes standard output.")
+    @Option(help: "The trace CSV to write; - writes standard output.", completion: .file())
     var output: String
 
     func run() throws {

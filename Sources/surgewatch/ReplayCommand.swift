@@ -11,16 +11,16 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Run the daemon's pipeline over a trace CSV in trace time; write timestamp,probability,alerting,label per row and print how it did.")
 
-    @Option(help: "The config file (its features, rule, window, alert and learning settings).")
+    @Option(help: "The config file (its features, rule, window, alert and learning settings).", completion: .file())
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "The trace CSV (timestamp, then one column per metric); - reads standard input.")
+    @Option(help: "The trace CSV (timestamp, then one column per metric); - reads standard input.", completion: .file())
     var input: String
 
-    @Option(help: "The prediction CSV to write; - writes standard output (the summary then goes to stderr).")
+    @Option(help: "The prediction CSV to write; - writes standard output (the summary then goes to stderr).", completion: .file())
     var output: String
 
-    @Option(help: "Start from this model file instead of the config's or the built-in one.")
+    @Option(help: "Start from this model file instead of the config's or the built-in one.", completion: .file())
     var model: String?
 
     @Flag(help: "Do not learn online while replaying.")
@@ -29,13 +29,13 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Seed of online learning's draws and the alert ids.")
     var seed: UInt64 = 1
 
-    @Option(help: "Also write the summary as JSON to this file.")
+    @Option(help: "Also write the summary as JSON to this file.", completion: .file())
     var summaryJson: String?
 
-    @Option(help: "Write the model as it ended (after online learning) to this file.")
+    @Option(help: "Write the model as it ended (after online learning) to this file.", completion: .file())
     var saveModel: String?
 
-    @Option(help: "Also choose each baseline's setting on this earlier trace (e.g. the training trace) and score that choice here: what an operator could have set in advance.")
+    @Option(help: "Also choose each baseline's setting on this earlier trace (e.g. the training trace) and score that choice here: what an operator could have set in advance.", completion: .file())
     var baselinesFrom: String?
 
     @Flag(help: "Also score surgewatch's probabilities under a grid of [alert] policies and print the best ones for this trace (hindsight: a starting point for tuning on your own traces).")

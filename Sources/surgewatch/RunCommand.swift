@@ -12,10 +12,10 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the daemon in the foreground (systemd Type=notify).")
 
-    @Option(help: "The config file.")
+    @Option(help: "The config file.", completion: .file())
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "Where the database and model live (default: $STATE_DIRECTORY, else /var/lib/surgewatch).")
+    @Option(help: "Where the database and model live (default: $STATE_DIRECTORY, else /var/lib/surgewatch).", completion: .directory)
     var stateDir: String?
 
     @Option(help: "Per-tick lines on stdout: text, json or none (default: text unless stdout is the journal).")
@@ -79,6 +79,7 @@ struct TickOutputArgument: ExpressibleByArgument {
         self.value = value
     }
     static var allValueStrings: [String] { TickOutput.allCases.map(\.rawValue) }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
 
 struct LogLevelArgument: ExpressibleByArgument {
@@ -90,6 +91,7 @@ struct LogLevelArgument: ExpressibleByArgument {
     }
     var defaultValueDescription: String { level.rawValue }
     static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
 
 enum LogTarget: String, ExpressibleByArgument, CaseIterable {

@@ -21,10 +21,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "worldcup, flash-sale or alibaba.")
     var demand: Demand
 
-    @Option(help: "Source data (worldcup: one CSV; alibaba: comma-separated day files, in day order).")
+    @Option(help: "Source data (worldcup: one CSV; alibaba: comma-separated day files, in day order).", completion: .file())
     var input: String?
 
-    @Option(help: "The trace CSV to write; - writes standard output.")
+    @Option(help: "The trace CSV to write; - writes standard output.", completion: .file())
     var output: String
 
     @Option(help: "Days of synthetic flash sales.")
@@ -48,7 +48,7 @@ struct SimulateCommand: ParsableCommand {
     var hostSize = ShopService.Settings().hostSize
 
     @Option(help: ArgumentHelp("Flash sales: also write each sale's start here, one RFC 3339 time a line.",
-                               discussion: "The schedule a shop announces, for a config's [schedule] sales."))
+                               discussion: "The schedule a shop announces, for a config's [schedule] sales."), completion: .file())
     var salesOutput: String?
 
     func run() throws {

@@ -16,10 +16,10 @@ struct TestAlertCommand: ParsableCommand {
               journalctl -t surgewatch SURGE_TEST=1 -o json
             """)
 
-    @Option(help: "The config file (journal.identifier, store.path).")
+    @Option(help: "The config file (journal.identifier, store.path).", completion: .file())
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "The state directory relative store paths live in.")
+    @Option(help: "The state directory relative store paths live in.", completion: .directory)
     var stateDir: String?
 
     func run() throws {

@@ -9,13 +9,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model from a trace CSV: the first 80 % trains, the last 20 % validates; the best epoch is written.")
 
-    @Option(help: "The config file (features, rule, window, horizon, sizes).")
+    @Option(help: "The config file (features, rule, window, horizon, sizes).", completion: .file())
     var config = ConfigLoader.defaultPath
 
-    @Option(help: "A trace CSV (- reads standard input); repeat to train on several (each is cut into training and validation on its own).")
+    @Option(help: "A trace CSV (- reads standard input); repeat to train on several (each is cut into training and validation on its own).", completion: .file())
     var input: [String]
 
-    @Option(help: "The model file to write; - writes standard output.")
+    @Option(help: "The model file to write; - writes standard output.", completion: .file())
     var output: String
 
     @Option(help: "Passes over the training windows.")
@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Keep every normal window within this many ticks of an overload window (the near misses), beyond --max-normal-windows.")
     var keepNormalNear = 0
 
-    @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy with --rank-resolve-probability) or 'loss' (lowest validation loss).")
+    @Option(help: "Which epoch to keep: 'episodes' (most validation episodes warned early minus false alarms, under the config's alert policy with --rank-resolve-probability) or 'loss' (lowest validation loss).", completion: .list(["episodes", "loss"]))
     var select = "episodes"
 
     @Option(help: "With --select episodes, the ranking's alerts resolve below this p, or below the config's resolve_probability if higher: each episode's warning then counts on its own, and the daemon's band does not change which epoch is kept.")

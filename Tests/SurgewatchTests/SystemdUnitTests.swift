@@ -105,15 +105,19 @@ import Testing
         // The completions are the staged binary's own, for this shell and that.
         let bash = try String(contentsOfFile: stage + "/usr/local/share/bash-completion/completions/surgewatch", encoding: .utf8)
         #expect(bash.contains("complete -o filenames -F _surgewatch surgewatch") && bash.contains("--policy-grid"))
-        // What bash offers after "surgewatch al" and "surgewatch alerts --re", as a shell calls the function.
+        // What bash offers, as a shell calls the function for the words typed so far: a
+        // subcommand, an option, an option's values, a config file, a state directory.
         let (_, offered) = try runTool("/bin/bash", ["-c", """
-            shopt -s extglob; source "$0"
-            COMP_WORDS=(surgewatch al); COMP_CWORD=1; COMP_LINE="surgewatch al"; COMP_POINT=${#COMP_LINE}
-            _surgewatch surgewatch al surgewatch; echo "[${COMPREPLY[*]}]"
-            COMPREPLY=(); COMP_WORDS=(surgewatch alerts --re); COMP_CWORD=2; COMP_LINE="surgewatch alerts --re"; COMP_POINT=${#COMP_LINE}
-            _surgewatch surgewatch --re alerts; echo "[${COMPREPLY[*]}]"
-            """, stage + "/usr/local/share/bash-completion/completions/surgewatch"])
-        #expect(offered == "[alerts]\n[--record]\n", "\(offered)")
+            shopt -s extglob; source "$0"; cd "$1"
+            offer() {
+                COMPREPLY=(); COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+                _surgewatch surgewatch "${@: -1}" "${@: -2:1}"; echo "[${COMPREPLY[*]}]"
+            }
+            offer surgewatch al; offer surgewatch alerts --re; offer surgewatch run --tick-output j
+            offer surgewatch run --log-level w; offer surgewatch train --select l
+            offer surgewatch run --config etc/surgewatch/surge; offer surgewatch alerts --state-dir et
+            """, stage + "/usr/local/share/bash-completion/completions/surgewatch", stage])
+        #expect(offered == "[alerts]\n[--record]\n[json]\n[warning]\n[loss]\n[etc/surgewatch/surgewatch.toml]\n[etc]\n", "\(offered)")
         #expect(try String(contentsOfFile: stage + "/usr/local/share/zsh/site-functions/_surgewatch", encoding: .utf8).hasPrefix("#compdef surgewatch"))
         // A second install keeps the operator's config.
         try "# mine\n".write(toFile: stage + "/etc/surgewatch/surgewatch.toml", atomically: true, encoding: .utf8)
