@@ -33,12 +33,8 @@ final class DaemonProcess: Sendable {
         }
         process.standardOutput = out
         process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { [stdoutText] handle in
-            stdoutText.append(handle.availableData, from: handle)
-        }
-        err.fileHandleForReading.readabilityHandler = { [stderrText] handle in
-            stderrText.append(handle.availableData, from: handle)
-        }
+        stdoutText.startReading(out.fileHandleForReading)
+        stderrText.startReading(err.fileHandleForReading)
         try process.run()
         // Foundation keeps the parent's copy of each pipe's write end open: closed here, the
         // pipes reach their end when the child exits, which `waitForExit` waits for.
@@ -80,8 +76,8 @@ final class DaemonProcess: Sendable {
             return nil
         }
         process.waitUntilExit()
-        // The handlers run on another thread: an exited child's last lines may still be in the
-        // pipes, so wait for both to reach their end (a fixed pause lost them under load).
+        // The readers run on threads of their own: an exited child's last lines may still be in
+        // the pipes, so wait for both to reach their end (a fixed pause lost them under load).
         let drained = ContinuousClock.now + .seconds(5)
         while !(stdoutText.ended && stderrText.ended) && ContinuousClock.now < drained { usleep(2_000) }
         return process.terminationStatus
@@ -137,16 +133,30 @@ func runScriptLeavingServers(_ path: String, _ arguments: [String]) throws -> (s
 }
 
 /// Text collected from a pipe on another thread, and whether the pipe has reached its end.
+/// What a child wrote to one pipe, read by a thread of its own with blocking reads until the
+/// pipe's end. Not Foundation's `readabilityHandler`: with several tests starting children at
+/// once it stopped being called with data still in the pipe, and a command that wrote 60 KiB
+/// and exited was read as its first 8 or 16 (DaemonProcessTests, session 59). The bytes are
+/// decoded when read, so a character split between two reads is not mangled.
 final class OutputBuffer: Sendable {
-    private let content = Mutex((text: "", ended: false))
-    /// Empty data is the pipe's end: the handler is then removed, or it would be called again and again.
-    func append(_ data: Data, from handle: FileHandle) {
-        if data.isEmpty { handle.readabilityHandler = nil }
-        content.withLock {
-            if data.isEmpty { $0.ended = true } else { $0.text += String(decoding: data, as: UTF8.self) }
+    private let content = Mutex((bytes: [UInt8](), ended: false))
+
+    func startReading(_ handle: FileHandle) {
+        let descriptor = handle.fileDescriptor
+        Thread.detachNewThread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = read(descriptor, &chunk, chunk.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                content.withLock { $0.bytes += chunk[..<count] }
+            }
+            // The handle owns the descriptor: kept alive until the end is read.
+            withExtendedLifetime(handle) { content.withLock { $0.ended = true } }
         }
     }
-    var text: String { content.withLock { $0.text } }
+
+    var text: String { content.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
     var ended: Bool { content.withLock { $0.ended } }
 }
 
