@@ -346,10 +346,18 @@ public struct OfflineTrainer {
             choice = ranking.byEpisodes ? .bestValidationEpisodes(epoch: best.epoch) : .lowestValidationLoss(epoch: best.epoch)
         } else if validationSet.count == 0 {
             choice = .lastEpoch(epoch: epochs, reason: "no validation windows")
-        } else {
-            choice = .lastEpoch(epoch: epochs, reason: validationOverload == 0
+        } else if validationOverload == 0 {
+            // The rule may still have held in a validation part: at its start, before a window
+            // fits, or where values are missing. "No overload" beside "1 episode" read as a
+            // contradiction.
+            let episodes = validationEpisodes.compactMap { $0 }.reduce(0, +)
+            choice = .lastEpoch(epoch: epochs, reason: episodes == 0
                 ? "the validation windows hold no overload, so their loss cannot rank the epochs"
-                : "the validation windows are all overload, so their loss cannot rank the epochs")
+                : "no validation window has overload ahead of it within the horizon (the validation parts' "
+                    + "\(NumberText.counted(episodes, "overload episode")) \(episodes == 1 ? "has" : "have") no complete window before \(episodes == 1 ? "it" : "them"): "
+                    + "too early in \(episodes == 1 ? "its part" : "their parts"), or values missing), so their loss cannot rank the epochs")
+        } else {
+            choice = .lastEpoch(epoch: epochs, reason: "the validation windows are all overload, so their loss cannot rank the epochs")
         }
         // The traces share one tick length (`train` refuses others); the model records it.
         let file = ModelFile(parameters: best?.parameters ?? model.parameters, horizonTicks: config.model.horizonTicks,

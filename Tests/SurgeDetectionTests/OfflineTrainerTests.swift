@@ -51,6 +51,27 @@ import SurgeSampling
         #expect(reason.contains("no overload"))
     }
 
+    /// An episode at the very start of the validation part is scored (the rule held there)
+    /// but no validation window has it ahead: the reason says so rather than "no overload"
+    /// beside "1 episode".
+    @Test func anEpisodeBeforeTheFirstValidationWindowIsNamedInTheReason() {
+        // Bursts every 50 ticks up to tick 1500, and one at ticks 1601-1603: inside the
+        // validation part (ticks 1600 on), before its first complete window of 8.
+        let bursts = Self.trace(ticks: 2000, burstsUntil: 1500)
+        var trace = Trace(schema: bursts.schema)
+        for tick in 0..<bursts.count {
+            trace.append(timestamp: bursts.timestamps[tick], row: [(1601...1603).contains(tick) ? 0.9 : bursts.values[tick]])
+        }
+        let (result, _) = Self.train(trace)
+        #expect(result.validationEpisodes == [1])
+        guard case .lastEpoch(4, let reason) = result.choice else {
+            Issue.record("kept \(result.choice)")
+            return
+        }
+        #expect(reason == "no validation window has overload ahead of it within the horizon (the validation parts' 1 overload episode "
+                + "has no complete window before it: too early in its part, or values missing), so their loss cannot rank the epochs", "\(reason)")
+    }
+
     @Test func validationWithBothClassesKeepsTheLowestLossWhenAskedTo() throws {
         let (result, reports) = Self.train(Self.trace(ticks: 2000, burstsUntil: 2000), selection: .loss)
         let losses = reports.compactMap(\.validationLoss)
