@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SurgeConfig
 
 /// Numbers as text for lines, CSV files and benchmarks, through C's printf (Swift's own
 /// description prints 17 digits where 6 say as much), without a heap buffer per number.
@@ -22,6 +23,12 @@ public enum NumberText {
     /// "1 tick", "2 ticks": a count and its noun, in the plural unless the count is one.
     public static func counted(_ count: Int, _ noun: String) -> String {
         "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+
+    /// A span of time for a person: in days with one decimal from a day on ("11.0 days"), as a
+    /// duration under one ("33m30s"), where "0.02 days" said little.
+    public static func span(seconds: Double) -> String {
+        seconds >= 86400 ? "\(fixed(seconds / 86400, decimals: 1)) days" : DurationText.format(seconds: seconds.rounded())
     }
 
     /// A fixed number of decimals (0 ... 9), e.g. probabilities in the prediction CSV.

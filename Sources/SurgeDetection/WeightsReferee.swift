@@ -94,9 +94,8 @@ public struct WeightsReferee: Sendable {
             "warned of \(score.warned) of \(NumberText.counted(score.episodes, "overload")) "
                 + "with \(NumberText.counted(score.falseAlarms, "false alarm"))"
         }
-        // Under a day, as a duration: "0.0 days" said nothing of a first hour's record.
-        let length = trained.days >= 1 ? "\(NumberText.fixed(trained.days, decimals: 1)) days"
-            : DurationText.format(seconds: (trained.days * 1440).rounded() * 60)
+        // Under a day, as a duration in whole minutes: "0.0 days" said nothing of a first hour's record.
+        let length = NumberText.span(seconds: trained.days >= 1 ? trained.days * 86400 : (trained.days * 1440).rounded() * 60)
         let span = ticks.map { "over the last \(length) (\($0) ticks)" } ?? "over the last \(length)"
         return "\(span) the learned weights \(figures(learned)), the trained ones \(figures(trained))"
     }

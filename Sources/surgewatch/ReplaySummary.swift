@@ -38,7 +38,10 @@ struct ReplaySummary {
     }
 
     func text(input: String) -> String {
-        var lines = ["\(ticks) ticks (\(format(Double(ticks) * tickSeconds / 86400)) days of \(format(tickSeconds)) s) in \(format(seconds)) s, \(Int(Double(ticks) / max(seconds, 1e-9))) ticks/s; \(learningSteps) learning steps, \(rollbacks) rollbacks"
+        // The trace's span as a person reads it, and the replay's own time in ms under a second.
+        let took = seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\(format(seconds)) s"
+        var lines = ["\(ticks) ticks of \(format(tickSeconds)) s (\(NumberText.span(seconds: Double(ticks) * tickSeconds))) in \(took), "
+                     + "\(Int(Double(ticks) / max(seconds, 1e-9))) ticks/s; \(learningSteps) learning steps, \(rollbacks) rollbacks"
                      + (servingAtEnd.map { "; serving weights changed \(servingChanges) times, \($0.rawValue) ones at the end" } ?? "")]
         // The last figure is what the baselines' hindsight choices maximise, so rows compare on it.
         lines.append(pad("", 15) + pad("episodes", 9) + pad("caught", 8) + pad("early", 7) + pad("continuing", 12) + pad("lead (median)", 15)

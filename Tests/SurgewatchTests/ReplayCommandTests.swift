@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import SurgeConfig
 
 /// `surgewatch replay` and `train`, the real binary, on a short committed trace: a simulated
 /// flash sale (held-out seed, see Fixtures/replay/README.md) with one overload episode.
@@ -29,6 +30,8 @@ import Testing
         #expect(code == 0, "\(err)")
         #expect(out.contains("with the built-in default model, online learning off"))
         let input = try rows(Self.trace), predicted = try rows(output)
+        // The trace's span as a duration under a day, not "0.03 days".
+        #expect(out.contains("\n\(input.count - 1) ticks of 10 s (\(DurationText.format(seconds: Double(input.count - 1) * 10))) in "), "\(out)")
         #expect(predicted.first == ["timestamp", "probability", "alerting", "label"])
         #expect(predicted.count == input.count, "one row per input row")
         let header = input[0]
