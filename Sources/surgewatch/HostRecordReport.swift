@@ -22,6 +22,22 @@ struct HostRecordReport {
     /// What the figures assume where no config was given (`--db`: StoredSettings' note).
     let assumed: String?
 
+    /// Below this many overload episodes, or under a day, the history is said to be too thin
+    /// to choose `[alert]` settings on (as `train` says of a validation part this thin).
+    static let fewEpisodes = OfflineTrainer.Result.fewValidationEpisodes
+
+    /// Said above `--policy-grid`'s suggestions when the history is too thin to choose on: a
+    /// grid of hundreds of policies scored on three episodes fits that span's accidents, and a
+    /// rate "a day" from half an hour is one alarm times 48. Nil when it is not.
+    var policyGridCaution: String? {
+        guard policyGrid != nil else { return nil }
+        let s = record.score
+        guard s.episodes < Self.fewEpisodes || s.days < 1 else { return nil }
+        return "note: \(NumberText.counted(s.episodes, "overload episode")) over \(AlertMessage.duration(s.days * 86400)): too little history "
+            + "to choose [alert] settings on (fewer than \(Self.fewEpisodes) episodes or under a day); what follows fits this span alone, "
+            + "so let a week and a few sales pass before you copy from it"
+    }
+
     init(path: String, since: Double?, until: Double? = nil, config: SurgeConfig, policyGrid: Bool = false, assumed: String? = nil) throws {
         record = try HostRecord.stored(in: path, since: since, until: until, config: config, keepingSeries: policyGrid)
         self.config = config
@@ -75,6 +91,7 @@ struct HostRecordReport {
             // The stored p does not depend on the alerts (learning reads the SLO rule's
             // verdicts, not the alerts), so another policy replayed on it is what that policy
             // would have done here.
+            if let policyGridCaution { lines.append(policyGridCaution) }
             lines.append("other [alert] policies replayed on the stored p (in hindsight, on this host's own history):")
             lines += policyGrid.map { "  " + $0 }
         }
@@ -109,6 +126,7 @@ struct HostRecordReport {
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null"),"
             + "\"assumed\":\(assumed.map(JSONText.string) ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
+            + (policyGrid == nil ? "" : ",\"policy_grid_caution\":\(policyGridCaution.map(JSONText.string) ?? "null")")
             + (holdSearch.map { ",\"hold_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (saleLevelSearch.map { ",\"sale_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")
             + (atOnceLevelSearch.map { ",\"at_once_level_search\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")

@@ -254,7 +254,11 @@ import SurgeStore
         #expect(code == 0, "\(err)")
         let lines = out.split(separator: "\n").map(String.init)
         #expect(lines.contains("not warned             2   2 of them alerted once breached"), "\(out)")
-        #expect(lines.contains("other [alert] policies replayed on the stored p (in hindsight, on this host's own history):"), "\(out)")
+        // Two episodes in 60 ticks of 10 s: the suggestions are given, under a caution.
+        let caution = "note: 2 overload episodes over 10m: too little history to choose [alert] settings on (fewer than 5 episodes or under a day); "
+            + "what follows fits this span alone, so let a week and a few sales pass before you copy from it"
+        let cautionAt = try #require(lines.firstIndex(of: caution), "\(out)")
+        #expect(lines[cautionAt + 1] == "other [alert] policies replayed on the stored p (in hindsight, on this host's own history):", "\(out)")
         #expect(lines.contains { $0.hasPrefix("  the config's policy:  2 episodes, 0 early (0 %), 0.0 false alarms/day") }, "\(out)")
         let best = try #require(lines.first { $0.hasPrefix("  best early - false alarms:  ") }, "\(out)")
         #expect(best.contains("2 episodes, 2 early (100 %), 0.0 false alarms/day, median lead 20 s"), "\(best)")
@@ -264,11 +268,32 @@ import SurgeStore
         let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let grid = try #require(record["policy_grid"] as? [String])
         #expect(grid.count == 4 && grid[1].hasPrefix("best early - false alarms:  2 episodes, 2 early"), "\(grid)")
+        #expect(record["policy_grid_caution"] as? String == caution, "\(json)")
         let (_, plain, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
         #expect(!plain.contains("policy_grid"))
+        let (_, plainText, _) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(!plainText.contains("too little history"), "said only with the suggestions it is about")
 
         let (alone, _, aloneErr) = try DaemonProcess.run(["alerts", "--db", path, "--policy-grid"])
         #expect(alone != 0 && aloneErr.contains("--policy-grid goes with --record"), "\(aloneErr)")
+    }
+
+    /// Two days of 5-minute ticks with six episodes: enough history that the suggestions come
+    /// without the caution.
+    @Test func policyGridOnEnoughHistoryHasNoCaution() throws {
+        let path = directory + "/enough.db"
+        let store = try SurgeStore(path: path)
+        let start = Double(time(nil)) - 3 * 86400
+        for index in 0..<576 {
+            let overload = index % 96 == 50
+            store.stage(PredictionRecord(timestamp: start + Double(index) * 300, tick: index + 1, probability: index % 96 == 49 || overload ? 0.9 : 0.05,
+                                         state: "normal", label: overload))
+        }
+        try store.commit()
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--policy-grid"])
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("overload episodes      6 "), "\(out)")
+        #expect(out.contains("other [alert] policies replayed on the stored p") && !out.contains("too little history"), "\(out)")
     }
 
     /// The hold search on the host's own history: two runs of stored predictions and samples.
