@@ -96,6 +96,20 @@ public enum PolicyGrid {
         }
     }
 
+    /// Below this many overload episodes, or under a day, a history or trace is said to be
+    /// too thin to choose `[alert]` settings on (as `train` says of a validation part).
+    public static let fewEpisodes = OfflineTrainer.Result.fewValidationEpisodes
+
+    /// Said above the grid's suggestions when what they were chosen on is too thin (`saying`
+    /// how: "too little history", "too short a trace"): hundreds of policies scored on three episodes fit that span's
+    /// accidents, and a rate "a day" from half an hour is one alarm times 48. Nil when not.
+    public static func thinCaution(_ score: EpisodeScore, saying thin: String) -> String? {
+        guard score.episodes < fewEpisodes || score.days < 1 else { return nil }
+        return "note: \(NumberText.counted(score.episodes, "overload episode")) over \(AlertMessage.duration(score.days * 86400)): "
+            + "\(thin) to choose [alert] settings on (fewer than \(fewEpisodes) episodes or under a day); what follows fits "
+            + "this span alone, so let a week and a few sales pass before you copy from it"
+    }
+
     public static func report(timestamps: [Double], labels: [Bool?], probabilities: [Double?], config: SurgeConfig) -> [String] {
         report(series: [Series(timestamps: timestamps, labels: labels, probabilities: probabilities)], config: config)
     }

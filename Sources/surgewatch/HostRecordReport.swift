@@ -22,20 +22,9 @@ struct HostRecordReport {
     /// What the figures assume where no config was given (`--db`: StoredSettings' note).
     let assumed: String?
 
-    /// Below this many overload episodes, or under a day, the history is said to be too thin
-    /// to choose `[alert]` settings on (as `train` says of a validation part this thin).
-    static let fewEpisodes = OfflineTrainer.Result.fewValidationEpisodes
-
-    /// Said above `--policy-grid`'s suggestions when the history is too thin to choose on: a
-    /// grid of hundreds of policies scored on three episodes fits that span's accidents, and a
-    /// rate "a day" from half an hour is one alarm times 48. Nil when it is not.
+    /// Said above `--policy-grid`'s suggestions when the history is too thin to choose on.
     var policyGridCaution: String? {
-        guard policyGrid != nil else { return nil }
-        let s = record.score
-        guard s.episodes < Self.fewEpisodes || s.days < 1 else { return nil }
-        return "note: \(NumberText.counted(s.episodes, "overload episode")) over \(AlertMessage.duration(s.days * 86400)): too little history "
-            + "to choose [alert] settings on (fewer than \(Self.fewEpisodes) episodes or under a day); what follows fits this span alone, "
-            + "so let a week and a few sales pass before you copy from it"
+        policyGrid == nil ? nil : PolicyGrid.thinCaution(record.score, saying: "too little history")
     }
 
     init(path: String, since: Double?, until: Double? = nil, config: SurgeConfig, policyGrid: Bool = false, assumed: String? = nil) throws {

@@ -85,6 +85,7 @@ struct ReplayCommand: ParsableCommand {
             for caution in settingsConfig.conditionCautions { writeAll("warning: \(caution)\n", to: STDERR_FILENO) }
             say(summary.text(input: inputName))
             if policyGrid {
+                if let caution = PolicyGrid.thinCaution(summary.rows[0].score, saying: "too short a trace") { say(caution) }
                 say("surgewatch under other alert policies (chosen on this trace, in hindsight):")
                 // With the trace's columns that the hold search and `[schedule] fire_when` read,
                 // so the config's own policy is scored as replay ran it.

@@ -323,8 +323,11 @@ import SurgeConfig
         let (code, out, err) = try replay(["--no-learn", "--policy-grid"], output: output)
         #expect(code == 0, "\(err)")
         #expect(out.contains("surgewatch     1        1       1"), "\(out)")
-        // replay's own grid: the config's policy first, as in the summary, then settings to copy.
-        #expect(out.contains("surgewatch under other alert policies (chosen on this trace, in hindsight):\n"
+        // replay's own grid, under the caution that one episode in 55 minutes chooses nothing:
+        // the config's policy first, as in the summary, then settings to copy.
+        #expect(out.contains("\nnote: 1 overload episode over 55m: too short a trace to choose [alert] settings on (fewer than 5 episodes or under a day); "
+                             + "what follows fits this span alone, so let a week and a few sales pass before you copy from it\n"
+                             + "surgewatch under other alert policies (chosen on this trace, in hindsight):\n"
                              + "  the config's policy:  1 episodes, 1 early (100 %), 0.0 false alarms/day"), "\(out)")
         #expect(out.contains("  best early - false alarms:  1 episodes, 1 early (100 %)"), "\(out)")
         #expect(out.contains("[fire_probability = "), "\(out)")
