@@ -63,7 +63,7 @@ struct SimulateCommand: ParsableCommand {
             guard salesOutput == nil || demand == .flashSale else { throw ToolFailure("--sales-output needs --demand flash-sale") }
             switch demand {
             case .worldcup:
-                guard let input else { throw ToolFailure("--demand worldcup needs --input (the requests_per_minute CSV)") }
+                guard let input else { throw ToolFailure("--demand worldcup needs --input: the requests-per-minute CSV, in a checkout datasets/worldcup98/requests_per_minute_1998-04-30_to_06-21.csv") }
                 let start = try from.map { try Self.day($0, "--from") } ?? -.infinity
                 let end = try to.map { try Self.day($0, "--to") + 86400 - 1 } ?? .infinity
                 if end < start, let from, let to { throw ToolFailure("--to \(to) is before --from \(from)") }
@@ -74,7 +74,7 @@ struct SimulateCommand: ParsableCommand {
                 trace = series.simulate(seed: seed, settings: shop)
                 saleStarts = series.saleStarts
             case .alibaba:
-                guard let input else { throw ToolFailure("--demand alibaba needs --input (day files, comma-separated)") }
+                guard let input else { throw ToolFailure("--demand alibaba needs --input: the day files, comma-separated, in a checkout datasets/alibaba2018/machine_usage_day_N_grouped_10_seconds.csv") }
                 guard workers == ShopService.Settings().workers else { throw ToolFailure("--workers: the Alibaba trace has no shop model") }
                 guard hostSize == ShopService.Settings().hostSize else { throw ToolFailure("--host-size: the Alibaba trace has no shop model") }
                 var files: [(bytes: [UInt8], path: String, day: Int)] = []

@@ -126,7 +126,11 @@ import Testing
         #expect(outside == 1 && outsideErr.hasSuffix(":1: no minutes in the chosen period: the file holds 1998-04-30T21:30:00Z to 1998-06-21T23:59:00Z\n"),
                 "\(outsideErr)")
         let (noInput, _, noInputErr) = try DaemonProcess.run(["simulate", "--demand", "worldcup", "--output", directory + "/x.csv"])
-        #expect(noInput == 1 && noInputErr.contains("--demand worldcup needs --input"), "\(noInputErr)")
+        // The file it names is the one a checkout holds.
+        let named = DaemonProcess.repository + "/datasets/worldcup98/requests_per_minute_1998-04-30_to_06-21.csv"
+        #expect(noInput == 1 && noInputErr.contains("--demand worldcup needs --input: the requests-per-minute CSV, in a checkout "
+                                                    + "datasets/worldcup98/requests_per_minute_1998-04-30_to_06-21.csv"), "\(noInputErr)")
+        #expect(FileManager.default.fileExists(atPath: named))
 
         // Day 2's file alone starts a day after day 1's start, 2018-01-02T00:00:00Z.
         let dayTwo = DaemonProcess.repository + "/datasets/alibaba2018/machine_usage_day_2_grouped_10_seconds.csv"
