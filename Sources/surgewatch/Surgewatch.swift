@@ -6,6 +6,8 @@ struct Surgewatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "surgewatch",
         abstract: "Predicts flash-sale overload before it breaks the shop's SLO.",
+        discussion: "The manual: man surgewatch (signals, files, journal fields, exit status). Running it for a shop: "
+            + "OPERATING.md, installed in /usr/local/share/doc/surgewatch.",
         version: "0.1.0",
         subcommands: [RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, TrainCommand.self, SimulateCommand.self, AlertsCommand.self, ExportCommand.self, TestAlertCommand.self, ForgetCommand.self])
 }

@@ -80,6 +80,12 @@ import Testing
         #expect(rendered == 0 && text.contains("surgewatch - predict flash-sale overload before it breaks the shop's SLO"), "\(text.prefix(400))")
     }
 
+    /// `surgewatch --help` points at the manual.
+    @Test func theHelpNamesTheManual() throws {
+        let (code, out) = try runTool(DaemonProcess.binary, ["--help"])
+        #expect(code == 0 && out.contains("The manual: man surgewatch"), "\(out)")
+    }
+
     /// The version in the page's title line is the binary's.
     @Test func theTitleNamesThisVersion() throws {
         let (code, version, _) = try DaemonProcess.run(["--version"])
