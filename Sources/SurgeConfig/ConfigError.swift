@@ -26,11 +26,16 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Every problem found in one file, in file order, so one `check-config` run shows them all.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
+    /// What was left unchecked because of these errors, for `check-config` to say, so that a
+    /// second run finding more is not a surprise: the rest of the file after a syntax error,
+    /// the checks across keys after a key's own value is wrong. Nil when all was checked.
+    public var unchecked: String?
 
-    public init(_ errors: [ConfigError]) {
+    public init(_ errors: [ConfigError], unchecked: String? = nil) {
         self.errors = errors.sorted {
             ($0.position?.line ?? 0, $0.position?.column ?? 0) < ($1.position?.line ?? 0, $1.position?.column ?? 0)
         }
+        self.unchecked = unchecked
     }
 
     public var description: String { errors.map(\.description).joined(separator: "\n") }

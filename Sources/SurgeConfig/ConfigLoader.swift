@@ -72,11 +72,18 @@ public enum ConfigLoader {
         do {
             root = try TOMLParser.parse(text)
         } catch {
-            throw ConfigErrors([ConfigError(file: file, position: error.position, key: nil, message: "TOML syntax: \(error.message)")])
+            throw ConfigErrors([ConfigError(file: file, position: error.position, key: nil, message: "TOML syntax: \(error.message)")],
+                               unchecked: "the keys and values are checked once the syntax is fixed")
         }
         let context = DecodingContext(file: file)
         let config = decode(TableReader(table: root, path: "", context: context))
-        if context.errors.isEmpty { validate(config, context, metrics: metrics) }
+        // Checks across keys read values a wrong key left at its default, so they would blame
+        // the wrong key: they wait until every key reads.
+        guard context.errors.isEmpty else {
+            throw ConfigErrors(context.errors, unchecked: "the checks across keys (metric names against the enabled sources, settings "
+                                                          + "against each other) run once these are fixed")
+        }
+        validate(config, context, metrics: metrics)
         guard context.errors.isEmpty else { throw ConfigErrors(context.errors) }
         return config
     }

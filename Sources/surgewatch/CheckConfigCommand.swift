@@ -63,6 +63,7 @@ struct CheckConfigCommand: ParsableCommand {
             }
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
+            if let unchecked = error.unchecked { writeAll("note: \(unchecked)\n", to: STDERR_FILENO) }
             throw ExitCode(1)
         }
     }

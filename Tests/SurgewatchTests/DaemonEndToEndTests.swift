@@ -392,7 +392,18 @@ import SurgeStore
         let (badCode, badOut, badErr) = try DaemonProcess.run(["check-config", scratch.config])
         #expect(badCode == 1)
         #expect(badOut.isEmpty)
-        #expect(badErr == "\(scratch.config):2:10: model.hidden: 0 is out of range: expected 1 to 512\n")
+        // The checks across keys wait for the keys' own values, and check-config says so: a
+        // second run finding an unknown metric name is then no surprise.
+        #expect(badErr == "\(scratch.config):2:10: model.hidden: 0 is out of range: expected 1 to 512\n"
+                + "note: the checks across keys (metric names against the enabled sources, settings against each other) run once these are fixed\n")
+        try scratch.write(config: "[model]\nfeatures = [\"cpu_busy\", \"load_1\"]\n")
+        let (acrossCode, _, acrossErr) = try DaemonProcess.run(["check-config", scratch.config])
+        #expect(acrossCode == 1 && acrossErr == "\(scratch.config):2:25: model.features[1]: no enabled source provides metric 'load_1'; did you mean 'load1'?\n",
+                "all was checked, so no note: \(acrossErr)")
+        try scratch.write(config: "[model\nhidden = 0\n")
+        let (syntaxCode, _, syntaxErr) = try DaemonProcess.run(["check-config", scratch.config])
+        #expect(syntaxCode == 1 && syntaxErr.hasSuffix(": TOML syntax: expected ']' to close the table header, found a line break\n"
+                                                       + "note: the keys and values are checked once the syntax is fixed\n"), "\(syntaxErr)")
     }
 
     /// A state directory that cannot be made (a file stands where it goes) stops the start with
