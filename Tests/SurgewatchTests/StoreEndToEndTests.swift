@@ -617,6 +617,9 @@ import SurgeSampling
         for id in [JournalAlertSink.MessageID.predictedFired, JournalAlertSink.MessageID.breachedFired, JournalAlertSink.MessageID.resolved,
                    JournalLogHandler.MessageID.databaseSetAside, JournalLogHandler.MessageID.spanForgotten] {
             #expect(listing.contains("\(id) surgewatch: "), "catalog lacks \(id)")
+            // journalctl -x links each entry to the manual, whose JOURNAL FIELDS name the fields.
+            let (_, entry) = try journalctl(["--dump-catalog", id])
+            #expect(entry.contains("\nDocumentation: man:surgewatch(8)\n"), "\(id): \(entry)")
         }
     }
 }
