@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeJournal
 
 /// docs/surgewatch.8, the manual `scripts/install` installs and the unit's Documentation= names:
 /// it must keep up with the command line it documents, and render without groff's warnings.
@@ -78,6 +79,16 @@ import Testing
         // And it is the manual: man renders its NAME line from the file.
         let (rendered, text) = try runTool("/usr/bin/man", ["-l", Self.page], environment: ["MANWIDTH": "100", "MAN_KEEP_FORMATTING": ""])
         #expect(rendered == 0 && text.contains("surgewatch - predict flash-sale overload before it breaks the shop's SLO"), "\(text.prefix(400))")
+    }
+
+    /// Every MESSAGE_ID the daemon and its commands send is in JOURNAL FIELDS, since the
+    /// catalog's entries send readers there.
+    @Test func everyMessageIDIsInTheJournalFields() throws {
+        let fields = try #require(try Self.sections().first { $0.heading == "JOURNAL FIELDS" }).text
+        for id in [JournalAlertSink.MessageID.predictedFired, JournalAlertSink.MessageID.breachedFired, JournalAlertSink.MessageID.resolved,
+                   JournalLogHandler.MessageID.databaseSetAside, JournalLogHandler.MessageID.spanForgotten] {
+            #expect(fields.contains(id), "\(id) is not in the manual's JOURNAL FIELDS")
+        }
     }
 
     /// `surgewatch --help` points at the manual.
