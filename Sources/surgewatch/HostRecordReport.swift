@@ -63,7 +63,8 @@ struct HostRecordReport {
             ("resolved", "\(s.afterBreachSeconds.count)",
              s.medianAfterBreachSeconds.map { "alerts that covered a breach and closed; open a median \(AlertMessage.duration($0)) after it" } ?? ""),
             ("false alarms", "\(s.falseAlarms)",
-             "\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day: an alert with no overload in it or \(horizon) after, once per \(stale) begun; "
+             "\(AlertMessage.fixed(s.falseAlarmsPerDay, 2)) a day\(s.days < 1 ? " (scaled up from \(AlertMessage.duration(s.days * 86400)))" : ""): "
+             + "an alert with no overload in it or \(horizon) after, once per \(stale) begun; "
              + "in one that covered overload, each full \(stale) with none"),
         ]
         let span = AlertMessage.duration(s.days * 86400)

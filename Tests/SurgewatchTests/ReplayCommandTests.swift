@@ -32,6 +32,8 @@ import SurgeConfig
         let input = try rows(Self.trace), predicted = try rows(output)
         // The trace's span as a duration under a day, not "0.03 days".
         #expect(out.contains("\n\(input.count - 1) ticks of 10 s (\(DurationText.format(seconds: Double(input.count - 1) * 10))) in "), "\(out)")
+        // Under a day, the rates a day are said to be scaled up: one alarm in 55 minutes.
+        #expect(input.count - 1 == 330 && out.contains("\nfalse alarms/day scaled up from 55m of ticks: one alarm reads as 26.18 a day\n"), "\(out)")
         #expect(predicted.first == ["timestamp", "probability", "alerting", "label"])
         #expect(predicted.count == input.count, "one row per input row")
         let header = input[0]
