@@ -54,7 +54,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        .target(name: "SurgeStore", dependencies: ["CSQLite", "SurgeDetection", "SurgeSampling"]),
+        .target(name: "SurgeStore", dependencies: ["CSQLite", "SurgeConfig", "SurgeDetection", "SurgeSampling"]),
         .target(
             name: "SurgeDaemon",
             dependencies: [

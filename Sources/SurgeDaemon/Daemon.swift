@@ -102,8 +102,10 @@ public enum Daemon {
 
         let notifier = SystemdNotifier()
         let mailbox = ReloadMailbox()
+        let forgetRequests = ForgetMailbox()
         let output = options.tickOutput ?? (stdoutIsJournal() ? .none : .text)
-        let ticks = TickService(config: config, model: model, stateDirectory: stateDirectory, options: options, mailbox: mailbox, store: store, alerts: alerts,
+        let ticks = TickService(config: config, model: model, stateDirectory: stateDirectory, options: options, mailbox: mailbox,
+                                forgetRequests: forgetRequests, store: store, alerts: alerts,
                                 notifier: notifier, output: output, logger: logger) { continuing in
             closeAlertsLeftOpen(store: store, journal: journal, continuing: continuing, logger: logger)
         }
@@ -131,6 +133,8 @@ public enum Daemon {
             let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
             if signal == SIGHUP {
                 hangups.continuation.yield()
+            } else if signal == SIGUSR1 {
+                forgetRequests.post()
             } else if stopRequested.exchange(true, ordering: .relaxed) {
                 logger.notice("\(name) again: already stopping")
             } else {

@@ -1,15 +1,16 @@
 import Glibc
 import SurgeSampling
 
-/// SIGTERM, SIGINT and SIGHUP for `surgewatch run`, taken by a thread of the daemon's own that
-/// waits for them in `sigwaitinfo` and does nothing else.
+/// SIGTERM, SIGINT, SIGHUP and SIGUSR1 (`surgewatch forget`'s request, ForgetRequest) for
+/// `surgewatch run`, taken by a thread of the daemon's own that waits for them in
+/// `sigwaitinfo` and does nothing else.
 ///
 /// Why not Dispatch's signal sources (what ServiceLifecycle's `UnixSignalsSequence` uses):
 /// they start Dispatch's manager thread, which asks for nice -4; a service without
 /// CAP_SYS_NICE is refused, and Dispatch logged "Failed to set thread priority ... errno=13" in
 /// the journal at every start. Without them the daemon starts no Dispatch thread at all.
 enum DaemonSignals {
-    static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+    static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1]
 
     /// Blocks the signals in the calling thread and so in every thread it starts later: only
     /// the waiting thread takes them, and one that comes before it waits stays pending. Call

@@ -41,6 +41,9 @@ final class DetectionStage {
     private var reportedLearningBehind = false
     /// Every feature missing past the carry-forward last tick (said once each way).
     var blind = false
+    /// Set when `surgewatch forget` deleted the checkpoints these weights grew from and no
+    /// pipeline could be built in their place: saving them would bring the span back.
+    var savesNoCheckpoint = false
     /// What the weights learned here started from, as checkpoints record it: the trained
     /// model's ModelFile.weightsChecksum in hex, or "none" for a fresh model.
     private let trainedWeights: String
@@ -261,7 +264,7 @@ final class DetectionStage {
     /// Saves the live weights if online learning changed them, or the serving weights changed,
     /// since the last checkpoint.
     func checkpoint() {
-        guard let learner = pipeline.learner,
+        guard !savesNoCheckpoint, let learner = pipeline.learner,
               learner.steps > stepsAtCheckpoint || pipeline.referee?.serving != servingAtCheckpoint else { return }
         let now = clock.unixSeconds(clock.now)
         do {

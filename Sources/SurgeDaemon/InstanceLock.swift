@@ -1,4 +1,5 @@
 import Glibc
+import SurgeStore
 
 /// One daemon per database: a second `surgewatch run` on the same file (a hand-started copy
 /// beside the service, say) would interleave its ticks with the first's, take over and resolve
@@ -24,14 +25,27 @@ public final class InstanceLock {
             if code == EWOULDBLOCK { throw .held(database: databasePath, pid: holder) }
             throw .cannotOpen(path: path, reason: String(cString: strerror(code)))
         }
-        // The holder's pid, for the message a second start gives.
-        let text = Array("\(getpid())\n".utf8)
+        // The holder's pid, for the message a second start gives, and that it takes `forget`'s
+        // requests (a surgewatch from before them would die of the signal that asks).
+        let text = Array("\(getpid())\n\(ForgetRequest.lockToken)\n".utf8)
         _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         descriptor = fd
     }
 
     deinit { close(descriptor) }
+
+    /// Whether the daemon holding the lock on `databasePath` takes `forget`'s requests: its
+    /// lock file names the token after its pid.
+    public static func holderTakesForget(databasePath: String) -> Bool {
+        let fd = open(databasePath + ".lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return false }
+        return String(decoding: bytes[..<count], as: UTF8.self).split(separator: "\n").dropFirst().contains { $0 == ForgetRequest.lockToken }
+    }
 
     private static func pid(in fd: Int32) -> Int32? {
         var bytes = [UInt8](repeating: 0, count: 32)

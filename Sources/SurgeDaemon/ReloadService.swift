@@ -15,6 +15,16 @@ public final class ReloadMailbox: Sendable {
     public func take() -> SurgeConfig? { pending.withLock { value in defer { value = nil }; return value } }
 }
 
+/// `surgewatch forget` asked (SIGUSR1): the tick loop looks for the request between ticks.
+public final class ForgetMailbox: Sendable {
+    private let asked = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func post() { asked.store(true, ordering: .relaxed) }
+    public func take() -> Bool { asked.exchange(false, ordering: .relaxed) }
+}
+
 /// On SIGHUP: tells systemd it is reloading, reads and validates the config file, and either
 /// posts it for the next tick or logs every error and keeps the running config.
 final class ReloadService: Service {

@@ -15,6 +15,7 @@ final class TickService: Service {
     let initialConfig: SurgeConfig
     let options: DaemonOptions
     let mailbox: ReloadMailbox
+    let forgetRequests: ForgetMailbox
     let store: SurgeStore
     let alerts: AlertFanOut
     let notifier: SystemdNotifier
@@ -26,7 +27,7 @@ final class TickService: Service {
     let closeAlertsLeftOpen: @Sendable (_ continuing: String?) -> Void
 
     init(config: SurgeConfig, model: ModelSource, stateDirectory: String, options: DaemonOptions, mailbox: ReloadMailbox,
-         store: SurgeStore, alerts: AlertFanOut, notifier: SystemdNotifier, output: TickOutput, logger: Logger,
+         forgetRequests: ForgetMailbox = ForgetMailbox(), store: SurgeStore, alerts: AlertFanOut, notifier: SystemdNotifier, output: TickOutput, logger: Logger,
          closeAlertsLeftOpen: @escaping @Sendable (_ continuing: String?) -> Void) {
         self.closeAlertsLeftOpen = closeAlertsLeftOpen
         initialConfig = config
@@ -34,6 +35,7 @@ final class TickService: Service {
         self.stateDirectory = stateDirectory
         self.options = options
         self.mailbox = mailbox
+        self.forgetRequests = forgetRequests
         self.store = store
         self.alerts = alerts
         self.notifier = notifier
@@ -183,6 +185,9 @@ final class TickService: Service {
                 } catch {
                     logger.error("SIGHUP: the new configuration is ignored, its model cannot serve: \(error)")
                 }
+            }
+            if forgetRequests.take(), let rebuilt = forgetAsked(config: config, schema: collector.schema, running: detection) {
+                detection = rebuilt
             }
 
             tick += 1

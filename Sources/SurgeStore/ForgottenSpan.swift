@@ -1,3 +1,4 @@
+import SurgeConfig
 import SurgeDetection
 
 /// A span of ticks the operator wants forgotten: a metric that was wrong for a while (an
@@ -42,7 +43,11 @@ public struct ForgottenSpan: Sendable, Equatable {
     /// makes sure no daemon is writing the file (InstanceLock): a running one would save its
     /// learned weights again at its next checkpoint.
     public static func forget(in path: String, from: Double, to: Double) throws -> ForgottenSpan {
-        let database = try StoreSchema.openExisting(path, mode: .readWrite)
+        try forget(in: StoreSchema.openExisting(path, mode: .readWrite), from: from, to: to)
+    }
+
+    /// The same on an open connection: the daemon's own, when it forgets at `forget`'s request.
+    static func forget(in database: SQLiteDatabase, from: Double, to: Double) throws -> ForgottenSpan {
         var span = ForgottenSpan(from: from, to: to)
         try database.transaction {
             span = try count(database, from: from, to: to)
@@ -52,6 +57,13 @@ public struct ForgottenSpan: Sendable, Equatable {
             if span.refereeRecord { try database.run("DELETE FROM referee_record WHERE saved_at >= ?1", [.real(from)]) }
         }
         return span
+    }
+
+    /// What online learning starts from after this span is forgotten.
+    public var resumption: String {
+        guard checkpoints > 0 else { return "no checkpoint was saved since it began" }
+        guard let resumesFrom else { return "learning starts from the model, as at a first start (no checkpoint before it)" }
+        return "learning resumes from the checkpoint saved \(RFC3339.format(resumesFrom))"
     }
 
     private static func count(_ database: SQLiteDatabase, from: Double, to: Double) throws -> ForgottenSpan {

@@ -416,6 +416,19 @@ public final class SurgeStore: Sendable {
         }
     }
 
+    // MARK: forgetting
+
+    /// Forgets `from`...`to` as `surgewatch forget` does (ForgottenSpan), on this store's own
+    /// connection, for the daemon that `forget` asked: the span's rows still staged (a disk
+    /// that was full) go too, or the next commit would write them back.
+    public func forget(from: Double, to: Double) throws -> ForgottenSpan {
+        try state.withLock { state in
+            state.pendingSamples.removeAll { $0.timestamp >= from && $0.timestamp <= to }
+            state.pendingPredictions.removeAll { $0.timestamp >= from && $0.timestamp <= to }
+            return try ForgottenSpan.forget(in: self.database(&state), from: from, to: to)
+        }
+    }
+
     // MARK: checkpoints
 
     public func saveCheckpoint(version: Int, model: [UInt8], metricsJSON: String, at time: Double) throws {

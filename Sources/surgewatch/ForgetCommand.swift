@@ -12,10 +12,10 @@ struct ForgetCommand: ParsableCommand {
         discussion: """
             Deletes the span's samples and predictions, and the checkpoints saved since it \
             began, so that learning resumes from the weights of before it; alerts are kept. \
-            Without --yes it only says what it would delete. The daemon must be stopped:
-              systemctl stop surgewatch
+            Without --yes it only says what it would delete. A running daemon is asked to \
+            forget it itself (SIGUSR1), since it holds what it learned from the span, and \
+            starts its pipeline again from what stays, without a stop:
               surgewatch forget --from 2026-12-07T10:00:00Z --to 2026-12-07T13:00:00Z --yes
-              systemctl start surgewatch
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -47,8 +47,8 @@ struct ForgetCommand: ParsableCommand {
         try reportingFailures {
             guard yes else {
                 let found = try ForgottenSpan.find(in: path, from: start, to: end)
-                print("\(path), \(span): would forget \(found.summary); \(Self.resumption(found)). Alerts are kept.")
-                print("Nothing was changed: stop the daemon (systemctl stop surgewatch) and run this again with --yes.")
+                print("\(path), \(span): would forget \(found.summary); \(found.resumption). Alerts are kept.")
+                print("Nothing was changed: run this again with --yes (a running daemon forgets it itself).")
                 return
             }
             // No daemon may write the file meanwhile: it would save its learned weights again.
@@ -58,15 +58,20 @@ struct ForgetCommand: ParsableCommand {
                 lock = try InstanceLock(databasePath: path)
             } catch let error as InstanceLockError {
                 guard case .held(_, let pid) = error else { throw error }
-                throw ToolFailure("another surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on \(path): "
-                                  + "stop it first (systemctl stop surgewatch), then forget, then start it; nothing was changed")
+                guard let pid, InstanceLock.holderTakesForget(databasePath: path) else {
+                    // A surgewatch from before the requests: SIGUSR1 would end it.
+                    throw ToolFailure("another surgewatch\(pid.map { " (pid \($0))" } ?? "") is running on \(path), one that takes no "
+                                      + "request to forget: stop it first (systemctl stop surgewatch), then forget, then start it; nothing was changed")
+                }
+                try RunningDaemonForget(path: path, pid: pid, from: start, to: end, interval: config.sampling.interval).ask()
+                return
             }
             // A lock file made here by root belongs to the database's owner (the unit's dynamic
             // user, as SQLite does with its own -wal and -shm), or the daemon could not open it.
             var owner = stat()
             if !lockExisted, stat(path, &owner) == 0 { _ = chown(path + ".lock", owner.st_uid, owner.st_gid) }
             let forgotten = try withExtendedLifetime(lock) { try ForgottenSpan.forget(in: path, from: start, to: end) }
-            let said = "\(path), \(span): forgot \(forgotten.summary); \(Self.resumption(forgotten)). Alerts are kept."
+            let said = "\(path), \(span): forgot \(forgotten.summary); \(forgotten.resumption). Alerts are kept."
             print(said)
             // An operator's deletion of history belongs in the journal beside the daemon's lines.
             try? JournalEntry.send([
@@ -78,10 +83,4 @@ struct ForgetCommand: ParsableCommand {
         }
     }
 
-    /// What online learning starts from at the next start.
-    static func resumption(_ span: ForgottenSpan) -> String {
-        guard span.checkpoints > 0 else { return "no checkpoint was saved since it began" }
-        guard let resumes = span.resumesFrom else { return "learning starts from the model, as at a first start (no checkpoint before it)" }
-        return "learning resumes from the checkpoint saved \(RFC3339.format(resumes))"
-    }
 }

@@ -39,7 +39,11 @@ import SurgeStore
     }
 
     func count(_ sql: String) throws -> Int64? {
-        try SQLiteDatabase(path: database, mode: .readOnly).rows(sql).first?.first?.integer
+        try count(database, sql)
+    }
+
+    func count(_ path: String, _ sql: String) throws -> Int64 {
+        try SQLiteDatabase(path: path, mode: .readOnly).rows(sql).first?.first?.integer ?? 0
     }
 
     func forget(_ extra: [String]) throws -> (Int32?, String, String) {
@@ -53,7 +57,7 @@ import SurgeStore
         let span = "\(database), 1970-01-01T00:25:00Z to 1970-01-01T00:28:20Z"
         #expect(preview == "\(span): would forget 21 ticks' samples, 21 predictions, 5 checkpoints, the weights referee's record; "
                 + "learning resumes from the checkpoint saved 1970-01-01T00:20:00Z. Alerts are kept.\n"
-                + "Nothing was changed: stop the daemon (systemctl stop surgewatch) and run this again with --yes.\n", "\(preview)")
+                + "Nothing was changed: run this again with --yes (a running daemon forgets it itself).\n", "\(preview)")
         #expect(try count("SELECT count(*) FROM samples") == 201 && count("SELECT count(*) FROM checkpoints") == 6, "the preview changes nothing")
 
         // The database belongs to the unit's user; the tool runs as root and makes the lock file.
@@ -78,24 +82,71 @@ import SurgeStore
                 "\(again)")
     }
 
-    /// With a daemon running on the database, nothing is deleted: it would save its learned
-    /// weights again at its next checkpoint.
-    @Test func refusesWhileTheDaemonRuns() throws {
+    /// With a daemon running on the database, `forget --yes` asks it (SIGUSR1 and a request
+    /// file) rather than refuse: the daemon holds what it learned from the span and would save
+    /// it again, so it forgets the span itself between two ticks and starts its pipeline again
+    /// from the checkpoint of before it, and goes on ticking. Its journal entry is the
+    /// catalogued one, with the same fields as forget's own.
+    @Test func aRunningDaemonForgetsTheSpanItself() throws {
         let scratch = try Scratch(config: DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2"))
-        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-interval", "50ms", "--tick-output", "none"])
-        #expect(daemon.waitFor(.seconds(15)) { $0.stderr.contains("sampling ") }, "\(daemon.stderr)")
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
         let path = scratch.state + "/surgewatch.db"
-        let (code, out, err) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
-        #expect(code == 1 && out.isEmpty)
-        #expect(err == "surgewatch: another surgewatch (pid \(daemon.process.processIdentifier)) is running on \(path): stop it first "
-                + "(systemctl stop surgewatch), then forget, then start it; nothing was changed\n", "\(err)")
+        // Weights learned here until an hour ago, and again a minute ago: the second inside
+        // the span forgotten below, the first before it.
+        let now = Double(time(nil))
+        let store = try SurgeStore(path: path)
+        let weights = ModelCatalog.fresh(SurgeConfig()).encoded()
+        try store.saveCheckpoint(version: 2, model: weights, metricsJSON: "{}", at: now - 3600)
+        try store.saveCheckpoint(version: 2, model: weights, metricsJSON: "{}", at: now - 60)
+        let before = RFC3339.format(now - 3600), inside = RFC3339.format(now - 60)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-interval", "50ms", "--tick-output", "none"])
+        #expect(daemon.waitFor(.seconds(15)) { $0.stderr.contains("with the weights learned on this host until \(inside)") }, "\(daemon.stderr)")
+        #expect(daemon.waitFor(.seconds(15)) { _ in (try? self.count(path, "SELECT count(*) FROM samples")) ?? 0 >= 10 }, "\(daemon.stderr)")
+        let lock = try String(contentsOfFile: path + ".lock", encoding: .utf8)
+        #expect(lock == "\(daemon.process.processIdentifier)\n\(ForgetRequest.lockToken)\n", "the lock says it takes requests: \(lock)")
+
+        let from = now - 120
+        let (code, out, err) = try DaemonProcess.run(["forget", "--db", path, "--from", RFC3339.format(from), "--yes"])
+        #expect(code == 0, "\(err)")
+        #expect(out.contains(": forgot ") && out.contains(" ticks' samples, ") && out.contains(", 1 checkpoint; learning resumes from the checkpoint saved \(before). "
+                             + "Alerts are kept. The running surgewatch (pid \(daemon.process.processIdentifier)) forgot it and started its pipeline again from what stays.\n"),
+                "\(out)")
+        #expect(daemon.stderr.contains("The pipeline started again from what stays"), "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("message_id=b0bccefe11b3491598daa8453785a531"), "the catalogued entry's id: \(daemon.stderr)")
+        #expect(daemon.stderr.contains("with the weights learned on this host until \(before)"), "the new pipeline starts from before the span: \(daemon.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path + ".forget") && !FileManager.default.fileExists(atPath: path + ".forgotten"))
+        let answeredAt = Double(time(nil))
+        #expect(try SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT created_at FROM checkpoints") == [[.real(now - 3600)]])
+        // It goes on ticking, and the span holds nothing but what came after the answer.
+        let stored = try count(path, "SELECT count(*) FROM samples")
+        #expect(daemon.waitFor(.seconds(15)) { _ in ((try? self.count(path, "SELECT count(*) FROM samples")) ?? 0) > stored + 5 }, "\(daemon.stderr)")
+        #expect(try count(path, "SELECT count(*) FROM samples WHERE ts < \(answeredAt - 1)") == 0, "every tick before the request went")
+
+        // A request that holds no span is answered as one, and nothing goes.
+        try "yesterday\n".write(toFile: path + ".forget", atomically: true, encoding: .utf8)
+        daemon.signal(SIGUSR1)
+        #expect(daemon.waitFor(.seconds(15)) { $0.stderr.contains("holds no span") }, "\(daemon.stderr)")
+        #expect(daemon.waitFor(.seconds(5)) { _ in (try? String(contentsOfFile: path + ".forgotten", encoding: .utf8)) == "error: the request held no span; nothing was forgotten\n" })
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
-        let ticks = try SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT count(*) FROM samples").first?.first?.integer ?? 0
-        #expect(ticks > 0)
-        // Stopped, the same command forgets them.
-        let (stoppedCode, stopped, stoppedErr) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
-        #expect(stoppedCode == 0 && stopped.contains(": forgot \(ticks) ticks' samples, "), "\(stopped)\(stoppedErr)")
+        #expect(try SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT created_at FROM checkpoints") == [[.real(now - 3600)]],
+                "the stop saved no weights learned from the span")
+    }
+
+    /// A surgewatch from before the requests (its lock file names only its pid) would end on
+    /// SIGUSR1: forget refuses as it did, and changes nothing.
+    @Test func refusesADaemonThatTakesNoRequest() throws {
+        try writeHistory()
+        let fd = open(database + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        defer { close(fd) }
+        let pid = getpid()
+        _ = Array("\(pid)\n".utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        let (code, out, err) = try forget(["--yes"])
+        #expect(code == 1 && out.isEmpty)
+        #expect(err == "surgewatch: another surgewatch (pid \(pid)) is running on \(database), one that takes no request to forget: "
+                + "stop it first (systemctl stop surgewatch), then forget, then start it; nothing was changed\n", "\(err)")
+        #expect(try count("SELECT count(*) FROM samples") == 201 && !FileManager.default.fileExists(atPath: database + ".forget"))
     }
 
     @Test func badTimesAreNamed() throws {

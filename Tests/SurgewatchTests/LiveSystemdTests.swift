@@ -16,7 +16,7 @@ struct LiveSystemdTests {
         // The checks that matter most, by name, so that a check dropped from the script shows.
         for check in ["scripts/install, then systemctl enable --now", "systemctl help surgewatch finds its manual", "every feature read under the sandbox", "no line but its own structured entries",
                       "watchdog pings reach systemd", "a bad config's reload is refused", "explained by journalctl -x",
-                      "a restart resumes", "restarted by the watchdog", "joined by NetworkNamespacePath=, its queue reads 0.5",
+                      "a restart resumes", "surgewatch forget beside the running service: the daemon", "restarted by the watchdog", "joined by NetworkNamespacePath=, its queue reads 0.5",
                       "a restart takes the new build",
                       "scripts/install --uninstall: the daemon stopped cleanly"] {
             #expect(lines.contains { $0.hasPrefix("ok: ") && $0.contains(check) }, "\(check): \(text)")
