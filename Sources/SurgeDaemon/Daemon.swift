@@ -61,7 +61,7 @@ public enum Daemon {
         let storePath = StateDirectory.file(config.store.path, in: stateDirectory)
         var instanceLock: InstanceLock?
         do {
-            instanceLock = try InstanceLock(databasePath: storePath)
+            instanceLock = try InstanceLock(databasePath: storePath, takesForget: true)
         } catch let error where error.isHeld {
             logger.critical("\(error)")
             return 1

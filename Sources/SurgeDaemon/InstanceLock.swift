@@ -14,7 +14,9 @@ public final class InstanceLock {
     private let descriptor: Int32
 
     /// The lock for the database at `databasePath`, or why this start must not run.
-    public init(databasePath: String) throws(InstanceLockError) {
+    /// `takesForget`: the holder is a daemon that takes `forget`'s requests (SIGUSR1), said in
+    /// the file; not `forget` itself, which the signal would end.
+    public init(databasePath: String, takesForget: Bool = false) throws(InstanceLockError) {
         let path = databasePath + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
@@ -27,7 +29,7 @@ public final class InstanceLock {
         }
         // The holder's pid, for the message a second start gives, and that it takes `forget`'s
         // requests (a surgewatch from before them would die of the signal that asks).
-        let text = Array("\(getpid())\n\(ForgetRequest.lockToken)\n".utf8)
+        let text = Array("\(getpid())\n\(takesForget ? ForgetRequest.lockToken + "\n" : "")".utf8)
         _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         descriptor = fd

@@ -67,6 +67,8 @@ import SurgeStore
         #expect(code == 0, "\(err)")
         let lock = try FileManager.default.attributesOfItem(atPath: database + ".lock")
         #expect((lock[.ownerAccountID] as? NSNumber)?.uint32Value == owner, "the lock file is the database owner's, for the daemon to open: \(lock)")
+        // forget held it without saying it takes requests: a second forget must not signal it.
+        #expect(try !String(contentsOfFile: database + ".lock", encoding: .utf8).contains(ForgetRequest.lockToken))
         #expect(out == "\(span): forgot 21 ticks' samples, 21 predictions, 5 checkpoints, the weights referee's record; "
                 + "learning resumes from the checkpoint saved 1970-01-01T00:20:00Z. Alerts are kept.\n", "\(out)")
         #expect(try count("SELECT count(*) FROM samples") == 180 && count("SELECT count(*) FROM predictions") == 180)
