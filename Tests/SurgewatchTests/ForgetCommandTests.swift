@@ -135,6 +135,50 @@ import SurgeStore
                 "the stop saved no weights learned from the span")
     }
 
+    /// What the running daemon learned from the span goes with it: a daemon that has taken
+    /// learning steps on the span (a fresh model, CPU pressure flipping between two fixture
+    /// trees so both classes come) forgets every tick, and its stop then saves no checkpoint,
+    /// where the pipeline of before would have saved the weights of its steps.
+    @Test func whatTheRunningDaemonLearnedFromTheSpanIsNotSaved() throws {
+        let fixtures = DaemonEndToEndTests.fixtures
+        let link = NSTemporaryDirectory() + "surgewatch-proc-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixtures + "/t1")
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        let scratch = try Scratch(config: """
+            [sampling]
+            interval = "1s"
+            proc_root = "\(link)"
+            [window]
+            ticks = 5
+            [model]
+            features = ["load1", "psi_cpu_some_avg10"]
+            horizon_ticks = 1
+            hidden = 4
+            layers = 1
+            [learning]
+            min_windows_per_class = 2
+            step_every_ticks = 1
+            [overload]
+            any = ["psi_cpu_some_avg10 > 1"]
+            """)
+        let start = Double(time(nil)) - 1
+        let flipper = SymlinkFlipper(link: link, targets: [fixtures + "/t2", fixtures + "/t1"])
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-interval", "100ms", "--tick-output", "none"])
+        let learned = daemon.waitFor(.seconds(60)) { $0.stderr.contains("online learning: ") }
+        // From here on every tick is of one class: the pipeline after the forget learns nothing.
+        flipper.stop()
+        #expect(learned, "\(daemon.stderr)")
+        let path = scratch.state + "/surgewatch.db"
+        #expect(try count(path, "SELECT count(*) FROM checkpoints") == 0, "none saved yet (every few minutes)")
+        let (code, out, err) = try DaemonProcess.run(["forget", "--db", path, "--from", RFC3339.format(start), "--yes"])
+        #expect(code == 0 && out.contains(", 0 checkpoints; no checkpoint was saved since it began. Alerts are kept. The running surgewatch"),
+                "\(out)\(err)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
+        #expect(try count(path, "SELECT count(*) FROM checkpoints") == 0, "the stop saved no weights: \(daemon.stderr)")
+        #expect(!daemon.stderr.contains("checkpoint saved"), "\(daemon.stderr)")
+    }
+
     /// A surgewatch from before the requests (its lock file names only its pid) would end on
     /// SIGUSR1: forget refuses as it did, and changes nothing.
     @Test func refusesADaemonThatTakesNoRequest() throws {
