@@ -20,6 +20,14 @@ struct RunningDaemonForget {
         let requestPath = ForgetRequest.requestPath(database: path)
         let answerPath = ForgetRequest.answerPath(database: path)
         let span = "\(RFC3339.format(from)) to \(RFC3339.format(to))"
+        let wait = 2 * interval.seconds + 10
+        // One request at a time: another forget's, still within its wait, is not overwritten;
+        // one older than that was left by a forget that stopped waiting, and is replaced.
+        var request = stat()
+        if stat(requestPath, &request) == 0, Double(time(nil)) - Double(request.st_mtim.tv_sec) < wait {
+            throw ToolFailure("another surgewatch forget is waiting for the running surgewatch (pid \(pid)) to answer its request "
+                              + "(\(requestPath)); run this again once it has; nothing was changed")
+        }
         unlink(answerPath)  // one left by an earlier request that gave up waiting
         do {
             try ForgetRequest.write(ForgetRequest.requestText(from: from, to: to), to: requestPath)
@@ -31,7 +39,6 @@ struct RunningDaemonForget {
             unlink(requestPath)
             throw ToolFailure("cannot signal the running surgewatch (pid \(pid)): \(reason); nothing was changed")
         }
-        let wait = 2 * interval.seconds + 10
         // At ticks of minutes the answer can take that long: say what is being waited for.
         writeAll("asked the running surgewatch (pid \(pid)) to forget \(span) before its next tick; waiting for its answer\n", to: STDERR_FILENO)
         if let answer = awaitAnswer(at: answerPath, seconds: wait) {

@@ -124,6 +124,17 @@ import SurgeStore
         #expect(daemon.waitFor(.seconds(15)) { _ in ((try? self.count(path, "SELECT count(*) FROM samples")) ?? 0) > stored + 5 }, "\(daemon.stderr)")
         #expect(try count(path, "SELECT count(*) FROM samples WHERE ts < \(answeredAt - 1)") == 0, "every tick before the request went")
 
+        // Another forget's request, still within its wait, is not overwritten; one left long
+        // ago by a forget that stopped waiting is replaced.
+        try "1 2\n".write(toFile: path + ".forget", atomically: true, encoding: .utf8)
+        let (busyCode, _, busyErr) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
+        #expect(busyCode == 1 && busyErr.contains("another surgewatch forget is waiting for the running surgewatch (pid \(daemon.process.processIdentifier)) "
+                                                  + "to answer its request (\(path).forget); run this again once it has; nothing was changed"), "\(busyErr)")
+        var old = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path + ".forget", &old, 0) == 0)
+        let (staleCode, stale, staleErr) = try DaemonProcess.run(["forget", "--db", path, "--from", "1h", "--yes"])
+        #expect(staleCode == 0 && stale.contains("The running surgewatch (pid \(daemon.process.processIdentifier)) forgot it"), "\(stale)\(staleErr)")
+
         // A request that holds no span is answered as one, and nothing goes.
         try "yesterday\n".write(toFile: path + ".forget", atomically: true, encoding: .utf8)
         daemon.signal(SIGUSR1)
