@@ -151,29 +151,10 @@ import SurgeStore
     /// trees so both classes come) forgets every tick, and its stop then saves no checkpoint,
     /// where the pipeline of before would have saved the weights of its steps.
     @Test func whatTheRunningDaemonLearnedFromTheSpanIsNotSaved() throws {
-        let fixtures = DaemonEndToEndTests.fixtures
-        let link = NSTemporaryDirectory() + "surgewatch-proc-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixtures + "/t1")
-        defer { try? FileManager.default.removeItem(atPath: link) }
-        let scratch = try Scratch(config: """
-            [sampling]
-            interval = "1s"
-            proc_root = "\(link)"
-            [window]
-            ticks = 5
-            [model]
-            features = ["load1", "psi_cpu_some_avg10"]
-            horizon_ticks = 1
-            hidden = 4
-            layers = 1
-            [learning]
-            min_windows_per_class = 2
-            step_every_ticks = 1
-            [overload]
-            any = ["psi_cpu_some_avg10 > 1"]
-            """)
+        let host = try FlippingHost(model: "hidden = 4\nlayers = 1")
+        let scratch = host.scratch
         let start = Double(time(nil)) - 1
-        let flipper = SymlinkFlipper(link: link, targets: [fixtures + "/t2", fixtures + "/t1"])
+        let flipper = host.startFlipping()
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-interval", "100ms", "--tick-output", "none"])
         let learned = daemon.waitFor(.seconds(60)) { $0.stderr.contains("online learning: ") }
         // From here on every tick is of one class: the pipeline after the forget learns nothing.
