@@ -1,4 +1,3 @@
-import CMalloc
 import Glibc
 import SurgeConfig
 import SurgeJournal
@@ -49,8 +48,6 @@ extension TickService {
                                              history: running.pipeline.window, openAlert: running.pipeline.alerts.open,
                                              tickInterval: interval(of: config), logger: logger)
             rebuilt.blind = running.blind
-            // Both pipelines lived side by side, as at a reload: the old one's pages go back.
-            malloc_trim(0)
             // The catalogued entry `forget` itself sends when no daemon runs, with the same fields.
             logger.notice("surgewatch forget: \(store.path), \(asked): \(said) The pipeline started again from what stays",
                           metadata: ["message_id": "\(JournalLogHandler.MessageID.spanForgotten)", "database": "\(store.path)",

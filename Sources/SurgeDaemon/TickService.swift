@@ -188,6 +188,8 @@ final class TickService: Service {
             }
             if forgetRequests.take(), let rebuilt = forgetAsked(config: config, schema: collector.schema, running: detection) {
                 detection = rebuilt
+                // Both pipelines lived side by side, as at a reload: the old one's pages go back.
+                malloc_trim(0)
             }
 
             tick += 1
