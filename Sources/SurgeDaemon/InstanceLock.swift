@@ -43,17 +43,19 @@ public final class InstanceLock {
         let fd = open(databasePath + ".lock", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 128)
-        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return false }
-        return String(decoding: bytes[..<count], as: UTF8.self).split(separator: "\n").dropFirst().contains { $0 == ForgetRequest.lockToken }
+        return lines(in: fd).dropFirst().contains(ForgetRequest.lockToken)
     }
 
     private static func pid(in fd: Int32) -> Int32? {
-        var bytes = [UInt8](repeating: 0, count: 32)
+        lines(in: fd).first.flatMap { Int32($0) }
+    }
+
+    /// The lock file's lines: the holder's pid, then what it takes (`holderTakesForget`).
+    private static func lines(in fd: Int32) -> [String] {
+        var bytes = [UInt8](repeating: 0, count: 128)
         let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return nil }
-        return String(decoding: bytes[..<count], as: UTF8.self).split(separator: "\n").first.flatMap { Int32($0) }
+        guard count > 0 else { return [] }
+        return String(decoding: bytes[..<count], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }
 

@@ -53,7 +53,8 @@ struct ReplaySummary {
                          + pad(s.medianAfterBreachSeconds.map { "\(Int($0)) s" } ?? "-", 28) + pad(format(s.falseAlarmsPerDay), 18)
                          + pad("\(s.caughtEarly - s.falseAlarms)", 6) + "(\(row.detail))")
         }
-        let days = Double(ticks) * tickSeconds / 86400
+        // The days the rates a day were scaled with (surgewatch's row, as every row's).
+        let days = rows[0].score.days
         if days < 1 { lines.append("false alarms/day scaled up from \(NumberText.span(seconds: days * 86400)) of ticks: one alarm reads as \(format(1 / days)) a day") }
         lines += reliability.lines(horizon: AlertMessage.duration(horizonSeconds))
         return lines.joined(separator: "\n")
