@@ -43,7 +43,9 @@ public struct AlertEvent: Sendable, Equatable {
     public var escalatedFrom: Kind?
     /// When the alert fired, on `resolved` events (for the duration in messages).
     public var firedAt: Double?
-    /// Why it resolved, when not by the model and rule calming down (e.g. closed at restart).
+    /// On a `resolved` event, what an operator should know of how it ended: why it resolved
+    /// when not by the model and rule calming down (closed at restart), or how near the SLO
+    /// rule came when a predicted alert ends without a breach (`ruleApproach.text`).
     public var note: String?
     /// Sent by `surgewatch test-alert` to check the alert path; no overload behind it.
     public var isTest = false
@@ -60,6 +62,8 @@ public struct AlertEvent: Sendable, Equatable {
     /// holding (`[alert] fire_on_pending_probability`): the rule and its run, "cpu_busy > 0.6
     /// held 2 of 3 ticks".
     public var rulePending: String?
+    /// On a predicted alert's `resolved` event: how near the SLO rule came while it was open.
+    public var ruleApproach: RuleApproach?
 
     /// Of the ticks before a breach with p in [from, to), how many were followed by overload
     /// within the horizon.

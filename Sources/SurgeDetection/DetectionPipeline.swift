@@ -22,6 +22,8 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// `[schedule] fire_when`, a rule per condition so that an alert can name the one that
     /// held; asked on the last tick before a start only.
     private let saleLevelRules: [(condition: OverloadCondition, rule: OverloadRule)]
+    /// The rule's metrics over the open predicted alert's ticks, for its resolved event.
+    private var ruleApproach: RuleApproachTracker
     /// `[schedule]`'s sales near the tick's time.
     private var announced: AnnouncedStarts
     /// Present when learning online; it owns the live weights then.
@@ -148,7 +150,13 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         // from zero, the ticks after one in the middle of a breach were labelled normal. The
         // window holds Floats, so a value within Float rounding of a threshold may count
         // differently than it did live.
-        for age in 0..<window.count { labeller.resume(window.sample(row: age)) }
+        // An alert that goes on through a SIGHUP or a restart: its ticks the window still holds.
+        ruleApproach = RuleApproachTracker(settings.overload, schema: schema)
+        for age in 0..<window.count {
+            let sample = window.sample(row: age)
+            labeller.resume(sample)
+            if let open, open.kind == .predicted, sample.timestamp >= open.firedAt { ruleApproach.add(sample, run: labeller.ruleRun) }
+        }
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
         precondition(past.map { $0.horizon == settings.horizonTicks } ?? true, "how p came true counts at one horizon")
@@ -247,11 +255,21 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                            holding: holding, saleStart: saleStart, saleLevel: saleLevel, rulePending: rulePending)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
-        for index in events.indices where events[index].event == .fired && events[index].kind == .predicted {
-            events[index].pastOutcome = events[index].probability.flatMap(reliability.outcome(of:))
-            if saleLevel { events[index].saleLevel = levelsHeld.joined(separator: " or ") }
-            if rulePending { events[index].rulePending = labeller.pendingDescription }
+        for index in events.indices where events[index].kind == .predicted {
+            switch events[index].event {
+            case .fired:
+                events[index].pastOutcome = events[index].probability.flatMap(reliability.outcome(of:))
+                if saleLevel { events[index].saleLevel = levelsHeld.joined(separator: " or ") }
+                if rulePending { events[index].rulePending = labeller.pendingDescription }
+                ruleApproach.reset()
+            case .resolved:
+                let approach = events[index].firedAt.flatMap { ruleApproach.approach(firedAt: $0, tickSeconds: settings.tickSeconds) }
+                events[index].ruleApproach = approach
+                events[index].note = events[index].note ?? approach?.text
+                ruleApproach.reset()
+            }
         }
+        if alerts.open?.kind == .predicted { ruleApproach.add(sample, run: labeller.ruleRun) }
         let state: String
         switch alerts.open?.kind {
         case .breached?: state = "breached"

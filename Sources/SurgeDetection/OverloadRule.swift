@@ -43,6 +43,9 @@ public struct OverloadRule: Sendable {
         return streak >= forTicks
     }
 
+    /// After `label(_:)`: how many ticks in a row the condition has held, this one included.
+    public var run: Int { streak }
+
     /// After `label(_:)`: the condition has held `for_ticks` − 1 ticks in a row, so the tick
     /// after this one is overload if it holds once more. Never with `for_ticks` = 1, which
     /// has no tick of warning to give.

@@ -17,6 +17,9 @@ struct WindowLabeller: Sendable {
     /// The rule is one tick from holding (`OverloadRule.isPending`), after `advance`.
     var rulePending: Bool { rule.isPending }
 
+    /// Ticks in a row the rule's conditions have held (`OverloadRule.run`), after `advance`.
+    var ruleRun: Int { rule.run }
+
     /// The rule's conditions and run, in words (`OverloadRule.pendingDescription`).
     var pendingDescription: String { rule.pendingDescription }
 

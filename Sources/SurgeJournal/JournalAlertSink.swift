@@ -53,6 +53,7 @@ public final class JournalAlertSink: AlertSink {
         if let start = event.saleStart { fields.append(("SURGE_SALE_START", TraceTime.rfc3339(start))) }
         if let level = event.saleLevel { fields.append(("SURGE_SALE_LEVEL", level)) }
         if let pending = event.rulePending { fields.append(("SURGE_RULE_PENDING", pending)) }
+        if let approach = event.ruleApproach { fields.append(("SURGE_RULE_APPROACH", approach.json)) }
         if let past = event.pastOutcome {
             fields.append(("SURGE_P_BAND", "\(AlertMessage.fixed(past.from, 2))-\(AlertMessage.fixed(past.to, 2))"))
             fields.append(("SURGE_P_BAND_TICKS", String(past.ticks)))

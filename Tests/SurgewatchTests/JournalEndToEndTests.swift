@@ -174,6 +174,28 @@ struct JournalEndToEndTests {
         #expect(stored.message.contains("SLO rule load1 > 1 held 2 of 3 ticks"), "\(stored)")
     }
 
+    /// A predicted alert that ends without a breach says how near the SLO rule came, in its
+    /// resolved entry (MESSAGE, SURGE_NOTE, SURGE_RULE_APPROACH) and in the database's note:
+    /// a sale level fires it (the fixture's load1 is 1.02), the rule load1 > 50 never holds.
+    @Test func aWarningThatEndsWithoutABreachSaysHowNearTheRuleCame() throws {
+        let start = (Double(time(nil)) + 5).rounded(.up)
+        let scratch = try Scratch(config: config() + "[overload]\nany = [\"load1 > 50\"]\n[schedule]\nsales = [\"\(RFC3339.format(start))\"]\n"
+                                  + "fire_when = [\"load1 >= 1\"]\n")
+        let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                          "--max-ticks", "12", "--tick-output", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = "SLO rule not broken: load1 up to 1.02 (rule > 50)"
+        let resolved = try #require(run.entries.first { $0["SURGE_EVENT"] == "resolved" }, "\(run.entries)")
+        #expect(resolved["SURGE_KIND"] == "predicted")
+        #expect(resolved["SURGE_NOTE"] == text)
+        #expect(resolved["MESSAGE"]?.hasSuffix("): " + text) == true, "\(resolved["MESSAGE"] ?? "")")
+        let approach = try #require(resolved["SURGE_RULE_APPROACH"])
+        #expect(approach.hasPrefix("{\"nearest\":[{\"condition\":\"load1 > 50\",\"value\":1.02}],\"longest_run\":0,\"for_ticks\":1,"), "\(approach)")
+        #expect(run.entries.first { $0["SURGE_EVENT"] == "fired" }?["SURGE_RULE_APPROACH"] == nil)
+        let stored = try #require(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).first)
+        #expect(stored.note == text && stored.resolvedAt != nil, "\(stored)")
+    }
+
     @Test func daemonLogsAreStructuredJournalEntries() throws {
         let scratch = try Scratch(config: config())
         let run = try PrivateJournal.run(["run", "--config", scratch.config, "--state-dir", scratch.state,

@@ -1,0 +1,111 @@
+import SurgeConfig
+import SurgeSampling
+
+/// How near the SLO rule came while a predicted alert was open, for the event that resolves it
+/// without a breach. Every record counts such an alert as a false alarm, but an operator needs
+/// to tell a warning the host came within a few percent of from one where nothing moved: the
+/// first makes the rule's limit (or the fire level) a question to ask, the second says the
+/// model was wrong.
+public struct RuleApproach: Sendable, Equatable {
+    public struct Nearest: Sendable, Equatable {
+        public var condition: OverloadCondition
+        /// The value that came nearest to holding: the highest for > and >=, the lowest for < and
+        /// <=; nil when the metric was never known while the alert was open.
+        public var value: Double?
+
+        public init(condition: OverloadCondition, value: Double?) {
+            self.condition = condition
+            self.value = value
+        }
+    }
+
+    /// Every condition of `[overload]`, `any` then `all`.
+    public var nearest: [Nearest]
+    /// The most ticks in a row the rule held (below `forTicks`, or it would have broken).
+    public var longestRun: Int
+    public var forTicks: Int
+    /// The first tick seen, Unix seconds; later than the alert's firing when a restart lost
+    /// the ticks before it.
+    public var since: Double
+    /// Whether every tick of the alert was seen.
+    public var complete: Bool
+
+    public init(nearest: [Nearest], longestRun: Int, forTicks: Int, since: Double, complete: Bool) {
+        self.nearest = nearest
+        self.longestRun = longestRun
+        self.forTicks = forTicks
+        self.since = since
+        self.complete = complete
+    }
+
+    /// "SLO rule not broken: psi_cpu_some_avg10 up to 46% (rule > 50%), tcp_listen_overflows_per_s
+    /// up to 0/s (rule > 0/s)", with "; it held 2 ticks in a row of the 3 that break it" and
+    /// " (seen from …, after a restart)" when they apply.
+    public var text: String {
+        let values = nearest.map { near in
+            let metric = near.condition.metric
+            let way = near.condition.comparison == .greater || near.condition.comparison == .greaterOrEqual ? "up to" : "down to"
+            let reached = near.value.map { "\(way) \(AlertMessage.value($0, metric))" } ?? "never known"
+            return "\(metric) \(reached) (rule \(near.condition.comparison.rawValue) \(AlertMessage.value(near.condition.threshold, metric)))"
+        }
+        var text = "SLO rule not broken: " + values.joined(separator: ", ")
+        if longestRun > 0 {
+            text += "; it held \(NumberText.counted(longestRun, "tick")) in a row of the \(forTicks) that break it"
+        }
+        if !complete { text += " (seen from \(RFC3339.format(since)), after a restart)" }
+        return text
+    }
+
+    /// For journald's `SURGE_RULE_APPROACH`:
+    /// `{"nearest":[{"condition":"psi_cpu_some_avg10 > 50","value":46.2}],"longest_run":0,"for_ticks":1,"complete":true}`.
+    public var json: String {
+        let items = nearest.map { "{\"condition\":\(JSONText.string($0.condition.description)),\"value\":\(JSONText.number($0.value))}" }
+        return "{\"nearest\":[\(items.joined(separator: ","))],\"longest_run\":\(longestRun),\"for_ticks\":\(forTicks),"
+            + "\"since\":\(JSONText.string(RFC3339.format(since))),\"complete\":\(complete)}"
+    }
+}
+
+/// Follows the rule's metrics over an open predicted alert's ticks (DetectionPipeline).
+struct RuleApproachTracker {
+    private let conditions: [OverloadCondition]
+    private let columns: [Int?]
+    private let forTicks: Int
+    private var nearest: [Double?]
+    private var longestRun = 0
+    private var since: Double?
+
+    init(_ overload: SurgeConfig.Overload, schema: MetricSchema) {
+        conditions = overload.any + overload.all
+        columns = conditions.map { schema.index(of: $0.metric) }
+        forTicks = overload.forTicks
+        nearest = Array(repeating: nil, count: conditions.count)
+    }
+
+    /// A new alert: nothing seen yet.
+    mutating func reset() {
+        nearest = Array(repeating: nil, count: conditions.count)
+        longestRun = 0
+        since = nil
+    }
+
+    /// One tick of the open alert; `run`: the ticks in a row the rule has held up to it, those
+    /// before the alert fired included (`WindowLabeller.ruleRun`).
+    mutating func add(_ sample: Sample, run: Int) {
+        if since == nil { since = sample.timestamp }
+        for (index, (condition, column)) in zip(conditions, columns).enumerated() {
+            guard let column, !sample.values[column].isNaN else { continue }
+            let value = sample.values[column]
+            let upward = condition.comparison == .greater || condition.comparison == .greaterOrEqual
+            nearest[index] = nearest[index].map { upward ? max($0, value) : min($0, value) } ?? value
+        }
+        longestRun = max(longestRun, run)
+    }
+
+    /// What was seen since the alert fired at `firedAt` (nil: no tick seen).
+    func approach(firedAt: Double, tickSeconds: Double) -> RuleApproach? {
+        guard let since else { return nil }
+        return RuleApproach(nearest: zip(conditions, nearest).map { RuleApproach.Nearest(condition: $0, value: $1) },
+                            longestRun: longestRun, forTicks: forTicks, since: since,
+                            complete: since <= firedAt + tickSeconds / 2)
+    }
+}
