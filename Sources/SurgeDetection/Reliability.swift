@@ -59,7 +59,7 @@ public struct Reliability: Sendable, Equatable {
         for band in ticks.indices {
             let range = "p \(AlertMessage.fixed(Self.edges[band], 2))-\(AlertMessage.fixed(Self.edges[band + 1], 2))"
             let share = ticks[band] > 0 ? AlertMessage.fixed(100 * Double(cameTrue[band]) / Double(ticks[band]), 1) + " %" : "-"
-            lines.append("  " + range.padded(to: 14) + "\(ticks[band])".padded(to: 9, left: true) + " ticks   " + share.padded(to: 7, left: true))
+            lines.append("  " + range.padded(to: 14) + "\(ticks[band])".padded(to: 9, left: true) + (ticks[band] == 1 ? " tick    " : " ticks   ") + share.padded(to: 7, left: true))
         }
         return lines
     }

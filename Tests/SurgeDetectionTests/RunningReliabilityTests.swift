@@ -36,6 +36,20 @@ import SurgeSampling
         #expect(batch.ticks.reduce(0, +) > 1_500 && batch.cameTrue.reduce(0, +) > 50, "the series exercises the table: \(batch)")
     }
 
+    /// One band a line, its count in the units' own number, the columns aligned.
+    @Test func theTableReadsOneTickAsOne() {
+        var table = Reliability()
+        table.count(0.05, cameTrue: false)
+        table.count(0.97, cameTrue: true)
+        table.count(0.98, cameTrue: false)
+        table.count(0.6, cameTrue: true)
+        let lines = table.lines(horizon: "30s")
+        #expect(lines.contains("  p 0.00-0.10           1 tick      0.0 %"), "\(lines)")
+        #expect(lines.contains("  p 0.50-0.80           1 tick    100.0 %"), "\(lines)")
+        #expect(lines.contains("  p 0.95-1.00           2 ticks    50.0 %"), "\(lines)")
+        #expect(lines.contains("  p 0.10-0.50           0 ticks         -"), "\(lines)")
+    }
+
     @Test func aBreakKeepsTargetsFromReachingAcross() {
         var running = RunningReliability(horizon: 2)
         running.add(probability: 0.99, label: false)
