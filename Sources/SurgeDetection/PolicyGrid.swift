@@ -205,6 +205,6 @@ public enum PolicyGrid {
         let percent = Int((s.earlyFraction * 100).rounded())
         let continuing = s.continuing > 0
             ? " + \(s.continuing) continuing = \(s.warned) warned (\(Int((s.warnedFraction * 100).rounded())) %)" : ""
-        return "\(s.episodes) episodes, \(s.caughtEarly) early (\(percent) %)\(continuing), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"
+        return "\(NumberText.counted(s.episodes, "episode")), \(s.caughtEarly) early (\(percent) %)\(continuing), \(perDay) false alarms/day, median lead \(Int(s.medianLeadSeconds ?? 0)) s"
     }
 }

@@ -43,7 +43,7 @@ import SurgeSampling
         var labels = [Bool?](repeating: false, count: 100), probabilities = [Double?](repeating: 0.05, count: 100)
         for tick in 50..<53 { labels[tick] = true; probabilities[tick - 3] = 0.97 }
         let lines = PolicyGrid.report(timestamps: (0..<100).map { Double($0) * 10 }, labels: labels, probabilities: probabilities, config: config)
-        #expect(lines.first?.hasPrefix("the config's policy without its [alert] hold:  1 episodes") == true, "\(lines)")
+        #expect(lines.first?.hasPrefix("the config's policy without its [alert] hold:  1 episode") == true, "\(lines)")
     }
 
     /// HoldSearch's lines on a trace of `ticks` ticks 10 s apart, with one feature, cpu_busy.
