@@ -41,12 +41,18 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Also score surgewatch's probabilities under a grid of [alert] policies and print the best ones for this trace (hindsight: a starting point for tuning on your own traces).")
     var policyGrid = false
 
+    @Option(help: "Also write each alert event as the daemon would send it to journald: one JSON object a line, with the fields `journalctl -o json` shows (__REALTIME_TIMESTAMP in the trace's time); - writes standard output.", completion: .file())
+    var alerts: String?
+
     @Option(help: "2: with --no-learn, predict the trace's later part ahead on a second thread; with learning, run each mini-batch's two halves side by side. 1 does neither. The output is the same.")
     var threads = 2
 
     func run() throws {
         try reportingFailures {
             guard threads == 1 || threads == 2 else { throw ToolFailure("--threads must be 1 or 2, not \(threads)") }
+            if alerts == FileAccess.standardStream && output == FileAccess.standardStream {
+                throw ToolFailure("--alerts and --output cannot both write standard output")
+            }
             let inputName = FileAccess.name(input)
             let trace = try TraceCSV.parse(FileAccess.read(input), path: inputName)
             // An empty trace (an export of an empty database, a cut gone wrong) would "score" 0
@@ -74,9 +80,12 @@ struct ReplayCommand: ParsableCommand {
                                               parallel: threads == 2)
             try FileAccess.write(PredictionCSV.render(trace: trace, result: result), to: output)
             if let saveModel { try FileAccess.write(result.model.encoded(), to: saveModel) }
+            if let alerts {
+                try FileAccess.write(ReplayAlertLines.render(result.events, identifier: settingsConfig.journal.identifier), to: alerts)
+            }
 
-            // The summary goes where the predictions do not: to stderr when they went to stdout.
-            let say = { (line: String) in FileAccess.report(line, besides: output) }
+            // The summary goes where the predictions and alerts do not: to stderr when either went to stdout.
+            let say = { (line: String) in FileAccess.report(line, besides: alerts == FileAccess.standardStream ? alerts! : output) }
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
             say("replay of \(inputName) with \(source.origin), online learning \(settings.onlineLearningText)")
             if let caution = ModelCatalog.tickCaution(source.model, tickSeconds: trace.tickSeconds, here: "the trace's ticks are") {

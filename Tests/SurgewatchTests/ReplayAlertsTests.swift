@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `surgewatch replay --alerts`: the replay's alert events as the daemon would send them to
+/// journald, one `journalctl -o json` object a line.
+@Suite final class ReplayAlertsTests {
+    let directory = NSTemporaryDirectory() + "surgewatch-replay-alerts-\(UUID().uuidString.prefix(8))"
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func objects(_ text: String) throws -> [[String: String]] {
+        try text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "every value a string, as journald's")
+        }
+    }
+
+    func replay(_ input: String, _ extra: [String]) throws -> (Int32?, String, String) {
+        try DaemonProcess.run(["replay", "--config", ReplayCommandTests.config, "--input", input, "--output", directory + "/pred.csv",
+                               "--no-learn"] + extra, timeout: .seconds(120))
+    }
+
+    /// The committed episode: a predicted alert, its escalation, its resolution, one alert id,
+    /// the times those of the prediction CSV's rows.
+    @Test func theEpisodeIsThreeJournalEntries() throws {
+        let path = directory + "/alerts.jsonl"
+        let (code, out, err) = try replay(ReplayCommandTests.trace, ["--alerts", path])
+        #expect(code == 0, "\(err)")
+        #expect(out.contains("early - false alarms"), "the summary on stdout as before: \(out)")
+        let entries = try objects(String(contentsOfFile: path, encoding: .utf8))
+        #expect(entries.map { "\($0["SURGE_EVENT"] ?? "") \($0["SURGE_KIND"] ?? "")" } == ["fired predicted", "fired breached", "resolved breached"])
+        #expect(entries.map { $0["PRIORITY"] } == ["4", "2", "5"])
+        #expect(entries.map { $0["MESSAGE_ID"] } == ["cff32a2d4a2942639a8a7e23a8a382e6", "6fb7f1d8c36447bab5c2c73b99d3bd70", "e2f42aee8f6d4cde98d42a246c2296e6"])
+        #expect(Set(entries.map { $0["SURGE_ALERT_ID"] }).count == 1)
+        #expect(entries.allSatisfy { $0["SYSLOG_IDENTIFIER"] == "surgewatch" && $0["MESSAGE"] != nil && $0["SURGE_TOP_FEATURES"] != nil })
+        #expect(entries[1]["SURGE_ESCALATED_FROM"] == "predicted")
+        // The fired entry's time is the first row the prediction CSV marks alerting.
+        let rows = try String(contentsOfFile: directory + "/pred.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let firstAlerting = try #require(rows.first { $0[2] == "1" })
+        let microseconds = try #require(entries.first?["__REALTIME_TIMESTAMP"].flatMap { Int64($0) })
+        #expect(Double(microseconds) / 1e6 == Double(firstAlerting[0]), "\(microseconds) against \(firstAlerting[0])")
+    }
+
+    /// The same trace with the rule's metrics held under its limits: the warning fires and ends
+    /// with no breach, and its resolved entry says how near the rule came.
+    @Test func aWarningWithNoBreachSaysHowNearTheRuleCame() throws {
+        let lines = try String(contentsOfFile: ReplayCommandTests.trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let overflows = try #require(header.firstIndex(of: "tcp_listen_overflows_per_s"))
+        let psi = try #require(header.firstIndex(of: "psi_cpu_some_avg10"))
+        var maxPSI = 0.0
+        let rows = lines.dropFirst().map { line -> String in
+            var cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            cells[overflows] = "0"
+            let value = min(Double(cells[psi])!, 45)
+            maxPSI = max(maxPSI, value)
+            cells[psi] = String(value)
+            return cells.joined(separator: ",")
+        }
+        let trace = directory + "/near-miss.csv"
+        try ([lines[0]] + rows).joined(separator: "\n").appending("\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let (code, out, err) = try replay(trace, ["--alerts", "-"])
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("early - false alarms"), "the summary on stderr when the alerts take stdout: \(err)")
+        let entries = try objects(out)
+        #expect(entries.map { "\($0["SURGE_EVENT"] ?? "") \($0["SURGE_KIND"] ?? "")" } == ["fired predicted", "resolved predicted"])
+        let resolved = try #require(entries.last)
+        let note = try #require(resolved["SURGE_NOTE"])
+        #expect(note.hasPrefix("SLO rule not broken: tcp_listen_overflows_per_s up to 0/s (rule > 0/s), psi_cpu_some_avg10 up to "), "\(note)")
+        #expect(resolved["MESSAGE"]?.hasSuffix(note) == true)
+        let approach = try #require(resolved["SURGE_RULE_APPROACH"])
+        let nearest = try #require((try JSONSerialization.jsonObject(with: Data(approach.utf8)) as? [String: Any])?["nearest"] as? [[String: Any]])
+        #expect(nearest.map { $0["condition"] as? String } == ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"])
+        #expect(nearest.last?["value"] as? Double == maxPSI, "the highest psi the alert's ticks held (the trace's ticks before it are calmer)")
+    }
+
+    @Test func bothOnStandardOutputIsRefused() throws {
+        let (code, _, err) = try DaemonProcess.run(["replay", "--config", ReplayCommandTests.config, "--input", ReplayCommandTests.trace,
+                                                    "--output", "-", "--alerts", "-"])
+        #expect(code == 1)
+        #expect(err.contains("--alerts and --output cannot both write standard output"), "\(err)")
+    }
+}
