@@ -93,16 +93,10 @@ public enum AlertMessage {
         return (value < 0 && scaled > 0 ? "-" : "") + "\(whole)" + (digits > 0 ? "." + fraction : "")
     }
 
-    /// 30s, 5m, 4m10s, 2h5m.
+    /// 30s, 5m, 4m10s, 2h5m, to the second, as the config writes durations; a negative span
+    /// (a clock set back) as 0s.
     public static func duration(_ seconds: Double) -> String {
         guard seconds < 1e15 else { return NumberText.short(seconds) + "s" }
-        var rest = Int64(seconds.rounded())
-        if rest <= 0 { return "0s" }
-        var parts = ""
-        for (unit, size) in [("d", Int64(86400)), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
-            parts += "\(rest / size)\(unit)"
-            rest %= size
-        }
-        return parts
+        return DurationText.format(seconds: max(0, seconds).rounded())
     }
 }

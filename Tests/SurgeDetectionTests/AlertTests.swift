@@ -40,6 +40,9 @@ import Testing
         #expect(AlertMessage.fixed(2, 0) == "2")
         #expect(AlertMessage.duration(0) == "0s")
         #expect(AlertMessage.duration(90061) == "1d1h1m1s")
+        #expect(AlertMessage.duration(149.6) == "2m30s", "to the second")
+        #expect(AlertMessage.duration(-5) == "0s", "a clock set back")
+        #expect(AlertMessage.duration(7200) == "2h")
     }
 
     struct BrokenSink: AlertSink {
