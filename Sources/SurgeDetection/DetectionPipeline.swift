@@ -150,11 +150,12 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         // from zero, the ticks after one in the middle of a breach were labelled normal. The
         // window holds Floats, so a value within Float rounding of a threshold may count
         // differently than it did live.
-        // An alert that goes on through a SIGHUP or a restart: its ticks the window still holds.
         ruleApproach = RuleApproachTracker(settings.overload, schema: schema)
         for age in 0..<window.count {
             let sample = window.sample(row: age)
             labeller.resume(sample)
+            // A predicted alert that goes on through the SIGHUP or restart: its ticks the
+            // window still holds count towards how near the rule came.
             if let open, open.kind == .predicted, sample.timestamp >= open.firedAt { ruleApproach.add(sample, run: labeller.ruleRun) }
         }
         let classifier = LSTMClassifier(parameters: model.parameters)

@@ -44,7 +44,7 @@ public struct RuleApproach: Sendable, Equatable {
     public var text: String {
         let values = nearest.map { near in
             let metric = near.condition.metric
-            let way = near.condition.comparison == .greater || near.condition.comparison == .greaterOrEqual ? "up to" : "down to"
+            let way = near.condition.breaksUpward ? "up to" : "down to"
             let reached = near.value.map { "\(way) \(AlertMessage.value($0, metric))" } ?? "never known"
             return "\(metric) \(reached) (rule \(near.condition.comparison.rawValue) \(AlertMessage.value(near.condition.threshold, metric)))"
         }
@@ -57,7 +57,8 @@ public struct RuleApproach: Sendable, Equatable {
     }
 
     /// For journald's `SURGE_RULE_APPROACH`:
-    /// `{"nearest":[{"condition":"psi_cpu_some_avg10 > 50","value":46.2}],"longest_run":0,"for_ticks":1,"complete":true}`.
+    /// `{"nearest":[{"condition":"psi_cpu_some_avg10 > 50","value":46.2}],"longest_run":0,"for_ticks":1,
+    /// "since":"2026-12-07T12:12:28Z","complete":true}`.
     public var json: String {
         let items = nearest.map { "{\"condition\":\(JSONText.string($0.condition.description)),\"value\":\(JSONText.number($0.value))}" }
         return "{\"nearest\":[\(items.joined(separator: ","))],\"longest_run\":\(longestRun),\"for_ticks\":\(forTicks),"
@@ -95,8 +96,7 @@ struct RuleApproachTracker {
         for (index, (condition, column)) in zip(conditions, columns).enumerated() {
             guard let column, !sample.values[column].isNaN else { continue }
             let value = sample.values[column]
-            let upward = condition.comparison == .greater || condition.comparison == .greaterOrEqual
-            nearest[index] = nearest[index].map { upward ? max($0, value) : min($0, value) } ?? value
+            nearest[index] = nearest[index].map { condition.breaksUpward ? max($0, value) : min($0, value) } ?? value
         }
         longestRun = max(longestRun, run)
     }
@@ -108,4 +108,10 @@ struct RuleApproachTracker {
                             longestRun: longestRun, forTicks: forTicks, since: since,
                             complete: since <= firedAt + tickSeconds / 2)
     }
+}
+
+extension OverloadCondition {
+    /// Whether the condition holds above its threshold (> and >=): its nearest value is the
+    /// highest seen, else the lowest.
+    var breaksUpward: Bool { comparison == .greater || comparison == .greaterOrEqual }
 }
