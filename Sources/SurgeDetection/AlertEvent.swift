@@ -44,8 +44,9 @@ public struct AlertEvent: Sendable, Equatable {
     /// When the alert fired, on `resolved` events (for the duration in messages).
     public var firedAt: Double?
     /// On a `resolved` event, what an operator should know of how it ended: why it resolved
-    /// when not by the model and rule calming down (closed at restart), or how near the SLO
-    /// rule came when a predicted alert ends without a breach (`ruleApproach.text`).
+    /// when not by the model and rule calming down (closed at restart), or how the SLO rule
+    /// went while it was open (`ruleApproach.text`): how near it came to breaking, when it
+    /// did not, or on how many ticks it broke and how far.
     public var note: String?
     /// Sent by `surgewatch test-alert` to check the alert path; no overload behind it.
     public var isTest = false
@@ -62,7 +63,7 @@ public struct AlertEvent: Sendable, Equatable {
     /// holding (`[alert] fire_on_pending_probability`): the rule and its run, "cpu_busy > 0.6
     /// held 2 of 3 ticks".
     public var rulePending: String?
-    /// On a predicted alert's `resolved` event: how near the SLO rule came while it was open.
+    /// On a `resolved` event: how the SLO rule went while the alert was open.
     public var ruleApproach: RuleApproach?
 
     /// Of the ticks before a breach with p in [from, to), how many were followed by overload

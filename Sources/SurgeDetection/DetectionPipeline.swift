@@ -22,7 +22,7 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
     /// `[schedule] fire_when`, a rule per condition so that an alert can name the one that
     /// held; asked on the last tick before a start only.
     private let saleLevelRules: [(condition: OverloadCondition, rule: OverloadRule)]
-    /// The rule's metrics over the open predicted alert's ticks, for its resolved event.
+    /// The rule's metrics over the open alert's ticks, for its resolved event.
     private var ruleApproach: RuleApproachTracker
     /// `[schedule]`'s sales near the tick's time.
     private var announced: AnnouncedStarts
@@ -154,9 +154,9 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
         for age in 0..<window.count {
             let sample = window.sample(row: age)
             labeller.resume(sample)
-            // A predicted alert that goes on through the SIGHUP or restart: its ticks the
-            // window still holds count towards how near the rule came.
-            if let open, open.kind == .predicted, sample.timestamp >= open.firedAt { ruleApproach.add(sample, run: labeller.ruleRun) }
+            // An alert that goes on through the SIGHUP or restart: its ticks the window still
+            // holds count towards how the rule went.
+            if let open, sample.timestamp >= open.firedAt { ruleApproach.add(sample, run: labeller.ruleRun) }
         }
         let classifier = LSTMClassifier(parameters: model.parameters)
         frozenModel = classifier
@@ -256,21 +256,24 @@ public final class DetectionPipeline<C: AlertClock> where C: Sendable {
                                            holding: holding, saleStart: saleStart, saleLevel: saleLevel, rulePending: rulePending)
         reliability.add(probability: probability, label: label)
         var events = alerts.observe(observation)
-        for index in events.indices where events[index].kind == .predicted {
-            switch events[index].event {
-            case .fired:
+        for index in events.indices {
+            switch (events[index].event, events[index].kind) {
+            case (.fired, .predicted):
                 events[index].pastOutcome = events[index].probability.flatMap(reliability.outcome(of:))
                 if saleLevel { events[index].saleLevel = levelsHeld.joined(separator: " or ") }
                 if rulePending { events[index].rulePending = labeller.pendingDescription }
                 ruleApproach.reset()
-            case .resolved:
+            case (.fired, .breached):
+                // An escalation goes on counting the warning's ticks: one alert.
+                if events[index].escalatedFrom == nil { ruleApproach.reset() }
+            case (.resolved, _):
                 let approach = events[index].firedAt.flatMap { ruleApproach.approach(firedAt: $0, tickSeconds: settings.tickSeconds) }
                 events[index].ruleApproach = approach
                 events[index].note = events[index].note ?? approach?.text
                 ruleApproach.reset()
             }
         }
-        if alerts.open?.kind == .predicted { ruleApproach.add(sample, run: labeller.ruleRun) }
+        if alerts.open != nil { ruleApproach.add(sample, run: labeller.ruleRun) }
         let state: String
         switch alerts.open?.kind {
         case .breached?: state = "breached"

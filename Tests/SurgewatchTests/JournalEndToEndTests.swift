@@ -190,7 +190,7 @@ struct JournalEndToEndTests {
         #expect(resolved["SURGE_NOTE"] == text)
         #expect(resolved["MESSAGE"]?.hasSuffix("): " + text) == true, "\(resolved["MESSAGE"] ?? "")")
         let approach = try #require(resolved["SURGE_RULE_APPROACH"])
-        #expect(approach.hasPrefix("{\"nearest\":[{\"condition\":\"load1 > 50\",\"value\":1.02}],\"longest_run\":0,\"for_ticks\":1,"), "\(approach)")
+        #expect(approach.hasPrefix("{\"reached\":[{\"condition\":\"load1 > 50\",\"value\":1.02}],\"longest_run\":0,\"for_ticks\":1,"), "\(approach)")
         #expect(run.entries.first { $0["SURGE_EVENT"] == "fired" }?["SURGE_RULE_APPROACH"] == nil)
         let stored = try #require(try AlertHistory(path: scratch.state + "/surgewatch.db").alerts(since: nil).first)
         #expect(stored.note == text && stored.resolvedAt != nil, "\(stored)")

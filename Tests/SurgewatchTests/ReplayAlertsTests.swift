@@ -37,6 +37,11 @@ import Testing
         #expect(Set(entries.map { $0["SURGE_ALERT_ID"] }).count == 1)
         #expect(entries.allSatisfy { $0["SYSLOG_IDENTIFIER"] == "surgewatch" && $0["MESSAGE"] != nil && $0["SURGE_TOP_FEATURES"] != nil })
         #expect(entries[1]["SURGE_ESCALATED_FROM"] == "predicted")
+        // How bad it got: the breach's worst listen overflows, over the warning's ticks too.
+        let note = try #require(entries[2]["SURGE_NOTE"])
+        #expect(note.hasPrefix("SLO rule broken on ") && note.contains(" of the alert's ") && note.contains("tcp_listen_overflows_per_s up to "),
+                "\(note)")
+        #expect(entries[2]["SURGE_RULE_APPROACH"]?.contains("\"broken_ticks\":") == true)
         // The fired entry's time is the first row the prediction CSV marks alerting.
         let rows = try String(contentsOfFile: directory + "/pred.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -73,9 +78,9 @@ import Testing
         #expect(note.hasPrefix("SLO rule not broken: tcp_listen_overflows_per_s up to 0/s (rule > 0/s), psi_cpu_some_avg10 up to "), "\(note)")
         #expect(resolved["MESSAGE"]?.hasSuffix(note) == true)
         let approach = try #require(resolved["SURGE_RULE_APPROACH"])
-        let nearest = try #require((try JSONSerialization.jsonObject(with: Data(approach.utf8)) as? [String: Any])?["nearest"] as? [[String: Any]])
-        #expect(nearest.map { $0["condition"] as? String } == ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"])
-        #expect(nearest.last?["value"] as? Double == maxPSI, "the highest psi the alert's ticks held (the trace's ticks before it are calmer)")
+        let reached = try #require((try JSONSerialization.jsonObject(with: Data(approach.utf8)) as? [String: Any])?["reached"] as? [[String: Any]])
+        #expect(reached.map { $0["condition"] as? String } == ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"])
+        #expect(reached.last?["value"] as? Double == maxPSI, "the highest psi the alert's ticks held (the trace's ticks before it are calmer)")
     }
 
     @Test func bothOnStandardOutputIsRefused() throws {
