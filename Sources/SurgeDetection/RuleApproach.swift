@@ -51,11 +51,11 @@ public struct RuleApproach: Sendable, Equatable {
     /// up to 66% (rule > 50%), ..."; either with " (seen from …, after a restart)" when the
     /// alert's first ticks were not seen.
     public var text: String {
-        let values = reached.map { near in
-            let metric = near.condition.metric
-            let way = near.condition.breaksUpward ? "up to" : "down to"
-            let reached = near.value.map { "\(way) \(AlertMessage.value($0, metric))" } ?? "never known"
-            return "\(metric) \(reached) (rule \(near.condition.comparison.rawValue) \(AlertMessage.value(near.condition.threshold, metric)))"
+        let values = reached.map { item in
+            let metric = item.condition.metric
+            let way = item.condition.breaksUpward ? "up to" : "down to"
+            let value = item.value.map { "\(way) \(AlertMessage.value($0, metric))" } ?? "never known"
+            return "\(metric) \(value) (rule \(item.condition.comparison.rawValue) \(AlertMessage.value(item.condition.threshold, metric)))"
         }.joined(separator: ", ")
         var text: String
         if brokenTicks > 0 {
