@@ -54,13 +54,18 @@ final class NotifySocket: Sendable {
         messages.map { $0.split(separator: "\n").map(String.init) }
     }
 
+    /// Under the lock from `recv` to the append: the reader thread and a test's read drain side
+    /// by side, and a datagram the thread had taken but not yet kept was missing from the
+    /// test's read (the daemon's last STOPPING=1, once in a CI run).
     private func drain() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            guard count > 0 else { return }
-            let message = String(decoding: buffer[..<count], as: UTF8.self)
-            received.withLock { $0.append(message) }
+        let descriptor = descriptor
+        received.withLock { received in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                guard count > 0 else { return }
+                received.append(String(decoding: buffer[..<count], as: UTF8.self))
+            }
         }
     }
 
