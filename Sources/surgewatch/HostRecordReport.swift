@@ -1,6 +1,7 @@
 import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
+import SurgeStore
 
 /// `surgewatch alerts --record`: the daemon's own record on its host (HostRecord), from the
 /// `predictions` table, in words or as one JSON object.
@@ -21,6 +22,8 @@ struct HostRecordReport {
     let referee: RefereeStanding?
     /// What the figures assume where no config was given (`--db`: StoredSettings' note).
     let assumed: String?
+    /// How the SLO rule's metrics ran against their limits over the record's span.
+    let headroom: RuleHeadroom
 
     /// Said above `--policy-grid`'s suggestions when the history is too thin to choose on.
     var policyGridCaution: String? {
@@ -32,6 +35,7 @@ struct HostRecordReport {
         self.config = config
         self.assumed = assumed
         referee = try RefereeStanding(path: path, config: config)
+        headroom = try Self.headroom(path: path, from: record.first, to: record.last, overload: config.overload)
         if policyGrid {
             // The stored samples of the metrics the searches, `[schedule] fire_when` and a rule
             // that waits read, and the rule's pending ticks from them.
@@ -45,6 +49,19 @@ struct HostRecordReport {
         } else {
             (self.policyGrid, holdSearch, saleLevelSearch, atOnceLevelSearch, pendingLevelSearch) = (nil, nil, nil, nil, nil)
         }
+    }
+
+    /// The stored samples of the rule's metrics from the record's first tick to its last.
+    static func headroom(path: String, from: Double?, to: Double?, overload: SurgeConfig.Overload) throws -> RuleHeadroom {
+        let metrics = Set((overload.any + overload.all).map(\.metric))
+        var values: [String: [Double]] = [:]
+        if let from, let to {
+            let history = try SampleHistory(path: path, only: metrics)
+            try history.forEach(since: from, until: to) { _, row in
+                for (metric, value) in zip(history.metrics, row) { values[metric, default: []].append(value) }
+            }
+        }
+        return RuleHeadroom(overload, values: values)
     }
 
     func text() -> String {
@@ -74,6 +91,10 @@ struct HostRecordReport {
         for (name, count, note) in rows {
             let padded = name.padded(to: 18) + count.padded(to: 6, left: true)
             lines.append(note.isEmpty ? padded : padded + "   " + note)
+        }
+        if !headroom.isEmpty {
+            lines.append("the [overload] rule's own metrics over these ticks (how near its limits they ran):")
+            lines += headroom.lines.map { "  " + $0 }
         }
         lines += record.reliability.lines(horizon: horizon)
         if let referee { lines.append(referee.text) }
@@ -113,6 +134,7 @@ struct HostRecordReport {
             + "\"resolved_after_breach\":\(s.afterBreachSeconds.count),"
             + "\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
+            + "\"rule_metrics\":\(headroom.json),"
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null"),"
             + "\"assumed\":\(assumed.map(JSONText.string) ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")

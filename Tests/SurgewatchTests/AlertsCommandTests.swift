@@ -154,6 +154,41 @@ import SurgeStore
     /// tick length and horizon come from the database. With the built-in 10 s, every 60 s gap
     /// would end a run (a stall is three intervals without a tick), so no episode could be
     /// warned, and the horizon would read 30 s.
+    /// `--record` says how near the SLO rule's own metrics ran to their limits over its ticks:
+    /// the default rule's PSI 0..99 % (one a tick), no listen overflow, a tick's PSI missing.
+    @Test func recordSaysHowNearTheRulesMetricsRan() throws {
+        let path = directory + "/headroom.db"
+        let store = try SurgeStore(path: path)
+        let schema = MetricSchema(["psi_cpu_some_avg10", "tcp_listen_overflows_per_s"])
+        let start = Double(time(nil)) - 7200
+        for tick in 0...100 {
+            let psi = tick == 100 ? Double.nan : Double(tick)
+            store.stage(Sample(timestamp: start + Double(tick) * 10, tick: tick + 1, schema: schema, values: [psi, 0]))
+            store.stage(PredictionRecord(timestamp: start + Double(tick) * 10, tick: tick + 1, probability: 0.1, state: "normal",
+                                         label: tick == 100 ? nil : psi > 50))
+        }
+        try store.commit()
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        let heading = try #require(lines.firstIndex(of: "the [overload] rule's own metrics over these ticks (how near its limits they ran):"), "\(out)")
+        #expect(lines[heading + 1] == "  tcp_listen_overflows_per_s > 0/s: highest 0/s, p99 0/s, p90 0/s; past the limit on 0 of 101 ticks")
+        #expect(lines[heading + 2] == "  psi_cpu_some_avg10 > 50%: highest 99%, p99 98%, p90 89%; past the limit on 49 of 100 ticks", "\(out)")
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let metrics = try #require(record["rule_metrics"] as? [[String: Any]], "\(json)")
+        #expect(metrics.last?["condition"] as? String == "psi_cpu_some_avg10 > 50")
+        #expect(metrics.last?["past_ticks"] as? Int == 49 && metrics.last?["known_ticks"] as? Int == 100 && metrics.last?["extreme"] as? Int == 99)
+
+        // With predictions alone (no samples stored) there is nothing to say, and it says nothing.
+        let bare = directory + "/bare.db"
+        let predictionsOnly = try SurgeStore(path: bare)
+        Self.stageRun(predictionsOnly, from: start, every: 10, states: "....pp....", labels: "..........")
+        try predictionsOnly.commit()
+        let (_, plain, _) = try DaemonProcess.run(["alerts", "--db", bare, "--record"])
+        #expect(!plain.contains("the [overload] rule's own metrics"), "\(plain)")
+    }
+
     @Test func recordWithoutAConfigTakesTheTickAndHorizonFromTheDatabase() throws {
         let path = directory + "/minutes.db"
         let store = try SurgeStore(path: path)
