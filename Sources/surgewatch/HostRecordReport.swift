@@ -54,14 +54,13 @@ struct HostRecordReport {
     /// The stored samples of the rule's metrics from the record's first tick to its last.
     static func headroom(path: String, from: Double?, to: Double?, overload: SurgeConfig.Overload) throws -> RuleHeadroom {
         let metrics = Set((overload.any + overload.all).map(\.metric))
-        var values: [String: [Double]] = [:]
-        if let from, let to {
-            let history = try SampleHistory(path: path, only: metrics)
-            try history.forEach(since: from, until: to) { _, row in
-                for (metric, value) in zip(history.metrics, row) { values[metric, default: []].append(value) }
-            }
+        guard let from, let to else { return RuleHeadroom(overload, values: [:]) }
+        let history = try SampleHistory(path: path, only: metrics)
+        var columns = [[Double]](repeating: [], count: history.metrics.count)
+        try history.forEach(since: from, until: to) { _, row in
+            for index in columns.indices { columns[index].append(row[index]) }
         }
-        return RuleHeadroom(overload, values: values)
+        return RuleHeadroom(overload, values: Dictionary(uniqueKeysWithValues: zip(history.metrics, columns)))
     }
 
     func text() -> String {
