@@ -53,9 +53,8 @@ struct HostRecordReport {
 
     /// The stored samples of the rule's metrics from the record's first tick to its last.
     static func headroom(path: String, from: Double?, to: Double?, overload: SurgeConfig.Overload) throws -> RuleHeadroom {
-        let metrics = Set((overload.any + overload.all).map(\.metric))
         guard let from, let to else { return RuleHeadroom(overload, values: [:]) }
-        let history = try SampleHistory(path: path, only: metrics)
+        let history = try SampleHistory(path: path, only: Set((overload.any + overload.all).map(\.metric)))
         var columns = [[Double]](repeating: [], count: history.metrics.count)
         try history.forEach(since: from, until: to) { _, row in
             for index in columns.indices { columns[index].append(row[index]) }

@@ -85,7 +85,8 @@ struct ReplayCommand: ParsableCommand {
             }
 
             // The summary goes where the predictions and alerts do not: to stderr when either went to stdout.
-            let say = { (line: String) in FileAccess.report(line, besides: alerts == FileAccess.standardStream ? alerts! : output) }
+            let stdoutTaken = alerts == FileAccess.standardStream ? FileAccess.standardStream : output
+            let say = { (line: String) in FileAccess.report(line, besides: stdoutTaken) }
             let summary = ReplaySummary(trace: trace, result: result, config: settingsConfig, tuning: tuning)
             say("replay of \(inputName) with \(source.origin), online learning \(settings.onlineLearningText)")
             if let caution = ModelCatalog.tickCaution(source.model, tickSeconds: trace.tickSeconds, here: "the trace's ticks are") {
