@@ -7,11 +7,13 @@ extension HostRecord {
     /// `until` (Unix seconds; nil: all), scored with `config`'s horizon, resolve_after and
     /// interval: the daemon's daily log line and `surgewatch alerts --record` (`keepingSeries`
     /// for its `--policy-grid`).
+    /// `followingSales`: also how each of the config's announced sales went (`sales`).
     public static func stored(in path: String, since: Double?, until: Double? = nil, config: SurgeConfig,
-                              keepingSeries: Bool = false) throws -> HostRecord {
+                              keepingSeries: Bool = false, followingSales: Bool = false) throws -> HostRecord {
         let history = try PredictionHistory(path: path)
         var record = HostRecord(horizon: config.model.horizonTicks, mergeGap: config.alert.resolveAfter,
-                                intervalSeconds: try storedRunInterval(of: history, config: config), keepingSeries: keepingSeries)
+                                intervalSeconds: try storedRunInterval(of: history, config: config), keepingSeries: keepingSeries,
+                                sales: followingSales && !config.schedule.sales.isEmpty ? config.schedule : nil)
         try history.forEach(since: since, until: until) { time, tick, state, label, probability in
             record.add(timestamp: time, tick: tick, state: state, label: label, probability: probability)
         }

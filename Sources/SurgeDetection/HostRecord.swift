@@ -1,3 +1,5 @@
+import SurgeConfig
+
 /// How the daemon's own alerts served its host: `replay`'s figures (EpisodeScore), computed
 /// from what the daemon stored each tick (the alert state after the tick and the SLO rule's
 /// verdict) instead of from a replay. A replay of the exported samples re-predicts; this is
@@ -23,12 +25,17 @@ public struct HostRecord: Sendable {
     /// record does not need them).
     private var closedSeries: [PolicyGrid.Series]?
 
-    /// `keepingSeries`: also keep every run's ticks, for `series` (`alerts --record --policy-grid`).
-    public init(horizon: Int, mergeGap: Int, intervalSeconds: Double, keepingSeries: Bool = false) {
+    /// How each announced sale went (`alerts --record` with `[schedule] sales`); nil unless asked for.
+    public private(set) var sales: SaleOutcomes?
+
+    /// `keepingSeries`: also keep every run's ticks, for `series` (`alerts --record --policy-grid`);
+    /// `sales`: also follow these announced sales (`sales`).
+    public init(horizon: Int, mergeGap: Int, intervalSeconds: Double, keepingSeries: Bool = false, sales: SurgeConfig.Schedule? = nil) {
         self.horizon = horizon
         self.mergeGap = mergeGap
         self.intervalSeconds = intervalSeconds
         closedSeries = keepingSeries ? [] : nil
+        self.sales = sales.map { SaleOutcomes($0, intervalSeconds: intervalSeconds) }
     }
 
     /// One stored tick, oldest first. `state` is the `predictions` table's: an alert is open
@@ -38,9 +45,11 @@ public struct HostRecord: Sendable {
            Self.breaksRun(after: (previous, run.lastTick), time: timestamp, tick: tick, intervalSeconds: intervalSeconds) {
             closeRun()
         }
+        let alerting = state == "predicted" || state == "breached"
         run.timestamps.append(timestamp)
         run.labels.append(label)
-        run.alerting.append(state == "predicted" || state == "breached")
+        run.alerting.append(alerting)
+        sales?.add(timestamp: timestamp, label: label, alerting: alerting)
         run.probabilities.append(probability)
         run.lastTick = tick
         ticks += 1

@@ -31,7 +31,7 @@ struct HostRecordReport {
     }
 
     init(path: String, since: Double?, until: Double? = nil, config: SurgeConfig, policyGrid: Bool = false, assumed: String? = nil) throws {
-        record = try HostRecord.stored(in: path, since: since, until: until, config: config, keepingSeries: policyGrid)
+        record = try HostRecord.stored(in: path, since: since, until: until, config: config, keepingSeries: policyGrid, followingSales: true)
         self.config = config
         self.assumed = assumed
         referee = try RefereeStanding(path: path, config: config)
@@ -94,6 +94,7 @@ struct HostRecordReport {
             lines.append("the [overload] rule's own metrics over these ticks (how near its limits they ran):")
             lines += headroom.lines.map { "  " + $0 }
         }
+        lines += record.sales?.lines ?? []
         lines += record.reliability.lines(horizon: horizon)
         if let referee { lines.append(referee.text) }
         if let policyGrid {
@@ -132,7 +133,7 @@ struct HostRecordReport {
             + "\"resolved_after_breach\":\(s.afterBreachSeconds.count),"
             + "\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
-            + "\"rule_metrics\":\(headroom.json),"
+            + "\"rule_metrics\":\(headroom.json),\"sales\":\(record.sales?.json ?? "null"),"
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null"),"
             + "\"assumed\":\(assumed.map(JSONText.string) ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")

@@ -415,8 +415,18 @@ import SurgeStore
         #expect(lines[0].hasPrefix("  the config's policy with no level:  6 episodes, 0 early (0 %)"), "\(out)")
         #expect(lines[1].hasPrefix("  suggested for [schedule] on these 12 sales:  6 episodes, 6 early (100 %), 0.0 false alarms/day"), "\(out)")
         #expect(lines[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(out)")
+        // Sale by sale: the odd ones broke the rule two ticks after their start, with no alert
+        // open before (p never rose); the even ones passed quietly.
+        #expect(out.contains("\nannounced sales in these ticks (each from 10m before its start to 30m after): 12 sales, 6 broke the SLO rule, "
+                             + "0 of them warned ahead; 0 with an alert and no overload\n"), "\(out)")
+        let sold = try section(of: out, under: "announced sales in these ticks")
+        #expect(sold[0] == "  \(RFC3339.format(start + 500)): no overload, no alert", "\(out)")
+        #expect(sold[1] == "  \(RFC3339.format(start + 1500)): the SLO rule broke 20s after the start, no alert ahead of it", "\(out)")
 
         let record = try #require(try JSONSerialization.jsonObject(with: Data(try recordGrid(scratch, json: true).utf8)) as? [String: Any])
+        let outcomes = try #require(record["sales"] as? [[String: Any]])
+        #expect(outcomes.count == 12 && outcomes[1]["overload_at"] as? String == RFC3339.format(start + 1520)
+                && outcomes[1]["warned_seconds"] is NSNull, "\(outcomes)")
         let levels = try #require(record["sale_level_search"] as? [String])
         #expect(levels.count == 5 && levels[1].hasSuffix("[fire_when = [\"cpu_busy >= 0.40\"]]"), "\(levels)")
         #expect(levels.last == "the config's fire_probability (0.70) nets as much as any with it", "p never rose: \(levels)")
