@@ -31,6 +31,8 @@ public struct SaleOutcomes: Sendable {
     private var startsFrom = Double.infinity
 
     public static let defaultAfter = 1800.0
+    /// Sales listed in words, the newest.
+    static let listed = 20
 
     public init(_ schedule: SurgeConfig.Schedule, intervalSeconds: Double, after: Double = defaultAfter) {
         self.schedule = schedule
@@ -78,15 +80,19 @@ public struct SaleOutcomes: Sendable {
         var lines = ["announced sales in these ticks (each from \(AlertMessage.duration(schedule.lead.seconds)) before its start to "
                      + "\(AlertMessage.duration(after)) after): \(NumberText.counted(sales.count, "sale")), \(broke.count) broke the SLO rule, "
                      + "\(warned) of them warned ahead; \(quietAlerts) with an alert and no overload"]
-        for sale in sales {
+        // A month of daily sales is 30-60 lines: the newest are listed, JSON has them all.
+        let shown = sales.suffix(Self.listed)
+        if shown.count < sales.count { lines.append("  (\(sales.count - shown.count) earlier not listed; --json has every one)") }
+        func relative(_ time: Double, _ start: Double) -> String {
+            time >= start ? "\(AlertMessage.duration(time - start)) after the start" : "\(AlertMessage.duration(start - time)) before the start"
+        }
+        for sale in shown {
             let start = RFC3339.format(sale.start)
             if let at = sale.overloadAt {
-                let when = at >= sale.start ? "\(AlertMessage.duration(at - sale.start)) after the start" : "\(AlertMessage.duration(sale.start - at)) before the start"
                 let warning = sale.warnedSeconds.map { "an alert open \(AlertMessage.duration($0)) ahead" } ?? "no alert ahead of it"
-                lines.append("  \(start): the SLO rule broke \(when), \(warning)")
+                lines.append("  \(start): the SLO rule broke \(relative(at, sale.start)), \(warning)")
             } else if let at = sale.alertAt {
-                let when = at >= sale.start ? "\(AlertMessage.duration(at - sale.start)) after the start" : "\(AlertMessage.duration(sale.start - at)) before the start"
-                lines.append("  \(start): no overload; an alert was open from \(when) (a false alarm)")
+                lines.append("  \(start): no overload; an alert was open from \(relative(at, sale.start)) (a false alarm)")
             } else {
                 lines.append("  \(start): no overload, no alert")
             }

@@ -45,6 +45,16 @@ import SurgeConfig
         #expect(sales.sales.first?.overloadAt == 1_800_000_020 && sales.sales.first?.warnedSeconds == nil)
     }
 
+    /// A month of daily sales: the newest 20 in words, the count of the others said.
+    @Test func aLongListShowsTheNewest() {
+        var daily = SaleOutcomes(SurgeConfig.Schedule(sales: [.daily(hour: 12, minute: 0, utcOffsetSeconds: 0)]), intervalSeconds: 600)
+        for tick in 0..<(30 * 144) { daily.add(timestamp: 1_800_000_000 + Double(tick) * 600, label: false, alerting: false) }
+        #expect(daily.sales.count == 30)
+        let lines = daily.lines
+        #expect(lines.count == 1 + 1 + 20 && lines[1] == "  (10 earlier not listed; --json has every one)", "\(lines.prefix(3))")
+        #expect(lines.last?.hasSuffix("T12:00:00Z: no overload, no alert") == true)
+    }
+
     @Test func noSalesNoLines() {
         var none = SaleOutcomes(SurgeConfig.Schedule(), intervalSeconds: 10)
         none.add(timestamp: 0, label: true, alerting: true)
