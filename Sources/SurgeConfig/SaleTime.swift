@@ -149,11 +149,16 @@ public struct AnnouncedStarts: Sendable {
 
     public mutating func saleStart(at time: Double, interval: Double) -> Double? {
         guard !schedule.sales.isEmpty else { return nil }
+        return SurgeConfig.Schedule.nearest(in: starts(around: time), at: time, lead: schedule.lead.seconds, interval: interval)
+    }
+
+    /// Every start within a day of `time`, drawn again an hour on or when time steps back.
+    public mutating func starts(around time: Double) -> [Double] {
         if !(time >= validFrom && time < validUntil) {
             starts = schedule.sales.flatMap { $0.starts(around: time) }
             validFrom = time
             validUntil = time + 3600
         }
-        return SurgeConfig.Schedule.nearest(in: starts, at: time, lead: schedule.lead.seconds, interval: interval)
+        return starts
     }
 }

@@ -27,8 +27,7 @@ public struct SaleOutcomes: Sendable {
     /// When the alert open after the last tick opened (nil: none open), and that tick's time.
     private var alertSince: Double?
     private var previous: Double?
-    private var starts: [Double] = []
-    private var startsFrom = Double.infinity
+    private var announced: AnnouncedStarts
 
     public static let defaultAfter = 1800.0
     /// Sales listed in words, the newest.
@@ -38,6 +37,7 @@ public struct SaleOutcomes: Sendable {
         self.schedule = schedule
         self.intervalSeconds = intervalSeconds
         self.after = after
+        announced = AnnouncedStarts(schedule)
     }
 
     /// One stored tick, oldest first; `alerting`: an alert is open after it.
@@ -64,11 +64,7 @@ public struct SaleOutcomes: Sendable {
 
     /// The start whose window holds `time`: the latest one at or before `time + lead`.
     private mutating func start(near time: Double) -> Double? {
-        if !(time >= startsFrom && time < startsFrom + 3600) {
-            starts = schedule.sales.flatMap { $0.starts(around: time) }.sorted()
-            startsFrom = time
-        }
-        return starts.last { time >= $0 - schedule.lead.seconds && time < $0 + after }
+        announced.starts(around: time).filter { time >= $0 - schedule.lead.seconds && time < $0 + after }.max()
     }
 
     /// A heading and one line a sale, newest last.
