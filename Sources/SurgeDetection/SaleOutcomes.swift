@@ -67,8 +67,9 @@ public struct SaleOutcomes: Sendable {
         announced.starts(around: time).filter { time >= $0 - schedule.lead.seconds && time < $0 + after }.max()
     }
 
-    /// A heading and one line a sale, newest last.
-    public var lines: [String] {
+    /// A heading and one line a sale, newest last; `everyOne`: where the sales not listed are
+    /// ("--json has every one").
+    public func lines(everyOne: String? = nil) -> [String] {
         guard !sales.isEmpty else { return [] }
         let broke = sales.filter { $0.overloadAt != nil }
         let warned = broke.filter { $0.warnedSeconds != nil }.count
@@ -78,7 +79,9 @@ public struct SaleOutcomes: Sendable {
                      + "\(warned) of them warned ahead; \(quietAlerts) with an alert and no overload"]
         // A month of daily sales is 30-60 lines: the newest are listed, JSON has them all.
         let shown = sales.suffix(Self.listed)
-        if shown.count < sales.count { lines.append("  (\(sales.count - shown.count) earlier not listed; --json has every one)") }
+        if shown.count < sales.count {
+            lines.append("  (\(sales.count - shown.count) earlier not listed\(everyOne.map { "; " + $0 } ?? ""))")
+        }
         func relative(_ time: Double, _ start: Double) -> String {
             time >= start ? "\(AlertMessage.duration(time - start)) after the start" : "\(AlertMessage.duration(start - time)) before the start"
         }

@@ -94,7 +94,7 @@ struct HostRecordReport {
             lines.append("the [overload] rule's own metrics over these ticks (how near its limits they ran):")
             lines += headroom.lines.map { "  " + $0 }
         }
-        lines += record.sales?.lines ?? []
+        lines += record.sales?.lines(everyOne: "--json has every one") ?? []
         lines += record.reliability.lines(horizon: horizon)
         if let referee { lines.append(referee.text) }
         if let policyGrid {

@@ -94,6 +94,12 @@ struct ReplayCommand: ParsableCommand {
             }
             for caution in settingsConfig.conditionCautions { writeAll("warning: \(caution)\n", to: STDERR_FILENO) }
             say(summary.text(input: inputName))
+            // With sales announced, how each went, as `alerts --record` says it of the host.
+            var sales = SaleOutcomes(settingsConfig.schedule, intervalSeconds: trace.tickSeconds)
+            for row in 0..<trace.count {
+                sales.add(timestamp: trace.timestamps[row], label: result.labels[row], alerting: result.alerting[row])
+            }
+            for line in sales.lines() { say(line) }
             if policyGrid {
                 if let caution = PolicyGrid.thinCaution(summary.rows[0].score, saying: "too short a trace") { say(caution) }
                 say("surgewatch under other alert policies (chosen on this trace, in hindsight):")

@@ -107,6 +107,12 @@ import SurgeConfig
         #expect(sale.summary.contains("or 0.7 in the 10m before the announced sale)"), "\(sale.summary)")
         #expect(plain.summary.contains("surgewatch     1        1       0"), "\(plain.summary)")
         #expect(sale.summary.contains("surgewatch     1        1       1"), "\(sale.summary)")
+        // Sale by sale, as `alerts --record` says it: the alert opened on the start's tick, a
+        // tick before the breach.
+        #expect(sale.summary.contains("\nannounced sales in these ticks (each from 10m before its start to 30m after): 1 sale, "
+                                      + "1 broke the SLO rule, 1 of them warned ahead; 0 with an alert and no overload\n"
+                                      + "  2026-01-05T18:12:20Z: the SLO rule broke 10s after the start, an alert open 10s ahead\n"), "\(sale.summary)")
+        #expect(!plain.summary.contains("announced sales"), "none announced, none listed")
 
         // The policy grid scores the config's policy with the sale announced too, as replay did.
         let (code, grid, err) = try DaemonProcess.run(["replay", "--config", announced, "--input", trace, "--output", directory + "/grid.csv",
