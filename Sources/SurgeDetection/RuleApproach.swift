@@ -55,7 +55,7 @@ public struct RuleApproach: Sendable, Equatable {
             let metric = item.condition.metric
             let way = item.condition.breaksUpward ? "up to" : "down to"
             let value = item.value.map { "\(way) \(AlertMessage.value($0, metric))" } ?? "never known"
-            return "\(metric) \(value) (rule \(item.condition.comparison.rawValue) \(AlertMessage.value(item.condition.threshold, metric)))"
+            return "\(metric) \(value) (rule \(item.condition.limitText))"
         }.joined(separator: ", ")
         var text: String
         if brokenTicks > 0 {
@@ -132,4 +132,7 @@ extension OverloadCondition {
     /// Whether the condition holds above its threshold (> and >=): the value it reached is the
     /// highest seen, else the lowest.
     var breaksUpward: Bool { comparison == .greater || comparison == .greaterOrEqual }
+
+    /// "> 50%": the operator and the threshold in the metric's units, as alerts write values.
+    var limitText: String { "\(comparison.rawValue) \(AlertMessage.value(threshold, metric))" }
 }

@@ -49,7 +49,7 @@ public struct RuleHeadroom: Sendable, Equatable {
     public var lines: [String] {
         conditions.map { item in
             let metric = item.condition.metric
-            let head = "\(metric) \(item.condition.comparison.rawValue) \(AlertMessage.value(item.condition.threshold, metric)): "
+            let head = "\(metric) \(item.condition.limitText): "
             guard let extreme = item.extreme, let p99 = item.p99, let p90 = item.p90 else { return head + "never known" }
             let upward = item.condition.breaksUpward
             return head + "\(upward ? "highest" : "lowest") \(AlertMessage.value(extreme, metric)), "
