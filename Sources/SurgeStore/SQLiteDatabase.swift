@@ -32,7 +32,7 @@ public final class SQLiteDatabase {
         guard code == SQLITE_OK, let connection else {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(connection)
-            throw SQLiteError(code: code, message: message, context: path)
+            throw SQLiteError(code: code, message: message, context: path, path: path)
         }
         handle = connection
         sqlite3_extended_result_codes(handle, 1)
@@ -45,7 +45,7 @@ public final class SQLiteDatabase {
     }
 
     func error(_ code: Int32, _ context: String) -> SQLiteError {
-        SQLiteError(code: code, message: String(cString: sqlite3_errmsg(handle)), context: "\(path): \(context)")
+        SQLiteError(code: code, message: String(cString: sqlite3_errmsg(handle)), context: "\(path): \(context)", path: path)
     }
 
     /// Runs one or more statements that return no rows.
@@ -126,6 +126,9 @@ public struct SQLiteError: Error, Equatable, CustomStringConvertible, Sendable {
     public var code: Int32
     public var message: String
     public var context: String
+    /// The database file, when the error came from one: what a damaged file's message names
+    /// (the statement in `context` means nothing to an operator).
+    public var path: String? = nil
 
     public var description: String { "\(context): \(message) (SQLite error \(code))" }
 

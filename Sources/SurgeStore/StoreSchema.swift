@@ -122,6 +122,11 @@ extension StoreSchema {
         // SQLite's "unable to open database file" does not say that the file is simply not there.
         guard access(path, F_OK) == 0 else { throw StoreError.missing(path: path) }
         let database = try SQLiteDatabase(path: path, mode: mode, busyTimeoutMilliseconds: 2000)
+        // As the daemon's own connection does (SurgeStore): without cell_size_check, a damaged
+        // page's cell pointers are masked into the page and read as rows of garbage, whose
+        // NULL times a `WHERE ts >= ?` drops, so a tool would write a trace rows short and
+        // exit 0 instead of saying the file is damaged.
+        try database.execute("PRAGMA cell_size_check = ON")
         let version = try database.userVersion()
         guard version >= 1 else { throw StoreError.notADatabase(path: path, reason: "no surgewatch tables (schema version 0)") }
         guard version <= latestVersion else {

@@ -42,7 +42,7 @@ struct AlertsCommand: ParsableCommand {
                 report = try HostRecordReport(path: path, since: cutoff, until: end, config: stored?.config ?? config, policyGrid: policyGrid,
                                               assumed: stored?.note)
             } catch {
-                writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
+                writeAll("surgewatch alerts: \(toolMessage(error))\n", to: STDERR_FILENO)
                 throw ExitCode(1)
             }
             print(json ? report.json() : report.text(), terminator: "")
@@ -52,7 +52,7 @@ struct AlertsCommand: ParsableCommand {
         do {
             alerts = try AlertHistory(path: path).alerts(since: cutoff).filter { alert in end.map { alert.firedAt <= $0 } ?? true }
         } catch {
-            writeAll("surgewatch alerts: \(error)\n", to: STDERR_FILENO)
+            writeAll("surgewatch alerts: \(toolMessage(error))\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
         print(json ? AlertListing.json(alerts) : AlertListing.table(alerts, now: now), terminator: json ? "\n" : "")

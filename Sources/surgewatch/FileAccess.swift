@@ -111,17 +111,19 @@ struct ToolFailure: Error, CustomStringConvertible {
 func reportingFailures(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as ToolFailure {
-        writeAll("surgewatch: \(error.description)\n", to: STDERR_FILENO)
-        throw ExitCode(1)
     } catch let error as ExitCode {
         throw error
-    } catch let error as SQLiteError where error.isDamaged {
-        // A tool meets the damage the daemon would meet at its next start: say what that does.
-        writeAll("surgewatch: \(StoreError.damaged(path: error.context, reason: error.message).description)\n", to: STDERR_FILENO)
-        throw ExitCode(1)
-    } catch let error as CustomStringConvertible {
-        writeAll("surgewatch: \(error.description)\n", to: STDERR_FILENO)
+    } catch {
+        writeAll("surgewatch: \(toolMessage(error))\n", to: STDERR_FILENO)
         throw ExitCode(1)
     }
+}
+
+/// An error as a tool says it: a damaged database with what the daemon does about it, since a
+/// tool meets the damage the daemon would meet at its next start.
+func toolMessage(_ error: Error) -> String {
+    if let error = error as? SQLiteError, error.isDamaged {
+        return StoreError.damaged(path: error.path ?? error.context, reason: error.message).description
+    }
+    return (error as? CustomStringConvertible)?.description ?? "\(error)"
 }

@@ -189,6 +189,26 @@ import SurgeStore
         #expect(!plain.contains("the [overload] rule's own metrics"), "\(plain)")
     }
 
+    /// The record reads the samples too (the rule's metrics): a damaged page of them is said,
+    /// exit 1, not figures from the rows SQLite could still make out.
+    @Test func recordOnADamagedDatabaseSaysSo() throws {
+        let path = directory + "/damaged.db"
+        let store = try SurgeStore(path: path)
+        let schema = MetricSchema(["psi_cpu_some_avg10", "tcp_listen_overflows_per_s"])
+        let start = Double(time(nil)) - 7200
+        for tick in 1...400 {
+            store.stage(Sample(timestamp: start + Double(tick) * 10, tick: tick, schema: schema, values: [Double(tick % 100), 0]))
+            store.stage(PredictionRecord(timestamp: start + Double(tick) * 10, tick: tick, probability: 0.1, state: "normal", label: false))
+        }
+        try store.commit()
+        _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
+        try damageSamplesPage(of: path, leaf: 0, pointers: .intoThePage)
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(code == 1, "\(out)")
+        #expect(err == "surgewatch alerts: \(path): the database is damaged: database disk image is malformed; the daemon moves it aside "
+            + "at its next start (systemctl restart surgewatch) and copies every row it can still read into a new one\n", "\(err)")
+    }
+
     @Test func recordWithoutAConfigTakesTheTickAndHorizonFromTheDatabase() throws {
         let path = directory + "/minutes.db"
         let store = try SurgeStore(path: path)

@@ -22,17 +22,20 @@ import SurgeSampling
     }
 
     /// A database damaged under the tool (the first page of samples overwritten) is named, with
-    /// what the daemon's next start does about it, and the tool exits 1.
-    @Test func aDamagedDatabaseIsSaidWithWhatTheDaemonDoesAboutIt() throws {
+    /// what the daemon's next start does about it, and the tool exits 1: not a trace 32 rows
+    /// short and exit 0, which is what SQLite gives a connection that does not check cell sizes
+    /// (seen once in CI with pointers past the page; pointers into it do it every time).
+    @Test(arguments: [DamagedPointers.pastThePage, .intoThePage])
+    func aDamagedDatabaseIsSaidWithWhatTheDaemonDoesAboutIt(pointers: DamagedPointers) throws {
         let store = try SurgeStore(path: database)
         let schema = MetricSchema(["cpu_busy", "load1"])
         for tick in 1...400 { store.stage(Sample(timestamp: Double(tick) * 10, tick: tick, schema: schema, values: [0.5, Double(tick)])) }
         try store.commit()
         _ = try store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
-        try damageSamplesPage(of: database, leaf: 0)
+        try damageSamplesPage(of: database, leaf: 0, pointers: pointers)
         let (code, _, err) = try DaemonProcess.run(["export", "--db", database, "--output", directory + "/exported.csv"])
         #expect(code == 1)
-        #expect(err.hasPrefix("surgewatch: \(database): "), "\(err)")
+        #expect(err.hasPrefix("surgewatch: \(database): the database is damaged: "), "\(err)")
         #expect(err.hasSuffix(": the database is damaged: database disk image is malformed; the daemon moves it aside at its next start "
             + "(systemctl restart surgewatch) and copies every row it can still read into a new one\n"), "\(err)")
     }
