@@ -88,18 +88,9 @@ public struct EpisodeScore: Sendable, Equatable {
             }
         }
         score.episodes = episodes.count
-        // Alerts as [open, close] ranges (close: the last tick it was open).
-        var alerts: [(open: Int, close: Int)] = []
-        for index in 0..<n where alerting[index] {
-            if let last = alerts.last, last.close == index - 1 {
-                alerts[alerts.count - 1].close = index
-            } else {
-                alerts.append((index, index))
-            }
-        }
+        let alerts = alertRanges(alerting)
         score.alerts = alerts.count
-        var overloadPrefix = [Int](repeating: 0, count: n + 1)
-        for index in 0..<n { overloadPrefix[index + 1] = overloadPrefix[index] + (labels[index] == true ? 1 : 0) }
+        let overloadPrefix = overloadPrefix(labels)
         for episode in episodes {
             if (episode.start...episode.end).contains(where: { alerting[$0] }) { score.caught += 1 }
             let before = episode.start - 1
@@ -112,11 +103,11 @@ public struct EpisodeScore: Sendable, Equatable {
             }
         }
         func overloadWithinHorizon(from start: Int, to last: Int) -> Bool {
-            overloadPrefix[min(n - 1, last + horizon) + 1] - overloadPrefix[start] > 0
+            Self.overload(overloadPrefix, from: start, to: last, horizon: horizon)
         }
         for alert in alerts {
             guard overloadWithinHorizon(from: alert.open, to: alert.close) else {
-                score.falseAlarms += (alert.close - alert.open + staleAfter) / staleAfter
+                score.falseAlarms += quietAlertCount(alert, staleAfter: staleAfter)
                 continue
             }
             var quietRun = 0, lastOverload: Int?
@@ -139,6 +130,37 @@ public struct EpisodeScore: Sendable, Equatable {
 }
 
 extension EpisodeScore {
+    /// Alerts as [open, close] tick ranges (close: the last tick it was open).
+    static func alertRanges(_ alerting: [Bool]) -> [(open: Int, close: Int)] {
+        var alerts: [(open: Int, close: Int)] = []
+        for index in alerting.indices where alerting[index] {
+            if let last = alerts.last, last.close == index - 1 {
+                alerts[alerts.count - 1].close = index
+            } else {
+                alerts.append((index, index))
+            }
+        }
+        return alerts
+    }
+
+    /// The overload ticks before each index: any span's count in two reads.
+    static func overloadPrefix(_ labels: [Bool?]) -> [Int] {
+        var prefix = [Int](repeating: 0, count: labels.count + 1)
+        for index in labels.indices { prefix[index + 1] = prefix[index] + (labels[index] == true ? 1 : 0) }
+        return prefix
+    }
+
+    /// Whether a tick from `start` to `last`, or within `horizon` after, is overload.
+    static func overload(_ prefix: [Int], from start: Int, to last: Int, horizon: Int) -> Bool {
+        prefix[min(prefix.count - 2, last + horizon) + 1] - prefix[start] > 0
+    }
+
+    /// The false alarms an alert with no overload in it or after it counts: one per
+    /// `staleAfter` ticks begun.
+    static func quietAlertCount(_ alert: (open: Int, close: Int), staleAfter: Int) -> Int {
+        (alert.close - alert.open + staleAfter) / staleAfter
+    }
+
     /// Warned episodes less false alarms: what the searches of a host's history rank settings by.
     var net: Int { warned - falseAlarms }
 

@@ -25,6 +25,9 @@ public struct HostRecord: Sendable {
     /// record does not need them).
     private var closedSeries: [PolicyGrid.Series]?
 
+    /// The closed runs' alerts that no overload was in or followed.
+    private var closedQuietAlerts: [QuietAlert] = []
+
     /// How each announced sale went (`alerts --record` with `[schedule] sales`); nil unless asked for.
     public private(set) var sales: SaleOutcomes?
 
@@ -64,6 +67,10 @@ public struct HostRecord: Sendable {
         return total
     }
 
+    /// Every alert no overload was in or followed, oldest first, the run in progress included:
+    /// most of the score's false alarms, to say one by one (`alerts --record`).
+    public var quietAlerts: [QuietAlert] { closedQuietAlerts + quietAlerts(of: run) }
+
     public var runs: Int { closedRuns + (run.timestamps.isEmpty ? 0 : 1) }
 
     /// A stored tick starts a new run of the daemon when its tick count started again (a
@@ -101,6 +108,7 @@ public struct HostRecord: Sendable {
 
     private mutating func closeRun() {
         closed.add(score(of: run))
+        closedQuietAlerts += quietAlerts(of: run)
         closedReliability.add(reliability(of: run))
         closedRuns += 1
         closedSeries?.append(Self.series(of: run))
@@ -111,6 +119,10 @@ public struct HostRecord: Sendable {
         var table = Reliability()
         table.add(probabilities: run.probabilities, labels: run.labels, horizon: horizon)
         return table
+    }
+
+    private func quietAlerts(of run: Run) -> [QuietAlert] {
+        QuietAlert.of(timestamps: run.timestamps, labels: run.labels, alerting: run.alerting, probabilities: run.probabilities, horizon: horizon)
     }
 
     private func score(of run: Run) -> EpisodeScore {

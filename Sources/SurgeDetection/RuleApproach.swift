@@ -136,3 +136,39 @@ extension OverloadCondition {
     /// "> 50%": the operator and the threshold in the metric's units, as alerts write values.
     var limitText: String { "\(comparison.rawValue) \(AlertMessage.value(threshold, metric))" }
 }
+
+extension RuleApproach {
+    /// How the rule went from `from` to `to` (an alert's first and last tick open), read from
+    /// stored samples: `times` in order, `columns` the values of `schema`'s metrics at each
+    /// (NaN: missing). The rule is followed from up to `for_ticks` − 1 ticks before, so a run
+    /// that began before the alert counts whole, as the daemon counts it. Nil with no sample
+    /// in the span.
+    public static func over(_ overload: SurgeConfig.Overload, schema: MetricSchema, times: [Double], columns: [[Double]],
+                            from: Double, to: Double, tickSeconds: Double) -> RuleApproach? {
+        var first = lowerBound(times, from)
+        guard first < times.count, times[first] <= to else { return nil }
+        let inSpan = first
+        // Back over the ticks just before it, while they follow one another.
+        while first > 0, inSpan - first < overload.forTicks - 1, times[first] - times[first - 1] <= 1.5 * tickSeconds { first -= 1 }
+        var rule = OverloadRule(overload, schema: schema)
+        var tracker = RuleApproachTracker(overload, schema: schema)
+        var index = first
+        while index < times.count, times[index] <= to {
+            let sample = Sample(timestamp: times[index], tick: index + 1, schema: schema, values: columns.map { $0[index] })
+            _ = rule.label(sample)
+            if index >= inSpan { tracker.add(sample, run: rule.run) }
+            index += 1
+        }
+        return tracker.approach(firedAt: from, tickSeconds: tickSeconds)
+    }
+
+    /// The first index whose time is at or after `time`.
+    private static func lowerBound(_ times: [Double], _ time: Double) -> Int {
+        var (low, high) = (0, times.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] < time { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -18,7 +18,7 @@ struct AlertsCommand: ParsableCommand {
     @Flag(help: "One JSON array instead of a table.")
     var json = false
 
-    @Flag(help: ArgumentHelp("How the alerts served this host: overload episodes warned early, missed, false alarms, how near the SLO rule's own metrics ran to their limits and, with announced sales, how each went; from what the daemon stored each tick.",
+    @Flag(help: ArgumentHelp("How the alerts served this host: overload episodes warned early, missed, false alarms (each with how near the SLO rule came), how near the rule's own metrics ran to their limits and, with announced sales, how each went; from what the daemon stored each tick.",
                              discussion: "Scored as replay scores a trace, with the config's tick length (the stored ticks' when longer), horizon and resolve_after (with --db: the tick length the stored ticks show, the horizon the newest alert names, the built-in defaults otherwise)."))
     var record = false
 

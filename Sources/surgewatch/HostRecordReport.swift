@@ -1,6 +1,7 @@
 import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
+import SurgeSampling
 import SurgeStore
 
 /// `surgewatch alerts --record`: the daemon's own record on its host (HostRecord), from the
@@ -24,6 +25,8 @@ struct HostRecordReport {
     let assumed: String?
     /// How the SLO rule's metrics ran against their limits over the record's span.
     let headroom: RuleHeadroom
+    /// The alerts no overload was in or followed, with how near the rule came in each.
+    let quietAlerts: QuietAlertList
 
     /// Said above `--policy-grid`'s suggestions when the history is too thin to choose on.
     var policyGridCaution: String? {
@@ -35,7 +38,13 @@ struct HostRecordReport {
         self.config = config
         self.assumed = assumed
         referee = try RefereeStanding(path: path, config: config)
-        headroom = try Self.headroom(path: path, from: record.first, to: record.last, overload: config.overload)
+        let rule = try RuleSamples(path: path, from: record.first, to: record.last, overload: config.overload)
+        headroom = RuleHeadroom(config.overload, values: Dictionary(uniqueKeysWithValues: zip(rule.schema.names, rule.columns)))
+        let interval = record.intervalSeconds
+        quietAlerts = QuietAlertList(alerts: record.quietAlerts.map { alert in
+            (alert, RuleApproach.over(config.overload, schema: rule.schema, times: rule.times, columns: rule.columns,
+                                      from: alert.firedAt, to: alert.lastOpen, tickSeconds: interval))
+        }, falseAlarms: record.score.falseAlarms, intervalSeconds: interval)
         if policyGrid {
             // The stored samples of the metrics the searches, `[schedule] fire_when` and a rule
             // that waits read, and the rule's pending ticks from them.
@@ -52,14 +61,21 @@ struct HostRecordReport {
     }
 
     /// The stored samples of the rule's metrics from the record's first tick to its last.
-    static func headroom(path: String, from: Double?, to: Double?, overload: SurgeConfig.Overload) throws -> RuleHeadroom {
-        guard let from, let to else { return RuleHeadroom(overload, values: [:]) }
-        let history = try SampleHistory(path: path, only: Set((overload.any + overload.all).map(\.metric)))
-        var columns = [[Double]](repeating: [], count: history.metrics.count)
-        try history.forEach(since: from, until: to) { _, row in
-            for index in columns.indices { columns[index].append(row[index]) }
+    struct RuleSamples {
+        var schema = MetricSchema([])
+        var times: [Double] = []
+        var columns: [[Double]] = []
+
+        init(path: String, from: Double?, to: Double?, overload: SurgeConfig.Overload) throws {
+            guard let from, let to else { return }
+            let history = try SampleHistory(path: path, only: Set((overload.any + overload.all).map(\.metric)))
+            schema = MetricSchema(history.metrics)
+            columns = [[Double]](repeating: [], count: history.metrics.count)
+            try history.forEach(since: from, until: to) { time, row in
+                times.append(time)
+                for index in columns.indices { columns[index].append(row[index]) }
+            }
         }
-        return RuleHeadroom(overload, values: Dictionary(uniqueKeysWithValues: zip(history.metrics, columns)))
     }
 
     func text() -> String {
@@ -94,6 +110,7 @@ struct HostRecordReport {
             lines.append("the [overload] rule's own metrics over these ticks (how near its limits they ran):")
             lines += headroom.lines.map { "  " + $0 }
         }
+        lines += quietAlerts.lines(everyOne: "--json has every one")
         lines += record.sales?.lines(everyOne: "--json has every one") ?? []
         lines += record.reliability.lines(horizon: horizon)
         if let referee { lines.append(referee.text) }
@@ -133,7 +150,7 @@ struct HostRecordReport {
             + "\"resolved_after_breach\":\(s.afterBreachSeconds.count),"
             + "\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map(JSONText.number) ?? "null"),"
             + "\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(JSONText.number(s.falseAlarmsPerDay)),"
-            + "\"rule_metrics\":\(headroom.json),\"sales\":\(record.sales?.json ?? "null"),"
+            + "\"rule_metrics\":\(headroom.json),\"quiet_alerts\":\(quietAlerts.json),\"sales\":\(record.sales?.json ?? "null"),"
             + "\"reliability\":\(record.reliability.json),\"referee\":\(referee?.json ?? "null"),"
             + "\"assumed\":\(assumed.map(JSONText.string) ?? "null")"
             + (policyGrid.map { ",\"policy_grid\":[" + $0.map(JSONText.string).joined(separator: ",") + "]" } ?? "")

@@ -189,6 +189,50 @@ import SurgeStore
         #expect(!plain.contains("the [overload] rule's own metrics"), "\(plain)")
     }
 
+    /// Each false alarm is listed with how near the SLO rule came while it was open, read from
+    /// the stored samples: a near miss (PSI to 49.5 % under the default rule's 50 %) and a
+    /// warning where nothing moved, one in each of two runs of the daemon; the alert that
+    /// covered a breach is not listed.
+    @Test func recordSaysHowNearTheRuleCameInEachFalseAlarm() throws {
+        let path = directory + "/quiet.db"
+        let store = try SurgeStore(path: path)
+        let schema = MetricSchema(["psi_cpu_some_avg10", "tcp_listen_overflows_per_s"])
+        let start = (Double(time(nil)) - 7200).rounded(.down)
+        let runs: [(states: String, labels: String, psi: [Double])] = [
+            ("....ppppp...........", "....................", [5, 5, 5, 5, 30, 45, 49.5, 40, 20, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]),
+            ("...pp.....pbb.......", "...........xx.......", [5, 5, 5, 5, 5, 5, 5, 5, 5, 40, 45, 70, 80, 10, 5, 5, 5, 5, 5, 5]),
+        ]
+        for (run, (states, labels, psi)) in runs.enumerated() {
+            let from = start + Double(run) * 1000
+            Self.stageRun(store, from: from, every: 10, states: states, labels: labels)
+            for (index, value) in psi.enumerated() {
+                store.stage(Sample(timestamp: from + Double(index) * 10, tick: index + 1, schema: schema, values: [value, 0]))
+            }
+        }
+        try store.commit()
+        let (code, out, err) = try DaemonProcess.run(["alerts", "--db", path, "--record"])
+        #expect(code == 0, "\(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("false alarms           2   ") }, "\(out)")
+        let heading = try #require(lines.firstIndex(of: "alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: 2"), "\(out)")
+        let time = { (seconds: Double) in RFC3339.format(seconds) }
+        #expect(lines[heading + 1] == "  \(time(start + 40)), open 50s, p up to 0.90: SLO rule not broken: "
+                + "tcp_listen_overflows_per_s up to 0/s (rule > 0/s), psi_cpu_some_avg10 up to 49.5% (rule > 50%)", "\(out)")
+        #expect(lines[heading + 2] == "  \(time(start + 1030)), open 20s, p up to 0.90: SLO rule not broken: "
+                + "tcp_listen_overflows_per_s up to 0/s (rule > 0/s), psi_cpu_some_avg10 up to 5% (rule > 50%)", "\(out)")
+        #expect(!lines[heading + 3].hasPrefix("  "), "the breach's alert is not listed: \(out)")
+
+        let (_, json, _) = try DaemonProcess.run(["alerts", "--db", path, "--record", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let quiet = try #require(record["quiet_alerts"] as? [[String: Any]], "\(json)")
+        #expect(quiet.map { $0["fired_at"] as? String } == [time(start + 40), time(start + 1030)])
+        #expect(quiet.map { $0["ticks"] as? Int } == [5, 2] && quiet.map { $0["false_alarms"] as? Int } == [1, 1])
+        let approach = try #require(quiet.first?["rule_approach"] as? [String: Any])
+        let reached = try #require(approach["reached"] as? [[String: Any]])
+        #expect(reached.last?["condition"] as? String == "psi_cpu_some_avg10 > 50" && reached.last?["value"] as? Double == 49.5)
+        #expect(approach["broken_ticks"] as? Int == 0 && approach["complete"] as? Bool == true)
+    }
+
     /// The record reads the samples too (the rule's metrics): a damaged page of them is said,
     /// exit 1, not figures from the rows SQLite could still make out.
     @Test func recordOnADamagedDatabaseSaysSo() throws {
