@@ -1,4 +1,5 @@
 import SurgeConfig
+import SurgeSampling
 
 /// An alert that no overload was in or followed within the horizon: the false alarms' main
 /// kind (EpisodeScore), listed by `alerts --record` with how near the SLO rule came in it, so
@@ -87,5 +88,21 @@ public struct QuietAlertList: Sendable {
                 + "\"ticks\":\(alert.ticks),\"false_alarms\":\(alert.falseAlarms),\"peak_probability\":\(JSONText.number(alert.peakProbability)),"
                 + "\"rule_approach\":\(approach?.json ?? "null")}"
         }.joined(separator: ",") + "]"
+    }
+}
+
+extension QuietAlertList {
+    /// A replayed trace's quiet alerts, the rule followed on the trace's own columns (`replay`).
+    public init(trace: Trace, labels: [Bool?], alerting: [Bool], probabilities: [Double?], overload: SurgeConfig.Overload,
+                horizon: Int, falseAlarms: Int) {
+        let metrics = Array(Set((overload.any + overload.all).map(\.metric))).sorted()
+        let schema = MetricSchema(metrics)
+        let columns = metrics.map { trace.column($0) ?? [Double](repeating: .nan, count: trace.count) }
+        let tickSeconds = trace.tickSeconds
+        let quiet = QuietAlert.of(timestamps: trace.timestamps, labels: labels, alerting: alerting, probabilities: probabilities, horizon: horizon)
+        self.init(alerts: quiet.map { alert in
+            (alert, RuleApproach.over(overload, schema: schema, times: trace.timestamps, columns: columns,
+                                      from: alert.firedAt, to: alert.lastOpen, tickSeconds: tickSeconds))
+        }, falseAlarms: falseAlarms, intervalSeconds: tickSeconds)
     }
 }

@@ -100,6 +100,11 @@ struct ReplayCommand: ParsableCommand {
                 sales.add(timestamp: trace.timestamps[row], label: result.labels[row], alerting: result.alerting[row])
             }
             for line in sales.lines() { say(line) }
+            // The false alarms one by one, with how near the rule came, as `alerts --record` lists them.
+            let quiet = QuietAlertList(trace: trace, labels: result.labels, alerting: result.alerting, probabilities: result.probabilities,
+                                       overload: settingsConfig.overload, horizon: settingsConfig.model.horizonTicks,
+                                       falseAlarms: summary.rows[0].score.falseAlarms)
+            for line in quiet.lines(everyOne: "--alerts has every one's resolved entry") { say(line) }
             if policyGrid {
                 if let caution = PolicyGrid.thinCaution(summary.rows[0].score, saying: "too short a trace") { say(caution) }
                 say("surgewatch under other alert policies (chosen on this trace, in hindsight):")

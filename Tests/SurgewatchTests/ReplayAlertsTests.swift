@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SurgeConfig
 
 /// `surgewatch replay --alerts`: the replay's alert events as the daemon would send them to
 /// journald, one `journalctl -o json` object a line.
@@ -81,6 +82,14 @@ import Testing
         let reached = try #require((try JSONSerialization.jsonObject(with: Data(approach.utf8)) as? [String: Any])?["reached"] as? [[String: Any]])
         #expect(reached.map { $0["condition"] as? String } == ["tcp_listen_overflows_per_s > 0", "psi_cpu_some_avg10 > 50"])
         #expect(reached.last?["value"] as? Double == maxPSI, "the highest psi the alert's ticks held (the trace's ticks before it are calmer)")
+
+        // The summary lists it as a false alarm, read from the trace's columns, in the words
+        // of the resolved entry the pipeline wrote as it went.
+        let said = err.split(separator: "\n").map(String.init)
+        let heading = try #require(said.firstIndex(of: "alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: 1"), "\(err)")
+        let firedMicroseconds = try #require(entries.first?["__REALTIME_TIMESTAMP"].flatMap { Double($0) })
+        #expect(said[heading + 1].hasPrefix("  \(RFC3339.format(firedMicroseconds / 1e6)), open "), "\(said[heading + 1])")
+        #expect(said[heading + 1].hasSuffix(": " + note), "\(said[heading + 1])")
     }
 
     @Test func bothOnStandardOutputIsRefused() throws {
