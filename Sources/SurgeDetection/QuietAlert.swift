@@ -75,7 +75,10 @@ public struct QuietAlertList: Sendable {
         for (alert, approach) in shown {
             let peak = alert.peakProbability.map { ", p up to \(AlertMessage.fixed($0, 2))" } ?? ""
             let open = AlertMessage.duration(Double(alert.ticks) * intervalSeconds)
-            lines.append("  \(RFC3339.format(alert.firedAt)), open \(open)\(peak): " + (approach?.text ?? "no samples stored while it was open"))
+            // The verdicts stored with the ticks say no overload; samples that break the rule read
+            // here mean another rule than the one the daemon ran then (changed since, or --db's).
+            let otherRule = approach.map { $0.brokenTicks > 0 } == true ? " (not overload by the verdicts stored then: the rule read here is not the one the daemon ran)" : ""
+            lines.append("  \(RFC3339.format(alert.firedAt)), open \(open)\(peak): " + (approach.map { $0.text + otherRule } ?? "no samples stored while it was open"))
         }
         return lines
     }

@@ -101,6 +101,12 @@ import SurgeSampling
                 == ["alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: 1",
                     "  1970-01-01T00:00:00Z, open 20s, p up to 0.96: SLO rule not broken: psi up to 49.5 (rule > 50)"])
         #expect(QuietAlertList(alerts: [], falseAlarms: 0, intervalSeconds: 10).lines().isEmpty)
+        // Samples that break the rule where the stored verdicts had no overload: another rule.
+        let broken = try #require(RuleApproach.over(rule, schema: schema, times: [0, 10, 20], columns: [[60, 70, 80], [0, 0, 0]],
+                                                    from: 0, to: 20, tickSeconds: 10))
+        let changed = QuietAlertList(alerts: [(alerts[0].alert, broken)], falseAlarms: 1, intervalSeconds: 10).lines()
+        #expect(changed.last == "  1970-01-01T00:00:00Z, open 20s, p up to 0.96: SLO rule broken on 1 of the alert's 3 ticks: psi up to 80 (rule > 50) "
+                + "(not overload by the verdicts stored then: the rule read here is not the one the daemon ran)")
         #expect(list.json.hasPrefix("[{\"fired_at\":\"1970-01-01T00:00:00Z\",\"last_open\":\"1970-01-01T00:00:10Z\",\"ticks\":2,"
                                     + "\"false_alarms\":1,\"peak_probability\":0.96,\"rule_approach\":{\"reached\":[{\"condition\":\"psi > 50\",\"value\":49.5}],"))
     }
