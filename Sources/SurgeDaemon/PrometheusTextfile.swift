@@ -1,6 +1,7 @@
 import Glibc
 import SurgeDetection
 import SurgeJournal
+import SurgeSampling
 
 /// The daemon's state after each tick as a file for node_exporter's textfile collector
 /// (`[prometheus] textfile`), so a shop that already runs Prometheus and Alertmanager can graph
@@ -87,23 +88,8 @@ public enum PrometheusTextfile {
     /// collector never reads half a file (its name does not end in .prom, so it is not read).
     /// Returns what went wrong, or nil.
     public static func write(_ text: String, to path: String) -> String? {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return "\(temporary): \(String(cString: strerror(errno)))" }
         // Readable by the collector's user: the unit's UMask=0077 would make it 0600.
-        fchmod(fd, 0o644)
-        if let failure = writeAll(Array(text.utf8), to: fd) {
-            close(fd)
-            unlink(temporary)
-            return "\(temporary): \(String(cString: strerror(failure)))"
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            return "\(path): \(String(cString: strerror(code)))"
-        }
-        return nil
+        replaceFile(path, with: Array(text.utf8))
     }
 
     /// Removes the file when the daemon stops or the key is turned off: its gauges describe a

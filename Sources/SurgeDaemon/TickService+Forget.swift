@@ -15,11 +15,6 @@ extension TickService {
     func forgetAsked(config: SurgeConfig, schema: MetricSchema, running: DetectionStage) -> DetectionStage? {
         let requestPath = ForgetRequest.requestPath(database: store.path)
         let answerPath = ForgetRequest.answerPath(database: store.path)
-        guard let text = ForgetRequest.read(requestPath) else {
-            logger.notice("SIGUSR1: no request from surgewatch forget at \(requestPath); nothing forgotten")
-            return nil
-        }
-        unlink(requestPath)
         func answer(_ line: String) {
             do {
                 try ForgetRequest.write(line + "\n", to: answerPath)
@@ -27,6 +22,21 @@ extension TickService {
                 logger.error("surgewatch forget: its answer could not be written: \(error)")
             }
         }
+        let request: String?
+        do {
+            request = try ForgetRequest.read(requestPath)
+        } catch {
+            // Said to the waiting forget too, which would otherwise take the silence for a stall.
+            logger.error("surgewatch forget: its request cannot be read: \(error); nothing forgotten")
+            unlink(requestPath)
+            answer("error: the request could not be read (\(error)); nothing was forgotten")
+            return nil
+        }
+        guard let text = request else {
+            logger.notice("SIGUSR1: no request from surgewatch forget at \(requestPath); nothing forgotten")
+            return nil
+        }
+        unlink(requestPath)
         guard let span = ForgetRequest.span(in: text) else {
             logger.error("surgewatch forget: \(requestPath) holds no span (\"FROM TO\" in Unix seconds, FROM first); nothing forgotten")
             answer("error: the request held no span; nothing was forgotten")

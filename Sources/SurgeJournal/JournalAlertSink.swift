@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import SurgeDetection
+import SurgeSampling
 
 /// Alert events as journal entries with the fields of CONTRACTS.md, so
 /// `journalctl -t surgewatch -p warning` lists alerts and `journalctl SURGE_EVENT=fired -o json`

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import SurgeSampling
 import Synchronization
 
 /// A swift-log handler that writes structured journal entries: PRIORITY from the level,

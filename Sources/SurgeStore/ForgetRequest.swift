@@ -1,4 +1,5 @@
 import Glibc
+import SurgeSampling
 
 /// How `surgewatch forget` asks a running daemon to forget a span, rather than have the
 /// operator stop it: the daemon holds the learned weights and the labelled windows of the
@@ -25,35 +26,29 @@ public enum ForgetRequest {
     }
 
     /// Writes `text` to `path` whole or not at all (a temporary file renamed over it), readable
-    /// by all, so a reader never sees half a request.
+    /// by all whatever the umask: the request is written by root for the unit's dynamic user,
+    /// the answer by that user for whoever ran `forget`.
     public static func write(_ text: String, to path: String) throws(ForgetRequestError) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .init(path: temporary, reason: String(cString: strerror(errno))) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let writeError = errno
-        close(fd)
-        guard written == bytes.count else {
-            unlink(temporary)
-            throw .init(path: temporary, reason: written < 0 ? String(cString: strerror(writeError)) : "short write")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .init(path: path, reason: reason)
-        }
+        if let failure = replaceFile(path, with: Array(text.utf8)) { throw .init(description: failure) }
     }
 
-    /// The file's text, or nil when it is not there (or cannot be read).
-    public static func read(_ path: String) -> String? {
+    /// The file's text, or nil when it is not there; a file that is there but cannot be read
+    /// (a request the daemon's user may not read) is an error that says why.
+    public static func read(_ path: String) throws(ForgetRequestError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw .init(description: "\(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .init(description: "\(path): \(String(cString: strerror(errno)))")
+            }
             guard count > 0 else { break }
             bytes += chunk[..<count]
         }
@@ -61,8 +56,7 @@ public enum ForgetRequest {
     }
 }
 
+/// What went wrong writing a request or an answer, naming the file.
 public struct ForgetRequestError: Error, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-    public var description: String { "\(path): \(reason)" }
+    public var description: String
 }

@@ -4,6 +4,7 @@ import SurgeConfig
 import SurgeDaemon
 import SurgeJournal
 import SurgeDetection
+import SurgeSampling
 import SurgeStore
 
 struct AlertsCommand: ParsableCommand {

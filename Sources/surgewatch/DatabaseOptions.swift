@@ -3,6 +3,7 @@ import Glibc
 import SurgeConfig
 import SurgeDaemon
 import SurgeJournal
+import SurgeSampling
 
 /// Where the commands that read the daemon's database (`alerts`, `export`) find it: the file
 /// itself, or the config's store.path inside the state directory.

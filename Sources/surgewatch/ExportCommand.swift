@@ -4,6 +4,7 @@ import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
 import SurgeJournal
+import SurgeSampling
 import SurgeStore
 
 /// The daemon's stored samples as a trace CSV, so the host's own history can be replayed

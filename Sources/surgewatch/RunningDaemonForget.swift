@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import SurgeConfig
 import SurgeJournal
+import SurgeSampling
 import SurgeStore
 
 /// `surgewatch forget --yes` beside a running daemon: the request goes in a file beside the
@@ -61,7 +62,7 @@ struct RunningDaemonForget {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while ContinuousClock.now < deadline {
             // Written whole (renamed into place), so once there it is complete.
-            if let answer = ForgetRequest.read(answerPath) {
+            if let answer = try? ForgetRequest.read(answerPath) {
                 unlink(answerPath)
                 return String(answer.split(separator: "\n").first ?? "")
             }

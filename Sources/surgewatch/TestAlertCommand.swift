@@ -4,6 +4,7 @@ import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
 import SurgeJournal
+import SurgeSampling
 import SurgeStore
 
 struct TestAlertCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import Glibc
 import SurgeConfig
 import SurgeDetection
 import SurgeJournal
+import SurgeSampling
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

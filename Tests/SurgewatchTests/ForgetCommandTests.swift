@@ -140,6 +140,15 @@ import SurgeStore
         daemon.signal(SIGUSR1)
         #expect(daemon.waitFor(.seconds(15)) { $0.stderr.contains("holds no span") }, "\(daemon.stderr)")
         #expect(daemon.waitFor(.seconds(5)) { _ in (try? String(contentsOfFile: path + ".forgotten", encoding: .utf8)) == "error: the request held no span; nothing was forgotten\n" })
+        // One it cannot read (here a directory; under the unit, a file root wrote 0600) is
+        // answered with why, not taken for no request, which would leave forget waiting.
+        unlink(path + ".forgotten")
+        try FileManager.default.createDirectory(atPath: path + ".forget", withIntermediateDirectories: false)
+        daemon.signal(SIGUSR1)
+        let unreadable = "error: the request could not be read (\(path).forget: Is a directory); nothing was forgotten\n"
+        #expect(daemon.waitFor(.seconds(15)) { _ in (try? String(contentsOfFile: path + ".forgotten", encoding: .utf8)) == unreadable }, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("surgewatch forget: its request cannot be read: \(path).forget: Is a directory; nothing forgotten"), "\(daemon.stderr)")
+        try FileManager.default.removeItem(atPath: path + ".forget")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(.seconds(15)) == 0, "\(daemon.stderr)")
         #expect(try SQLiteDatabase(path: path, mode: .readOnly).rows("SELECT created_at FROM checkpoints") == [[.real(now - 3600)]],
