@@ -119,6 +119,7 @@ final class DetectionStage {
         servingAtCheckpoint = pipeline.referee?.serving
         refereeContext = pipeline.referee.map { _ in Self.refereeContext(trained: model, config: config) }
         logger.notice("predicting from \(origin); online learning \(settings.onlineLearningText), horizon \(config.model.horizonTicks) ticks")
+        if let unread = source.configuredFileUnread { logger.warning("\(ModelSource.unreadText(unread, instead: source.origin))") }
         if let caution = source.ruleCaution(config) { logger.notice("\(caution)") }
         for caution in config.conditionCautions { logger.warning("\(caution)") }
         // The clock is set at each tick; none has run yet, so the wall clock says when "next" is.

@@ -1,3 +1,4 @@
+import Glibc
 import SurgeConfig
 import SurgeDetection
 import SurgeModel
@@ -15,6 +16,10 @@ public struct ModelSource: Sendable {
     /// The `[overload]` rule a built-in model learned to predict; nil for a model file (which
     /// does not record its rule) and a fresh model.
     public var trainedRule: SurgeConfig.Overload?
+    /// Why `model.path`'s file was not used, when it is set and could not be read ("…: No such
+    /// file or directory", "…: Permission denied"): the daemon says it beside the model it
+    /// starts from instead, which the operator who set the key did not ask for.
+    public var configuredFileUnread: String?
 
     /// Said at start and by `check-config` when a built-in model meets a config with another
     /// rule (a shop's SLO, say): it predicts the rule it was trained for until online learning
@@ -39,13 +44,34 @@ public struct ModelSource: Sendable {
         if let explicitPath {
             return ModelSource(model: try load(explicitPath, config), origin: explicitPath)
         }
+        var unread: String?
         if let configured = config.model.path {
             let path = StateDirectory.file(configured, in: stateDirectory)
-            // Absent or unreadable: fall through to the built-in model. Present: it must fit.
-            if let bytes = try? read(path) {
+            // Absent or unreadable: fall through to the built-in model, saying why. Present: it must fit.
+            do {
+                let bytes = try read(path)
                 return ModelSource(model: try decode(bytes, path, config), origin: path)
+            } catch let error as ModelSourceError where !error.isMismatch {
+                unread = error.description
             }
         }
+        var source = builtInOrFresh(config)
+        source.configuredFileUnread = unread
+        return source
+    }
+
+    /// "model.path cannot be read (…: Permission denied), so the daemon predicts from the
+    /// built-in default model instead", with what the shipped unit needs when it was the
+    /// file's mode: the daemon runs as a dynamic user, and a file root wrote under umask 077
+    /// is root's alone.
+    public static func unreadText(_ unread: String, instead origin: String) -> String {
+        let permission = unread.hasSuffix(String(cString: strerror(EACCES)))
+            ? "; the shipped unit runs the daemon as a dynamic user (DynamicUser=yes), so the file must be readable by others (chmod 644)" : ""
+        return "model.path cannot be read (\(unread)), so the daemon predicts from \(origin) instead\(permission)"
+    }
+
+    /// The model when no file serves: a built-in one that fits the config, else a fresh one.
+    private static func builtInOrFresh(_ config: SurgeConfig) -> ModelSource {
         for other in otherBuiltIns {
             if let model = other.model, ModelCatalog.mismatch(model, config) == nil {
                 return ModelSource(model: model, origin: other.origin, trainedRule: other.rule)
@@ -91,10 +117,10 @@ public struct ModelSource: Sendable {
         do {
             model = try ModelFile.decode(bytes)
         } catch {
-            throw ModelSourceError(description: "\(path): \(error)")
+            throw ModelSourceError(description: "\(path): \(error)", isMismatch: true)
         }
         if let reason = ModelCatalog.mismatch(model, config) {
-            throw ModelSourceError(description: "\(path): this model does not fit the config: \(reason)")
+            throw ModelSourceError(description: "\(path): this model does not fit the config: \(reason)", isMismatch: true)
         }
         return model
     }
@@ -102,4 +128,6 @@ public struct ModelSource: Sendable {
 
 public struct ModelSourceError: Error, CustomStringConvertible {
     public var description: String
+    /// The file was read, but is damaged or does not fit the config: never passed over.
+    var isMismatch = false
 }

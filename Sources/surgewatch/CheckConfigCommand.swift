@@ -35,8 +35,10 @@ struct CheckConfigCommand: ParsableCommand {
             if let caution = ModelCatalog.tickCaution(model.file, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }
-            if let configured = model.configuredPath, model.origin != configured {
-                writeAll("warning: \(path): model.path \(configured) cannot be read (absent or unreadable), so the daemon starts from \(model.origin)\n", to: STDERR_FILENO)
+            if let unread = model.unread {
+                writeAll("warning: \(path): \(ModelSource.unreadText(unread, instead: model.origin))\n", to: STDERR_FILENO)
+            } else if let configured = model.configuredPath, let caution = Self.modelModeCaution(configured, stateDirectory: model.stateDirectory) {
+                writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }
             let unread = config.netlinkMetricsLeftMissing
             if !unread.isEmpty {
@@ -68,6 +70,17 @@ struct CheckConfigCommand: ParsableCommand {
         }
     }
 
+    /// A `model.path` file this check could read (as root) that the shipped unit's dynamic user
+    /// could not: not readable by others, and not owned by the state directory's owner (the
+    /// dynamic user, once the daemon has run). The daemon would start from another model.
+    static func modelModeCaution(_ file: String, stateDirectory: String) -> String? {
+        var info = stat(), directory = stat()
+        guard stat(file, &info) == 0, info.st_mode & S_IROTH == 0 else { return nil }
+        if stat(stateDirectory, &directory) == 0, directory.st_uid == info.st_uid, info.st_mode & S_IRUSR != 0 { return nil }
+        return "model.path \(file) is mode \(String(info.st_mode & 0o777, radix: 8)) and owned by uid \(info.st_uid): the shipped unit runs the daemon as "
+            + "a dynamic user (DynamicUser=yes), which could not read it and would predict from another model; chmod 644 it"
+    }
+
     /// Where `[prometheus] textfile` cannot be written as things stand: its directory is not
     /// there. The unit's own /run/surgewatch is made by systemd when the daemon starts, so it
     /// is not expected before.
@@ -95,11 +108,12 @@ struct CheckConfigCommand: ParsableCommand {
     /// Chooses the model as `run` will, so a model file that cannot serve is found here rather
     /// than by a daemon that refuses to start (or a reload that is ignored).
     private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors)
-        -> (origin: String, file: ModelFile, configuredPath: String?, ruleCaution: String?) {
+        -> (origin: String, file: ModelFile, configuredPath: String?, unread: String?, stateDirectory: String, ruleCaution: String?) {
         let directory = StateDirectory.resolve(override: stateDir)
         do {
             let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: directory)
-            return (source.origin, source.model, config.model.path.map { StateDirectory.file($0, in: directory) }, source.ruleCaution(config))
+            return (source.origin, source.model, config.model.path.map { StateDirectory.file($0, in: directory) }, source.configuredFileUnread,
+                    directory, source.ruleCaution(config))
         } catch {
             throw ConfigErrors([ConfigError(file: path, position: ConfigLoader.valuePosition(of: ["model", "path"], inFile: path),
                                             key: "model.path", message: "\(error)")])

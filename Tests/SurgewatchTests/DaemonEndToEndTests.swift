@@ -543,6 +543,6 @@ import SurgeStore
         try scratch.write(config: "[model]\npath = \"absent.swm\"\n")
         let (absentCode, absentOut, absentErr) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
         #expect(absentCode == 0 && absentOut.contains("model: the built-in default model"), "\(absentOut)")
-        #expect(absentErr == "warning: \(scratch.config): model.path \(scratch.state)/absent.swm cannot be read (absent or unreadable), so the daemon starts from the built-in default model\n")
+        #expect(absentErr == "warning: \(scratch.config): model.path cannot be read (\(scratch.state)/absent.swm: no such file), so the daemon predicts from the built-in default model instead\n")
     }
 }

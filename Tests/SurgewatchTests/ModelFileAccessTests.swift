@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// A `model.path` file the daemon's user cannot read: the shipped unit runs the daemon as a
+/// dynamic user, and a model root wrote under umask 077 is root's alone. The daemon passes it
+/// over for the built-in model, as it does an absent file, and says why and what the unit
+/// needs; check-config, run as root, says it from the file's mode. Run for real: the daemon
+/// as another user (setpriv), the file's mode as root left it.
+@Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
+final class ModelFileAccessTests {
+    let scratch: Scratch
+    var model: String { scratch.state + "/mine.swm" }
+    static let nobody: UInt32 = 65534
+
+    init() throws {
+        scratch = try Scratch(config: DaemonEndToEndTests.config(procRoot: DaemonEndToEndTests.fixtures + "/t2") + "[model]\npath = \"mine.swm\"\n")
+        try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
+        // The built-in model, saved as a file: it fits the config.
+        let (code, _, err) = try DaemonProcess.run(["replay", "--config", DaemonProcess.repository + "/config/surgewatch.toml", "--no-learn",
+                                                    "--input", ReplayCommandTests.trace, "--output", scratch.directory + "/p.csv", "--save-model", model])
+        #expect(code == 0, "\(err)")
+        // The state directory the daemon's user owns, as systemd makes it for a dynamic user.
+        #expect(chown(scratch.state, Self.nobody, Self.nobody) == 0)
+    }
+
+    func runAsNobody() throws -> DaemonProcess {
+        let daemon = try DaemonProcess(["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", DaemonProcess.binary, "run",
+                                        "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "1", "--tick-output", "none"],
+                                       executable: "/usr/bin/setpriv")
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        return daemon
+    }
+
+    @Test func aModelOnlyRootCanReadIsSaidWithWhatTheUnitNeeds() throws {
+        #expect(chmod(model, 0o600) == 0)
+        let (code, _, err) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(code == 0, "a warning, not an error: the daemon starts from the built-in model: \(err)")
+        #expect(err.contains("warning: \(scratch.config): model.path \(model) is mode 600 and owned by uid 0: the shipped unit runs the daemon as "
+                             + "a dynamic user (DynamicUser=yes), which could not read it and would predict from another model; chmod 644 it\n"), "\(err)")
+        let daemon = try runAsNobody()
+        #expect(daemon.stderr.contains("predicting from the built-in default model; "), "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("warning surgewatch: [SurgeDaemon] model.path cannot be read (\(model): Permission denied), so the daemon predicts from "
+                                       + "the built-in default model instead; the shipped unit runs the daemon as a dynamic user (DynamicUser=yes), "
+                                       + "so the file must be readable by others (chmod 644)\n"), "\(daemon.stderr)")
+    }
+
+    @Test func aModelOthersCanReadServesAndNothingIsSaid() throws {
+        #expect(chmod(model, 0o644) == 0)
+        let (code, _, err) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(code == 0 && !err.contains("model.path"), "\(err)")
+        let daemon = try runAsNobody()
+        #expect(daemon.stderr.contains("predicting from \(model); "), "\(daemon.stderr)")
+        #expect(!daemon.stderr.contains("model.path cannot be read"), "\(daemon.stderr)")
+        // Owned by the state directory's owner (the daemon's user), mode 600 is its own to read.
+        #expect(chmod(model, 0o600) == 0 && chown(model, Self.nobody, Self.nobody) == 0)
+        let (_, _, owned) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(!owned.contains("model.path"), "\(owned)")
+        #expect(try runAsNobody().stderr.contains("predicting from \(model); "))
+    }
+}
