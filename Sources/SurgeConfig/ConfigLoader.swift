@@ -13,7 +13,7 @@ public enum ConfigLoader {
         switch readText(path) {
         case .success(let contents): text = contents
         case .failure(let reason):
-            throw ConfigErrors([ConfigError(file: path, position: reason.position, key: nil, message: "cannot read the file: \(reason)")])
+            throw ConfigErrors([ConfigError(file: path, position: reason.position, key: nil, message: "cannot read the file: \(reason)\(reason.userHint)")])
         }
         return try parse(text, file: path, metrics: metrics)
     }
@@ -60,7 +60,15 @@ public enum ConfigLoader {
     struct ReadFailure: Error, CustomStringConvertible {
         let description: String
         var position: SourcePosition?
-        init(errno code: Int32) { description = String(cString: strerror(code)) }
+        /// Said after a permission refused to a process not run as root: most often the daemon
+        /// under the shipped unit, whose dynamic user reads only what others may.
+        var userHint = ""
+        init(errno code: Int32) {
+            description = String(cString: strerror(code))
+            if code == EACCES && geteuid() != 0 {
+                userHint = " (read as uid \(geteuid()); under the shipped unit, a dynamic user, the file must be readable by others: chmod 644)"
+            }
+        }
         init(message: String, position: SourcePosition? = nil) {
             description = message
             self.position = position

@@ -22,6 +22,9 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let config = try ConfigLoader.load(path: path)
             let model = try chooseModel(config)
+            if let unreadable = Self.unitCannotRead(path, stateDirectory: model.stateDirectory) {
+                writeAll("warning: \(path) \(unreadable): it would not start, and a reload would be refused; chmod 644 it\n", to: STDERR_FILENO)
+            }
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
             let tick = model.file.tickSeconds.map { "ticks of \(DurationText.format(seconds: $0))" } ?? "tick length not recorded"
@@ -70,15 +73,19 @@ struct CheckConfigCommand: ParsableCommand {
         }
     }
 
-    /// A `model.path` file this check could read (as root) that the shipped unit's dynamic user
-    /// could not: not readable by others, and not owned by the state directory's owner (the
-    /// dynamic user, once the daemon has run). The daemon would start from another model.
-    static func modelModeCaution(_ file: String, stateDirectory: String) -> String? {
+    /// A file this check could read (as root) that the shipped unit's dynamic user could not:
+    /// not readable by others, and not the state directory owner's (the dynamic user, once the
+    /// daemon has run) with its owner's read bit. "is mode 600 and owned by uid 0", or nil.
+    static func unitCannotRead(_ file: String, stateDirectory: String) -> String? {
         var info = stat(), directory = stat()
         guard stat(file, &info) == 0, info.st_mode & S_IROTH == 0 else { return nil }
         if stat(stateDirectory, &directory) == 0, directory.st_uid == info.st_uid, info.st_mode & S_IRUSR != 0 { return nil }
-        return "model.path \(file) is mode \(String(info.st_mode & 0o777, radix: 8)) and owned by uid \(info.st_uid): the shipped unit runs the daemon as "
-            + "a dynamic user (DynamicUser=yes), which could not read it and would predict from another model; chmod 644 it"
+        return "is mode \(String(info.st_mode & 0o777, radix: 8)) and owned by uid \(info.st_uid): the shipped unit runs the daemon as "
+            + "a dynamic user (DynamicUser=yes), which could not read it"
+    }
+
+    static func modelModeCaution(_ file: String, stateDirectory: String) -> String? {
+        unitCannotRead(file, stateDirectory: stateDirectory).map { "model.path \(file) \($0) and would predict from another model; chmod 644 it" }
     }
 
     /// Where `[prometheus] textfile` cannot be written as things stand: its directory is not

@@ -173,6 +173,8 @@ final class Scratch {
 
     func write(config text: String) throws {
         try text.write(toFile: config, atomically: true, encoding: .utf8)
+        // Readable by others whatever the umask the tests run under: check-config warns otherwise.
+        chmod(config, 0o644)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 
-/// A `model.path` file the daemon's user cannot read: the shipped unit runs the daemon as a
-/// dynamic user, and a model root wrote under umask 077 is root's alone. The daemon passes it
-/// over for the built-in model, as it does an absent file, and says why and what the unit
-/// needs; check-config, run as root, says it from the file's mode. Run for real: the daemon
-/// as another user (setpriv), the file's mode as root left it.
+/// Files the daemon's user cannot read: the shipped unit runs the daemon as a dynamic user,
+/// and a file root wrote under umask 077 is root's alone. A `model.path` file is passed over
+/// for the built-in model, as an absent one is, and said with why and what the unit needs;
+/// the config stops the start, with the same; check-config, run as root, says both from the
+/// files' modes. Run for real: the daemon as another user (setpriv), the modes as root left them.
 @Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
-final class ModelFileAccessTests {
+final class DynamicUserAccessTests {
     let scratch: Scratch
     var model: String { scratch.state + "/mine.swm" }
     static let nobody: UInt32 = 65534
@@ -42,6 +42,19 @@ final class ModelFileAccessTests {
         #expect(daemon.stderr.contains("warning surgewatch: [SurgeDaemon] model.path cannot be read (\(model): Permission denied), so the daemon predicts from "
                                        + "the built-in default model instead; the shipped unit runs the daemon as a dynamic user (DynamicUser=yes), "
                                        + "so the file must be readable by others (chmod 644)\n"), "\(daemon.stderr)")
+    }
+
+    @Test func aConfigOnlyRootCanReadIsSaidBeforeTheStartItWouldStop() throws {
+        #expect(chmod(model, 0o644) == 0 && chmod(scratch.config, 0o600) == 0)
+        let (code, _, err) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
+        #expect(code == 0, "\(err)")
+        #expect(err.contains("warning: \(scratch.config) is mode 600 and owned by uid 0: the shipped unit runs the daemon as a dynamic user "
+                             + "(DynamicUser=yes), which could not read it: it would not start, and a reload would be refused; chmod 644 it\n"), "\(err)")
+        let daemon = try DaemonProcess(["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", DaemonProcess.binary, "run",
+                                        "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "1"], executable: "/usr/bin/setpriv")
+        #expect(daemon.waitForExit(.seconds(30)) == 1, "\(daemon.stderr)")
+        #expect(daemon.stderr.contains("\(scratch.config): cannot read the file: Permission denied (read as uid \(Self.nobody); under the shipped unit, "
+                                       + "a dynamic user, the file must be readable by others: chmod 644)"), "\(daemon.stderr)")
     }
 
     @Test func aModelOthersCanReadServesAndNothingIsSaid() throws {
