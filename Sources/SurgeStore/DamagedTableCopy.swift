@@ -29,7 +29,7 @@ public struct TableSalvage: Sendable, Equatable {
 
     var copiedText: String {
         switch table {
-        case "samples": return "\(copied) ticks' samples"
+        case "samples": return ForgottenSpan.ticksSamples(copied)
         case "referee_record": return "the weights referee's record"
         case "checkpoints": return NumberText.counted(copied, "model checkpoint")
         default: return "\(copied) \(copied == 1 ? String(table.dropLast()) : table)"

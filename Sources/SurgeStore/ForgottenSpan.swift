@@ -29,10 +29,13 @@ public struct ForgottenSpan: Sendable, Equatable {
     /// What it holds, or held: "1080 ticks' samples, 1080 predictions, 36 checkpoints, the
     /// weights referee's record".
     public var summary: String {
-        var parts = ["\(samples) ticks' samples", "\(predictions) predictions", "\(NumberText.counted(checkpoints, "checkpoint"))"]
+        var parts = [Self.ticksSamples(samples), NumberText.counted(predictions, "prediction"), NumberText.counted(checkpoints, "checkpoint")]
         if refereeRecord { parts.append("the weights referee's record") }
         return parts.joined(separator: ", ")
     }
+
+    /// "1 tick's samples", "1080 ticks' samples".
+    static func ticksSamples(_ count: Int) -> String { count == 1 ? "1 tick's samples" : "\(count) ticks' samples" }
 
     /// What is in the span in the database at `path`; nothing is changed.
     public static func find(in path: String, from: Double, to: Double) throws -> ForgottenSpan {

@@ -158,6 +158,13 @@ struct TrainCommand: ParsableCommand {
             try FileAccess.write(model.encoded(), to: output)
             FileAccess.report("\(FileAccess.name(output, writing: true)): model for \(model.features.count) features, window \(model.windowTicks), horizon \(model.horizonTicks), ticks of \(model.tickSeconds.map { DurationText.format(seconds: $0) } ?? "?")",
                               besides: output)
+            // Written under the caller's umask, as tools write; a model is meant for the daemon,
+            // which the shipped unit runs as a dynamic user that reads only what others may.
+            var written = stat()
+            if output != FileAccess.standardStream, stat(output, &written) == 0, written.st_mode & S_IROTH == 0 {
+                writeAll("note: \(output) is mode \(String(written.st_mode & 0o777, radix: 8)) (the umask): the shipped unit runs the daemon as a dynamic user, "
+                         + "which could not read it as model.path; chmod 644 it there\n", to: STDERR_FILENO)
+            }
         }
     }
 

@@ -70,6 +70,15 @@ import SurgeSampling
         #expect(try left.userVersion() == 1 && left.rows("SELECT count(*) FROM checkpoints") == [[.integer(0)]])
     }
 
+    /// What forget says it holds, one of each in the singular.
+    @Test func aSpanSaysWhatItHolds() {
+        var span = ForgottenSpan(from: 0, to: 10)
+        (span.samples, span.predictions, span.checkpoints) = (1, 1, 1)
+        #expect(span.summary == "1 tick's samples, 1 prediction, 1 checkpoint")
+        (span.samples, span.predictions, span.checkpoints, span.refereeRecord) = (21, 21, 0, true)
+        #expect(span.summary == "21 ticks' samples, 21 predictions, 0 checkpoints, the weights referee's record")
+    }
+
     @Test func theRefereesRecordIsOneRowReplacedEachTime() throws {
         let store = try SurgeStore(path: path)
         #expect(try store.refereeRecord() == nil)

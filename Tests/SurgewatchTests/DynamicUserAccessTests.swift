@@ -57,6 +57,19 @@ final class DynamicUserAccessTests {
                                        + "a dynamic user, the file must be readable by others: chmod 644)"), "\(daemon.stderr)")
     }
 
+    /// `train` writes under the caller's umask, as tools do, and says when that leaves the
+    /// model unreadable to the unit's user, where the file is made.
+    @Test func trainSaysWhenItsModelIsTheOwnersAlone() throws {
+        for umask in ["077", "022"] {
+            let trained = scratch.directory + "/trained-\(umask).swm"
+            let train = try DaemonProcess(["-c", "umask \(umask) && exec '\(DaemonProcess.binary)' train --config '\(ReplayCommandTests.config)' "
+                                           + "--input '\(ReplayCommandTests.trace)' --output '\(trained)' --epochs 1"], executable: "/bin/bash")
+            #expect(train.waitForExit(.seconds(120)) == 0, "\(train.stderr)")
+            let note = "note: \(trained) is mode 600 (the umask): the shipped unit runs the daemon as a dynamic user, which could not read it as model.path; chmod 644 it there\n"
+            #expect(train.stderr.hasSuffix(note) == (umask == "077"), "\(umask): \(train.stderr)")
+        }
+    }
+
     @Test func aModelOthersCanReadServesAndNothingIsSaid() throws {
         #expect(chmod(model, 0o644) == 0)
         let (code, _, err) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
