@@ -16,10 +16,10 @@ public struct ModelSource: Sendable {
     /// The `[overload]` rule a built-in model learned to predict; nil for a model file (which
     /// does not record its rule) and a fresh model.
     public var trainedRule: SurgeConfig.Overload?
-    /// Why `model.path`'s file was not used, when it is set and could not be read ("…: No such
-    /// file or directory", "…: Permission denied"): the daemon says it beside the model it
-    /// starts from instead, which the operator who set the key did not ask for.
-    public var configuredFileUnread: String?
+    /// Why `model.path`'s file was not used, when it is set and could not be read ("…: no such
+    /// file", "…: Permission denied"): the daemon says it beside the model it starts from
+    /// instead, which the operator who set the key did not ask for.
+    public var configuredFileUnread: ModelSourceError?
 
     /// Said at start and by `check-config` when a built-in model meets a config with another
     /// rule (a shop's SLO, say): it predicts the rule it was trained for until online learning
@@ -44,7 +44,7 @@ public struct ModelSource: Sendable {
         if let explicitPath {
             return ModelSource(model: try load(explicitPath, config), origin: explicitPath)
         }
-        var unread: String?
+        var unread: ModelSourceError?
         if let configured = config.model.path {
             let path = StateDirectory.file(configured, in: stateDirectory)
             // Absent or unreadable: fall through to the built-in model, saying why. Present: it must fit.
@@ -52,7 +52,7 @@ public struct ModelSource: Sendable {
                 let bytes = try read(path)
                 return ModelSource(model: try decode(bytes, path, config), origin: path)
             } catch let error as ModelSourceError where !error.isMismatch {
-                unread = error.description
+                unread = error
             }
         }
         var source = builtInOrFresh(config)
@@ -64,8 +64,8 @@ public struct ModelSource: Sendable {
     /// built-in default model instead", with what the shipped unit needs when it was the
     /// file's mode: the daemon runs as a dynamic user, and a file root wrote under umask 077
     /// is root's alone.
-    public static func unreadText(_ unread: String, instead origin: String) -> String {
-        let permission = unread.hasSuffix(String(cString: strerror(EACCES)))
+    public static func unreadText(_ unread: ModelSourceError, instead origin: String) -> String {
+        let permission = unread.permissionDenied
             ? "; the shipped unit runs the daemon as a dynamic user (DynamicUser=yes), so the file must be readable by others (chmod 644)" : ""
         return "model.path cannot be read (\(unread)), so the daemon predicts from \(origin) instead\(permission)"
     }
@@ -108,7 +108,9 @@ public struct ModelSource: Sendable {
         do {
             return try ProcFileReader(limit: 256 << 20).read(path).bytes
         } catch {
-            throw ModelSourceError(description: "\(error)")
+            var failure = ModelSourceError(description: "\(error)")
+            if case .unreadable(_, EACCES) = error { failure.permissionDenied = true }
+            throw failure
         }
     }
 
@@ -126,8 +128,10 @@ public struct ModelSource: Sendable {
     }
 }
 
-public struct ModelSourceError: Error, CustomStringConvertible {
+public struct ModelSourceError: Error, CustomStringConvertible, Sendable {
     public var description: String
     /// The file was read, but is damaged or does not fit the config: never passed over.
     var isMismatch = false
+    /// The file is there but this process may not read it (its mode, under another user).
+    public var permissionDenied = false
 }

@@ -56,7 +56,7 @@ public struct QuietAlertList: Sendable {
     }
 
     /// "alerts no overload was in or followed (the false alarms above), with how near the SLO
-    /// rule came: 3", then one line each: "  2026-12-07T14:02:10Z, open 2 min, p up to 0.97:
+    /// rule came: 3", then one line each: "  2026-12-07T14:02:10Z, open 2m, p up to 0.97:
     /// SLO rule not broken: psi_cpu_some_avg10 up to 49.9% (rule > 50%)". Nothing when no
     /// alert was quiet.
     public func lines(everyOne: String? = nil) -> [String] {
@@ -65,8 +65,9 @@ public struct QuietAlertList: Sendable {
         let stale = AlertMessage.duration(Double(EpisodeScore.defaultStaleAfter) * intervalSeconds)
         var lines = ["alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: \(alerts.count)"]
         if falseAlarms > counted {
-            lines[0] += "; \(NumberText.counted(falseAlarms - counted, "false alarm")) more \(falseAlarms - counted == 1 ? "was a" : "were") "
-                + "quiet \(stale) inside alerts that covered overload"
+            let more = falseAlarms - counted
+            lines[0] += "; \(NumberText.counted(more, "false alarm")) more \(more == 1 ? "was a quiet stretch" : "were quiet stretches") "
+                + "of \(stale) inside alerts that covered overload"
         }
         let shown = alerts.suffix(Self.listed)
         if shown.count < alerts.count {

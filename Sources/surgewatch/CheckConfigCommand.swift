@@ -27,19 +27,19 @@ struct CheckConfigCommand: ParsableCommand {
             }
             let metrics = config.providedMetrics
             print("\(path): valid; \(metrics.count) metrics, features \(config.model.features.joined(separator: ", ")), every \(DurationText.format(config.sampling.interval))")
-            let tick = model.file.tickSeconds.map { "ticks of \(DurationText.format(seconds: $0))" } ?? "tick length not recorded"
-            print("model: \(model.origin) (window \(model.file.windowTicks) ticks, horizon \(model.file.horizonTicks), \(tick))")
-            let relative = model.file.features.filter { $0.transform == .log1pRelative }.map(\.name)
+            let tick = model.source.model.tickSeconds.map { "ticks of \(DurationText.format(seconds: $0))" } ?? "tick length not recorded"
+            print("model: \(model.source.origin) (window \(model.source.model.windowTicks) ticks, horizon \(model.source.model.horizonTicks), \(tick))")
+            let relative = model.source.model.features.filter { $0.transform == .log1pRelative }.map(\.name)
             if !relative.isEmpty {
                 print("model: reads \(relative.joined(separator: ", ")) against this host's usual level (its own mean at first, then followed with a half-life of \(HostLevels.halfLifeTicks) ticks), so the host's size does not matter")
             }
-            if let caution = model.ruleCaution { print("note: \(caution)") }
+            if let caution = model.source.ruleCaution(config) { print("note: \(caution)") }
             for caution in config.conditionCautions { writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO) }
-            if let caution = ModelCatalog.tickCaution(model.file, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
+            if let caution = ModelCatalog.tickCaution(model.source.model, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }
-            if let unread = model.unread {
-                writeAll("warning: \(path): \(ModelSource.unreadText(unread, instead: model.origin))\n", to: STDERR_FILENO)
+            if let unread = model.source.configuredFileUnread {
+                writeAll("warning: \(path): \(ModelSource.unreadText(unread, instead: model.source.origin))\n", to: STDERR_FILENO)
             } else if let configured = model.configuredPath, let caution = Self.modelModeCaution(configured, stateDirectory: model.stateDirectory) {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }
@@ -114,13 +114,11 @@ struct CheckConfigCommand: ParsableCommand {
 
     /// Chooses the model as `run` will, so a model file that cannot serve is found here rather
     /// than by a daemon that refuses to start (or a reload that is ignored).
-    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors)
-        -> (origin: String, file: ModelFile, configuredPath: String?, unread: String?, stateDirectory: String, ruleCaution: String?) {
+    private func chooseModel(_ config: SurgeConfig) throws(ConfigErrors) -> (source: ModelSource, configuredPath: String?, stateDirectory: String) {
         let directory = StateDirectory.resolve(override: stateDir)
         do {
             let source = try ModelSource.choose(config: config, explicitPath: nil, stateDirectory: directory)
-            return (source.origin, source.model, config.model.path.map { StateDirectory.file($0, in: directory) }, source.configuredFileUnread,
-                    directory, source.ruleCaution(config))
+            return (source, config.model.path.map { StateDirectory.file($0, in: directory) }, directory)
         } catch {
             throw ConfigErrors([ConfigError(file: path, position: ConfigLoader.valuePosition(of: ["model", "path"], inFile: path),
                                             key: "model.path", message: "\(error)")])

@@ -92,7 +92,7 @@ import SurgeSampling
         let lines = list.lines(everyOne: "--json has every one")
         #expect(lines.count == 12)
         #expect(lines[0] == "alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: 12; "
-                + "2 false alarms more were quiet 30m inside alerts that covered overload")
+                + "2 false alarms more were quiet stretches of 30m inside alerts that covered overload")
         #expect(lines[1] == "  (2 earlier not listed; --json has every one)")
         #expect(lines[2] == "  1970-01-01T02:00:00Z, open 20s, p up to 0.96: SLO rule not broken: psi up to 49.5 (rule > 50)")
         #expect(lines[10] == "  1970-01-01T10:00:00Z, open 20s, p up to 0.96: no samples stored while it was open")
@@ -101,6 +101,9 @@ import SurgeSampling
                 == ["alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: 1",
                     "  1970-01-01T00:00:00Z, open 20s, p up to 0.96: SLO rule not broken: psi up to 49.5 (rule > 50)"])
         #expect(QuietAlertList(alerts: [], falseAlarms: 0, intervalSeconds: 10).lines().isEmpty)
+        #expect(QuietAlertList(alerts: Array(alerts.prefix(1)), falseAlarms: 2, intervalSeconds: 10).lines().first
+                == "alerts no overload was in or followed (the false alarms above), with how near the SLO rule came: 1; "
+                + "1 false alarm more was a quiet stretch of 30m inside alerts that covered overload")
         // Samples that break the rule where the stored verdicts had no overload: another rule.
         let broken = try #require(RuleApproach.over(rule, schema: schema, times: [0, 10, 20], columns: [[60, 70, 80], [0, 0, 0]],
                                                     from: 0, to: 20, tickSeconds: 10))
