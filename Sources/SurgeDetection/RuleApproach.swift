@@ -34,6 +34,9 @@ public struct RuleApproach: Sendable, Equatable {
     public var since: Double
     /// Whether every tick of the alert was seen.
     public var complete: Bool
+    /// Why the first ticks were not seen, when they were not: the daemon's window lost them
+    /// at a restart, or (read back from the database) their samples are not stored.
+    public var unseenBecause = "after a restart"
 
     public init(reached: [Reached], longestRun: Int, forTicks: Int, ticks: Int, brokenTicks: Int, since: Double, complete: Bool) {
         self.reached = reached
@@ -64,7 +67,7 @@ public struct RuleApproach: Sendable, Equatable {
             text = "SLO rule not broken: " + values
             if longestRun > 0 { text += "; it held \(NumberText.counted(longestRun, "tick")) in a row of the \(forTicks) that break it" }
         }
-        if !complete { text += " (seen from \(RFC3339.format(since)), after a restart)" }
+        if !complete { text += " (seen from \(RFC3339.format(since)), \(unseenBecause))" }
         return text
     }
 
@@ -159,7 +162,9 @@ extension RuleApproach {
             if index >= inSpan { tracker.add(sample, run: rule.run) }
             index += 1
         }
-        return tracker.approach(firedAt: from, tickSeconds: tickSeconds)
+        var approach = tracker.approach(firedAt: from, tickSeconds: tickSeconds)
+        approach?.unseenBecause = "the samples before not stored"
+        return approach
     }
 
     /// The first index whose time is at or after `time`.

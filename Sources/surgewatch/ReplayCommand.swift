@@ -135,7 +135,7 @@ struct ReplayCommand: ParsableCommand {
                     for line in levels { say("  " + line) }
                 }
             }
-            if let summaryJson { try FileAccess.write(Array(summary.json().utf8), to: summaryJson) }
+            if let summaryJson { try FileAccess.write(Array(summary.json(quietAlerts: quiet.json).utf8), to: summaryJson) }
         }
     }
 }

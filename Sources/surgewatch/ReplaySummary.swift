@@ -60,12 +60,13 @@ struct ReplaySummary {
         return lines.joined(separator: "\n")
     }
 
-    func json() -> String {
+    /// `quietAlerts`: surgewatch's false alarms one by one (QuietAlertList.json), as `quiet_alerts`.
+    func json(quietAlerts: String = "[]") -> String {
         let entries = rows.map { row -> String in
             let s = row.score
             return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"continuing\":\(s.continuing),\"warned_fraction\":\(format(s.warnedFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
         }
-        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"serving_changes\":\(servingChanges),\"serving_at_end\":\(servingAtEnd.map { JSONText.string($0.rawValue) } ?? "null"),\"results\":[\(entries.joined(separator: ","))],\"reliability\":\(reliability.json)}\n"
+        return "{\"ticks\":\(ticks),\"seconds\":\(format(seconds)),\"ticks_per_second\":\(Int(Double(ticks) / max(seconds, 1e-9))),\"learning_steps\":\(learningSteps),\"rollbacks\":\(rollbacks),\"serving_changes\":\(servingChanges),\"serving_at_end\":\(servingAtEnd.map { JSONText.string($0.rawValue) } ?? "null"),\"results\":[\(entries.joined(separator: ","))],\"reliability\":\(reliability.json),\"quiet_alerts\":\(quietAlerts)}\n"
     }
 
     private func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }

@@ -90,6 +90,16 @@ import SurgeConfig
         let firedMicroseconds = try #require(entries.first?["__REALTIME_TIMESTAMP"].flatMap { Double($0) })
         #expect(said[heading + 1].hasPrefix("  \(RFC3339.format(firedMicroseconds / 1e6)), open "), "\(said[heading + 1])")
         #expect(said[heading + 1].hasSuffix(": " + note), "\(said[heading + 1])")
+
+        // And in the summary's JSON, with the journal field's own object.
+        let summary = directory + "/summary.json"
+        let (summaryCode, _, summaryErr) = try replay(trace, ["--summary-json", summary])
+        #expect(summaryCode == 0, "\(summaryErr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary))) as? [String: Any])
+        let quiet = try #require(object["quiet_alerts"] as? [[String: Any]], "\(object)")
+        #expect(quiet.count == 1, "\(quiet)")
+        let text = try String(contentsOfFile: summary, encoding: .utf8)
+        #expect(text.contains("\"rule_approach\":" + approach + "}"), "the journal field's object, byte for byte: \(text.suffix(600)) against \(approach)")
     }
 
     @Test func bothOnStandardOutputIsRefused() throws {
