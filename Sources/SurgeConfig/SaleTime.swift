@@ -102,10 +102,28 @@ extension SurgeConfig.Schedule {
     /// a predicted alert fires at p >= 0.7 in the 10m before each"; nil with none.
     public func summary(now: Double) -> String? {
         guard !sales.isEmpty else { return nil }
-        let next = nextStart(after: now).map { "the next at " + RFC3339.format($0) } ?? "none still to come"
+        // A daily time in the host's zone is only as right as that zone: a container without
+        // /etc/localtime reads "daily 20:00" as UTC, hours off, so the zone read is named.
+        let inHostZone = sales.contains { if case .daily(_, _, nil) = $0 { true } else { false } }
+        let zone = inHostZone ? " (daily times read in this host's zone, \(Self.hostZone(at: nextStart(after: now) ?? now)))" : ""
+        let next = (nextStart(after: now).map { "the next at " + RFC3339.format($0) } ?? "none still to come") + zone
         let count = sales.count == 1 ? "1 announced sale" : "\(sales.count) announced sales"
         let level = fireWhen.isEmpty ? "" : ", and on the tick before each while \(levelText)"
         return "\(count), \(next): a predicted alert fires at p >= \(fireProbability) in the \(DurationText.format(lead)) before each" + level
+    }
+
+    /// The system's zone at `time` as the C library reads it (TZ, else /etc/localtime):
+    /// "CST, UTC+08:00"; "UTC"; "UTC+00:00" alone when it has no name (TZ naming a missing file).
+    static func hostZone(at time: Double) -> String {
+        var seconds = time_t(time)
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return "unknown" }
+        let offset = Int(parts.tm_gmtoff)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let utc = "UTC\(offset < 0 ? "-" : "+")\(two(abs(offset) / 3600)):\(two(abs(offset) / 60 % 60))"
+        let name = parts.tm_zone.map { String(cString: $0) } ?? ""
+        if name == "UTC" && offset == 0 { return name }
+        return name.isEmpty ? utc : "\(name), \(utc)"
     }
 
     /// The announced start whose warning window holds a tick at `time`: a window opens `lead`
