@@ -89,8 +89,15 @@ public enum PrometheusTextfile {
     /// Returns what went wrong, or nil.
     public static func write(_ text: String, to path: String) -> String? {
         // Readable by the collector's user: the unit's UMask=0077 would make it 0600.
-        replaceFile(path, with: Array(text.utf8))
+        guard let failure = replaceFile(path, with: Array(text.utf8)) else { return nil }
+        return failure.description + (failure.isNotPermitted ? "; " + unitAdvice : "")
     }
+
+    /// Where the shipped unit may write: a directory elsewhere is read-only to it
+    /// (ProtectSystem=strict) and not its dynamic user's.
+    public static let unitAdvice = "the shipped unit writes only its own /run/surgewatch (ProtectSystem=strict, DynamicUser=yes): "
+        + "point node_exporter's --collector.textfile.directory there, or give the unit this directory in a drop-in (ReadWritePaths=)"
+
 
     /// Removes the file when the daemon stops or the key is turned off: its gauges describe a
     /// running daemon, and a stale file would say an alert is open long after.

@@ -27,21 +27,30 @@ public func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
 /// the umask: its reader runs as another user (node_exporter for the daemon's textfile, the
 /// unit's dynamic user for a request `surgewatch forget` writes as root, whose umask a
 /// hardened host sets to 077). Returns the failure, naming the file, or nil.
-public func replaceFile(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) -> String? {
+public func replaceFile(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) -> FileReplaceFailure? {
     let temporary = path + ".tmp"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-    guard fd >= 0 else { return "\(temporary): \(String(cString: strerror(errno)))" }
+    guard fd >= 0 else { return FileReplaceFailure(path: temporary, code: errno) }
     fchmod(fd, mode)
     if let failure = writeAll(bytes, to: fd) {
         close(fd)
         unlink(temporary)
-        return "\(temporary): \(String(cString: strerror(failure)))"
+        return FileReplaceFailure(path: temporary, code: failure)
     }
     close(fd)
     guard rename(temporary, path) == 0 else {
         let code = errno
         unlink(temporary)
-        return "\(path): \(String(cString: strerror(code)))"
+        return FileReplaceFailure(path: path, code: code)
     }
     return nil
+}
+
+/// Why `replaceFile` failed: the file and the system's reason ("…: Read-only file system").
+public struct FileReplaceFailure: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var code: Int32
+    public var description: String { "\(path): \(String(cString: strerror(code)))" }
+    /// The directory may not be written here: read-only (a sandbox) or not this user's.
+    public var isNotPermitted: Bool { code == EROFS || code == EACCES || code == EPERM }
 }

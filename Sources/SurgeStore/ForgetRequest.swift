@@ -29,7 +29,7 @@ public enum ForgetRequest {
     /// by all whatever the umask: the request is written by root for the unit's dynamic user,
     /// the answer by that user for whoever ran `forget`.
     public static func write(_ text: String, to path: String) throws(ForgetRequestError) {
-        if let failure = replaceFile(path, with: Array(text.utf8)) { throw .init(description: failure) }
+        if let failure = replaceFile(path, with: Array(text.utf8)) { throw .init(description: failure.description) }
     }
 
     /// The file's text, or nil when it is not there; a file that is there but cannot be read

@@ -95,9 +95,11 @@ struct CheckConfigCommand: ParsableCommand {
         let directory = String(textfile[..<(textfile.lastIndex(of: "/") ?? textfile.startIndex)])
         guard !directory.isEmpty, directory != "/run/surgewatch" else { return nil }
         var info = stat()
-        if stat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { return nil }
-        return "prometheus.textfile: \(directory) is not a directory here, so the daemon could not write \(textfile) "
-            + "(the unit's /run/surgewatch, which systemd makes at start, needs nothing)"
+        guard stat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR else {
+            return "prometheus.textfile: \(directory) is not a directory here, so the daemon could not write \(textfile) "
+                + "(the unit's /run/surgewatch, which systemd makes at start, needs nothing)"
+        }
+        return "prometheus.textfile: \(directory): " + PrometheusTextfile.unitAdvice
     }
 
     /// Features and rule metrics of /proc/pressure that this host's /proc lacks (the daemon

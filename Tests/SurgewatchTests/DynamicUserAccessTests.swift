@@ -85,6 +85,22 @@ final class DynamicUserAccessTests {
         }
     }
 
+    /// A textfile in a directory the daemon's user may not write (root's, 0755, as
+    /// node_exporter's Debian one is): each failed write says what the shipped unit needs.
+    @Test func aTextfileWhereTheDaemonsUserMayNotWriteSaysWhatTheUnitNeeds() throws {
+        #expect(chmod(model, 0o644) == 0)
+        let collector = scratch.directory + "/node-exporter"
+        try FileManager.default.createDirectory(atPath: collector, withIntermediateDirectories: false)
+        #expect(chmod(collector, 0o755) == 0)
+        try scratch.write(config: DaemonEndToEndTests.config(procRoot: "/proc") + "[model]\npath = \"mine.swm\"\n"
+                          + "[prometheus]\ntextfile = \"\(collector)/surgewatch.prom\"\n")
+        let daemon = try runAsNobody()
+        #expect(daemon.stderr.contains("source prometheus textfile failed: \(collector)/surgewatch.prom.tmp: Permission denied; the shipped unit writes only "
+                                       + "its own /run/surgewatch (ProtectSystem=strict, DynamicUser=yes): point node_exporter's "
+                                       + "--collector.textfile.directory there, or give the unit this directory in a drop-in (ReadWritePaths=)"),
+                "\(daemon.stderr)")
+    }
+
     @Test func aModelOthersCanReadServesAndNothingIsSaid() throws {
         #expect(chmod(model, 0o644) == 0)
         let (code, _, err) = try DaemonProcess.run(["check-config", "--state-dir", scratch.state, scratch.config])
