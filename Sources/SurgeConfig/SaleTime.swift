@@ -105,8 +105,9 @@ extension SurgeConfig.Schedule {
         // A daily time in the host's zone is only as right as that zone: a container without
         // /etc/localtime reads "daily 20:00" as UTC, hours off, so the zone read is named.
         let inHostZone = sales.contains { if case .daily(_, _, nil) = $0 { true } else { false } }
-        let zone = inHostZone ? " (daily times read in this host's zone, \(Self.hostZone(at: nextStart(after: now) ?? now)))" : ""
-        let next = (nextStart(after: now).map { "the next at " + RFC3339.format($0) } ?? "none still to come") + zone
+        let upcoming = nextStart(after: now)
+        let zone = inHostZone ? " (daily times read in this host's zone, \(Self.hostZone(at: upcoming ?? now)))" : ""
+        let next = (upcoming.map { "the next at " + RFC3339.format($0) } ?? "none still to come") + zone
         let count = sales.count == 1 ? "1 announced sale" : "\(sales.count) announced sales"
         let level = fireWhen.isEmpty ? "" : ", and on the tick before each while \(levelText)"
         return "\(count), \(next): a predicted alert fires at p >= \(fireProbability) in the \(DurationText.format(lead)) before each" + level

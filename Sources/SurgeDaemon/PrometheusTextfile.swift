@@ -98,7 +98,6 @@ public enum PrometheusTextfile {
     public static let unitAdvice = "the shipped unit writes only its own /run/surgewatch (ProtectSystem=strict, DynamicUser=yes): "
         + "point node_exporter's --collector.textfile.directory there, or give the unit this directory in a drop-in (ReadWritePaths=)"
 
-
     /// Removes the file when the daemon stops or the key is turned off: its gauges describe a
     /// running daemon, and a stale file would say an alert is open long after.
     public static func remove(_ path: String) {

@@ -61,7 +61,7 @@ struct ReplaySummary {
     }
 
     /// `quietAlerts`: surgewatch's false alarms one by one (QuietAlertList.json), as `quiet_alerts`.
-    func json(quietAlerts: String = "[]") -> String {
+    func json(quietAlerts: String) -> String {
         let entries = rows.map { row -> String in
             let s = row.score
             return "{\"name\":\(JSONText.string(row.name)),\"detail\":\(JSONText.string(row.detail)),\"chosen_on\":\(row.chosenOn.map(JSONText.string) ?? "null"),\"episodes\":\(s.episodes),\"caught\":\(s.caught),\"caught_early\":\(s.caughtEarly),\"recall\":\(format(s.recall)),\"early_fraction\":\(format(s.earlyFraction)),\"continuing\":\(s.continuing),\"warned_fraction\":\(format(s.warnedFraction)),\"median_lead_seconds\":\(s.medianLeadSeconds.map { format($0) } ?? "null"),\"median_after_breach_seconds\":\(s.medianAfterBreachSeconds.map { format($0) } ?? "null"),\"alerts\":\(s.alerts),\"false_alarms\":\(s.falseAlarms),\"false_alarms_per_day\":\(format(s.falseAlarmsPerDay)),\"days\":\(format(s.days))}"
