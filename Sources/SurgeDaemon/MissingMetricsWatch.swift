@@ -92,7 +92,7 @@ struct MissingMetricsWatch {
         }
         text += ": " + costs.joined(separator: "; ")
         if missing.contains(where: { HostMetric.pressureFile(of: $0.name) != nil }) {
-            return text + ". /proc/pressure is absent on \(HostSampler.pressureAbsentReason); \(SurgeConfig.withoutPSIAdvice)"
+            return text + ". /proc/pressure is absent, or refuses reads, on \(HostSampler.pressureAbsentReason); \(SurgeConfig.withoutPSIAdvice)"
         }
         guard sinceStart else { return text + " (the source's own messages say why)" }
         return text + ". Otherwise leave them out of model.features and [overload] (with other features the daemon starts a fresh model that learns on this host)"

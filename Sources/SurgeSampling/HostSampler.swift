@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// Reads the host metrics from a /proc tree and turns counters into rates against the previous
@@ -77,6 +78,30 @@ public struct HostSampler: Sendable {
     /// Why /proc/pressure can be absent and what turns it on, for every message that says so.
     public static let pressureAbsentReason =
         "a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): psi=1 on the kernel command line turns it on"
+    /// Why a /proc/pressure file can be there and give nothing (refuse reads, or read empty).
+    public static let pressureOffReason = "a kernel with PSI built in and turned off at boot (CONFIG_PSI_DEFAULT_DISABLED, "
+        + "as RHEL 8's kernels ship, or psi=0): psi=1 on the kernel command line turns it on"
+
+    /// What a pressure file that gives nothing did, said of `path` ("PATH is absent"), and the
+    /// host that does so with what turns PSI on.
+    public static func pressureAbsence(_ absence: ProcAbsence, of path: String) -> (fact: String, reason: String) {
+        switch absence {
+        case .noFile: return ("\(path) is absent", pressureAbsentReason)
+        case .refused: return ("\(path) refuses reads (\(String(cString: strerror(EOPNOTSUPP))))", pressureOffReason)
+        case .empty: return ("\(path) reads empty", pressureOffReason)
+        }
+    }
+
+    /// How the pressure file `file` (cpu, memory, io) of the /proc tree at `procRoot` gives
+    /// nothing, or nil when it gives a reading (or fails some other way, a fault the daemon reports).
+    public static func pressureAbsence(procRoot: String, file: String) -> ProcAbsence? {
+        let path = normalized(procRoot) + "/pressure/" + file
+        do {
+            return try ProcFileReader(limit: 64 << 10).read(path).bytes.isEmpty ? .empty : nil
+        } catch {
+            return error.absence
+        }
+    }
 
     /// Whether a sampler of this /proc tree reads the listening sockets by default: only the
     /// live /proc describes the namespace netlink answers for.
@@ -95,8 +120,8 @@ public struct HostSampler: Sendable {
             if let value { values[metric.slot] = value }
         }
         func load<T>(_ path: String, _ parse: (ProcText) throws(ProcParseError) -> T,
-                     missing: ((String) -> SourceProblem?)? = nil) -> T? {
-            let (value, problem) = reader.parsed(path, parse, missing: missing)
+                     missing: ((String, ProcAbsence) -> SourceProblem?)? = nil) -> T? {
+            let (value, problem) = reader.parsed(path, parse, missing: missing, emptyIsAbsent: missing != nil)
             if let problem { problems.append(problem) }
             return value
         }
@@ -228,9 +253,9 @@ public struct HostSampler: Sendable {
             + "(OPERATING.md, \"A shop in containers\")"
     }
 
-    private static let absentPressure: @Sendable (String) -> SourceProblem? = { path in
-        SourceProblem(kind: .absentFeature, location: path,
-                      message: "\(path) is absent, pressure metrics stay missing: as on \(HostSampler.pressureAbsentReason)")
+    private static let absentPressure: @Sendable (String, ProcAbsence) -> SourceProblem? = { path, absence in
+        let (fact, reason) = HostSampler.pressureAbsence(absence, of: path)
+        return SourceProblem(kind: .absentFeature, location: path, message: "\(fact), pressure metrics stay missing: as on \(reason)")
     }
 
     /// Shares of CPU time between two reads of /proc/stat. iowait may legitimately step back

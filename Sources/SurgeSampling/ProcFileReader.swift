@@ -123,17 +123,44 @@ private final class KeptProcFiles: Sendable {
     }
 }
 
+/// Why a kernel feature's file gives nothing to parse, where that means the host lacks the
+/// feature or has it turned off rather than a fault (ProcFileReader.parsed's `missing`).
+public enum ProcAbsence: Sendable, Equatable {
+    /// No such file: a kernel built without the feature (or a unit that stopped).
+    case noFile
+    /// The file is there and the kernel refuses to read it (EOPNOTSUPP): PSI built in and turned
+    /// off at boot does this on kernels that still make /proc/pressure (5.4, RHEL 8's 4.18).
+    case refused
+    /// The file reads empty (`emptyIsAbsent` only): what CentOS 8's PSI turned off gave.
+    case empty
+}
+
+extension ProcReadError {
+    /// The absence this error means, if it means one: nil for a fault.
+    public var absence: ProcAbsence? {
+        switch self {
+        case .missing: return .noFile
+        case .unreadable(_, let code) where code == EOPNOTSUPP: return .refused
+        default: return nil
+        }
+    }
+}
+
 extension ProcFileReader {
     /// Reads and parses `path` for a source; what goes wrong comes back as the problem to report.
-    /// `missing` says what an absent file means (a kernel feature the host lacks, a unit that
-    /// stopped: the problem to report, or nil for none); without it an absent file is a failure.
+    /// `missing` says what an absent file means (a kernel feature the host lacks or has turned
+    /// off, a unit that stopped: the problem to report, or nil for none); without it an absent
+    /// file is a failure. `emptyIsAbsent`: an empty file is such an absence too.
     public func parsed<T>(
-        _ path: String, _ parse: (ProcText) throws(ProcParseError) -> T, missing: ((String) -> SourceProblem?)? = nil
+        _ path: String, _ parse: (ProcText) throws(ProcParseError) -> T,
+        missing: ((String, ProcAbsence) -> SourceProblem?)? = nil, emptyIsAbsent: Bool = false
     ) -> (value: T?, problem: SourceProblem?) {
         do {
-            return (try parse(try read(path)), nil)
+            let text = try read(path)
+            if emptyIsAbsent, text.bytes.isEmpty, let missing { return (nil, missing(path, .empty)) }
+            return (try parse(text), nil)
         } catch let error as ProcReadError {
-            if case .missing = error, let missing { return (nil, missing(path)) }
+            if let absence = error.absence, let missing { return (nil, missing(path, absence)) }
             return (nil, SourceProblem(kind: .failure, location: path, message: error.description))
         } catch let error as ProcParseError {
             return (nil, SourceProblem(kind: .failure, location: path, message: error.description))

@@ -59,11 +59,20 @@ public final class CgroupSource: MetricSource {
         }
         var problems: [SourceProblem] = []
         func load<T>(_ file: String, _ parse: (ProcText) throws(ProcParseError) -> T) -> T? {
-            let (value, problem) = reader.parsed(directory + "/" + file, parse) { [unit] path in
+            // A pressure file reads empty where PSI is turned off (as /proc/pressure's do).
+            let (value, problem) = reader.parsed(directory + "/" + file, parse, missing: { [unit] path, absence in
                 // The whole directory gone means the unit stopped, said once below.
-                access(directory, F_OK) != 0 ? nil : SourceProblem(kind: .absentFeature, location: path,
-                    message: "\(path) is absent (controller not enabled for \(unit), or a kernel without PSI): that metric stays missing")
-            }
+                guard access(directory, F_OK) == 0 else { return nil }
+                guard absence != .noFile else {
+                    return SourceProblem(kind: .absentFeature, location: path,
+                                         message: "\(path) is absent (controller not enabled for \(unit), or a kernel without PSI): that metric stays missing")
+                }
+                guard file.hasSuffix(".pressure") else {
+                    return SourceProblem(kind: .failure, location: path, message: ProcReadError.unreadable(path: path, errno: EOPNOTSUPP).description)
+                }
+                let (fact, reason) = HostSampler.pressureAbsence(absence, of: path)
+                return SourceProblem(kind: .absentFeature, location: path, message: "\(fact): that metric stays missing, as on \(reason)")
+            }, emptyIsAbsent: file.hasSuffix(".pressure"))
             if let problem { problems.append(problem) }
             return value
         }

@@ -47,11 +47,10 @@ struct CheckConfigCommand: ParsableCommand {
             if !unread.isEmpty {
                 writeAll("warning: \(path): \(unread.joined(separator: ", ")) will stay missing: read over netlink only when sampling.proc_root is /proc, not \(config.sampling.procRoot)\n", to: STDERR_FILENO)
             }
-            let pressure = Self.pressureMetricsLeftMissing(config)
-            if !pressure.isEmpty {
-                writeAll("warning: \(path): \(pressure.joined(separator: ", ")) will stay missing: \(config.sampling.procRoot)/pressure lacks them, "
-                         + "as on \(HostSampler.pressureAbsentReason). The model would read its training mean for a missing feature, and "
-                         + "the [overload] rule be unknown where it needs them; \(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
+            if let pressure = Self.pressureMetricsLeftMissing(config) {
+                writeAll("warning: \(path): \(pressure.metrics.joined(separator: ", ")) will stay missing: \(pressure.why). The model would read "
+                         + "its training mean for a missing feature, and the [overload] rule be unknown where it needs them; "
+                         + "\(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
             // The policy said in full: its defaults move between releases (session 46).
             print("alerts: \(config.alert.described())")
@@ -102,16 +101,24 @@ struct CheckConfigCommand: ParsableCommand {
         return "prometheus.textfile: \(directory): " + PrometheusTextfile.unitAdvice
     }
 
-    /// Features and rule metrics of /proc/pressure that this host's /proc lacks (the daemon
-    /// says the same at its first full window, from what it sampled). A proc_root that is no
-    /// /proc tree at all is left to the daemon's source errors.
-    static func pressureMetricsLeftMissing(_ config: SurgeConfig) -> [String] {
+    /// Features and rule metrics of /proc/pressure that this host's /proc does not give (absent,
+    /// or PSI turned off: the daemon says the same at its first full window, from what it
+    /// sampled), and why, or nil. A proc_root that is no /proc tree at all is left to the
+    /// daemon's source errors.
+    static func pressureMetricsLeftMissing(_ config: SurgeConfig) -> (metrics: [String], why: String)? {
         let root = config.sampling.procRoot
-        guard config.sources.host, access(root + "/stat", F_OK) == 0 else { return [] }
+        guard config.sources.host, access(root + "/stat", F_OK) == 0 else { return nil }
+        var absences: [String: ProcAbsence?] = [:]
         var seen = Set<String>()
-        return (config.model.features + config.overloadMetrics).filter { metric in
-            HostMetric.pressureFile(of: metric).map { access(root + "/pressure/" + $0, F_OK) != 0 } == true && seen.insert(metric).inserted
+        let metrics = (config.model.features + config.overloadMetrics).filter { metric in
+            guard let file = HostMetric.pressureFile(of: metric), seen.insert(metric).inserted else { return false }
+            if absences[file] == nil { absences[file] = HostSampler.pressureAbsence(procRoot: root, file: file) }
+            return absences[file]! != nil
         }
+        guard let file = metrics.first.flatMap(HostMetric.pressureFile(of:)), let absence = absences[file]! else { return nil }
+        if absence == .noFile { return (metrics, "\(root)/pressure lacks them, as on \(HostSampler.pressureAbsentReason)") }
+        let (fact, reason) = HostSampler.pressureAbsence(absence, of: "\(root)/pressure/\(file)")
+        return (metrics, "\(fact), as on \(reason)")
     }
 
     /// Chooses the model as `run` will, so a model file that cannot serve is found here rather

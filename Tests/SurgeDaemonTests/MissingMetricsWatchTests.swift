@@ -42,7 +42,7 @@ import SurgeSampling
         #expect(said[30] == "psi_cpu_some_avg10 (a model feature, in [overload]) has been missing at every one of the first 30 ticks: "
                 + "the model reads a missing feature as its training mean, and online learning takes no window while one is missing; "
                 + "the [overload] rule was unknown at 30 of those ticks: such ticks get no label, and online learning no target from them. "
-                + "/proc/pressure is absent on a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): "
+                + "/proc/pressure is absent, or refuses reads, on a kernel built without PSI, or booted with it off (psi=0, or CONFIG_PSI_DEFAULT_DISABLED): "
                 + "psi=1 on the kernel command line turns it on; where PSI cannot be turned on, use without-psi.toml (config/ in the source, "
                 + "share/doc/surgewatch/ when installed): the features and rule of a built-in model made for such hosts")
     }

@@ -294,6 +294,42 @@ import Testing
         #expect(value(reading, .load1) == 0.33)
     }
 
+    /// CentOS 8's kernel with PSI turned off at boot made /proc/pressure and gave its files
+    /// empty (nohang issue 74): PSI off, said once as an absent feature, not a failing read.
+    @Test func emptyPressureFilesArePSITurnedOffNotFailures() throws {
+        let tree = try FixtureTree.copy("t0")
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        for file in ["cpu", "memory", "io"] {
+            try Data().write(to: URL(fileURLWithPath: "\(tree)/pressure/\(file)"))
+        }
+        var sampler = HostSampler(procRoot: tree)
+        let reading = sampler.read(monotonicSeconds: 1)
+        #expect(reading.problems.map(\.kind) == [.absentFeature, .absentFeature, .absentFeature])
+        #expect(reading.problems.map(\.location) == ["cpu", "memory", "io"].map { "\(tree)/pressure/\($0)" })
+        #expect(reading.problems.first?.message == "\(tree)/pressure/cpu reads empty, pressure metrics stay missing: as on a kernel "
+                + "with PSI built in and turned off at boot (CONFIG_PSI_DEFAULT_DISABLED, as RHEL 8's kernels ship, or psi=0): "
+                + "psi=1 on the kernel command line turns it on")
+        #expect(value(reading, .psiCPUSomeAvg10).isNaN && value(reading, .psiIOFullAvg10).isNaN)
+        #expect(HostSampler.pressureAbsence(procRoot: tree, file: "memory") == .empty)
+        #expect(HostSampler.pressureAbsence(procRoot: FixtureTree.root + "/t0", file: "memory") == nil)
+        try FileManager.default.removeItem(atPath: tree + "/pressure")
+        #expect(HostSampler.pressureAbsence(procRoot: tree, file: "memory") == .noFile)
+        // A pressure file that reads but is not PSI's format is a fault, as before.
+        try FileManager.default.createDirectory(atPath: tree + "/pressure", withIntermediateDirectories: false)
+        for file in ["cpu", "memory", "io"] { try "\n".write(toFile: "\(tree)/pressure/\(file)", atomically: true, encoding: .utf8) }
+        #expect(sampler.read(monotonicSeconds: 2).problems.map(\.kind) == [.failure, .failure, .failure])
+    }
+
+    /// EOPNOTSUPP, which a kernel that makes /proc/pressure with PSI turned off gives on read, is
+    /// an absence; other errors are faults. (The daemon meeting it for real: PSITurnedOffTests.)
+    @Test func refusedReadsMeanAbsenceOtherErrorsDoNot() {
+        #expect(ProcReadError.unreadable(path: "p", errno: EOPNOTSUPP).absence == .refused)
+        #expect(ProcReadError.missing(path: "p").absence == .noFile)
+        #expect(ProcReadError.unreadable(path: "p", errno: EACCES).absence == nil)
+        #expect(ProcReadError.unreadable(path: "p", errno: EIO).absence == nil)
+        #expect(ProcReadError.tooLarge(path: "p", limit: 1).absence == nil)
+    }
+
     @Test func oneBrokenFileIsReportedAndTheRestIsRead() throws {
         let tree = try FixtureTree.copy("t0")
         defer { try? FileManager.default.removeItem(atPath: tree) }

@@ -72,6 +72,22 @@ import SurgeSampling
             message: "\(path) is absent (controller not enabled for shop.service, or a kernel without PSI): that metric stays missing")])
     }
 
+    /// A unit's pressure files on a kernel with PSI turned off: empty (or refusing reads) is the
+    /// kernel's setting, said as absent; an empty memory.current is still a fault.
+    @Test func emptyPressureFilesArePSITurnedOff() async throws {
+        let tree = try Tree("cgroup-v2")
+        let unit = tree.root + "/system.slice/shop.service"
+        try Data().write(to: URL(fileURLWithPath: unit + "/cpu.pressure"))
+        let reading = await CgroupSource(name: nil, unit: "shop.service", cgroupRoot: tree.root).read(monotonicSeconds: 0)
+        #expect(reading.values[2].isNaN && reading.values[3] == 0)
+        #expect(reading.problems == [SourceProblem(kind: .absentFeature, location: unit + "/cpu.pressure",
+            message: "\(unit)/cpu.pressure reads empty: that metric stays missing, as on a kernel with PSI built in and turned off "
+                + "at boot (CONFIG_PSI_DEFAULT_DISABLED, as RHEL 8's kernels ship, or psi=0): psi=1 on the kernel command line turns it on")])
+        try Data().write(to: URL(fileURLWithPath: unit + "/memory.current"))
+        let broken = await CgroupSource(name: nil, unit: "shop.service", cgroupRoot: tree.root).read(monotonicSeconds: 0)
+        #expect(broken.problems.map(\.kind) == [.failure, .absentFeature], "\(broken.problems)")
+    }
+
     @Test func v1OnlyHost() async throws {
         let tree = try Tree("cgroup-v1", nil)
         let reading = await CgroupSource(name: nil, unit: "shop.service", cgroupRoot: tree.root).read(monotonicSeconds: 0)
