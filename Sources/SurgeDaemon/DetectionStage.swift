@@ -39,7 +39,8 @@ final class DetectionStage {
     /// notice waits for that slow step to finish, so that it can say what the step cost.
     private var learningBehindAfterSteps: Int?
     private var reportedLearningBehind = false
-    /// Every feature missing past the carry-forward last tick (said once each way).
+    /// Every feature missing past the carry-forward last tick, with the window full (said once
+    /// each way).
     var blind = false
     /// Set when `surgewatch forget` deleted the checkpoints these weights grew from and no
     /// pipeline could be built in their place: saving them would bring the span back.
@@ -222,8 +223,11 @@ final class DetectionStage {
         store.stage(PredictionRecord(timestamp: sample.timestamp, tick: sample.tick, probability: result.probability,
                                      state: result.state, label: result.label))
         if let change = result.servingChange { logger.notice("\(Self.describe(change))") }
-        if result.blind != blind {
-            blind = result.blind
+        // Said only once the window is full: while it fills there is no p anyway, and features
+        // never seen yet (rates at the first tick) are not features missing for long.
+        let blindNow = result.blind && result.outcome.windowFill == result.outcome.windowTicks
+        if blindNow != blind {
+            blind = blindNow
             if blind {
                 logger.warning("no prediction: every model feature (\(config.model.features.joined(separator: ", "))) has been missing for more than \(ModelInputWindow.defaultCarryTicks) ticks; no predicted alert fires until one comes back")
             } else {

@@ -207,7 +207,7 @@ final class TickService: Service {
             let outcome = result.outcome
             let cpuMicroseconds = ownCost.tick(wallSeconds: start.duration(to: clock.now).seconds)
             let prediction = result.probability.map { "p(overload) \(NumberText.short($0)) · \(result.state)" }
-                ?? (result.blind ? "no prediction: every feature missing · \(result.state)" : "warming up")
+                ?? (detection.blind ? "no prediction: every feature missing · \(result.state)" : "warming up")
             emit(collected.sample, outcome, features: config.model.features, prediction: prediction, cpuMicroseconds: cpuMicroseconds)
 
             progress.enter(tick: tick, stage: "writing the database")

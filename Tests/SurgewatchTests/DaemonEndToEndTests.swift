@@ -31,6 +31,19 @@ import SurgeStore
         #expect(plain.stderr.contains("predicting from the built-in default model") && !plain.stderr.contains(note), "\(plain.stderr)")
     }
 
+    /// A model whose features are all rates has none at the first tick (a rate needs two
+    /// reads): that is warming up, not "every model feature missing for more than 3 ticks",
+    /// which the daemon said at every such start and took back a second later.
+    @Test func featuresNotYetSeenAtTheFirstTicksAreNotSaidMissing() throws {
+        let scratch = try Scratch(config: Self.config(procRoot: "/proc", window: 3, features: "[\"cpu_busy\"]"))
+        let daemon = try run(scratch, ["--max-ticks", "5", "--tick-output", "text"])
+        #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
+        #expect(!daemon.stderr.contains("no prediction") && !daemon.stderr.contains("predicting again"), "\(daemon.stderr)")
+        #expect(daemon.stdoutLines.first?.hasSuffix("window 1/3 · warming up") == true, "\(daemon.stdout)")
+        // A fresh model (other features) gives no p until it has learned: never "no prediction".
+        #expect(daemon.stdoutLines.count == 5 && daemon.stdoutLines.allSatisfy { !$0.contains("no prediction") }, "\(daemon.stdout)")
+    }
+
     @Test func ticksOverFixtureProcMatchGoldenFile() throws {
         let scratch = try Scratch(config: Self.config(procRoot: Self.fixtures + "/t2"))
         let daemon = try run(scratch, ["--max-ticks", "3", "--tick-output", "json"])
