@@ -208,6 +208,7 @@ public struct SurgeConfig: Equatable, Sendable {
         public var name: String?
         public var url: String
         public var timeout: Duration = .seconds(2)
+        public var headers: [HTTPHeader] = []
     }
 
     /// `[[sources.prometheus]]`: scrape `url`, derive the named `metrics`.
@@ -215,8 +216,21 @@ public struct SurgeConfig: Equatable, Sendable {
         public var name: String?
         public var url: String
         public var timeout: Duration = .seconds(2)
+        public var headers: [HTTPHeader] = []
         /// metric name -> expression, in file order.
         public var metrics: [NamedExpression] = []
+    }
+
+    /// A request header an HTTP source sends (`headers = { Host = "shop.example.com" }`): a
+    /// name-based virtual host answers a probe of 127.0.0.1 only with its own name.
+    public struct HTTPHeader: Equatable, Sendable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     public struct NamedExpression: Equatable, Sendable {
@@ -229,6 +243,7 @@ public struct SurgeConfig: Equatable, Sendable {
         public var name: String?
         public var url: String
         public var timeout: Duration = .seconds(2)
+        public var headers: [HTTPHeader] = []
     }
 
     /// `[[sources.cgroup]]`: cgroup v2 figures of a systemd unit.

@@ -2,11 +2,14 @@
 /// so that checks between keys made after decoding can point at a line too.
 final class DecodingContext {
     let file: String
+    /// Whether the sources' `header_files` are read (not by tools that use no source).
+    let readsHeaderFiles: Bool
     private(set) var errors: [ConfigError] = []
     private var positions: [String: SourcePosition] = [:]
 
-    init(file: String) {
+    init(file: String, readsHeaderFiles: Bool = true) {
         self.file = file
+        self.readsHeaderFiles = readsHeaderFiles
     }
 
     func record(_ path: String, _ position: SourcePosition) {

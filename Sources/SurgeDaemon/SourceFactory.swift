@@ -8,18 +8,22 @@ public enum SourceFactory {
         var sources: [any MetricSource] = []
         if config.sources.host { sources.append(HostSource(procRoot: config.sampling.procRoot, listenPorts: config.sources.listenPorts.map(UInt16.init))) }
         for probe in config.sources.probes {
-            sources.append(ProbeSource(name: probe.name, url: probe.url, timeout: probe.timeout))
+            sources.append(ProbeSource(name: probe.name, url: probe.url, timeout: probe.timeout, headers: pairs(probe.headers)))
         }
         for endpoint in config.sources.prometheus {
             sources.append(PrometheusSource(name: endpoint.name, url: endpoint.url, timeout: endpoint.timeout,
-                metrics: endpoint.metrics.map { ($0.name, $0.expression) }))
+                headers: pairs(endpoint.headers), metrics: endpoint.metrics.map { ($0.name, $0.expression) }))
         }
         for server in config.sources.nginx {
-            sources.append(NginxSource(name: server.name, url: server.url, timeout: server.timeout))
+            sources.append(NginxSource(name: server.name, url: server.url, timeout: server.timeout, headers: pairs(server.headers)))
         }
         for group in config.sources.cgroups {
             sources.append(CgroupSource(name: group.name, unit: group.unit, cgroupRoot: config.sampling.cgroupRoot))
         }
         return sources
+    }
+
+    private static func pairs(_ headers: [SurgeConfig.HTTPHeader]) -> [(name: String, value: String)] {
+        headers.map { ($0.name, $0.value) }
     }
 }

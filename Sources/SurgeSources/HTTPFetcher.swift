@@ -16,12 +16,15 @@ public final class HTTPFetcher: Sendable {
     public let maxBodyBytes: Int
     private let handle: Mutex<CurlHandle>
 
+    /// `headers`: the config's, sent with every request; an `Accept` among them replaces `accept`.
     public init(url: String, timeout: Duration, maxBodyBytes: Int = 4 << 20, freshConnection: Bool = false,
-                accept: String? = nil) {
+                accept: String? = nil, headers: [(name: String, value: String)] = []) {
         self.url = url
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
-        handle = Mutex(CurlHandle(url: url, timeout: timeout, freshConnection: freshConnection, accept: accept))
+        var lines = headers.map { "\($0.name): \($0.value)" }
+        if let accept, !headers.contains(where: { $0.name.lowercased() == "accept" }) { lines.append("Accept: \(accept)") }
+        handle = Mutex(CurlHandle(url: url, timeout: timeout, freshConnection: freshConnection, headerLines: lines))
     }
 
     public func get() async -> Result<HTTPResponse, HTTPFetchError> {
@@ -102,7 +105,7 @@ private final class CurlHandle {
 
     static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    init(url: String, timeout: Duration, freshConnection: Bool, accept: String?) {
+    init(url: String, timeout: Duration, freshConnection: Bool, headerLines: [String]) {
         self.url = url
         _ = Self.globalInit
         handle = curl_easy_init()
@@ -118,10 +121,8 @@ private final class CurlHandle {
             surge_curl_set_long(handle, CURLOPT_FRESH_CONNECT, 1)
             surge_curl_set_long(handle, CURLOPT_FORBID_REUSE, 1)
         }
-        if let accept {
-            headers = curl_slist_append(nil, "Accept: \(accept)")
-            surge_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers)
-        }
+        for line in headerLines { headers = curl_slist_append(headers, line) }
+        if headers != nil { surge_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers) }
         surge_curl_set_write_function(handle) { data, size, count, context in
             let body = Unmanaged<BodyBuffer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count

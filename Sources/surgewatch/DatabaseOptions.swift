@@ -36,7 +36,8 @@ struct DatabaseOptions: ParsableArguments {
     private func loadedConfig() throws -> SurgeConfig {
         if db != nil { return SurgeConfig() }
         do {
-            return try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath)
+            // The sources' secrets are not the database tools' to need.
+            return try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath, headerFiles: false)
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)

@@ -26,7 +26,7 @@ struct TestAlertCommand: ParsableCommand {
     func run() throws {
         let loaded: SurgeConfig
         do {
-            loaded = try ConfigLoader.load(path: config)
+            loaded = try ConfigLoader.load(path: config, headerFiles: false)
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)

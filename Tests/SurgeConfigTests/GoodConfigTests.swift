@@ -90,6 +90,11 @@ import Testing
         #expect(config.sources.probes.map(\.name) == ["api", "shop"])
         #expect(config.sources.listenPorts == [80, 443])
         #expect(config.sources.probes[1].timeout == .milliseconds(1500))
+        #expect(config.sources.probes[0].headers == [.init(name: "Host", value: "shop.example.com"), .init(name: "X-Probe", value: "surgewatch; tick")])
+        #expect(config.sources.probes[1].headers.isEmpty)
+        #expect(config.sources.nginx.first?.headers == [.init(name: "X-Api-Key", value: "abc-123")], "its file's line, without the newline")
+        #expect(try ConfigLoader.load(path: path, headerFiles: false).sources.nginx.first?.headers == [], "a tool that reads no source")
+        #expect(config.sources.prometheus.first?.headers == [.init(name: "Authorization", value: "Bearer abc")])
         #expect(config.sources.prometheus.first?.metrics.map(\.name) == ["http_rps", "http_error_ratio", "http_p99_ms"])
         #expect(config.sources.prometheus.first?.metrics[2].expression == "histogram_quantile(0.99, http_request_duration_seconds) * 1000")
         #expect(config.sources.cgroups == [SurgeConfig.Cgroup(name: nil, unit: "shop.service")])
@@ -112,6 +117,28 @@ import Testing
     ])
     func durationsParse(text: String, duration: Duration) {
         #expect(DurationText.parse(text) == duration)
+    }
+
+    /// A secret's file: absolute as written; relative in systemd's credentials directory
+    /// (LoadCredential=) when there is one, else beside the config; its one line is the value.
+    @Test func headerFilesAreFoundAndReadAsOneLine() throws {
+        #expect(ConfigLoader.headerFilePath("/etc/token", config: "/etc/surgewatch/surgewatch.toml", credentials: "/run/credentials/surgewatch.service") == "/etc/token")
+        #expect(ConfigLoader.headerFilePath("shop-token", config: "/etc/surgewatch/surgewatch.toml", credentials: "/run/credentials/surgewatch.service")
+                == "/run/credentials/surgewatch.service/shop-token")
+        #expect(ConfigLoader.headerFilePath("shop-token", config: "/etc/surgewatch/surgewatch.toml", credentials: nil) == "/etc/surgewatch/shop-token")
+        #expect(ConfigLoader.headerFilePath("shop-token", config: "surgewatch.toml", credentials: nil) == "./shop-token")
+        let directory = NSTemporaryDirectory() + "surgewatch-header-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (content, value) in [("Bearer abc\n", "Bearer abc"), ("Bearer abc", "Bearer abc"), ("Bearer abc\r\n", "Bearer abc")] {
+            try content.write(toFile: directory + "/t", atomically: false, encoding: .utf8)
+            #expect(try ConfigLoader.readHeaderFile(directory + "/t").get() == value)
+        }
+        try "Bearer abc\nsecond line\n".write(toFile: directory + "/t", atomically: false, encoding: .utf8)
+        #expect(ConfigLoader.headerValueProblem(try ConfigLoader.readHeaderFile(directory + "/t").get())
+                == "the value holds a control character (U+000A): a header's value is one line")
+        try String(repeating: "x", count: 9000).write(toFile: directory + "/t", atomically: false, encoding: .utf8)
+        #expect(throws: (any Error).self) { try ConfigLoader.readHeaderFile(directory + "/t").get() }
     }
 
     @Test(arguments: ["", "10", "s", "10 s", "10 days", "-5s", "1e3s", "10S"])

@@ -21,6 +21,19 @@ import TestSupport
         #expect(try await fetcher.get().get().status == 200)
     }
 
+    /// The config's headers go out as written, each on its own line; an `Accept` among them
+    /// replaces the source's own rather than doubling it.
+    @Test func configuredHeadersAreSentAndReplaceTheSourcesAccept() async throws {
+        let fetcher = HTTPFetcher(url: server.url("/echo-headers"), timeout: .seconds(2), accept: "text/plain",
+                                  headers: [("Host", "shop.example.com"), ("X-Shop-Token", "a b;c"), ("accept", "application/openmetrics-text")])
+        let lines = String(decoding: try await fetcher.document().get(), as: UTF8.self).split(separator: "\n")
+        #expect(lines.contains("Host: shop.example.com") && lines.contains("X-Shop-Token: a b;c"), "\(lines)")
+        #expect(lines.filter { $0.lowercased().hasPrefix("accept:") } == ["accept: application/openmetrics-text"], "\(lines)")
+        let plain = HTTPFetcher(url: server.url("/echo-headers"), timeout: .seconds(2), accept: "text/plain")
+        let plainLines = String(decoding: try await plain.document().get(), as: UTF8.self).split(separator: "\n")
+        #expect(plainLines.contains("Accept: text/plain") && plainLines.contains("Host: 127.0.0.1:\(server.port)"), "\(plainLines)")
+    }
+
     @Test func errorStatusIsAResponseButNotADocument() async throws {
         let fetcher = HTTPFetcher(url: server.url("/status/503"), timeout: .seconds(2))
         #expect(try await fetcher.get().get().status == 503)

@@ -8,17 +8,22 @@ import Testing
     static let server = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/test_http_server.py"
     static let cgroups = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/cgroup-v2/t0"
 
-    @Test func everySourceFeedsTheTickAndASlowOneDoesNotStallIt() throws {
+    /// The test server, started; killed when the returned process is given to `stop`.
+    static func startServer() throws -> (process: Process, base: String) {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.arguments = ["python3", Self.server]
         let out = Pipe()
         server.standardOutput = out
         try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let port = try #require(String(data: out.fileHandleForReading.availableData, encoding: .utf8)
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        let base = "http://127.0.0.1:\(port)"
+        return (server, "http://127.0.0.1:\(port)")
+    }
+
+    @Test func everySourceFeedsTheTickAndASlowOneDoesNotStallIt() throws {
+        let (server, base) = try Self.startServer()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let scratch = try Scratch(config: """
             [sampling]
             interval = "1s"
@@ -70,5 +75,48 @@ import Testing
         let reports = daemon.stderr.components(separatedBy: "\n").filter { $0.contains("source probe slow failed") }
         #expect(reports.count == 1, "\(daemon.stderr)")
         #expect(reports.first?.contains("no complete response within 300ms") == true)
+    }
+
+    /// A shop behind a name-based virtual host, probed with its Host header, and a /metrics
+    /// behind a bearer token read from systemd's credentials directory (what the unit's
+    /// `LoadCredential=` gives it), read again at SIGHUP, and never written to the log.
+    @Test func headersReachAVirtualHostAndATokenFromTheCredentials() throws {
+        let (server, base) = try Self.startServer()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let scratch = try Scratch(config: """
+            [sampling]
+            interval = "1s"
+            proc_root = "\(DaemonEndToEndTests.fixtures)/t2"
+            [[sources.probe]]
+            name = "shop"
+            url = "\(base)/vhost/shop.example.com"
+            headers = { Host = "shop.example.com" }
+            [[sources.prometheus]]
+            url = "\(base)/auth/s3cret-token/metrics"
+            header_files = { Authorization = "shop-metrics-token" }
+            [sources.prometheus.metrics]
+            http_rps = 'rate(http_requests_total)'
+            """)
+        let credentials = scratch.directory + "/credentials"
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        let token = credentials + "/shop-metrics-token"
+        try "Bearer s3cret-token\n".write(toFile: token, atomically: true, encoding: .utf8)
+        chmod(token, 0o400)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "json"],
+                                       environment: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(daemon.waitFor(.seconds(20)) { $0.stdoutLines.count >= 3 }, "\(daemon.stderr)")
+        let third = try #require(try JSONSerialization.jsonObject(with: Data(daemon.stdoutLines[2].utf8)) as? [String: Any])["values"] as? [String: Any]
+        #expect(third?["shop_probe_up"] as? Double == 1, "the virtual host answered its own name: \(daemon.stderr)")
+        #expect((third?["http_rps"] as? Double).map { $0 > 50 && $0 < 200 } == true, "scraped with the token: \(daemon.stderr)")
+        #expect(!daemon.stderr.contains("failed"), "\(daemon.stderr)")
+        // The credential replaced (a rotated token, here a wrong one): read again at SIGHUP.
+        try FileManager.default.removeItem(atPath: token)
+        try "Bearer rotated\n".write(toFile: token, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor(.seconds(20)) { $0.stderr.contains("source prometheus \(base)/auth/s3cret-token/metrics failed: "
+                                                                  + "\(base)/auth/s3cret-token/metrics: HTTP 401") }, "\(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(.seconds(10)) == 0, "\(daemon.stderr)")
+        #expect(!(daemon.stderr + daemon.stdout).contains("rotated") && !daemon.stderr.contains("Bearer"), "no secret in the log")
     }
 }

@@ -10,6 +10,9 @@ Prints the port it listens on as its first line, then serves until killed.
   /garbage           an HTML error page with status 200
   /metrics           Prometheus text: counters that grow by fixed steps per scrape, a histogram
   /nginx_status      nginx stub_status, counters growing by 50 requests per scrape
+  /vhost/NAME        200 "ok" when the Host header names NAME, else 421 (a name-based virtual host)
+  /auth/TOKEN/metrics  /metrics when the request carries "Authorization: Bearer TOKEN", else 401
+  /echo-headers      the request's header lines, as received
 """
 import http.server
 import socketserver
@@ -81,6 +84,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 scrapes["metrics"] += 1
                 n = scrapes["metrics"]
             self.send(200, metrics_body(n), "text/plain; version=0.0.4")
+        elif parts[0] == "vhost":
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+            self.send(200, b"ok\n") if host == parts[1] else self.send(421, b"misdirected\n")
+        elif parts[0] == "auth":
+            if self.headers.get("Authorization") != "Bearer " + parts[1]:
+                self.send(401, b"unauthorized\n")
+                return
+            with lock:
+                scrapes["metrics"] += 1
+                n = scrapes["metrics"]
+            self.send(200, metrics_body(n), "text/plain; version=0.0.4")
+        elif parts[0] == "echo-headers":
+            self.send(200, "".join(f"{name}: {value}\n" for name, value in self.headers.items()).encode())
         elif parts[0] == "nginx_status":
             with lock:
                 scrapes["nginx"] += 1
