@@ -38,7 +38,7 @@ extension ConfigLoader {
                     table.fail(name, "expected the path of a file holding the header's value, got \(node.value.summary)")
                     continue
                 }
-                guard table.context.readsHeaderFiles else { continue }
+                guard table.context.readsSourceFiles else { continue }
                 let path = headerFilePath(file, config: table.context.file)
                 switch readHeaderFile(path) {
                 case .success(let value): add(name, value, table, node, from: path)

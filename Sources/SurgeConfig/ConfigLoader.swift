@@ -8,16 +8,16 @@ public enum ConfigLoader {
 
     /// `metrics`: for `replay` and `train`, the columns of the trace with a phrase naming it;
     /// features and rule metrics are then checked against those instead of the sources.
-    /// `headerFiles`: read the HTTP sources' `header_files` (secrets a tool that reads no
-    /// source has no need of; never with `metrics`).
-    public static func load(path: String, metrics: MetricsOrigin? = nil, headerFiles: Bool = true) throws(ConfigErrors) -> SurgeConfig {
+    /// `sourceFiles`: read the files the HTTP sources name (`header_files`, secrets a tool that
+    /// reads no source has no need of, and `tls_ca_file`; never with `metrics`).
+    public static func load(path: String, metrics: MetricsOrigin? = nil, sourceFiles: Bool = true) throws(ConfigErrors) -> SurgeConfig {
         let text: String
         switch readText(path) {
         case .success(let contents): text = contents
         case .failure(let reason):
             throw ConfigErrors([ConfigError(file: path, position: reason.position, key: nil, message: "cannot read the file: \(reason)\(reason.userHint)")])
         }
-        return try parse(text, file: path, metrics: metrics, headerFiles: headerFiles && metrics == nil)
+        return try parse(text, file: path, metrics: metrics, sourceFiles: sourceFiles && metrics == nil)
     }
 
     /// The file's text, or the system's reason it could not be read ("No such file or directory").
@@ -82,7 +82,7 @@ public enum ConfigLoader {
         }
     }
 
-    public static func parse(_ text: String, file: String, metrics: MetricsOrigin? = nil, headerFiles: Bool = true) throws(ConfigErrors) -> SurgeConfig {
+    public static func parse(_ text: String, file: String, metrics: MetricsOrigin? = nil, sourceFiles: Bool = true) throws(ConfigErrors) -> SurgeConfig {
         let root: TOMLTable
         do {
             root = try TOMLParser.parse(text)
@@ -90,7 +90,7 @@ public enum ConfigLoader {
             throw ConfigErrors([ConfigError(file: file, position: error.position, key: nil, message: "TOML syntax: \(error.message)")],
                                unchecked: "the keys and values are checked once the syntax is fixed")
         }
-        let context = DecodingContext(file: file, readsHeaderFiles: headerFiles && metrics == nil)
+        let context = DecodingContext(file: file, readsSourceFiles: sourceFiles && metrics == nil)
         let config = decode(TableReader(table: root, path: "", context: context))
         // Checks across keys read values a wrong key left at its default, so they would blame
         // the wrong key: they wait until every key reads.
@@ -237,14 +237,14 @@ public enum ConfigLoader {
         for p in t.tables("probe") {
             let probe = SurgeConfig.Probe(
                 name: sourceName(p), url: url(p, in: "[[sources.probe]]"),
-                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), headers: headers(p))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), request: request(p))
             p.finish()
             sources.probes.append(probe)
         }
         for p in t.tables("prometheus") {
             var endpoint = SurgeConfig.Prometheus(
                 name: sourceName(p), url: url(p, in: "[[sources.prometheus]]"),
-                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), headers: headers(p))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), request: request(p))
             if let metrics = p.table("metrics") {
                 for (name, node) in metrics.entries() {
                     guard MetricNameRule.isValid(name) else {
@@ -276,7 +276,7 @@ public enum ConfigLoader {
         for p in t.tables("nginx") {
             let server = SurgeConfig.Nginx(
                 name: sourceName(p), url: url(p, in: "[[sources.nginx]]"),
-                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), headers: headers(p))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), request: request(p))
             p.finish()
             sources.nginx.append(server)
         }

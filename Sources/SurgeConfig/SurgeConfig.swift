@@ -208,7 +208,7 @@ public struct SurgeConfig: Equatable, Sendable {
         public var name: String?
         public var url: String
         public var timeout: Duration = .seconds(2)
-        public var headers: [HTTPHeader] = []
+        public var request = HTTPRequest()
     }
 
     /// `[[sources.prometheus]]`: scrape `url`, derive the named `metrics`.
@@ -216,9 +216,27 @@ public struct SurgeConfig: Equatable, Sendable {
         public var name: String?
         public var url: String
         public var timeout: Duration = .seconds(2)
-        public var headers: [HTTPHeader] = []
+        public var request = HTTPRequest()
         /// metric name -> expression, in file order.
         public var metrics: [NamedExpression] = []
+    }
+
+    /// How an HTTP source makes its request, beside its URL: the keys every HTTP source takes.
+    public struct HTTPRequest: Equatable, Sendable {
+        /// `headers` and `header_files`, in file order.
+        public var headers: [HTTPHeader] = []
+        /// `connect_to`: "host:port" connected to instead of the URL's, whose name still goes
+        /// in the Host header, the TLS server name and the certificate check (curl's --connect-to).
+        public var connectTo: String?
+        /// `tls_ca_file`: PEM certificates to trust for https (a private CA's), in place of the
+        /// bundle file libcurl was built with.
+        public var caFile: String?
+
+        public init(headers: [HTTPHeader] = [], connectTo: String? = nil, caFile: String? = nil) {
+            self.headers = headers
+            self.connectTo = connectTo
+            self.caFile = caFile
+        }
     }
 
     /// A request header an HTTP source sends (`headers = { Host = "shop.example.com" }`): a
@@ -243,7 +261,7 @@ public struct SurgeConfig: Equatable, Sendable {
         public var name: String?
         public var url: String
         public var timeout: Duration = .seconds(2)
-        public var headers: [HTTPHeader] = []
+        public var request = HTTPRequest()
     }
 
     /// `[[sources.cgroup]]`: cgroup v2 figures of a systemd unit.

@@ -2,14 +2,14 @@
 /// so that checks between keys made after decoding can point at a line too.
 final class DecodingContext {
     let file: String
-    /// Whether the sources' `header_files` are read (not by tools that use no source).
-    let readsHeaderFiles: Bool
+    /// Whether the files the HTTP sources name are read (not by tools that use no source).
+    let readsSourceFiles: Bool
     private(set) var errors: [ConfigError] = []
     private var positions: [String: SourcePosition] = [:]
 
-    init(file: String, readsHeaderFiles: Bool = true) {
+    init(file: String, readsSourceFiles: Bool = true) {
         self.file = file
-        self.readsHeaderFiles = readsHeaderFiles
+        self.readsSourceFiles = readsSourceFiles
     }
 
     func record(_ path: String, _ position: SourcePosition) {

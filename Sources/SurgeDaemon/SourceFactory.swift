@@ -8,14 +8,14 @@ public enum SourceFactory {
         var sources: [any MetricSource] = []
         if config.sources.host { sources.append(HostSource(procRoot: config.sampling.procRoot, listenPorts: config.sources.listenPorts.map(UInt16.init))) }
         for probe in config.sources.probes {
-            sources.append(ProbeSource(name: probe.name, url: probe.url, timeout: probe.timeout, headers: pairs(probe.headers)))
+            sources.append(ProbeSource(name: probe.name, url: probe.url, timeout: probe.timeout, options: options(probe.request)))
         }
         for endpoint in config.sources.prometheus {
             sources.append(PrometheusSource(name: endpoint.name, url: endpoint.url, timeout: endpoint.timeout,
-                headers: pairs(endpoint.headers), metrics: endpoint.metrics.map { ($0.name, $0.expression) }))
+                options: options(endpoint.request), metrics: endpoint.metrics.map { ($0.name, $0.expression) }))
         }
         for server in config.sources.nginx {
-            sources.append(NginxSource(name: server.name, url: server.url, timeout: server.timeout, headers: pairs(server.headers)))
+            sources.append(NginxSource(name: server.name, url: server.url, timeout: server.timeout, options: options(server.request)))
         }
         for group in config.sources.cgroups {
             sources.append(CgroupSource(name: group.name, unit: group.unit, cgroupRoot: config.sampling.cgroupRoot))
@@ -23,7 +23,7 @@ public enum SourceFactory {
         return sources
     }
 
-    private static func pairs(_ headers: [SurgeConfig.HTTPHeader]) -> [(name: String, value: String)] {
-        headers.map { ($0.name, $0.value) }
+    private static func options(_ request: SurgeConfig.HTTPRequest) -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: request.headers.map { ($0.name, $0.value) }, connectTo: request.connectTo, caFile: request.caFile)
     }
 }

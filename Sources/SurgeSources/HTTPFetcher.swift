@@ -16,15 +16,16 @@ public final class HTTPFetcher: Sendable {
     public let maxBodyBytes: Int
     private let handle: Mutex<CurlHandle>
 
-    /// `headers`: the config's, sent with every request; an `Accept` among them replaces `accept`.
+    /// `options`: the config's for this source; an `Accept` among its headers replaces `accept`.
     public init(url: String, timeout: Duration, maxBodyBytes: Int = 4 << 20, freshConnection: Bool = false,
-                accept: String? = nil, headers: [(name: String, value: String)] = []) {
+                accept: String? = nil, options: HTTPRequestOptions = HTTPRequestOptions()) {
         self.url = url
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
-        var lines = headers.map { "\($0.name): \($0.value)" }
-        if let accept, !headers.contains(where: { $0.name.lowercased() == "accept" }) { lines.append("Accept: \(accept)") }
-        handle = Mutex(CurlHandle(url: url, timeout: timeout, freshConnection: freshConnection, headerLines: lines))
+        var lines = options.headers.map { "\($0.name): \($0.value)" }
+        if let accept, !options.headers.contains(where: { $0.name.lowercased() == "accept" }) { lines.append("Accept: \(accept)") }
+        handle = Mutex(CurlHandle(url: url, timeout: timeout, freshConnection: freshConnection, headerLines: lines,
+                                  connectTo: options.connectTo, caFile: options.caFile))
     }
 
     public func get() async -> Result<HTTPResponse, HTTPFetchError> {
@@ -50,6 +51,22 @@ extension HTTPFetcher {
         await get().flatMap { response in
             (200..<300).contains(response.status) ? .success(response.body) : .failure(.status(url: url, code: response.status))
         }
+    }
+}
+
+/// How a source makes its request beside URL and timeout (the config's `headers`,
+/// `header_files`, `connect_to`, `tls_ca_file`).
+public struct HTTPRequestOptions: Sendable {
+    public var headers: [(name: String, value: String)]
+    /// "host:port" connected to in place of the URL's host and port (curl's --connect-to).
+    public var connectTo: String?
+    /// PEM certificates to trust for https.
+    public var caFile: String?
+
+    public init(headers: [(name: String, value: String)] = [], connectTo: String? = nil, caFile: String? = nil) {
+        self.headers = headers
+        self.connectTo = connectTo
+        self.caFile = caFile
     }
 }
 
@@ -102,10 +119,11 @@ private final class CurlHandle {
     let handle: UnsafeMutableRawPointer?
     var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var headers: UnsafeMutablePointer<curl_slist>?
+    var connectToList: UnsafeMutablePointer<curl_slist>?
 
     static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    init(url: String, timeout: Duration, freshConnection: Bool, headerLines: [String]) {
+    init(url: String, timeout: Duration, freshConnection: Bool, headerLines: [String], connectTo: String?, caFile: String?) {
         self.url = url
         _ = Self.globalInit
         handle = curl_easy_init()
@@ -123,6 +141,12 @@ private final class CurlHandle {
         }
         for line in headerLines { headers = curl_slist_append(headers, line) }
         if headers != nil { surge_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers) }
+        if let connectTo {
+            // Empty host and port: whatever the URL names is connected to at `connectTo`.
+            connectToList = curl_slist_append(nil, "::" + connectTo)
+            surge_curl_set_pointer(handle, CURLOPT_CONNECT_TO, connectToList)
+        }
+        if let caFile { surge_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
         surge_curl_set_write_function(handle) { data, size, count, context in
             let body = Unmanaged<BodyBuffer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
@@ -140,6 +164,7 @@ private final class CurlHandle {
     deinit {
         if let handle { curl_easy_cleanup(handle) }
         curl_slist_free_all(headers)
+        curl_slist_free_all(connectToList)
     }
 
     func perform(maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {

@@ -10,10 +10,10 @@ public final class NginxSource: MetricSource {
     private let fetcher: HTTPFetcher
     private let previous = Mutex<(seconds: Double, status: NginxStubStatus)?>(nil)
 
-    public init(name: String?, url: String, timeout: Duration, headers: [(name: String, value: String)] = []) {
+    public init(name: String?, url: String, timeout: Duration, options: HTTPRequestOptions = HTTPRequestOptions()) {
         id = "nginx \(name ?? url)"
         metricNames = ApplicationMetric.prefixed(ApplicationMetric.nginx, by: name)
-        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 64 << 10, headers: headers)
+        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 64 << 10, options: options)
     }
 
     public func read(monotonicSeconds now: Double) async -> SourceReading {

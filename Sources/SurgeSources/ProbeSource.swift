@@ -12,10 +12,10 @@ public final class ProbeSource: MetricSource {
     public let metricNames: [String]
     private let fetcher: HTTPFetcher
 
-    public init(name: String?, url: String, timeout: Duration, headers: [(name: String, value: String)] = []) {
+    public init(name: String?, url: String, timeout: Duration, options: HTTPRequestOptions = HTTPRequestOptions()) {
         id = "probe \(name ?? url)"
         metricNames = ApplicationMetric.prefixed(ApplicationMetric.probe, by: name)
-        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 1 << 20, freshConnection: true, headers: headers)
+        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 1 << 20, freshConnection: true, options: options)
     }
 
     public func read(monotonicSeconds: Double) async -> SourceReading {

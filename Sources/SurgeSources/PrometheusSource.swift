@@ -14,12 +14,12 @@ public final class PrometheusSource: MetricSource {
     private let invalidQueries: [SourceProblem]
 
     /// `metrics` are the config's names and expressions, already validated by the config loader.
-    public init(name: String?, url: String, timeout: Duration, headers: [(name: String, value: String)] = [],
+    public init(name: String?, url: String, timeout: Duration, options: HTTPRequestOptions = HTTPRequestOptions(),
                 metrics: [(name: String, expression: String)]) {
         id = "prometheus \(name ?? url)"
         metricNames = ApplicationMetric.prefixed(metrics.map(\.name), by: name)
         fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 16 << 20,
-                              accept: "text/plain;version=0.0.4;q=1.0,*/*;q=0.1", headers: headers)
+                              accept: "text/plain;version=0.0.4;q=1.0,*/*;q=0.1", options: options)
         var invalid: [SourceProblem] = []
         let queries = metrics.map { metric -> PrometheusQuery in
             do {

@@ -37,7 +37,7 @@ struct DatabaseOptions: ParsableArguments {
         if db != nil { return SurgeConfig() }
         do {
             // The sources' secrets are not the database tools' to need.
-            return try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath, headerFiles: false)
+            return try ConfigLoader.load(path: config ?? ConfigLoader.defaultPath, sourceFiles: false)
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)

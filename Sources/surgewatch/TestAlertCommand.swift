@@ -26,7 +26,7 @@ struct TestAlertCommand: ParsableCommand {
     func run() throws {
         let loaded: SurgeConfig
         do {
-            loaded = try ConfigLoader.load(path: config, headerFiles: false)
+            loaded = try ConfigLoader.load(path: config, sourceFiles: false)
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)

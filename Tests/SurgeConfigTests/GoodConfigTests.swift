@@ -90,11 +90,12 @@ import Testing
         #expect(config.sources.probes.map(\.name) == ["api", "shop"])
         #expect(config.sources.listenPorts == [80, 443])
         #expect(config.sources.probes[1].timeout == .milliseconds(1500))
-        #expect(config.sources.probes[0].headers == [.init(name: "Host", value: "shop.example.com"), .init(name: "X-Probe", value: "surgewatch; tick")])
-        #expect(config.sources.probes[1].headers.isEmpty)
-        #expect(config.sources.nginx.first?.headers == [.init(name: "X-Api-Key", value: "abc-123")], "its file's line, without the newline")
-        #expect(try ConfigLoader.load(path: path, headerFiles: false).sources.nginx.first?.headers == [], "a tool that reads no source")
-        #expect(config.sources.prometheus.first?.headers == [.init(name: "Authorization", value: "Bearer abc")])
+        #expect(config.sources.probes[0].request.headers == [.init(name: "Host", value: "shop.example.com"), .init(name: "X-Probe", value: "surgewatch; tick")])
+        #expect(config.sources.probes[1].request == .init(connectTo: "[::1]:8443", caFile: "/etc/ssl/certs/ca-certificates.crt"))
+        #expect(config.sources.probes[0].request.connectTo == nil && config.sources.probes[0].request.caFile == nil)
+        #expect(config.sources.nginx.first?.request.headers == [.init(name: "X-Api-Key", value: "abc-123")], "its file's line, without the newline")
+        #expect(try ConfigLoader.load(path: path, sourceFiles: false).sources.nginx.first?.request.headers == [], "a tool that reads no source")
+        #expect(config.sources.prometheus.first?.request.headers == [.init(name: "Authorization", value: "Bearer abc")])
         #expect(config.sources.prometheus.first?.metrics.map(\.name) == ["http_rps", "http_error_ratio", "http_p99_ms"])
         #expect(config.sources.prometheus.first?.metrics[2].expression == "histogram_quantile(0.99, http_request_duration_seconds) * 1000")
         #expect(config.sources.cgroups == [SurgeConfig.Cgroup(name: nil, unit: "shop.service")])
@@ -117,6 +118,13 @@ import Testing
     ])
     func durationsParse(text: String, duration: Duration) {
         #expect(DurationText.parse(text) == duration)
+    }
+
+    @Test(arguments: [("127.0.0.1:8443", true), ("shop-backend:80", true), ("[::1]:8443", true), ("[fe80::1]:1", true),
+                      ("127.0.0.1", false), ("127.0.0.1:0", false), ("127.0.0.1:65536", false), (":80", false), ("[::1]8443", false),
+                      ("[]:80", false), ("shop example:80", false), ("http://127.0.0.1:80", false), ("127.0.0.1:+80", false)])
+    func connectToIsAHostAndAPort(text: String, valid: Bool) {
+        #expect((ConfigLoader.hostAndPort(text) != nil) == valid)
     }
 
     /// A secret's file: absolute as written; relative in systemd's credentials directory

@@ -42,13 +42,14 @@ import SurgeSampling
         let wrongHost = await ProbeSource(name: nil, url: server.url("/vhost/shop.example.com"), timeout: .seconds(2)).read(monotonicSeconds: 0)
         #expect(wrongHost.values[1] == 0 && wrongHost.problems.map(\.message) == ["\(server.url("/vhost/shop.example.com")): HTTP 421"])
         let shop = await ProbeSource(name: nil, url: server.url("/vhost/shop.example.com"), timeout: .seconds(2),
-                                     headers: [("Host", "shop.example.com")]).read(monotonicSeconds: 0)
+                                     options: HTTPRequestOptions(headers: [("Host", "shop.example.com")])).read(monotonicSeconds: 0)
         #expect(shop.values[1] == 1 && shop.problems.isEmpty, "\(shop.problems)")
 
         let url = server.url("/auth/s3cret/metrics")
         let refused = await PrometheusSource(name: nil, url: url, timeout: .seconds(2), metrics: Self.contractMetrics).read(monotonicSeconds: 0)
         #expect(refused.values.allSatisfy(\.isNaN) && refused.problems.map(\.message) == ["\(url): HTTP 401"])
-        let scraped = await PrometheusSource(name: nil, url: url, timeout: .seconds(2), headers: [("Authorization", "Bearer s3cret")],
+        let scraped = await PrometheusSource(name: nil, url: url, timeout: .seconds(2),
+                                             options: HTTPRequestOptions(headers: [("Authorization", "Bearer s3cret")]),
                                              metrics: Self.contractMetrics).read(monotonicSeconds: 0)
         #expect(scraped.problems.isEmpty && !scraped.values[3].isNaN, "\(scraped.problems)")
     }

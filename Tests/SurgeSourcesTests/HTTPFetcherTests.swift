@@ -25,7 +25,8 @@ import TestSupport
     /// replaces the source's own rather than doubling it.
     @Test func configuredHeadersAreSentAndReplaceTheSourcesAccept() async throws {
         let fetcher = HTTPFetcher(url: server.url("/echo-headers"), timeout: .seconds(2), accept: "text/plain",
-                                  headers: [("Host", "shop.example.com"), ("X-Shop-Token", "a b;c"), ("accept", "application/openmetrics-text")])
+                                  options: HTTPRequestOptions(headers: [("Host", "shop.example.com"), ("X-Shop-Token", "a b;c"),
+                                                                        ("accept", "application/openmetrics-text")]))
         let lines = String(decoding: try await fetcher.document().get(), as: UTF8.self).split(separator: "\n")
         #expect(lines.contains("Host: shop.example.com") && lines.contains("X-Shop-Token: a b;c"), "\(lines)")
         #expect(lines.filter { $0.lowercased().hasPrefix("accept:") } == ["accept: application/openmetrics-text"], "\(lines)")

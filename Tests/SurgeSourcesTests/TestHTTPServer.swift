@@ -6,9 +6,10 @@ final class TestHTTPServer: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    init() throws {
+    /// `tls`: PEM certificate and key files to serve https with.
+    init(tls: (certificate: String, key: String)? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Bundle.module.resourcePath! + "/Fixtures/test_http_server.py"]
+        process.arguments = ["python3", Bundle.module.resourcePath! + "/Fixtures/test_http_server.py"] + (tls.map { [$0.certificate, $0.key] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()

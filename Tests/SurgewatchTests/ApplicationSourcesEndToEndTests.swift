@@ -8,26 +8,35 @@ import Testing
     static let server = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/test_http_server.py"
     static let cgroups = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/cgroup-v2/t0"
 
-    /// The test server, started; killed when the returned process is given to `stop`.
-    static func startServer() throws -> (process: Process, base: String) {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", Self.server]
-        let out = Pipe()
-        server.standardOutput = out
-        try server.run()
-        let port = try #require(String(data: out.fileHandleForReading.availableData, encoding: .utf8)
-            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        return (server, "http://127.0.0.1:\(port)")
+    /// The sources' test server on 127.0.0.1, killed with this object; `sampling`: the config's
+    /// first lines, one-second ticks over the fixture /proc.
+    final class Server {
+        let process = Process()
+        let base: String
+        let port: Int
+        let sampling = "[sampling]\ninterval = \"1s\"\nproc_root = \"\(DaemonEndToEndTests.fixtures)/t2\"\n"
+
+        init() throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", ApplicationSourcesEndToEndTests.server]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            port = try #require(String(data: out.fileHandleForReading.availableData, encoding: .utf8)
+                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            base = "http://127.0.0.1:\(port)"
+        }
+
+        deinit {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     @Test func everySourceFeedsTheTickAndASlowOneDoesNotStallIt() throws {
-        let (server, base) = try Self.startServer()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        let scratch = try Scratch(config: """
-            [sampling]
-            interval = "1s"
-            proc_root = "\(DaemonEndToEndTests.fixtures)/t2"
+        let server = try Server(), base = server.base
+        defer { withExtendedLifetime(server) {} }  // up to here: its deinit stops the server
+        let scratch = try Scratch(config: server.sampling + """
             cgroup_root = "\(Self.cgroups)"
             [[sources.probe]]
             name = "api"
@@ -81,16 +90,17 @@ import Testing
     /// behind a bearer token read from systemd's credentials directory (what the unit's
     /// `LoadCredential=` gives it), read again at SIGHUP, and never written to the log.
     @Test func headersReachAVirtualHostAndATokenFromTheCredentials() throws {
-        let (server, base) = try Self.startServer()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        let scratch = try Scratch(config: """
-            [sampling]
-            interval = "1s"
-            proc_root = "\(DaemonEndToEndTests.fixtures)/t2"
+        let server = try Server(), base = server.base
+        defer { withExtendedLifetime(server) {} }  // up to here: its deinit stops the server
+        let scratch = try Scratch(config: server.sampling + """
             [[sources.probe]]
             name = "shop"
             url = "\(base)/vhost/shop.example.com"
             headers = { Host = "shop.example.com" }
+            [[sources.probe]]
+            name = "byname"
+            url = "http://shop.example.com:\(server.port)/vhost/shop.example.com"
+            connect_to = "127.0.0.1:\(server.port)"
             [[sources.prometheus]]
             url = "\(base)/auth/s3cret-token/metrics"
             header_files = { Authorization = "shop-metrics-token" }
@@ -107,6 +117,7 @@ import Testing
         #expect(daemon.waitFor(.seconds(20)) { $0.stdoutLines.count >= 3 }, "\(daemon.stderr)")
         let third = try #require(try JSONSerialization.jsonObject(with: Data(daemon.stdoutLines[2].utf8)) as? [String: Any])["values"] as? [String: Any]
         #expect(third?["shop_probe_up"] as? Double == 1, "the virtual host answered its own name: \(daemon.stderr)")
+        #expect(third?["byname_probe_up"] as? Double == 1, "the shop's name connected to 127.0.0.1: \(daemon.stderr)")
         #expect((third?["http_rps"] as? Double).map { $0 > 50 && $0 < 200 } == true, "scraped with the token: \(daemon.stderr)")
         #expect(!daemon.stderr.contains("failed"), "\(daemon.stderr)")
         // The credential replaced (a rotated token, here a wrong one): read again at SIGHUP.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real HTTP server on 127.0.0.1 for the source tests: each path misbehaves in one way.
 
-Prints the port it listens on as its first line, then serves until killed.
+Prints the port it listens on as its first line, then serves until killed. With two arguments,
+CERT and KEY (PEM files), it serves https with them.
   /health            200 "ok"
   /status/N          status N with a short body
   /slow/MS           answers after MS milliseconds
@@ -118,5 +119,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 server = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) == 3:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[1], sys.argv[2])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
