@@ -12,6 +12,9 @@ import Synchronization
 /// in the connect.
 public final class HTTPFetcher: Sendable {
     public let url: String
+    /// How messages name the request: the URL, and where it connects when `connect_to` says
+    /// ("https://shop.example.com/health (at 127.0.0.1:443)"), so a refusal is not read as DNS's.
+    public let label: String
     public let timeout: Duration
     public let maxBodyBytes: Int
     private let handle: Mutex<CurlHandle>
@@ -20,11 +23,12 @@ public final class HTTPFetcher: Sendable {
     public init(url: String, timeout: Duration, maxBodyBytes: Int = 4 << 20, freshConnection: Bool = false,
                 accept: String? = nil, options: HTTPRequestOptions = HTTPRequestOptions()) {
         self.url = url
+        label = options.connectTo.map { "\(url) (at \($0))" } ?? url
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
         var lines = options.headers.map { "\($0.name): \($0.value)" }
         if let accept, !options.headers.contains(where: { $0.name.lowercased() == "accept" }) { lines.append("Accept: \(accept)") }
-        handle = Mutex(CurlHandle(url: url, timeout: timeout, freshConnection: freshConnection, headerLines: lines,
+        handle = Mutex(CurlHandle(url: url, label: label, timeout: timeout, freshConnection: freshConnection, headerLines: lines,
                                   connectTo: options.connectTo, caFile: options.caFile))
     }
 
@@ -34,7 +38,7 @@ public final class HTTPFetcher: Sendable {
                 continuation.resume(returning: getBlocking())
             }
             if started == nil {
-                continuation.resume(returning: .failure(.failed(url: url, reason: "no thread could be started for the request")))
+                continuation.resume(returning: .failure(.failed(url: label, reason: "no thread could be started for the request")))
             }
         }
     }
@@ -49,7 +53,7 @@ extension HTTPFetcher {
     /// The body of a 2xx answer, for sources that read a document (a scrape, a status page).
     public func document() async -> Result<[UInt8], HTTPFetchError> {
         await get().flatMap { response in
-            (200..<300).contains(response.status) ? .success(response.body) : .failure(.status(url: url, code: response.status))
+            (200..<300).contains(response.status) ? .success(response.body) : .failure(.status(url: label, code: response.status))
         }
     }
 }
@@ -116,6 +120,8 @@ extension Duration {
 /// The curl easy handle and what a request needs beside it. Used under the fetcher's lock only.
 private final class CurlHandle {
     let url: String
+    /// The fetcher's `label`, which errors name.
+    let label: String
     let handle: UnsafeMutableRawPointer?
     var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var headers: UnsafeMutablePointer<curl_slist>?
@@ -123,8 +129,9 @@ private final class CurlHandle {
 
     static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    init(url: String, timeout: Duration, freshConnection: Bool, headerLines: [String], connectTo: String?, caFile: String?) {
+    init(url: String, label: String, timeout: Duration, freshConnection: Bool, headerLines: [String], connectTo: String?, caFile: String?) {
         self.url = url
+        self.label = label
         _ = Self.globalInit
         handle = curl_easy_init()
         guard let handle else { return }
@@ -168,7 +175,7 @@ private final class CurlHandle {
     }
 
     func perform(maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
-        guard let handle else { return .failure(.failed(url: url, reason: "libcurl could not make a handle")) }
+        guard let handle else { return .failure(.failed(url: label, reason: "libcurl could not make a handle")) }
         let body = BodyBuffer(limit: maxBodyBytes)
         let context = Unmanaged.passRetained(body)
         defer { context.release() }
@@ -189,15 +196,15 @@ private final class CurlHandle {
             surge_curl_get_offset(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
             return .success(HTTPResponse(status: status, body: body.bytes, seconds: Double(microseconds) / 1e6))
         case CURLE_OPERATION_TIMEDOUT:
-            return .failure(.timedOut(url: url, after: timeout))
+            return .failure(.timedOut(url: label, after: timeout))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
-            return .failure(.refused(url: url, reason: reason))
+            return .failure(.refused(url: label, reason: reason))
         case CURLE_WRITE_ERROR where body.overflowed:
-            return .failure(.tooLarge(url: url, limit: maxBodyBytes))
+            return .failure(.tooLarge(url: label, limit: maxBodyBytes))
         case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_RECV_ERROR:
-            return .failure(.truncated(url: url, reason: reason))
+            return .failure(.truncated(url: label, reason: reason))
         default:
-            return .failure(.failed(url: url, reason: reason))
+            return .failure(.failed(url: label, reason: reason))
         }
     }
 }

@@ -20,11 +20,11 @@ public final class NginxSource: MetricSource {
         let status: NginxStubStatus
         do {
             switch await fetcher.document() {
-            case .failure(let error): return .missing(metricNames.count, location: fetcher.url, error.description)
-            case .success(let body): status = try NginxStubStatus.parse(ProcText(path: fetcher.url, bytes: body))
+            case .failure(let error): return .missing(metricNames.count, location: fetcher.label, error.description)
+            case .success(let body): status = try NginxStubStatus.parse(ProcText(path: fetcher.label, bytes: body))
             }
         } catch {
-            return .missing(metricNames.count, location: fetcher.url, error.description)
+            return .missing(metricNames.count, location: fetcher.label, error.description)
         }
         let before = previous.withLock { stored in
             defer { stored = (now, status) }

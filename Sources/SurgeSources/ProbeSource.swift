@@ -24,13 +24,13 @@ public final class ProbeSource: MetricSource {
             return SourceReading(values: [response.seconds * 1000, 1])
         case .success(let response):
             return SourceReading(values: [response.seconds * 1000, 0], problems: [
-                SourceProblem(kind: .failure, location: fetcher.url,
-                              message: HTTPFetchError.status(url: fetcher.url, code: response.status).description)])
+                SourceProblem(kind: .failure, location: fetcher.label,
+                              message: HTTPFetchError.status(url: fetcher.label, code: response.status).description)])
         case .failure(let error):
             var latency = Double.nan
             if case .timedOut(_, let after) = error { latency = after.seconds * 1000 }
             return SourceReading(values: [latency, 0], problems: [
-                SourceProblem(kind: .failure, location: fetcher.url, message: error.description)])
+                SourceProblem(kind: .failure, location: fetcher.label, message: error.description)])
         }
     }
 }

@@ -37,7 +37,7 @@ public final class PrometheusSource: MetricSource {
     public func read(monotonicSeconds: Double) async -> SourceReading {
         let body: [UInt8]
         switch await fetcher.document() {
-        case .failure(let error): return .missing(metricNames.count, location: fetcher.url, error.description)
+        case .failure(let error): return .missing(metricNames.count, location: fetcher.label, error.description)
         case .success(let document): body = document
         }
         return evaluator.withLock { evaluator in
@@ -45,7 +45,7 @@ public final class PrometheusSource: MetricSource {
                 let scrape = try evaluator.parse(body)
                 return SourceReading(values: evaluator.evaluate(scrape, at: monotonicSeconds), problems: invalidQueries)
             } catch {
-                return .missing(metricNames.count, location: fetcher.url, "\(fetcher.url): not the Prometheus text format: \(error)")
+                return .missing(metricNames.count, location: fetcher.label, "\(fetcher.label): not the Prometheus text format: \(error)")
             }
         }
     }

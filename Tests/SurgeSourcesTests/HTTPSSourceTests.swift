@@ -45,6 +45,9 @@ import SurgeSampling
                                           options: HTTPRequestOptions(connectTo: local)).read(monotonicSeconds: 0)
         #expect(untrusted.values[1] == 0)
         #expect(untrusted.problems.first?.message.contains("certificate") == true, "\(untrusted.problems)")
+        // Named with where it connected: a refusal there is not DNS's.
+        #expect(untrusted.problems.first?.message.hasPrefix("\(url) (at \(local)): ") == true, "\(untrusted.problems)")
+        #expect(untrusted.problems.first?.location == "\(url) (at \(local))")
 
         // By address alone the certificate's name does not match: what connect_to is for.
         let byAddress = await ProbeSource(name: nil, url: "https://\(local)/health", timeout: .seconds(2),
