@@ -18,6 +18,8 @@ extension ConfigLoader {
                 t.fail("tls_ca_file", "expected an absolute path to PEM certificates, got \"\(file)\"")
             } else if t.context.readsSourceFiles, access(file, R_OK) != 0 {
                 t.fail("tls_ca_file", "cannot read \(file): \(String(cString: strerror(errno)))")
+            } else if t.context.readsSourceFiles, let kind = notARegularFile(file) {
+                t.fail("tls_ca_file", "\(file) is \(kind), not a file of PEM certificates")
             } else {
                 request.caFile = file
             }

@@ -66,6 +66,8 @@ extension ConfigLoader {
 
     /// The file's first line (a final newline is not the value's), or why it cannot serve.
     static func readHeaderFile(_ path: String) -> Result<String, ReadFailure> {
+        // A FIFO or a terminal would block the start (or a reload) until someone wrote to it.
+        if let kind = notARegularFile(path) { return .failure(ReadFailure(message: "\(kind), not a file holding a value")) }
         let bytes: [UInt8]
         do {
             bytes = try ProcFileReader(limit: 8 << 10).read(path).bytes
@@ -85,6 +87,20 @@ extension ConfigLoader {
         // "\r\n" is one Character to Swift: one removeLast takes either ending whole.
         if text.hasSuffix("\r\n") || text.hasSuffix("\n") { text.removeLast() }
         return .success(text)
+    }
+
+    /// What `path` is when it exists and is not a regular file ("a directory", "a FIFO", "a
+    /// device"), else nil.
+    static func notARegularFile(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return "not a regular file"
+        }
     }
 
     /// What keeps `value` from being sent as a header's value, or nil.

@@ -147,6 +147,11 @@ import Testing
                 == "the value holds a control character (U+000A): a header's value is one line")
         try String(repeating: "x", count: 9000).write(toFile: directory + "/t", atomically: false, encoding: .utf8)
         #expect(throws: (any Error).self) { try ConfigLoader.readHeaderFile(directory + "/t").get() }
+        // A FIFO would block the start until someone wrote to it: refused unread.
+        #expect(mkfifo(directory + "/fifo", 0o600) == 0)
+        #expect(throws: (any Error).self) { try ConfigLoader.readHeaderFile(directory + "/fifo").get() }
+        if case .failure(let reason) = ConfigLoader.readHeaderFile(directory + "/fifo") { #expect(reason.description == "a FIFO, not a file holding a value") }
+        #expect(ConfigLoader.notARegularFile(directory) == "a directory" && ConfigLoader.notARegularFile("/dev/null") == "a device")
     }
 
     @Test(arguments: ["", "10", "s", "10 s", "10 days", "-5s", "1e3s", "10S"])
