@@ -20,7 +20,7 @@ extension ConfigLoader {
                 table.context.fail(table.keyPath(name), "'\(name)' belongs to the connection, not the request: it is not the config's to set",
                                    at: node.keyPosition)
             } else {
-                headers.append(SurgeConfig.HTTPHeader(name: name, value: value))
+                headers.append(SurgeConfig.HTTPHeader(name: name, value: value, file: file))
             }
         }
         if let table = t.table("headers") {

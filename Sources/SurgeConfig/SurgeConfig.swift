@@ -237,6 +237,19 @@ public struct SurgeConfig: Equatable, Sendable {
             self.connectTo = connectTo
             self.caFile = caFile
         }
+
+        /// What the request does beside a plain GET, for check-config, never a header's value:
+        /// "at 127.0.0.1:443, headers Host, Authorization (from /etc/surgewatch/token)".
+        public var described: String? {
+            var parts: [String] = []
+            if let connectTo { parts.append("at \(connectTo)") }
+            if !headers.isEmpty {
+                parts.append("headers " + headers.map { header in header.file.map { "\(header.name) (from \($0))" } ?? header.name }
+                    .joined(separator: ", "))
+            }
+            if let caFile { parts.append("trusting \(caFile)") }
+            return parts.isEmpty ? nil : parts.joined(separator: ", ")
+        }
     }
 
     /// A request header an HTTP source sends (`headers = { Host = "shop.example.com" }`): a
@@ -244,10 +257,13 @@ public struct SurgeConfig: Equatable, Sendable {
     public struct HTTPHeader: Equatable, Sendable {
         public var name: String
         public var value: String
+        /// The file the value was read from (`header_files`), nil when written in the config.
+        public var file: String?
 
-        public init(name: String, value: String) {
+        public init(name: String, value: String, file: String? = nil) {
             self.name = name
             self.value = value
+            self.file = file
         }
     }
 

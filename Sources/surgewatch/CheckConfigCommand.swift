@@ -53,6 +53,8 @@ struct CheckConfigCommand: ParsableCommand {
                          + "\(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
             // The policy said in full: its defaults move between releases (session 46).
+            // Each HTTP source as it will ask: the operator sees a header file was found (never its value).
+            for line in Self.httpSources(config) { print(line) }
             print("alerts: \(config.alert.described())")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
             if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
@@ -99,6 +101,17 @@ struct CheckConfigCommand: ParsableCommand {
                 + "(the unit's /run/surgewatch, which systemd makes at start, needs nothing)"
         }
         return "prometheus.textfile: \(directory): " + PrometheusTextfile.unitAdvice
+    }
+
+    /// One line per HTTP source: "source probe shop: GET URL, at ..., headers ...".
+    static func httpSources(_ config: SurgeConfig) -> [String] {
+        let sources = config.sources
+        func line(_ kind: String, _ name: String?, _ url: String, _ request: SurgeConfig.HTTPRequest) -> String {
+            "source \(kind)\(name.map { " " + $0 } ?? ""): GET \(url)" + (request.described.map { ", " + $0 } ?? "")
+        }
+        return sources.probes.map { line("probe", $0.name, $0.url, $0.request) }
+            + sources.prometheus.map { line("prometheus", $0.name, $0.url, $0.request) }
+            + sources.nginx.map { line("nginx", $0.name, $0.url, $0.request) }
     }
 
     /// Features and rule metrics of /proc/pressure that this host's /proc does not give (absent,

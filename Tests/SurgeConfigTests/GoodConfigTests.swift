@@ -93,7 +93,11 @@ import Testing
         #expect(config.sources.probes[0].request.headers == [.init(name: "Host", value: "shop.example.com"), .init(name: "X-Probe", value: "surgewatch; tick")])
         #expect(config.sources.probes[1].request == .init(connectTo: "[::1]:8443", caFile: "/etc/ssl/certs/ca-certificates.crt"))
         #expect(config.sources.probes[0].request.connectTo == nil && config.sources.probes[0].request.caFile == nil)
-        #expect(config.sources.nginx.first?.request.headers == [.init(name: "X-Api-Key", value: "abc-123")], "its file's line, without the newline")
+        #expect(config.sources.nginx.first?.request.headers == [.init(name: "X-Api-Key", value: "abc-123", file: Bundle.module.resourcePath! + "/Fixtures/good/nginx-api-key")],
+                "its file's line, without the newline")
+        #expect(config.sources.nginx.first?.request.described == "headers X-Api-Key (from \(Bundle.module.resourcePath!)/Fixtures/good/nginx-api-key)")
+        #expect(config.sources.probes[1].request.described == "at [::1]:8443, trusting /etc/ssl/certs/ca-certificates.crt")
+        #expect(config.sources.prometheus.first?.request.described == "headers Authorization", "never the value")
         #expect(try ConfigLoader.load(path: path, sourceFiles: false).sources.nginx.first?.request.headers == [], "a tool that reads no source")
         #expect(config.sources.prometheus.first?.request.headers == [.init(name: "Authorization", value: "Bearer abc")])
         #expect(config.sources.prometheus.first?.metrics.map(\.name) == ["http_rps", "http_error_ratio", "http_p99_ms"])

@@ -112,6 +112,14 @@ import Testing
         let token = credentials + "/shop-metrics-token"
         try "Bearer s3cret-token\n".write(toFile: token, atomically: true, encoding: .utf8)
         chmod(token, 0o400)
+        // check-config as the unit would read it: the header file found, its value not shown.
+        let check = try DaemonProcess(["check-config", scratch.config], environment: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(check.waitForExit(.seconds(10)) == 0, "\(check.stderr)")
+        #expect(check.stdoutLines.contains("source prometheus: GET \(base)/auth/s3cret-token/metrics, headers Authorization (from \(token))"),
+                "\(check.stdout)")
+        #expect(check.stdoutLines.contains("source probe byname: GET http://shop.example.com:\(server.port)/vhost/shop.example.com, at 127.0.0.1:\(server.port)"),
+                "\(check.stdout)")
+        #expect(!check.stdout.contains("Bearer"))
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "json"],
                                        environment: ["CREDENTIALS_DIRECTORY": credentials])
         #expect(daemon.waitFor(.seconds(20)) { $0.stdoutLines.count >= 3 }, "\(daemon.stderr)")
