@@ -3,8 +3,8 @@ import Glibc
 extension ConfigLoader {
     /// The keys every HTTP source takes beside `url` and `timeout`: `headers`, `header_files`,
     /// `connect_to` and `tls_ca_file`.
-    static func request(_ t: TableReader) -> SurgeConfig.HTTPRequest {
-        var request = SurgeConfig.HTTPRequest(headers: headers(t))
+    static func request(_ t: TableReader, reserved: [String: String] = [:]) -> SurgeConfig.HTTPRequest {
+        var request = SurgeConfig.HTTPRequest(headers: headers(t, reserved: reserved))
         if let target = t.string("connect_to") {
             if hostAndPort(target) != nil {
                 request.connectTo = target

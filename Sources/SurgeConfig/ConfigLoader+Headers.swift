@@ -8,7 +8,8 @@ extension ConfigLoader {
     /// in a config every local user may read (the shipped unit's dynamic user reads it as
     /// "others"). A relative file is looked for in `$CREDENTIALS_DIRECTORY`, where systemd puts
     /// what the unit's `LoadCredential=` names, and without it beside the config.
-    static func headers(_ t: TableReader) -> [SurgeConfig.HTTPHeader] {
+    /// `reserved`: header names (lower-case) the source sets itself, with why.
+    static func headers(_ t: TableReader, reserved: [String: String] = [:]) -> [SurgeConfig.HTTPHeader] {
         var headers: [SurgeConfig.HTTPHeader] = []
         func add(_ name: String, _ value: String, _ table: TableReader, _ node: TOMLNode, from file: String? = nil) {
             let problem = headerValueProblem(value)
@@ -19,6 +20,8 @@ extension ConfigLoader {
             } else if ["content-length", "transfer-encoding", "connection"].contains(name.lowercased()) {
                 table.context.fail(table.keyPath(name), "'\(name)' belongs to the connection, not the request: it is not the config's to set",
                                    at: node.keyPosition)
+            } else if let why = reserved[name.lowercased()] {
+                table.context.fail(table.keyPath(name), "'\(name)' is the source's own: \(why)", at: node.keyPosition)
             } else {
                 headers.append(SurgeConfig.HTTPHeader(name: name, value: value, file: file))
             }

@@ -244,7 +244,9 @@ public enum ConfigLoader {
         for p in t.tables("prometheus") {
             var endpoint = SurgeConfig.Prometheus(
                 name: sourceName(p), url: url(p, in: "[[sources.prometheus]]"),
-                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange), request: request(p))
+                timeout: p.duration("timeout", default: defaultTimeout, range: timeoutRange),
+                // OpenMetrics, which another Accept could ask for, is not the format the scrape reads.
+                request: request(p, reserved: ["accept": "a scrape asks for the text format 0.0.4, the one surgewatch reads"]))
             if let metrics = p.table("metrics") {
                 for (name, node) in metrics.entries() {
                     guard MetricNameRule.isValid(name) else {

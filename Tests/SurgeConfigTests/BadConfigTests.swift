@@ -117,9 +117,10 @@ import Testing
             "5:99: sources.probe[0].headers.Accept: the value is empty: leave the header out instead",
             "5:111: sources.probe[0].headers.host: 'host' is given twice (as 'Host'): header names are case-insensitive",
             "10:1: sources.prometheus[0].headers.Content-Length: 'Content-Length' belongs to the connection, not the request: it is not the config's to set",
-            "11:11: sources.prometheus[0].headers.X-Token: expected the header's value as a string, got integer 42",
-            "13:17: sources.prometheus[0].header_files.Authorization: cannot read /nonexistent/shop-token: No such file or directory",
-            "14:9: sources.prometheus[0].header_files.X-Key: expected the path of a file holding the header's value, got integer 7"],
+            "11:1: sources.prometheus[0].headers.Accept: 'Accept' is the source's own: a scrape asks for the text format 0.0.4, the one surgewatch reads",
+            "12:11: sources.prometheus[0].headers.X-Token: expected the header's value as a string, got integer 42",
+            "14:17: sources.prometheus[0].header_files.Authorization: cannot read /nonexistent/shop-token: No such file or directory",
+            "15:9: sources.prometheus[0].header_files.X-Key: expected the path of a file holding the header's value, got integer 7"],
         "probe-bad-name.toml": [
             "2:8: sources.probe[0].name: 'Shop-1' cannot prefix metric names: use lower-case letters, digits and _"],
         "prometheus-metric-not-string.toml": [
