@@ -52,9 +52,9 @@ struct CheckConfigCommand: ParsableCommand {
                          + "its training mean for a missing feature, and the [overload] rule be unknown where it needs them; "
                          + "\(SurgeConfig.withoutPSIAdvice)\n", to: STDERR_FILENO)
             }
-            // The policy said in full: its defaults move between releases (session 46).
             // Each HTTP source as it will ask: the operator sees a header file was found (never its value).
             for line in Self.httpSources(config) { print(line) }
+            // The policy said in full: its defaults move between releases (session 46).
             print("alerts: \(config.alert.described())")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
             if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
