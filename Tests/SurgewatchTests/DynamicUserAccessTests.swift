@@ -12,23 +12,18 @@ final class DynamicUserAccessTests {
     var model: String { scratch.state + "/mine.swm" }
     static let nobody: UInt32 = 65534
 
-    /// The binary where the other user can reach it: a checkout under umask 077 is root's alone.
-    static let binary: String = {
-        let directory = NSTemporaryDirectory() + "surgewatch-as-nobody-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod(directory, 0o755)
-        let path = directory + "/surgewatch"
-        if access(path, X_OK) != 0 && link(DaemonProcess.binary, path) != 0 {
-            try? FileManager.default.copyItem(atPath: DaemonProcess.binary, toPath: path)
-        }
-        chmod(path, 0o755)
-        return path
-    }()
+    /// The binary where the other user can reach it (a checkout under umask 077 is root's
+    /// alone): a link or copy in the scratch directory, removed with it.
+    var binary: String { scratch.directory + "/surgewatch" }
 
     init() throws {
         // /proc itself, not the checkout's fixture trees, for the same reason.
         scratch = try Scratch(config: DaemonEndToEndTests.config(procRoot: "/proc") + "[model]\npath = \"mine.swm\"\n")
         chmod(scratch.directory, 0o755)
+        if link(DaemonProcess.binary, binary) != 0 {
+            try FileManager.default.copyItem(atPath: DaemonProcess.binary, toPath: binary)
+        }
+        chmod(binary, 0o755)
         try FileManager.default.createDirectory(atPath: scratch.state, withIntermediateDirectories: true)
         // The built-in model, saved as a file: it fits the config.
         let (code, _, err) = try DaemonProcess.run(["replay", "--config", DaemonProcess.repository + "/config/surgewatch.toml", "--no-learn",
@@ -39,7 +34,7 @@ final class DynamicUserAccessTests {
     }
 
     func runAsNobody() throws -> DaemonProcess {
-        let daemon = try DaemonProcess(["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", Self.binary, "run",
+        let daemon = try DaemonProcess(["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", binary, "run",
                                         "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "1", "--tick-output", "none"],
                                        executable: "/usr/bin/setpriv")
         #expect(daemon.waitForExit(.seconds(30)) == 0, "\(daemon.stderr)")
@@ -65,7 +60,7 @@ final class DynamicUserAccessTests {
         #expect(code == 0, "\(err)")
         #expect(err.contains("warning: \(scratch.config) is mode 600 and owned by uid 0: the shipped unit runs the daemon as a dynamic user "
                              + "(DynamicUser=yes), which could not read it: it would not start, and a reload would be refused; chmod 644 it\n"), "\(err)")
-        let daemon = try DaemonProcess(["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", Self.binary, "run",
+        let daemon = try DaemonProcess(["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", binary, "run",
                                         "--config", scratch.config, "--state-dir", scratch.state, "--max-ticks", "1"], executable: "/usr/bin/setpriv")
         #expect(daemon.waitForExit(.seconds(30)) == 1, "\(daemon.stderr)")
         #expect(daemon.stderr.contains("\(scratch.config): cannot read the file: Permission denied (read as uid \(Self.nobody); under the shipped unit, "
