@@ -2,7 +2,7 @@ import Glibc
 
 extension ConfigLoader {
     /// The keys every HTTP source takes beside `url` and `timeout`: `headers`, `header_files`,
-    /// `connect_to` and `tls_ca_file`.
+    /// `connect_to`, `unix_socket` and `tls_ca_file`.
     static func request(_ t: TableReader, reserved: [String: String] = [:]) -> SurgeConfig.HTTPRequest {
         var request = SurgeConfig.HTTPRequest(headers: headers(t, reserved: reserved))
         if let target = t.string("connect_to") {
@@ -11,6 +11,16 @@ extension ConfigLoader {
             } else {
                 t.fail("connect_to", "expected HOST:PORT to connect to in place of the URL's, such as \"127.0.0.1:8443\" "
                        + "or \"[::1]:8443\", got \"\(target)\"")
+            }
+        }
+        if let socket = t.string("unix_socket") {
+            if !socket.hasPrefix("/") {
+                t.fail("unix_socket", "expected the absolute path of the socket the server listens on, got \"\(socket)\"")
+            } else if request.connectTo != nil {
+                t.fail("unix_socket", "a source connects either to connect_to's address or to a unix socket, not both")
+            } else {
+                // Not looked for here: a server that is down is the daemon's to report, tick by tick.
+                request.unixSocket = socket
             }
         }
         if let file = t.string("tls_ca_file") {

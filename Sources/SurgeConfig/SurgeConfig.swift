@@ -228,13 +228,17 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `connect_to`: "host:port" connected to instead of the URL's, whose name still goes
         /// in the Host header, the TLS server name and the certificate check (curl's --connect-to).
         public var connectTo: String?
+        /// `unix_socket`: the path of the socket the server listens on, connected to in place of
+        /// the URL's host and port, whose name still goes in the Host header.
+        public var unixSocket: String?
         /// `tls_ca_file`: PEM certificates to trust for https (a private CA's), in place of the
         /// bundle file libcurl was built with.
         public var caFile: String?
 
-        public init(headers: [HTTPHeader] = [], connectTo: String? = nil, caFile: String? = nil) {
+        public init(headers: [HTTPHeader] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil) {
             self.headers = headers
             self.connectTo = connectTo
+            self.unixSocket = unixSocket
             self.caFile = caFile
         }
 
@@ -243,6 +247,7 @@ public struct SurgeConfig: Equatable, Sendable {
         public var described: String? {
             var parts: [String] = []
             if let connectTo { parts.append("at \(connectTo)") }
+            if let unixSocket { parts.append("at unix:\(unixSocket)") }
             if !headers.isEmpty {
                 parts.append("headers " + headers.map { header in header.file.map { "\(header.name) (from \($0))" } ?? header.name }
                     .joined(separator: ", "))

@@ -23,13 +23,13 @@ public final class HTTPFetcher: Sendable {
     public init(url: String, timeout: Duration, maxBodyBytes: Int = 4 << 20, freshConnection: Bool = false,
                 accept: String? = nil, options: HTTPRequestOptions = HTTPRequestOptions()) {
         self.url = url
-        label = options.connectTo.map { "\(url) (at \($0))" } ?? url
+        label = (options.connectTo ?? options.unixSocket.map { "unix:" + $0 }).map { "\(url) (at \($0))" } ?? url
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
         var lines = options.headers.map { "\($0.name): \($0.value)" }
         if let accept, !options.headers.contains(where: { $0.name.lowercased() == "accept" }) { lines.append("Accept: \(accept)") }
         handle = Mutex(CurlHandle(url: url, label: label, timeout: timeout, freshConnection: freshConnection, headerLines: lines,
-                                  connectTo: options.connectTo, caFile: options.caFile))
+                                  options: options))
     }
 
     public func get() async -> Result<HTTPResponse, HTTPFetchError> {
@@ -64,12 +64,15 @@ public struct HTTPRequestOptions: Sendable {
     public var headers: [(name: String, value: String)]
     /// "host:port" connected to in place of the URL's host and port (curl's --connect-to).
     public var connectTo: String?
+    /// A unix socket connected to in place of the URL's host and port (curl's --unix-socket).
+    public var unixSocket: String?
     /// PEM certificates to trust for https.
     public var caFile: String?
 
-    public init(headers: [(name: String, value: String)] = [], connectTo: String? = nil, caFile: String? = nil) {
+    public init(headers: [(name: String, value: String)] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil) {
         self.headers = headers
         self.connectTo = connectTo
+        self.unixSocket = unixSocket
         self.caFile = caFile
     }
 }
@@ -129,7 +132,7 @@ private final class CurlHandle {
 
     static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    init(url: String, label: String, timeout: Duration, freshConnection: Bool, headerLines: [String], connectTo: String?, caFile: String?) {
+    init(url: String, label: String, timeout: Duration, freshConnection: Bool, headerLines: [String], options: HTTPRequestOptions) {
         self.url = url
         self.label = label
         _ = Self.globalInit
@@ -148,12 +151,13 @@ private final class CurlHandle {
         }
         for line in headerLines { headers = curl_slist_append(headers, line) }
         if headers != nil { surge_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers) }
-        if let connectTo {
+        if let connectTo = options.connectTo {
             // Empty host and port: whatever the URL names is connected to at `connectTo`.
             connectToList = curl_slist_append(nil, "::" + connectTo)
             surge_curl_set_pointer(handle, CURLOPT_CONNECT_TO, connectToList)
         }
-        if let caFile { surge_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
+        if let socket = options.unixSocket { surge_curl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket) }
+        if let caFile = options.caFile { surge_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
         surge_curl_set_write_function(handle) { data, size, count, context in
             let body = Unmanaged<BodyBuffer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count

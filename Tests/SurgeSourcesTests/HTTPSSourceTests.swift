@@ -56,6 +56,26 @@ import SurgeSampling
         #expect(byAddress.problems.first?.message.contains("127.0.0.1") == true, "\(byAddress.problems)")
     }
 
+    /// An app server that listens on a unix socket behind nginx (gunicorn, puma), probed on its
+    /// socket: the URL's name goes in the Host header, the connection to the socket.
+    @Test func aUnixSocketIsProbedWithTheURLsName() async throws {
+        let directory = NSTemporaryDirectory() + "surgewatch-unix-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/app.sock"
+        let server = try TestHTTPServer(unixSocket: socket)
+        let url = "http://shop.example.com/vhost/shop.example.com"
+        let probed = await ProbeSource(name: nil, url: url, timeout: .seconds(2),
+                                       options: HTTPRequestOptions(unixSocket: socket)).read(monotonicSeconds: 0)
+        #expect(probed.values[1] == 1 && probed.problems.isEmpty, "\(probed.problems)")
+        withExtendedLifetime(server) {}
+        // The server gone (the socket file left): refused, and said with the socket.
+        unlink(socket)
+        let gone = await ProbeSource(name: nil, url: url, timeout: .seconds(2), options: HTTPRequestOptions(unixSocket: socket)).read(monotonicSeconds: 0)
+        #expect(gone.values[1] == 0 && gone.values[0].isNaN)
+        #expect(gone.problems.first?.message.hasPrefix("\(url) (at unix:\(socket)): connection failed") == true, "\(gone.problems)")
+    }
+
     @Test func connectToSendsPlainHTTPToAnotherAddressWithTheURLsName() async throws {
         let server = try TestHTTPServer()
         let scraped = await ProbeSource(name: nil, url: "http://shop.example.com/vhost/shop.example.com", timeout: .seconds(2),

@@ -2,7 +2,8 @@
 """A real HTTP server on 127.0.0.1 for the source tests: each path misbehaves in one way.
 
 Prints the port it listens on as its first line, then serves until killed. With two arguments,
-CERT and KEY (PEM files), it serves https with them.
+CERT and KEY (PEM files), it serves https with them; with --unix PATH, plain http on that unix
+socket (and prints 0).
   /health            200 "ok"
   /status/N          status N with a short body
   /slow/MS           answers after MS milliseconds
@@ -118,6 +119,14 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             super().handle_error(request, client_address)
 
 
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+if len(sys.argv) == 3 and sys.argv[1] == "--unix":
+    server = UnixServer(sys.argv[2], Handler)
+    print(0, flush=True)
+    server.serve_forever()
 server = Server(("127.0.0.1", 0), Handler)
 if len(sys.argv) == 3:
     import ssl
