@@ -125,6 +125,7 @@ private final class CurlHandle {
     let url: String
     /// The fetcher's `label`, which errors name.
     let label: String
+    let unixSocket: String?
     let handle: UnsafeMutableRawPointer?
     var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var headers: UnsafeMutablePointer<curl_slist>?
@@ -135,6 +136,7 @@ private final class CurlHandle {
     init(url: String, label: String, timeout: Duration, freshConnection: Bool, headerLines: [String], options: HTTPRequestOptions) {
         self.url = url
         self.label = label
+        unixSocket = options.unixSocket
         _ = Self.globalInit
         handle = curl_easy_init()
         guard let handle else { return }
@@ -178,6 +180,18 @@ private final class CurlHandle {
         curl_slist_free_all(connectToList)
     }
 
+    /// Why the socket at `path` cannot be connected to, when the file says: absent, or not
+    /// writable by this process (connecting takes write permission); nil when nothing there
+    /// tells (a socket nothing listens on).
+    static func unixSocketProblem(_ path: String) -> String? {
+        guard access(path, F_OK) == 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+        guard access(path, W_OK) == 0 else {
+            return "\(path): \(String(cString: strerror(errno))) (read as uid \(getuid()): connecting takes write permission on the socket; "
+                + "under the shipped unit, a socket only a group may write to takes SupplementaryGroups=GROUP in a drop-in)"
+        }
+        return nil
+    }
+
     func perform(maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
         guard let handle else { return .failure(.failed(url: label, reason: "libcurl could not make a handle")) }
         let body = BodyBuffer(limit: maxBodyBytes)
@@ -202,7 +216,9 @@ private final class CurlHandle {
         case CURLE_OPERATION_TIMEDOUT:
             return .failure(.timedOut(url: label, after: timeout))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
-            return .failure(.refused(url: label, reason: reason))
+            // curl words a refused unix socket as the URL's port ("port 80 ... Couldn't connect").
+            let socketProblem = unixSocket.flatMap(Self.unixSocketProblem)
+            return .failure(.refused(url: label, reason: socketProblem ?? reason))
         case CURLE_WRITE_ERROR where body.overflowed:
             return .failure(.tooLarge(url: label, limit: maxBodyBytes))
         case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_RECV_ERROR:

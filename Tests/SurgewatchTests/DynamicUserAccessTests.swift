@@ -67,6 +67,32 @@ final class DynamicUserAccessTests {
                                        + "a dynamic user, the file must be readable by others: chmod 644)"), "\(daemon.stderr)")
     }
 
+    /// An app server's unix socket that only its owner may write to: connecting takes write
+    /// permission, and curl's own words ("port 80 ... Couldn't connect to server") would not say
+    /// so; the daemon does, with what the unit needs. Open to all, the same probe is up.
+    @Test func aUnixSocketTheDaemonsUserMayNotWriteIsSaid() throws {
+        let socket = scratch.directory + "/app.sock"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", ApplicationSourcesEndToEndTests.server, "--unix", socket]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        var waited = 0
+        while access(socket, F_OK) != 0 && waited < 100 { usleep(50_000); waited += 1 }
+        let url = "http://shop.example.com/vhost/shop.example.com"
+        try scratch.write(config: DaemonEndToEndTests.config(procRoot: "/proc") + "[model]\npath = \"mine.swm\"\n"
+                          + "[[sources.probe]]\nurl = \"\(url)\"\nunix_socket = \"\(socket)\"\n")
+        #expect(chmod(socket, 0o755) == 0)
+        let refused = try runAsNobody()
+        #expect(refused.stderr.contains("source probe \(url) failed: \(url) (at unix:\(socket)): connection failed: \(socket): Permission denied "
+                                        + "(read as uid \(Self.nobody): connecting takes write permission on the socket; under the shipped unit, "
+                                        + "a socket only a group may write to takes SupplementaryGroups=GROUP in a drop-in)"), "\(refused.stderr)")
+        #expect(chmod(socket, 0o666) == 0)
+        let served = try runAsNobody()
+        #expect(!served.stderr.contains("source probe"), "\(served.stderr)")
+    }
+
     /// `train` writes under the caller's umask, as tools do, and says when that leaves the
     /// model unreadable to the unit's user, where the file is made.
     @Test func trainSaysWhenItsModelIsTheOwnersAlone() throws {
