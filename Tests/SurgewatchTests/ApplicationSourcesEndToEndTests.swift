@@ -8,17 +8,19 @@ import Testing
     static let server = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/test_http_server.py"
     static let cgroups = DaemonProcess.repository + "/Tests/SurgeSourcesTests/Fixtures/cgroup-v2/t0"
 
-    /// The sources' test server on 127.0.0.1, killed with this object; `sampling`: the config's
-    /// first lines, one-second ticks over the fixture /proc.
+    /// The sources' test server on 127.0.0.1 (or on the unix socket `unixSocket`, then port 0),
+    /// killed with this object; `sampling`: the config's first lines, one-second ticks over the
+    /// fixture /proc.
     final class Server {
         let process = Process()
         let base: String
         let port: Int
         let sampling = "[sampling]\ninterval = \"1s\"\nproc_root = \"\(DaemonEndToEndTests.fixtures)/t2\"\n"
 
-        init() throws {
+        init(unixSocket: String? = nil) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", ApplicationSourcesEndToEndTests.server]
+            // The first line comes once the server listens, the socket file made.
+            process.arguments = ["python3", ApplicationSourcesEndToEndTests.server] + (unixSocket.map { ["--unix", $0] } ?? [])
             let out = Pipe()
             process.standardOutput = out
             try process.run()

@@ -72,14 +72,8 @@ final class DynamicUserAccessTests {
     /// so; the daemon does, with what the unit needs. Open to all, the same probe is up.
     @Test func aUnixSocketTheDaemonsUserMayNotWriteIsSaid() throws {
         let socket = scratch.directory + "/app.sock"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", ApplicationSourcesEndToEndTests.server, "--unix", socket]
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        var waited = 0
-        while access(socket, F_OK) != 0 && waited < 100 { usleep(50_000); waited += 1 }
+        let server = try ApplicationSourcesEndToEndTests.Server(unixSocket: socket)
+        defer { withExtendedLifetime(server) {} }  // up to here: its deinit stops the server
         let url = "http://shop.example.com/vhost/shop.example.com"
         try scratch.write(config: DaemonEndToEndTests.config(procRoot: "/proc") + "[model]\npath = \"mine.swm\"\n"
                           + "[[sources.probe]]\nurl = \"\(url)\"\nunix_socket = \"\(socket)\"\n")
