@@ -2,9 +2,10 @@ import Glibc
 
 extension ConfigLoader {
     /// The keys every HTTP source takes beside `url` and `timeout`: `headers`, `header_files`,
-    /// `connect_to`, `unix_socket` and `tls_ca_file`.
+    /// `connect_to`, `unix_socket`, `tls_ca_file` and `follow_redirects`.
     static func request(_ t: TableReader, reserved: [String: String] = [:]) -> SurgeConfig.HTTPRequest {
-        var request = SurgeConfig.HTTPRequest(headers: headers(t, reserved: reserved))
+        var request = SurgeConfig.HTTPRequest(headers: headers(t, reserved: reserved),
+                                              followRedirects: t.bool("follow_redirects", default: false))
         if let target = t.string("connect_to") {
             if hostAndPort(target) != nil {
                 request.connectTo = target

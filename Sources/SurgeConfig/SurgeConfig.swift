@@ -234,12 +234,17 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `tls_ca_file`: PEM certificates to trust for https (a private CA's), in place of the
         /// bundle file libcurl was built with.
         public var caFile: String?
+        /// `follow_redirects`: a 3xx to the URL's own host is followed (up to 5, within the
+        /// timeout); off, a probe times the redirect itself, and a scrape fails on it.
+        public var followRedirects = false
 
-        public init(headers: [HTTPHeader] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil) {
+        public init(headers: [HTTPHeader] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil,
+                    followRedirects: Bool = false) {
             self.headers = headers
             self.connectTo = connectTo
             self.unixSocket = unixSocket
             self.caFile = caFile
+            self.followRedirects = followRedirects
         }
 
         /// What the request does beside a plain GET, for check-config, never a header's value:
@@ -253,6 +258,7 @@ public struct SurgeConfig: Equatable, Sendable {
                     .joined(separator: ", "))
             }
             if let caFile { parts.append("trusting \(caFile)") }
+            if followRedirects { parts.append("following redirects on its host") }
             return parts.isEmpty ? nil : parts.joined(separator: ", ")
         }
     }

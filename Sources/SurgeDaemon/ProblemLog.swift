@@ -5,7 +5,7 @@ import SurgeSampling
 
 /// Logs and counts source problems without flooding the journal: the first failure at a place
 /// is logged at once, repeats at most once per `quietPeriod` with how many were suppressed, and
-/// an absent kernel feature is mentioned once at notice level. When a failing source gets
+/// an absent kernel feature, or another notice, is mentioned once at notice level. When a failing source gets
 /// through a tick without a failure, that is said once, with how long and how often it failed,
 /// so the last word in the journal about a source is not a failure that has passed.
 public struct ProblemLog: Sendable {
@@ -27,7 +27,7 @@ public struct ProblemLog: Sendable {
     public mutating func record(_ problems: [SourceProblem], source: String, atSeconds now: Double, logger: Logger) {
         for problem in problems {
             switch problem.kind {
-            case .absentFeature:
+            case .absentFeature, .notice:
                 if absentNoted.insert(problem.location).inserted {
                     logger.notice("\(problem.message)", metadata: ["source": "\(source)"])
                 }

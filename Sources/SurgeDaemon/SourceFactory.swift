@@ -25,6 +25,6 @@ public enum SourceFactory {
 
     private static func options(_ request: SurgeConfig.HTTPRequest) -> HTTPRequestOptions {
         HTTPRequestOptions(headers: request.headers.map { ($0.name, $0.value) }, connectTo: request.connectTo,
-                           unixSocket: request.unixSocket, caFile: request.caFile)
+                           unixSocket: request.unixSocket, caFile: request.caFile, followRedirects: request.followRedirects)
     }
 }

@@ -25,6 +25,9 @@ public struct SourceProblem: Sendable, Equatable, CustomStringConvertible {
         case absentFeature
         /// Could not be read, or read but malformed.
         case failure
+        /// Read, and worth saying once, not counted as a failure: a probe that times a
+        /// redirect rather than the page it points to.
+        case notice
     }
 
     public var kind: Kind

@@ -53,13 +53,15 @@ extension HTTPFetcher {
     /// The body of a 2xx answer, for sources that read a document (a scrape, a status page).
     public func document() async -> Result<[UInt8], HTTPFetchError> {
         await get().flatMap { response in
-            (200..<300).contains(response.status) ? .success(response.body) : .failure(.status(url: label, code: response.status))
+            if (200..<300).contains(response.status) { return .success(response.body) }
+            if let redirect = response.unfollowedRedirect { return .failure(.redirected(url: label, code: response.status, redirect)) }
+            return .failure(.status(url: label, code: response.status))
         }
     }
 }
 
 /// How a source makes its request beside URL and timeout (the config's `headers`,
-/// `header_files`, `connect_to`, `tls_ca_file`).
+/// `header_files`, `connect_to`, `unix_socket`, `tls_ca_file`, `follow_redirects`).
 public struct HTTPRequestOptions: Sendable {
     public var headers: [(name: String, value: String)]
     /// "host:port" connected to in place of the URL's host and port (curl's --connect-to).
@@ -68,55 +70,16 @@ public struct HTTPRequestOptions: Sendable {
     public var unixSocket: String?
     /// PEM certificates to trust for https.
     public var caFile: String?
+    /// Redirects to the URL's own host are followed, within the one timeout.
+    public var followRedirects: Bool
 
-    public init(headers: [(name: String, value: String)] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil) {
+    public init(headers: [(name: String, value: String)] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil,
+                followRedirects: Bool = false) {
         self.headers = headers
         self.connectTo = connectTo
         self.unixSocket = unixSocket
         self.caFile = caFile
-    }
-}
-
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var body: [UInt8]
-    /// From the start of the request to the last byte of the body.
-    public var seconds: Double
-
-    public var isSuccess: Bool { (200..<400).contains(status) }
-}
-
-/// Why no usable response came back. Each names the URL, since logs list several sources.
-public enum HTTPFetchError: Error, Sendable, Equatable, CustomStringConvertible {
-    case timedOut(url: String, after: Duration)
-    case refused(url: String, reason: String)
-    case tooLarge(url: String, limit: Int)
-    case truncated(url: String, reason: String)
-    case status(url: String, code: Int)
-    case failed(url: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .timedOut(let url, let after): return "\(url): no complete response within \(after.formattedSeconds)"
-        case .refused(let url, let reason): return "\(url): connection failed: \(reason)"
-        case .tooLarge(let url, let limit): return "\(url): body larger than \(limit) bytes, not read"
-        case .truncated(let url, let reason): return "\(url): body cut short: \(reason)"
-        case .status(let url, let code): return "\(url): HTTP \(code)"
-        case .failed(let url, let reason): return "\(url): \(reason)"
-        }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
-    }
-
-    /// "2s", "300ms", as the config writes timeouts.
-    var formattedSeconds: String {
-        let milliseconds = Int((seconds * 1000).rounded())
-        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+        self.followRedirects = followRedirects
     }
 }
 
@@ -126,6 +89,7 @@ private final class CurlHandle {
     /// The fetcher's `label`, which errors name.
     let label: String
     let unixSocket: String?
+    let followRedirects: Bool
     let handle: UnsafeMutableRawPointer?
     var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var headers: UnsafeMutablePointer<curl_slist>?
@@ -137,15 +101,13 @@ private final class CurlHandle {
         self.url = url
         self.label = label
         unixSocket = options.unixSocket
+        followRedirects = options.followRedirects
         _ = Self.globalInit
         handle = curl_easy_init()
         guard let handle else { return }
-        let milliseconds = max(1, Int(timeout.seconds * 1000))
         surge_curl_set_string(handle, CURLOPT_URL, url)
         surge_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         surge_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-        surge_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
-        surge_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
         surge_curl_set_string(handle, CURLOPT_USERAGENT, "surgewatch")
         if freshConnection {
             surge_curl_set_long(handle, CURLOPT_FRESH_CONNECT, 1)
@@ -192,8 +154,56 @@ private final class CurlHandle {
         return nil
     }
 
+    /// At most this many redirects are followed for one request (a loop ends here).
+    static let redirectLimit = 5
+
+    /// The request; when `followRedirects` says, the redirects it answers with on the URL's own
+    /// host too, every hop within what is left of the one timeout. Followed by hand rather than
+    /// by libcurl, which would take the source's headers (a token among them) to any host.
     func perform(maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
         guard let handle else { return .failure(.failed(url: label, reason: "libcurl could not make a handle")) }
+        var target = url
+        defer { if target != url { surge_curl_set_string(handle, CURLOPT_URL, url) } }
+        var earlierHops = 0.0
+        var hops = 0
+        while true {
+            let left = timeout.seconds - earlierHops
+            guard left > 0 else { return .failure(.timedOut(url: label, after: timeout)) }
+            let milliseconds = max(1, Int(left * 1000))
+            surge_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
+            surge_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
+            let result = performOnce(handle, maxBodyBytes: maxBodyBytes, timeout: timeout)
+            guard case .success(var response) = result else { return result }
+            response.seconds += earlierHops
+            guard followRedirects, var redirect = response.unfollowedRedirect else { return .success(response) }
+            guard Self.host(of: redirect.location) == Self.host(of: url) else {
+                redirect.reason = .anotherHost
+                response.unfollowedRedirect = redirect
+                return .success(response)
+            }
+            guard hops < Self.redirectLimit else {
+                return .failure(.failed(url: label, reason: "more than \(Self.redirectLimit) redirects, the last to \(redirect.location)"))
+            }
+            hops += 1
+            earlierHops = response.seconds
+            target = redirect.location
+            surge_curl_set_string(handle, CURLOPT_URL, target)
+        }
+    }
+
+    /// The host a URL names, lower-cased; nil when libcurl cannot parse it.
+    static func host(of url: String) -> String? {
+        guard let parsed = curl_url() else { return nil }
+        defer { curl_url_cleanup(parsed) }
+        guard curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
+        var part: UnsafeMutablePointer<CChar>?
+        guard curl_url_get(parsed, CURLUPART_HOST, &part, 0) == CURLUE_OK, let part else { return nil }
+        defer { curl_free(part) }
+        return String(cString: part).lowercased()
+    }
+
+    /// One request to the URL the handle holds.
+    private func performOnce(_ handle: UnsafeMutableRawPointer, maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
         let body = BodyBuffer(limit: maxBodyBytes)
         let context = Unmanaged.passRetained(body)
         defer { context.release() }
@@ -212,7 +222,11 @@ private final class CurlHandle {
             surge_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
             var microseconds: curl_off_t = 0
             surge_curl_get_offset(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
-            return .success(HTTPResponse(status: status, body: body.bytes, seconds: Double(microseconds) / 1e6))
+            // Where a 3xx points, resolved against the URL (libcurl fills it only for a 3xx with a Location).
+            var location: UnsafeMutablePointer<CChar>?
+            surge_curl_get_string(handle, CURLINFO_REDIRECT_URL, &location)
+            let redirect = location.map { UnfollowedRedirect(location: String(cString: $0), reason: .notAsked) }
+            return .success(HTTPResponse(status: status, body: body.bytes, seconds: Double(microseconds) / 1e6, unfollowedRedirect: redirect))
         case CURLE_OPERATION_TIMEDOUT:
             return .failure(.timedOut(url: label, after: timeout))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:

@@ -2,7 +2,8 @@ import SurgeSampling
 
 /// `[[sources.probe]]`: one GET per tick on a fresh connection, as a new customer would connect.
 /// `probe_up` is 1 for a 2xx or 3xx answer within the timeout, else 0; `probe_latency_ms` is the
-/// time to the last byte of any answer. A probe that times out reports the timeout as its
+/// time to the last byte of any answer (with `follow_redirects`, of every hop). A 3xx not
+/// followed is said once: its latency is the redirect's, not the page's. A probe that times out reports the timeout as its
 /// latency: a customer would have waited at least that long, and an overloaded shop is exactly
 /// when the latency must not go missing (a rule such as `probe_latency_ms > 1000` would turn
 /// unknown instead of breached, and the model would see the last value carried forward). When
@@ -21,7 +22,12 @@ public final class ProbeSource: MetricSource {
     public func read(monotonicSeconds: Double) async -> SourceReading {
         switch await fetcher.get() {
         case .success(let response) where response.isSuccess:
-            return SourceReading(values: [response.seconds * 1000, 1])
+            var reading = SourceReading(values: [response.seconds * 1000, 1])
+            if let redirect = response.unfollowedRedirect {
+                reading.problems = [SourceProblem(kind: .notice, location: fetcher.label, message: "\(fetcher.label): HTTP \(response.status), "
+                    + "\(redirect); probe_latency_ms times that answer, not the page it points to")]
+            }
+            return reading
         case .success(let response):
             return SourceReading(values: [response.seconds * 1000, 0], problems: [
                 SourceProblem(kind: .failure, location: fetcher.label,

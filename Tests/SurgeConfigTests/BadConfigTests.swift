@@ -122,7 +122,8 @@ import Testing
             "14:1: sources.prometheus[0].headers.Accept: 'Accept' is the source's own: a scrape asks for the text format 0.0.4, the one surgewatch reads",
             "15:11: sources.prometheus[0].headers.X-Token: expected the header's value as a string, got integer 42",
             "17:17: sources.prometheus[0].header_files.Authorization: cannot read /nonexistent/shop-token: No such file or directory",
-            "18:9: sources.prometheus[0].header_files.X-Key: expected the path of a file holding the header's value, got integer 7"],
+            "18:9: sources.prometheus[0].header_files.X-Key: expected the path of a file holding the header's value, got integer 7",
+            #"24:20: sources.nginx[0].follow_redirects: expected true or false, got string "yes""#],
         "probe-bad-name.toml": [
             "2:8: sources.probe[0].name: 'Shop-1' cannot prefix metric names: use lower-case letters, digits and _"],
         "prometheus-metric-not-string.toml": [

@@ -91,13 +91,15 @@ import Testing
         #expect(config.sources.listenPorts == [80, 443])
         #expect(config.sources.probes[1].timeout == .milliseconds(1500))
         #expect(config.sources.probes[0].request.headers == [.init(name: "Host", value: "shop.example.com"), .init(name: "X-Probe", value: "surgewatch; tick")])
-        #expect(config.sources.probes[1].request == .init(connectTo: "[::1]:8443", caFile: "/etc/ssl/certs/ca-certificates.crt"))
+        #expect(config.sources.probes[1].request == .init(connectTo: "[::1]:8443", caFile: "/etc/ssl/certs/ca-certificates.crt", followRedirects: true))
         #expect(config.sources.probes[0].request.connectTo == nil && config.sources.probes[0].request.caFile == nil)
+        #expect(!config.sources.probes[0].request.followRedirects, "off unless asked")
         #expect(config.sources.nginx.first?.request.headers == [.init(name: "X-Api-Key", value: "abc-123", file: Bundle.module.resourcePath! + "/Fixtures/good/nginx-api-key")],
                 "its file's line, without the newline")
         #expect(config.sources.nginx.first?.request.described
                 == "at unix:/run/nginx/status.sock, headers X-Api-Key (from \(Bundle.module.resourcePath!)/Fixtures/good/nginx-api-key)")
-        #expect(config.sources.probes[1].request.described == "at [::1]:8443, trusting /etc/ssl/certs/ca-certificates.crt")
+        #expect(config.sources.probes[1].request.described
+                == "at [::1]:8443, trusting /etc/ssl/certs/ca-certificates.crt, following redirects on its host")
         #expect(config.sources.prometheus.first?.request.described == "headers Authorization", "never the value")
         #expect(try ConfigLoader.load(path: path, sourceFiles: false).sources.nginx.first?.request.headers == [], "a tool that reads no source")
         #expect(config.sources.prometheus.first?.request.headers == [.init(name: "Authorization", value: "Bearer abc")])

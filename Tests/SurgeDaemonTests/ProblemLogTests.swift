@@ -37,6 +37,21 @@ import Testing
         #expect(handler.entries.first?.level == .notice)
     }
 
+    /// A probe that times a redirect: said once, counted nowhere, and no outage to end.
+    @Test func aNoticeIsSaidOnceAndIsNoFailure() {
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        var log = ProblemLog()
+        let redirect = SourceProblem(kind: .notice, location: "http://127.0.0.1/", message: "http://127.0.0.1/: HTTP 301, redirected to ...")
+        for tick in 0..<10 {
+            log.record([redirect], source: "probe front", atSeconds: Double(tick * 10), logger: logger)
+            log.endTick(atSeconds: Double(tick * 10), logger: logger)
+        }
+        #expect(log.totalFailures == 0)
+        #expect(handler.entries.map(\.message.description) == ["http://127.0.0.1/: HTTP 301, redirected to ..."])
+        #expect(handler.entries.first?.level == .notice)
+    }
+
     /// A tick is 10 s here: a source fails in ticks 3-5 and 9, the database in tick 4 only.
     @Test func aSourceThatWorksAgainIsSaidOnceWithItsOutage() {
         let handler = InMemoryLogHandler()

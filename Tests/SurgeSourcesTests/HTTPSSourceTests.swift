@@ -7,18 +7,19 @@ import SurgeSampling
 /// its certificate holds and the Host header), `connect_to` sends the connection to 127.0.0.1,
 /// and `tls_ca_file` trusts the shop's own CA. The certificate is made by openssl each run.
 @Suite struct HTTPSSourceTests {
-    /// A self-signed certificate for shop.example.com and its key, removed with this object.
+    /// A self-signed certificate for shop.example.com (or the names `subjectAltName` gives, in
+    /// openssl's words) and its key, removed with this object.
     final class Certificate {
         let directory = NSTemporaryDirectory() + "surgewatch-tls-\(UUID().uuidString.prefix(8))"
         var certificate: String { directory + "/shop.pem" }
         var key: String { directory + "/shop.key" }
 
-        init() throws {
+        init(subjectAltName: String = "DNS:shop.example.com") throws {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let openssl = Process()
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
             openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", key, "-out", certificate,
-                                 "-subj", "/CN=shop.example.com", "-addext", "subjectAltName=DNS:shop.example.com"]
+                                 "-subj", "/CN=shop.example.com", "-addext", "subjectAltName=" + subjectAltName]
             openssl.standardOutput = FileHandle.nullDevice
             openssl.standardError = FileHandle.nullDevice
             try openssl.run()

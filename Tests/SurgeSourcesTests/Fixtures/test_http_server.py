@@ -15,12 +15,15 @@ socket (and prints 0).
   /vhost/NAME        200 "ok" when the Host header names NAME, else 421 (a name-based virtual host)
   /auth/TOKEN/metrics  /metrics when the request carries "Authorization: Bearer TOKEN", else 401
   /echo-headers      the request's header lines, as received
+  /redirect?to=URL   302 to URL (relative or absolute), as written; &after=MS: after MS milliseconds
+  /loop              302 to itself
 """
 import http.server
 import socketserver
 import sys
 import threading
 import time
+import urllib.parse
 
 lock = threading.Lock()
 scrapes = {"metrics": 0, "nginx": 0}
@@ -61,7 +64,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def redirect(self, location):
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_GET(self):
+        target = urllib.parse.urlsplit(self.path)
+        if target.path == "/redirect":
+            query = urllib.parse.parse_qs(target.query)
+            time.sleep(int(query.get("after", ["0"])[0]) / 1000)
+            self.redirect(query["to"][0])
+            return
+        if target.path == "/loop":
+            self.redirect("/loop")
+            return
         parts = self.path.strip("/").split("/")
         if parts[0] == "health":
             self.send(200, b"ok\n")
