@@ -2,7 +2,8 @@ import Glibc
 
 extension ConfigLoader {
     /// The keys every HTTP source takes beside `url` and `timeout`: `headers`, `header_files`,
-    /// `connect_to`, `unix_socket`, `tls_ca_file` and `follow_redirects`.
+    /// `connect_to`, `unix_socket`, `tls_ca_file`, `tls_cert_file`, `tls_key_file` and
+    /// `follow_redirects`.
     static func request(_ t: TableReader, reserved: [String: String] = [:]) -> SurgeConfig.HTTPRequest {
         var request = SurgeConfig.HTTPRequest(headers: headers(t, reserved: reserved),
                                               followRedirects: t.bool("follow_redirects", default: false))
@@ -35,6 +36,7 @@ extension ConfigLoader {
                 request.caFile = file
             }
         }
+        request.clientCertificate = clientCertificate(t)
         return request
     }
 

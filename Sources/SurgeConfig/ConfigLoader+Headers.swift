@@ -68,11 +68,25 @@ extension ConfigLoader {
 
     /// The file's first line (a final newline is not the value's), or why it cannot serve.
     static func readHeaderFile(_ path: String) -> Result<String, ReadFailure> {
-        // A FIFO or a terminal would block the start (or a reload) until someone wrote to it.
-        if let kind = notARegularFile(path) { return .failure(ReadFailure(message: "\(kind), not a file holding a value")) }
         let bytes: [UInt8]
+        switch readSecretFile(path, limit: 8 << 10, holding: "a value", tooLarge: "larger than 8 KiB; not a header's value") {
+        case .success(let read): bytes = read
+        case .failure(let failure): return .failure(failure)
+        }
+        guard var text = String(validating: bytes, as: UTF8.self) else { return .failure(ReadFailure(message: "not valid UTF-8")) }
+        // "\r\n" is one Character to Swift: one removeLast takes either ending whole.
+        if text.hasSuffix("\r\n") || text.hasSuffix("\n") { text.removeLast() }
+        return .success(text)
+    }
+
+    /// A file that may hold a secret, whole, or why it cannot serve: absent (said with the unit's
+    /// credentials when it was looked for there), unreadable, larger than `limit`, or not a
+    /// regular file (`holding` says what it should hold).
+    static func readSecretFile(_ path: String, limit: Int, holding: String, tooLarge: String) -> Result<[UInt8], ReadFailure> {
+        // A FIFO or a terminal would block the start (or a reload) until someone wrote to it.
+        if let kind = notARegularFile(path) { return .failure(ReadFailure(message: "\(kind), not a file holding \(holding)")) }
         do {
-            bytes = try ProcFileReader(limit: 8 << 10).read(path).bytes
+            return .success(try ProcFileReader(limit: limit).read(path).bytes)
         } catch {
             switch error {
             case .missing:
@@ -82,13 +96,9 @@ extension ConfigLoader {
                 }
                 return .failure(failure)
             case .unreadable(_, let code): return .failure(ReadFailure(errno: code, credentialHint: true))
-            case .tooLarge: return .failure(ReadFailure(message: "larger than 8 KiB; not a header's value"))
+            case .tooLarge: return .failure(ReadFailure(message: tooLarge))
             }
         }
-        guard var text = String(validating: bytes, as: UTF8.self) else { return .failure(ReadFailure(message: "not valid UTF-8")) }
-        // "\r\n" is one Character to Swift: one removeLast takes either ending whole.
-        if text.hasSuffix("\r\n") || text.hasSuffix("\n") { text.removeLast() }
-        return .success(text)
     }
 
     /// What `path` is when it exists and is not a regular file ("a directory", "a FIFO", "a

@@ -237,14 +237,17 @@ public struct SurgeConfig: Equatable, Sendable {
         /// `follow_redirects`: a 3xx to the URL's own host is followed (up to 5, within the
         /// timeout); off, a probe times the redirect itself, and a scrape fails on it.
         public var followRedirects = false
+        /// `tls_cert_file` and `tls_key_file`: shown to an https server that asks (mutual TLS).
+        public var clientCertificate: ClientCertificate?
 
         public init(headers: [HTTPHeader] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil,
-                    followRedirects: Bool = false) {
+                    followRedirects: Bool = false, clientCertificate: ClientCertificate? = nil) {
             self.headers = headers
             self.connectTo = connectTo
             self.unixSocket = unixSocket
             self.caFile = caFile
             self.followRedirects = followRedirects
+            self.clientCertificate = clientCertificate
         }
 
         /// What the request does beside a plain GET, for check-config, never a header's value:
@@ -258,8 +261,22 @@ public struct SurgeConfig: Equatable, Sendable {
                     .joined(separator: ", "))
             }
             if let caFile { parts.append("trusting \(caFile)") }
+            if let clientCertificate {
+                parts.append("client certificate \(clientCertificate.certificate)" + (clientCertificate.key.map { " (key \($0))" } ?? ""))
+            }
             if followRedirects { parts.append("following redirects on its host") }
             return parts.isEmpty ? nil : parts.joined(separator: ", ")
+        }
+    }
+
+    /// The client certificate of mutual TLS: its file, and the key's when not in the same file.
+    public struct ClientCertificate: Equatable, Sendable {
+        public var certificate: String
+        public var key: String?
+
+        public init(certificate: String, key: String? = nil) {
+            self.certificate = certificate
+            self.key = key
         }
     }
 

@@ -72,14 +72,18 @@ public struct HTTPRequestOptions: Sendable {
     public var caFile: String?
     /// Redirects to the URL's own host are followed, within the one timeout.
     public var followRedirects: Bool
+    /// PEM files shown to a server that asks for a client certificate; a nil key is in the
+    /// certificate's file.
+    public var clientCertificate: (certificate: String, key: String?)?
 
     public init(headers: [(name: String, value: String)] = [], connectTo: String? = nil, unixSocket: String? = nil, caFile: String? = nil,
-                followRedirects: Bool = false) {
+                followRedirects: Bool = false, clientCertificate: (certificate: String, key: String?)? = nil) {
         self.headers = headers
         self.connectTo = connectTo
         self.unixSocket = unixSocket
         self.caFile = caFile
         self.followRedirects = followRedirects
+        self.clientCertificate = clientCertificate
     }
 }
 
@@ -90,6 +94,7 @@ private final class CurlHandle {
     let label: String
     let unixSocket: String?
     let followRedirects: Bool
+    let clientCertificate: String?
     let handle: UnsafeMutableRawPointer?
     var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     var headers: UnsafeMutablePointer<curl_slist>?
@@ -102,6 +107,7 @@ private final class CurlHandle {
         self.label = label
         unixSocket = options.unixSocket
         followRedirects = options.followRedirects
+        clientCertificate = options.clientCertificate?.certificate
         _ = Self.globalInit
         handle = curl_easy_init()
         guard let handle else { return }
@@ -122,6 +128,10 @@ private final class CurlHandle {
         }
         if let socket = options.unixSocket { surge_curl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket) }
         if let caFile = options.caFile { surge_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
+        if let client = options.clientCertificate {
+            surge_curl_set_string(handle, CURLOPT_SSLCERT, client.certificate)
+            surge_curl_set_string(handle, CURLOPT_SSLKEY, client.key ?? client.certificate)
+        }
         surge_curl_set_write_function(handle) { data, size, count, context in
             let body = Unmanaged<BodyBuffer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
@@ -235,11 +245,30 @@ private final class CurlHandle {
             return .failure(.refused(url: label, reason: socketProblem ?? reason))
         case CURLE_WRITE_ERROR where body.overflowed:
             return .failure(.tooLarge(url: label, limit: maxBodyBytes))
+        case CURLE_RECV_ERROR where reason.contains(" alert "), CURLE_SSL_CONNECT_ERROR:
+            // TLS 1.3 sends a refused client certificate after the handshake: curl meets the
+            // server's alert reading the answer, which is no body cut short (TLS 1.2: in it).
+            return .failure(.failed(url: label, reason: reason + TLSAlert.hint(reason, clientCertificate: clientCertificate)))
         case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_RECV_ERROR:
             return .failure(.truncated(url: label, reason: reason))
         default:
             return .failure(.failed(url: label, reason: reason))
         }
+    }
+}
+
+/// What a server's TLS alert says to an operator.
+enum TLSAlert {
+    static func hint(_ reason: String, clientCertificate: String?) -> String {
+        if reason.contains("alert certificate required") {
+            return " (the server asks for a client certificate: tls_cert_file and tls_key_file)"
+        }
+        let refusals = ["unknown ca", "bad certificate", "certificate expired", "certificate revoked", "unsupported certificate",
+                        "certificate unknown", "access denied"]
+        if let clientCertificate, refusals.contains(where: { reason.contains("alert " + $0) }) {
+            return " (the server refused the client certificate \(clientCertificate))"
+        }
+        return ""
     }
 }
 

@@ -6,12 +6,13 @@ final class TestHTTPServer: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    /// `tls`: PEM certificate and key files to serve https with; `unixSocket`: a path to serve
-    /// plain http on instead of a port (`port` is then 0).
-    init(tls: (certificate: String, key: String)? = nil, unixSocket: String? = nil) throws {
+    /// `tls`: PEM certificate and key files to serve https with; `clientCA`: with `tls`, the
+    /// certificates a client must show one signed by (mutual TLS); `unixSocket`: a path to
+    /// serve plain http on instead of a port (`port` is then 0).
+    init(tls: (certificate: String, key: String)? = nil, clientCA: String? = nil, unixSocket: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Bundle.module.resourcePath! + "/Fixtures/test_http_server.py"]
-            + (tls.map { [$0.certificate, $0.key] } ?? []) + (unixSocket.map { ["--unix", $0] } ?? [])
+            + (tls.map { [$0.certificate, $0.key] } ?? []) + (clientCA.map { [$0] } ?? []) + (unixSocket.map { ["--unix", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()

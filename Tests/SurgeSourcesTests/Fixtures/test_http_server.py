@@ -2,8 +2,9 @@
 """A real HTTP server on 127.0.0.1 for the source tests: each path misbehaves in one way.
 
 Prints the port it listens on as its first line, then serves until killed. With two arguments,
-CERT and KEY (PEM files), it serves https with them; with --unix PATH, plain http on that unix
-socket (and prints 0).
+CERT and KEY (PEM files), it serves https with them, and with a third, CLIENT_CA, asks every
+client for a certificate that CLIENT_CA signed (mutual TLS); with --unix PATH, plain http on that
+unix socket (and prints 0).
   /health            200 "ok"
   /status/N          status N with a short body
   /slow/MS           answers after MS milliseconds
@@ -19,7 +20,9 @@ socket (and prints 0).
   /loop              302 to itself
 """
 import http.server
+import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -131,6 +134,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
+    def finish_request(self, request, client_address):
+        if isinstance(request, ssl.SSLSocket):
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError):
+                # As Go's servers do, the alert sent, read what the client sends until it closes:
+                # closing on its unread request would reset the connection, and a reset drops
+                # the alert from the client's receive buffer before curl reads it.
+                request.settimeout(2)
+                try:
+                    while socket.socket.recv(request, 4096):
+                        pass
+                except OSError:
+                    pass
+                return
+        super().finish_request(request, client_address)
+
     def handle_error(self, request, client_address):
         # Clients that give up (a timeout, a size cap) close the connection mid-answer: expected.
         if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
@@ -146,10 +166,13 @@ if len(sys.argv) == 3 and sys.argv[1] == "--unix":
     print(0, flush=True)
     server.serve_forever()
 server = Server(("127.0.0.1", 0), Handler)
-if len(sys.argv) == 3:
-    import ssl
+if len(sys.argv) >= 3:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(sys.argv[1], sys.argv[2])
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    if len(sys.argv) == 4:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(sys.argv[3])
+    # The handshake in the request's thread (finish_request), not in accept on the serving one.
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 print(server.server_address[1], flush=True)
 server.serve_forever()
