@@ -172,6 +172,8 @@ public enum ConfigLoader {
             config.schedule.lead = t.duration("lead", default: defaults.schedule.lead, range: .zero...(.seconds(7200)))
             config.schedule.fireProbability = t.double("fire_probability", default: defaults.schedule.fireProbability, range: 0...1)
             config.schedule.fireWhen = conditions(t, "fire_when")
+            // Within a day of each tick is where AnnouncedStarts looks for starts.
+            config.schedule.lasts = t.duration("lasts", default: defaults.schedule.lasts, range: .seconds(60)...(.seconds(12 * 3600)))
             t.finish()
         }
         if let t = root.table("store") {

@@ -176,10 +176,14 @@ public struct SurgeConfig: Equatable, Sendable {
         /// alert fires at once when any of them holds, whatever p. Empty by default: the level
         /// is the host's own (BENCHMARKS.md, session 36).
         public var fireWhen: [OverloadCondition] = []
+        /// `lasts`: how long after its start a sale's crowd counts as the sale's, for the
+        /// record's account of each sale (`alerts --record`, `replay`), 1m ... 12h. Alerts do
+        /// not read it.
+        public var lasts: Duration = .seconds(1800)
 
         public init(sales: [SaleTime] = [], lead: Duration = .seconds(600), fireProbability: Double = 0.7,
-                    fireWhen: [OverloadCondition] = []) {
-            (self.sales, self.lead, self.fireProbability, self.fireWhen) = (sales, lead, fireProbability, fireWhen)
+                    fireWhen: [OverloadCondition] = [], lasts: Duration = .seconds(1800)) {
+            (self.sales, self.lead, self.fireProbability, self.fireWhen, self.lasts) = (sales, lead, fireProbability, fireWhen, lasts)
         }
     }
 

@@ -19,7 +19,7 @@ public struct SaleOutcomes: Sendable {
     }
 
     public let schedule: SurgeConfig.Schedule
-    /// How long after its start a sale's window lasts.
+    /// How long after its start a sale's window lasts (`schedule.lasts`).
     public let after: Double
     /// Seconds per tick: more than three without one (a stop) ends the alert that was open.
     public let intervalSeconds: Double
@@ -29,14 +29,13 @@ public struct SaleOutcomes: Sendable {
     private var previous: Double?
     private var announced: AnnouncedStarts
 
-    public static let defaultAfter = 1800.0
     /// Sales listed in words, the newest.
     static let listed = 20
 
-    public init(_ schedule: SurgeConfig.Schedule, intervalSeconds: Double, after: Double = defaultAfter) {
+    public init(_ schedule: SurgeConfig.Schedule, intervalSeconds: Double) {
         self.schedule = schedule
         self.intervalSeconds = intervalSeconds
-        self.after = after
+        after = schedule.lasts.seconds
         announced = AnnouncedStarts(schedule)
     }
 

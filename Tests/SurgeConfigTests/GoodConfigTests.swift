@@ -81,6 +81,8 @@ import Testing
         let config = try ConfigLoader.parse("[schedule]\nsales = [\"daily 20:00\"]\nfire_when = [\"cpu_busy >= 0.3\"]\n", file: "level.toml")
         #expect(config.schedule.fireWhen == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.3)])
         #expect(SurgeConfig().schedule.fireWhen.isEmpty, "no level unless the operator sets one")
+        #expect(try ConfigLoader.parse("[schedule]\nlasts = \"2h\"\n", file: "lasts.toml").schedule.lasts == .seconds(7200))
+        #expect(SurgeConfig().schedule.lasts == .seconds(1800))
     }
 
     @Test func fullConfigWithEverySource() throws {

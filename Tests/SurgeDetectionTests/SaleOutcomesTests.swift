@@ -3,7 +3,7 @@ import SurgeConfig
 @testable import SurgeDetection
 
 /// `alerts --record`'s sale-by-sale lines: each announced sale's window (10 min before its start
-/// to 30 min after) from the stored ticks.
+/// to `lasts`, by default 30 min, after) from the stored ticks.
 @Suite struct SaleOutcomesTests {
     /// Four sales an hour apart, 10 s ticks: `events[sale]` gives, per offset in ticks from its
     /// start, "a" (an alert open after that tick), "b" (the rule broke, an alert open), "x"
@@ -37,6 +37,25 @@ import SurgeConfig
         ])
         #expect(sales.json.hasPrefix("[{\"start\":\"2027-01-15T08:00:00Z\",\"ticks\":240,\"overload_at\":\"2027-01-15T08:00:20Z\",\"warned_seconds\":50,\"alert_at\":\"2027-01-15T07:59:30Z\"}"),
                 "\\(sales.json)")
+    }
+
+    /// A sale whose crowd peaks 40 minutes in: past the default half hour it is not the sale's;
+    /// `[schedule] lasts = "1h"` counts it, alert and all.
+    @Test func howLongASaleLastsIsTheSchedules() {
+        func record(lasts: Duration) -> SaleOutcomes {
+            let start = 1_800_000_000.0
+            var outcomes = SaleOutcomes(SurgeConfig.Schedule(sales: [.once(unixSeconds: start)], lasts: lasts), intervalSeconds: 10)
+            for tick in -60..<480 {
+                let breach = (240...245).contains(tick), alert = (236...250).contains(tick)
+                outcomes.add(timestamp: start + Double(tick) * 10, label: breach, alerting: alert)
+            }
+            return outcomes
+        }
+        #expect(record(lasts: .seconds(1800)).lines().last == "  2027-01-15T08:00:00Z: no overload, no alert")
+        let hour = record(lasts: .seconds(3600))
+        #expect(hour.lines().first?.hasPrefix("announced sales in these ticks (each from 10m before its start to 1h after): 1 sale, 1 broke") == true,
+                "\(hour.lines())")
+        #expect(hour.lines().last == "  2027-01-15T08:00:00Z: the SLO rule broke 40m after the start, an alert open 40s ahead")
     }
 
     /// An alert open before the daemon stopped does not warn of a breach after it started again.
