@@ -114,6 +114,10 @@ private final class CurlHandle {
         surge_curl_set_string(handle, CURLOPT_URL, url)
         surge_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         surge_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        // Never through a proxy the environment names (http_proxy, ALL_PROXY: libcurl would
+        // take even 127.0.0.1 there): a probe times the shop, not a proxy, as Prometheus
+        // ignores those variables too. An empty string turns libcurl's reading of them off.
+        surge_curl_set_string(handle, CURLOPT_PROXY, "")
         surge_curl_set_string(handle, CURLOPT_USERAGENT, "surgewatch")
         if freshConnection {
             surge_curl_set_long(handle, CURLOPT_FRESH_CONNECT, 1)

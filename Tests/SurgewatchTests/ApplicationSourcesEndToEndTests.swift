@@ -61,8 +61,12 @@ import Testing
             unit = "shop.service"
             """)
         let started = Date()
+        // A proxy in the environment (a shell's, or systemd's DefaultEnvironment=) where none
+        // listens: the sources read the shop, not through it.
+        let proxy = "http://127.0.0.1:9"
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
-                                        "--max-ticks", "4", "--tick-output", "json"])
+                                        "--max-ticks", "4", "--tick-output", "json"],
+                                       environment: ["http_proxy": proxy, "HTTPS_PROXY": proxy, "ALL_PROXY": proxy])
         #expect(daemon.waitForExit(.seconds(20)) == 0, "\(daemon.stderr)")
         // Four ticks one second apart: the 5 s endpoint must not stretch them.
         #expect(Date().timeIntervalSince(started) < 8, "\(daemon.stderr)")
