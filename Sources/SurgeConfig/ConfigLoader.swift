@@ -384,7 +384,7 @@ public enum ConfigLoader {
         let providedSet = Set(available)
         func unknownMetricMessage(_ metric: String) -> String {
             var message = origin.map { "\($0.place) has no column '\(metric)'" } ?? "no enabled source provides metric '\(metric)'"
-            if let close = TableReader.closest(to: metric, among: available) { message += "; did you mean '\(close)'?" }
+            if let close = NameSuggestion.closest(to: metric, among: available) { message += "; did you mean '\(close)'?" }
             return message
         }
         if config.model.features.isEmpty {

@@ -1,3 +1,5 @@
+import SurgeSampling
+
 /// Collects located errors while a config is decoded, and the position of every key path seen,
 /// so that checks between keys made after decoding can point at a line too.
 final class DecodingContext {
@@ -225,36 +227,12 @@ final class TableReader {
         let knownSet = Set(known)
         for key in table.keys where !knownSet.contains(key) {
             var message = "unknown key '\(key)'"
-            if let suggestion = Self.closest(to: key, among: known) {
+            if let suggestion = NameSuggestion.closest(to: key, among: known) {
                 message += "; did you mean '\(suggestion)'?"
             } else if !known.isEmpty {
                 message += " (known here: \(known.joined(separator: ", ")))"
             }
             context.fail(keyPath(key), message, at: table[key]?.keyPosition)
         }
-    }
-
-    /// The known key within edit distance 2, if any: catches `intervall`, `horizon_tick`.
-    static func closest(to key: String, among candidates: [String]) -> String? {
-        // The distance is at least the lengths' difference: a name 200,000 characters long
-        // took a debug check-config 16 s comparing it in full to every metric.
-        let length = key.count
-        return candidates
-            .filter { abs($0.count - length) <= 2 }
-            .map { ($0, editDistance(Array(key), Array($0))) }
-            .filter { $0.1 <= 2 }
-            .min { $0.1 < $1.1 }?.0
-    }
-
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

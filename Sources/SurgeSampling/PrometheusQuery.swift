@@ -24,18 +24,18 @@ public indirect enum PrometheusQuery: Sendable, Equatable {
 
     /// The metric names a scrape must carry for this query: a histogram's buckets are
     /// `<name>_bucket` series.
-    public var seriesNames: Set<String> {
-        var names: Set<String> = []
-        func collect(_ query: PrometheusQuery) {
-            switch query {
-            case .number: break
-            case .rate(let s), .gauge(let s): names.insert(s.name)
-            case .histogramQuantile(_, let s): names.insert(s.name + "_bucket")
-            case .ratio(let a, let b), .binary(_, let a, let b): collect(a); collect(b)
-            }
+    public var seriesNames: Set<String> { Set(selectors.map(\.name)) }
+
+    /// The selectors this query reads, in order, a histogram's naming its `_bucket` series.
+    public var selectors: [SeriesSelector] {
+        switch self {
+        case .number: return []
+        case .rate(let s), .gauge(let s): return [s]
+        case .histogramQuantile(_, var s):
+            s.name += "_bucket"
+            return [s]
+        case .ratio(let a, let b), .binary(_, let a, let b): return a.selectors + b.selectors
         }
-        collect(self)
-        return names
     }
 }
 
@@ -51,6 +51,14 @@ public struct SeriesSelector: Sendable, Equatable {
 
     public func matches(_ sample: PrometheusSample) -> Bool {
         matchers.allSatisfy { $0.matches(sample.label($0.label) ?? "") }
+    }
+
+    /// As written in a query: `http_requests_total{code=~"5.."}`.
+    public var text: String {
+        func quoted(_ value: String) -> String {
+            "\"" + value.flatMap { $0 == "\"" || $0 == "\\" ? ["\\", $0] : [$0] } + "\""
+        }
+        return matchers.isEmpty ? name : name + "{" + matchers.map { $0.label + $0.op.rawValue + quoted($0.value) }.joined(separator: ",") + "}"
     }
 }
 

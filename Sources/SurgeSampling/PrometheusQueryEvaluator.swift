@@ -1,9 +1,12 @@
 /// Evaluates a fixed list of queries over successive scrapes of one endpoint. It keeps the
 /// previous scrape's values of the series the queries read, so rates and quantiles cover exactly
-/// the time between two scrapes. A value it cannot know is nil, never zero: a series absent from
+/// the time between two scrapes. A value it cannot know is nil, never zero: a metric absent from
 /// the scrape, the first scrape (no previous one), a counter that went backwards (restart of the
 /// exporter: the increase is unknowable, as for kernel counters), no observations in a histogram,
-/// a division by zero, a non-finite result.
+/// a division by zero, a non-finite result. A counter on both scrapes none of whose series
+/// matches a selector has the rate 0: client libraries make a labelled series at its first
+/// increment, so a shop that never answered 5xx has no `code="500"` series, and its error
+/// ratio is 0, not unknown.
 public struct PrometheusQueryEvaluator: Sendable {
     public let queries: [PrometheusQuery]
     /// The metric names worth decoding in a scrape: everything else is skipped while parsing.
@@ -11,6 +14,10 @@ public struct PrometheusQueryEvaluator: Sendable {
     /// The same names as bytes: a scrape's lines are matched against them without decoding.
     private let seriesNameBytes: [[UInt8]]
     private var previous: Snapshot?
+    /// Every selector the queries read (a histogram's as its `_bucket` series), once each.
+    private let selectors: [SeriesSelector]
+    /// What the last scrape said of the selectors beyond their values.
+    public private(set) var findings: [SelectorFinding] = []
 
     /// Series values by metric name, then by label set, at one moment.
     struct Snapshot: Sendable {
@@ -22,6 +29,9 @@ public struct PrometheusQueryEvaluator: Sendable {
         self.queries = queries
         seriesNames = queries.reduce(into: Set<String>()) { $0.formUnion($1.seriesNames) }
         seriesNameBytes = seriesNames.map { Array($0.utf8) }
+        var selectors: [SeriesSelector] = []
+        for selector in queries.flatMap(\.selectors) where !selectors.contains(selector) { selectors.append(selector) }
+        self.selectors = selectors
     }
 
     /// Decodes only the series the queries read.
@@ -50,6 +60,12 @@ public struct PrometheusQueryEvaluator: Sendable {
             snapshot.values[name] = series
         }
         previous = snapshot
+        findings = selectors.compactMap { selector in
+            guard let family = byName[selector.name] else { return .absentName(selector.name) }
+            guard !family.contains(where: selector.matches) else { return nil }
+            let labels = Set(family.flatMap { $0.labels.map(\.name) }).subtracting(["le"]).sorted()
+            return .unmatched(selector, labels: labels)
+        }
         return values
     }
 
@@ -100,12 +116,17 @@ public struct PrometheusQueryEvaluator: Sendable {
             }
         }
 
-        /// The increase since the previous scrape of every matching series present in both.
-        /// nil when none is, or when one went backwards (a reset hides how much it grew).
+        /// The increase since the previous scrape of every matching series present in both;
+        /// none (not nil) when the metric is on both scrapes and no series of it matches now.
+        /// nil when the metric is not on both, when only series new since the last scrape
+        /// match (their increase is unknown: a series can come back with its old count), or when
+        /// one went backwards (a reset hides how much it grew).
         func increases(of name: String, _ selector: SeriesSelector) -> [(sample: PrometheusSample, increase: Double)]? {
-            guard let before = previous?.values[name] else { return nil }
+            guard let before = previous?.values[name], let family = current[name] else { return nil }
+            let matching = family.filter(selector.matches)
+            if matching.isEmpty { return [] }
             var result: [(PrometheusSample, Double)] = []
-            for sample in current[name] ?? [] where selector.matches(sample) {
+            for sample in matching {
                 guard let old = before[PrometheusQueryEvaluator.seriesKey(sample)] else { continue }
                 guard sample.value >= old else { return nil }
                 result.append((sample, sample.value - old))
@@ -137,5 +158,23 @@ public struct PrometheusQueryEvaluator: Sendable {
         let inBucket = counts[index] - countBefore
         guard inBucket > 0 else { return lower }
         return lower + (upper - lower) * (rank - countBefore) / inBucket
+    }
+}
+
+/// What a scrape showed of one selector beyond its value, for the log: a typo in a metric's
+/// or a label's name otherwise reads as a value missing, or as no errors at all.
+public enum SelectorFinding: Sendable, Equatable, CustomStringConvertible {
+    /// No line of the scrape carries this metric name.
+    case absentName(String)
+    /// The metric is there, but none of its series matches; `labels`: the label names its
+    /// series carry (bar a histogram's `le`).
+    case unmatched(SeriesSelector, labels: [String])
+
+    /// Which selector and what of it, without the labels seen: one key per thing to say.
+    public var description: String {
+        switch self {
+        case .absentName(let name): return "absent \(name)"
+        case .unmatched(let selector, _): return "unmatched \(selector.text)"
+        }
     }
 }

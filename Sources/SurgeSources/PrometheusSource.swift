@@ -12,6 +12,10 @@ public final class PrometheusSource: MetricSource {
     /// Queries that did not parse (the config loader rejects them, so only a caller that skipped
     /// it has any): their metrics stay missing and every read says why.
     private let invalidQueries: [SourceProblem]
+    /// The config's metric names that read each series name, for what a finding costs.
+    private let readers: [String: [String]]
+    /// Findings said already: each is worth one notice, not one a tick.
+    private let noted = Mutex<Set<String>>([])
 
     /// `metrics` are the config's names and expressions, already validated by the config loader.
     public init(name: String?, url: String, timeout: Duration, options: HTTPRequestOptions = HTTPRequestOptions(),
@@ -31,6 +35,11 @@ public final class PrometheusSource: MetricSource {
             }
         }
         invalidQueries = invalid
+        var readers: [String: [String]] = [:]
+        for (query, metric) in zip(queries, metricNames) {
+            for name in query.seriesNames.sorted() { readers[name, default: []].append(metric) }
+        }
+        self.readers = readers
         evaluator = Mutex(PrometheusQueryEvaluator(queries: queries))
     }
 
@@ -40,13 +49,48 @@ public final class PrometheusSource: MetricSource {
         case .failure(let error): return .missing(metricNames.count, location: fetcher.label, error.description)
         case .success(let document): body = document
         }
-        return evaluator.withLock { evaluator in
+        let (reading, findings) = evaluator.withLock { evaluator -> (SourceReading, [SelectorFinding]) in
             do {
                 let scrape = try evaluator.parse(body)
-                return SourceReading(values: evaluator.evaluate(scrape, at: monotonicSeconds), problems: invalidQueries)
+                return (SourceReading(values: evaluator.evaluate(scrape, at: monotonicSeconds), problems: invalidQueries), evaluator.findings)
             } catch {
-                return .missing(metricNames.count, location: fetcher.label, "\(fetcher.label): not the Prometheus text format: \(error)")
+                return (.missing(metricNames.count, location: fetcher.label, "\(fetcher.label): not the Prometheus text format: \(error)"), [])
             }
         }
+        let new = noted.withLock { noted in findings.filter { noted.insert($0.description).inserted } }
+        guard !new.isEmpty else { return reading }
+        var said = reading
+        said.problems += new.map { SourceProblem(kind: .notice, location: "\(fetcher.label) \($0)", message: notice($0, page: body)) }
+        return said
+    }
+
+    /// What a finding means, once: a metric name on no line of the page (with the page's
+    /// nearest name, a typo's likely fix), or a selector no series of its metric matches.
+    private func notice(_ finding: SelectorFinding, page: [UInt8]) -> String {
+        switch finding {
+        case .absentName(let name):
+            let readers = readers[name, default: []]
+            var message = "\(fetcher.label): no series named \(name) on the page: \(readers.joined(separator: ", ")) "
+                + "\(readers.count == 1 ? "stays" : "stay") missing until one appears"
+            if let near = NameSuggestion.closest(to: name, among: Self.metricNames(on: page)) { message += "; did you mean \(near)?" }
+            return message
+        case .unmatched(let selector, let labels):
+            let readers = readers[selector.name, default: []]
+            return "\(fetcher.label): no series of \(selector.name) matches \(selector.text) (its labels: "
+                + "\(labels.isEmpty ? "none" : labels.joined(separator: ", "))): \(readers.joined(separator: ", ")) "
+                + "\(readers.count == 1 ? "reads" : "read") none of it, a rate of 0, until one "
+                + "does (client libraries make a labelled series at its first count; a label named or valued otherwise than "
+                + "the exporter's stays unmatched)"
+        }
+    }
+
+    /// Every metric name the page's samples carry, once each.
+    static func metricNames(on page: [UInt8]) -> [String] {
+        var names: Set<String> = []
+        _ = try? PrometheusExposition.parse(page) { name in
+            names.insert(String(decoding: name, as: UTF8.self))
+            return false
+        }
+        return names.sorted()
     }
 }

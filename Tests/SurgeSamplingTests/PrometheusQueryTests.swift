@@ -109,10 +109,39 @@ import Testing
             "req{code=\"200\"} 0\nreq{code=\"500\"} 0\nidle 7\n",
             "req{code=\"200\"} 90\nreq{code=\"500\"} 10\nidle 7\n")
         #expect(values.second[0] == 0.1)
-        #expect(values.second[1].isNaN, "no 404 series: missing, not zero")
-        #expect(values.second[2] == 0, "'or 0' turns the absent series into zero")
+        #expect(values.second[1] == 0, "req on both scrapes, no 404 series: none counted, a rate of 0")
+        #expect(values.second[2] == 0)
         #expect(values.second[3] == 600)
         #expect(values.second[4].isNaN, "0/0: no traffic, no ratio")
+    }
+
+    /// A shop that has never answered 500 has no `code="500"` series (client libraries make a
+    /// labelled series at its first count): its error ratio is 0, not unknown. The tick the
+    /// first 500 comes, its series is new and its increase unknown (a series may come back
+    /// with its old count), so the ratio is unknown for that tick, and known from the next.
+    @Test func aLabelledSeriesNotYetMadeCountsNone() throws {
+        var evaluator = PrometheusQueryEvaluator(queries: [try PrometheusQuery.parse(#"ratio(rate(req{code=~"5.."}), rate(req))"#),
+                                                           try PrometheusQuery.parse(#"rate(gone{code="500"})"#)])
+        let pages = ["req{code=\"200\"} 100\n", "req{code=\"200\"} 200\n", "req{code=\"200\"} 290\nreq{code=\"500\"} 10\n",
+                     "req{code=\"200\"} 380\nreq{code=\"500\"} 20\n"]
+        let ratios = try pages.enumerated().map { tick, page in evaluator.evaluate(try Self.scrape(page), at: Double(tick) * 10)[0] }
+        #expect(ratios[0].isNaN && ratios[1] == 0 && ratios[2].isNaN && ratios[3] == 0.1, "\(ratios)")
+        #expect(evaluator.findings == [.absentName("gone")], "the metric itself absent: missing, and said")
+    }
+
+    /// What the log says of a selector beyond its value: a name on no line (a typo, or not
+    /// exported yet), a label test no series passes, with the labels the series do carry.
+    @Test func findingsNameAnAbsentMetricAndAnUnmatchedSelector() throws {
+        var evaluator = PrometheusQueryEvaluator(queries: try [
+            "rate(http_request_total)", #"rate(http_requests_total{status=~"5.."})"#, "histogram_quantile(0.99, lat{path=\"/x\"})",
+            #"gauge(http_requests_total{code="200"})"#].map { try PrometheusQuery.parse($0) })
+        _ = evaluator.evaluate(try Self.scrape("http_requests_total{code=\"200\",path=\"/\"} 1\nlat_bucket{le=\"+Inf\",path=\"/\"} 1\n"), at: 0)
+        let status = SeriesSelector(name: "http_requests_total", matchers: [try LabelMatcher(label: "status", op: .matches, value: "5..")])
+        let path = SeriesSelector(name: "lat_bucket", matchers: [try LabelMatcher(label: "path", op: .equal, value: "/x")])
+        #expect(evaluator.findings == [.absentName("http_request_total"), .unmatched(status, labels: ["code", "path"]),
+                                       .unmatched(path, labels: ["path"])])
+        #expect(status.text == #"http_requests_total{status=~"5.."}"#)
+        #expect(SeriesSelector(name: "x", matchers: [try LabelMatcher(label: "p", op: .notEqual, value: #"a"b\c"#)]).text == #"x{p!="a\"b\\c"}"#)
     }
 
     @Test func counterResetAndNewSeries() throws {

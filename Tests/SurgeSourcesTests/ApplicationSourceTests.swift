@@ -78,6 +78,24 @@ import SurgeSampling
         #expect(second.values[3] == 2)
     }
 
+    /// A metric name with a typo, and a label test no series passes yet: each said once, at
+    /// notice level, with the page's nearest name and the labels its series carry.
+    @Test func aMisspelledSeriesAndASeriesNotYetMadeAreSaidOnce() async {
+        let url = server.url("/metrics")
+        let source = PrometheusSource(name: nil, url: url, timeout: .seconds(2), metrics: [
+            ("http_rps", "rate(http_request_total)"), ("http_not_found_rate", #"rate(http_requests_total{code="404"})"#)])
+        let first = await source.read(monotonicSeconds: 100)
+        let second = await source.read(monotonicSeconds: 110)
+        #expect(second.values[0].isNaN && second.values[1] == 0, "\(second.values)")
+        #expect(first.problems.map(\.kind) == [.notice, .notice])
+        #expect(first.problems.map(\.message) == [
+            "\(url): no series named http_request_total on the page: http_rps stays missing until one appears; did you mean http_requests_total?",
+            "\(url): no series of http_requests_total matches http_requests_total{code=\"404\"} (its labels: code, path): http_not_found_rate "
+                + "reads none of it, a rate of 0, until one does (client libraries make a labelled series at its first count; a label named "
+                + "or valued otherwise than the exporter's stays unmatched)"])
+        #expect(second.problems.isEmpty, "said once: \(second.problems)")
+    }
+
     @Test func prometheusGarbageAndFailures() async {
         let garbage = await PrometheusSource(name: "shop", url: server.url("/garbage"), timeout: .seconds(2), metrics: Self.contractMetrics)
             .read(monotonicSeconds: 0)

@@ -144,4 +144,35 @@ import Testing
         #expect(daemon.waitForExit(.seconds(10)) == 0, "\(daemon.stderr)")
         #expect(!(daemon.stderr + daemon.stdout).contains("rotated") && !daemon.stderr.contains("Bearer"), "no secret in the log")
     }
+
+    /// A shop SLO's error rule over an app that has not answered a 5xx yet, whose client
+    /// library therefore exports no `code="5xx"` series: the error ratio is 0 and the rule's
+    /// verdict known on every calm tick (before session 63 it was missing, and the rule
+    /// unknown, so online learning had no label); a misspelled series is said once.
+    @Test func anErrorRatioWithNoErrorsYetIsZeroAndATypoIsSaid() throws {
+        let server = try Server(), base = server.base
+        defer { withExtendedLifetime(server) {} }  // up to here: its deinit stops the server
+        let scratch = try Scratch(config: server.sampling + """
+            [overload]
+            any = ["http_error_ratio > 0.01"]
+            [[sources.prometheus]]
+            url = "\(base)/lazy/metrics"
+            [sources.prometheus.metrics]
+            http_error_ratio = 'ratio(rate(http_requests_total{code=~"5.."}), rate(http_requests_total))'
+            http_rps = 'rate(http_request_total)'
+            """)
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
+                                        "--max-ticks", "4", "--tick-output", "json"])
+        #expect(daemon.waitForExit(.seconds(20)) == 0, "\(daemon.stderr)")
+        let ticks = try daemon.stdoutLines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["values"] as? [String: Any]
+        }
+        #expect(ticks.count == 4)
+        #expect(ticks.dropFirst().allSatisfy { $0?["http_error_ratio"] as? Double == 0 }, "\(ticks)")
+        let notices = daemon.stderr.components(separatedBy: "\n").filter { $0.contains("no series named http_request_total") }
+        #expect(notices.count == 1 && notices[0].contains("did you mean http_requests_total?"), "\(daemon.stderr)")
+        #expect(daemon.stderr.components(separatedBy: "\n").filter { $0.contains("matches http_requests_total{code=~\"5..\"}") }.count == 1,
+                "\(daemon.stderr)")
+        #expect(!daemon.stderr.contains("failed"), "a notice, not a failure: \(daemon.stderr)")
+    }
 }

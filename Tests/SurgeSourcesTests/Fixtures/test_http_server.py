@@ -12,6 +12,8 @@ unix socket (and prints 0).
   /big/MB            a body of MB mebibytes
   /garbage           an HTML error page with status 200
   /metrics           Prometheus text: counters that grow by fixed steps per scrape, a histogram
+  /lazy/metrics      the same without the 503 series, as a client library exports a shop that
+                     has not answered a 5xx yet (it makes a labelled series at its first count)
   /nginx_status      nginx stub_status, counters growing by 50 requests per scrape
   /vhost/NAME        200 "ok" when the Host header names NAME, else 421 (a name-based virtual host)
   /auth/TOKEN/metrics  /metrics when the request carries "Authorization: Bearer TOKEN", else 401
@@ -32,7 +34,7 @@ lock = threading.Lock()
 scrapes = {"metrics": 0, "nginx": 0}
 
 
-def metrics_body(n):
+def metrics_body(n, errors=True):
     # After n scrapes: 100 requests per scrape, 5 of them 503; latencies spread over buckets.
     ok, err = 95 * n, 5 * n
     bounds = ["0.05", "0.1", "0.25", "0.5", "1.0", "+Inf"]
@@ -41,7 +43,7 @@ def metrics_body(n):
         "# HELP http_requests_total Requests served, by status code.",
         "# TYPE http_requests_total counter",
         f'http_requests_total{{code="200",path="/buy"}} {ok}',
-        f'http_requests_total{{code="503",path="/buy"}} {err}',
+    ] + ([f'http_requests_total{{code="503",path="/buy"}} {err}'] if errors else []) + [
         "# TYPE http_request_duration_seconds histogram",
     ]
     cumulative = 0
@@ -107,6 +109,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 scrapes["metrics"] += 1
                 n = scrapes["metrics"]
             self.send(200, metrics_body(n), "text/plain; version=0.0.4")
+        elif parts[0] == "lazy":
+            with lock:
+                scrapes["metrics"] += 1
+                n = scrapes["metrics"]
+            self.send(200, metrics_body(n, errors=False), "text/plain; version=0.0.4")
         elif parts[0] == "vhost":
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
             self.send(200, b"ok\n") if host == parts[1] else self.send(421, b"misdirected\n")
