@@ -60,9 +60,13 @@ public struct PrometheusQueryEvaluator: Sendable {
             snapshot.values[name] = series
         }
         previous = snapshot
+        let before = findings
         findings = selectors.compactMap { selector in
             guard let family = byName[selector.name] else { return .absentName(selector.name) }
             guard !family.contains(where: selector.matches) else { return nil }
+            // A healthy shop's 5xx selector matches nothing tick after tick: its labels are
+            // gathered once, not from every series of the page at every tick.
+            for case .unmatched(let earlier, let labels) in before where earlier == selector { return .unmatched(selector, labels: labels) }
             let labels = Set(family.flatMap { $0.labels.map(\.name) }).subtracting(["le"]).sorted()
             return .unmatched(selector, labels: labels)
         }

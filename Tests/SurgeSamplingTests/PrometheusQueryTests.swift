@@ -140,6 +140,9 @@ import Testing
         let path = SeriesSelector(name: "lat_bucket", matchers: [try LabelMatcher(label: "path", op: .equal, value: "/x")])
         #expect(evaluator.findings == [.absentName("http_request_total"), .unmatched(status, labels: ["code", "path"]),
                                        .unmatched(path, labels: ["path"])])
+        // Unmatched tick after tick: the labels gathered once are kept, not gathered again.
+        _ = evaluator.evaluate(try Self.scrape("http_requests_total{code=\"200\",zone=\"b\"} 2\nlat_bucket{le=\"+Inf\",path=\"/\"} 2\n"), at: 10)
+        #expect(evaluator.findings.dropFirst().first == .unmatched(status, labels: ["code", "path"]))
         #expect(status.text == #"http_requests_total{status=~"5.."}"#)
         #expect(SeriesSelector(name: "x", matchers: [try LabelMatcher(label: "p", op: .notEqual, value: #"a"b\c"#)]).text == #"x{p!="a\"b\\c"}"#)
     }
