@@ -250,11 +250,26 @@ private struct QueryParser {
                 throw fail("histogram_quantile needs a quantile from 0 to 1 first, such as 0.99", at: phiStart)
             }
             try expect(",", "after the quantile")
+            skipBlanks()
+            let selectorStart = index
             let selector = try self.selector()
+            // PromQL's habit: histogram_quantile(0.99, rate(x_bucket[5m])).
+            if selector.name.hasSuffix("_bucket") {
+                throw fail("write the histogram's name, \(selector.name.dropLast("_bucket".count)): its _bucket series are read, "
+                           + "and their increase over the last tick taken", at: selectorStart)
+            }
+            if ["rate", "irate", "increase", "sum"].contains(selector.name), take("(") {
+                throw fail("write histogram_quantile(\(phi), NAME) with the histogram's name: the increase of its "
+                           + "buckets over the last tick is taken for you", at: selectorStart)
+            }
             try expect(")", "to close histogram_quantile(")
             return .histogramQuantile(phi, selector)
         case "":
             throw fail("expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got '\(rest)'")
+        case "sum", "avg", "max", "min":
+            throw fail("'\(name)' is not needed: each rate(...) or gauge(...) sums the series its selector matches", at: start)
+        case "irate", "increase":
+            throw fail("'\(name)' is rate(...) here: the per-second increase since the last tick's scrape", at: start)
         default:
             throw fail("unknown function '\(name)'; expected rate, gauge, ratio or histogram_quantile", at: start)
         }
@@ -299,6 +314,10 @@ private struct QueryParser {
                     break
                 }
             }
+        }
+        skipBlanks()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "[") {
+            throw fail("no range is written here: rates and quantiles are over the last tick (the scrape before this one)")
         }
         return SeriesSelector(name: name, matchers: matchers)
     }

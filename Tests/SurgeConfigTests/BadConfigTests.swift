@@ -89,7 +89,7 @@ import Testing
             "4:37: sources.prometheus[0].metrics.http_rps: expected ')' to close rate(, got the end, in 'rate(http_requests_total'",
             "5:35: sources.prometheus[0].metrics.http_p99_ms: histogram_quantile needs a quantile from 0 to 1 first, such as 0.99, in 'histogram_quantile(99, http_request_duration_seconds)'",
             #"6:47: sources.prometheus[0].metrics.http_errors: invalid regular expression "5..(" for label 'code': expected ')', in 'rate(http_requests_total{code=~"5..("})'"#,
-            "7:14: sources.prometheus[0].metrics.app_queue: unknown function 'avg'; expected rate, gauge, ratio or histogram_quantile, in 'avg(app_queue_length)'",
+            "7:14: sources.prometheus[0].metrics.app_queue: 'avg' is not needed: each rate(...) or gauge(...) sums the series its selector matches, in 'avg(app_queue_length)'",
             "8:51: sources.prometheus[0].metrics.http_ok: expected a number or rate(...), gauge(...), ratio(...), histogram_quantile(...), got the end, in 'rate(http_requests_total{code=\"200\"}) +'"],
         "prometheus-textfile-relative.toml": [
             #"3:12: prometheus.textfile: expected an absolute path such as "/run/surgewatch/surgewatch.prom", got "surgewatch.prom""#],

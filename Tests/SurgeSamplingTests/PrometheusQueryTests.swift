@@ -40,7 +40,15 @@ import Testing
     @Test(arguments: [
         ("rate(x", 6, "expected ')' to close rate(, got the end"),
         ("rate x", 5, "expected '(' after 'rate', got 'x'"),
-        ("avg(x)", 0, "unknown function 'avg'; expected rate, gauge, ratio or histogram_quantile"),
+        ("avg(x)", 0, "'avg' is not needed: each rate(...) or gauge(...) sums the series its selector matches"),
+        ("exp(x)", 0, "unknown function 'exp'; expected rate, gauge, ratio or histogram_quantile"),
+        ("increase(x)", 0, "'increase' is rate(...) here: the per-second increase since the last tick's scrape"),
+        // PromQL's habits, said as such rather than as a missing ')'.
+        ("rate(x[5m])", 6, "no range is written here: rates and quantiles are over the last tick (the scrape before this one)"),
+        ("histogram_quantile(0.99, lat_bucket)", 25,
+         "write the histogram's name, lat: its _bucket series are read, and their increase over the last tick taken"),
+        ("histogram_quantile(0.99, rate(lat_bucket[5m]))", 25,
+         "write histogram_quantile(0.99, NAME) with the histogram's name: the increase of its buckets over the last tick is taken for you"),
         ("histogram_quantile(1.5, x)", 19, "histogram_quantile needs a quantile from 0 to 1 first, such as 0.99"),
         ("rate(x{code=5})", 12, "expected a quoted label value"),
         ("rate(x{code=\"5})", 12, "unterminated quoted value"),
