@@ -5,9 +5,10 @@ import SurgeSampling
 
 /// Logs and counts source problems without flooding the journal: the first failure at a place
 /// is logged at once, repeats at most once per `quietPeriod` with how many were suppressed, and
-/// an absent kernel feature, or another notice, is mentioned once at notice level. When a failing source gets
-/// through a tick without a failure, that is said once, with how long and how often it failed,
-/// so the last word in the journal about a source is not a failure that has passed.
+/// an absent kernel feature, or another notice, is mentioned once at notice level. When a
+/// failing source gets through a tick without a failure, that is said once, with how long and
+/// how often it failed, so the last word in the journal about a source is not a failure that
+/// has passed.
 public struct ProblemLog: Sendable {
     public let quietPeriod: Double
     /// Failures per location since start; exposed for status lines and tests.

@@ -2,8 +2,8 @@
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
-    /// From the start of the request to the last byte of the body (of the last answer, when
-    /// redirects were followed).
+    /// From the start of the request to the last byte of the body, every hop's summed when
+    /// redirects were followed (a customer waits for each).
     public var seconds: Double
     /// A redirect answered and not followed: where it points, and why it was not followed.
     public var unfollowedRedirect: UnfollowedRedirect?
