@@ -16,11 +16,13 @@ public final class HTTPFetcher: Sendable {
     /// ("https://shop.example.com/health (at 127.0.0.1:443)"), so a refusal is not read as DNS's.
     public let label: String
     public let timeout: Duration
-    public let maxBodyBytes: Int
+    /// The most of a body kept; nil: none is kept, and the body is read to its end whatever
+    /// its size (a probe, which times the page and reads nothing in it).
+    public let maxBodyBytes: Int?
     private let handle: Mutex<CurlHandle>
 
     /// `options`: the config's for this source; an `Accept` among its headers replaces `accept`.
-    public init(url: String, timeout: Duration, maxBodyBytes: Int = 4 << 20, freshConnection: Bool = false,
+    public init(url: String, timeout: Duration, maxBodyBytes: Int? = 4 << 20, freshConnection: Bool = false,
                 accept: String? = nil, options: HTTPRequestOptions = HTTPRequestOptions()) {
         self.url = url
         label = (options.connectTo ?? options.unixSocket.map { "unix:" + $0 }).map { "\(url) (at \($0))" } ?? url
@@ -139,7 +141,8 @@ private final class CurlHandle {
         surge_curl_set_write_function(handle) { data, size, count, context in
             let body = Unmanaged<BodyBuffer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
-            guard body.bytes.count + length <= body.limit else {
+            guard let limit = body.limit else { return length }
+            guard body.bytes.count + length <= limit else {
                 body.overflowed = true
                 return 0  // anything but `length` makes curl stop with CURLE_WRITE_ERROR
             }
@@ -174,7 +177,7 @@ private final class CurlHandle {
     /// The request; when `followRedirects` says, the redirects it answers with on the URL's own
     /// host too, every hop within what is left of the one timeout. Followed by hand rather than
     /// by libcurl, which would take the source's headers (a token among them) to any host.
-    func perform(maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
+    func perform(maxBodyBytes: Int?, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
         guard let handle else { return .failure(.failed(url: label, reason: "libcurl could not make a handle")) }
         var target = url
         defer { if target != url { surge_curl_set_string(handle, CURLOPT_URL, url) } }
@@ -217,7 +220,7 @@ private final class CurlHandle {
     }
 
     /// One request to the URL the handle holds.
-    private func performOnce(_ handle: UnsafeMutableRawPointer, maxBodyBytes: Int, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
+    private func performOnce(_ handle: UnsafeMutableRawPointer, maxBodyBytes: Int?, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
         let body = BodyBuffer(limit: maxBodyBytes)
         let context = Unmanaged.passRetained(body)
         defer { context.release() }
@@ -248,7 +251,7 @@ private final class CurlHandle {
             let socketProblem = unixSocket.flatMap(Self.unixSocketProblem)
             return .failure(.refused(url: label, reason: socketProblem ?? reason))
         case CURLE_WRITE_ERROR where body.overflowed:
-            return .failure(.tooLarge(url: label, limit: maxBodyBytes))
+            return .failure(.tooLarge(url: label, limit: maxBodyBytes ?? 0))
         case CURLE_RECV_ERROR where reason.contains(" alert "), CURLE_SSL_CONNECT_ERROR:
             // TLS 1.3 sends a refused client certificate after the handshake: curl meets the
             // server's alert reading the answer, which is no body cut short (TLS 1.2: in it).
@@ -276,11 +279,12 @@ enum TLSAlert {
     }
 }
 
-/// Collects a response body up to a limit; written by curl's callback on the request's thread.
+/// Collects a response body up to a limit (nil: keeps none); written by curl's callback on the
+/// request's thread.
 private final class BodyBuffer {
-    let limit: Int
+    let limit: Int?
     var bytes: [UInt8] = []
     var overflowed = false
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int?) { self.limit = limit }
 }

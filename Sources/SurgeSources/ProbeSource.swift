@@ -16,7 +16,9 @@ public final class ProbeSource: MetricSource {
     public init(name: String?, url: String, timeout: Duration, options: HTTPRequestOptions = HTTPRequestOptions()) {
         id = "probe \(name ?? url)"
         metricNames = ApplicationMetric.prefixed(ApplicationMetric.probe, by: name)
-        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: 1 << 20, freshConnection: true, options: options)
+        // No body kept, and none too large: a shop's heavy page is up, timed to its last byte (a
+        // 1 MiB cap had made a page past it read as down at every tick).
+        fetcher = HTTPFetcher(url: url, timeout: timeout, maxBodyBytes: nil, freshConnection: true, options: options)
     }
 
     public func read(monotonicSeconds: Double) async -> SourceReading {

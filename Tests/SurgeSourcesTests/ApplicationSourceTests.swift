@@ -96,6 +96,14 @@ import SurgeSampling
         #expect(second.problems.isEmpty, "said once: \(second.problems)")
     }
 
+    /// A probe keeps no body: a page of 3 MiB (a shop's heavy listing page) is up, timed to its
+    /// last byte, where a cap on the body had read it as down.
+    @Test func aProbeOfAHeavyPageIsUp() async {
+        let probed = await ProbeSource(name: nil, url: server.url("/big/3"), timeout: .seconds(5)).read(monotonicSeconds: 0)
+        #expect(probed.values[1] == 1 && probed.problems.isEmpty, "\(probed.problems)")
+        #expect(probed.values[0] > 0)
+    }
+
     @Test func prometheusGarbageAndFailures() async {
         let garbage = await PrometheusSource(name: "shop", url: server.url("/garbage"), timeout: .seconds(2), metrics: Self.contractMetrics)
             .read(monotonicSeconds: 0)
