@@ -3,10 +3,9 @@
 /// the time between two scrapes. A value it cannot know is nil, never zero: a metric absent from
 /// the scrape, the first scrape (no previous one), a counter that went backwards (restart of the
 /// exporter: the increase is unknowable, as for kernel counters), no observations in a histogram,
-/// a division by zero, a non-finite result. A counter on both scrapes none of whose series
-/// matches a selector has the rate 0: client libraries make a labelled series at its first
-/// increment, so a shop that never answered 5xx has no `code="500"` series, and its error
-/// ratio is 0, not unknown.
+/// a division by zero, a non-finite result. Where none means zero, the query says so with
+/// `or 0`: client libraries make a labelled series at its first count, so a shop that has not
+/// answered a 5xx since it started has no `code="500"` series (`findings` tell the log).
 public struct PrometheusQueryEvaluator: Sendable {
     public let queries: [PrometheusQuery]
     /// The metric names worth decoding in a scrape: everything else is skipped while parsing.
@@ -120,17 +119,12 @@ public struct PrometheusQueryEvaluator: Sendable {
             }
         }
 
-        /// The increase since the previous scrape of every matching series present in both;
-        /// none (not nil) when the metric is on both scrapes and no series of it matches now.
-        /// nil when the metric is not on both, when only series new since the last scrape
-        /// match (their increase is unknown: a series can come back with its old count), or when
-        /// one went backwards (a reset hides how much it grew).
+        /// The increase since the previous scrape of every matching series present in both.
+        /// nil when none is, or when one went backwards (a reset hides how much it grew).
         func increases(of name: String, _ selector: SeriesSelector) -> [(sample: PrometheusSample, increase: Double)]? {
-            guard let before = previous?.values[name], let family = current[name] else { return nil }
-            let matching = family.filter(selector.matches)
-            if matching.isEmpty { return [] }
+            guard let before = previous?.values[name] else { return nil }
             var result: [(PrometheusSample, Double)] = []
-            for sample in matching {
+            for sample in current[name] ?? [] where selector.matches(sample) {
                 guard let old = before[PrometheusQueryEvaluator.seriesKey(sample)] else { continue }
                 guard sample.value >= old else { return nil }
                 result.append((sample, sample.value - old))

@@ -77,10 +77,10 @@ public final class PrometheusSource: MetricSource {
         case .unmatched(let selector, let labels):
             let readers = readers[selector.name, default: []]
             return "\(fetcher.label): no series of \(selector.name) matches \(selector.text) (its labels: "
-                + "\(labels.isEmpty ? "none" : labels.joined(separator: ", "))): \(readers.joined(separator: ", ")) "
-                + "\(readers.count == 1 ? "reads" : "read") none of it, a rate of 0, until one "
-                + "does (client libraries make a labelled series at its first count; a label named or valued otherwise than "
-                + "the exporter's stays unmatched)"
+                + "\(labels.isEmpty ? "none" : labels.joined(separator: ", "))): what \(readers.joined(separator: ", ")) "
+                + "\(readers.count == 1 ? "reads" : "read") of it is missing until one does. Client libraries make a labelled "
+                + "series at its first count (no 5xx answered yet): where none means zero, write 'rate(...) or 0'; a label named "
+                + "or valued otherwise than the exporter's stays unmatched"
         }
     }
 

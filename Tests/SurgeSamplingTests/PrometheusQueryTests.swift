@@ -117,23 +117,26 @@ import Testing
             "req{code=\"200\"} 0\nreq{code=\"500\"} 0\nidle 7\n",
             "req{code=\"200\"} 90\nreq{code=\"500\"} 10\nidle 7\n")
         #expect(values.second[0] == 0.1)
-        #expect(values.second[1] == 0, "req on both scrapes, no 404 series: none counted, a rate of 0")
-        #expect(values.second[2] == 0)
+        #expect(values.second[1].isNaN, "no 404 series: missing, not zero (CONTRACTS.md)")
+        #expect(values.second[2] == 0, "'or 0' turns the absent series into zero")
         #expect(values.second[3] == 600)
         #expect(values.second[4].isNaN, "0/0: no traffic, no ratio")
     }
 
-    /// A shop that has never answered 500 has no `code="500"` series (client libraries make a
-    /// labelled series at its first count): its error ratio is 0, not unknown. The tick the
-    /// first 500 comes, its series is new and its increase unknown (a series may come back
-    /// with its old count), so the ratio is unknown for that tick, and known from the next.
-    @Test func aLabelledSeriesNotYetMadeCountsNone() throws {
-        var evaluator = PrometheusQueryEvaluator(queries: [try PrometheusQuery.parse(#"ratio(rate(req{code=~"5.."}), rate(req))"#),
-                                                           try PrometheusQuery.parse(#"rate(gone{code="500"})"#)])
+    /// A shop that has not answered a 500 yet has no `code="500"` series (client libraries make
+    /// a labelled series at its first count): the error ratio is missing, as the contract has
+    /// an absent series, and 0 with the shipped configs' `or 0`. The tick the first 500 comes,
+    /// its series is new and its increase unknown (a series may come back with its old count);
+    /// from the next it counts.
+    @Test func aLabelledSeriesNotYetMadeIsMissingUnlessOrZero() throws {
+        var evaluator = PrometheusQueryEvaluator(queries: try [
+            #"ratio(rate(req{code=~"5.."}), rate(req))"#, #"ratio(rate(req{code=~"5.."}) or 0, rate(req))"#, #"rate(gone{code="500"})"#,
+        ].map { try PrometheusQuery.parse($0) })
         let pages = ["req{code=\"200\"} 100\n", "req{code=\"200\"} 200\n", "req{code=\"200\"} 290\nreq{code=\"500\"} 10\n",
                      "req{code=\"200\"} 380\nreq{code=\"500\"} 20\n"]
-        let ratios = try pages.enumerated().map { tick, page in evaluator.evaluate(try Self.scrape(page), at: Double(tick) * 10)[0] }
-        #expect(ratios[0].isNaN && ratios[1] == 0 && ratios[2].isNaN && ratios[3] == 0.1, "\(ratios)")
+        let rows = try pages.enumerated().map { tick, page in evaluator.evaluate(try Self.scrape(page), at: Double(tick) * 10) }
+        #expect(rows[1][0].isNaN && rows[2][0].isNaN && rows[3][0] == 0.1, "\(rows)")
+        #expect(rows[0][1].isNaN && rows[1][1] == 0 && rows[2][1] == 0 && rows[3][1] == 0.1, "\(rows)")
         #expect(evaluator.findings == [.absentName("gone")], "the metric itself absent: missing, and said")
     }
 

@@ -86,13 +86,14 @@ import SurgeSampling
             ("http_rps", "rate(http_request_total)"), ("http_not_found_rate", #"rate(http_requests_total{code="404"})"#)])
         let first = await source.read(monotonicSeconds: 100)
         let second = await source.read(monotonicSeconds: 110)
-        #expect(second.values[0].isNaN && second.values[1] == 0, "\(second.values)")
+        #expect(second.values[0].isNaN && second.values[1].isNaN, "\(second.values)")
         #expect(first.problems.map(\.kind) == [.notice, .notice])
         #expect(first.problems.map(\.message) == [
             "\(url): no series named http_request_total on the page: http_rps stays missing until one appears; did you mean http_requests_total?",
-            "\(url): no series of http_requests_total matches http_requests_total{code=\"404\"} (its labels: code, path): http_not_found_rate "
-                + "reads none of it, a rate of 0, until one does (client libraries make a labelled series at its first count; a label named "
-                + "or valued otherwise than the exporter's stays unmatched)"])
+            "\(url): no series of http_requests_total matches http_requests_total{code=\"404\"} (its labels: code, path): what "
+                + "http_not_found_rate reads of it is missing until one does. Client libraries make a labelled series at its first count "
+                + "(no 5xx answered yet): where none means zero, write 'rate(...) or 0'; a label named or valued otherwise than the "
+                + "exporter's stays unmatched"])
         #expect(second.problems.isEmpty, "said once: \(second.problems)")
     }
 
