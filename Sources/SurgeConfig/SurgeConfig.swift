@@ -363,6 +363,23 @@ extension SurgeConfig {
             }
     }
 
+    /// Rule and feature metrics whose query is missing while a labelled counter has no series
+    /// yet: a shop's error ratio over `code=~"5.."` before its first 5xx, which left the SLO
+    /// rule unknown on every calm tick (session 63). check-config prints them as warnings.
+    public var queryCautions: [String] {
+        let read = Set(model.features + overloadMetrics)
+        return sources.prometheus.enumerated().flatMap { index, endpoint in
+            endpoint.metrics.compactMap { metric -> String? in
+                let provided = ApplicationMetric.prefixed([metric.name], by: endpoint.name)[0]
+                guard read.contains(provided), let query = try? PrometheusQuery.parse(metric.expression),
+                      let selector = query.labelledRatesWithoutFallback.first else { return nil }
+                return "sources.prometheus[\(index)].metrics.\(metric.name): \(provided) is missing while no series matches "
+                    + "\(selector.text), as before a shop's first 5xx (client libraries make a labelled series at its first "
+                    + "count), and the [overload] rule and the model read it so; where none means zero, write 'rate(...) or 0'"
+            }
+        }
+    }
+
     /// Metrics the SLO rule reads.
     public var overloadMetrics: [String] {
         (overload.any + overload.all).map(\.metric)

@@ -26,6 +26,19 @@ public indirect enum PrometheusQuery: Sendable, Equatable {
     /// `<name>_bucket` series.
     public var seriesNames: Set<String> { Set(selectors.map(\.name)) }
 
+    /// The rates of labelled series with nothing to fall back on (`or`), outside a ratio's or
+    /// a division's denominator: each is missing while no series matches, which for a counter
+    /// a client library has not made yet (no 5xx answered) means none, not unknown.
+    public var labelledRatesWithoutFallback: [SeriesSelector] {
+        switch self {
+        case .rate(let s): return s.matchers.isEmpty ? [] : [s]
+        case .number, .gauge, .histogramQuantile: return []
+        case .ratio(let a, _), .binary(.divide, let a, _): return a.labelledRatesWithoutFallback
+        case .binary(.or, _, _): return []
+        case .binary(_, let a, let b): return a.labelledRatesWithoutFallback + b.labelledRatesWithoutFallback
+        }
+    }
+
     /// The selectors this query reads, in order, a histogram's naming its `_bucket` series.
     public var selectors: [SeriesSelector] {
         switch self {

@@ -34,7 +34,7 @@ struct CheckConfigCommand: ParsableCommand {
                 print("model: reads \(relative.joined(separator: ", ")) against this host's usual level (its own mean at first, then followed with a half-life of \(HostLevels.halfLifeTicks) ticks), so the host's size does not matter")
             }
             if let caution = model.source.ruleCaution(config) { print("note: \(caution)") }
-            for caution in config.conditionCautions { writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO) }
+            for caution in config.conditionCautions + config.queryCautions { writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO) }
             if let caution = ModelCatalog.tickCaution(model.source.model, tickSeconds: config.sampling.interval.seconds, here: "sampling.interval is") {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }

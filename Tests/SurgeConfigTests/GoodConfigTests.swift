@@ -77,6 +77,33 @@ import Testing
         #expect(SurgeConfig().prometheus.textfile == nil, "no file unless the operator names one")
     }
 
+    /// The trap of a labelled counter not made yet (no 5xx answered): a rule's error ratio
+    /// written without `or 0` is warned of; with it, or read by nothing, it is not.
+    @Test func aRuleOnALabelledRateWithoutFallbackIsWarnedOf() throws {
+        func config(_ expression: String, rule: String = "shop_http_error_ratio > 0.01") throws -> SurgeConfig {
+            try ConfigLoader.parse("""
+                [overload]
+                any = ["\(rule)"]
+                [[sources.prometheus]]
+                name = "shop"
+                url = "http://127.0.0.1:8080/metrics"
+                [sources.prometheus.metrics]
+                http_error_ratio = '\(expression)'
+                """, file: "cautions.toml")
+        }
+        let strict = #"ratio(rate(http_requests_total{code=~"5.."}), rate(http_requests_total))"#
+        #expect(try config(strict).queryCautions == [
+            #"sources.prometheus[0].metrics.http_error_ratio: shop_http_error_ratio is missing while no series matches "#
+                + #"http_requests_total{code=~"5.."}, as before a shop's first 5xx (client libraries make a labelled series at its "#
+                + "first count), and the [overload] rule and the model read it so; where none means zero, write 'rate(...) or 0'"])
+        #expect(try config(#"ratio(rate(http_requests_total{code=~"5.."}) or 0, rate(http_requests_total))"#).queryCautions.isEmpty)
+        #expect(try config(#"ratio(rate(http_requests_total), rate(http_requests_total{path="/buy"}))"#).queryCautions.isEmpty,
+                "a denominator with no series: no traffic, unknown rightly")
+        #expect(try config(strict, rule: "cpu_busy > 0.9").queryCautions.isEmpty, "read by neither the rule nor the model")
+        let shipped = try ConfigLoader.load(path: Self.shipped.replacingOccurrences(of: "surgewatch.toml", with: "shop-example.toml"))
+        #expect(shipped.queryCautions.isEmpty)
+    }
+
     @Test func scheduleLevelsUseTheRulesSyntax() throws {
         let config = try ConfigLoader.parse("[schedule]\nsales = [\"daily 20:00\"]\nfire_when = [\"cpu_busy >= 0.3\"]\n", file: "level.toml")
         #expect(config.schedule.fireWhen == [OverloadCondition(metric: "cpu_busy", comparison: .greaterOrEqual, threshold: 0.3)])
