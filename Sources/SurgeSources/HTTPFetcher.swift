@@ -96,6 +96,8 @@ private final class CurlHandle {
     let label: String
     let unixSocket: String?
     let followRedirects: Bool
+    /// A hop may not change scheme or port: `connect_to` or `unix_socket` names one place.
+    let connectsElsewhere: Bool
     let clientCertificate: String?
     let handle: UnsafeMutableRawPointer?
     var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -109,6 +111,7 @@ private final class CurlHandle {
         self.label = label
         unixSocket = options.unixSocket
         followRedirects = options.followRedirects
+        connectsElsewhere = options.connectTo != nil || options.unixSocket != nil
         clientCertificate = options.clientCertificate?.certificate
         _ = Self.globalInit
         handle = curl_easy_init()
@@ -193,8 +196,11 @@ private final class CurlHandle {
             guard case .success(var response) = result else { return result }
             response.seconds += earlierHops
             guard followRedirects, var redirect = response.unfollowedRedirect else { return .success(response) }
-            guard Self.host(of: redirect.location) == Self.host(of: url) else {
-                redirect.reason = .anotherHost
+            let from = Self.origin(of: url), to = Self.origin(of: redirect.location)
+            let refusal: UnfollowedRedirect.Reason? = to?.host != from?.host ? .anotherHost
+                : connectsElsewhere && (to?.scheme != from?.scheme || to?.port != from?.port) ? .anotherAddress : nil
+            if let refusal {
+                redirect.reason = refusal
                 response.unfollowedRedirect = redirect
                 return .success(response)
             }
@@ -208,15 +214,21 @@ private final class CurlHandle {
         }
     }
 
-    /// The host a URL names, lower-cased; nil when libcurl cannot parse it.
-    static func host(of url: String) -> String? {
+    /// The scheme, host (lower-cased) and port (the scheme's when none is written) a URL
+    /// names; nil when libcurl cannot parse it.
+    static func origin(of url: String) -> (scheme: String, host: String, port: String)? {
         guard let parsed = curl_url() else { return nil }
         defer { curl_url_cleanup(parsed) }
         guard curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
-        var part: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(parsed, CURLUPART_HOST, &part, 0) == CURLUE_OK, let part else { return nil }
-        defer { curl_free(part) }
-        return String(cString: part).lowercased()
+        func part(_ which: CURLUPart, _ flags: UInt32 = 0) -> String? {
+            var text: UnsafeMutablePointer<CChar>?
+            guard curl_url_get(parsed, which, &text, flags) == CURLUE_OK, let text else { return nil }
+            defer { curl_free(text) }
+            return String(cString: text).lowercased()
+        }
+        guard let scheme = part(CURLUPART_SCHEME), let host = part(CURLUPART_HOST),
+              let port = part(CURLUPART_PORT, UInt32(CURLU_DEFAULT_PORT)) else { return nil }
+        return (scheme, host, port)
     }
 
     /// One request to the URL the handle holds.

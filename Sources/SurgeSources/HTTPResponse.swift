@@ -28,6 +28,10 @@ public struct UnfollowedRedirect: Sendable, Equatable, CustomStringConvertible {
         /// The target is on another host, where the source's headers (a token), `connect_to`
         /// and `unix_socket` do not belong.
         case anotherHost
+        /// The target is on another scheme or port of the host, while `connect_to` or
+        /// `unix_socket` names the one place this source connects to (an http-to-https
+        /// redirect would be sent to the http port).
+        case anotherAddress
     }
 
     public var location: String
@@ -40,6 +44,9 @@ public struct UnfollowedRedirect: Sendable, Equatable, CustomStringConvertible {
         case .anotherHost:
             return "redirected to \(location), on another host, not followed (the source's headers, connect_to and unix_socket "
                 + "are for its own host): name that URL in the config"
+        case .anotherAddress:
+            return "redirected to \(location), another scheme or port than the one place connect_to or unix_socket connects to, "
+                + "not followed: name that URL in the config, with a connect_to of its own"
         }
     }
 }

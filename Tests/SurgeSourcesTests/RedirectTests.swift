@@ -86,6 +86,22 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(3))
     }
 
+    /// With connect_to, every hop would go to its one address: a path on the same scheme and
+    /// port is followed there (the Host header still the URL's name), an http-to-https redirect
+    /// is not (it would be sent, in TLS, to the http port), and says so.
+    @Test func withConnectToOnlyTheSameSchemeAndPortAreFollowed() async {
+        let options = HTTPRequestOptions(connectTo: "127.0.0.1:\(server.port)", followRedirects: true)
+        let base = "http://shop.example.com:\(server.port)"
+        let sameAddress = base + "/redirect?to=%2Fvhost%2Fshop.example.com"
+        let followed = await ProbeSource(name: nil, url: sameAddress, timeout: .seconds(2), options: options).read(monotonicSeconds: 0)
+        #expect(followed.values[1] == 1 && followed.problems.isEmpty, "\(followed.problems)")
+        let secure = "https://shop.example.com:\(server.port)/health"
+        let url = base + "/redirect?to=" + secure.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let result = await HTTPFetcher(url: url, timeout: .seconds(2), options: options).document()
+        #expect(result.failure == .redirected(url: "\(url) (at 127.0.0.1:\(server.port))", code: 302,
+                                              UnfollowedRedirect(location: secure, reason: .anotherAddress)), "\(String(describing: result.failure))")
+    }
+
     /// http to https on another port of the same host, as a shop's front redirects: followed,
     /// with the https server's certificate checked.
     @Test func httpToHTTPSOnTheSameHostIsFollowed() async throws {
