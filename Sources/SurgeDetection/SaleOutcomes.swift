@@ -2,7 +2,7 @@ import SurgeConfig
 
 /// How each announced sale (`[schedule] sales`) went, from the daemon's stored ticks, for
 /// `alerts --record`: whether the SLO rule broke in the sale's window (from `lead` before its
-/// start to `after` past it), how far ahead an alert was open, or, when it did not break,
+/// start to `lasts` past it), how far ahead an alert was open, or, when it did not break,
 /// whether an alert was open anyway. The record's figures count episodes and false alarms
 /// over the whole span; a shop that runs its sales by the clock asks after each one.
 public struct SaleOutcomes: Sendable {
@@ -19,8 +19,8 @@ public struct SaleOutcomes: Sendable {
     }
 
     public let schedule: SurgeConfig.Schedule
-    /// How long after its start a sale's window lasts (`schedule.lasts`).
-    public let after: Double
+    /// How long after its start a sale's window lasts.
+    public var after: Double { schedule.lasts.seconds }
     /// Seconds per tick: more than three without one (a stop) ends the alert that was open.
     public let intervalSeconds: Double
     public private(set) var sales: [Sale] = []
@@ -35,7 +35,6 @@ public struct SaleOutcomes: Sendable {
     public init(_ schedule: SurgeConfig.Schedule, intervalSeconds: Double) {
         self.schedule = schedule
         self.intervalSeconds = intervalSeconds
-        after = schedule.lasts.seconds
         announced = AnnouncedStarts(schedule)
     }
 
