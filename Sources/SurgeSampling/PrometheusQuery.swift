@@ -39,6 +39,16 @@ public indirect enum PrometheusQuery: Sendable, Equatable {
         }
     }
 
+    /// The selectors whose missing value makes this query's missing: all but those on the left
+    /// of an `or`.
+    public var selectorsWithoutFallback: [SeriesSelector] {
+        switch self {
+        case .binary(.or, _, let b): return b.selectorsWithoutFallback
+        case .ratio(let a, let b), .binary(_, let a, let b): return a.selectorsWithoutFallback + b.selectorsWithoutFallback
+        case .number, .rate, .gauge, .histogramQuantile: return selectors
+        }
+    }
+
     /// The selectors this query reads, in order, a histogram's naming its `_bucket` series.
     public var selectors: [SeriesSelector] {
         switch self {

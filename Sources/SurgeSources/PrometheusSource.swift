@@ -14,6 +14,8 @@ public final class PrometheusSource: MetricSource {
     private let invalidQueries: [SourceProblem]
     /// The config's metric names that read each series name, for what a finding costs.
     private let readers: [String: [String]]
+    /// The selectors some query has no `or` to fall back from (`SeriesSelector.text`).
+    private let withoutFallback: Set<String>
     /// Findings said already: each is worth one notice, not one a tick.
     private let noted = Mutex<Set<String>>([])
 
@@ -40,6 +42,7 @@ public final class PrometheusSource: MetricSource {
             for name in query.seriesNames.sorted() { readers[name, default: []].append(metric) }
         }
         self.readers = readers
+        withoutFallback = Set(queries.flatMap(\.selectorsWithoutFallback).map(\.text))
         evaluator = Mutex(PrometheusQueryEvaluator(queries: queries))
     }
 
@@ -76,11 +79,15 @@ public final class PrometheusSource: MetricSource {
             return message
         case .unmatched(let selector, let labels):
             let readers = readers[selector.name, default: []]
-            return "\(fetcher.label): no series of \(selector.name) matches \(selector.text) (its labels: "
-                + "\(labels.isEmpty ? "none" : labels.joined(separator: ", "))): what \(readers.joined(separator: ", ")) "
-                + "\(readers.count == 1 ? "reads" : "read") of it is missing until one does. Client libraries make a labelled "
-                + "series at its first count (no 5xx answered yet): where none means zero, write 'rate(...) or 0'; a label named "
-                + "or valued otherwise than the exporter's stays unmatched"
+            let found = "\(fetcher.label): no series of \(selector.name) matches \(selector.text) (its labels: "
+                + "\(labels.isEmpty ? "none" : labels.joined(separator: ", "))): "
+            guard withoutFallback.contains(selector.text) else {
+                return found + "none yet, which the 'or' of \(readers.joined(separator: ", ")) stands in for until one comes; a label "
+                    + "named or valued otherwise than the exporter's would stay unmatched"
+            }
+            return found + "what \(readers.joined(separator: ", ")) \(readers.count == 1 ? "reads" : "read") of it is missing until one "
+                + "does. Client libraries make a labelled series at its first count (no 5xx answered yet): where none means zero, "
+                + "write 'rate(...) or 0'; a label named or valued otherwise than the exporter's stays unmatched"
         }
     }
 

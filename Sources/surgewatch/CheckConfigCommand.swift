@@ -7,7 +7,7 @@ import SurgeJournal
 import SurgeModel
 import SurgeSampling
 
-struct CheckConfigCommand: ParsableCommand {
+struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate a config file: exit 0 if valid, else print FILE:LINE:COLUMN: KEY: problem and exit 1.")
@@ -18,7 +18,11 @@ struct CheckConfigCommand: ParsableCommand {
     @Option(help: "The state directory a relative model.path is read from (default: $STATE_DIRECTORY, else /var/lib/surgewatch), as `run` reads it.", completion: .directory)
     var stateDir: String?
 
-    func run() throws {
+    @Flag(help: ArgumentHelp("Also read each application source twice, a second apart, and print what it gives.",
+                             discussion: "Each probe, scrape, stub_status and cgroup as the daemon reads it at its first ticks: the metrics, or why one is missing (a series not on the page, with its nearest name; a refusal; a redirect), so a config is tried against the shop before it is applied."))
+    var fetch = false
+
+    func run() async throws {
         do {
             let config = try ConfigLoader.load(path: path)
             let model = try chooseModel(config)
@@ -54,6 +58,7 @@ struct CheckConfigCommand: ParsableCommand {
             }
             // Each HTTP source as it will ask: the operator sees a header file was found (never its value).
             for line in Self.httpSources(config) { print(line) }
+            if fetch { for line in await Self.fetched(config) { print(line) } }
             // The policy said in full: its defaults move between releases (session 46).
             print("alerts: \(config.alert.described())")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }

@@ -95,6 +95,13 @@ import SurgeSampling
                 + "(no 5xx answered yet): where none means zero, write 'rate(...) or 0'; a label named or valued otherwise than the "
                 + "exporter's stays unmatched"])
         #expect(second.problems.isEmpty, "said once: \(second.problems)")
+        // With 'or 0' the absence is the query's to stand in for: said without the advice.
+        let covered = await PrometheusSource(name: nil, url: url, timeout: .seconds(2), metrics: [
+            ("http_not_found_rate", #"rate(http_requests_total{code="404"}) or 0"#)]).read(monotonicSeconds: 0)
+        #expect(covered.problems.map(\.message) == [
+            "\(url): no series of http_requests_total matches http_requests_total{code=\"404\"} (its labels: code, path): none yet, "
+                + "which the 'or' of http_not_found_rate stands in for until one comes; a label named or valued otherwise than the "
+                + "exporter's would stay unmatched"])
     }
 
     /// A probe keeps no body: a page of 3 MiB (a shop's heavy listing page) is up, timed to its

@@ -182,4 +182,35 @@ import Testing
         #expect(unmatched.count == 1 && unmatched[0].contains("write 'rate(...) or 0'"), "\(daemon.stderr)")
         #expect(!daemon.stderr.contains("failed"), "notices, not failures: \(daemon.stderr)")
     }
+
+    /// `check-config --fetch`: the config tried against the shop before it is applied, each
+    /// application source read twice as the daemon reads it, with its values and what it said.
+    @Test func checkConfigFetchReadsEachSourceAndSaysWhy() throws {
+        let server = try Server(), base = server.base
+        defer { withExtendedLifetime(server) {} }  // up to here: its deinit stops the server
+        let scratch = try Scratch(config: server.sampling + """
+            [overload]
+            any = ["http_error_ratio > 0.01"]
+            [[sources.probe]]
+            name = "shop"
+            url = "\(base)/health"
+            [[sources.prometheus]]
+            url = "\(base)/lazy/metrics"
+            [sources.prometheus.metrics]
+            http_error_ratio = 'ratio(rate(http_requests_total{code=~"5.."}) or 0, rate(http_requests_total))'
+            http_rps = 'rate(http_request_total)'
+            [[sources.nginx]]
+            url = "http://127.0.0.1:1/nginx_status"
+            """)
+        let (code, out, err) = try DaemonProcess.run(["check-config", "--fetch", scratch.config])
+        #expect(code == 0, "a source that fails is said, the config still valid: \(err)")
+        let lines = out.components(separatedBy: "\n")
+        #expect(lines.contains { $0.hasPrefix("fetched probe shop: shop_probe_latency_ms ") && $0.hasSuffix(", shop_probe_up 1") }, "\(out)")
+        #expect(lines.contains("fetched prometheus \(base)/lazy/metrics: http_error_ratio 0, http_rps missing"), "\(out)")
+        #expect(lines.contains { $0.hasPrefix("  note: ") && $0.hasSuffix("did you mean http_requests_total?") }, "\(out)")
+        #expect(lines.contains { $0.hasPrefix("  failed: http://127.0.0.1:1/nginx_status: connection failed: ") }, "\(out)")
+        // Without the flag nothing is fetched.
+        let (_, plain, _) = try DaemonProcess.run(["check-config", scratch.config])
+        #expect(!plain.contains("fetched"))
+    }
 }
