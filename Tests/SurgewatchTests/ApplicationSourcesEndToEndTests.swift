@@ -35,6 +35,11 @@ import Testing
         }
     }
 
+    /// The metrics of one `--tick-output json` line, null where missing.
+    static func values(ofTick line: String) throws -> [String: Any]? {
+        try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["values"] as? [String: Any]
+    }
+
     @Test func everySourceFeedsTheTickAndASlowOneDoesNotStallIt() throws {
         let server = try Server(), base = server.base
         defer { withExtendedLifetime(server) {} }  // up to here: its deinit stops the server
@@ -70,9 +75,7 @@ import Testing
         #expect(daemon.waitForExit(.seconds(20)) == 0, "\(daemon.stderr)")
         // Four ticks one second apart: the 5 s endpoint must not stretch them.
         #expect(Date().timeIntervalSince(started) < 8, "\(daemon.stderr)")
-        let ticks = try daemon.stdoutLines.map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["values"] as? [String: Any]
-        }
+        let ticks = try daemon.stdoutLines.map(Self.values(ofTick:))
         #expect(ticks.count == 4)
         let last = try #require(ticks.last ?? nil)
         #expect(last["api_probe_up"] as? Double == 1)
@@ -129,7 +132,7 @@ import Testing
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "json"],
                                        environment: ["CREDENTIALS_DIRECTORY": credentials])
         #expect(daemon.waitFor(.seconds(20)) { $0.stdoutLines.count >= 3 }, "\(daemon.stderr)")
-        let third = try #require(try JSONSerialization.jsonObject(with: Data(daemon.stdoutLines[2].utf8)) as? [String: Any])["values"] as? [String: Any]
+        let third = try Self.values(ofTick: daemon.stdoutLines[2])
         #expect(third?["shop_probe_up"] as? Double == 1, "the virtual host answered its own name: \(daemon.stderr)")
         #expect(third?["byname_probe_up"] as? Double == 1, "the shop's name connected to 127.0.0.1: \(daemon.stderr)")
         #expect((third?["http_rps"] as? Double).map { $0 > 50 && $0 < 200 } == true, "scraped with the token: \(daemon.stderr)")
@@ -169,9 +172,7 @@ import Testing
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state,
                                         "--max-ticks", "4", "--tick-output", "json"])
         #expect(daemon.waitForExit(.seconds(20)) == 0, "\(daemon.stderr)")
-        let ticks = try daemon.stdoutLines.map { line in
-            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["values"] as? [String: Any]
-        }
+        let ticks = try daemon.stdoutLines.map(Self.values(ofTick:))
         #expect(ticks.count == 4)
         #expect(ticks.dropFirst().allSatisfy { $0?["http_error_ratio"] as? Double == 0 }, "\(shipped): \(ticks)")
         #expect(ticks.allSatisfy { $0?["strict_error_ratio"] is NSNull }, "\(ticks)")
