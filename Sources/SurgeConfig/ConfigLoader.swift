@@ -205,6 +205,10 @@ public enum ConfigLoader {
             }
             t.finish()
         }
+        if let t = root.table("alertmanager") {
+            config.alertmanager = alertmanager(t)
+            t.finish()
+        }
         root.finish()
         return config
     }
@@ -307,13 +311,13 @@ public enum ConfigLoader {
 
     static func url(_ t: TableReader, in tableName: String) -> String {
         guard let url = t.requiredString("url", in: tableName) else { return "" }
-        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme,
-              scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty
-        else {
-            t.fail("url", "expected an http:// or https:// URL with a host, got \"\(url)\"")
-            return url
-        }
+        if !isHTTPURL(url) { t.fail("url", "expected an http:// or https:// URL with a host, got \"\(url)\"") }
         return url
+    }
+
+    static func isHTTPURL(_ url: String) -> Bool {
+        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme else { return false }
+        return (scheme == "http" || scheme == "https") && !(parsed.host ?? "").isEmpty
     }
 
     /// Checks between keys, once each key is well-formed on its own.

@@ -15,6 +15,7 @@ public struct SurgeConfig: Equatable, Sendable {
     public var sources = Sources()
     public var journal = Journal()
     public var prometheus = PrometheusOutput()
+    public var alertmanager = Alertmanager()
 
     public init() {}
 
@@ -329,6 +330,50 @@ public struct SurgeConfig: Equatable, Sendable {
         /// (p, open alert, SLO verdict, ...) for node_exporter's textfile collector; nil (the
         /// key empty or absent): none.
         public var textfile: String?
+    }
+
+    /// `[alertmanager]`: Alertmanagers that get each alert as it fires, escalates and resolves,
+    /// straight from the daemon, so a warning reaches them with its lead intact (the textfile's
+    /// way adds a scrape and a rule evaluation first).
+    public struct Alertmanager: Equatable, Sendable {
+        /// `urls`: each Alertmanager's address ("http://127.0.0.1:9093", with the path prefix it
+        /// is served under, if any); every one gets every alert, as Prometheus sends to each
+        /// member of an HA cluster. Empty (the default): none.
+        public var urls: [String] = []
+        /// `timeout`: for one POST; a slow Alertmanager holds up no tick, only its own retries.
+        public var timeout: Duration = .seconds(5)
+        /// `resend`: how often an open alert is sent again; it is sent valid for four of these,
+        /// so an Alertmanager resolves it on its own when surgewatch stops sending (a crash).
+        public var resend: Duration = .seconds(60)
+        /// `labels`: added to every alert's labels, for the Alertmanager's routes ("team", "env").
+        public var labels: [AlertmanagerLabel] = []
+        /// The HTTP sources' keys beside url and timeout (`headers`, `header_files`, `tls_*`).
+        public var request = HTTPRequest()
+
+        /// Label names the daemon sets itself: each alert's identity in the Alertmanager.
+        public static let reservedLabels: [String: String] = [
+            "alertname": "OverloadPredicted or OverloadBreached, as config/prometheus-alerts.yml names them",
+            "severity": "warning for a predicted alert, critical for a breach",
+            "test": "\"true\" on `surgewatch test-alert`'s alerts, so they never stand for a real one",
+        ]
+
+        /// Where alerts are posted: Alertmanager's API v2 under each address.
+        public var endpoints: [String] {
+            urls.map { url in
+                let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+                return base.hasSuffix("/api/v2/alerts") ? base : base + "/api/v2/alerts"
+            }
+        }
+    }
+
+    public struct AlertmanagerLabel: Equatable, Sendable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 }
 

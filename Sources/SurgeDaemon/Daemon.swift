@@ -96,7 +96,8 @@ public enum Daemon {
         }
 
         let journal = JournalAlertSink(identifier: config.journal.identifier)
-        let alerts = AlertFanOut([journal, SQLiteAlertSink(store: store)])
+        let alertmanager = AlertmanagerSink(settings: config.alertmanager, logger: logger)
+        let alerts = AlertFanOut([journal, SQLiteAlertSink(store: store), alertmanager])
         // Alerts an earlier run left open are closed (or one continued) by the ticks' service,
         // which knows whether this start resumes the window.
 
@@ -105,9 +106,9 @@ public enum Daemon {
         let forgetRequests = ForgetMailbox()
         let output = options.tickOutput ?? (stdoutIsJournal() ? .none : .text)
         let ticks = TickService(config: config, model: model, stateDirectory: stateDirectory, options: options, mailbox: mailbox,
-                                forgetRequests: forgetRequests, store: store, alerts: alerts,
+                                forgetRequests: forgetRequests, store: store, alerts: alerts, alertmanager: alertmanager,
                                 notifier: notifier, output: output, logger: logger) { continuing in
-            closeAlertsLeftOpen(store: store, journal: journal, continuing: continuing, logger: logger)
+            closeAlertsLeftOpen(store: store, sinks: [journal, alertmanager], continuing: continuing, logger: logger)
         }
         let hangups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let reload = ReloadService(configPath: options.configPath, hangups: hangups.stream, mailbox: mailbox, notifier: notifier, logger: logger)
@@ -156,12 +157,12 @@ public enum Daemon {
     }
 
     /// Alerts a crash or kill left open are closed at this start, with a note, in SQLite and in
-    /// the journal, so no `fired` entry stays without its `resolved`; but `continuing`, which
-    /// this start goes on with.
-    static func closeAlertsLeftOpen(store: SurgeStore, journal: JournalAlertSink, continuing: String?, logger: Logger) {
+    /// `sinks` (the journal, the Alertmanagers), so no `fired` entry stays without its
+    /// `resolved`; but `continuing`, which this start goes on with.
+    static func closeAlertsLeftOpen(store: SurgeStore, sinks: [any AlertSink], continuing: String?, logger: Logger) {
         do {
             let closed = try store.closeDanglingAlerts(at: store.startedAt, continuing: continuing)
-            sayClosed(closed, logger: logger) { try? journal.deliver($0) }
+            sayClosed(closed, logger: logger) { event in for sink in sinks { try? sink.deliver(event) } }
         } catch {
             logger.error("could not close alerts left open: \(error)")
         }

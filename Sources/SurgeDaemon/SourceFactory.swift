@@ -23,7 +23,7 @@ public enum SourceFactory {
         return sources
     }
 
-    private static func options(_ request: SurgeConfig.HTTPRequest) -> HTTPRequestOptions {
+    static func options(_ request: SurgeConfig.HTTPRequest) -> HTTPRequestOptions {
         HTTPRequestOptions(headers: request.headers.map { ($0.name, $0.value) }, connectTo: request.connectTo,
                            unixSocket: request.unixSocket, caFile: request.caFile, followRedirects: request.followRedirects,
                            clientCertificate: request.clientCertificate.map { ($0.certificate, $0.key) })

@@ -18,6 +18,8 @@ final class TickService: Service {
     let forgetRequests: ForgetMailbox
     let store: SurgeStore
     let alerts: AlertFanOut
+    /// Also among `alerts`' sinks; here for what a reload, a resumed alert and a stop tell it.
+    let alertmanager: AlertmanagerSink
     let notifier: SystemdNotifier
     let output: TickOutput
     let logger: Logger
@@ -27,7 +29,7 @@ final class TickService: Service {
     let closeAlertsLeftOpen: @Sendable (_ continuing: String?) -> Void
 
     init(config: SurgeConfig, model: ModelSource, stateDirectory: String, options: DaemonOptions, mailbox: ReloadMailbox,
-         forgetRequests: ForgetMailbox = ForgetMailbox(), store: SurgeStore, alerts: AlertFanOut, notifier: SystemdNotifier, output: TickOutput, logger: Logger,
+         forgetRequests: ForgetMailbox = ForgetMailbox(), store: SurgeStore, alerts: AlertFanOut, alertmanager: AlertmanagerSink, notifier: SystemdNotifier, output: TickOutput, logger: Logger,
          closeAlertsLeftOpen: @escaping @Sendable (_ continuing: String?) -> Void) {
         self.closeAlertsLeftOpen = closeAlertsLeftOpen
         initialConfig = config
@@ -38,6 +40,7 @@ final class TickService: Service {
         self.forgetRequests = forgetRequests
         self.store = store
         self.alerts = alerts
+        self.alertmanager = alertmanager
         self.notifier = notifier
         self.output = output
         self.logger = logger
@@ -83,6 +86,8 @@ final class TickService: Service {
             let unstored = store.pendingTicks.map { " (the samples of ticks \($0.lowerBound)-\($0.upperBound))" } ?? ""
             logger.error("final database write failed, \(store.pendingCount) rows\(unstored) not stored: \(error)")
         }
+        // The last tick's resolve, if it is still on its way: what is left of the stop's 2 s.
+        alertmanager.stop(waitingUpTo: 0.5)
         notifier.stopping(status: "stopped after \(NumberText.counted(ticks, "tick"))")
         logger.notice("stopped after \(NumberText.counted(ticks, "tick"))")
     }
@@ -175,6 +180,7 @@ final class TickService: Service {
                         logger.warning("SIGHUP: \(atNextStart.joined(separator: " and ")) changed; that applies at the next start (systemctl restart surgewatch)")
                     }
                     config = newConfig
+                    alertmanager.configure(newConfig.alertmanager)
                     missingMetrics = MissingMetricsWatch(config: newConfig, schema: collector.schema)
                     // The old pipeline and the new one lived side by side (the old one serves
                     // until the new one can): give the old one's freed pages back to the system,
@@ -268,6 +274,7 @@ final class TickService: Service {
             // What `systemctl status` shows while the database cannot be written.
             let waiting = store.pendingCount
             if waiting > 0 { status += " · database not written, \(waiting) rows waiting" }
+            if let trouble = alertmanager.trouble { status += " · " + trouble }
             notifier.tick(status: status, first: tick == 1, watchdog: watchdog != nil)
 
             progress.enter(tick: tick, stage: "idle")
@@ -338,6 +345,7 @@ final class TickService: Service {
         do {
             guard let open = try store.openAlerts().first else { return nil }
             logger.notice("alert \(open.id) (\(open.kind.rawValue), fired \(TickLine.rfc3339(open.firedAt))) goes on: the window resumed, so this restart is part of its episode")
+            alertmanager.resume(alertID: open.id, kind: open.kind, firedAt: open.firedAt, escalatedAt: open.escalatedAt, summary: open.message)
             return .init(id: open.id, kind: open.kind, firedAt: open.firedAt, peakProbability: open.peakProbability)
         } catch {
             logger.error("could not read the alerts left open: \(error)")

@@ -22,14 +22,16 @@ public final class HTTPFetcher: Sendable {
     private let handle: Mutex<CurlHandle>
 
     /// `options`: the config's for this source; an `Accept` among its headers replaces `accept`.
+    /// `contentType`: the type of what `post` sends (a fetcher that posts).
     public init(url: String, timeout: Duration, maxBodyBytes: Int? = 4 << 20, freshConnection: Bool = false,
-                accept: String? = nil, options: HTTPRequestOptions = HTTPRequestOptions()) {
+                accept: String? = nil, contentType: String? = nil, options: HTTPRequestOptions = HTTPRequestOptions()) {
         self.url = url
         label = (options.connectTo ?? options.unixSocket.map { "unix:" + $0 }).map { "\(url) (at \($0))" } ?? url
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
         var lines = options.headers.map { "\($0.name): \($0.value)" }
         if let accept, !options.headers.contains(where: { $0.name.lowercased() == "accept" }) { lines.append("Accept: \(accept)") }
+        if let contentType { lines.append("Content-Type: \(contentType)") }
         handle = Mutex(CurlHandle(url: url, label: label, timeout: timeout, freshConnection: freshConnection, headerLines: lines,
                                   options: options))
     }
@@ -50,6 +52,12 @@ extension HTTPFetcher {
     /// The request on the calling thread, which it blocks until the response or the timeout.
     func getBlocking() -> Result<HTTPResponse, HTTPFetchError> {
         handle.withLock { $0.perform(maxBodyBytes: maxBodyBytes, timeout: timeout) }
+    }
+
+    /// POSTs `body` on the calling thread, which it blocks until the answer or the timeout: for
+    /// a sender with a thread of its own (alerts to an Alertmanager), never the tick's.
+    public func postBlocking(_ body: String) -> Result<HTTPResponse, HTTPFetchError> {
+        handle.withLock { $0.perform(maxBodyBytes: maxBodyBytes, timeout: timeout, posting: body) }
     }
 
     /// The body of a 2xx answer, for sources that read a document (a scrape, a status page).
@@ -180,8 +188,13 @@ private final class CurlHandle {
     /// The request; when `followRedirects` says, the redirects it answers with on the URL's own
     /// host too, every hop within what is left of the one timeout. Followed by hand rather than
     /// by libcurl, which would take the source's headers (a token among them) to any host.
-    func perform(maxBodyBytes: Int?, timeout: Duration) -> Result<HTTPResponse, HTTPFetchError> {
+    func perform(maxBodyBytes: Int?, timeout: Duration, posting body: String? = nil) -> Result<HTTPResponse, HTTPFetchError> {
         guard let handle else { return .failure(.failed(url: label, reason: "libcurl could not make a handle")) }
+        if let body {
+            // The size first: COPYPOSTFIELDS copies that many bytes, and the handle posts from then on.
+            surge_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.utf8.count)
+            surge_curl_set_string(handle, CURLOPT_COPYPOSTFIELDS, body)
+        }
         var target = url
         defer { if target != url { surge_curl_set_string(handle, CURLOPT_URL, url) } }
         var earlierHops = 0.0

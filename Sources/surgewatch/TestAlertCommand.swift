@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Logging
 import SurgeConfig
 import SurgeDaemon
 import SurgeDetection
@@ -10,14 +11,16 @@ import SurgeStore
 struct TestAlertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test-alert",
-        abstract: "Send a test alert (fired, escalated, resolved) to journald and the database.",
+        abstract: "Send a test alert (fired, escalated, resolved) to journald, the database and the [alertmanager] URLs.",
         discussion: """
             Every entry says TEST and carries SURGE_TEST=1, so filters and dashboards can be \
             checked end to end:
               journalctl -t surgewatch SURGE_TEST=1 -o json
+            An Alertmanager gets OverloadPredicted and OverloadBreached with the label \
+            test="true", firing for 5 minutes, so its receivers are reached too.
             """)
 
-    @Option(help: "The config file (journal.identifier, store.path).", completion: .file())
+    @Option(help: "The config file (journal.identifier, store.path, [alertmanager]).", completion: .file())
     var config = ConfigLoader.defaultPath
 
     @Option(help: "The state directory relative store paths live in.", completion: .directory)
@@ -26,7 +29,8 @@ struct TestAlertCommand: ParsableCommand {
     func run() throws {
         let loaded: SurgeConfig
         do {
-            loaded = try ConfigLoader.load(path: config, sourceFiles: false)
+            // The files the request options name are read: [alertmanager] may take a token or TLS files.
+            loaded = try ConfigLoader.load(path: config)
         } catch {
             writeAll(error.description + "\n", to: STDERR_FILENO)
             throw ExitCode(1)
@@ -41,7 +45,9 @@ struct TestAlertCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let journal = JournalAlertSink(identifier: loaded.journal.identifier)
-        let fanOut = AlertFanOut([journal, SQLiteAlertSink(store: store)])
+        // Its failures are said below, once each, not logged as the daemon logs them.
+        let alertmanager = AlertmanagerSink(settings: loaded.alertmanager, logger: Logger(label: "surgewatch") { _ in SwiftLogNoOpLogHandler() })
+        let fanOut = AlertFanOut([journal, SQLiteAlertSink(store: store), alertmanager])
         let id = AlertEvent.newID()
         let start = Double(time(nil))
         let horizon = Double(loaded.model.horizonTicks) * loaded.sampling.interval.seconds
@@ -83,6 +89,11 @@ struct TestAlertCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for failure in failures { writeAll("surgewatch test-alert: \(failure)\n", to: STDERR_FILENO) }
+        let unsent = alertmanager.waitUntilSent(within: loaded.alertmanager.timeout.seconds + 1)
+        alertmanager.stop(waitingUpTo: 0)
+        for (url, error) in unsent {
+            writeAll("surgewatch test-alert: test alert \(id) not delivered to Alertmanager \(url): \(error)\n", to: STDERR_FILENO)
+        }
         // The daemon goes on to stderr without journald; a test of the path it takes must not pass.
         guard !journal.fellBackToStderr else {
             writeAll("surgewatch test-alert: test alert \(id) is in the database, but journald did not get it (written to stderr above), "
@@ -90,6 +101,10 @@ struct TestAlertCommand: ParsableCommand {
             throw ExitCode(1)
         }
         print("sent test alert \(id): journalctl -t \(loaded.journal.identifier) SURGE_ALERT_ID=\(id)")
-        if !failures.isEmpty { throw ExitCode(1) }
+        let reached = loaded.alertmanager.endpoints.filter { url in !unsent.contains { $0.url == url } }
+        if !reached.isEmpty {
+            print("and to \(reached.joined(separator: ", ")): OverloadPredicted and OverloadBreached with test=\"true\", firing for 5 minutes")
+        }
+        if !failures.isEmpty || !unsent.isEmpty { throw ExitCode(1) }
     }
 }

@@ -35,6 +35,15 @@ import Testing
             "2:29: alert.hold[1]: no enabled source provides metric 'cpu_bussy'; did you mean 'cpu_busy'?"],
         "unknown-feature.toml": [
             "2:25: model.features[1]: no enabled source provides metric 'cpu_bussy'; did you mean 'cpu_busy'?"],
+        "alertmanager-bad-keys.toml": [
+            #"2:34: alertmanager.urls[1]: expected an Alertmanager's http:// or https:// address with a host, such as "http://127.0.0.1:9093", got "alertmanager:9093""#,
+            #"2:55: alertmanager.urls[2]: "http://127.0.0.1:9093" is listed twice: each would get every alert twice"#,
+            "2:80: alertmanager.urls[3]: expected a URL string, got integer 9093",
+            "3:10: alertmanager.resend: 5s is out of range: expected 10s to 10m",
+            "4:27: alertmanager.labels.severity: 'severity' is set by surgewatch: warning for a predicted alert, critical for a breach",
+            "4:46: alertmanager.labels.1st: '1st' is not a label name (letters, digits and _, not starting with a digit)",
+            #"4:65: alertmanager.labels.env: expected the label's value as a non-empty string, got string """#,
+            "5:13: alertmanager.headers.Content-Type: 'Content-Type' is the source's own: the alerts are posted as application/json"],
         "probe-without-url.toml": [
             "4:1: sources.probe[0]: [[sources.probe]] needs 'url'"],
         "second-probe-bad-url.toml": [

@@ -112,6 +112,25 @@ import Testing
         #expect(SurgeConfig().schedule.lasts == .seconds(1800))
     }
 
+    @Test func alertmanagerTakesURLsLabelsAndTheHTTPSourcesOptions() throws {
+        let config = try ConfigLoader.parse("""
+            [alertmanager]
+            urls = ["http://127.0.0.1:9093", "https://am.example.com/prefix/", "http://10.0.0.2:9093/api/v2/alerts"]
+            timeout = "3s"
+            resend = "30s"
+            labels = { team = "shop", instance = "shop-eu-1" }
+            headers = { Authorization = "Bearer x" }
+            tls_ca_file = "/etc/ssl/certs/ca-certificates.crt"
+            """, file: "am.toml")
+        #expect(config.alertmanager.endpoints == ["http://127.0.0.1:9093/api/v2/alerts", "https://am.example.com/prefix/api/v2/alerts",
+                                                  "http://10.0.0.2:9093/api/v2/alerts"], "a URL that names the API is taken as it is")
+        #expect(config.alertmanager.timeout == .seconds(3) && config.alertmanager.resend == .seconds(30))
+        #expect(config.alertmanager.labels == [.init(name: "team", value: "shop"), .init(name: "instance", value: "shop-eu-1")])
+        #expect(config.alertmanager.request.described == "headers Authorization, trusting /etc/ssl/certs/ca-certificates.crt")
+        #expect(SurgeConfig().alertmanager.urls.isEmpty, "none unless the operator names one")
+        #expect(SurgeConfig().alertmanager.resend == .seconds(60), "Prometheus' resend delay")
+    }
+
     @Test func fullConfigWithEverySource() throws {
         let path = Bundle.module.resourcePath! + "/Fixtures/good/all-sources.toml"
         let config = try ConfigLoader.load(path: path)

@@ -20,6 +20,11 @@ unix socket (and prints 0).
   /echo-headers      the request's header lines, as received
   /redirect?to=URL   302 to URL (relative or absolute), as written; &after=MS: after MS milliseconds
   /loop              302 to itself
+  POST /record/NAME  200, keeps the body (with the request's Content-Type) under NAME
+  /recorded/NAME     what was posted to /record/NAME: "Content-Type: ...", then the body, a
+                     line each post (a webhook receiver for Alertmanager, a stand-in for one)
+  POST /status/N     status N, the body read and dropped
+  POST /slow/MS      answers 200 after MS milliseconds
 """
 import http.server
 import socket
@@ -32,6 +37,7 @@ import urllib.parse
 
 lock = threading.Lock()
 scrapes = {"metrics": 0, "nginx": 0}
+recorded = {}
 
 
 def metrics_body(n, errors=True):
@@ -74,6 +80,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        parts = self.path.strip("/").split("/")
+        if parts[0] == "record":
+            with lock:
+                recorded.setdefault(parts[1], []).append(f"Content-Type: {self.headers.get('Content-Type')}\n".encode() + body)
+            self.send(200, b"")
+        elif parts[0] == "status":
+            self.send(int(parts[1]), b"refused: status " + parts[1].encode() + b"\n")
+        elif parts[0] == "slow":
+            time.sleep(int(parts[1]) / 1000)
+            self.send(200, b"")
+        else:
+            self.send(404, b"not found\n")
 
     def do_GET(self):
         target = urllib.parse.urlsplit(self.path)
@@ -125,6 +146,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 scrapes["metrics"] += 1
                 n = scrapes["metrics"]
             self.send(200, metrics_body(n), "text/plain; version=0.0.4")
+        elif parts[0] == "recorded":
+            with lock:
+                posts = list(recorded.get(parts[1], []))
+            self.send(200, b"".join(post + b"\n" for post in posts))
         elif parts[0] == "echo-headers":
             self.send(200, "".join(f"{name}: {value}\n" for name, value in self.headers.items()).encode())
         elif parts[0] == "nginx_status":
