@@ -108,7 +108,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SurgewatchTests",
-            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeSampling", "TestSupport"],
+            dependencies: ["surgewatch", "surgewatch-bench", "SurgeDaemon", "SurgeStore", "SurgeDetection", "SurgeSampling", "TestSupport",
+                           .product(name: "InMemoryLogging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),
     ],

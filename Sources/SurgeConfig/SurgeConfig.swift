@@ -350,12 +350,24 @@ public struct SurgeConfig: Equatable, Sendable {
         /// The HTTP sources' keys beside url and timeout (`headers`, `header_files`, `tls_*`).
         public var request = HTTPRequest()
 
+        public init() {}
+
         /// Label names the daemon sets itself: each alert's identity in the Alertmanager.
         public static let reservedLabels: [String: String] = [
             "alertname": "OverloadPredicted or OverloadBreached, as config/prometheus-alerts.yml names them",
             "severity": "warning for a predicted alert, critical for a breach",
             "test": "\"true\" on `surgewatch test-alert`'s alerts, so they never stand for a real one",
         ]
+
+        /// For check-config: "alerts pushed to http://127.0.0.1:9093/api/v2/alerts (headers
+        /// Authorization), labels team="shop", resent every 1m"; nil when none is named.
+        public var described: String? {
+            guard !urls.isEmpty else { return nil }
+            var text = "alerts pushed to " + endpoints.joined(separator: ", ")
+            if let options = request.described { text += " (\(options))" }
+            if !labels.isEmpty { text += ", labels " + labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ", ") }
+            return text + ", resent every \(DurationText.format(resend))"
+        }
 
         /// Where alerts are posted: Alertmanager's API v2 under each address.
         public var endpoints: [String] {

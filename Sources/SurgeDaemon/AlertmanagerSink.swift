@@ -193,7 +193,9 @@ public final class AlertmanagerSink: AlertSink, @unchecked Sendable {
             case .success(let response):
                 failed(target, "answered \(response.status)\(Self.answerText(response.body))", at: after, resend: resend)
             case .failure(let error):
-                failed(target, "\(error)", at: after, resend: resend)
+                // The error names the URL first, as the sources' logs need; the message here names it already.
+                let text = "\(error)"
+                failed(target, text.hasPrefix(target.url + ": ") ? String(text.dropFirst(target.url.count + 2)) : text, at: after, resend: resend)
             }
             lock.broadcast()
         }

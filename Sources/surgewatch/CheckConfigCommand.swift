@@ -62,6 +62,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             // The policy said in full: its defaults move between releases (session 46).
             print("alerts: \(config.alert.described())")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
+            if let pushed = config.alertmanager.described { print("alertmanager: \(pushed)") }
             if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }
