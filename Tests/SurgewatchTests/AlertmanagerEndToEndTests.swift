@@ -23,6 +23,18 @@ import TestSupport
             """
     }
 
+    /// The receiver, an Alertmanager that notifies it, and a config whose rule holds; nil (and
+    /// an issue recorded) where no Alertmanager can run.
+    static func setUp() throws -> (Server, AlertmanagerProcess, Scratch)? {
+        if let why = AlertmanagerProcess.unavailable {
+            Issue.record(Comment(rawValue: why))
+            return nil
+        }
+        let server = try Server()
+        let alertmanager = try AlertmanagerProcess(webhook: server.base + "/record/hook")
+        return (server, alertmanager, try Scratch(config: config(alertmanager: alertmanager.base, holds: true)))
+    }
+
     /// What the receiver got: each post's JSON.
     static func received(_ server: Server) throws -> [[String: Any]] {
         try runTool("/usr/bin/curl", ["-s", "\(server.base)/recorded/hook"]).output.split(separator: "\n")
@@ -30,23 +42,25 @@ import TestSupport
             .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
+    /// The first alert the Alertmanager lists, waited for while `daemon` runs.
+    static func firstListed(_ alertmanager: AlertmanagerProcess, while daemon: DaemonProcess, within timeout: Duration) -> [String: Any]? {
+        var listed: [[String: Any]] = []
+        _ = daemon.waitFor(timeout) { _ in
+            listed = (try? alertmanager.alerts()) ?? []
+            return !listed.isEmpty
+        }
+        return listed.first
+    }
+
     static func alertID(in stderr: String) -> String? {
         stderr.split(separator: " ").first { $0.hasPrefix("SURGE_ALERT_ID=") }.map { String($0.dropFirst("SURGE_ALERT_ID=".count)) }
     }
 
     @Test func aBreachReachesTheAlertmanagerAndItsReceiverThenResolves() throws {
-        if let why = AlertmanagerProcess.unavailable { Issue.record(Comment(rawValue: why)); return }
-        let server = try Server()
-        let alertmanager = try AlertmanagerProcess(webhook: server.base + "/record/hook")
-        let scratch = try Scratch(config: Self.config(alertmanager: alertmanager.base, holds: true))
+        guard let (server, alertmanager, scratch) = try Self.setUp() else { return }
         let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "none"])
 
-        var listed: [[String: Any]] = []
-        #expect(daemon.waitFor(.seconds(20)) { _ in
-            listed = (try? alertmanager.alerts()) ?? []
-            return !listed.isEmpty
-        }, "\(daemon.stderr)")
-        let alert = try #require(listed.first)
+        let alert = try #require(Self.firstListed(alertmanager, while: daemon, within: .seconds(20)), "\(daemon.stderr)")
         #expect(alert.labels == ["alertname": "OverloadBreached", "severity": "critical", "instance": AlertmanagerSinkTests.hostName, "team": "shop"])
         let id = try #require(Self.alertID(in: daemon.stderr), "\(daemon.stderr)")
         #expect(alert.annotations["alert_id"] == id, "the journal's and the database's id")
@@ -86,12 +100,8 @@ import TestSupport
         #expect(daemon.stderr.contains("and the journal and the database have them"), "\(daemon.stderr)")
 
         let alertmanager = try AlertmanagerProcess(webhook: server.base + "/record/hook", port: port)
-        var listed: [[String: Any]] = []
-        #expect(daemon.waitFor(.seconds(30)) { _ in
-            listed = (try? alertmanager.alerts()) ?? []
-            return !listed.isEmpty
-        }, "\(daemon.stderr)")
-        #expect(listed.first?.labels["alertname"] == "OverloadBreached")
+        let listed = Self.firstListed(alertmanager, while: daemon, within: .seconds(30))
+        #expect(listed?.labels["alertname"] == "OverloadBreached", "\(daemon.stderr)")
         #expect(daemon.waitFor(.seconds(5)) { $0.stderr.contains("Alertmanager \(url)/api/v2/alerts takes alerts again, after ") }, "\(daemon.stderr)")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(.seconds(10)) == 0, "\(daemon.stderr)")
@@ -100,19 +110,12 @@ import TestSupport
     /// A quick restart goes on with the open alert (its window resumed): the new run posts it
     /// again at once, from its stored row, rather than leaving it to expire in the Alertmanager.
     @Test func aQuickRestartSendsTheAlertItGoesOnWith() throws {
-        if let why = AlertmanagerProcess.unavailable { Issue.record(Comment(rawValue: why)); return }
-        let server = try Server()
-        let alertmanager = try AlertmanagerProcess(webhook: server.base + "/record/hook")
-        let scratch = try Scratch(config: Self.config(alertmanager: alertmanager.base, holds: true))
+        guard let (server, alertmanager, scratch) = try Self.setUp() else { return }
+        defer { withExtendedLifetime(server) {} }  // the Alertmanager's receiver, to the end
         let first = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "none"])
-        var listed: [[String: Any]] = []
-        #expect(first.waitFor(.seconds(20)) { _ in
-            listed = (try? alertmanager.alerts()) ?? []
-            return !listed.isEmpty
-        }, "\(first.stderr)")
+        let before = try #require(Self.firstListed(alertmanager, while: first, within: .seconds(20)), "\(first.stderr)")
         first.signal(SIGTERM)
         #expect(first.waitForExit(.seconds(10)) == 0, "\(first.stderr)")
-        let before = try #require(listed.first)
 
         let second = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "none"])
         #expect(second.waitFor(.seconds(20)) { $0.stderr.contains("goes on: the window resumed") }, "\(second.stderr)")
@@ -130,10 +133,8 @@ import TestSupport
     /// `test-alert` reaches the receiver: labelled test="true", firing (an Alertmanager would
     /// notify nobody of an alert resolved before its first flush).
     @Test func aTestAlertReachesTheReceiver() throws {
-        if let why = AlertmanagerProcess.unavailable { Issue.record(Comment(rawValue: why)); return }
-        let server = try Server()
-        let alertmanager = try AlertmanagerProcess(webhook: server.base + "/record/hook")
-        let scratch = try Scratch(config: Self.config(alertmanager: alertmanager.base, holds: true))
+        guard let (server, alertmanager, scratch) = try Self.setUp() else { return }
+        defer { withExtendedLifetime(alertmanager) {} }  // up to the end: its deinit stops it
         let (_, _, stderr) = try DaemonProcess.run(["test-alert", "--config", scratch.config, "--state-dir", scratch.state])
         #expect(!stderr.contains("not delivered to Alertmanager"), "\(stderr)")
         var posts: [[String: Any]] = []
