@@ -94,15 +94,20 @@ import TestSupport
         let port = try LoopbackPort.unused()
         let url = "http://127.0.0.1:\(port)"
         let scratch = try Scratch(config: Self.config(alertmanager: url, holds: true))
-        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "none"])
+        let socket = try NotifySocket()
+        let daemon = try DaemonProcess(["run", "--config", scratch.config, "--state-dir", scratch.state, "--tick-output", "none"],
+                                       environment: ["NOTIFY_SOCKET": socket.path])
         #expect(daemon.waitFor(.seconds(20)) { $0.stderr.contains("alerts not delivered to Alertmanager \(url)/api/v2/alerts: ") },
                 "\(daemon.stderr)")
         #expect(daemon.stderr.contains("and the journal and the database have them"), "\(daemon.stderr)")
+        #expect(socket.waitFor { $0.contains(" source failures · alerts not reaching the Alertmanager") }, "systemctl status says it: \(socket.messages)")
 
         let alertmanager = try AlertmanagerProcess(webhook: server.base + "/record/hook", port: port)
         let listed = Self.firstListed(alertmanager, while: daemon, within: .seconds(30))
         #expect(listed?.labels["alertname"] == "OverloadBreached", "\(daemon.stderr)")
         #expect(daemon.waitFor(.seconds(5)) { $0.stderr.contains("Alertmanager \(url)/api/v2/alerts takes alerts again, after ") }, "\(daemon.stderr)")
+        let seen = socket.messages.count
+        #expect(socket.waitFor { _ in socket.messages.count > seen + 1 && !socket.messages.last!.contains("not reaching") }, "\(socket.messages.suffix(2))")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(.seconds(10)) == 0, "\(daemon.stderr)")
     }
