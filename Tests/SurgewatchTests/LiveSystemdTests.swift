@@ -16,6 +16,7 @@ struct LiveSystemdTests {
         // The checks that matter most, by name, so that a check dropped from the script shows.
         for check in ["scripts/install (under umask 077), then systemctl enable --now", "systemctl help surgewatch finds its manual", "every feature read under the sandbox", "no line but its own structured entries",
                       "watchdog pings reach systemd", "a bad config's reload is refused", "explained by journalctl -x",
+                      "pushed to [alertmanager] as it fired and resolved",
                       "a restart resumes", "surgewatch forget beside the running service: the daemon", "(asked under umask 077)", "restarted by the watchdog", "joined by NetworkNamespacePath=, its queue reads 0.5",
                       "a restart takes the new build", "probe_up 1 (the virtual host's Host header; by name with connect_to; on a unix socket; with a LoadCredential= client key, mutual TLS)", "(scraped with the LoadCredential= token)",
                       "a rotated LoadCredential= token is sent after systemctl restart",
