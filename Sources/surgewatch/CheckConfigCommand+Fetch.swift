@@ -28,3 +28,20 @@ extension CheckConfigCommand {
         return lines
     }
 }
+
+extension CheckConfigCommand {
+    /// `--fetch` with `[alertmanager]`: each Alertmanager asked for its status (nothing is posted,
+    /// so no receiver hears of the check).
+    static func alertmanagersAsked(_ config: SurgeConfig) async -> [String] {
+        var lines: [String] = []
+        for (url, answer) in await AlertmanagerStatus.ask(config.alertmanager) {
+            switch answer {
+            case .success(let version):
+                lines.append("alertmanager \(url): answers" + (version.map { " (Alertmanager \($0))" } ?? " (not an Alertmanager's status page?)"))
+            case .failure(let error):
+                lines.append("alertmanager \(url): failed: \(error)")
+            }
+        }
+        return lines
+    }
+}

@@ -63,6 +63,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             print("alerts: \(config.alert.described())")
             if let sales = config.schedule.summary(now: Double(time(nil))) { print("schedule: \(sales)") }
             if let pushed = config.alertmanager.described { print("alertmanager: \(pushed)") }
+            if fetch { for line in await Self.alertmanagersAsked(config) { print(line) } }
             if let textfile = config.prometheus.textfile, let caution = Self.textfileCaution(textfile) {
                 writeAll("warning: \(path): \(caution)\n", to: STDERR_FILENO)
             }

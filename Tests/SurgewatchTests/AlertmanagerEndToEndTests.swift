@@ -160,6 +160,18 @@ import TestSupport
         #expect(status == 0, "\(err)")
         #expect(out.contains("alertmanager: alerts pushed to http://127.0.0.1:9093/api/v2/alerts (headers Authorization), labels team=\"shop\", resent every 1m"), "\(out)")
     }
+
+    /// `check-config --fetch` asks each Alertmanager for its status, posting nothing.
+    @Test func checkConfigFetchAsksEachAlertmanager() throws {
+        guard let (server, alertmanager, _) = try Self.setUp() else { return }
+        let dead = "http://127.0.0.1:\(try LoopbackPort.unused())"
+        let scratch = try Scratch(config: "[alertmanager]\nurls = [\"\(alertmanager.base)\", \"\(dead)\"]\n")
+        let (status, out, err) = try DaemonProcess.run(["check-config", "--fetch", scratch.config])
+        #expect(status == 0, "a config whose Alertmanager is down is still valid: \(err)")
+        #expect(out.contains("alertmanager \(alertmanager.base): answers (Alertmanager 0."), "\(out)")
+        #expect(out.contains("alertmanager \(dead): failed: \(dead)/api/v2/status: connection failed: "), "\(out)")
+        #expect(try alertmanager.alerts().isEmpty && Self.received(server).isEmpty, "no alert posted")
+    }
 }
 
 /// Polls `condition` every 100 ms for up to `timeout`.
