@@ -27,9 +27,7 @@ extension CheckConfigCommand {
         }
         return lines
     }
-}
 
-extension CheckConfigCommand {
     /// `--fetch` with `[alertmanager]`: each Alertmanager asked for its status (nothing is posted,
     /// so no receiver hears of the check).
     static func alertmanagersAsked(_ config: SurgeConfig) async -> [String] {
